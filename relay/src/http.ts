@@ -1,0 +1,429 @@
+/**
+ * The relay's HTTP server (node:http, no framework):
+ *
+ * - `GET /api/relay-info`: `{ peerId, multiaddrs, version, iceServers }` for the app, with
+ *   `Access-Control-Allow-Origin: *` and `Cache-Control: no-store`;
+ * - `GET /healthz`: 200 `{ status: 'ok', ... }` while the libp2p node runs, 503 otherwise;
+ * - `GET /metrics`: Prometheus text;
+ * - everything else: the built app from the static directory, with `index.html` as the
+ *   fallback for client-side routes, immutable caching for `/_app/immutable/`, revalidation
+ *   (ETag) for the rest, precompressed `.br`/`.gz` siblings when present, and no path
+ *   traversal, dotfiles or symlinks out of the directory.
+ *
+ * @example
+ * ```ts
+ * const http = await startHttpServer({ host, port: 8080, staticDir, logger, metrics, info });
+ * http.port; // bound port
+ * await http.close();
+ * ```
+ */
+import { createReadStream, type Stats } from 'node:fs';
+import { realpath, stat } from 'node:fs/promises';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import path from 'node:path';
+import type { IceServer } from './config.js';
+import { ListenError } from './errors.js';
+import type { Logger } from './log.js';
+import type { RelayMetrics } from './metrics.js';
+
+/** What the HTTP server needs to know about the running relay. */
+export interface RelayStatus {
+  running: boolean;
+  peerId: string;
+  multiaddrs: string[];
+  connections: number;
+  reservations: number;
+}
+
+export interface HttpServerInit {
+  host: string;
+  port: number;
+  staticDir: string;
+  version: string;
+  iceServers: IceServer[];
+  logger: Logger;
+  metrics: RelayMetrics;
+  status: () => RelayStatus;
+}
+
+export interface RelayHttpServer {
+  server: http.Server;
+  port: number;
+  close(): Promise<void>;
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.webmanifest': 'application/manifest+json; charset=utf-8',
+  '.txt': 'text/plain; charset=utf-8',
+  '.xml': 'application/xml; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.gif': 'image/gif',
+  '.webp': 'image/webp',
+  '.avif': 'image/avif',
+  '.ico': 'image/x-icon',
+  '.woff': 'font/woff',
+  '.woff2': 'font/woff2',
+  '.ttf': 'font/ttf',
+  '.otf': 'font/otf',
+  '.wasm': 'application/wasm',
+  '.mp3': 'audio/mpeg',
+  '.ogg': 'audio/ogg',
+  '.wav': 'audio/wav',
+  '.mp4': 'video/mp4',
+  '.webm': 'video/webm',
+  '.pdf': 'application/pdf'
+};
+
+const IMMUTABLE_PREFIX = '/_app/immutable/';
+const IMMUTABLE_CACHE = 'public, max-age=31536000, immutable';
+const REVALIDATE_CACHE = 'no-cache';
+
+export function contentTypeFor(file: string): string {
+  return CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
+}
+
+type Route = 'relay-info' | 'healthz' | 'metrics' | 'api' | 'static';
+
+function routeOf(pathname: string): Route {
+  if (pathname === '/api/relay-info') return 'relay-info';
+  if (pathname === '/healthz') return 'healthz';
+  if (pathname === '/metrics') return 'metrics';
+  if (pathname === '/api' || pathname.startsWith('/api/')) return 'api';
+  return 'static';
+}
+
+function sendJson(
+  req: IncomingMessage,
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {}
+): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+    'Cache-Control': 'no-store',
+    ...headers
+  });
+  res.end(req.method === 'HEAD' ? undefined : text);
+}
+
+function sendText(req: IncomingMessage, res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, {
+    'Content-Type': 'text/plain; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+    'Cache-Control': 'no-store'
+  });
+  res.end(req.method === 'HEAD' ? undefined : text);
+}
+
+async function statFile(file: string): Promise<Stats | undefined> {
+  try {
+    return await stat(file);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Serves files from one directory. */
+class StaticFiles {
+  private realRoot: string | undefined;
+
+  constructor(private readonly root: string) {}
+
+  /**
+   * Map a URL path to a file inside the root, or a reason to refuse. `undefined` file means
+   * "not there" (the caller may fall back to index.html).
+   */
+  private async resolve(
+    pathname: string
+  ): Promise<{ status: 400 | 403 | 404 } | { file: string; stats: Stats } | undefined> {
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(pathname);
+    } catch {
+      return { status: 400 };
+    }
+    if (decoded.includes('\0') || decoded.includes('\\')) return { status: 400 };
+    const segments = decoded.split('/').filter((s) => s !== '' && s !== '.');
+    if (segments.includes('..')) return { status: 403 };
+    // No dotfiles (.env, .git, ...), except the conventional .well-known directory.
+    if (segments.some((s) => s.startsWith('.') && s !== '.well-known')) return { status: 404 };
+
+    let file = path.join(this.root, ...segments);
+    if (file !== this.root && !file.startsWith(this.root + path.sep)) return { status: 403 };
+
+    let stats = await statFile(file);
+    if (stats?.isDirectory() === true) {
+      file = path.join(file, 'index.html');
+      stats = await statFile(file);
+    }
+    if (stats === undefined || !stats.isFile()) return undefined;
+
+    // A symlink inside the directory must not lead out of it.
+    this.realRoot ??= await realpath(this.root).catch(() => undefined);
+    const real = await realpath(file).catch(() => undefined);
+    if (
+      this.realRoot === undefined ||
+      real === undefined ||
+      !real.startsWith(this.realRoot + path.sep)
+    ) {
+      return { status: 403 };
+    }
+    return { file, stats };
+  }
+
+  async serve(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<number> {
+    const found = await this.resolve(pathname);
+    if (found !== undefined && 'status' in found) {
+      const messages = { 400: 'Bad request', 403: 'Forbidden', 404: 'Not found' };
+      sendText(req, res, found.status, messages[found.status]);
+      return found.status;
+    }
+    if (found !== undefined) {
+      const cache = pathname.startsWith(IMMUTABLE_PREFIX) ? IMMUTABLE_CACHE : REVALIDATE_CACHE;
+      return this.sendFile(req, res, found.file, found.stats, cache);
+    }
+    // Not a file. Paths that look like assets (have an extension other than .html) get a 404
+    // rather than HTML, which a browser would try to run as a script or style.
+    const ext = path.extname(pathname);
+    if (ext !== '' && ext !== '.html') {
+      sendText(req, res, 404, 'Not found');
+      return 404;
+    }
+    const index = path.join(this.root, 'index.html');
+    const indexStats = await statFile(index);
+    if (indexStats === undefined || !indexStats.isFile()) {
+      sendText(
+        req,
+        res,
+        404,
+        `The app is not built (no ${index}). Run \`npm run build:app\` or set --static-dir.`
+      );
+      return 404;
+    }
+    return this.sendFile(req, res, index, indexStats, REVALIDATE_CACHE);
+  }
+
+  private async sendFile(
+    req: IncomingMessage,
+    res: ServerResponse,
+    file: string,
+    stats: Stats,
+    cacheControl: string
+  ): Promise<number> {
+    const etag = `W/"${stats.size.toString(16)}-${Math.floor(stats.mtimeMs).toString(16)}"`;
+    const headers: Record<string, string | number> = {
+      'Content-Type': contentTypeFor(file),
+      'Cache-Control': cacheControl,
+      ETag: etag,
+      'Last-Modified': stats.mtime.toUTCString(),
+      Vary: 'Accept-Encoding'
+    };
+    if (file.endsWith('.html')) headers['Referrer-Policy'] = 'no-referrer';
+
+    const ifNoneMatch = req.headers['if-none-match'];
+    if (ifNoneMatch !== undefined && ifNoneMatch.split(',').some((t) => t.trim() === etag)) {
+      res.writeHead(304, headers);
+      res.end();
+      return 304;
+    }
+
+    // Precompressed siblings (adapter-static `precompress: true`) when the client accepts them.
+    let body = file;
+    let size = stats.size;
+    const accept = String(req.headers['accept-encoding'] ?? '');
+    for (const [encoding, suffix] of [
+      ['br', '.br'],
+      ['gzip', '.gz']
+    ] as const) {
+      if (!new RegExp(`\\b${encoding}\\b`).test(accept)) continue;
+      const compressed = await statFile(file + suffix);
+      if (compressed?.isFile() === true) {
+        body = file + suffix;
+        size = compressed.size;
+        headers['Content-Encoding'] = encoding;
+        break;
+      }
+    }
+    headers['Content-Length'] = size;
+    res.writeHead(200, headers);
+    if (req.method === 'HEAD') {
+      res.end();
+      return 200;
+    }
+    await new Promise<void>((resolve) => {
+      const stream = createReadStream(body);
+      stream.on('error', () => {
+        res.destroy();
+        resolve();
+      });
+      res.on('close', () => {
+        stream.destroy();
+        resolve();
+      });
+      stream.pipe(res);
+    });
+    return 200;
+  }
+}
+
+export async function startHttpServer(init: HttpServerInit): Promise<RelayHttpServer> {
+  const { logger: log, metrics } = init;
+  const files = new StaticFiles(path.resolve(init.staticDir));
+  const startedAt = Date.now();
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<number> {
+    const url = req.url ?? '/';
+    const pathname = url.split('?')[0] ?? '/';
+    if (!pathname.startsWith('/')) {
+      sendText(req, res, 400, 'Bad request');
+      return 400;
+    }
+    const route = routeOf(pathname);
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+
+    if (route === 'relay-info' || route === 'api') {
+      const cors = { 'Access-Control-Allow-Origin': '*' };
+      if (req.method === 'OPTIONS') {
+        res.writeHead(204, {
+          ...cors,
+          'Access-Control-Allow-Methods': 'GET, HEAD, OPTIONS',
+          'Access-Control-Allow-Headers': '*',
+          'Access-Control-Max-Age': '86400'
+        });
+        res.end();
+        return 204;
+      }
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        sendJson(req, res, 405, { error: 'method not allowed' }, { ...cors, Allow: 'GET, HEAD' });
+        return 405;
+      }
+      if (route === 'api') {
+        sendJson(req, res, 404, { error: 'not found' }, cors);
+        return 404;
+      }
+      const status = init.status();
+      sendJson(
+        req,
+        res,
+        200,
+        {
+          peerId: status.peerId,
+          multiaddrs: status.multiaddrs,
+          version: init.version,
+          iceServers: init.iceServers
+        },
+        cors
+      );
+      return 200;
+    }
+
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('Allow', 'GET, HEAD');
+      sendText(req, res, 405, 'Method not allowed');
+      return 405;
+    }
+
+    if (route === 'healthz') {
+      const status = init.status();
+      const code = status.running ? 200 : 503;
+      sendJson(req, res, code, {
+        status: status.running ? 'ok' : 'unavailable',
+        peerId: status.peerId,
+        version: init.version,
+        uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+        connections: status.connections,
+        reservations: status.reservations
+      });
+      return code;
+    }
+
+    if (route === 'metrics') {
+      const text = await metrics.registry.metrics();
+      res.writeHead(200, {
+        'Content-Type': metrics.registry.contentType,
+        'Content-Length': Buffer.byteLength(text),
+        'Cache-Control': 'no-store'
+      });
+      res.end(req.method === 'HEAD' ? undefined : text);
+      return 200;
+    }
+
+    return files.serve(req, res, pathname);
+  }
+
+  const server = http.createServer(
+    {
+      requestTimeout: 30_000,
+      headersTimeout: 15_000,
+      keepAliveTimeout: 5_000,
+      maxHeaderSize: 16 * 1024
+    },
+    (req, res) => {
+      const route = routeOf((req.url ?? '/').split('?')[0] ?? '/');
+      handle(req, res)
+        .then((status) => {
+          metrics.httpRequests.inc({ route, status: String(status) });
+          log.debug({ method: req.method, url: req.url, status }, 'http request');
+        })
+        .catch((err: unknown) => {
+          metrics.httpRequests.inc({ route, status: '500' });
+          log.error({ err, method: req.method, url: req.url }, 'http request failed');
+          if (!res.headersSent) {
+            sendText(req, res, 500, 'Internal server error');
+          } else {
+            res.destroy();
+          }
+        });
+    }
+  );
+  server.maxConnections = 4096;
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException): void => {
+      const reason =
+        err.code === 'EADDRINUSE'
+          ? `address already in use (another process listens on port ${init.port})`
+          : err.code === 'EADDRNOTAVAIL'
+            ? `address not available (${init.host} is not an address of this machine)`
+            : String(err);
+      reject(
+        new ListenError('--http-port', `cannot listen on ${init.host}:${init.port}: ${reason}`, {
+          cause: err
+        })
+      );
+    };
+    server.once('error', onError);
+    server.listen(init.port, init.host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : init.port;
+
+  return {
+    server,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      })
+  };
+}
