@@ -1,0 +1,567 @@
+/**
+ * `npm run bench`: the app's libp2p node against a raw RTCDataChannel, in real Chromium, between
+ * two pages in two browser contexts, through a local relay process.
+ *
+ * 1. page load -> relay reservation (fresh pages),
+ * 2. direct dial time and success rate (hang up + redial, alternating direction),
+ * 3. echo round trip of a small message: libp2p stream vs raw data channel,
+ * 4. bulk throughput over one libp2p stream vs the raw data channel.
+ *
+ * Prints a table, writes bench/results/<timestamp>.json and bench/results/latest.json. Every
+ * step has a timeout and the whole run has a budget (BENCH_BUDGET_S); it exits non-zero with a
+ * message when something does not work. Tunables: see `readConfig()`.
+ */
+import type { Browser, BrowserContext, Page } from '@playwright/test';
+import { chromium } from '@playwright/test';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, platform, release } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { build } from 'vite';
+import { chromiumArgs, findChromium } from '../tests/fixtures/browser.js';
+import { startRelay } from '../tests/fixtures/relay.js';
+import type { BulkResult, DialResult, RawConnectResult, ReservationTiming } from './page/api.js';
+import { fmt, formatTable, ratio, type Row } from './lib/report.js';
+import { startStaticServer, type StaticServer } from './lib/static-server.js';
+import { mbPerSecond, summarize, type Summary } from './lib/stats.js';
+
+const benchDir = fileURLToPath(new URL('.', import.meta.url));
+const MiB = 1024 * 1024;
+
+class BenchError extends Error {
+  override name = 'BenchError';
+}
+
+interface Config {
+  reservationPages: number;
+  dials: number;
+  dialTimeoutMs: number;
+  dialPauseMs: number;
+  rawConnects: number;
+  rttSize: number;
+  rttCount: number;
+  rttRounds: number;
+  rttWarmup: number;
+  bulkBytes: number;
+  bulkRounds: number;
+  bulkChunk: number;
+  budgetMs: number;
+  verbose: boolean;
+}
+
+function intEnv(name: string, fallback: number, min: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) throw new BenchError(`${name} must be an integer >= ${min}`);
+  return n;
+}
+
+function readConfig(): Config {
+  return {
+    // Each fresh page takes a reservation the relay keeps for its TTL (default limit: 15).
+    reservationPages: intEnv('BENCH_RESERVATION_PAGES', 8, 1),
+    dials: intEnv('BENCH_DIALS', 60, 1),
+    dialTimeoutMs: intEnv('BENCH_DIAL_TIMEOUT_MS', 30_000, 1000),
+    // Pause after each hang-up before the next dial.
+    dialPauseMs: intEnv('BENCH_DIAL_PAUSE_MS', 0, 0),
+    rawConnects: intEnv('BENCH_RAW_CONNECTS', 50, 1),
+    rttSize: intEnv('BENCH_RTT_BYTES', 32, 1),
+    rttCount: intEnv('BENCH_RTT_COUNT', 500, 1),
+    rttRounds: intEnv('BENCH_RTT_ROUNDS', 4, 1),
+    rttWarmup: intEnv('BENCH_RTT_WARMUP', 50, 0),
+    bulkBytes: intEnv('BENCH_BULK_MIB', 64, 1) * MiB,
+    bulkRounds: intEnv('BENCH_BULK_ROUNDS', 3, 1),
+    bulkChunk: intEnv('BENCH_BULK_CHUNK_KIB', 64, 1) * 1024,
+    budgetMs: intEnv('BENCH_BUDGET_S', 600, 30) * 1000,
+    verbose: process.env.BENCH_VERBOSE === '1'
+  };
+}
+
+const log = (msg: string): void => console.error(`[bench] ${msg}`);
+
+interface Side {
+  name: string;
+  context: BrowserContext;
+  page: Page;
+}
+
+interface Env {
+  cfg: Config;
+  browser: Browser;
+  pageUrl: string;
+  relayAddr: string;
+}
+
+async function openPage(env: Env, name: string, autostart: boolean): Promise<Side> {
+  const context = await env.browser.newContext();
+  const page = await context.newPage();
+  page.on('pageerror', (err) => log(`${name}: page error: ${err.message}`));
+  page.on('console', (msg) => {
+    if (env.cfg.verbose || msg.type() === 'error')
+      log(`${name}: console.${msg.type()}: ${msg.text()}`);
+  });
+  const url = autostart ? `${env.pageUrl}?relay=${encodeURIComponent(env.relayAddr)}` : env.pageUrl;
+  await page.goto(url, { timeout: 30_000 });
+  await page.waitForFunction(() => window.bench !== undefined, undefined, { timeout: 30_000 });
+  return { name, context, page };
+}
+
+async function closeSide(side: Side): Promise<void> {
+  await side.page.evaluate(() => window.bench.ours.stop()).catch(() => {});
+  await side.context.close().catch(() => {});
+}
+
+// 1. page load -> relay reservation, one fresh context per sample.
+async function measureReservation(env: Env): Promise<ReservationTiming[]> {
+  const out: ReservationTiming[] = [];
+  for (let i = 0; i < env.cfg.reservationPages; i++) {
+    const side = await openPage(env, `fresh-${i}`, true);
+    try {
+      const startError = await side.page.evaluate(() => window.bench.startError());
+      if (startError !== undefined) throw new BenchError(`node did not start: ${startError}`);
+      out.push(await side.page.evaluate((ms) => window.bench.ours.whenReserved(ms), 20_000));
+    } finally {
+      await closeSide(side);
+    }
+  }
+  return out;
+}
+
+// Reference only: a raw peer connection set up through the runner (Playwright) as signaling.
+async function rawConnect(a: Side, b: Side, timeoutMs: number): Promise<RawConnectResult> {
+  const offer = await a.page.evaluate(() => window.bench.raw.offer());
+  const answer = await b.page.evaluate((o) => window.bench.raw.answer(o), offer);
+  const result = await a.page.evaluate(([ans, t]) => window.bench.raw.accept(ans, t), [
+    answer,
+    timeoutMs
+  ] as const);
+  await b.page.evaluate((t) => window.bench.raw.waitOpen(t), timeoutMs);
+  return result;
+}
+
+interface RawConnectRecord {
+  ok: boolean;
+  ms: number;
+  candidatePair?: string;
+  error?: string;
+}
+
+/** Fresh raw peer connections; a failure is recorded, not fatal. The last one stays open. */
+async function measureRawConnects(env: Env, a: Side, b: Side): Promise<RawConnectRecord[]> {
+  const out: RawConnectRecord[] = [];
+  const once = async (): Promise<RawConnectRecord> => {
+    try {
+      return { ok: true, ...(await rawConnect(a, b, 5_000)) };
+    } catch (err) {
+      return { ok: false, ms: Number.NaN, error: (err as Error).message.split('\n')[0] };
+    }
+  };
+  for (let i = 0; i < env.cfg.rawConnects; i++) {
+    const r = await once();
+    out.push(r);
+    if (!r.ok) log(`raw connect ${i + 1}/${env.cfg.rawConnects} FAILED: ${r.error}`);
+  }
+  for (let i = 0; i < 3 && out.at(-1)?.ok !== true; i++) {
+    if ((await once()).ok) return out;
+  }
+  if (out.at(-1)?.ok !== true) throw new BenchError('raw peer connections keep failing');
+  return out;
+}
+
+interface DialRecord extends DialResult {
+  from: string;
+  autoReconnected?: boolean;
+}
+
+async function hangUpBoth(a: Side, aId: string, b: Side, bId: string): Promise<boolean> {
+  await a.page.evaluate((p) => window.bench.ours.hangUp(p), bId);
+  await b.page.evaluate((p) => window.bench.ours.hangUp(p), aId);
+  const [ga, gb] = await Promise.all([
+    a.page.evaluate(([p, t]) => window.bench.ours.waitDisconnected(p, t), [bId, 10_000] as const),
+    b.page.evaluate(([p, t]) => window.bench.ours.waitDisconnected(p, t), [aId, 10_000] as const)
+  ]);
+  return ga && gb;
+}
+
+// 2. direct dials: hang up, then redial, alternating who dials.
+async function measureDials(
+  env: Env,
+  a: Side,
+  aId: string,
+  b: Side,
+  bId: string
+): Promise<DialRecord[]> {
+  const out: DialRecord[] = [];
+  for (let i = 0; i < env.cfg.dials; i++) {
+    const [from, to, toId] = i % 2 === 0 ? [a, b, bId] : [b, a, aId];
+    const before = await from.page.evaluate((p) => window.bench.ours.connections(p), toId);
+    if (before.total > 0) {
+      // Something (the node's own reconnect logic?) redialed after the hang-up: drop it again.
+      if (!(await hangUpBoth(a, aId, b, bId))) throw new BenchError('peers did not disconnect');
+    }
+    const r = await from.page.evaluate(([p, t]) => window.bench.ours.dial(p, t), [
+      toId,
+      env.cfg.dialTimeoutMs
+    ] as const);
+    out.push({ ...r, from: from.name, ...(before.total > 0 ? { autoReconnected: true } : {}) });
+    if (env.cfg.verbose || !r.ok || !r.direct) {
+      log(
+        `dial ${i + 1}/${env.cfg.dials} ${from.name}->${to.name}: ${r.ok ? 'ok' : 'FAILED'} ` +
+          `${fmt(r.ms, ' ms')} ${r.connection ?? ''} direct=${r.direct} ` +
+          `attempts=${r.outcomes.join(',') || '0'} peerConnections=${r.peerConnections}` +
+          (r.error !== undefined ? ` error=${r.error}` : '')
+      );
+    }
+    if (!(await hangUpBoth(a, aId, b, bId))) throw new BenchError('peers did not disconnect');
+    if (env.cfg.dialPauseMs > 0) await new Promise((r) => setTimeout(r, env.cfg.dialPauseMs));
+  }
+  return out;
+}
+
+/** Leaves A and B on a direct connection (a few tries), for the round trip and bulk phases. */
+async function ensureDirect(env: Env, a: Side, b: Side, bId: string): Promise<DialResult> {
+  let last: DialResult | undefined;
+  for (let i = 0; i < 5; i++) {
+    last = await a.page.evaluate(([p, t]) => window.bench.ours.dial(p, t), [
+      bId,
+      env.cfg.dialTimeoutMs
+    ] as const);
+    if (last.ok && last.direct) return last;
+    await a.page.evaluate((p) => window.bench.ours.hangUp(p), bId);
+  }
+  throw new BenchError(`could not get a direct connection: ${JSON.stringify(last)}`);
+}
+
+// 3. round trips, raw and ours interleaved per round (order alternates).
+async function measureRtt(
+  env: Env,
+  a: Side,
+  bId: string
+): Promise<{ raw: number[]; ours: number[] }> {
+  const { rttCount, rttRounds, rttSize, rttWarmup } = env.cfg;
+  const timeout = 5_000;
+  const raw = (n: number): Promise<number[]> =>
+    a.page.evaluate(([c, s, t]) => window.bench.raw.rtt(c, s, t), [n, rttSize, timeout] as const);
+  const ours = (n: number): Promise<number[]> =>
+    a.page.evaluate(([p, c, s, t]) => window.bench.ours.rtt(p, c, s, t), [
+      bId,
+      n,
+      rttSize,
+      timeout
+    ] as const);
+  if (rttWarmup > 0) {
+    await raw(rttWarmup);
+    await ours(rttWarmup);
+  }
+  const out = { raw: [] as number[], ours: [] as number[] };
+  for (let r = 0; r < rttRounds; r++) {
+    if (r % 2 === 0) {
+      out.raw.push(...(await raw(rttCount)));
+      out.ours.push(...(await ours(rttCount)));
+    } else {
+      out.ours.push(...(await ours(rttCount)));
+      out.raw.push(...(await raw(rttCount)));
+    }
+  }
+  return out;
+}
+
+type BulkRecord = BulkResult & { openMs?: number; mbps: number; wireOverhead: number };
+
+// 4. bulk: one warm-up each (discarded), then rounds, order alternating.
+async function measureBulk(
+  env: Env,
+  a: Side,
+  bId: string
+): Promise<{ raw: BulkRecord[]; ours: BulkRecord[] }> {
+  const { bulkBytes, bulkChunk, bulkRounds } = env.cfg;
+  const timeout = 120_000;
+  const check = (what: string, r: BulkResult): BulkRecord => {
+    if (r.received !== r.bytes) {
+      throw new BenchError(`${what}: receiver got ${r.received} of ${r.bytes}`);
+    }
+    // Proof that the transfer went over WebRTC and not through the relay's WebSocket.
+    if (r.wireBytes < r.bytes) {
+      throw new BenchError(`${what}: only ${r.wireBytes} of ${r.bytes} bytes went over WebRTC`);
+    }
+    return { ...r, mbps: mbPerSecond(r.bytes, r.ms), wireOverhead: r.wireBytes / r.bytes - 1 };
+  };
+  const raw = async (bytes: number): Promise<BulkRecord> =>
+    check(
+      'raw bulk',
+      await a.page.evaluate(([n, c, t]) => window.bench.raw.bulk(n, c, t), [
+        bytes,
+        bulkChunk,
+        timeout
+      ] as const)
+    );
+  const ours = async (bytes: number): Promise<BulkRecord> =>
+    check(
+      'libp2p bulk',
+      await a.page.evaluate(([p, n, c, t]) => window.bench.ours.bulk(p, n, c, t), [
+        bId,
+        bytes,
+        bulkChunk,
+        timeout
+      ] as const)
+    );
+  const warm = Math.min(bulkBytes, 8 * MiB);
+  await raw(warm);
+  await ours(warm);
+  const out = { raw: [] as BulkRecord[], ours: [] as BulkRecord[] };
+  for (let r = 0; r < bulkRounds; r++) {
+    if (r % 2 === 0) {
+      out.raw.push(await raw(bulkBytes));
+      out.ours.push(await ours(bulkBytes));
+    } else {
+      out.ours.push(await ours(bulkBytes));
+      out.raw.push(await raw(bulkBytes));
+    }
+    log(
+      `bulk round ${r + 1}/${bulkRounds}: raw ${fmt(out.raw.at(-1)!.mbps)} MB/s, ` +
+        `ours ${fmt(out.ours.at(-1)!.mbps)} MB/s`
+    );
+  }
+  return out;
+}
+
+function pickRelayAddr(multiaddrs: string[]): string {
+  const ws = multiaddrs.filter((a) => a.includes('/ws') && a.includes('/p2p/'));
+  const local = ws.find((a) => a.startsWith('/ip4/127.0.0.1/')) ?? ws[0];
+  if (local === undefined) {
+    throw new BenchError(`relay has no WebSocket multiaddr with /p2p/: ${multiaddrs.join(', ')}`);
+  }
+  return local;
+}
+
+async function run(cfg: Config, cleanups: (() => Promise<unknown>)[]): Promise<void> {
+  const startedAt = new Date();
+  const executablePath = findChromium();
+  const loadAtStart = loadavg();
+  if ((loadAtStart[0] ?? 0) > cpus().length) {
+    log(
+      `warning: load average ${loadAtStart[0]?.toFixed(1)} on ${cpus().length} CPUs: numbers will be noisy`
+    );
+  }
+
+  log('building the bench page (vite)');
+  await build({ configFile: `${benchDir}vite.config.ts`, logLevel: 'warn' });
+  const server: StaticServer = await startStaticServer(`${benchDir}dist`);
+  cleanups.push(() => server.close());
+
+  log('starting the relay');
+  const relay = await startRelay();
+  cleanups.push(() => relay.stop());
+  const relayAddr = pickRelayAddr(relay.multiaddrs);
+
+  log(`launching ${executablePath}`);
+  const browser = await chromium.launch({ executablePath, args: chromiumArgs(), headless: true });
+  cleanups.push(() => browser.close());
+  const env: Env = { cfg, browser, pageUrl: `${server.url}/`, relayAddr };
+
+  log(`1/4 page load -> reservation on ${cfg.reservationPages} fresh pages`);
+  const reservations = await measureReservation(env);
+
+  const a = await openPage(env, 'A', true);
+  const b = await openPage(env, 'B', true);
+  cleanups.push(
+    () => closeSide(a),
+    () => closeSide(b)
+  );
+  for (const side of [a, b]) {
+    const err = await side.page.evaluate(() => window.bench.startError());
+    if (err !== undefined) throw new BenchError(`${side.name}: node did not start: ${err}`);
+    await side.page.evaluate((ms) => window.bench.ours.whenReserved(ms), 20_000);
+  }
+  const isolated = await a.page.evaluate(() => window.bench.isolated);
+  if (!isolated) log('warning: page is not cross-origin isolated; clock resolution is 100 µs');
+  const aId = await a.page.evaluate(() => window.bench.ours.peerId());
+  const bId = await b.page.evaluate(() => window.bench.ours.peerId());
+
+  log(`2/4 ${cfg.rawConnects} raw peer connections (reference), ${cfg.dials} libp2p dials`);
+  const rawConnects = await measureRawConnects(env, a, b);
+  const dials = await measureDials(env, a, aId, b, bId);
+  const finalDial = await ensureDirect(env, a, b, bId);
+  log(`direct connection for the data phases: ${finalDial.remoteAddr ?? '?'}`);
+
+  log(`3/4 echo round trips (${cfg.rttSize} B, ${cfg.rttRounds} x ${cfg.rttCount} each)`);
+  const rtt = await measureRtt(env, a, bId);
+
+  log(
+    `4/4 bulk (${cfg.bulkBytes / MiB} MiB x ${cfg.bulkRounds} each, ${cfg.bulkChunk / 1024} KiB writes)`
+  );
+  const bulk = await measureBulk(env, a, bId);
+
+  // Summaries, table, JSON.
+  const resv = summarize(reservations.map((r) => r.loadToReservedMs));
+  const resvCreate = summarize(reservations.map((r) => r.createToReservedMs));
+  const resvCircuit = summarize(reservations.map((r) => r.loadToCircuitAddrMs));
+  const scriptStart = summarize(reservations.map((r) => r.scriptStartMs));
+  const ok = dials.filter((d) => d.ok && d.direct);
+  const dialMs = summarize(ok.map((d) => d.ms));
+  const retried = dials.filter((d) => d.attempts > 1).length;
+  const failedAttempts: Record<string, number> = {};
+  for (const d of dials) {
+    for (const o of d.outcomes)
+      if (o !== 'direct') failedAttempts[o] = (failedAttempts[o] ?? 0) + 1;
+  }
+  const failedText =
+    Object.entries(failedAttempts)
+      .map(([k, v]) => `${v} ${k}`)
+      .join(', ') || 'none';
+  const rawOk = rawConnects.filter((r) => r.ok);
+  const rawConn = summarize(rawOk.map((r) => r.ms));
+  const firstTry = dials.filter((d) => d.outcomes[0] === 'direct').length;
+  const pct = (n: number, of: number): string => `${((n / of) * 100).toFixed(1)}%`;
+  const rttRaw = summarize(rtt.raw);
+  const rttOurs = summarize(rtt.ours);
+  const bulkRaw = summarize(bulk.raw.map((r) => r.mbps));
+  const bulkOurs = summarize(bulk.ours.map((r) => r.mbps));
+  const successRate = ok.length / dials.length;
+
+  const overhead = (rs: BulkRecord[]): string =>
+    `${(summarize(rs.map((r) => r.wireOverhead)).median * 100).toFixed(1)}%`;
+  const ms = (s: Summary): string => `median ${fmt(s.median, ' ms')}, p95 ${fmt(s.p95, ' ms')}`;
+  const rows: Row[] = [
+    [
+      `page load -> reservation (n=${resv.n})`,
+      `${ms(resv)} (createNode -> reserved ${fmt(resvCreate.median, ' ms')}; ` +
+        `libp2p has the circuit addr at ${fmt(resvCircuit.median, ' ms')})`,
+      '-',
+      '-'
+    ],
+    [
+      `direct dial (${ok.length}/${dials.length} ok = ${(successRate * 100).toFixed(1)}%)`,
+      `${ms(dialMs)}; 1st attempt ok ${pct(firstTry, dials.length)}; ` +
+        `${retried} retried (failed attempts: ${failedText})`,
+      `${ms(rawConn)}; ok ${rawOk.length}/${rawConnects.length} ` +
+        `(PC setup signaled by the runner; reference)`,
+      ratio(dialMs.median, rawConn.median)
+    ],
+    [
+      `echo RTT ${cfg.rttSize} B (n=${rttOurs.n})`,
+      `${ms(rttOurs)}, p99 ${fmt(rttOurs.p99, ' ms')}`,
+      `${ms(rttRaw)}, p99 ${fmt(rttRaw.p99, ' ms')}`,
+      ratio(rttOurs.median, rttRaw.median)
+    ],
+    [
+      `bulk ${cfg.bulkBytes / MiB} MiB, one stream (n=${bulkOurs.n})`,
+      `median ${fmt(bulkOurs.median, ' MB/s')} (${fmt(bulkOurs.min)}-${fmt(bulkOurs.max)}), ` +
+        `wire +${overhead(bulk.ours)}`,
+      `median ${fmt(bulkRaw.median, ' MB/s')} (${fmt(bulkRaw.min)}-${fmt(bulkRaw.max)}), ` +
+        `wire +${overhead(bulk.raw)}`,
+      ratio(bulkOurs.median, bulkRaw.median)
+    ]
+  ];
+
+  const finishedAt = new Date();
+  const result = {
+    startedAt: startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    durationS: (finishedAt.getTime() - startedAt.getTime()) / 1000,
+    environment: {
+      node: process.version,
+      chromium: browser.version(),
+      chromiumPath: executablePath,
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model,
+      os: `${platform()} ${release()}`,
+      crossOriginIsolated: isolated,
+      loadAverageAtStart: loadAtStart,
+      loadAverageAtEnd: loadavg()
+    },
+    config: cfg,
+    relay: { addr: relayAddr },
+    reservation: {
+      loadToReservedMs: resv,
+      createToReservedMs: resvCreate,
+      loadToCircuitAddrMs: resvCircuit,
+      scriptStartMs: scriptStart,
+      samples: reservations
+    },
+    dial: {
+      dials: dials.length,
+      directOk: ok.length,
+      successRate,
+      ms: dialMs,
+      needingRetry: retried,
+      failedAttempts,
+      attempts: summarize(dials.map((d) => d.attempts)),
+      autoReconnects: dials.filter((d) => d.autoReconnected === true).length,
+      rawPeerConnectionMs: rawConn,
+      firstAttemptOk: firstTry,
+      rawPeerConnections: rawConnects.length,
+      rawPeerConnectionsOk: rawOk.length,
+      rawCandidatePairs: [...new Set(rawOk.map((r) => r.candidatePair))],
+      rawFailures: rawConnects.filter((r) => !r.ok).map((r) => r.error),
+      samples: dials,
+      dataPhaseConnection: finalDial.remoteAddr
+    },
+    rtt: {
+      bytes: cfg.rttSize,
+      ours: rttOurs,
+      raw: rttRaw,
+      ratioMedian: rttOurs.median / rttRaw.median,
+      ratioP95: rttOurs.p95 / rttRaw.p95
+    },
+    bulk: {
+      bytes: cfg.bulkBytes,
+      chunkBytes: cfg.bulkChunk,
+      oursMBps: bulkOurs,
+      rawMBps: bulkRaw,
+      ratioMedian: bulkOurs.median / bulkRaw.median,
+      wireOverheadOurs: summarize(bulk.ours.map((r) => r.wireOverhead)).median,
+      wireOverheadRaw: summarize(bulk.raw.map((r) => r.wireOverhead)).median,
+      samples: bulk
+    },
+    table: rows
+  };
+
+  console.log('');
+  console.log(formatTable(rows));
+  console.log('');
+  const dir = `${benchDir}results`;
+  await mkdir(dir, { recursive: true });
+  const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
+  const json = `${JSON.stringify(result, null, 2)}\n`;
+  await writeFile(`${dir}/${stamp}.json`, json);
+  await writeFile(`${dir}/latest.json`, json);
+  log(`wrote bench/results/${stamp}.json and bench/results/latest.json`);
+}
+
+async function main(): Promise<number> {
+  let cfg: Config;
+  try {
+    cfg = readConfig();
+  } catch (err) {
+    console.error(`bench failed: ${(err as Error).message}`);
+    return 1;
+  }
+  const cleanups: (() => Promise<unknown>)[] = [];
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const budget = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new BenchError(`did not finish within BENCH_BUDGET_S=${cfg.budgetMs / 1000}`)),
+      cfg.budgetMs
+    );
+  });
+  let code = 0;
+  try {
+    await Promise.race([run(cfg, cleanups), budget]);
+  } catch (err) {
+    const e = err as Error;
+    console.error(`\nbench failed: ${e.name}: ${e.message}`);
+    if (cfg.verbose && e.stack !== undefined) console.error(e.stack);
+    code = 1;
+  } finally {
+    clearTimeout(timer);
+    for (const fn of cleanups.reverse()) {
+      await Promise.race([fn().catch(() => {}), new Promise((r) => setTimeout(r, 10_000))]);
+    }
+  }
+  return code;
+}
+
+process.exitCode = await main();
+// Nothing is meant to outlive main(); don't let a stray handle keep the process alive.
+setTimeout(() => process.exit(process.exitCode ?? 0), 2_000).unref();
