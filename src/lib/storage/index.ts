@@ -1,0 +1,23 @@
+/**
+ * Storage: small interfaces over the browser's persistent storage, each with an in-memory twin
+ * for tests.
+ *
+ * ```ts
+ * import { createIdbKeyStore, createLocalSettingsStore } from '$lib/storage';
+ * const keyStore = createIdbKeyStore(); // no I/O until load()/save()
+ * const key = await keyStore.load(); // undefined on first run
+ * const settings = await createLocalSettingsStore().load(); // { relays: [], iceServers: [] }
+ * ```
+ */
+export type { KeyStore } from './key-store.js';
+export { createMemoryKeyStore } from './key-store.js';
+export { createIdbKeyStore, DEFAULT_IDB_KEY_STORE, type IdbKeyStoreInit } from './key-store-idb.js';
+export type { Settings, SettingsStore, LocalSettingsStoreInit } from './settings.js';
+export {
+  createLocalSettingsStore,
+  createMemorySettingsStore,
+  parseSettings,
+  EMPTY_SETTINGS,
+  DEFAULT_SETTINGS_KEY
+} from './settings.js';
+export { StorageUnavailableError } from './errors.js';
