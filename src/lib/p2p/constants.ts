@@ -1,0 +1,64 @@
+/**
+ * Timeouts, limits and protocol IDs of the browser node. Every tunable here has a matching
+ * option in NodeInit; these are only the defaults.
+ */
+import type { BackoffOptions } from './backoff.js';
+
+/** Dialing a relay and getting a reservation on it must finish within this time. */
+export const DEFAULT_RESERVATION_TIMEOUT_MS = 10_000;
+
+/**
+ * One attempt at reaching a peer (relayed connection + WebRTC upgrade). About 1 WebRTC dial in
+ * 10 between pages stalls after ICE connects and libp2p only gives up after 6 s; a fresh attempt
+ * succeeds, so attempts are cut shorter than that. A normal dial takes ~0.2 s here.
+ */
+export const DEFAULT_DIAL_TIMEOUT_MS = 4_000;
+
+/** Attempts per connect() before giving up. */
+export const DEFAULT_DIAL_ATTEMPTS = 4;
+
+/** Pause between connect() attempts. */
+export const DIAL_RETRY_BACKOFF: BackoffOptions = {
+  baseMs: 250,
+  factor: 2,
+  maxMs: 2_000,
+  jitter: 0.3
+};
+
+/** Pause between attempts to reach a relay. */
+export const RELAY_RETRY_BACKOFF: BackoffOptions = {
+  baseMs: 1_000,
+  factor: 1.6,
+  maxMs: 15_000,
+  jitter: 0.3
+};
+
+/**
+ * How many relays can hold a reservation for this device at once. Each is one `/p2p-circuit`
+ * listener, which libp2p fixes when the node is created.
+ */
+export const DEFAULT_MAX_RELAYS = 3;
+
+/** How often connected peers are pinged for the round-trip time shown in the UI. */
+export const DEFAULT_PING_INTERVAL_MS = 5_000;
+
+/** A single RTT measurement gives up after this long. */
+export const DEFAULT_PING_TIMEOUT_MS = 5_000;
+
+/**
+ * Once a direct connection to a peer is up, its relayed connection is closed after this delay
+ * (not at once: the other side may still be finishing its half of the WebRTC upgrade).
+ */
+export const DEFAULT_RELAYED_CLOSE_DELAY_MS = 3_000;
+
+/** libp2p's ping protocol (served by the ping service, also on relayed connections). */
+export const PING_PROTOCOL = '/ipfs/ping/1.0.0';
+
+/** Bytes in one ping payload (fixed by the ping protocol). */
+export const PING_PAYLOAD_BYTES = 32;
+
+/** Path of an app link that carries a peer ID: `<origin>/#/connect/<peerId>`. */
+export const CONNECT_LINK_HASH_PREFIX = '#/connect/';
+
+/** Query parameter alternative: `<origin>/?peer=<peerId>`. */
+export const CONNECT_LINK_QUERY_PARAM = 'peer';

@@ -1,0 +1,436 @@
+import { circuitRelayTransport } from '@libp2p/circuit-relay-v2';
+import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys';
+import { gossipsub } from '@libp2p/gossipsub';
+import { identify } from '@libp2p/identify';
+import type { Connection, PrivateKey } from '@libp2p/interface';
+import { noise } from '@libp2p/noise';
+import { peerIdFromString } from '@libp2p/peer-id';
+import { ping } from '@libp2p/ping';
+import { webRTC } from '@libp2p/webrtc';
+import { webSockets } from '@libp2p/websockets';
+import { yamux } from '@libp2p/yamux';
+import { createLibp2p } from 'libp2p';
+import {
+  DEFAULT_DIAL_ATTEMPTS,
+  DEFAULT_DIAL_TIMEOUT_MS,
+  DEFAULT_MAX_RELAYS,
+  DEFAULT_PING_INTERVAL_MS,
+  DEFAULT_PING_TIMEOUT_MS,
+  DEFAULT_RELAYED_CLOSE_DELAY_MS,
+  DEFAULT_RESERVATION_TIMEOUT_MS,
+  DIAL_RETRY_BACKOFF,
+  RELAY_RETRY_BACKOFF
+} from './constants.js';
+import { dialPeer, findDirect } from './dial.js';
+import { NodeNotStartedError, PeerNotConnectedError } from './errors.js';
+import { installInitChannelFix } from './init-channel-fix.js';
+import { createRelayKeeper, reservedRelayAddrs, type RelayKeeper } from './relays.js';
+import { measureRtt } from './rtt.js';
+import {
+  deriveState,
+  INITIAL_MODEL,
+  isDirectConnection,
+  isPeerAddr,
+  isRelayedAddr,
+  reduce,
+  statesEqual,
+  type ConnectionInfo,
+  type NodeEvent,
+  type NodeModel
+} from './state.js';
+import type {
+  ConnectOptions,
+  DialAttemptReport,
+  NodeDeps,
+  NodeInit,
+  NodeServices,
+  NodeState,
+  P2PLibp2p,
+  P2PNode,
+  P2PNodeEvents,
+  PeerState,
+  PingOptions
+} from './types.js';
+
+interface Settings {
+  reservationTimeoutMs: number;
+  dialTimeoutMs: number;
+  dialAttempts: number;
+  maxRelays: number;
+  pingIntervalMs: number;
+  pingTimeoutMs: number;
+  relayedCloseDelayMs: number;
+}
+
+/** Creates the browser node. Does no I/O: the key is loaded and libp2p started in start(). */
+export function createNode(init: NodeInit, deps: NodeDeps): P2PNode {
+  return new BrowserNode(init, deps);
+}
+
+type NetworkEvents = Pick<EventTarget, 'addEventListener' | 'removeEventListener'>;
+
+class BrowserNode implements P2PNode {
+  readonly #events = new EventTarget();
+  readonly #deps: NodeDeps;
+  readonly #settings: Settings;
+  readonly #now: () => number;
+  readonly #random: () => number;
+  #relays: string[];
+  #iceServers: RTCIceServer[];
+  #libp2p: P2PLibp2p | undefined;
+  #peerId: string | undefined;
+  #model: NodeModel = INITIAL_MODEL;
+  #state: NodeState = deriveState(INITIAL_MODEL);
+  #keeper: RelayKeeper | undefined;
+  #pingTimer: ReturnType<typeof setInterval> | undefined;
+  #pinging = new Set<string>();
+  #closeTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  #dials = new Map<string, Promise<PeerState>>();
+  #starting: Promise<void> | undefined;
+  #running = false;
+  #unsubscribe: (() => void)[] = [];
+
+  constructor(init: NodeInit, deps: NodeDeps) {
+    this.#deps = deps;
+    this.#now = deps.now ?? Date.now;
+    this.#random = deps.random ?? Math.random;
+    this.#relays = [...init.relays];
+    this.#iceServers = [...(init.iceServers ?? [])];
+    this.#settings = {
+      reservationTimeoutMs: init.reservationTimeoutMs ?? DEFAULT_RESERVATION_TIMEOUT_MS,
+      dialTimeoutMs: init.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS,
+      dialAttempts: Math.max(1, init.dialAttempts ?? DEFAULT_DIAL_ATTEMPTS),
+      maxRelays: Math.max(1, init.maxRelays ?? DEFAULT_MAX_RELAYS, countRelayPeers(init.relays)),
+      pingIntervalMs: init.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS,
+      pingTimeoutMs: init.pingTimeoutMs ?? DEFAULT_PING_TIMEOUT_MS,
+      relayedCloseDelayMs: init.relayedCloseDelayMs ?? DEFAULT_RELAYED_CLOSE_DELAY_MS
+    };
+  }
+
+  addEventListener<K extends keyof P2PNodeEvents>(
+    type: K,
+    listener: (e: P2PNodeEvents[K]) => void,
+    options?: boolean | AddEventListenerOptions
+  ): void {
+    this.#events.addEventListener(type, listener as EventListener, options);
+  }
+
+  removeEventListener<K extends keyof P2PNodeEvents>(
+    type: K,
+    listener: (e: P2PNodeEvents[K]) => void,
+    options?: boolean | EventListenerOptions
+  ): void {
+    this.#events.removeEventListener(type, listener as EventListener, options);
+  }
+
+  get peerId(): string {
+    if (this.#peerId === undefined) throw new NodeNotStartedError('The node has not started');
+    return this.#peerId;
+  }
+
+  get libp2p(): P2PLibp2p {
+    if (this.#libp2p === undefined) throw new NodeNotStartedError('The node has not started');
+    return this.#libp2p;
+  }
+
+  get state(): NodeState {
+    return this.#state;
+  }
+
+  start(): Promise<void> {
+    if (this.#running) return Promise.resolve();
+    this.#starting ??= this.#start().finally(() => {
+      this.#starting = undefined;
+    });
+    return this.#starting;
+  }
+
+  async #start(): Promise<void> {
+    const libp2p = this.#libp2p ?? (await this.#create());
+    this.#libp2p = libp2p;
+    this.#peerId = libp2p.peerId.toString();
+    this.#subscribe(libp2p);
+    await libp2p.start();
+    this.#running = true;
+    this.#dispatch({ type: 'node:started' });
+    this.#syncAddresses();
+    this.#dispatch({
+      type: 'connections:reset',
+      connections: libp2p.getConnections().map(connectionInfo)
+    });
+
+    const keeper = createRelayKeeper({
+      libp2p,
+      dispatch: (e) => this.#dispatch(e),
+      reservationTimeoutMs: this.#settings.reservationTimeoutMs,
+      maxRelays: this.#settings.maxRelays,
+      backoff: RELAY_RETRY_BACKOFF,
+      now: this.#now,
+      random: this.#random
+    });
+    this.#keeper = keeper;
+    keeper.setRelays(this.#relays);
+    keeper.addressesChanged(this.#model.addresses);
+    keeper.start();
+
+    this.#pingTimer = setInterval(() => this.#pingAll(), this.#settings.pingIntervalMs);
+  }
+
+  async #create(): Promise<P2PLibp2p> {
+    installInitChannelFix();
+    const privateKey = await this.#loadOrCreateKey();
+    return createLibp2p<NodeServices>({
+      privateKey,
+      start: false,
+      addresses: {
+        // One "find a relay" listener per relay slot, plus WebRTC, which advertises
+        // <circuit address>/webrtc for every reservation.
+        listen: [
+          ...Array.from({ length: this.#settings.maxRelays }, () => '/p2p-circuit'),
+          '/webrtc'
+        ]
+      },
+      transports: [
+        webSockets(),
+        webRTC({
+          // A function, so ICE servers changed in Settings apply to the next connection. Always an
+          // array: leaving it undefined would make @libp2p/webrtc fall back to public STUN.
+          rtcConfiguration: () => ({ iceServers: this.#iceServers.map((s) => ({ ...s })) })
+        }),
+        circuitRelayTransport({ reservationCompletionTimeout: this.#settings.reservationTimeoutMs })
+      ],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+      // libp2p's browser default refuses plain ws:// and private/loopback addresses; this app's
+      // relays are exactly that (a relay on the LAN or on this machine).
+      connectionGater: { denyDialMultiaddr: () => false },
+      services: {
+        identify: identify(),
+        ping: ping(),
+        pubsub: gossipsub()
+      }
+    });
+  }
+
+  async #loadOrCreateKey(): Promise<PrivateKey> {
+    const stored = await this.#deps.keyStore.load();
+    if (stored !== undefined) return privateKeyFromProtobuf(stored);
+    const key = await generateKeyPair('Ed25519');
+    await this.#deps.keyStore.save(privateKeyToProtobuf(key));
+    return key;
+  }
+
+  #subscribe(libp2p: P2PLibp2p): void {
+    const on = <
+      K extends
+        | 'connection:open'
+        | 'connection:close'
+        | 'self:peer:update'
+        | 'transport:listening'
+        | 'transport:close'
+    >(
+      type: K,
+      fn: (e: Event) => void
+    ): void => {
+      libp2p.addEventListener(type, fn);
+      this.#unsubscribe.push(() => libp2p.removeEventListener(type, fn));
+    };
+    on('connection:open', (e) => {
+      const conn = (e as CustomEvent<Connection>).detail;
+      this.#dispatch({ type: 'connection:open', connection: connectionInfo(conn) });
+      this.#onPeerConnection(conn);
+    });
+    on('connection:close', (e) => {
+      const conn = (e as CustomEvent<Connection>).detail;
+      this.#dispatch({ type: 'connection:close', id: conn.id });
+      this.#keeper?.connectionClosed(conn.remotePeer.toString());
+    });
+    // self:peer:update comes from a 1 s debounce in libp2p's address manager; the transport
+    // events come as soon as a reservation adds (or a lost one removes) a circuit address.
+    on('self:peer:update', () => this.#syncAddresses());
+    on('transport:listening', () => this.#syncAddresses());
+    on('transport:close', () => this.#syncAddresses());
+
+    const network = this.#network();
+    if (network !== undefined) {
+      const onOnline = (): void => this.#keeper?.retryNow();
+      network.addEventListener('online', onOnline);
+      this.#unsubscribe.push(() => network.removeEventListener('online', onOnline));
+    }
+  }
+
+  #network(): NetworkEvents | undefined {
+    if (this.#deps.network !== undefined) return this.#deps.network;
+    const g = globalThis as Partial<NetworkEvents>;
+    return typeof g.addEventListener === 'function' ? (globalThis as NetworkEvents) : undefined;
+  }
+
+  #syncAddresses(): void {
+    const addresses = this.#libp2p?.getMultiaddrs().map((ma) => ma.toString()) ?? [];
+    this.#dispatch({ type: 'addresses', addresses });
+    this.#keeper?.addressesChanged(addresses);
+  }
+
+  /** A new connection to another device: measure it, and retire a relayed one once direct. */
+  #onPeerConnection(conn: Connection): void {
+    const addr = conn.remoteAddr.toString();
+    if (!isPeerAddr(addr)) return;
+    const peerId = conn.remotePeer.toString();
+    void this.#pingPeer(peerId);
+    if (!isDirectConnection({ remoteAddr: addr, limited: conn.limits != null })) return;
+    clearTimeout(this.#closeTimers.get(peerId));
+    this.#closeTimers.set(
+      peerId,
+      setTimeout(() => {
+        this.#closeTimers.delete(peerId);
+        this.#closeRelayed(peerId);
+      }, this.#settings.relayedCloseDelayMs)
+    );
+  }
+
+  #closeRelayed(peerId: string): void {
+    const libp2p = this.#libp2p;
+    if (libp2p === undefined || !this.#running) return;
+    const peer = peerIdFromString(peerId);
+    if (findDirect(libp2p, peer) === undefined) return;
+    for (const c of libp2p.getConnections(peer)) {
+      if (isRelayedAddr(c.remoteAddr.toString())) {
+        c.close().catch(() => c.abort(new Error('Closing relayed connection')));
+      }
+    }
+  }
+
+  #dispatch(event: NodeEvent): void {
+    this.#model = reduce(this.#model, event);
+    const next = deriveState(this.#model);
+    if (statesEqual(next, this.#state)) return;
+    this.#state = next;
+    this.#events.dispatchEvent(new CustomEvent('state', { detail: next }));
+  }
+
+  async stop(): Promise<void> {
+    await this.#starting?.catch(() => {});
+    if (!this.#running) return;
+    this.#running = false;
+    clearInterval(this.#pingTimer);
+    this.#pingTimer = undefined;
+    for (const t of this.#closeTimers.values()) clearTimeout(t);
+    this.#closeTimers.clear();
+    this.#keeper?.stop();
+    this.#keeper = undefined;
+    for (const off of this.#unsubscribe.splice(0)) off();
+    await this.#libp2p?.stop();
+    this.#dispatch({ type: 'node:stopped' });
+  }
+
+  setRelays(relays: string[]): void {
+    this.#relays = [...relays];
+    this.#keeper?.setRelays(this.#relays);
+  }
+
+  setIceServers(iceServers: RTCIceServer[]): void {
+    this.#iceServers = [...iceServers];
+  }
+
+  connect(target: string, options: ConnectOptions = {}): Promise<PeerState> {
+    if (!this.#running || this.#libp2p === undefined || this.#peerId === undefined) {
+      return Promise.reject(new NodeNotStartedError('The node has not started'));
+    }
+    const libp2p = this.#libp2p;
+    const key = target.trim();
+    const pending = this.#dials.get(key);
+    if (pending !== undefined) return pending;
+    const dial = dialPeer(
+      {
+        libp2p,
+        selfPeerId: this.#peerId,
+        relayAddrs: () => reservedRelayAddrs(this.#model.addresses),
+        dialTimeoutMs: this.#settings.dialTimeoutMs,
+        attempts: this.#settings.dialAttempts,
+        backoff: DIAL_RETRY_BACKOFF,
+        random: this.#random,
+        onAttempt: (report) =>
+          this.#events.dispatchEvent(new CustomEvent<DialAttemptReport>('dial', { detail: report }))
+      },
+      target,
+      options
+    )
+      .then(async ({ peerId, connection }) => {
+        // Make sure the state has seen the connection, then report it with a fresh RTT.
+        this.#dispatch({ type: 'connection:open', connection: connectionInfo(connection) });
+        await this.#pingPeer(peerId);
+        return (
+          this.#state.peers.find((p) => p.peerId === peerId) ?? {
+            peerId,
+            connection: 'direct' as const,
+            remoteAddr: connection.remoteAddr.toString()
+          }
+        );
+      })
+      .finally(() => this.#dials.delete(key));
+    this.#dials.set(key, dial);
+    return dial;
+  }
+
+  async ping(peerId: string, options: PingOptions = {}): Promise<number> {
+    const libp2p = this.libp2p;
+    const conn = this.#preferredConnection(peerId);
+    if (conn === undefined) throw new PeerNotConnectedError(`Not connected to ${peerId}`);
+    const rtt = await measureRtt(conn, {
+      signal: options.signal ?? AbortSignal.timeout(this.#settings.pingTimeoutMs)
+    });
+    if (libp2p === this.#libp2p) this.#dispatch({ type: 'rtt', peerId, rttMs: rtt });
+    return rtt;
+  }
+
+  #preferredConnection(peerId: string): Connection | undefined {
+    const libp2p = this.#libp2p;
+    if (libp2p === undefined) return undefined;
+    let peer;
+    try {
+      peer = peerIdFromString(peerId);
+    } catch {
+      return undefined;
+    }
+    const open = libp2p.getConnections(peer).filter((c) => c.status === 'open');
+    return (
+      open.find((c) =>
+        isDirectConnection({ remoteAddr: c.remoteAddr.toString(), limited: c.limits != null })
+      ) ?? open.find((c) => isPeerAddr(c.remoteAddr.toString()))
+    );
+  }
+
+  async #pingPeer(peerId: string): Promise<void> {
+    if (this.#pinging.has(peerId)) return;
+    this.#pinging.add(peerId);
+    try {
+      await this.ping(peerId);
+    } catch {
+      // A failed ping only means no fresh RTT; libp2p's connection monitor closes dead links.
+    } finally {
+      this.#pinging.delete(peerId);
+    }
+  }
+
+  #pingAll(): void {
+    for (const peer of this.#state.peers) void this.#pingPeer(peer.peerId);
+  }
+}
+
+function connectionInfo(conn: Connection): ConnectionInfo {
+  return {
+    id: conn.id,
+    peerId: conn.remotePeer.toString(),
+    remoteAddr: conn.remoteAddr.toString(),
+    limited: conn.limits != null
+  };
+}
+
+function countRelayPeers(relays: readonly string[]): number {
+  const ids = new Set<string>();
+  for (const r of relays) {
+    const m = /\/p2p\/([^/]+)\/?$/.exec(r.trim());
+    if (m?.[1] !== undefined) ids.add(m[1]);
+  }
+  return ids.size;
+}

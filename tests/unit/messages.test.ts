@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest';
+import { statusLine } from '../../src/lib/app/status.js';
+import * as errors from '../../src/lib/p2p/errors.js';
+import {
+  describeAddr,
+  errorMessage,
+  relayStatusText,
+  secondsUntil
+} from '../../src/lib/p2p/messages.js';
+import type { NodeState } from '../../src/lib/p2p/types.js';
+
+const RELAY = '12D3KooWCV9smSi6qAxz4shJqxe9tZmeXDCuyotxvLJAQUAvdTby';
+const addr = `/ip4/127.0.0.1/tcp/9090/ws/p2p/${RELAY}`;
+const base: NodeState = { status: 'connecting', relays: [], addresses: [], peers: [] };
+
+describe('relay status line', () => {
+  it('uses the three plain sentences', () => {
+    expect(relayStatusText({ ...base, status: 'offline' }, 0)).toBe('Offline');
+    expect(relayStatusText(base, 0)).toBe('Connecting to relay…');
+    expect(
+      relayStatusText(
+        { ...base, status: 'online', relays: [{ addr, peerId: RELAY, status: 'reserved' }] },
+        0
+      )
+    ).toBe('Connected via relay');
+  });
+
+  it('says which relay is unreachable and when it retries', () => {
+    const state: NodeState = {
+      ...base,
+      relays: [
+        {
+          addr,
+          peerId: RELAY,
+          status: 'error',
+          error: "Can't reach the relay at 127.0.0.1:9090",
+          nextRetryAt: 10_000
+        }
+      ]
+    };
+    expect(relayStatusText(state, 5_000)).toBe(
+      "Can't reach the relay at 127.0.0.1:9090 — retrying in 5 s"
+    );
+    expect(relayStatusText(state, 9_999)).toMatch(/retrying in 1 s$/);
+    const retrying = { ...state, relays: [{ ...state.relays[0]!, status: 'retrying' as const }] };
+    expect(relayStatusText(retrying, 0)).toBe(
+      "Can't reach the relay at 127.0.0.1:9090 — retrying now…"
+    );
+  });
+
+  it('falls back to the relay-info error when no relay is known yet', () => {
+    expect(
+      statusLine({
+        node: base,
+        relayInfo: {
+          status: 'error',
+          url: 'http://127.0.0.1:8080/api/relay-info',
+          error: "Can't reach the relay at 127.0.0.1:8080",
+          nextRetryAt: 3_000
+        },
+        starting: false,
+        now: 1_000
+      })
+    ).toBe("Can't reach the relay at 127.0.0.1:8080 — retrying in 2 s");
+    expect(
+      statusLine({
+        node: { ...base, status: 'offline' },
+        relayInfo: { status: 'loading', url: '' },
+        starting: true,
+        now: 0
+      })
+    ).toBe('Connecting to relay…');
+  });
+
+  it('secondsUntil rounds up and never says 0', () => {
+    expect(secondsUntil(1_001, 0)).toBe(2);
+    expect(secondsUntil(0, 5_000)).toBe(1);
+  });
+});
+
+describe('describeAddr', () => {
+  it('shortens multiaddrs to host:port', () => {
+    expect(describeAddr(addr)).toBe('127.0.0.1:9090');
+    expect(describeAddr(`/dns4/relay.example/tcp/443/wss/p2p/${RELAY}`)).toBe('relay.example:443');
+    expect(describeAddr(`/ip6/::1/tcp/9090/ws/p2p/${RELAY}`)).toBe('[::1]:9090');
+    expect(describeAddr('not a multiaddr')).toBe('not a multiaddr');
+  });
+});
+
+describe('errorMessage', () => {
+  it('has a plain sentence for every p2p error', () => {
+    const made = [
+      new errors.InvalidTargetError('x', 'empty'),
+      new errors.InvalidTargetError('x', 'self'),
+      new errors.InvalidTargetError('x'),
+      new errors.NodeNotStartedError('x'),
+      new errors.RelayUnavailableError('x'),
+      new errors.PeerUnreachableError('x'),
+      new errors.DialTimeoutError('x'),
+      new errors.DirectConnectionFailedError('x'),
+      new errors.PeerNotConnectedError('x'),
+      new errors.AbortError()
+    ];
+    const sentences = made.map(errorMessage);
+    for (const s of sentences) {
+      expect(s).toMatch(/^[A-Z].*[.]$/);
+      expect(s).not.toMatch(/Error|undefined|\bx\b/);
+    }
+    expect(new Set(sentences).size).toBe(sentences.length);
+  });
+
+  it('matches by name, so errors from another bundle copy work too', () => {
+    const foreign = Object.assign(new Error('whatever'), { name: 'PeerUnreachableError' });
+    expect(errorMessage(foreign)).toBe(errorMessage(new errors.PeerUnreachableError('x')));
+  });
+
+  it('keeps unknown errors readable', () => {
+    expect(errorMessage(new Error('disk full'))).toBe('Something went wrong: disk full');
+    expect(errorMessage(undefined)).toBe('Something went wrong.');
+  });
+});
