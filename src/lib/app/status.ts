@@ -1,0 +1,33 @@
+/** The "Relay status" line, from the node's state plus relay-info. Pure. */
+import { RELAY_STATUS_TEXT, relayStatusText, secondsUntil } from '../p2p/messages.js';
+import type { NodeState } from '../p2p/types.js';
+import type { RelayInfoState } from './app.js';
+
+export interface StatusInput {
+  node: NodeState;
+  relayInfo: RelayInfoState;
+  /** The app is starting (node not up yet). */
+  starting: boolean;
+  now: number;
+}
+
+export function statusLine({ node, relayInfo, starting, now }: StatusInput): string {
+  if (node.status === 'offline') {
+    return starting ? RELAY_STATUS_TEXT.connecting : RELAY_STATUS_TEXT.offline;
+  }
+  // With no relay configured at all, what went wrong is the relay-info request.
+  if (node.relays.length === 0 && relayInfo.status === 'error' && relayInfo.error !== undefined) {
+    return relayInfo.nextRetryAt === undefined
+      ? relayInfo.error
+      : `${relayInfo.error} — retrying in ${secondsUntil(relayInfo.nextRetryAt, now)} s`;
+  }
+  return relayStatusText(node, now);
+}
+
+/** Whether the line contains a countdown that needs a clock tick. */
+export function needsTick(node: NodeState, relayInfo: RelayInfoState): boolean {
+  return (
+    node.relays.some((r) => r.nextRetryAt !== undefined) ||
+    (relayInfo.status === 'error' && relayInfo.nextRetryAt !== undefined)
+  );
+}
