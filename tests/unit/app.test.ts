@@ -1,0 +1,198 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createApp } from '../../src/lib/app/app.js';
+import {
+  effectiveIceServers,
+  effectiveRelays,
+  invalidIceUrls,
+  splitLines,
+  splitList
+} from '../../src/lib/app/merge.js';
+import { parseRelayInfo } from '../../src/lib/app/relay-info.js';
+import type { NodeInit, P2PNode } from '../../src/lib/p2p/types.js';
+import { createMemoryKeyStore } from '../../src/lib/storage/key-store.js';
+import {
+  createLocalSettingsStore,
+  createMemorySettingsStore,
+  parseSettings
+} from '../../src/lib/storage/settings.js';
+
+const RELAY = '12D3KooWCV9smSi6qAxz4shJqxe9tZmeXDCuyotxvLJAQUAvdTby';
+const RELAY_ADDR = `/ip4/127.0.0.1/tcp/9090/ws/p2p/${RELAY}`;
+const EXTRA = '/ip4/10.0.0.2/tcp/9090/ws/p2p/12D3KooWGdZeFT1rT2fYxpDn58F1yWN4sBiXu9ppYRAnJiH1GDei';
+const info = {
+  peerId: RELAY,
+  multiaddrs: [RELAY_ADDR],
+  version: '1',
+  iceServers: [{ urls: 'stun:127.0.0.1:3478' }]
+};
+
+function fakeNode() {
+  const calls = { relays: [] as string[][], ice: [] as RTCIceServer[][], started: 0, stopped: 0 };
+  const node = {
+    setRelays: (r: string[]) => calls.relays.push(r),
+    setIceServers: (s: RTCIceServer[]) => calls.ice.push(s),
+    start: async () => {
+      calls.started++;
+    },
+    stop: async () => {
+      calls.stopped++;
+    }
+  } as unknown as P2PNode;
+  return { node, calls };
+}
+
+describe('createApp', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it('merges relay-info with saved settings and starts the node', async () => {
+    const { node, calls } = fakeNode();
+    let init: NodeInit | undefined;
+    const fetch = vi.fn(async () => new Response(JSON.stringify(info)));
+    const app = createApp({
+      origin: 'http://127.0.0.1:8080',
+      keyStore: createMemoryKeyStore(),
+      settingsStore: createMemorySettingsStore({ relays: [EXTRA], iceServers: ['turn:10.0.0.3'] }),
+      fetch,
+      createNode: (i) => {
+        init = i;
+        return node;
+      }
+    });
+    expect(fetch).not.toHaveBeenCalled(); // no I/O before start()
+    expect(init?.iceServers).toEqual([]);
+    await app.start();
+    expect(fetch).toHaveBeenCalledWith('http://127.0.0.1:8080/api/relay-info', expect.anything());
+    expect(calls.started).toBe(1);
+    expect(calls.relays.at(-1)).toEqual([RELAY_ADDR, EXTRA]);
+    expect(calls.ice.at(-1)).toEqual([{ urls: 'stun:127.0.0.1:3478' }, { urls: 'turn:10.0.0.3' }]);
+    expect(app.snapshot.relayInfo).toMatchObject({ status: 'ok', info });
+    expect(app.linkFor('12D3KooWX')).toBe('http://127.0.0.1:8080/#/connect/12D3KooWX');
+    await app.stop();
+    expect(calls.stopped).toBe(1);
+  });
+
+  it('keeps retrying relay-info with a clear message while the relay is down', async () => {
+    const { node, calls } = fakeNode();
+    let up = false;
+    const fetch = vi.fn(async () => {
+      if (!up) throw new TypeError('Failed to fetch');
+      return new Response(JSON.stringify(info));
+    });
+    const app = createApp({
+      origin: 'http://127.0.0.1:8080',
+      keyStore: createMemoryKeyStore(),
+      settingsStore: createMemorySettingsStore(),
+      fetch,
+      createNode: () => node,
+      random: () => 0
+    });
+    const changes: string[] = [];
+    app.addEventListener('change', (e) => changes.push(e.detail.relayInfo.status));
+    await app.start();
+    expect(app.snapshot.relayInfo).toMatchObject({
+      status: 'error',
+      error: "Can't reach the relay at 127.0.0.1:8080"
+    });
+    expect(calls.started).toBe(1); // the node (and the device ID) come up anyway
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(fetch).toHaveBeenCalledTimes(2);
+    up = true;
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(app.snapshot.relayInfo.status).toBe('ok');
+    expect(calls.relays.at(-1)).toEqual([RELAY_ADDR]);
+    expect(changes).toContain('ok');
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(fetch).toHaveBeenCalledTimes(3);
+    await app.stop();
+  });
+
+  it('reports HTTP errors and nonsense answers in words', async () => {
+    const { node } = fakeNode();
+    for (const [response, words] of [
+      [new Response('nope', { status: 502 }), 'answered with an error (HTTP 502)'],
+      [new Response('<html>'), "sent an answer that isn't JSON"],
+      [new Response('{"peerId":1}'), 'sent an unexpected answer']
+    ] as const) {
+      const app = createApp({
+        origin: 'http://127.0.0.1:8080',
+        keyStore: createMemoryKeyStore(),
+        settingsStore: createMemorySettingsStore(),
+        fetch: async () => response,
+        createNode: () => node
+      });
+      await app.start();
+      expect(app.snapshot.relayInfo.error).toBe(`The relay at 127.0.0.1:8080 ${words}`);
+      await app.stop();
+    }
+  });
+
+  it('saveSettings stores and applies', async () => {
+    const { node, calls } = fakeNode();
+    const settingsStore = createMemorySettingsStore();
+    const app = createApp({
+      origin: 'http://127.0.0.1:8080',
+      keyStore: createMemoryKeyStore(),
+      settingsStore,
+      fetch: async () => new Response(JSON.stringify(info)),
+      createNode: () => node
+    });
+    await app.start();
+    await app.saveSettings({ relays: [EXTRA], iceServers: [] });
+    expect(await settingsStore.load()).toEqual({ relays: [EXTRA], iceServers: [] });
+    expect(calls.relays.at(-1)).toEqual([RELAY_ADDR, EXTRA]);
+    await app.stop();
+  });
+});
+
+describe('merging and parsing', () => {
+  it('relay-info comes first, duplicates go', () => {
+    expect(
+      effectiveRelays(info, { relays: [RELAY_ADDR, ` ${EXTRA} `, ''], iceServers: [] })
+    ).toEqual([RELAY_ADDR, EXTRA]);
+    expect(effectiveRelays(undefined, { relays: [EXTRA], iceServers: [] })).toEqual([EXTRA]);
+    expect(effectiveIceServers(undefined, { relays: [], iceServers: [] })).toEqual([]);
+  });
+
+  it('splits the settings fields', () => {
+    expect(splitLines(`${RELAY_ADDR}\r\n\n  ${EXTRA}  \n`)).toEqual([RELAY_ADDR, EXTRA]);
+    expect(splitList('stun:a:1, turn:b:2,,\nstuns:c')).toEqual(['stun:a:1', 'turn:b:2', 'stuns:c']);
+    expect(invalidIceUrls(['stun:a', 'http://x', 'turns:b:5349'])).toEqual(['http://x']);
+  });
+
+  it('parseRelayInfo accepts the contract and drops junk', () => {
+    expect(parseRelayInfo(info)).toEqual(info);
+    expect(parseRelayInfo({ peerId: RELAY, multiaddrs: [RELAY_ADDR, 3] })).toEqual({
+      peerId: RELAY,
+      multiaddrs: [RELAY_ADDR],
+      version: '',
+      iceServers: []
+    });
+    expect(
+      parseRelayInfo({ ...info, iceServers: [{ urls: [] }, { nope: 1 }, { urls: ['stun:x'] }] })
+        ?.iceServers
+    ).toEqual([{ urls: ['stun:x'] }]);
+    for (const bad of [null, 'x', {}, { peerId: '', multiaddrs: [] }, { peerId: RELAY }]) {
+      expect(parseRelayInfo(bad)).toBeUndefined();
+    }
+  });
+
+  it('settings survive garbage in localStorage', async () => {
+    const map = new Map<string, string>();
+    const storage = {
+      getItem: (k: string) => map.get(k) ?? null,
+      setItem: (k: string, v: string) => void map.set(k, v)
+    };
+    const store = createLocalSettingsStore({ storage });
+    expect(await store.load()).toEqual({ relays: [], iceServers: [] });
+    await store.save({ relays: [EXTRA], iceServers: ['stun:x'] });
+    expect(await store.load()).toEqual({ relays: [EXTRA], iceServers: ['stun:x'] });
+    for (const raw of ['{', '[]', '42', 'null', '{"relays":"x","iceServers":[1,"stun:y"]}']) {
+      expect(parseSettings(raw)).toEqual(
+        raw.includes('stun:y')
+          ? { relays: [], iceServers: ['stun:y'] }
+          : { relays: [], iceServers: [] }
+      );
+    }
+  });
+});
