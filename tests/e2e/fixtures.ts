@@ -1,0 +1,75 @@
+/**
+ * Playwright fixtures: one real relay process per test file (serving the built app), and helpers
+ * that open the app in fresh browser contexts (separate IndexedDB, separate libp2p nodes).
+ */
+import {
+  test as base,
+  expect,
+  type Browser,
+  type BrowserContext,
+  type Page
+} from '@playwright/test';
+import { startRelay, type RelayHandle } from '../fixtures/relay.js';
+
+export interface AppPage {
+  context: BrowserContext;
+  page: Page;
+  /** Full peer ID of the page's node, read from the UI. */
+  peerId: string;
+}
+
+/** Opens the app in a new context and waits until the relay reservation is up. */
+export async function openApp(browser: Browser, relay: RelayHandle): Promise<AppPage> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(relay.url);
+  await expectRelayReady(page);
+  const peerId = await readPeerId(page);
+  return { context, page, peerId };
+}
+
+export async function expectRelayReady(page: Page): Promise<void> {
+  await expect(page.getByRole('status', { name: 'Relay status' })).toHaveText(
+    'Connected via relay',
+    { timeout: 30_000 }
+  );
+}
+
+export async function readPeerId(page: Page): Promise<string> {
+  const el = page.getByTestId('peer-id');
+  await expect(el).toHaveText(/^12D3Koo\w{40,}$/);
+  return (await el.textContent())?.trim() ?? '';
+}
+
+export function peerList(page: Page) {
+  return page.getByRole('list', { name: 'Connected peers' });
+}
+
+/** The list item for a peer, found by its full peer ID (in the item's title). */
+export function peerItem(page: Page, peerId: string) {
+  return peerList(page)
+    .getByRole('listitem')
+    .filter({ has: page.locator(`[title="${peerId}"]`) });
+}
+
+/** `from` connects to `to` through the UI; both sides end up showing the other as direct. */
+export async function connectDirect(from: AppPage, to: AppPage): Promise<void> {
+  await from.page.getByRole('textbox', { name: 'Peer ID or link' }).fill(to.peerId);
+  await from.page.getByRole('button', { name: 'Connect' }).click();
+  await expect(peerItem(from.page, to.peerId)).toContainText('direct', { timeout: 30_000 });
+  await expect(peerItem(to.page, from.peerId)).toContainText('direct', { timeout: 30_000 });
+}
+
+export const test = base.extend<object, { relay: RelayHandle }>({
+  relay: [
+    // eslint-disable-next-line no-empty-pattern
+    async ({}, use) => {
+      const relay = await startRelay({ staticDir: 'build' });
+      await use(relay);
+      await relay.stop();
+    },
+    { scope: 'worker' }
+  ]
+});
+
+export { expect };
