@@ -42,6 +42,9 @@ export const DEFAULT_MAX_RELAYS = 3;
 /** How often connected peers are pinged for the round-trip time shown in the UI. */
 export const DEFAULT_PING_INTERVAL_MS = 5_000;
 
+/** Delay before the first RTT ping on a new connection to a peer. */
+export const FIRST_PING_DELAY_MS = 250;
+
 /** A single RTT measurement gives up after this long. */
 export const DEFAULT_PING_TIMEOUT_MS = 5_000;
 

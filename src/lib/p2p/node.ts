@@ -19,6 +19,7 @@ import {
   DEFAULT_RELAYED_CLOSE_DELAY_MS,
   DEFAULT_RESERVATION_TIMEOUT_MS,
   DIAL_RETRY_BACKOFF,
+  FIRST_PING_DELAY_MS,
   RELAY_RETRY_BACKOFF
 } from './constants.js';
 import { dialPeer, findDirect } from './dial.js';
@@ -26,6 +27,7 @@ import { NodeNotStartedError, PeerNotConnectedError } from './errors.js';
 import { installInitChannelFix } from './init-channel-fix.js';
 import { createRelayKeeper, reservedRelayAddrs, type RelayKeeper } from './relays.js';
 import { measureRtt } from './rtt.js';
+import { parseTarget } from './target.js';
 import {
   deriveState,
   INITIAL_MODEL,
@@ -276,7 +278,8 @@ class BrowserNode implements P2PNode {
     const addr = conn.remoteAddr.toString();
     if (!isPeerAddr(addr)) return;
     const peerId = conn.remotePeer.toString();
-    void this.#pingPeer(peerId);
+    // First RTT shortly after opening: right at open the new link is busy with identify etc.
+    setTimeout(() => void this.#pingPeer(peerId), FIRST_PING_DELAY_MS);
     if (!isDirectConnection({ remoteAddr: addr, limited: conn.limits != null })) return;
     clearTimeout(this.#closeTimers.get(peerId));
     this.#closeTimers.set(
@@ -337,7 +340,13 @@ class BrowserNode implements P2PNode {
       return Promise.reject(new NodeNotStartedError('The node has not started'));
     }
     const libp2p = this.#libp2p;
-    const key = target.trim();
+    let key: string;
+    try {
+      // One dial per peer, however the target was written.
+      key = parseTarget(target).peerId;
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const pending = this.#dials.get(key);
     if (pending !== undefined) return pending;
     const dial = dialPeer(
@@ -355,10 +364,9 @@ class BrowserNode implements P2PNode {
       target,
       options
     )
-      .then(async ({ peerId, connection }) => {
-        // Make sure the state has seen the connection, then report it with a fresh RTT.
+      .then(({ peerId, connection }) => {
+        // Make sure the state has seen the connection (RTT follows from the ping on open).
         this.#dispatch({ type: 'connection:open', connection: connectionInfo(connection) });
-        await this.#pingPeer(peerId);
         return (
           this.#state.peers.find((p) => p.peerId === peerId) ?? {
             peerId,
