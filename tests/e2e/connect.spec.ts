@@ -17,6 +17,12 @@ test.describe('two browsers reach each other', () => {
     const bob = await openApp(browser, relay);
     expect(alice.peerId).not.toBe(bob.peerId);
 
+    // Once reserved, the device is reachable at a circuit address on the relay, and WebRTC.
+    await alice.page.getByText(/^Addresses \(\d+\)$/).click();
+    const addresses = alice.page.getByRole('list', { name: "This device's addresses" });
+    await expect(addresses).toContainText(`/p2p/${relay.peerId}/p2p-circuit/p2p/${alice.peerId}`);
+    await expect(addresses).toContainText('/webrtc');
+
     await connectDirect(alice, bob);
     // Round-trip time shows up once the first ping returns.
     await expect(peerItem(alice.page, bob.peerId)).toContainText(/\d+(\.\d+)? ms/);
