@@ -65,3 +65,14 @@ export const CONNECT_LINK_HASH_PREFIX = '#/connect/';
 
 /** Query parameter alternative: `<origin>/?peer=<peerId>`. */
 export const CONNECT_LINK_QUERY_PARAM = 'peer';
+
+// --- App protocols (versioned; a breaking wire change bumps the version) -----------------------
+
+/** Conversation sync: Yjs state-vector handshake, then live updates and ephemeral messages. */
+export const SYNC_PROTOCOL = '/p2p4e/sync/1.0.0';
+
+/** Invite handshake: proves knowledge of an invite's one-time secret and exchanges profiles. */
+export const INVITE_PROTOCOL = '/p2p4e/invite/1.0.0';
+
+/** Short-code pairing between two devices online on the same relay. */
+export const PAIR_PROTOCOL = '/p2p4e/pair/1.0.0';

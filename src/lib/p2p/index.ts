@@ -21,6 +21,7 @@
  * `services.identify`) for their own protocols.
  */
 export { createNode } from './node.js';
+export type { ProtocolHost } from './host.js';
 export type {
   ConnectOptions,
   DialAttemptReport,
