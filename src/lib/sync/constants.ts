@@ -1,0 +1,34 @@
+/**
+ * Limits and tunables of conversations and the sync protocol. Every one that the sync service
+ * uses has a matching option in SyncInit; these are only the defaults.
+ */
+
+/** Longest message text, in UTF-16 code units. Longer texts are refused (and skipped when read). */
+export const MAX_TEXT_LENGTH = 16_000;
+
+/** Longest message, conversation or peer id. */
+export const MAX_ID_LENGTH = 128;
+
+/** Longest group name. */
+export const MAX_NAME_LENGTH = 200;
+
+/** Longest reaction (one emoji can be several code points: flags, skin tones, ZWJ sequences). */
+export const MAX_EMOJI_LENGTH = 32;
+
+/** Biggest length-prefixed sync frame accepted or sent (a step2 of 10,000 messages is ~1 MiB). */
+export const DEFAULT_MAX_FRAME_BYTES = 8 * 1024 * 1024;
+
+/** Biggest ephemeral payload (presence, typing). */
+export const DEFAULT_MAX_EPHEMERAL_BYTES = 4 * 1024;
+
+/** How long a peer that sent a malformed frame or update is ignored. */
+export const DEFAULT_MISBEHAVING_MS = 5 * 60_000;
+
+/** Inbound sync streams one peer may have open at once. */
+export const MAX_INBOUND_SYNC_STREAMS = 4;
+
+/** Opening the outbound sync stream to a peer must finish within this time. */
+export const DEFAULT_OPEN_STREAM_TIMEOUT_MS = 10_000;
+
+/** Wire format version: first byte of every frame. */
+export const FRAME_VERSION = 1;

@@ -1,0 +1,656 @@
+/**
+ * A conversation as a Yjs document. Pure over a Y.Doc: no I/O, so every member device holds the
+ * same doc and Yjs merges their changes.
+ *
+ * Schema (top-level shared types of the doc):
+ * - `meta`: Y.Map { kind: '1:1' | 'group', name: string, createdAt: number }
+ * - `members`: Y.Map peerId -> joinedAt (number)
+ * - `messages`: Y.Map messageId -> Y.Map { author, text, createdAt, wall, ctr, replyTo?,
+ *   edited, deleted, reactions: Y.Map `${emoji}\n${reactor}` -> true }
+ * - `receipts`: Y.Map peerId -> Y.Map { delivered?: orderKey, read?: orderKey }
+ *
+ * Why a Y.Map of messages rather than a Y.Array of ids: appending to a Y.Array from several
+ * devices at once orders by CRDT position, not by time, and lookups by id would need a second
+ * map anyway. A Y.Map gives O(1) lookup by id and each message carries its own hybrid logical
+ * clock (wall, ctr); the order is kept in a sorted in-memory index, updated incrementally from
+ * map events (binary insertion), so listing 100,000 messages never re-sorts on every change.
+ *
+ * Ordering: by order key = (HLC wall, HLC counter, author, id). The HLC never goes backwards
+ * and moves past every message already seen, so a reply always sorts after what it answers
+ * even when the author's clock is behind. The displayed time is the author's clock clamped
+ * to not be later than when this device first saw the message.
+ *
+ * Trust: any member can write anything into the shared types. Every reader validates and
+ * skips malformed entries. Authorship rules (edit/delete only by the author, receipts and
+ * leaving only for oneself) are enforced by this API on the writing side; Yjs can't say who
+ * wrote a change, so a modified client of a member could break them.
+ */
+import * as Y from 'yjs';
+import { MAX_EMOJI_LENGTH, MAX_ID_LENGTH, MAX_NAME_LENGTH, MAX_TEXT_LENGTH } from './constants.js';
+import {
+  InvalidInputError,
+  NotAGroupError,
+  NotAuthorError,
+  NotMemberError,
+  UnknownMessageError
+} from './errors.js';
+
+export type ConversationKind = '1:1' | 'group';
+
+export interface ConversationMeta {
+  kind: ConversationKind;
+  name: string;
+  createdAt: number;
+}
+
+/** A hybrid logical clock reading: wall-clock ms plus a counter for same-ms/backward clocks. */
+export interface Hlc {
+  wall: number;
+  counter: number;
+}
+
+export interface Message {
+  id: string;
+  author: string;
+  /** Empty once deleted. */
+  text: string;
+  /** The author's clock when sent (ms since epoch). */
+  createdAt: number;
+  /** createdAt clamped to not be later than when this device first saw the message. */
+  displayAt: number;
+  hlc: Hlc;
+  /** Sortable string: messages are listed in ascending key order. */
+  key: string;
+  replyTo?: string;
+  edited: boolean;
+  deleted: boolean;
+  /** emoji -> reactor peer IDs (sorted). */
+  reactions: Record<string, string[]>;
+}
+
+export interface Receipts {
+  /** Order key of the newest message this member has received. */
+  delivered?: string;
+  /** Order key of the newest message this member has read. */
+  read?: string;
+}
+
+export interface CreateConversationInit {
+  kind: ConversationKind;
+  name?: string;
+  /** Member peer IDs (the local device is added too). */
+  members: string[];
+}
+
+export interface SendOptions {
+  /** Message id (default: a random UUID). */
+  id?: string;
+  /** Id of the quoted message. */
+  replyTo?: string;
+}
+
+export interface ConversationOptions {
+  /** Peer ID of the local device: author of what it sends. */
+  self: string;
+  /** Wall clock (default Date.now). */
+  now?: () => number;
+  /** New message ids (default crypto.randomUUID). */
+  newId?: () => string;
+}
+
+export interface Conversation {
+  readonly doc: Y.Doc;
+  readonly self: string;
+  /** Fill in metadata and members of a new conversation. No-op if it already has metadata. */
+  init(init: CreateConversationInit): void;
+  meta(): ConversationMeta | undefined;
+  /** Valid member peer IDs, sorted. */
+  members(): string[];
+  isMember(peerId: string): boolean;
+  send(text: string, options?: SendOptions): Message;
+  /** Quote `quotedId` in a new message. */
+  reply(quotedId: string, text: string, options?: Omit<SendOptions, 'replyTo'>): Message;
+  /** Only the author; sets `edited`. */
+  edit(id: string, text: string): void;
+  /** Delete for everyone (tombstone): only the author. */
+  remove(id: string): void;
+  /** Toggle the local device's `emoji` reaction; returns whether it is now set. */
+  react(id: string, emoji: string): boolean;
+  /** Move the local delivered mark up to `id` (default: newest message). Never moves back. */
+  markDelivered(id?: string): void;
+  /** Move the local read (and delivered) mark up to `id` (default: newest). Never moves back. */
+  markRead(id?: string): void;
+  receipts(member: string): Receipts;
+  /** 'read' / 'delivered' when another member's mark covers the message. */
+  receiptStatus(id: string): 'read' | 'delivered' | undefined;
+  /** Group only: add members. */
+  addMembers(peers: string[]): void;
+  /** Group only: remove the local device from the members. */
+  leave(): void;
+  /** Group only. */
+  rename(name: string): void;
+  /** Valid messages in order (oldest first). `limit` keeps the newest ones. */
+  messages(options?: { limit?: number }): Message[];
+  message(id: string): Message | undefined;
+  /** Number of valid messages. */
+  size(): number;
+  /** Messages newer than the member's read mark, not by them and not deleted. */
+  unreadCount(member: string): number;
+  /** The current HLC reading (after every message seen). */
+  clock(): Hlc;
+  /** Stop observing the doc. */
+  destroy(): void;
+}
+
+const MAX_WALL = 2 ** 48; // year 10889: plenty, and keeps the key fixed width
+const MAX_COUNTER = 2 ** 32 - 1;
+const KEY_RE = /^[0-9a-f]{12}[0-9a-f]{8}:/;
+
+export function createConversation(doc: Y.Doc, options: ConversationOptions): Conversation {
+  return new YConversation(doc, options);
+}
+
+/** The order key of an HLC reading plus author and id: plain string comparison orders it. */
+export function orderKey(hlc: Hlc, author: string, id: string): string {
+  return (
+    hlc.wall.toString(16).padStart(12, '0') +
+    hlc.counter.toString(16).padStart(8, '0') +
+    ':' +
+    author +
+    ':' +
+    id
+  );
+}
+
+const isId = (v: unknown): v is string =>
+  typeof v === 'string' && v.length > 0 && v.length <= MAX_ID_LENGTH && !/[:\n]/.test(v);
+const isWall = (v: unknown): v is number =>
+  typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < MAX_WALL;
+const isCounter = (v: unknown): v is number =>
+  typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= MAX_COUNTER;
+const isKey = (v: unknown): v is string =>
+  typeof v === 'string' && v.length <= 24 + 2 * MAX_ID_LENGTH && KEY_RE.test(v);
+
+interface IndexEntry {
+  key: string;
+  id: string;
+}
+
+class YConversation implements Conversation {
+  readonly self: string;
+  private readonly metaMap: Y.Map<unknown>;
+  private readonly membersMap: Y.Map<unknown>;
+  private readonly messagesMap: Y.Map<unknown>;
+  private readonly receiptsMap: Y.Map<unknown>;
+  private readonly now: () => number;
+  private readonly newId: () => string;
+  private hlc: Hlc = { wall: 0, counter: 0 };
+  /** Sorted by key. Rebuilt lazily when `dirty`. */
+  private index: IndexEntry[] = [];
+  private keyById = new Map<string, string>();
+  private added = new Set<string>();
+  private removed = new Set<string>();
+  private rebuild = true;
+  private readonly firstSeen = new Map<string, number>();
+  private readonly createdAtLoad: number;
+  private readonly observer: (event: Y.YMapEvent<unknown>) => void;
+
+  constructor(
+    readonly doc: Y.Doc,
+    options: ConversationOptions
+  ) {
+    if (!isId(options.self)) throw new InvalidInputError('self must be a peer ID');
+    this.self = options.self;
+    this.now = options.now ?? Date.now;
+    this.newId = options.newId ?? (() => crypto.randomUUID());
+    this.metaMap = doc.getMap('meta');
+    this.membersMap = doc.getMap('members');
+    this.messagesMap = doc.getMap('messages');
+    this.receiptsMap = doc.getMap('receipts');
+    this.createdAtLoad = this.now();
+    this.observer = (event) => {
+      const t = this.now();
+      for (const [id, change] of event.changes.keys) {
+        if (change.action === 'add') {
+          if (!this.firstSeen.has(id)) this.firstSeen.set(id, t);
+          this.added.add(id);
+          this.removed.delete(id);
+        } else if (change.action === 'delete') {
+          this.removed.add(id);
+          this.added.delete(id);
+        } else {
+          this.removed.add(id);
+          this.added.add(id);
+        }
+      }
+    };
+    this.messagesMap.observe(this.observer);
+  }
+
+  destroy(): void {
+    this.messagesMap.unobserve(this.observer);
+  }
+
+  // --- metadata and members ---------------------------------------------------------------
+
+  init(init: CreateConversationInit): void {
+    if (this.meta() !== undefined) return;
+    const name = init.name ?? '';
+    checkName(name);
+    for (const m of init.members) checkId(m, 'member');
+    this.doc.transact(() => {
+      this.metaMap.set('kind', init.kind);
+      this.metaMap.set('name', name);
+      this.metaMap.set('createdAt', this.now());
+      const t = this.now();
+      for (const m of new Set([...init.members, this.self])) this.membersMap.set(m, t);
+    });
+  }
+
+  meta(): ConversationMeta | undefined {
+    const kind = this.metaMap.get('kind');
+    const name = this.metaMap.get('name');
+    const createdAt = this.metaMap.get('createdAt');
+    if (kind !== '1:1' && kind !== 'group') return undefined;
+    return {
+      kind,
+      name: typeof name === 'string' && name.length <= MAX_NAME_LENGTH ? name : '',
+      createdAt: isWall(createdAt) ? createdAt : 0
+    };
+  }
+
+  members(): string[] {
+    const out: string[] = [];
+    for (const [peer, joined] of this.membersMap.entries()) {
+      if (isId(peer) && isWall(joined)) out.push(peer);
+    }
+    return out.sort();
+  }
+
+  isMember(peerId: string): boolean {
+    return isId(peerId) && isWall(this.membersMap.get(peerId));
+  }
+
+  addMembers(peers: string[]): void {
+    this.requireGroup();
+    this.requireMember();
+    for (const p of peers) checkId(p, 'member');
+    const t = this.now();
+    this.doc.transact(() => {
+      for (const p of peers) if (!this.isMember(p)) this.membersMap.set(p, t);
+    });
+  }
+
+  leave(): void {
+    this.requireGroup();
+    this.membersMap.delete(this.self);
+  }
+
+  rename(name: string): void {
+    this.requireGroup();
+    this.requireMember();
+    checkName(name);
+    this.metaMap.set('name', name);
+  }
+
+  // --- messages ---------------------------------------------------------------------------
+
+  send(text: string, options: SendOptions = {}): Message {
+    checkText(text);
+    const id = options.id ?? this.newId();
+    checkId(id, 'message id');
+    if (this.messagesMap.has(id)) throw new InvalidInputError('a message with this id exists');
+    if (options.replyTo !== undefined && this.message(options.replyTo) === undefined) {
+      throw new UnknownMessageError('the quoted message does not exist');
+    }
+    this.requireMember();
+    this.catchUpClock();
+    const now = this.now();
+    const hlc =
+      now > this.hlc.wall && now < MAX_WALL
+        ? { wall: now, counter: 0 }
+        : { wall: this.hlc.wall, counter: this.hlc.counter + 1 };
+    this.hlc = hlc;
+    const m = new Y.Map<unknown>();
+    m.set('author', this.self);
+    m.set('text', text);
+    m.set('createdAt', now);
+    m.set('wall', hlc.wall);
+    m.set('ctr', hlc.counter);
+    if (options.replyTo !== undefined) m.set('replyTo', options.replyTo);
+    m.set('edited', false);
+    m.set('deleted', false);
+    m.set('reactions', new Y.Map<unknown>());
+    this.firstSeen.set(id, now);
+    this.messagesMap.set(id, m);
+    const msg = this.message(id);
+    if (msg === undefined) throw new InvalidInputError('message could not be written');
+    return msg;
+  }
+
+  reply(quotedId: string, text: string, options: Omit<SendOptions, 'replyTo'> = {}): Message {
+    return this.send(text, { ...options, replyTo: quotedId });
+  }
+
+  edit(id: string, text: string): void {
+    checkText(text);
+    const { map, msg } = this.ownMessage(id);
+    if (msg.deleted) throw new UnknownMessageError('the message was deleted');
+    this.doc.transact(() => {
+      map.set('text', text);
+      map.set('edited', true);
+    });
+  }
+
+  remove(id: string): void {
+    const { map } = this.ownMessage(id);
+    this.doc.transact(() => {
+      map.set('text', '');
+      map.set('deleted', true);
+      const reactions = map.get('reactions');
+      if (reactions instanceof Y.Map) reactions.clear();
+    });
+  }
+
+  react(id: string, emoji: string): boolean {
+    if (typeof emoji !== 'string' || emoji.length === 0 || emoji.length > MAX_EMOJI_LENGTH) {
+      throw new InvalidInputError('not an emoji');
+    }
+    if (emoji.includes('\n')) throw new InvalidInputError('not an emoji');
+    const msg = this.message(id);
+    const map = this.messagesMap.get(id);
+    if (msg === undefined || !(map instanceof Y.Map) || msg.deleted) {
+      throw new UnknownMessageError('no such message');
+    }
+    let reactions = map.get('reactions');
+    const key = `${emoji}\n${this.self}`;
+    let on = false;
+    this.doc.transact(() => {
+      if (!(reactions instanceof Y.Map)) {
+        reactions = new Y.Map<unknown>();
+        map.set('reactions', reactions);
+      }
+      const r = reactions as Y.Map<unknown>;
+      if (r.get(key) === true) {
+        r.delete(key);
+      } else {
+        r.set(key, true);
+        on = true;
+      }
+    });
+    return on;
+  }
+
+  message(id: string): Message | undefined {
+    if (!isId(id)) return undefined;
+    const map = this.messagesMap.get(id);
+    return this.readMessage(id, map);
+  }
+
+  messages(options: { limit?: number } = {}): Message[] {
+    const index = this.sorted();
+    const start = options.limit === undefined ? 0 : Math.max(0, index.length - options.limit);
+    const out: Message[] = [];
+    for (let i = start; i < index.length; i++) {
+      const entry = index[i] as IndexEntry;
+      const msg = this.readMessage(entry.id, this.messagesMap.get(entry.id));
+      if (msg !== undefined) out.push(msg);
+    }
+    return out;
+  }
+
+  size(): number {
+    return this.sorted().length;
+  }
+
+  clock(): Hlc {
+    this.catchUpClock();
+    return { ...this.hlc };
+  }
+
+  // --- receipts ---------------------------------------------------------------------------
+
+  markDelivered(id?: string): void {
+    this.mark(['delivered'], id);
+  }
+
+  markRead(id?: string): void {
+    this.mark(['delivered', 'read'], id);
+  }
+
+  receipts(member: string): Receipts {
+    const r = this.receiptsMap.get(member);
+    if (!(r instanceof Y.Map)) return {};
+    const out: Receipts = {};
+    const delivered = r.get('delivered');
+    const read = r.get('read');
+    if (isKey(delivered)) out.delivered = delivered;
+    if (isKey(read)) out.read = read;
+    return out;
+  }
+
+  receiptStatus(id: string): 'read' | 'delivered' | undefined {
+    const msg = this.message(id);
+    if (msg === undefined) return undefined;
+    let status: 'read' | 'delivered' | undefined;
+    for (const member of this.members()) {
+      if (member === msg.author) continue;
+      const r = this.receipts(member);
+      if (r.read !== undefined && r.read >= msg.key) return 'read';
+      if (r.delivered !== undefined && r.delivered >= msg.key) status = 'delivered';
+    }
+    return status;
+  }
+
+  unreadCount(member: string): number {
+    const index = this.sorted();
+    const mark = this.receipts(member).read;
+    let lo = 0;
+    if (mark !== undefined) {
+      let hi = index.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if ((index[mid] as IndexEntry).key <= mark) lo = mid + 1;
+        else hi = mid;
+      }
+    }
+    let count = 0;
+    for (let i = lo; i < index.length; i++) {
+      const entry = index[i] as IndexEntry;
+      const map = this.messagesMap.get(entry.id);
+      if (!(map instanceof Y.Map)) continue;
+      if (map.get('author') !== member && map.get('deleted') !== true) count++;
+    }
+    return count;
+  }
+
+  // --- internals --------------------------------------------------------------------------
+
+  private mark(fields: ('delivered' | 'read')[], id?: string): void {
+    let key: string | undefined;
+    if (id === undefined) {
+      const index = this.sorted();
+      key = index[index.length - 1]?.key;
+      if (key === undefined) return;
+    } else {
+      const msg = this.message(id);
+      if (msg === undefined) throw new UnknownMessageError('no such message');
+      key = msg.key;
+    }
+    this.doc.transact(() => {
+      let r = this.receiptsMap.get(this.self);
+      if (!(r instanceof Y.Map)) {
+        r = new Y.Map<unknown>();
+        this.receiptsMap.set(this.self, r);
+      }
+      const map = r as Y.Map<unknown>;
+      for (const field of fields) {
+        const current = map.get(field);
+        if (!isKey(current) || current < (key as string)) map.set(field, key);
+      }
+    });
+  }
+
+  private ownMessage(id: string): { map: Y.Map<unknown>; msg: Message } {
+    const msg = this.message(id);
+    const map = this.messagesMap.get(id);
+    if (msg === undefined || !(map instanceof Y.Map)) {
+      throw new UnknownMessageError('no such message');
+    }
+    if (msg.author !== this.self) throw new NotAuthorError('only the author can change it');
+    return { map, msg };
+  }
+
+  private requireGroup(): void {
+    if (this.meta()?.kind !== 'group') throw new NotAGroupError('not a group conversation');
+  }
+
+  private requireMember(): void {
+    if (this.meta() !== undefined && !this.isMember(this.self)) {
+      throw new NotMemberError('this device is not a member of the conversation');
+    }
+  }
+
+  /** Validates one stored message; undefined when anything about it is wrong. */
+  private readMessage(id: string, map: unknown): Message | undefined {
+    if (!isId(id) || !(map instanceof Y.Map)) return undefined;
+    const author = map.get('author');
+    const text = map.get('text');
+    const createdAt = map.get('createdAt');
+    const wall = map.get('wall');
+    const ctr = map.get('ctr');
+    const replyTo = map.get('replyTo');
+    const edited = map.get('edited');
+    const deleted = map.get('deleted');
+    if (!isId(author) || typeof text !== 'string' || text.length > MAX_TEXT_LENGTH) {
+      return undefined;
+    }
+    if (!isWall(createdAt) || !isWall(wall) || !isCounter(ctr)) return undefined;
+    if (replyTo !== undefined && !isId(replyTo)) return undefined;
+    const isDeleted = deleted === true;
+    const reactions: Record<string, string[]> = {};
+    const r = map.get('reactions');
+    if (r instanceof Y.Map && !isDeleted) {
+      for (const [k, v] of r.entries()) {
+        if (v !== true) continue;
+        const nl = k.lastIndexOf('\n');
+        const emoji = k.slice(0, nl);
+        const reactor = k.slice(nl + 1);
+        if (nl <= 0 || emoji.length > MAX_EMOJI_LENGTH || !isId(reactor)) continue;
+        (reactions[emoji] ??= []).push(reactor);
+      }
+      for (const list of Object.values(reactions)) list.sort();
+    }
+    const hlc = { wall, counter: ctr };
+    const seen = this.firstSeen.get(id) ?? this.createdAtLoad;
+    return {
+      id,
+      author,
+      text: isDeleted ? '' : text,
+      createdAt,
+      displayAt: Math.min(createdAt, seen),
+      hlc,
+      key: orderKey(hlc, author, id),
+      ...(replyTo !== undefined ? { replyTo } : {}),
+      edited: edited === true,
+      deleted: isDeleted,
+      reactions
+    };
+  }
+
+  /** The key of a stored message if it is valid enough to be listed. */
+  private keyOf(id: string): string | undefined {
+    if (!isId(id)) return undefined;
+    const map = this.messagesMap.get(id);
+    if (!(map instanceof Y.Map)) return undefined;
+    const author = map.get('author');
+    const wall = map.get('wall');
+    const ctr = map.get('ctr');
+    const text = map.get('text');
+    const createdAt = map.get('createdAt');
+    if (!isId(author) || !isWall(wall) || !isCounter(ctr) || !isWall(createdAt)) return undefined;
+    if (typeof text !== 'string' || text.length > MAX_TEXT_LENGTH) return undefined;
+    return orderKey({ wall, counter: ctr }, author, id);
+  }
+
+  private sorted(): IndexEntry[] {
+    if (!this.rebuild && this.added.size + this.removed.size > 256) this.rebuild = true;
+    if (this.rebuild) {
+      this.rebuild = false;
+      this.added.clear();
+      this.removed.clear();
+      this.keyById.clear();
+      const entries: IndexEntry[] = [];
+      for (const id of this.messagesMap.keys()) {
+        const key = this.keyOf(id);
+        if (key === undefined) continue;
+        entries.push({ key, id });
+        this.keyById.set(id, key);
+      }
+      entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      this.index = entries;
+      return this.index;
+    }
+    for (const id of this.removed) {
+      const key = this.keyById.get(id);
+      if (key === undefined) continue;
+      const at = this.find(key);
+      if (at >= 0) this.index.splice(at, 1);
+      this.keyById.delete(id);
+    }
+    this.removed.clear();
+    for (const id of this.added) {
+      const key = this.keyOf(id);
+      if (key === undefined || this.keyById.has(id)) continue;
+      this.keyById.set(id, key);
+      this.index.splice(this.insertionPoint(key), 0, { key, id });
+    }
+    this.added.clear();
+    return this.index;
+  }
+
+  private insertionPoint(key: string): number {
+    let lo = 0;
+    let hi = this.index.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.index[mid] as IndexEntry).key < key) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  private find(key: string): number {
+    const at = this.insertionPoint(key);
+    return this.index[at]?.key === key ? at : -1;
+  }
+
+  /** Move the HLC past the newest message in the doc (received messages included). */
+  private catchUpClock(): void {
+    const index = this.sorted();
+    const last = index[index.length - 1];
+    if (last === undefined) return;
+    const wall = parseInt(last.key.slice(0, 12), 16);
+    const counter = parseInt(last.key.slice(12, 20), 16);
+    if (wall > this.hlc.wall || (wall === this.hlc.wall && counter > this.hlc.counter)) {
+      this.hlc = { wall, counter };
+    }
+  }
+}
+
+function checkText(text: string): void {
+  if (typeof text !== 'string' || text.trim().length === 0) {
+    throw new InvalidInputError('a message needs some text');
+  }
+  if (text.length > MAX_TEXT_LENGTH) throw new InvalidInputError('the message is too long');
+}
+
+function checkName(name: string): void {
+  if (typeof name !== 'string' || name.length > MAX_NAME_LENGTH) {
+    throw new InvalidInputError('the name is too long');
+  }
+}
+
+function checkId(id: string, what: string): void {
+  if (!isId(id)) throw new InvalidInputError(`invalid ${what}`);
+}

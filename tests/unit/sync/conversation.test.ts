@@ -1,0 +1,207 @@
+import { describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import {
+  createConversation,
+  orderKey,
+  type Conversation
+} from '../../../src/lib/sync/conversation.js';
+
+function pair(): { a: Conversation; b: Conversation; sync: () => void } {
+  const da = new Y.Doc();
+  const db = new Y.Doc();
+  const sync = (): void => {
+    Y.applyUpdate(db, Y.encodeStateAsUpdate(da, Y.encodeStateVector(db)));
+    Y.applyUpdate(da, Y.encodeStateAsUpdate(db, Y.encodeStateVector(da)));
+  };
+  const a = createConversation(da, { self: 'alice' });
+  const b = createConversation(db, { self: 'bob' });
+  a.init({ kind: 'group', name: 'g', members: ['bob'] });
+  sync();
+  return { a, b, sync };
+}
+
+describe('conversation model', () => {
+  it('init, members, meta', () => {
+    const { a, b } = pair();
+    expect(b.meta()).toMatchObject({ kind: 'group', name: 'g' });
+    expect(b.members()).toEqual(['alice', 'bob']);
+    a.init({ kind: '1:1', members: [] }); // no-op
+    expect(a.meta()?.kind).toBe('group');
+  });
+
+  it('send, reply, edit, delete, react and their rules', () => {
+    const { a, b, sync } = pair();
+    const m1 = a.send('hello');
+    sync();
+    const r = b.reply(m1.id, 'hi back');
+    sync();
+    expect(a.messages().map((m) => m.text)).toEqual(['hello', 'hi back']);
+    expect(a.message(r.id)?.replyTo).toBe(m1.id);
+    expect(() => b.edit(m1.id, 'x')).toThrow(expect.objectContaining({ name: 'NotAuthorError' }));
+    expect(() => b.remove(m1.id)).toThrow(expect.objectContaining({ name: 'NotAuthorError' }));
+    a.edit(m1.id, 'hello!');
+    expect(b.react(m1.id, '👍')).toBe(true);
+    expect(a.react(m1.id, '👍')).toBe(true);
+    sync();
+    expect(b.message(m1.id)).toMatchObject({ text: 'hello!', edited: true });
+    expect(b.message(m1.id)?.reactions).toEqual({ '👍': ['alice', 'bob'] });
+    expect(b.react(m1.id, '👍')).toBe(false);
+    sync();
+    expect(a.message(m1.id)?.reactions).toEqual({ '👍': ['alice'] });
+    a.remove(m1.id);
+    sync();
+    expect(b.message(m1.id)).toMatchObject({ text: '', deleted: true, reactions: {} });
+    expect(() => a.send('')).toThrow(expect.objectContaining({ name: 'InvalidInputError' }));
+    expect(() => a.send('x'.repeat(16_001))).toThrow(
+      expect.objectContaining({ name: 'InvalidInputError' })
+    );
+    expect(() => a.reply('nope', 'x')).toThrow(
+      expect.objectContaining({ name: 'UnknownMessageError' })
+    );
+  });
+
+  it('receipts are high-water marks; unread counts', () => {
+    const { a, b, sync } = pair();
+    const ids = [a.send('1').id, a.send('2').id, a.send('3').id];
+    sync();
+    expect(b.unreadCount('bob')).toBe(3);
+    expect(a.unreadCount('alice')).toBe(0);
+    b.markDelivered();
+    sync();
+    expect(a.receiptStatus(ids[2] as string)).toBe('delivered');
+    b.markRead(ids[1]);
+    sync();
+    expect(a.receiptStatus(ids[1] as string)).toBe('read');
+    expect(a.receiptStatus(ids[2] as string)).toBe('delivered');
+    expect(b.unreadCount('bob')).toBe(1);
+    b.markRead(ids[0]); // never moves back
+    expect(b.unreadCount('bob')).toBe(1);
+    b.markRead();
+    expect(b.unreadCount('bob')).toBe(0);
+  });
+
+  it('group: add members, rename, leave', () => {
+    const { a, b, sync } = pair();
+    a.addMembers(['carol']);
+    a.rename('renamed');
+    sync();
+    expect(b.members()).toEqual(['alice', 'bob', 'carol']);
+    expect(b.meta()?.name).toBe('renamed');
+    b.leave();
+    sync();
+    expect(a.members()).toEqual(['alice', 'carol']);
+    expect(() => b.send('still here?')).toThrow(
+      expect.objectContaining({ name: 'NotMemberError' })
+    );
+    const oneToOne = createConversation(new Y.Doc(), { self: 'x' });
+    oneToOne.init({ kind: '1:1', members: ['y'] });
+    expect(() => oneToOne.rename('n')).toThrow(expect.objectContaining({ name: 'NotAGroupError' }));
+  });
+
+  it('orders by HLC across clock skew and clamps future display times', () => {
+    let aliceNow = 1_000_000; // alice's clock is an hour behind
+    let bobNow = 1_000_000 + 3_600_000;
+    const da = new Y.Doc();
+    const db = new Y.Doc();
+    const a = createConversation(da, { self: 'alice', now: () => aliceNow });
+    const b = createConversation(db, { self: 'bob', now: () => bobNow });
+    a.init({ kind: '1:1', members: ['bob'] });
+    const sync = (): void => {
+      Y.applyUpdate(db, Y.encodeStateAsUpdate(da, Y.encodeStateVector(db)));
+      Y.applyUpdate(da, Y.encodeStateAsUpdate(db, Y.encodeStateVector(da)));
+    };
+    sync();
+    b.send('question from the future', { id: 'q' });
+    sync();
+    aliceNow += 10;
+    a.reply('q', 'answer', { id: 'ans' });
+    sync();
+    // The answer sorts after the question on both sides though alice's clock is behind.
+    expect(a.messages().map((m) => m.id)).toEqual(['q', 'ans']);
+    expect(b.messages().map((m) => m.id)).toEqual(['q', 'ans']);
+    // Alice saw bob's message before its author time: displayed at receipt, not in the future.
+    expect(a.message('q')?.displayAt).toBeLessThanOrEqual(aliceNow);
+    expect(b.message('q')?.displayAt).toBe(bobNow);
+    bobNow += 1;
+    expect(a.clock().wall).toBeGreaterThanOrEqual(1_000_000 + 3_600_000);
+  });
+
+  it('skips malformed entries written by a peer instead of crashing', () => {
+    const { a, b, sync } = pair();
+    a.send('good', { id: 'good' });
+    sync();
+    const messages = b.doc.getMap('messages');
+    b.doc.transact(() => {
+      messages.set('num', 42);
+      messages.set('str', 'garbage');
+      const noAuthor = new Y.Map<unknown>();
+      noAuthor.set('text', 'x');
+      messages.set('noauthor', noAuthor);
+      const badWall = new Y.Map<unknown>();
+      for (const [k, v] of Object.entries({
+        author: 'bob',
+        text: 'x',
+        createdAt: 1,
+        wall: -5,
+        ctr: 0
+      })) {
+        badWall.set(k, v);
+      }
+      messages.set('badwall', badWall);
+      const longText = new Y.Map<unknown>();
+      for (const [k, v] of Object.entries({
+        author: 'bob',
+        text: 'x'.repeat(20_000),
+        createdAt: 1,
+        wall: 1,
+        ctr: 0
+      })) {
+        longText.set(k, v);
+      }
+      messages.set('long', longText);
+      messages.set('bad:id', new Y.Map());
+      const reactions = new Y.Map<unknown>();
+      reactions.set('no-newline', true);
+      reactions.set('👍\nbob', 'yes');
+      reactions.set('🎉\nbob', true);
+      const good = messages.get('good') as Y.Map<unknown>;
+      good.set('reactions', reactions);
+      good.set('edited', 'maybe');
+      b.doc.getMap('members').set('mallory', 'not a time');
+      b.doc.getMap('meta').set('name', 12);
+      b.doc.getMap('receipts').set('alice', 'nonsense');
+    });
+    sync();
+    expect(a.messages().map((m) => m.id)).toEqual(['good']);
+    expect(a.message('good')).toMatchObject({ edited: false, reactions: { '🎉': ['bob'] } });
+    expect(a.members()).toEqual(['alice', 'bob']);
+    expect(a.meta()?.name).toBe('');
+    expect(a.receipts('alice')).toEqual({});
+    expect(a.unreadCount('alice')).toBe(0);
+    expect(a.message('num')).toBeUndefined();
+    // still writable
+    a.send('after', { id: 'after' });
+    expect(a.messages().map((m) => m.id)).toEqual(['good', 'after']);
+    b.doc.getMap('meta').set('kind', 'weird');
+    expect(b.meta()).toBeUndefined();
+  });
+
+  it('keeps a sorted index incrementally over many messages', () => {
+    const doc = new Y.Doc();
+    let t = 1_000_000;
+    const c = createConversation(doc, { self: 'me', now: () => t });
+    c.init({ kind: '1:1', members: ['you'] });
+    for (let i = 0; i < 2_000; i++) {
+      t = i % 7 === 0 ? t - 3 : t + 1; // clock jumps back sometimes
+      c.send(`m${i}`, { id: `id${i}` });
+      if (i % 500 === 0) c.size();
+    }
+    const list = c.messages();
+    expect(list).toHaveLength(2_000);
+    expect(list.map((m) => m.text)).toEqual(Array.from({ length: 2_000 }, (_, i) => `m${i}`));
+    const keys = list.map((m) => m.key);
+    expect([...keys].sort()).toEqual(keys);
+    expect(c.messages({ limit: 3 }).map((m) => m.id)).toEqual(['id1997', 'id1998', 'id1999']);
+    expect(orderKey({ wall: 1, counter: 2 }, 'a', 'b')).toBe('00000000000100000002:a:b');
+  });
+});
