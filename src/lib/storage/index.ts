@@ -7,6 +7,7 @@
  * const keyStore = createIdbKeyStore(); // no I/O until load()/save()
  * const key = await keyStore.load(); // undefined on first run
  * const settings = await createLocalSettingsStore().load(); // { relays: [], iceServers: [] }
+ * const docs = createIdbDocStore(); // conversation Yjs updates: load/append/list/delete
  * ```
  */
 export type { KeyStore } from './key-store.js';
@@ -20,4 +21,9 @@ export {
   EMPTY_SETTINGS,
   DEFAULT_SETTINGS_KEY
 } from './settings.js';
+export type { RecordStore, IdbRecordStoreInit } from './record-store.js';
+export { createMemoryRecordStore, createIdbRecordStore } from './record-store.js';
+export type { DocStore } from './doc-store.js';
+export { createMemoryDocStore, DOC_STORE_COMPACT_AFTER } from './doc-store.js';
+export { createIdbDocStore, DEFAULT_IDB_DOC_STORE, type IdbDocStoreInit } from './doc-store-idb.js';
 export { StorageUnavailableError } from './errors.js';
