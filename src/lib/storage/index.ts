@@ -21,6 +21,8 @@ export {
   EMPTY_SETTINGS,
   DEFAULT_SETTINGS_KEY
 } from './settings.js';
+export type { RecordStore, IdbRecordStoreInit } from './record-store.js';
+export { createMemoryRecordStore, createIdbRecordStore } from './record-store.js';
 export type { DocStore } from './doc-store.js';
 export { createMemoryDocStore, DOC_STORE_COMPACT_AFTER } from './doc-store.js';
 export { createIdbDocStore, DEFAULT_IDB_DOC_STORE, type IdbDocStoreInit } from './doc-store-idb.js';
