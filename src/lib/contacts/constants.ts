@@ -1,0 +1,93 @@
+/**
+ * Limits and timeouts of contacts, invites and pairing. Each has a matching init option where
+ * it is tunable; these are the defaults.
+ */
+
+// --- Profile -----------------------------------------------------------------------------
+
+/** Longest display name, in characters (code points) after trimming. */
+export const MAX_DISPLAY_NAME_CHARS = 64;
+
+/**
+ * Largest avatar image in bytes. Both avatars of a handshake must fit in a relayed connection
+ * (128 KiB both directions together) with room to spare.
+ */
+export const MAX_AVATAR_BYTES = 24 * 1024;
+
+/** Avatar side in pixels (square) produced by resizeAvatar(). */
+export const AVATAR_SIZE_PX = 128;
+
+/** Image types an avatar may have. */
+export const AVATAR_TYPES = ['image/webp', 'image/jpeg', 'image/png'] as const;
+
+// --- Invites -------------------------------------------------------------------------------
+
+/** Version byte of the invite payload. */
+export const INVITE_VERSION = 1;
+
+/** Bytes of an invite's one-time secret. */
+export const INVITE_SECRET_BYTES = 32;
+
+/** Invite lifetime when none is given. */
+export const DEFAULT_INVITE_TTL_MS = 24 * 60 * 60 * 1000;
+
+/** Longest lifetime an invite may be created with. */
+export const MAX_INVITE_TTL_MS = 30 * 24 * 60 * 60 * 1000;
+
+/** Relay multiaddrs carried in one invite. */
+export const MAX_INVITE_RELAYS = 4;
+
+/** Longest relay multiaddr (binary) in an invite. */
+export const MAX_INVITE_MULTIADDR_BYTES = 255;
+
+/** Longest invite payload (base64url characters); keeps links and QR codes usable. */
+export const MAX_INVITE_PAYLOAD_CHARS = 1_500;
+
+/** Outstanding invites kept at once; creating more drops the oldest. */
+export const MAX_OUTSTANDING_INVITES = 50;
+
+/** Fragment path of an invite link: `<origin>/#/invite/<payload>`. */
+export const INVITE_LINK_HASH_PREFIX = '#/invite/';
+
+// --- Handshakes (invite and pairing) ----------------------------------------------------------
+
+/** Largest frame either side accepts (a profile with the largest avatar fits). */
+export const MAX_FRAME_BYTES = 48 * 1024;
+
+/** A whole handshake (dial excluded) must finish within this time. */
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+
+/** Dialing the other device for a handshake gives up after this time. */
+export const DEFAULT_HANDSHAKE_DIAL_TIMEOUT_MS = 15_000;
+
+/** Handshake attempts accepted from one peer per window. */
+export const DEFAULT_RATE_LIMIT_PER_PEER = 5;
+
+/** Handshake attempts accepted from everyone together per window. */
+export const DEFAULT_RATE_LIMIT_GLOBAL = 60;
+
+/** Rate-limit window. */
+export const DEFAULT_RATE_LIMIT_WINDOW_MS = 60_000;
+
+/** Bytes of the inviter's challenge nonce. */
+export const NONCE_BYTES = 32;
+
+// --- Pairing ---------------------------------------------------------------------------------
+
+/** Digits in a pairing code. */
+export const PAIRING_CODE_DIGITS = 6;
+
+/** How long a pairing code is valid (both sides give up after this). */
+export const DEFAULT_PAIRING_TTL_MS = 120_000;
+
+/** How often the joining side re-announces itself on the pairing topic. */
+export const DEFAULT_PAIRING_ANNOUNCE_INTERVAL_MS = 1_000;
+
+/** Failed pairing handshakes after which the code is dropped (guessing protection). */
+export const MAX_PAIRING_FAILURES = 3;
+
+/** Largest pairing announcement (gossipsub message) accepted. */
+export const MAX_PAIRING_ANNOUNCE_BYTES = 2_048;
+
+/** Prefix of pairing gossipsub topics. */
+export const PAIRING_TOPIC_PREFIX = '/p2p4e/pair/1/';

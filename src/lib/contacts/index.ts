@@ -1,0 +1,101 @@
+/**
+ * Contacts: the local profile, the contact book, one-time invite links and the invite
+ * handshake (INVITE_PROTOCOL).
+ *
+ * ```ts
+ * import { createContacts, createInvites, createProfileStore, inviteQrSvg } from '$lib/contacts';
+ * import { createIdbRecordStore } from '$lib/storage';
+ *
+ * const contacts = createContacts({
+ *   store: createIdbRecordStore({ dbName: 'p2p4e-contacts', storeName: 'contacts' })
+ * });
+ * await contacts.start();
+ * const profile = createProfileStore(createIdbRecordStore({ dbName: 'p2p4e-profile', storeName: 'profile' }));
+ * await profile.save({ name: 'Alice' });
+ *
+ * const invites = createInvites(
+ *   { origin: location.origin },
+ *   {
+ *     host: node.libp2p,
+ *     contacts,
+ *     store: createIdbRecordStore({ dbName: 'p2p4e-invites', storeName: 'invites' }),
+ *     profile: () => profile.load(),
+ *     relays: () => node.state.relays.filter((r) => r.status === 'reserved').map((r) => r.addr)
+ *   }
+ * );
+ * await invites.start(); // inviter side: answers INVITE_PROTOCOL, also over relayed connections
+ * const { link } = await invites.create(); // '<origin>/#/invite/AQ…'; show it and inviteQrSvg(link)
+ * invites.onAccepted(({ contact }) => console.log('joined:', contact.name));
+ *
+ * // On the other device, after opening the link:
+ * const alice = await invites.accept(link); // both devices now have each other as contacts
+ * contacts.onChange((change) => store.refresh(change));
+ * contacts.isBlocked(peerId); // synchronous: protocols refuse blocked peers with it
+ * ```
+ */
+export {
+  createContacts,
+  type Contact,
+  type ContactChange,
+  type Contacts,
+  type ContactsDeps,
+  type ContactSource,
+  type NewContact
+} from './contacts.js';
+export {
+  createProfileStore,
+  resizeAvatar,
+  validateAvatar,
+  validateDisplayName,
+  validateProfile,
+  type Avatar,
+  type AvatarCanvas,
+  type AvatarType,
+  type Profile,
+  type ProfileStore,
+  type ResizeAvatarDeps,
+  type ResizeAvatarOptions
+} from './profile.js';
+export {
+  decodeInvitePayload,
+  encodeInvitePayload,
+  inviteId,
+  inviteLink,
+  parseInvite,
+  type Invite,
+  type ParseInviteOptions
+} from './invite-link.js';
+export {
+  createInvites,
+  inviteMac,
+  type CreatedInvite,
+  type CreateInviteOptions,
+  type HandshakeLimits,
+  type InviteAcceptedEvent,
+  type InviteRefusedEvent,
+  type Invites,
+  type InvitesDeps,
+  type InvitesInit
+} from './invites.js';
+export type {
+  OutstandingInvite,
+  OutstandingInviteInfo,
+  OutstandingInviteStore
+} from './outstanding.js';
+export { inviteQrDataUrl, inviteQrSvg } from './qr.js';
+export { refusalMessage } from './frames.js';
+export {
+  ContactNotFoundError,
+  HandshakeDialError,
+  HandshakeRefusedError,
+  HandshakeTimeoutError,
+  InvalidInviteError,
+  InvalidPairingCodeError,
+  InvalidProfileError,
+  NotStartedError,
+  PairingTimeoutError,
+  ProtocolViolationError,
+  type InvalidInviteReason,
+  type RefusalReason
+} from './errors.js';
+export * as contactsConstants from './constants.js';

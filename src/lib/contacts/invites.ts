@@ -1,0 +1,449 @@
+/**
+ * Invites: creating one-time invite links, and the invite handshake over INVITE_PROTOCOL.
+ *
+ * Handshake v1 (invitee I dials inviter R; Noise has already authenticated both peer IDs):
+ *
+ * ```
+ * I → R  { v:1, t:"hello", invite: inviteId(secret) }
+ * R → I  { v:1, t:"challenge", nonce: b64url(32 random bytes) }     or refuse
+ * I → R  { v:1, t:"proof", mac: b64url(HMAC(secret, "p2p4e/invite/1 invitee" ‖ ids ‖ nonce)),
+ *          profile: { name, avatar?: { type, data: b64url } } }
+ * R → I  { v:1, t:"welcome", mac: b64url(HMAC(secret, "p2p4e/invite/1 inviter" ‖ ids ‖ nonce)),
+ *          profile }                                                  or refuse
+ * refuse = { v:1, t:"refuse", reason: "bad-secret" | "unknown-invite" | "expired" | "blocked" |
+ *            "rate-limited" | "busy" }
+ * ids = len ‖ inviter peer ID multihash ‖ len ‖ invitee peer ID multihash
+ * ```
+ *
+ * The secret never crosses the wire. The proof is bound to both Noise-authenticated peer IDs and
+ * to a fresh nonce, so a relay (or anyone who saw a proof) cannot replay it, on this connection
+ * or another. The invite is consumed before the welcome is sent, so it works once even when two
+ * attempts race.
+ */
+import type { Connection, Stream } from '@libp2p/interface';
+import { peerIdFromString } from '@libp2p/peer-id';
+import { multiaddr } from '@multiformats/multiaddr';
+import { hmac } from '@noble/hashes/hmac.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { concatBytes, equalBytes, toBase64Url, utf8 } from '../crypto/encoding.js';
+import { INVITE_PROTOCOL } from '../p2p/constants.js';
+import type { ProtocolHost } from '../p2p/host.js';
+import {
+  DEFAULT_HANDSHAKE_DIAL_TIMEOUT_MS,
+  DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  DEFAULT_INVITE_TTL_MS,
+  DEFAULT_RATE_LIMIT_GLOBAL,
+  DEFAULT_RATE_LIMIT_PER_PEER,
+  DEFAULT_RATE_LIMIT_WINDOW_MS,
+  INVITE_SECRET_BYTES,
+  MAX_FRAME_BYTES,
+  MAX_INVITE_TTL_MS,
+  MAX_OUTSTANDING_INVITES,
+  NONCE_BYTES
+} from './constants.js';
+import type { Contact, Contacts } from './contacts.js';
+import {
+  HandshakeDialError,
+  HandshakeRefusedError,
+  InvalidInviteError,
+  NotStartedError,
+  type RefusalReason
+} from './errors.js';
+import {
+  bytesField,
+  encodeProfile,
+  FrameChannel,
+  profileField,
+  refusalMessage,
+  stringField
+} from './frames.js';
+import { inviteId, inviteLink, parseInvite, type Invite } from './invite-link.js';
+import { Listeners } from './listeners.js';
+import {
+  isOutstandingInvite,
+  type OutstandingInvite,
+  type OutstandingInviteInfo,
+  type OutstandingInviteStore
+} from './outstanding.js';
+import type { Profile } from './profile.js';
+import { RateLimiter } from './rate-limit.js';
+
+export interface HandshakeLimits {
+  /** Whole-handshake deadline (default DEFAULT_HANDSHAKE_TIMEOUT_MS). */
+  handshakeTimeoutMs?: number;
+  /** Dial deadline (default DEFAULT_HANDSHAKE_DIAL_TIMEOUT_MS). */
+  dialTimeoutMs?: number;
+  /** Largest frame accepted (default MAX_FRAME_BYTES). */
+  maxFrameBytes?: number;
+  /** Attempts per peer per window (default DEFAULT_RATE_LIMIT_PER_PEER). */
+  rateLimitPerPeer?: number;
+  /** Attempts from everyone per window (default DEFAULT_RATE_LIMIT_GLOBAL). */
+  rateLimitGlobal?: number;
+  rateLimitWindowMs?: number;
+}
+
+export interface InvitesInit extends HandshakeLimits {
+  /** App origin for links (default `location.origin` when there is one). */
+  origin?: string;
+  /** Invite lifetime (default DEFAULT_INVITE_TTL_MS, at most MAX_INVITE_TTL_MS). */
+  ttlMs?: number;
+  /** Outstanding invites kept (default MAX_OUTSTANDING_INVITES); the oldest go first. */
+  maxOutstanding?: number;
+}
+
+export interface InvitesDeps {
+  host: ProtocolHost;
+  contacts: Contacts;
+  store: OutstandingInviteStore;
+  /** This device's profile; a placeholder name is sent while there is none. */
+  profile: () => Promise<Profile | undefined> | Profile | undefined;
+  /** Relay multiaddrs (ending in /p2p/<relay>) where this device holds a reservation. */
+  relays: () => string[];
+  now?: () => number;
+  randomBytes?: (n: number) => Uint8Array;
+}
+
+export interface CreateInviteOptions {
+  ttlMs?: number;
+  label?: string;
+  /** Overrides InvitesInit.origin. */
+  origin?: string;
+}
+
+export interface CreatedInvite {
+  id: string;
+  link: string;
+  invite: Invite;
+}
+
+/** Inviter side: someone used one of this device's invites. */
+export interface InviteAcceptedEvent {
+  inviteId: string;
+  contact: Contact;
+}
+
+/** Inviter side: a handshake was refused (for diagnostics and the UI's activity list). */
+export interface InviteRefusedEvent {
+  peerId: string;
+  reason: RefusalReason | 'protocol' | 'timeout';
+}
+
+export interface Invites {
+  /** Registers the INVITE_PROTOCOL handler (also on limited, relayed connections). */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Makes a one-time invite link and remembers its secret until used, revoked or expired. */
+  create(options?: CreateInviteOptions): Promise<CreatedInvite>;
+  /** Outstanding invites (secrets left out), expired ones dropped, newest first. */
+  list(): Promise<OutstandingInviteInfo[]>;
+  revoke(id: string): Promise<void>;
+  /**
+   * Invitee side: dials the inviter, runs the handshake, adds the inviter as a contact.
+   * Throws InvalidInviteError, HandshakeDialError, HandshakeRefusedError,
+   * ProtocolViolationError or HandshakeTimeoutError.
+   */
+  accept(linkOrInvite: string | Invite, options?: { signal?: AbortSignal }): Promise<Contact>;
+  onAccepted(listener: (event: InviteAcceptedEvent) => void): () => void;
+  onRefused(listener: (event: InviteRefusedEvent) => void): () => void;
+}
+
+export function createInvites(init: InvitesInit, deps: InvitesDeps): Invites {
+  return new InviteService(init, deps);
+}
+
+const LABEL_INVITEE = utf8('p2p4e/invite/1 invitee');
+const LABEL_INVITER = utf8('p2p4e/invite/1 inviter');
+
+/** HMAC over the role label, both peer IDs (length-prefixed multihashes) and the nonce. */
+export function inviteMac(
+  secret: Uint8Array,
+  role: 'invitee' | 'inviter',
+  inviter: string,
+  invitee: string,
+  nonce: Uint8Array
+): Uint8Array {
+  const a = peerIdFromString(inviter).toMultihash().bytes;
+  const b = peerIdFromString(invitee).toMultihash().bytes;
+  const message = concatBytes(
+    role === 'invitee' ? LABEL_INVITEE : LABEL_INVITER,
+    new Uint8Array([a.byteLength]),
+    a,
+    new Uint8Array([b.byteLength]),
+    b,
+    nonce
+  );
+  return hmac(sha256, secret, message);
+}
+
+function randomBytesDefault(n: number): Uint8Array {
+  return crypto.getRandomValues(new Uint8Array(n));
+}
+
+export function placeholderProfile(peerId: string): Profile {
+  return { name: `Device ${peerId.slice(-6)}` };
+}
+
+class InviteService implements Invites {
+  readonly #init: InvitesInit;
+  readonly #deps: InvitesDeps;
+  readonly #now: () => number;
+  readonly #random: (n: number) => Uint8Array;
+  readonly #limiter: RateLimiter;
+  readonly #accepted = new Listeners<InviteAcceptedEvent>();
+  readonly #refused = new Listeners<InviteRefusedEvent>();
+  /** Invite IDs being consumed right now (two racing attempts: only one wins). */
+  readonly #consuming = new Set<string>();
+  #started = false;
+
+  constructor(init: InvitesInit, deps: InvitesDeps) {
+    this.#init = init;
+    this.#deps = deps;
+    this.#now = deps.now ?? Date.now;
+    this.#random = deps.randomBytes ?? randomBytesDefault;
+    this.#limiter = new RateLimiter({
+      perPeer: init.rateLimitPerPeer ?? DEFAULT_RATE_LIMIT_PER_PEER,
+      global: init.rateLimitGlobal ?? DEFAULT_RATE_LIMIT_GLOBAL,
+      windowMs: init.rateLimitWindowMs ?? DEFAULT_RATE_LIMIT_WINDOW_MS,
+      now: this.#now
+    });
+  }
+
+  async start(): Promise<void> {
+    if (this.#started) return;
+    await this.#deps.host.handle(
+      INVITE_PROTOCOL,
+      (stream, connection) => this.#handleInbound(stream, connection),
+      { runOnLimitedConnection: true, maxInboundStreams: 4 }
+    );
+    this.#started = true;
+  }
+
+  async stop(): Promise<void> {
+    if (!this.#started) return;
+    this.#started = false;
+    await this.#deps.host.unhandle(INVITE_PROTOCOL);
+  }
+
+  onAccepted(listener: (event: InviteAcceptedEvent) => void): () => void {
+    return this.#accepted.on(listener);
+  }
+
+  onRefused(listener: (event: InviteRefusedEvent) => void): () => void {
+    return this.#refused.on(listener);
+  }
+
+  async create(options: CreateInviteOptions = {}): Promise<CreatedInvite> {
+    const ttl = Math.min(
+      Math.max(options.ttlMs ?? this.#init.ttlMs ?? DEFAULT_INVITE_TTL_MS, 1_000),
+      MAX_INVITE_TTL_MS
+    );
+    const now = this.#now();
+    const secret = this.#random(INVITE_SECRET_BYTES);
+    // Whole seconds: that is what the link can carry.
+    const expiresAt = Math.floor((now + ttl) / 1000) * 1000;
+    const invite: Invite = {
+      version: 1,
+      inviter: this.#deps.host.peerId.toString(),
+      relays: this.#deps.relays(),
+      secret,
+      expiresAt
+    };
+    const origin =
+      options.origin ??
+      this.#init.origin ??
+      (globalThis as { location?: { origin?: string } }).location?.origin ??
+      'http://localhost';
+    const link = inviteLink(origin, invite);
+    const id = inviteId(secret);
+    const record: OutstandingInvite = { id, secret, createdAt: now, expiresAt };
+    if (options.label !== undefined) record.label = options.label.slice(0, 64);
+    await this.#deps.store.put(id, record);
+    await this.#prune();
+    return { id, link, invite };
+  }
+
+  async list(): Promise<OutstandingInviteInfo[]> {
+    await this.#prune();
+    const all = await this.#deps.store.entries();
+    return all
+      .map(([, v]) => v)
+      .filter(isOutstandingInvite)
+      .sort((a, b) => b.createdAt - a.createdAt)
+      .map(({ secret: _secret, ...info }) => info);
+  }
+
+  async revoke(id: string): Promise<void> {
+    await this.#deps.store.delete(id);
+  }
+
+  /** Drops expired and unreadable invites, and the oldest beyond the limit. */
+  async #prune(): Promise<void> {
+    const now = this.#now();
+    const all = await this.#deps.store.entries();
+    const keep: OutstandingInvite[] = [];
+    for (const [key, value] of all) {
+      if (!isOutstandingInvite(value) || value.expiresAt <= now) await this.#deps.store.delete(key);
+      else keep.push(value);
+    }
+    const max = this.#init.maxOutstanding ?? MAX_OUTSTANDING_INVITES;
+    keep.sort((a, b) => b.createdAt - a.createdAt);
+    for (const old of keep.slice(max)) await this.#deps.store.delete(old.id);
+  }
+
+  async #profile(): Promise<Profile> {
+    return (await this.#deps.profile()) ?? placeholderProfile(this.#deps.host.peerId.toString());
+  }
+
+  #channel(stream: Stream, signal?: AbortSignal): FrameChannel {
+    return new FrameChannel(stream, {
+      maxFrameBytes: this.#init.maxFrameBytes ?? MAX_FRAME_BYTES,
+      timeoutMs: this.#init.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
+      ...(signal !== undefined ? { signal } : {})
+    });
+  }
+
+  // --- Inviter side ---------------------------------------------------------------------------
+
+  async #handleInbound(stream: Stream, connection: Connection): Promise<void> {
+    const peer = connection.remotePeer.toString();
+    const me = this.#deps.host.peerId.toString();
+    const channel = this.#channel(stream);
+    const refuse = async (reason: RefusalReason): Promise<void> => {
+      this.#refused.emit({ peerId: peer, reason });
+      await channel.refuse(reason);
+    };
+    try {
+      if (this.#deps.contacts.isBlocked(peer)) return await refuse('blocked');
+      if (!this.#limiter.take(peer)) return await refuse('rate-limited');
+
+      const hello = await channel.receive('hello');
+      const id = stringField(hello, 'invite', 64);
+      const stored = await this.#deps.store.get(id);
+      if (!isOutstandingInvite(stored) || this.#consuming.has(id)) {
+        return await refuse('unknown-invite');
+      }
+      if (stored.expiresAt <= this.#now()) {
+        await this.#deps.store.delete(id);
+        return await refuse('expired');
+      }
+
+      const nonce = this.#random(NONCE_BYTES);
+      await channel.send({ t: 'challenge', nonce: toBase64Url(nonce) });
+
+      const proof = await channel.receive('proof');
+      const mac = bytesField(proof, 'mac', 32);
+      const profile = profileField(proof);
+      if (!equalBytes(mac, inviteMac(stored.secret, 'invitee', me, peer, nonce))) {
+        return await refuse('bad-secret');
+      }
+
+      // Consume before answering: one invite, one contact, even if two attempts race.
+      if (this.#consuming.has(id)) return await refuse('unknown-invite');
+      this.#consuming.add(id);
+      try {
+        if (!isOutstandingInvite(await this.#deps.store.get(id))) {
+          return await refuse('unknown-invite');
+        }
+        await this.#deps.store.delete(id);
+      } finally {
+        this.#consuming.delete(id);
+      }
+      if (this.#deps.contacts.isBlocked(peer)) return await refuse('blocked');
+
+      const contact = await this.#deps.contacts.add({
+        peerId: peer,
+        name: profile.name,
+        ...(profile.avatar !== undefined ? { avatar: profile.avatar } : {}),
+        source: 'invite'
+      });
+      await channel.send({
+        t: 'welcome',
+        mac: toBase64Url(inviteMac(stored.secret, 'inviter', me, peer, nonce)),
+        profile: encodeProfile(await this.#profile())
+      });
+      await channel.close();
+      this.#accepted.emit({ inviteId: id, contact });
+    } catch (err) {
+      const name = (err as { name?: string }).name;
+      this.#refused.emit({
+        peerId: peer,
+        reason: name === 'HandshakeTimeoutError' ? 'timeout' : 'protocol'
+      });
+      channel.abort(err instanceof Error ? err : undefined);
+    }
+  }
+
+  // --- Invitee side ---------------------------------------------------------------------------
+
+  async accept(
+    linkOrInvite: string | Invite,
+    options: { signal?: AbortSignal } = {}
+  ): Promise<Contact> {
+    if (!this.#started) throw new NotStartedError('Invites are not started');
+    const me = this.#deps.host.peerId.toString();
+    const invite =
+      typeof linkOrInvite === 'string'
+        ? parseInvite(linkOrInvite, { now: this.#now(), self: me })
+        : linkOrInvite;
+    if (invite.inviter === me)
+      throw new InvalidInviteError('That is your own invite', 'own-invite');
+    if (invite.expiresAt <= this.#now()) {
+      throw new InvalidInviteError('That invite has expired: ask for a new one', 'expired');
+    }
+    if (this.#deps.contacts.isBlocked(invite.inviter)) {
+      throw new HandshakeRefusedError(refusalMessage('blocked'), 'blocked', false);
+    }
+
+    const stream = await this.#dial(invite, options.signal);
+    const channel = this.#channel(stream, options.signal);
+    try {
+      await channel.send({ t: 'hello', invite: inviteId(invite.secret) });
+      const challenge = await channel.receive('challenge');
+      const nonce = bytesField(challenge, 'nonce', NONCE_BYTES);
+      await channel.send({
+        t: 'proof',
+        mac: toBase64Url(inviteMac(invite.secret, 'invitee', invite.inviter, me, nonce)),
+        profile: encodeProfile(await this.#profile())
+      });
+      const welcome = await channel.receive('welcome');
+      const mac = bytesField(welcome, 'mac', 32);
+      const profile = profileField(welcome);
+      if (!equalBytes(mac, inviteMac(invite.secret, 'inviter', invite.inviter, me, nonce))) {
+        throw new HandshakeRefusedError(refusalMessage('bad-secret'), 'bad-secret', false);
+      }
+      await channel.close();
+      return await this.#deps.contacts.add({
+        peerId: invite.inviter,
+        name: profile.name,
+        ...(profile.avatar !== undefined ? { avatar: profile.avatar } : {}),
+        source: 'invite',
+        relays: invite.relays
+      });
+    } catch (err) {
+      channel.abort(err instanceof Error ? err : undefined);
+      throw err;
+    }
+  }
+
+  async #dial(invite: Invite, signal?: AbortSignal): Promise<Stream> {
+    const timeout = AbortSignal.timeout(
+      this.#init.dialTimeoutMs ?? DEFAULT_HANDSHAKE_DIAL_TIMEOUT_MS
+    );
+    const dialSignal = signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
+    const target =
+      invite.relays.length > 0
+        ? invite.relays.map((r) => multiaddr(`${r}/p2p-circuit/p2p/${invite.inviter}`))
+        : peerIdFromString(invite.inviter);
+    try {
+      return await this.#deps.host.dialProtocol(target, INVITE_PROTOCOL, {
+        runOnLimitedConnection: true,
+        signal: dialSignal
+      });
+    } catch (err) {
+      if (signal?.aborted === true) throw err;
+      throw new HandshakeDialError('Could not reach the device that made this invite', {
+        cause: err
+      });
+    }
+  }
+}
