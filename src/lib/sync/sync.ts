@@ -1,0 +1,578 @@
+import * as Y from 'yjs';
+import type { ProtocolHost } from '../p2p/host.js';
+import type { DocStore } from '../storage/doc-store.js';
+import {
+  DEFAULT_MAX_EPHEMERAL_BYTES,
+  DEFAULT_MAX_FRAME_BYTES,
+  DEFAULT_MISBEHAVING_MS,
+  MAX_ID_LENGTH
+} from './constants.js';
+import { createConversation, type Conversation } from './conversation.js';
+import {
+  InvalidInputError,
+  MalformedFrameError,
+  SyncNotStartedError,
+  UnknownConversationError
+} from './errors.js';
+import {
+  decodeFrame,
+  encodeFrame,
+  errorFrame,
+  FrameType,
+  SyncErrorCode,
+  type Frame
+} from './protocol.js';
+import { createLibp2pSyncTransport } from './transport-libp2p.js';
+
+/** Decides who may sync what. Consulted on every frame, so keep it fast and synchronous. */
+export interface SyncAccess {
+  /** May the device `peer` sync conversation `conversationId`? */
+  canSync(peer: string, conversationId: string): boolean;
+}
+
+/**
+ * Frame channels to other devices. The libp2p transport opens one outbound stream per peer
+ * (per new connection) for its own frames and reads the peer's outbound streams; tests plug in
+ * an in-memory network instead.
+ */
+export interface SyncTransport {
+  start(handler: SyncTransportHandler): Promise<void>;
+  stop(): Promise<void>;
+  /** Best effort, in order per peer; frames are lost when the channel breaks. */
+  send(peer: string, frame: Uint8Array): void;
+  /** Close every channel with this peer now. */
+  drop(peer: string, reason: Error): void;
+  /** Peers with an open channel. */
+  peers(): string[];
+}
+
+export interface SyncTransportHandler {
+  /** A new channel to `peer` is ready (also after a reconnect): run the handshake. */
+  peerUp(peer: string): void;
+  frame(peer: string, bytes: Uint8Array): void;
+  /** The peer sent something that isn't a frame (e.g. a length over the limit). */
+  malformed(peer: string, err: Error): void;
+  peerDown(peer: string): void;
+}
+
+export interface SyncInit {
+  /** Largest frame sent or accepted (default DEFAULT_MAX_FRAME_BYTES). */
+  maxFrameBytes?: number;
+  /** Largest ephemeral payload (default DEFAULT_MAX_EPHEMERAL_BYTES). */
+  maxEphemeralBytes?: number;
+  /** How long a misbehaving peer is ignored (default DEFAULT_MISBEHAVING_MS). */
+  misbehavingMs?: number;
+  /** Opening a sync stream must finish within this (default DEFAULT_OPEN_STREAM_TIMEOUT_MS). */
+  openStreamTimeoutMs?: number;
+  /** Inbound sync streams per connection (default MAX_INBOUND_SYNC_STREAMS). */
+  maxInboundStreams?: number;
+  /** Clock for bans and message times (default Date.now). */
+  now?: () => number;
+}
+
+export interface SyncDeps {
+  /** The libp2p node: SYNC_PROTOCOL streams run over its connections. */
+  host?: ProtocolHost;
+  /** Instead of `host`: any frame transport (tests). Needs `self`. */
+  transport?: SyncTransport;
+  /** This device's peer ID (default: `host.peerId`). */
+  self?: string;
+  docs: DocStore;
+  access: SyncAccess;
+}
+
+/**
+ * pending: no other member is known to have it yet; sent: at least one member device has it
+ * (by their state vector); delivered / read: by another member's receipt.
+ */
+export type MessageStatus = 'pending' | 'sent' | 'delivered' | 'read';
+
+export type SyncEvent =
+  /** Message statuses of the conversation may have changed. */
+  | { type: 'status'; conversationId: string }
+  /** A step2 from `peer` was applied: this device has what the peer had. */
+  | { type: 'synced'; conversationId: string; peer: string }
+  | { type: 'ephemeral'; conversationId: string; peer: string; payload: Uint8Array }
+  /** The peer sent something invalid and is ignored for `misbehavingMs`. */
+  | { type: 'peer-dropped'; peer: string; reason: string }
+  /** An update could not be saved (it stays in memory and syncs). */
+  | { type: 'persist-error'; conversationId: string; error: Error };
+
+export interface Sync {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /**
+   * Loads a conversation from the DocStore (empty if new), starts syncing it with every
+   * connected member and returns its doc. Local changes to the doc are saved at once and sent
+   * to members as soon as one is reachable.
+   */
+  open(conversationId: string): Promise<Y.Doc>;
+  /** The conversation model over an open doc (author = this device). */
+  conversation(conversationId: string): Conversation | undefined;
+  /** Ids of open conversations. */
+  conversations(): string[];
+  /** Stops syncing a conversation and forgets its doc in memory (storage is kept). */
+  close(conversationId: string): void;
+  /** Closes and deletes the stored conversation. */
+  delete(conversationId: string): Promise<void>;
+  /** Run the state-vector handshake again with one peer or every connected one. */
+  resync(peer?: string): void;
+  /** Presence, typing...: sent to connected members only, never stored. */
+  sendEphemeral(conversationId: string, payload: Uint8Array): void;
+  /** Status of a message, or undefined when there is no such message. */
+  messageStatus(conversationId: string, messageId: string): MessageStatus | undefined;
+  /** Peers currently ignored for misbehaving. */
+  misbehaving(): string[];
+  /** Subscribe to events; returns the unsubscribe function. */
+  onEvent(listener: (event: SyncEvent) => void): () => void;
+}
+
+export function createSync(init: SyncInit, deps: SyncDeps): Sync {
+  const transport =
+    deps.transport ??
+    (deps.host !== undefined ? createLibp2pSyncTransport(deps.host, init) : undefined);
+  const self = deps.self ?? deps.host?.peerId.toString();
+  if (transport === undefined || self === undefined) {
+    throw new InvalidInputError('createSync needs a host, or a transport and self');
+  }
+  return new SyncService(init, { ...deps, transport, self });
+}
+
+/** Origin of changes applied from a peer (so they are not echoed back to it). */
+class RemoteOrigin {
+  constructor(readonly peer: string) {}
+}
+/** Origin of the state loaded from storage (not saved again, not broadcast). */
+const LOAD_ORIGIN = Symbol('load');
+
+interface ConversationState {
+  id: string;
+  doc: Y.Doc;
+  conversation: Conversation;
+  /**
+   * Mirror of `doc` that every remote update is tried on first: a broken or hostile update
+   * can't damage the real doc. Rebuilt from `doc` after a failure.
+   */
+  shadow: Y.Doc | undefined;
+  /** Peers that sent step1 (they hold the conversation): live updates go to them. */
+  live: Set<string>;
+  /** Peers that got our step1 since their channel came up. */
+  asked: Set<string>;
+  /** Latest state vector known per peer (step1, ack). */
+  remote: Map<string, Map<number, number>>;
+  /** Pending structs: live updates are ignored until a step2 fills the gap. */
+  resyncing: boolean;
+  onUpdate: (update: Uint8Array, origin: unknown) => void;
+}
+
+class SyncService implements Sync {
+  private readonly transport: SyncTransport;
+  private readonly self: string;
+  private readonly docs: DocStore;
+  private readonly access: SyncAccess;
+  private readonly maxFrameBytes: number;
+  private readonly maxEphemeralBytes: number;
+  private readonly misbehavingMs: number;
+  private readonly now: () => number;
+  private readonly convs = new Map<string, ConversationState>();
+  private readonly opening = new Map<string, Promise<Y.Doc>>();
+  private readonly banned = new Map<string, number>();
+  private readonly listeners = new Set<(event: SyncEvent) => void>();
+  private readonly ackQueue = new Set<string>();
+  private ackScheduled = false;
+  private started = false;
+
+  constructor(init: SyncInit, deps: Required<Pick<SyncDeps, 'transport' | 'self'>> & SyncDeps) {
+    this.transport = deps.transport;
+    this.self = deps.self;
+    this.docs = deps.docs;
+    this.access = deps.access;
+    this.maxFrameBytes = init.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+    this.maxEphemeralBytes = init.maxEphemeralBytes ?? DEFAULT_MAX_EPHEMERAL_BYTES;
+    this.misbehavingMs = init.misbehavingMs ?? DEFAULT_MISBEHAVING_MS;
+    this.now = init.now ?? Date.now;
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    await this.transport.start({
+      peerUp: (peer) => this.peerUp(peer),
+      peerDown: (peer) => this.peerDown(peer),
+      frame: (peer, bytes) => this.onFrame(peer, bytes),
+      malformed: (peer, err) => this.misbehave(peer, err.message)
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (!this.started) return;
+    this.started = false;
+    await this.transport.stop();
+    for (const id of [...this.convs.keys()]) this.close(id);
+  }
+
+  async open(conversationId: string): Promise<Y.Doc> {
+    if (!this.started) throw new SyncNotStartedError('sync is not started');
+    checkConversationId(conversationId);
+    const existing = this.convs.get(conversationId);
+    if (existing !== undefined) return existing.doc;
+    let pending = this.opening.get(conversationId);
+    if (pending === undefined) {
+      pending = this.load(conversationId).finally(() => this.opening.delete(conversationId));
+      this.opening.set(conversationId, pending);
+    }
+    return pending;
+  }
+
+  conversation(conversationId: string): Conversation | undefined {
+    return this.convs.get(conversationId)?.conversation;
+  }
+
+  conversations(): string[] {
+    return [...this.convs.keys()].sort();
+  }
+
+  close(conversationId: string): void {
+    const state = this.convs.get(conversationId);
+    if (state === undefined) return;
+    state.doc.off('update', state.onUpdate);
+    state.conversation.destroy();
+    state.shadow?.destroy();
+    this.convs.delete(conversationId);
+  }
+
+  async delete(conversationId: string): Promise<void> {
+    this.close(conversationId);
+    await this.docs.delete(conversationId);
+  }
+
+  resync(peer?: string): void {
+    const peers = peer === undefined ? this.transport.peers() : [peer];
+    for (const p of peers) this.peerUp(p);
+  }
+
+  sendEphemeral(conversationId: string, payload: Uint8Array): void {
+    const state = this.convs.get(conversationId);
+    if (state === undefined) throw new UnknownConversationError('conversation is not open');
+    if (payload.byteLength > this.maxEphemeralBytes) {
+      throw new InvalidInputError('ephemeral payload too large');
+    }
+    const bytes = encodeFrame({ type: FrameType.Ephemeral, conversationId, payload });
+    for (const peer of state.live) {
+      if (this.access.canSync(peer, conversationId)) this.transport.send(peer, bytes);
+    }
+  }
+
+  messageStatus(conversationId: string, messageId: string): MessageStatus | undefined {
+    const state = this.convs.get(conversationId);
+    if (state === undefined) return undefined;
+    if (state.conversation.message(messageId) === undefined) return undefined;
+    const receipt = state.conversation.receiptStatus(messageId);
+    if (receipt !== undefined) return receipt;
+    const map = state.doc.getMap('messages').get(messageId);
+    const item = map instanceof Y.Map ? map._item : null;
+    if (item === null) return 'pending';
+    for (const [peer, sv] of state.remote) {
+      if (peer === this.self || !this.access.canSync(peer, conversationId)) continue;
+      if ((sv.get(item.id.client) ?? 0) > item.id.clock) return 'sent';
+    }
+    return 'pending';
+  }
+
+  misbehaving(): string[] {
+    const now = this.now();
+    return [...this.banned].filter(([, until]) => until > now).map(([peer]) => peer);
+  }
+
+  onEvent(listener: (event: SyncEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  // --- conversations --------------------------------------------------------------------
+
+  private async load(id: string): Promise<Y.Doc> {
+    const stored = await this.docs.load(id);
+    const existing = this.convs.get(id);
+    if (existing !== undefined) return existing.doc;
+    const doc = new Y.Doc();
+    if (stored !== undefined) Y.applyUpdate(doc, stored, LOAD_ORIGIN);
+    const state: ConversationState = {
+      id,
+      doc,
+      conversation: createConversation(doc, { self: this.self, now: this.now }),
+      shadow: undefined,
+      live: new Set(),
+      asked: new Set(),
+      remote: new Map(),
+      resyncing: false,
+      onUpdate: (update, origin) => this.onDocUpdate(state, update, origin)
+    };
+    doc.on('update', state.onUpdate);
+    this.convs.set(id, state);
+    for (const peer of this.transport.peers()) {
+      if (!this.isBanned(peer) && this.access.canSync(peer, id)) this.sendStep1(state, peer);
+    }
+    return doc;
+  }
+
+  private onDocUpdate(state: ConversationState, update: Uint8Array, origin: unknown): void {
+    if (origin === LOAD_ORIGIN) return;
+    const fromPeer = origin instanceof RemoteOrigin ? origin.peer : undefined;
+    // Remote updates were applied to the shadow first; local ones are mirrored here.
+    if (fromPeer === undefined && state.shadow !== undefined) {
+      try {
+        Y.applyUpdate(state.shadow, update);
+      } catch {
+        state.shadow.destroy();
+        state.shadow = undefined;
+      }
+    }
+    this.docs.append(state.id, update).catch((error: unknown) => {
+      this.emit({
+        type: 'persist-error',
+        conversationId: state.id,
+        error: error instanceof Error ? error : new Error(String(error))
+      });
+    });
+    if (update.byteLength > this.maxFrameBytes - 2 * MAX_ID_LENGTH) {
+      // Too big for one frame: peers get it through the next handshake's step2... which is
+      // bounded by the same limit. Resyncing every peer is the best we can do here.
+      for (const peer of state.live) if (peer !== fromPeer) this.sendStep1(state, peer);
+      return;
+    }
+    const bytes = encodeFrame({
+      type: FrameType.Update,
+      conversationId: state.id,
+      payload: update
+    });
+    for (const peer of state.live) {
+      if (peer === fromPeer || !this.access.canSync(peer, state.id)) continue;
+      this.transport.send(peer, bytes);
+    }
+  }
+
+  // --- peers ----------------------------------------------------------------------------
+
+  private peerUp(peer: string): void {
+    if (peer === this.self) return;
+    if (this.isBanned(peer)) {
+      this.transport.drop(peer, new Error('peer is ignored for misbehaving'));
+      return;
+    }
+    for (const state of this.convs.values()) {
+      state.live.delete(peer);
+      state.asked.delete(peer);
+      if (this.access.canSync(peer, state.id)) this.sendStep1(state, peer);
+    }
+  }
+
+  private peerDown(peer: string): void {
+    for (const state of this.convs.values()) {
+      state.live.delete(peer);
+      state.asked.delete(peer);
+    }
+  }
+
+  private isBanned(peer: string): boolean {
+    const until = this.banned.get(peer);
+    if (until === undefined) return false;
+    if (until > this.now()) return true;
+    this.banned.delete(peer);
+    return false;
+  }
+
+  private misbehave(peer: string, reason: string): void {
+    this.banned.set(peer, this.now() + this.misbehavingMs);
+    for (const state of this.convs.values()) {
+      state.live.delete(peer);
+      state.asked.delete(peer);
+    }
+    this.transport.drop(peer, new MalformedFrameError(reason));
+    this.emit({ type: 'peer-dropped', peer, reason });
+  }
+
+  private sendStep1(state: ConversationState, peer: string): void {
+    state.asked.add(peer);
+    this.send(peer, {
+      type: FrameType.Step1,
+      conversationId: state.id,
+      payload: Y.encodeStateVector(state.doc)
+    });
+  }
+
+  private send(peer: string, frame: Frame): void {
+    this.transport.send(peer, encodeFrame(frame));
+  }
+
+  // --- frames ---------------------------------------------------------------------------
+
+  private onFrame(peer: string, bytes: Uint8Array): void {
+    if (!this.started || peer === this.self) return;
+    if (this.isBanned(peer)) {
+      this.transport.drop(peer, new Error('peer is ignored for misbehaving'));
+      return;
+    }
+    let frame: Frame;
+    try {
+      frame = decodeFrame(bytes, this.maxFrameBytes);
+    } catch (err) {
+      this.misbehave(peer, err instanceof Error ? err.message : 'malformed frame');
+      return;
+    }
+    const id = frame.conversationId;
+    const state = this.convs.get(id);
+    // Unknown conversation and "not a member" get exactly the same answer.
+    if (state === undefined || !this.access.canSync(peer, id)) {
+      if (frame.type !== FrameType.Error && frame.type !== FrameType.Ack) {
+        this.send(peer, errorFrame(id, SyncErrorCode.Unavailable));
+      }
+      return;
+    }
+    switch (frame.type) {
+      case FrameType.Step1: {
+        let sv: Map<number, number>;
+        let diff: Uint8Array;
+        try {
+          sv = Y.decodeStateVector(frame.payload);
+          diff = Y.encodeStateAsUpdate(state.doc, frame.payload);
+        } catch {
+          this.misbehave(peer, 'malformed state vector');
+          return;
+        }
+        state.remote.set(peer, sv);
+        state.live.add(peer);
+        this.send(peer, { type: FrameType.Step2, conversationId: id, payload: diff });
+        if (!state.asked.has(peer)) this.sendStep1(state, peer);
+        this.emit({ type: 'status', conversationId: id });
+        return;
+      }
+      case FrameType.Step2: {
+        if (!this.applyRemote(state, peer, frame.payload)) return;
+        state.resyncing = state.doc.store.pendingStructs !== null;
+        this.queueAck(peer, id);
+        this.emit({ type: 'synced', conversationId: id, peer });
+        this.emit({ type: 'status', conversationId: id });
+        return;
+      }
+      case FrameType.Update: {
+        if (state.resyncing) {
+          // Applying more out-of-order updates on top of pending structs costs quadratic
+          // time: wait for the step2 asked for instead (ask this peer too, once).
+          if (!state.asked.has(peer)) this.sendStep1(state, peer);
+          return;
+        }
+        if (!this.applyRemote(state, peer, frame.payload)) return;
+        if (state.doc.store.pendingStructs !== null) {
+          state.resyncing = true;
+          this.sendStep1(state, peer);
+        }
+        this.queueAck(peer, id);
+        this.emit({ type: 'status', conversationId: id });
+        return;
+      }
+      case FrameType.Ephemeral: {
+        if (frame.payload.byteLength > this.maxEphemeralBytes) {
+          this.misbehave(peer, 'ephemeral payload too large');
+          return;
+        }
+        this.emit({ type: 'ephemeral', conversationId: id, peer, payload: frame.payload });
+        return;
+      }
+      case FrameType.Error: {
+        state.live.delete(peer);
+        return;
+      }
+      case FrameType.Ack: {
+        try {
+          state.remote.set(peer, Y.decodeStateVector(frame.payload));
+        } catch {
+          this.misbehave(peer, 'malformed state vector');
+          return;
+        }
+        this.emit({ type: 'status', conversationId: id });
+        return;
+      }
+    }
+  }
+
+  /**
+   * Applies an untrusted update: to the shadow first, then to the doc. On failure the peer is
+   * dropped and the doc is left as it was.
+   */
+  private applyRemote(state: ConversationState, peer: string, update: Uint8Array): boolean {
+    if (state.shadow === undefined) {
+      const shadow = new Y.Doc({ gc: state.doc.gc });
+      Y.applyUpdate(shadow, Y.encodeStateAsUpdate(state.doc));
+      state.shadow = shadow;
+    }
+    try {
+      Y.applyUpdate(state.shadow, update);
+    } catch {
+      state.shadow.destroy();
+      state.shadow = undefined;
+      this.misbehave(peer, 'update failed to apply');
+      return false;
+    }
+    try {
+      Y.applyUpdate(state.doc, update, new RemoteOrigin(peer));
+    } catch {
+      state.shadow?.destroy();
+      state.shadow = undefined;
+      this.misbehave(peer, 'update failed to apply');
+      return false;
+    }
+    return true;
+  }
+
+  private queueAck(peer: string, id: string): void {
+    this.ackQueue.add(`${peer}\n${id}`);
+    if (this.ackScheduled) return;
+    this.ackScheduled = true;
+    queueMicrotask(() => {
+      this.ackScheduled = false;
+      const queued = [...this.ackQueue];
+      this.ackQueue.clear();
+      for (const entry of queued) {
+        const nl = entry.indexOf('\n');
+        const p = entry.slice(0, nl);
+        const state = this.convs.get(entry.slice(nl + 1));
+        if (state === undefined || !this.access.canSync(p, state.id)) continue;
+        this.send(p, {
+          type: FrameType.Ack,
+          conversationId: state.id,
+          payload: Y.encodeStateVector(state.doc)
+        });
+      }
+    });
+  }
+
+  private emit(event: SyncEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch {
+        // A listener's failure must not break sync.
+      }
+    }
+  }
+}
+
+function checkConversationId(id: string): void {
+  const bytes = new TextEncoder().encode(id).byteLength;
+  if (bytes === 0 || bytes > MAX_ID_LENGTH) throw new InvalidInputError('invalid conversation id');
+}
+
+/**
+ * SyncAccess from the members map of each open conversation doc: a device may sync a
+ * conversation it is listed in. `lookup` is usually `(id) => sync.conversation(id)`.
+ */
+export function createMemberAccess(
+  lookup: (conversationId: string) => Conversation | undefined
+): SyncAccess {
+  return {
+    canSync(peer, conversationId) {
+      return lookup(conversationId)?.isMember(peer) ?? false;
+    }
+  };
+}

@@ -1,0 +1,220 @@
+import type { Connection, PeerId, Stream } from '@libp2p/interface';
+import { lpStream } from '@libp2p/utils';
+import { SYNC_PROTOCOL } from '../p2p/constants.js';
+import type { ProtocolHost } from '../p2p/host.js';
+import {
+  DEFAULT_MAX_FRAME_BYTES,
+  DEFAULT_OPEN_STREAM_TIMEOUT_MS,
+  MAX_INBOUND_SYNC_STREAMS
+} from './constants.js';
+import type { SyncInit, SyncTransport, SyncTransportHandler } from './sync.js';
+
+type LpStream = ReturnType<typeof lpStream>;
+
+interface Outbound {
+  /** Increases on every (re)open: stale writers and openers stop. */
+  session: number;
+  stream: Stream | undefined;
+  lp: LpStream | undefined;
+  connection: Connection | undefined;
+  queue: Uint8Array[];
+  writing: boolean;
+}
+
+/**
+ * SyncTransport over libp2p streams of SYNC_PROTOCOL. Each side writes its frames only on the
+ * stream it opened itself (one per peer, reopened on every new connection, preferring
+ * unlimited connections) and reads the streams the other side opened, so neither side has to
+ * agree on who dials. Runs on limited (relayed) connections too.
+ */
+export function createLibp2pSyncTransport(host: ProtocolHost, init: SyncInit = {}): SyncTransport {
+  return new Libp2pSyncTransport(host, init);
+}
+
+class Libp2pSyncTransport implements SyncTransport {
+  private handler: SyncTransportHandler | undefined;
+  private readonly outbound = new Map<string, Outbound>();
+  private readonly inbound = new Map<string, Set<Stream>>();
+  private readonly maxFrameBytes: number;
+  private readonly openTimeoutMs: number;
+  private readonly maxInboundStreams: number;
+
+  constructor(
+    private readonly host: ProtocolHost,
+    init: SyncInit
+  ) {
+    this.maxFrameBytes = init.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+    this.openTimeoutMs = init.openStreamTimeoutMs ?? DEFAULT_OPEN_STREAM_TIMEOUT_MS;
+    this.maxInboundStreams = init.maxInboundStreams ?? MAX_INBOUND_SYNC_STREAMS;
+  }
+
+  async start(handler: SyncTransportHandler): Promise<void> {
+    this.handler = handler;
+    await this.host.handle(
+      SYNC_PROTOCOL,
+      (stream, connection) => this.onInbound(stream, connection),
+      {
+        maxInboundStreams: this.maxInboundStreams,
+        runOnLimitedConnection: true
+      }
+    );
+    this.host.addEventListener('connection:open', this.onConnectionOpen);
+    this.host.addEventListener('peer:disconnect', this.onPeerDisconnect);
+    for (const connection of this.host.getConnections()) this.useConnection(connection);
+  }
+
+  async stop(): Promise<void> {
+    this.host.removeEventListener('connection:open', this.onConnectionOpen);
+    this.host.removeEventListener('peer:disconnect', this.onPeerDisconnect);
+    await this.host.unhandle(SYNC_PROTOCOL);
+    for (const peer of [...this.outbound.keys(), ...this.inbound.keys()]) {
+      this.drop(peer, new Error('sync stopped'));
+    }
+    this.handler = undefined;
+  }
+
+  peers(): string[] {
+    return [...this.outbound].filter(([, out]) => out.lp !== undefined).map(([peer]) => peer);
+  }
+
+  send(peer: string, frame: Uint8Array): void {
+    let out = this.outbound.get(peer);
+    if (out === undefined) {
+      // The peer spoke first (its stream reached us before our connection event): open ours.
+      const connection = this.bestConnection(peer);
+      if (connection === undefined) return;
+      out = this.open(peer, connection);
+    }
+    out.queue.push(frame);
+    void this.pump(peer, out);
+  }
+
+  drop(peer: string, reason: Error): void {
+    const out = this.outbound.get(peer);
+    this.outbound.delete(peer);
+    out?.stream?.abort(reason);
+    for (const stream of this.inbound.get(peer) ?? []) stream.abort(reason);
+    this.inbound.delete(peer);
+  }
+
+  private readonly onConnectionOpen = (event: CustomEvent<Connection>): void => {
+    this.useConnection(event.detail);
+  };
+
+  private readonly onPeerDisconnect = (event: CustomEvent<PeerId>): void => {
+    const peer = event.detail.toString();
+    this.outbound.delete(peer);
+    this.inbound.delete(peer);
+    this.handler?.peerDown(peer);
+  };
+
+  /** A new connection: (re)open our stream on it unless we already use a better one. */
+  private useConnection(connection: Connection): void {
+    if (this.handler === undefined || connection.status !== 'open') return;
+    const peer = connection.remotePeer.toString();
+    const current = this.outbound.get(peer)?.connection;
+    if (
+      current !== undefined &&
+      current.status === 'open' &&
+      current !== connection &&
+      current.limits === undefined &&
+      connection.limits !== undefined
+    ) {
+      return;
+    }
+    this.open(peer, connection);
+  }
+
+  private bestConnection(peer: string): Connection | undefined {
+    const open = this.host
+      .getConnections()
+      .filter((c) => c.remotePeer.toString() === peer && c.status === 'open');
+    return open.find((c) => c.limits === undefined) ?? open[0];
+  }
+
+  private open(peer: string, connection: Connection): Outbound {
+    const previous = this.outbound.get(peer);
+    const out: Outbound = {
+      session: (previous?.session ?? 0) + 1,
+      stream: undefined,
+      lp: undefined,
+      connection,
+      queue: [],
+      writing: false
+    };
+    this.outbound.set(peer, out);
+    if (previous?.stream !== undefined) {
+      const old = previous.stream;
+      void old.close().catch(() => old.abort(new Error('replaced')));
+    }
+    void (async () => {
+      try {
+        const stream = await connection.newStream(SYNC_PROTOCOL, {
+          runOnLimitedConnection: true,
+          signal: AbortSignal.timeout(this.openTimeoutMs)
+        });
+        if (this.outbound.get(peer) !== out) {
+          stream.abort(new Error('superseded'));
+          return;
+        }
+        out.stream = stream;
+        out.lp = lpStream(stream, { maxDataLength: this.maxFrameBytes });
+        // Frames queued before the stream existed were answers to the peer; the handshake
+        // below comes after them, which is fine: every frame stands on its own.
+        this.handler?.peerUp(peer);
+        void this.pump(peer, out);
+      } catch {
+        if (this.outbound.get(peer) === out) this.outbound.delete(peer);
+      }
+    })();
+    return out;
+  }
+
+  private async pump(peer: string, out: Outbound): Promise<void> {
+    if (out.writing || out.lp === undefined) return;
+    out.writing = true;
+    try {
+      while (out.queue.length > 0 && this.outbound.get(peer) === out) {
+        const frame = out.queue.shift() as Uint8Array;
+        await out.lp.write(frame);
+      }
+    } catch {
+      if (this.outbound.get(peer) === out) {
+        this.outbound.delete(peer);
+        // Still connected (e.g. a relayed connection closed after the direct one opened)?
+        const next = this.bestConnection(peer);
+        if (next !== undefined) this.open(peer, next);
+        else this.handler?.peerDown(peer);
+      }
+    } finally {
+      out.writing = false;
+    }
+  }
+
+  private onInbound(stream: Stream, connection: Connection): void {
+    const peer = connection.remotePeer.toString();
+    let set = this.inbound.get(peer);
+    if (set === undefined) {
+      set = new Set();
+      this.inbound.set(peer, set);
+    }
+    set.add(stream);
+    const lp = lpStream(stream, { maxDataLength: this.maxFrameBytes });
+    void (async () => {
+      try {
+        while (true) {
+          const chunk = await lp.read();
+          this.handler?.frame(peer, chunk.subarray());
+        }
+      } catch (err) {
+        const name = err instanceof Error ? err.name : '';
+        if (name.startsWith('Invalid')) {
+          this.handler?.malformed(peer, err as Error);
+        }
+        stream.abort(err instanceof Error ? err : new Error('read failed'));
+      } finally {
+        set.delete(stream);
+      }
+    })();
+  }
+}

@@ -1,0 +1,385 @@
+import { describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { createMemoryDocStore } from '../../../src/lib/storage/doc-store.js';
+import { decodeFrame, encodeFrame, FrameType } from '../../../src/lib/sync/protocol.js';
+import type { SyncAccess } from '../../../src/lib/sync/sync.js';
+import { rng, SyncNetwork } from '../../fixtures/sync-network.js';
+
+/** Static membership: conversation id -> member peer IDs. */
+function table(
+  entries: Record<string, string[]>
+): SyncAccess & { members: Map<string, Set<string>> } {
+  const members = new Map(Object.entries(entries).map(([k, v]) => [k, new Set(v)]));
+  return { members, canSync: (peer, id) => members.get(id)?.has(peer) ?? false };
+}
+
+const texts = (net: SyncNetwork, peer: string, id: string): string[] =>
+  net.peers
+    .get(peer)
+    ?.sync.conversation(id)
+    ?.messages()
+    .map((m) => m.text) ?? [];
+
+describe('sync over an in-memory network', () => {
+  it('1:1: handshake on connect, then live updates both ways', async () => {
+    const net = new SyncNetwork();
+    const access = table({ c: ['a', 'b'] });
+    const a = await net.peer('a', access);
+    const b = await net.peer('b', access);
+    await a.sync.open('c');
+    await b.sync.open('c');
+    a.sync.conversation('c')?.init({ kind: '1:1', members: ['b'] });
+    a.sync.conversation('c')?.send('before connect');
+    net.connect('a', 'b');
+    await net.settle();
+    expect(texts(net, 'b', 'c')).toEqual(['before connect']);
+    b.sync.conversation('c')?.send('live from b');
+    a.sync.conversation('c')?.send('live from a');
+    await net.settle();
+    expect(texts(net, 'a', 'c')).toEqual(texts(net, 'b', 'c'));
+    expect(texts(net, 'a', 'c')).toHaveLength(3);
+  });
+
+  it("group: A's message reaches C through B; catch-up after offline", async () => {
+    const net = new SyncNetwork();
+    const access = table({ g: ['a', 'b', 'c'] });
+    const peers = await Promise.all(['a', 'b', 'c'].map((p) => net.peer(p, access)));
+    for (const p of peers) await p.sync.open('g');
+    const a = peers[0]!.sync.conversation('g')!;
+    a.init({ kind: 'group', name: 'trio', members: ['b', 'c'] });
+    net.connect('a', 'b');
+    net.connect('b', 'c');
+    a.send('hello group');
+    await net.settle();
+    expect(texts(net, 'c', 'g')).toEqual(['hello group']);
+    // C goes offline; A writes; A leaves; C comes back and B brings it up to date.
+    net.disconnect('b', 'c');
+    for (let i = 0; i < 20; i++) a.send(`offline ${i}`);
+    await net.settle();
+    net.disconnect('a', 'b');
+    net.connect('b', 'c');
+    await net.settle();
+    expect(texts(net, 'c', 'g')).toHaveLength(21);
+    expect(peers[2]!.sync.conversation('g')?.meta()?.name).toBe('trio');
+  });
+
+  it('message status: pending offline, sent once a member has it, then delivered and read', async () => {
+    const net = new SyncNetwork();
+    const access = table({ c: ['a', 'b'] });
+    const a = await net.peer('a', access);
+    const b = await net.peer('b', access);
+    await a.sync.open('c');
+    await b.sync.open('c');
+    const conv = a.sync.conversation('c')!;
+    conv.init({ kind: '1:1', members: ['b'] });
+    const m = conv.send('hi');
+    expect(a.sync.messageStatus('c', m.id)).toBe('pending');
+    const events: string[] = [];
+    a.sync.onEvent((e) => events.push(e.type));
+    net.connect('a', 'b');
+    await net.settle();
+    expect(a.sync.messageStatus('c', m.id)).toBe('sent');
+    const live = conv.send('live');
+    expect(a.sync.messageStatus('c', live.id)).toBe('pending');
+    await net.settle();
+    expect(a.sync.messageStatus('c', live.id)).toBe('sent');
+    b.sync.conversation('c')!.markDelivered();
+    await net.settle();
+    expect(a.sync.messageStatus('c', live.id)).toBe('delivered');
+    b.sync.conversation('c')!.markRead(m.id);
+    await net.settle();
+    expect(a.sync.messageStatus('c', m.id)).toBe('read');
+    expect(a.sync.messageStatus('c', live.id)).toBe('delivered');
+    expect(a.sync.messageStatus('c', 'nope')).toBeUndefined();
+    expect(events).toContain('status');
+  });
+
+  it('persists local changes at once and reloads them after a restart', async () => {
+    const net = new SyncNetwork();
+    const access = table({ c: ['a', 'b'] });
+    const docs = createMemoryDocStore();
+    const a = await net.peer('a', access, {}, docs);
+    await a.sync.open('c');
+    a.sync.conversation('c')!.init({ kind: '1:1', members: ['b'] });
+    a.sync.conversation('c')!.send('kept');
+    await new Promise((r) => setImmediate(r));
+    await a.sync.stop();
+    expect(await docs.list()).toEqual(['c']);
+    const again = await net.peer('a', access, {}, docs);
+    await again.sync.open('c');
+    expect(texts(net, 'a', 'c')).toEqual(['kept']);
+    const b = await net.peer('b', access);
+    await b.sync.open('c');
+    net.connect('a', 'b');
+    await net.settle();
+    expect(texts(net, 'b', 'c')).toEqual(['kept']);
+  });
+
+  it('ephemeral messages reach connected members and are never stored', async () => {
+    const net = new SyncNetwork();
+    const access = table({ c: ['a', 'b'] });
+    const a = await net.peer('a', access);
+    const b = await net.peer('b', access);
+    await a.sync.open('c');
+    await b.sync.open('c');
+    net.connect('a', 'b');
+    await net.settle();
+    const got: string[] = [];
+    b.sync.onEvent((e) => {
+      if (e.type === 'ephemeral') got.push(`${e.peer}:${new TextDecoder().decode(e.payload)}`);
+    });
+    const before = Y.encodeStateAsUpdate(b.sync.conversation('c')!.doc);
+    a.sync.sendEphemeral('c', new TextEncoder().encode('typing'));
+    await net.settle();
+    expect(got).toEqual(['a:typing']);
+    expect(Y.encodeStateAsUpdate(b.sync.conversation('c')!.doc)).toEqual(before);
+    expect(() => a.sync.sendEphemeral('c', new Uint8Array(10_000))).toThrow(
+      expect.objectContaining({ name: 'InvalidInputError' })
+    );
+  });
+
+  it('out-of-order updates: stops applying on pending structs and resyncs by state vector', async () => {
+    const net = new SyncNetwork({ seed: 3, reorder: 1 });
+    const access = table({ c: ['a', 'b'] });
+    const a = await net.peer('a', access);
+    const b = await net.peer('b', access);
+    await a.sync.open('c');
+    await b.sync.open('c');
+    net.connect('a', 'b');
+    await net.settle();
+    const conv = a.sync.conversation('c')!;
+    conv.init({ kind: '1:1', members: ['b'] });
+    for (let i = 0; i < 200; i++) conv.send(`m${i}`);
+    net.run(); // fully shuffled delivery
+    await net.settle();
+    expect(texts(net, 'b', 'c')).toEqual(texts(net, 'a', 'c'));
+    expect(texts(net, 'b', 'c')).toHaveLength(200);
+    expect(b.sync.conversation('c')!.doc.store.pendingStructs).toBeNull();
+  });
+});
+
+describe('sync under chaos: drops, duplicates, reorders, partitions', () => {
+  const seeds = Array.from({ length: 40 }, (_, i) => i + 1);
+  it.each(seeds)('seed %i: 4 peers converge and nothing is lost', async (seed) => {
+    const random = rng(seed * 7919);
+    const net = new SyncNetwork({ seed, drop: 0.15, duplicate: 0.1, reorder: 0.3 });
+    const ids = ['p0', 'p1', 'p2', 'p3'];
+    const access = table({ g: ids, d: ['p0', 'p1'] });
+    const peers = await Promise.all(ids.map((p) => net.peer(p, access)));
+    for (const p of peers) await p.sync.open('g');
+    await peers[0]!.sync.open('d');
+    await peers[1]!.sync.open('d');
+    peers[0]!.sync.conversation('g')!.init({ kind: 'group', name: 'g', members: ids });
+    net.connectAll();
+    const sent = new Set<string>();
+    for (let round = 0; round < 30; round++) {
+      const who = peers[Math.floor(random() * peers.length)]!;
+      const conv = who.sync.conversation('g')!;
+      const r = random();
+      if (r < 0.6) {
+        sent.add(conv.send(`${who.id}-${round}`).text);
+      } else if (r < 0.7) {
+        const list = conv.messages();
+        const target = list[Math.floor(random() * list.length)];
+        if (target !== undefined && !target.deleted) conv.react(target.id, '👍');
+      } else if (r < 0.8) {
+        conv.markRead();
+      } else if (r < 0.9) {
+        // partition: cut a random link, or bring one back
+        const x = ids[Math.floor(random() * ids.length)]!;
+        const y = ids[Math.floor(random() * ids.length)]!;
+        if (x !== y) {
+          if (net.connected(x, y)) net.disconnect(x, y);
+          else net.connect(x, y);
+        }
+      } else if (who.id === 'p0' || who.id === 'p1') {
+        sent.add(who.sync.conversation('d')!.send(`direct-${round}`).text);
+      }
+      for (let i = Math.floor(random() * 8); i > 0 && net.step(true); i--);
+    }
+    net.run();
+    await Promise.resolve();
+    net.heal();
+    await net.settle();
+    const reference = peers[0]!.sync.conversation('g')!.messages();
+    for (const p of peers) {
+      const conv = p.sync.conversation('g')!;
+      expect(conv.messages()).toEqual(
+        reference.map((m) => ({ ...m, displayAt: conv.message(m.id)!.displayAt }))
+      );
+      expect(Y.encodeStateVector(conv.doc)).toEqual(
+        Y.encodeStateVector(peers[0]!.sync.conversation('g')!.doc)
+      );
+      expect(conv.doc.store.pendingStructs).toBeNull();
+    }
+    const all = new Set([...reference.map((m) => m.text), ...texts(net, 'p1', 'd')]);
+    for (const t of sent) expect(all.has(t)).toBe(true);
+    expect(texts(net, 'p0', 'd')).toEqual(texts(net, 'p1', 'd'));
+    // p2 and p3 never got the 1:1 conversation
+    expect(peers[2]!.sync.conversation('d')).toBeUndefined();
+  });
+});
+
+describe('untrusted input', () => {
+  async function setup() {
+    const net = new SyncNetwork();
+    const access = table({ c: ['a', 'm', 'b'] });
+    let t = 1_000_000;
+    const a = await net.peer('a', access, { now: () => t, misbehavingMs: 60_000 });
+    const m = await net.peer('m', access); // a member device gone bad
+    const b = await net.peer('b', access);
+    for (const p of [a, m, b]) await p.sync.open('c');
+    a.sync.conversation('c')!.init({ kind: 'group', members: ['m', 'b'] });
+    net.connect('a', 'm');
+    net.connect('a', 'b');
+    await net.settle();
+    for (let i = 0; i < 5; i++) a.sync.conversation('c')!.send(`m${i}`);
+    await net.settle();
+    const inject = (payload: Uint8Array, type: FrameType = FrameType.Update): void =>
+      a.transport.handler!.frame('m', encodeFrame({ type, conversationId: 'c', payload }));
+    return { net, a, m, b, inject, advance: (ms: number) => (t += ms) };
+  }
+
+  // A valid update from m built on top of the shared state.
+  function validUpdate(doc: Y.Doc): Uint8Array {
+    const copy = new Y.Doc();
+    Y.applyUpdate(copy, Y.encodeStateAsUpdate(doc));
+    const sv = Y.encodeStateVector(copy);
+    const msg = new Y.Map<unknown>();
+    copy.getMap('messages').set('evil', msg);
+    msg.set('author', 'm');
+    msg.set('text', 'x'.repeat(200));
+    msg.set('createdAt', 1);
+    msg.set('wall', 1);
+    msg.set('ctr', 0);
+    copy.getText('notes').insert(0, 'some text to corrupt '.repeat(10));
+    return Y.encodeStateAsUpdate(copy, sv);
+  }
+
+  it('garbage, truncated, bit-flipped and oversized updates: doc intact and writable, peer dropped', async () => {
+    const random = rng(99);
+    let dropped = 0;
+    let accepted = 0;
+    for (let trial = 0; trial < 60; trial++) {
+      const { net, a, inject, advance } = await setup();
+      const doc = a.sync.conversation('c')!.doc;
+      const before = Y.encodeStateAsUpdate(doc);
+      const good = validUpdate(doc);
+      let bad: Uint8Array;
+      const kind = trial % 4;
+      if (kind === 0) {
+        bad = new Uint8Array(1 + Math.floor(random() * 300));
+        for (let i = 0; i < bad.length; i++) bad[i] = Math.floor(random() * 256);
+      } else if (kind === 1) {
+        bad = good.slice(0, Math.max(1, Math.floor(random() * good.length)));
+      } else if (kind === 2) {
+        bad = good.slice();
+        const flips = 1 + Math.floor(random() * 3);
+        for (let i = 0; i < flips; i++) {
+          const at = Math.floor(random() * bad.length);
+          bad[at] = (bad[at] as number) ^ (1 << Math.floor(random() * 8));
+        }
+      } else {
+        bad = new Uint8Array(9 * 1024 * 1024); // over the 8 MiB frame limit
+      }
+      inject(bad, trial % 8 === 1 ? FrameType.Step2 : FrameType.Update);
+      await net.settle();
+      const wasDropped = a.sync.misbehaving().includes('m');
+      if (wasDropped) {
+        dropped++;
+        expect(Y.encodeStateAsUpdate(doc)).toEqual(before);
+        expect(a.transport.dropped).toContain('m');
+        // ignored while banned, even after reconnecting
+        net.connect('a', 'm');
+        inject(good);
+        expect(doc.getMap('messages').has('evil')).toBe(false);
+        advance(61_000);
+        expect(a.sync.misbehaving()).toEqual([]);
+      } else {
+        accepted++; // some bit flips apply as a different, still valid update
+      }
+      // Still writable, and still syncs with the honest member.
+      const fresh = a.sync.conversation('c')!.send(`after ${trial}`);
+      await net.settle();
+      expect(net.peers.get('b')!.sync.conversation('c')!.message(fresh.id)?.text).toBe(
+        `after ${trial}`
+      );
+      const reloaded = new Y.Doc();
+      Y.applyUpdate(reloaded, Y.encodeStateAsUpdate(doc));
+      expect(reloaded.getMap('messages').size).toBe(doc.getMap('messages').size);
+    }
+    expect(dropped).toBeGreaterThan(45);
+    expect(dropped + accepted).toBe(60);
+  });
+
+  it('malformed frames and state vectors drop the peer', async () => {
+    for (const frame of [
+      new Uint8Array([9, 1, 1, 99, 0]), // unknown version
+      new Uint8Array([1, 42, 1, 99, 0]), // unknown type
+      new Uint8Array([1, 1, 0, 0]), // empty id
+      new Uint8Array([1, 1, 200, 1]), // id longer than the frame
+      new Uint8Array([
+        ...encodeFrame({ type: FrameType.Update, conversationId: 'c', payload: new Uint8Array(3) }),
+        7
+      ]) // trailing byte
+    ]) {
+      const { a, net } = await setup();
+      a.transport.handler!.frame('m', frame);
+      await net.settle();
+      expect(a.sync.misbehaving()).toEqual(['m']);
+    }
+    const { a, inject, net } = await setup();
+    inject(new Uint8Array([200, 200, 200]), FrameType.Step1);
+    await net.settle();
+    expect(a.sync.misbehaving()).toEqual(['m']);
+    expect(() => decodeFrame(new Uint8Array(100), 50)).toThrow(
+      expect.objectContaining({ name: 'MalformedFrameError' })
+    );
+  });
+});
+
+describe('access control', () => {
+  it('a non-member is refused exactly like a nonexistent conversation, and can not write', async () => {
+    const net = new SyncNetwork();
+    const access = table({ secret: ['a', 'b'] });
+    const a = await net.peer('a', access);
+    await a.sync.open('secret');
+    a.sync.conversation('secret')!.init({ kind: '1:1', members: ['b'] });
+    a.sync.conversation('secret')!.send('private');
+    const replies: Uint8Array[] = [];
+    // eve talks to a directly: capture a's answers.
+    net.peers.set('eve', {
+      id: 'eve',
+      sync: undefined as never,
+      docs: createMemoryDocStore(),
+      transport: {
+        handler: {
+          frame: (_p: string, bytes: Uint8Array) => replies.push(bytes),
+          peerUp() {},
+          peerDown() {},
+          malformed() {}
+        }
+      } as never
+    });
+    net.connect('a', 'eve');
+    await net.settle();
+    expect(replies).toEqual([]); // a offers nothing to a non-member
+    const ask = (id: string, type: FrameType, payload: Uint8Array) =>
+      a.transport.handler!.frame('eve', encodeFrame({ type, conversationId: id, payload }));
+    const sv = Y.encodeStateVector(new Y.Doc());
+    ask('secret', FrameType.Step1, sv);
+    ask('nothing', FrameType.Step1, sv);
+    await net.settle();
+    expect(replies).toHaveLength(2);
+    const [r1, r2] = replies.map((r) => decodeFrame(r, 1 << 20));
+    expect(r1!.type).toBe(FrameType.Error);
+    expect({ ...r1, conversationId: '' }).toEqual({ ...r2, conversationId: '' });
+    // Updates from a non-member are not applied.
+    const evil = new Y.Doc();
+    evil.getMap('messages').set('x', 1);
+    ask('secret', FrameType.Update, Y.encodeStateAsUpdate(evil));
+    await net.settle();
+    expect(a.sync.conversation('secret')!.doc.getMap('messages').has('x')).toBe(false);
+    expect(replies).toHaveLength(3);
+  });
+});
