@@ -1,6 +1,7 @@
 /**
  * Contacts: the local profile, the contact book, one-time invite links and the invite
- * handshake (INVITE_PROTOCOL).
+ * handshake (INVITE_PROTOCOL), and short-code pairing (PAIR_PROTOCOL; design and limits in
+ * pairing.ts).
  *
  * ```ts
  * import { createContacts, createInvites, createProfileStore, inviteQrSvg } from '$lib/contacts';
@@ -31,6 +32,18 @@
  * const alice = await invites.accept(link); // both devices now have each other as contacts
  * contacts.onChange((change) => store.refresh(change));
  * contacts.isBlocked(peerId); // synchronous: protocols refuse blocked peers with it
+ *
+ * // Pairing by code, both people online on the same relay:
+ * const pairing = createPairing({}, {
+ *   host: node.libp2p, pubsub: node.libp2p.services.pubsub, contacts,
+ *   profile: () => profile.load(), addresses: () => node.state.addresses
+ * });
+ * await pairing.start();
+ * const session = pairing.host({ room: relayPeerId }); // show session.code
+ * // other device: pairing.join('123456', { room: relayPeerId })
+ * const { contact, safetyNumber } = await session.result;
+ * // Show safetyNumber on both screens; when the people confirm it matches:
+ * await contacts.setVerified(contact.peerId, true);
  * ```
  */
 export {
@@ -82,6 +95,19 @@ export type {
   OutstandingInviteInfo,
   OutstandingInviteStore
 } from './outstanding.js';
+export {
+  createPairing,
+  normalizePairingCode,
+  pairingTopic,
+  randomPairingCode,
+  type Pairing,
+  type PairingDeps,
+  type PairingInit,
+  type PairingOptions,
+  type PairingPubSub,
+  type PairingResult,
+  type PairingSession
+} from './pairing.js';
 export { inviteQrDataUrl, inviteQrSvg } from './qr.js';
 export { refusalMessage } from './frames.js';
 export {

@@ -10,7 +10,7 @@
  * ```
  */
 export { fingerprint, safetyNumber, formatDigitGroups } from './fingerprint.js';
-export { publicKeyOfPeer } from './peer-key.js';
+export { publicKeyOfPeer, peerFingerprint, peerSafetyNumber } from './peer-key.js';
 export { toBase64Url, fromBase64Url, concatBytes, equalBytes, utf8 } from './encoding.js';
 export { InvalidKeyError } from './errors.js';
 export * as cryptoConstants from './constants.js';

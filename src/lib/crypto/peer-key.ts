@@ -2,6 +2,7 @@
 import { publicKeyToProtobuf } from '@libp2p/crypto/keys';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { InvalidKeyError } from './errors.js';
+import { fingerprint, safetyNumber } from './fingerprint.js';
 
 /**
  * The protobuf-encoded public key embedded in an Ed25519 (or secp256k1) peer ID. RSA peer IDs
@@ -18,4 +19,14 @@ export function publicKeyOfPeer(peerId: string): Uint8Array {
     throw new InvalidKeyError('This peer ID does not embed its public key');
   }
   return publicKeyToProtobuf(parsed.publicKey);
+}
+
+/** The safety number of two devices given their peer IDs (same on both devices). */
+export function peerSafetyNumber(a: string, b: string): string {
+  return safetyNumber(publicKeyOfPeer(a), publicKeyOfPeer(b));
+}
+
+/** The fingerprint of a device given its peer ID. */
+export function peerFingerprint(peerId: string): string {
+  return fingerprint(publicKeyOfPeer(peerId));
 }
