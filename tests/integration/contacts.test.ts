@@ -1,0 +1,161 @@
+/**
+ * Invites and pairing between Node libp2p peers that only reach each other through the real
+ * relay process (limited, relayed connections; no WebRTC), as two browsers would at first.
+ */
+import { multiaddr } from '@multiformats/multiaddr';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createContacts, type Contacts } from '../../src/lib/contacts/contacts.js';
+import { FrameChannel } from '../../src/lib/contacts/frames.js';
+import { createInvites, inviteMac, type Invites } from '../../src/lib/contacts/invites.js';
+import type { OutstandingInvite } from '../../src/lib/contacts/outstanding.js';
+import { createPairing, type Pairing } from '../../src/lib/contacts/pairing.js';
+import { fromBase64Url, toBase64Url } from '../../src/lib/crypto/encoding.js';
+import { peerSafetyNumber } from '../../src/lib/crypto/peer-key.js';
+import { INVITE_PROTOCOL } from '../../src/lib/p2p/constants.js';
+import { createMemoryRecordStore } from '../../src/lib/storage/record-store.js';
+import { createTestPeer, waitFor, type TestPeer } from '../fixtures/node-peer.js';
+import { startRelay, type RelayHandle } from '../fixtures/relay.js';
+
+let relay: RelayHandle;
+let relayAddr: string;
+const cleanups: Array<() => Promise<void>> = [];
+
+interface Device {
+  peer: TestPeer;
+  contacts: Contacts;
+  invites: Invites;
+  pairing: Pairing;
+}
+
+async function device(name: string): Promise<Device> {
+  const peer = await createTestPeer({ relay: relayAddr, webrtc: false });
+  const contacts = createContacts({ store: createMemoryRecordStore() });
+  await contacts.start();
+  const profile = () => ({ name });
+  const invites = createInvites(
+    { origin: 'http://127.0.0.1:5173' },
+    {
+      host: peer,
+      contacts,
+      store: createMemoryRecordStore<OutstandingInvite>(),
+      profile,
+      relays: () => [relayAddr]
+    }
+  );
+  const pairing = createPairing(
+    {},
+    {
+      host: peer,
+      pubsub: peer.services.pubsub,
+      contacts,
+      profile,
+      addresses: () => peer.getMultiaddrs().map(String)
+    }
+  );
+  await invites.start();
+  await pairing.start();
+  cleanups.push(async () => {
+    await pairing.stop();
+    await invites.stop();
+    await peer.stop();
+  });
+  return { peer, contacts, invites, pairing };
+}
+
+beforeAll(async () => {
+  relay = await startRelay();
+  relayAddr = relay.multiaddrs[0] ?? '';
+});
+
+afterEach(async () => {
+  await Promise.all(cleanups.splice(0).map((c) => c()));
+});
+
+afterAll(async () => {
+  await relay?.stop();
+});
+
+describe('contacts through the relay', () => {
+  it('an invite link makes both devices contacts over a relayed connection', async () => {
+    const alice = await device('Alice');
+    const bob = await device('Bob');
+    const { link } = await alice.invites.create();
+    expect(link).toContain('/#/invite/');
+
+    const contact = await bob.invites.accept(link);
+    expect(contact).toMatchObject({
+      peerId: alice.peer.peerId.toString(),
+      name: 'Alice',
+      source: 'invite'
+    });
+    await waitFor(() => alice.contacts.get(bob.peer.peerId.toString()), {
+      message: 'Alice to add Bob'
+    });
+    expect(alice.contacts.get(bob.peer.peerId.toString())?.name).toBe('Bob');
+    // The handshake ran on the limited relayed connection (no direct transport here).
+    const conns = bob.peer.getConnections(alice.peer.peerId);
+    expect(conns.some((c) => c.remoteAddr.toString().includes('/p2p-circuit'))).toBe(true);
+    // One-time: the same link no longer works.
+    await expect(bob.invites.accept(link)).rejects.toMatchObject({
+      name: 'HandshakeRefusedError',
+      reason: 'unknown-invite'
+    });
+  });
+
+  it('a wrong secret is refused and nobody is added', async () => {
+    const alice = await device('Alice');
+    const mallory = await device('Mallory');
+    const { id } = await alice.invites.create();
+    const stream = await mallory.peer.dialProtocol(
+      multiaddr(`${relayAddr}/p2p-circuit/p2p/${alice.peer.peerId.toString()}`),
+      INVITE_PROTOCOL,
+      { runOnLimitedConnection: true, signal: AbortSignal.timeout(10_000) }
+    );
+    const channel = new FrameChannel(stream, { maxFrameBytes: 48 * 1024, timeoutMs: 10_000 });
+    await channel.send({ t: 'hello', invite: id });
+    const nonce = fromBase64Url((await channel.receive('challenge')).nonce as string) as Uint8Array;
+    const guess = crypto.getRandomValues(new Uint8Array(32));
+    const mac = inviteMac(
+      guess,
+      'invitee',
+      alice.peer.peerId.toString(),
+      mallory.peer.peerId.toString(),
+      nonce
+    );
+    await channel.send({ t: 'proof', mac: toBase64Url(mac), profile: { name: 'Mallory' } });
+    await expect(channel.receive('welcome')).rejects.toMatchObject({
+      name: 'HandshakeRefusedError',
+      reason: 'bad-secret'
+    });
+    expect(alice.contacts.list()).toEqual([]);
+    expect(mallory.contacts.list()).toEqual([]);
+    expect(await alice.invites.list()).toHaveLength(1);
+  });
+
+  it('short-code pairing finds the other device through the relay; both get the same safety number', async () => {
+    const alice = await device('Alice');
+    const bob = await device('Bob');
+    const hosting = alice.pairing.host({ room: relay.peerId });
+    const joining = bob.pairing.join(hosting.code, { room: relay.peerId });
+    const [a, b] = await Promise.all([hosting.result, joining.result]);
+    expect(a.contact).toMatchObject({
+      peerId: bob.peer.peerId.toString(),
+      name: 'Bob',
+      verified: false
+    });
+    expect(b.contact).toMatchObject({
+      peerId: alice.peer.peerId.toString(),
+      name: 'Alice',
+      verified: false
+    });
+    expect(a.safetyNumber).toBe(b.safetyNumber);
+    expect(a.safetyNumber).toBe(
+      peerSafetyNumber(alice.peer.peerId.toString(), bob.peer.peerId.toString())
+    );
+    expect(a.safetyNumber).toMatch(/^\d{5}( \d{5}){11}$/);
+    // After the people compare the numbers, the UI marks the contact verified.
+    expect((await alice.contacts.setVerified(bob.peer.peerId.toString(), true)).verified).toBe(
+      true
+    );
+  });
+});
