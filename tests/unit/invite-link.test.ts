@@ -115,3 +115,20 @@ describe('invite QR codes', () => {
     expect(await inviteQrDataUrl(link)).toMatch(/^data:image\/png;base64,/);
   });
 });
+
+describe('invite decoding of random input', () => {
+  it('only ever throws InvalidInviteError', () => {
+    const valid = fromBase64Url(encodeInvitePayload(invite)) as Uint8Array;
+    for (let i = 0; i < 500; i++) {
+      const bytes =
+        i % 2 === 0
+          ? crypto.getRandomValues(new Uint8Array(1 + (i % 120)))
+          : valid.map((b, j) => (j === i % valid.length ? b ^ (1 + (i % 255)) : b));
+      try {
+        decodeInvitePayload(toBase64Url(bytes));
+      } catch (err) {
+        expect((err as Error).name).toBe('InvalidInviteError');
+      }
+    }
+  });
+});

@@ -4,22 +4,23 @@
  * pairing.ts).
  *
  * ```ts
- * import { createContacts, createInvites, createProfileStore, inviteQrSvg } from '$lib/contacts';
- * import { createIdbRecordStore } from '$lib/storage';
+ * import {
+ *   createContacts, createIdbContactsStorage, createInvites, createPairing, createProfileStore,
+ *   inviteQrSvg
+ * } from '$lib/contacts';
  *
- * const contacts = createContacts({
- *   store: createIdbRecordStore({ dbName: 'p2p4e-contacts', storeName: 'contacts' })
- * });
+ * const storage = createIdbContactsStorage(); // no I/O until first use
+ * const contacts = createContacts({ store: storage.contacts });
  * await contacts.start();
- * const profile = createProfileStore(createIdbRecordStore({ dbName: 'p2p4e-profile', storeName: 'profile' }));
- * await profile.save({ name: 'Alice' });
+ * const profile = createProfileStore(storage.profile);
+ * await profile.save({ name: 'Alice' }); // throws InvalidProfileError for a bad name
  *
  * const invites = createInvites(
  *   { origin: location.origin },
  *   {
  *     host: node.libp2p,
  *     contacts,
- *     store: createIdbRecordStore({ dbName: 'p2p4e-invites', storeName: 'invites' }),
+ *     store: storage.invites,
  *     profile: () => profile.load(),
  *     relays: () => node.state.relays.filter((r) => r.status === 'reserved').map((r) => r.addr)
  *   }
@@ -109,6 +110,12 @@ export {
   type PairingSession
 } from './pairing.js';
 export { inviteQrDataUrl, inviteQrSvg } from './qr.js';
+export {
+  contactsDbNames,
+  createIdbContactsStorage,
+  createMemoryContactsStorage,
+  type ContactsStorage
+} from './stores.js';
 export { refusalMessage } from './frames.js';
 export {
   ContactNotFoundError,
