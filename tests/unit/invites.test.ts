@@ -16,6 +16,7 @@ import {
 } from '../../src/lib/contacts/invites.js';
 import type { OutstandingInvite } from '../../src/lib/contacts/outstanding.js';
 import { toBase64Url, fromBase64Url } from '../../src/lib/crypto/encoding.js';
+import { MAX_AVATAR_BYTES } from '../../src/lib/contacts/constants.js';
 import { INVITE_PROTOCOL } from '../../src/lib/p2p/constants.js';
 import { createMemoryRecordStore } from '../../src/lib/storage/record-store.js';
 import { createFakeNetwork, type FakeHost } from '../fixtures/fake-host.js';
@@ -88,6 +89,29 @@ describe('invite handshake', () => {
     expect(alice.contacts.get(bob.host.peerId.toString())?.name).toBe('Bob');
     expect(accepted).toEqual([bob.host.peerId.toString()]);
     expect(await alice.invites.list()).toEqual([]);
+  });
+
+  it('carries the largest allowed avatars both ways', async () => {
+    const { alice, bob } = await setup();
+    const avatar = {
+      type: 'image/webp' as const,
+      bytes: crypto.getRandomValues(new Uint8Array(MAX_AVATAR_BYTES))
+    };
+    const withAvatar = createInvites(
+      { origin: 'https://app.example' },
+      {
+        host: bob.host,
+        contacts: bob.contacts,
+        store: createMemoryRecordStore<OutstandingInvite>(),
+        profile: () => ({ name: 'Bob', avatar }),
+        relays: () => []
+      }
+    );
+    await bob.invites.stop();
+    await withAvatar.start();
+    const { link } = await alice.invites.create();
+    await withAvatar.accept(link);
+    expect(alice.contacts.get(bob.host.peerId.toString())?.avatar?.bytes).toEqual(avatar.bytes);
   });
 
   it('is one-time: a second use is refused and adds nobody', async () => {

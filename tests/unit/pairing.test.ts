@@ -129,6 +129,21 @@ describe('pairing', () => {
     expect(bob.contacts.list()).toEqual([]);
   });
 
+  it('a joiner refuses a host it has blocked, and the host keeps waiting', async () => {
+    const { alice, bob } = await setup({ ttlMs: 2_000 });
+    await bob.contacts.block(alice.host.peerId.toString());
+    const hosting = alice.pairing.host({ code: '555555' });
+    const joining = bob.pairing.join('555555');
+    await expect.poll(() => bob.pubsub.published).toBeGreaterThan(3);
+    expect(alice.pairing.active).toBe(hosting);
+    expect(bob.pairing.active).toBe(joining);
+    expect(alice.contacts.list()).toEqual([]);
+    expect(bob.contacts.list().map((c) => c.blocked)).toEqual([true]);
+    hosting.cancel();
+    joining.cancel();
+    await Promise.allSettled([hosting.result, joining.result]);
+  });
+
   it('a joiner refuses hosts when it is not pairing', async () => {
     const { alice, bob } = await setup({ ttlMs: 2_000 });
     const hosting = alice.pairing.host({ code: '444444' });
