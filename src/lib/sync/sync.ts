@@ -93,6 +93,8 @@ export type SyncEvent =
   /** A step2 from `peer` was applied: this device has what the peer had. */
   | { type: 'synced'; conversationId: string; peer: string }
   | { type: 'ephemeral'; conversationId: string; peer: string; payload: Uint8Array }
+  /** The peer does not sync this conversation with us (unknown to it, or not allowed). */
+  | { type: 'unavailable'; conversationId: string; peer: string }
   /** The peer sent something invalid and is ignored for `misbehavingMs`. */
   | { type: 'peer-dropped'; peer: string; reason: string }
   /** An update could not be saved (it stays in memory and syncs). */
@@ -360,9 +362,9 @@ class SyncService implements Sync {
       this.transport.drop(peer, new Error('peer is ignored for misbehaving'));
       return;
     }
+    // `live` is kept: the peer's own step1 may already have arrived on its new stream (both
+    // sides open theirs on the same connection event, in any order).
     for (const state of this.convs.values()) {
-      state.live.delete(peer);
-      state.asked.delete(peer);
       if (this.access.canSync(peer, state.id)) this.sendStep1(state, peer);
     }
   }
@@ -481,6 +483,7 @@ class SyncService implements Sync {
       }
       case FrameType.Error: {
         state.live.delete(peer);
+        this.emit({ type: 'unavailable', conversationId: id, peer });
         return;
       }
       case FrameType.Ack: {

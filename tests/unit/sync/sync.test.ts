@@ -63,6 +63,24 @@ describe('sync over an in-memory network', () => {
     expect(peers[2]!.sync.conversation('g')?.meta()?.name).toBe('trio');
   });
 
+  it('live updates keep flowing after one side alone renews its channel', async () => {
+    const net = new SyncNetwork();
+    const access = table({ c: ['a', 'b'] });
+    const a = await net.peer('a', access);
+    const b = await net.peer('b', access);
+    await a.sync.open('c');
+    await b.sync.open('c');
+    net.connect('a', 'b');
+    await net.settle();
+    net.renew('a', 'b'); // a sees a second connection to b; b sees nothing new
+    await net.settle();
+    a.sync.conversation('c')!.send('after renew');
+    b.sync.conversation('c')!.send('from b');
+    await net.settle();
+    expect(texts(net, 'b', 'c')).toContain('after renew');
+    expect(texts(net, 'a', 'c')).toContain('from b');
+  });
+
   it('message status: pending offline, sent once a member has it, then delivered and read', async () => {
     const net = new SyncNetwork();
     const access = table({ c: ['a', 'b'] });
@@ -184,7 +202,12 @@ describe('sync under chaos: drops, duplicates, reorders, partitions', () => {
         if (target !== undefined && !target.deleted) conv.react(target.id, '👍');
       } else if (r < 0.8) {
         conv.markRead();
-      } else if (r < 0.9) {
+      } else if (r < 0.85) {
+        // one side alone sees a new connection (relayed, then direct) and handshakes again
+        const x = ids[Math.floor(random() * ids.length)]!;
+        const y = ids[Math.floor(random() * ids.length)]!;
+        if (x !== y) net.renew(x, y);
+      } else if (r < 0.92) {
         // partition: cut a random link, or bring one back
         const x = ids[Math.floor(random() * ids.length)]!;
         const y = ids[Math.floor(random() * ids.length)]!;
@@ -199,7 +222,17 @@ describe('sync under chaos: drops, duplicates, reorders, partitions', () => {
     }
     net.run();
     await Promise.resolve();
-    net.heal();
+    if (seed % 2 === 0) {
+      // Heal without cutting links: every side renews its channels in turn; nothing is lost.
+      for (const x of ids)
+        for (const y of ids)
+          if (x !== y) {
+            if (!net.connected(x, y)) net.connect(x, y);
+            else net.renew(x, y);
+          }
+    } else {
+      net.heal();
+    }
     await net.settle();
     const reference = peers[0]!.sync.conversation('g')!.messages();
     for (const p of peers) {
