@@ -9,6 +9,8 @@ import { FrameChannel } from '../../src/lib/contacts/frames.js';
 import { createInvites, inviteMac, type Invites } from '../../src/lib/contacts/invites.js';
 import type { OutstandingInvite } from '../../src/lib/contacts/outstanding.js';
 import { createPairing, type Pairing } from '../../src/lib/contacts/pairing.js';
+import type { Profile } from '../../src/lib/contacts/profile.js';
+import { MAX_AVATAR_BYTES, MAX_FRAME_BYTES } from '../../src/lib/contacts/constants.js';
 import { fromBase64Url, toBase64Url } from '../../src/lib/crypto/encoding.js';
 import { peerSafetyNumber } from '../../src/lib/crypto/peer-key.js';
 import { INVITE_PROTOCOL } from '../../src/lib/p2p/constants.js';
@@ -27,11 +29,15 @@ interface Device {
   pairing: Pairing;
 }
 
-async function device(name: string): Promise<Device> {
-  const peer = await createTestPeer({ relay: relayAddr, webrtc: false });
+async function device(
+  name: string,
+  avatar?: Profile['avatar'],
+  via: string = relayAddr
+): Promise<Device> {
+  const peer = await createTestPeer({ relay: via, webrtc: false });
   const contacts = createContacts({ store: createMemoryRecordStore() });
   await contacts.start();
-  const profile = () => ({ name });
+  const profile = (): Profile => (avatar === undefined ? { name } : { name, avatar });
   const invites = createInvites(
     { origin: 'http://127.0.0.1:5173' },
     {
@@ -39,7 +45,7 @@ async function device(name: string): Promise<Device> {
       contacts,
       store: createMemoryRecordStore<OutstandingInvite>(),
       profile,
-      relays: () => [relayAddr]
+      relays: () => [via]
     }
   );
   const pairing = createPairing(
@@ -102,6 +108,29 @@ describe('contacts through the relay', () => {
     });
   });
 
+  it('the largest avatars both ways fit within the libp2p default 128 KiB relayed-connection limit', async () => {
+    // A relay with libp2p's default data limit (this project's relay defaults to 1 MiB).
+    const strict = await startRelay({ args: ['--relay-data-limit', String(128 * 1024)] });
+    cleanups.push(() => strict.stop());
+    const via = strict.multiaddrs[0] ?? '';
+    const picture = (): Profile['avatar'] => ({
+      type: 'image/jpeg',
+      bytes: crypto.getRandomValues(new Uint8Array(MAX_AVATAR_BYTES))
+    });
+    const alice = await device('Alice', picture(), via);
+    const bob = await device('Bob', picture(), via);
+    const { link } = await alice.invites.create();
+    const contact = await bob.invites.accept(link);
+    const relayed = bob.peer.getConnections(alice.peer.peerId);
+    // Still open, and the handshake used well under half of the 128 KiB budget.
+    const left = relayed.find((c) => c.status === 'open' && c.limits?.bytes !== undefined);
+    expect(Number(left?.limits?.bytes)).toBeGreaterThan(64 * 1024);
+    expect(contact.avatar?.bytes.byteLength).toBe(MAX_AVATAR_BYTES);
+    await waitFor(() => alice.contacts.get(bob.peer.peerId.toString())?.avatar, {
+      message: "Alice to store Bob's avatar"
+    });
+  });
+
   it('a wrong secret is refused and nobody is added', async () => {
     const alice = await device('Alice');
     const mallory = await device('Mallory');
@@ -111,7 +140,7 @@ describe('contacts through the relay', () => {
       INVITE_PROTOCOL,
       { runOnLimitedConnection: true, signal: AbortSignal.timeout(10_000) }
     );
-    const channel = new FrameChannel(stream, { maxFrameBytes: 48 * 1024, timeoutMs: 10_000 });
+    const channel = new FrameChannel(stream, { maxFrameBytes: MAX_FRAME_BYTES, timeoutMs: 10_000 });
     await channel.send({ t: 'hello', invite: id });
     const nonce = fromBase64Url((await channel.receive('challenge')).nonce as string) as Uint8Array;
     const guess = crypto.getRandomValues(new Uint8Array(32));

@@ -59,7 +59,7 @@ describe('avatars', () => {
 
   it('are center-cropped, scaled and re-encoded until they fit (injected canvas)', async () => {
     const draws: number[][] = [];
-    const sizes = [40_000, 30_000, 20_000];
+    const sizes = [40_000, 30_000, 12_000];
     const canvas = (w: number, h: number): AvatarCanvas => ({
       getContext: () => ({
         drawImage: (_img, ...args: number[]) => void draws.push([w, h, ...args])
@@ -68,7 +68,7 @@ describe('avatars', () => {
     });
     const avatar = await resizeAvatar({ width: 400, height: 200 }, {}, { createCanvas: canvas });
     expect(avatar.type).toBe('image/webp');
-    expect(avatar.bytes.byteLength).toBe(20_000);
+    expect(avatar.bytes.byteLength).toBe(12_000);
     expect(draws).toEqual([[128, 128, 100, 0, 200, 200, 0, 0, 128, 128]]);
   });
 

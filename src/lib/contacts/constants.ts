@@ -9,10 +9,11 @@
 export const MAX_DISPLAY_NAME_CHARS = 64;
 
 /**
- * Largest avatar image in bytes. Both avatars of a handshake must fit in a relayed connection
- * (128 KiB both directions together) with room to spare.
+ * Largest avatar image in bytes (a 128×128 WebP is usually 4–8 KiB). Both avatars of a
+ * handshake cross a relayed connection, which libp2p limits to 128 KiB both ways together by
+ * default: with two 16 KiB avatars a whole invite handshake uses ~47 KiB of it.
  */
-export const MAX_AVATAR_BYTES = 24 * 1024;
+export const MAX_AVATAR_BYTES = 16 * 1024;
 
 /** Avatar side in pixels (square) produced by resizeAvatar(). */
 export const AVATAR_SIZE_PX = 128;
@@ -51,8 +52,8 @@ export const INVITE_LINK_HASH_PREFIX = '#/invite/';
 
 // --- Handshakes (invite and pairing) ----------------------------------------------------------
 
-/** Largest frame either side accepts (a profile with the largest avatar fits). */
-export const MAX_FRAME_BYTES = 48 * 1024;
+/** Largest frame either side accepts (a profile with the largest avatar, base64, fits). */
+export const MAX_FRAME_BYTES = 32 * 1024;
 
 /** A whole handshake (dial excluded) must finish within this time. */
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
