@@ -11,7 +11,7 @@ export const MAX_DISPLAY_NAME_CHARS = 64;
 /**
  * Largest avatar image in bytes (a 128×128 WebP is usually 4–8 KiB). Both avatars of a
  * handshake cross a relayed connection, which libp2p limits to 128 KiB both ways together by
- * default: with two 16 KiB avatars a whole invite handshake uses ~47 KiB of it.
+ * default: with two 16 KiB avatars a whole invite handshake uses ~46 KiB of it (measured).
  */
 export const MAX_AVATAR_BYTES = 16 * 1024;
 
