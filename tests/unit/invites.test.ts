@@ -124,6 +124,22 @@ describe('invite handshake', () => {
     expect(carol.contacts.list()).toEqual([]);
   });
 
+  it('lets only one of two racing invitees use an invite', async () => {
+    const { alice, bob, carol } = await setup();
+    const { link } = await alice.invites.create();
+    const results = await Promise.allSettled([
+      bob.invites.accept(link),
+      carol.invites.accept(link)
+    ]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const failed = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    expect(failed.reason).toMatchObject({
+      name: 'HandshakeRefusedError',
+      reason: 'unknown-invite'
+    });
+    expect(alice.contacts.list()).toHaveLength(1);
+  });
+
   it('refuses a wrong secret (same invite ID) with no contact added', async () => {
     const { alice, bob } = await setup();
     const { invite } = await alice.invites.create();
