@@ -483,6 +483,8 @@ class SyncService implements Sync {
       }
       case FrameType.Error: {
         state.live.delete(peer);
+        // Ask again when the peer opens it later (its step1 then gets our step1 back).
+        state.asked.delete(peer);
         this.emit({ type: 'unavailable', conversationId: id, peer });
         return;
       }
