@@ -1,0 +1,385 @@
+/**
+ * The messenger half of the composition root: wires the profile, the contact book, invites and
+ * conversation sync onto a started P2PNode. createApp() starts the node; createChat() then runs
+ * the app protocols on `node.libp2p`.
+ *
+ * ```ts
+ * const chat = createChat({ node: app.node, docs: createIdbDocStore(), storage, origin });
+ * await app.start();
+ * await chat.start(); // INVITE_PROTOCOL + SYNC_PROTOCOL registered, stored conversations open
+ * const { link } = await chat.createInvite();
+ * chat.onChange(() => render(chat.summaries()));
+ * ```
+ *
+ * Rules it enforces:
+ * - a peer may sync a conversation only if it is a member of it and not blocked;
+ * - an accepted invite gives both devices the same 1:1 conversation, whose id is derived from
+ *   the two sorted peer IDs (directConversationId), so nobody has to announce it;
+ * - a group is announced to each member through the 1:1 conversation with them (a `groups`
+ *   map in that doc: group id -> { name, members }), so it arrives even if they are offline now.
+ */
+import { sha256 } from '@noble/hashes/sha2.js';
+import {
+  createContacts,
+  createInvites,
+  createProfileStore,
+  type Contact,
+  type Contacts,
+  type ContactsStorage,
+  type Invites,
+  type Profile,
+  type ProfileStore
+} from '../contacts/index.js';
+import type { P2PNode } from '../p2p/types.js';
+import type { DocStore } from '../storage/doc-store.js';
+import {
+  createSync,
+  type Conversation,
+  type ConversationKind,
+  type Message,
+  type MessageStatus,
+  type Sync
+} from '../sync/index.js';
+
+/** Pause between attempts to reach contacts that are not connected. */
+export const CONTACT_REDIAL_MS = 15_000;
+
+export interface ChatConfig {
+  node: P2PNode;
+  docs: DocStore;
+  storage: ContactsStorage;
+  /** Base of invite links. */
+  origin: string;
+  /** Dial contacts in the background (default true). */
+  dialContacts?: boolean;
+}
+
+export interface ConversationSummary {
+  id: string;
+  kind: ConversationKind;
+  /** The contact's display name (1:1) or the group name. */
+  name: string;
+  members: string[];
+  unread: number;
+  last?: Message;
+}
+
+/** What changed: a conversation (its id), the contact book, or the list of conversations. */
+export type ChatChange =
+  | { type: 'conversation'; conversationId: string }
+  | { type: 'contacts' }
+  | { type: 'list' }
+  | { type: 'typing'; conversationId: string; peer: string };
+
+export interface Chat {
+  readonly profile: ProfileStore;
+  readonly contacts: Contacts;
+  /** This device's peer ID (after start). */
+  readonly self: string;
+  /** Loads the contacts; registers the invite and sync protocols; opens stored conversations. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  summaries(): ConversationSummary[];
+  conversation(id: string): Conversation | undefined;
+  messageStatus(conversationId: string, messageId: string): MessageStatus | undefined;
+  createInvite(): Promise<string>;
+  /** Accepts an invite link; returns the 1:1 conversation id with the inviter. */
+  acceptInvite(link: string): Promise<{ contact: Contact; conversationId: string }>;
+  /** Creates a group with `members` (contact peer IDs); returns its id. */
+  createGroup(name: string, members: string[]): Promise<string>;
+  /** Sends a short typing notice to connected members. */
+  typing(conversationId: string): void;
+  onChange(listener: (change: ChatChange) => void): () => void;
+}
+
+/** The 1:1 conversation id of two devices: hex SHA-256 of the sorted peer IDs. */
+export function directConversationId(a: string, b: string): string {
+  const [x, y] = [a, b].sort();
+  const bytes = sha256(new TextEncoder().encode(`p2p4e/1:1\n${x}\n${y}`));
+  return `d-${[...bytes].map((n) => n.toString(16).padStart(2, '0')).join('')}`;
+}
+
+const TYPING = new TextEncoder().encode('typing');
+const GROUPS_KEY = 'groups';
+
+export function createChat(config: ChatConfig): Chat {
+  return new ChatService(config);
+}
+
+class ChatService implements Chat {
+  readonly profile: ProfileStore;
+  readonly contacts: Contacts;
+  readonly #config: ChatConfig;
+  readonly #listeners = new Set<(change: ChatChange) => void>();
+  readonly #watched = new Map<string, () => void>();
+  #invites: Invites | undefined;
+  #sync: Sync | undefined;
+  #self = '';
+  #unsubscribe: (() => void)[] = [];
+  #redialTimer: ReturnType<typeof setInterval> | undefined;
+  #dialing = new Set<string>();
+  #running = false;
+
+  constructor(config: ChatConfig) {
+    this.#config = config;
+    this.profile = createProfileStore(config.storage.profile);
+    this.contacts = createContacts({ store: config.storage.contacts });
+  }
+
+  get self(): string {
+    return this.#self;
+  }
+
+  async start(): Promise<void> {
+    if (this.#running) return;
+    this.#running = true;
+    const { node } = this.#config;
+    const host = node.libp2p;
+    this.#self = node.peerId;
+    await this.contacts.start();
+    const sync = createSync(
+      {},
+      {
+        host,
+        docs: this.#config.docs,
+        access: {
+          canSync: (peer, id) =>
+            !this.contacts.isBlocked(peer) && (sync.conversation(id)?.isMember(peer) ?? false)
+        }
+      }
+    );
+    this.#sync = sync;
+    const invites = createInvites(
+      { origin: this.#config.origin },
+      {
+        host,
+        contacts: this.contacts,
+        store: this.#config.storage.invites,
+        profile: () => this.profile.load(),
+        relays: () =>
+          node.state.relays
+            .filter((r) => r.status === 'reserved' && r.peerId !== '')
+            .map((r) => r.addr)
+      }
+    );
+    this.#invites = invites;
+    await sync.start();
+    await invites.start();
+    for (const id of await this.#config.docs.list()) {
+      try {
+        await this.#open(id);
+      } catch {
+        // An unreadable conversation is skipped; the others still open.
+      }
+    }
+    this.#unsubscribe.push(
+      invites.onAccepted(({ contact }) => {
+        void this.#openDirect(contact.peerId).then(() => this.#dial(contact.peerId));
+      }),
+      this.contacts.onChange(() => this.#emit({ type: 'contacts' })),
+      sync.onEvent((event) => {
+        if (event.type === 'status') {
+          this.#emit({ type: 'conversation', conversationId: event.conversationId });
+        } else if (event.type === 'ephemeral') {
+          this.#emit({ type: 'typing', conversationId: event.conversationId, peer: event.peer });
+        }
+      })
+    );
+    if (this.#config.dialContacts !== false) {
+      node.addEventListener('state', this.#onNodeState);
+      this.#redialTimer = setInterval(() => this.#dialAll(), CONTACT_REDIAL_MS);
+      this.#dialAll();
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (!this.#running) return;
+    this.#running = false;
+    clearInterval(this.#redialTimer);
+    this.#config.node.removeEventListener('state', this.#onNodeState);
+    for (const off of this.#unsubscribe) off();
+    this.#unsubscribe = [];
+    for (const off of this.#watched.values()) off();
+    this.#watched.clear();
+    await this.#invites?.stop();
+    await this.#sync?.stop();
+    this.contacts.stop();
+  }
+
+  onChange(listener: (change: ChatChange) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  summaries(): ConversationSummary[] {
+    const sync = this.#sync;
+    if (sync === undefined) return [];
+    const out: ConversationSummary[] = [];
+    for (const id of sync.conversations()) {
+      const conv = sync.conversation(id);
+      const meta = conv?.meta();
+      if (conv === undefined || meta === undefined) continue;
+      if (!conv.isMember(this.#self)) continue;
+      const members = conv.members();
+      const last = conv.messages({ limit: 1 })[0];
+      out.push({
+        id,
+        kind: meta.kind,
+        name: this.#nameOf(meta.kind, meta.name, members),
+        members,
+        unread: conv.unreadCount(this.#self),
+        ...(last === undefined ? {} : { last })
+      });
+    }
+    // Newest activity first; conversations without messages keep their creation order.
+    return out.sort((a, b) => (b.last?.key ?? '').localeCompare(a.last?.key ?? ''));
+  }
+
+  conversation(id: string): Conversation | undefined {
+    return this.#sync?.conversation(id);
+  }
+
+  messageStatus(conversationId: string, messageId: string): MessageStatus | undefined {
+    return this.#sync?.messageStatus(conversationId, messageId);
+  }
+
+  async createInvite(): Promise<string> {
+    const { link } = await this.#requireInvites().create();
+    return link;
+  }
+
+  async acceptInvite(link: string): Promise<{ contact: Contact; conversationId: string }> {
+    const contact = await this.#requireInvites().accept(link);
+    const conversationId = await this.#openDirect(contact.peerId);
+    this.#dial(contact.peerId);
+    return { contact, conversationId };
+  }
+
+  async createGroup(name: string, members: string[]): Promise<string> {
+    const id = `g-${crypto.randomUUID()}`;
+    const conv = await this.#open(id);
+    conv.init({ kind: 'group', name, members });
+    for (const peer of members) this.#sync?.resync(peer);
+    const all = conv.members();
+    // Announce it in the 1:1 conversation with each member (stored, so it reaches them later).
+    for (const peer of members) {
+      if (peer === this.#self) continue;
+      const direct = await this.#openDirect(peer);
+      const doc = this.conversation(direct)?.doc;
+      doc?.getMap(GROUPS_KEY).set(id, { name, members: all });
+    }
+    this.#emit({ type: 'list' });
+    return id;
+  }
+
+  typing(conversationId: string): void {
+    try {
+      this.#sync?.sendEphemeral(conversationId, TYPING);
+    } catch {
+      // Typing notices are best effort.
+    }
+  }
+
+  #requireInvites(): Invites {
+    if (this.#invites === undefined) throw new Error('chat not started');
+    return this.#invites;
+  }
+
+  #nameOf(kind: ConversationKind, name: string, members: string[]): string {
+    if (kind === 'group') return name;
+    const other = members.find((m) => m !== this.#self);
+    if (other === undefined) return name || 'Me';
+    return this.contacts.displayName(other) ?? `${other.slice(0, 8)}…${other.slice(-6)}`;
+  }
+
+  async #openDirect(peer: string): Promise<string> {
+    const id = directConversationId(this.#self, peer);
+    const conv = await this.#open(id);
+    if (conv.meta() === undefined) {
+      conv.init({ kind: '1:1', members: [peer] });
+      // Opened before it had members: nobody was asked for it yet.
+      this.#sync?.resync(peer);
+    }
+    this.#emit({ type: 'list' });
+    return id;
+  }
+
+  async #open(id: string): Promise<Conversation> {
+    const sync = this.#sync;
+    if (sync === undefined) throw new Error('chat not started');
+    if (sync.conversation(id) === undefined) await sync.open(id);
+    const conv = sync.conversation(id);
+    if (conv === undefined) throw new Error(`conversation ${id} did not open`);
+    if (!this.#watched.has(id)) {
+      const onUpdate = (): void => this.#onDocUpdate(id);
+      conv.doc.on('update', onUpdate);
+      this.#watched.set(id, () => conv.doc.off('update', onUpdate));
+      this.#onDocUpdate(id);
+    }
+    return conv;
+  }
+
+  #onDocUpdate(id: string): void {
+    const conv = this.#sync?.conversation(id);
+    if (conv === undefined) return;
+    // Everything that reached this device is delivered.
+    const newest = conv.messages({ limit: 1 })[0];
+    if (newest !== undefined && newest.author !== this.#self) {
+      const mine = conv.receipts(this.#self).delivered;
+      if (mine === undefined || mine < newest.key) conv.markDelivered();
+    }
+    if (conv.meta()?.kind === '1:1') this.#joinAnnouncedGroups(conv);
+    this.#emit({ type: 'conversation', conversationId: id });
+  }
+
+  #joinAnnouncedGroups(direct: Conversation): void {
+    const announced = direct.doc.getMap<unknown>(GROUPS_KEY);
+    for (const [groupId, value] of announced.entries()) {
+      if (this.#sync?.conversation(groupId) !== undefined) continue;
+      if (!/^g-[0-9a-f-]{36}$/.test(groupId)) continue;
+      const info = value as { name?: unknown; members?: unknown } | undefined;
+      if (typeof info?.name !== 'string' || !Array.isArray(info.members)) continue;
+      const members = info.members.filter((m): m is string => typeof m === 'string');
+      if (!members.includes(this.#self)) continue;
+      void this.#open(groupId)
+        .then((conv) => {
+          conv.init({ kind: 'group', name: info.name as string, members });
+          // Opened before it had members: ask every connected member for it now.
+          for (const peer of members) if (peer !== this.#self) this.#sync?.resync(peer);
+          this.#emit({ type: 'list' });
+        })
+        .catch(() => undefined);
+    }
+  }
+
+  #emit(change: ChatChange): void {
+    for (const listener of this.#listeners) listener(change);
+  }
+
+  #onNodeState = (): void => {
+    if (this.#config.node.state.status === 'online') this.#dialAll();
+  };
+
+  #dialAll(): void {
+    if (!this.#running || this.#config.node.state.status !== 'online') return;
+    const connected = new Set(this.#config.node.state.peers.map((p) => p.peerId));
+    for (const contact of this.contacts.list()) {
+      if (contact.blocked || connected.has(contact.peerId)) continue;
+      this.#dial(contact.peerId);
+    }
+  }
+
+  #dial(peer: string): void {
+    if (this.#dialing.has(peer) || !this.#running) return;
+    if (this.#config.node.state.peers.some((p) => p.peerId === peer && p.connection === 'direct')) {
+      return;
+    }
+    this.#dialing.add(peer);
+    void this.#config.node
+      .connect(peer)
+      .catch(() => undefined)
+      .finally(() => this.#dialing.delete(peer));
+  }
+}
+
+export type { Profile };

@@ -1,0 +1,58 @@
+/**
+ * Light message formatting without HTML: text is split into segments that components render as
+ * elements with text content only, so nothing a peer writes is ever parsed as markup.
+ *
+ * Supported: `code`, **bold**, _italic_, and http(s) links. No nesting (a chat line, not
+ * Markdown); an unmatched marker stays as typed.
+ */
+export type Segment =
+  | { type: 'text'; text: string }
+  | { type: 'code'; text: string }
+  | { type: 'bold'; text: string }
+  | { type: 'italic'; text: string }
+  | { type: 'link'; text: string; href: string };
+
+// Alternatives in priority order: code first so markers inside it stay literal.
+const TOKEN =
+  /(`[^`\n]+`)|(\*\*[^*\n]+\*\*)|((?<![\p{L}\p{N}_])_[^_\n]+_(?![\p{L}\p{N}_]))|(https?:\/\/[^\s<>"'`]+)/gu;
+
+/** Trailing punctuation is not part of a link ("see https://x.org." links to https://x.org). */
+function trimLink(url: string): string {
+  return url.replace(/[.,;:!?)\]]+$/, '');
+}
+
+export function formatMessage(text: string): Segment[] {
+  const out: Segment[] = [];
+  const push = (segment: Segment): void => {
+    const last = out[out.length - 1];
+    if (segment.type === 'text' && last?.type === 'text') last.text += segment.text;
+    else if (segment.text !== '') out.push(segment);
+  };
+  let at = 0;
+  for (const match of text.matchAll(TOKEN)) {
+    const start = match.index;
+    let token = match[0];
+    if (start > at) push({ type: 'text', text: text.slice(at, start) });
+    if (match[1] !== undefined) push({ type: 'code', text: token.slice(1, -1) });
+    else if (match[2] !== undefined) push({ type: 'bold', text: token.slice(2, -2) });
+    else if (match[3] !== undefined) push({ type: 'italic', text: token.slice(1, -1) });
+    else {
+      const url = trimLink(token);
+      push({ type: 'link', text: url, href: url });
+      // Punctuation cut off the link is plain text again.
+      if (url.length < token.length) push({ type: 'text', text: token.slice(url.length) });
+      token = match[0];
+    }
+    at = start + token.length;
+  }
+  if (at < text.length) push({ type: 'text', text: text.slice(at) });
+  return out;
+}
+
+/** `14:05`, or `3 Nov 14:05` when not today. */
+export function formatTime(ms: number, now: number = Date.now()): string {
+  const date = new Date(ms);
+  const time = date.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+  if (new Date(now).toDateString() === date.toDateString()) return time;
+  return `${date.toLocaleDateString(undefined, { day: 'numeric', month: 'short' })} ${time}`;
+}

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { directConversationId } from '../../../src/lib/app/chat.js';
+import { formatMessage } from '../../../src/lib/app/format.js';
+
+describe('formatMessage', () => {
+  it('keeps plain text (HTML included) as text', () => {
+    expect(formatMessage('<b>hi</b> & bye')).toEqual([{ type: 'text', text: '<b>hi</b> & bye' }]);
+  });
+
+  it('finds code, bold, italic and links', () => {
+    expect(formatMessage('a `x**y**` **b** _c_ https://x.org/p?q=1.')).toEqual([
+      { type: 'text', text: 'a ' },
+      { type: 'code', text: 'x**y**' },
+      { type: 'text', text: ' ' },
+      { type: 'bold', text: 'b' },
+      { type: 'text', text: ' ' },
+      { type: 'italic', text: 'c' },
+      { type: 'text', text: ' ' },
+      { type: 'link', text: 'https://x.org/p?q=1', href: 'https://x.org/p?q=1' },
+      { type: 'text', text: '.' }
+    ]);
+  });
+
+  it('leaves snake_case words and unmatched markers alone', () => {
+    expect(formatMessage('snake_case_name **open')).toEqual([
+      { type: 'text', text: 'snake_case_name **open' }
+    ]);
+  });
+
+  it('never links other schemes', () => {
+    expect(formatMessage('javascript:alert(1)')).toEqual([
+      { type: 'text', text: 'javascript:alert(1)' }
+    ]);
+  });
+});
+
+describe('directConversationId', () => {
+  it('is the same from both sides and differs per pair', () => {
+    expect(directConversationId('a', 'b')).toBe(directConversationId('b', 'a'));
+    expect(directConversationId('a', 'b')).not.toBe(directConversationId('a', 'c'));
+    expect(directConversationId('a', 'b')).toMatch(/^d-[0-9a-f]{64}$/);
+  });
+});
