@@ -1,5 +1,13 @@
 import AxeBuilder from '@axe-core/playwright';
-import { expect, expectRelayReady, openApp, peerItem, readPeerId, test } from './fixtures.js';
+import {
+  completeOnboarding,
+  expect,
+  expectRelayReady,
+  openApp,
+  peerItem,
+  readPeerId,
+  test
+} from './fixtures.js';
 
 test('opening a device link connects to that device directly', async ({ browser, relay }) => {
   const alice = await openApp(browser, relay);
@@ -7,6 +15,7 @@ test('opening a device link connects to that device directly', async ({ browser,
   const bobContext = await browser.newContext();
   const bobPage = await bobContext.newPage();
   await bobPage.goto(`${relay.url}/#/connect/${alice.peerId}`);
+  await completeOnboarding(bobPage, 'Bob');
   await expectRelayReady(bobPage);
   const bobId = await readPeerId(bobPage);
 

@@ -18,14 +18,28 @@ export interface AppPage {
   peerId: string;
 }
 
-/** Opens the app in a new context and waits until the relay reservation is up. */
-export async function openApp(browser: Browser, relay: RelayHandle): Promise<AppPage> {
+/**
+ * Opens the app in a new context, completes onboarding (first run) and waits until the relay
+ * reservation is up.
+ */
+export async function openApp(
+  browser: Browser,
+  relay: RelayHandle,
+  options: { name?: string; path?: string } = {}
+): Promise<AppPage> {
   const context = await browser.newContext();
   const page = await context.newPage();
-  await page.goto(relay.url);
+  await page.goto(`${relay.url}${options.path ?? ''}`);
+  await completeOnboarding(page, options.name);
   await expectRelayReady(page);
   const peerId = await readPeerId(page);
   return { context, page, peerId };
+}
+
+/** First run: the name, then "Continue" shows the first screen. */
+export async function completeOnboarding(page: Page, name = 'Tester'): Promise<void> {
+  await page.getByRole('textbox', { name: 'Display name' }).fill(name);
+  await page.getByRole('button', { name: 'Continue' }).click();
 }
 
 export async function expectRelayReady(page: Page): Promise<void> {

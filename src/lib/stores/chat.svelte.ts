@@ -1,0 +1,321 @@
+/**
+ * The UI's view of the messenger: onboarding (profile), contacts, invites, groups and the list
+ * of conversations, mirrored from the Chat service (src/lib/app/chat.ts) into $state fields.
+ * The open conversation has its own store (conversation.svelte.ts).
+ *
+ * ```svelte
+ * <script lang="ts">
+ *   const { node, chat } = createBrowserStores();
+ *   onMount(() => { void chat.start(); return () => void chat.stop(); });
+ * </script>
+ * {#if chat.onboarding === 'needed'}<Onboarding {chat} />{/if}
+ * ```
+ */
+import { createApp } from '$lib/app';
+import { createChat, type Chat, type ChatChange, type ConversationSummary } from '$lib/app/chat';
+import { createIdbContactsStorage, type Contact } from '$lib/contacts';
+import { errorMessage } from '$lib/p2p';
+import { createIdbDocStore, createIdbKeyStore, createLocalSettingsStore } from '$lib/storage';
+import { ConversationStore } from './conversation.svelte';
+import { NodeStore } from './node.svelte';
+
+const INVITE_HASH = '#/invite/';
+const CONVERSATION_HASH = '#/c/';
+
+const CONTACTS_ERRORS = new Set([
+  'HandshakeRefusedError',
+  'HandshakeTimeoutError',
+  'InvalidInviteError',
+  'InvalidProfileError',
+  'ProtocolViolationError'
+]);
+
+/** The words to show for an error from the contacts or sync services. */
+function describe(err: unknown): string {
+  const e = err as { name?: string; message?: string } | null;
+  if (e?.name === 'HandshakeDialError') {
+    return "Couldn't reach the person who made this invite. They need to have the app open.";
+  }
+  if (e?.name !== undefined && CONTACTS_ERRORS.has(e.name) && typeof e.message === 'string') {
+    return e.message;
+  }
+  return errorMessage(err);
+}
+
+export class ChatStore {
+  readonly #chat: Chat;
+  readonly #node: NodeStore;
+
+  /** 'loading' until the profile was read; 'needed' shows onboarding. */
+  onboarding = $state<'loading' | 'needed' | 'done'>('loading');
+  displayName = $state('');
+  nameDraft = $state('');
+  onboardingError = $state<string | undefined>(undefined);
+
+  ready = $state(false);
+  contacts = $state.raw<Contact[]>([]);
+  conversations = $state.raw<ConversationSummary[]>([]);
+
+  /** Which panel is open under the conversation list. */
+  panel = $state<'none' | 'invite' | 'add' | 'group'>('none');
+  inviteLink = $state('');
+  inviteQr = $state('');
+  inviteError = $state<string | undefined>(undefined);
+
+  addDraft = $state('');
+  /** An invite from the page's URL (or pasted), waiting for "Accept invite". */
+  pendingInvite = $state<string | undefined>(undefined);
+  accepting = $state(false);
+  acceptError = $state<string | undefined>(undefined);
+  notice = $state<string | undefined>(undefined);
+
+  groupName = $state('');
+  groupMembers = $state<string[]>([]);
+  groupError = $state<string | undefined>(undefined);
+
+  /** The conversation shown (from `#/c/<id>`). */
+  openId = $state<string | undefined>(undefined);
+  open = $state.raw<ConversationStore | undefined>(undefined);
+
+  readonly activeContacts = $derived(this.contacts.filter((c) => !c.blocked));
+
+  #started: Promise<void> | undefined;
+  #off: (() => void) | undefined;
+  #refreshQueued = false;
+
+  constructor(chat: Chat, node: NodeStore) {
+    this.#chat = chat;
+    this.#node = node;
+  }
+
+  get node(): NodeStore {
+    return this.#node;
+  }
+
+  /** Reads the profile, starts the node, then the messenger on top of it. */
+  start(): Promise<void> {
+    this.#started ??= this.#start();
+    return this.#started;
+  }
+
+  async #start(): Promise<void> {
+    void this.#loadProfile();
+    await this.#node.start();
+    if (this.#node.startError !== undefined) return;
+    try {
+      await this.#chat.start();
+    } catch (err) {
+      this.#node.startError = describe(err);
+      return;
+    }
+    this.#off = this.#chat.onChange((change) => this.#onChange(change));
+    this.ready = true;
+    this.#refresh();
+    if (this.openId !== undefined) this.#openConversation(this.openId);
+  }
+
+  async stop(): Promise<void> {
+    this.#off?.();
+    this.open?.close();
+    await this.#chat.stop();
+    await this.#node.stop();
+    this.#started = undefined;
+  }
+
+  async #loadProfile(): Promise<void> {
+    try {
+      const profile = await this.#chat.profile.load();
+      this.displayName = profile?.name ?? '';
+      this.onboarding = profile === undefined ? 'needed' : 'done';
+    } catch {
+      this.onboarding = 'needed';
+    }
+  }
+
+  async finishOnboarding(): Promise<boolean> {
+    this.onboardingError = undefined;
+    try {
+      const saved = await this.#chat.profile.save({ name: this.nameDraft.trim() });
+      this.displayName = saved.name;
+      this.onboarding = 'done';
+      return true;
+    } catch (err) {
+      this.onboardingError = describe(err);
+      return false;
+    }
+  }
+
+  /** Follows the page's hash: `#/invite/…` waits for "Accept invite", `#/c/<id>` opens it. */
+  route(href: string): void {
+    const at = href.indexOf('#');
+    const hash = at < 0 ? '' : href.slice(at);
+    if (hash.startsWith(INVITE_HASH)) {
+      this.pendingInvite = href;
+      this.acceptError = undefined;
+    }
+    const id = hash.startsWith(CONVERSATION_HASH)
+      ? decodeURIComponent(hash.slice(CONVERSATION_HASH.length))
+      : undefined;
+    if (id !== this.openId) {
+      this.openId = id;
+      if (this.ready) this.#openConversation(id);
+    }
+  }
+
+  /** "New invite" always makes a fresh one-time link. */
+  showInvite(): void {
+    this.panel = 'invite';
+    void this.newInvite();
+  }
+
+  togglePanel(panel: 'invite' | 'add' | 'group'): void {
+    this.panel = this.panel === panel ? 'none' : panel;
+    if (this.panel === 'invite') void this.newInvite();
+    if (this.panel === 'group') {
+      this.groupName = '';
+      this.groupMembers = [];
+      this.groupError = undefined;
+    }
+    if (this.panel === 'add') this.acceptError = undefined;
+  }
+
+  async newInvite(): Promise<void> {
+    this.inviteError = undefined;
+    this.inviteLink = '';
+    this.inviteQr = '';
+    try {
+      await this.start();
+      const link = await this.#chat.createInvite();
+      this.inviteLink = link;
+      const { inviteQrSvg } = await import('$lib/contacts');
+      const svg = await inviteQrSvg(link);
+      this.inviteQr = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}`;
+    } catch (err) {
+      this.inviteError = describe(err);
+    }
+  }
+
+  /** "Add": takes the pasted link or code as the invite to accept. */
+  async addContact(): Promise<boolean> {
+    const text = this.addDraft.trim();
+    if (text === '') {
+      this.acceptError = 'Paste the invite link you were given.';
+      return false;
+    }
+    const ok = await this.acceptInvite(text);
+    if (ok) {
+      this.addDraft = '';
+      this.panel = 'none';
+    }
+    return ok;
+  }
+
+  async acceptInvite(link: string | undefined = this.pendingInvite): Promise<boolean> {
+    if (link === undefined || this.accepting) return false;
+    this.accepting = true;
+    this.acceptError = undefined;
+    this.notice = undefined;
+    try {
+      await this.start();
+      const { contact, conversationId } = await this.#chat.acceptInvite(link);
+      this.pendingInvite = undefined;
+      this.notice = `${this.#chat.contacts.displayName(contact.peerId) ?? contact.name} is now a contact.`;
+      this.#refresh();
+      location.hash = `${CONVERSATION_HASH}${encodeURIComponent(conversationId)}`;
+      return true;
+    } catch (err) {
+      this.acceptError = describe(err);
+      return false;
+    } finally {
+      this.accepting = false;
+    }
+  }
+
+  dismissInvite(): void {
+    this.pendingInvite = undefined;
+    this.acceptError = undefined;
+    if (location.hash.startsWith(INVITE_HASH)) history.replaceState(null, '', location.pathname);
+  }
+
+  async createGroup(): Promise<boolean> {
+    this.groupError = undefined;
+    const name = this.groupName.trim();
+    if (name === '') {
+      this.groupError = 'Give the group a name.';
+      return false;
+    }
+    if (this.groupMembers.length === 0) {
+      this.groupError = 'Choose at least one contact.';
+      return false;
+    }
+    try {
+      const id = await this.#chat.createGroup(name, [...this.groupMembers]);
+      this.panel = 'none';
+      this.#refresh();
+      location.hash = `${CONVERSATION_HASH}${encodeURIComponent(id)}`;
+      return true;
+    } catch (err) {
+      this.groupError = describe(err);
+      return false;
+    }
+  }
+
+  contactName(contact: Contact): string {
+    return contact.nickname ?? contact.name;
+  }
+
+  linkTo(id: string): string {
+    return `${CONVERSATION_HASH}${encodeURIComponent(id)}`;
+  }
+
+  #openConversation(id: string | undefined): void {
+    this.open?.close();
+    this.open = id === undefined ? undefined : new ConversationStore(this.#chat, id);
+  }
+
+  #onChange(change: ChatChange): void {
+    if (change.type === 'typing') {
+      if (this.open?.id === change.conversationId) this.open.onTyping(change.peer);
+      return;
+    }
+    if (change.type === 'conversation' && this.open?.id === change.conversationId) {
+      this.open.refresh();
+    }
+    if (change.type === 'list' && this.open !== undefined && !this.open.exists) {
+      this.open.refresh();
+    }
+    this.#scheduleRefresh();
+  }
+
+  #scheduleRefresh(): void {
+    if (this.#refreshQueued) return;
+    this.#refreshQueued = true;
+    queueMicrotask(() => {
+      this.#refreshQueued = false;
+      this.#refresh();
+    });
+  }
+
+  #refresh(): void {
+    this.contacts = this.#chat.contacts.list();
+    this.conversations = this.#chat.summaries();
+  }
+}
+
+/** Everything wired to this browser: IndexedDB identity, contacts and conversations. */
+export function createBrowserStores(): { node: NodeStore; chat: ChatStore } {
+  const app = createApp({
+    origin: location.origin,
+    linkBase: `${location.origin}${location.pathname}`,
+    keyStore: createIdbKeyStore(),
+    settingsStore: createLocalSettingsStore()
+  });
+  const node = new NodeStore(app);
+  const chat = createChat({
+    node: app.node,
+    docs: createIdbDocStore(),
+    storage: createIdbContactsStorage(),
+    origin: `${location.origin}${location.pathname.replace(/\/+$/, '')}`
+  });
+  return { node, chat: new ChatStore(chat, node) };
+}

@@ -1,0 +1,216 @@
+/**
+ * The open conversation: its messages (with statuses for our own), who is typing, and the
+ * composer. Refreshed by ChatStore when the Chat service reports a change to this conversation.
+ */
+import type { Chat } from '$lib/app/chat';
+import type { Message, MessageStatus } from '$lib/sync';
+
+export const STATUS_TEXT: Record<MessageStatus, string> = {
+  pending: 'Pending',
+  sent: 'Sent',
+  delivered: 'Delivered',
+  read: 'Read'
+};
+
+/** How long "typing…" stays after the last notice. */
+const TYPING_SHOW_MS = 4_000;
+/** At most one typing notice per this long. */
+const TYPING_SEND_MS = 2_000;
+
+export interface MessageView {
+  id: string;
+  mine: boolean;
+  author: string;
+  text: string;
+  at: number;
+  edited: boolean;
+  deleted: boolean;
+  replyTo?: { author: string; text: string };
+  reactions: { emoji: string; count: number; mine: boolean }[];
+  /** Own messages only. */
+  status?: string;
+}
+
+export class ConversationStore {
+  readonly id: string;
+  readonly #chat: Chat;
+
+  exists = $state(false);
+  name = $state('');
+  kind = $state<'1:1' | 'group'>('1:1');
+  messages = $state.raw<MessageView[]>([]);
+  typing = $state.raw<string[]>([]);
+
+  draft = $state('');
+  /** Message being edited / replied to. */
+  editing = $state<string | undefined>(undefined);
+  replying = $state<string | undefined>(undefined);
+  error = $state<string | undefined>(undefined);
+
+  // Not state: `typing` is the reactive view of it.
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
+  #typingUntil = new Map<string, number>();
+  #typingTimer: ReturnType<typeof setTimeout> | undefined;
+  #lastTypingSent = 0;
+  #closed = false;
+
+  constructor(chat: Chat, id: string) {
+    this.#chat = chat;
+    this.id = id;
+    globalThis.document?.addEventListener('visibilitychange', this.#onVisible);
+    this.refresh();
+  }
+
+  close(): void {
+    this.#closed = true;
+    clearTimeout(this.#typingTimer);
+    globalThis.document?.removeEventListener('visibilitychange', this.#onVisible);
+  }
+
+  refresh(): void {
+    if (this.#closed) return;
+    const conv = this.#chat.conversation(this.id);
+    const meta = conv?.meta();
+    if (conv === undefined || meta === undefined) {
+      this.exists = false;
+      return;
+    }
+    this.exists = true;
+    this.kind = meta.kind;
+    this.name =
+      this.#chat.summaries().find((s) => s.id === this.id)?.name ??
+      (meta.kind === 'group' ? meta.name : '');
+    const self = this.#chat.self;
+    const list = conv.messages();
+    // A lookup built and dropped in this call, not state.
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity
+    const byId = new Map<string, Message>();
+    for (const m of list) byId.set(m.id, m);
+    this.messages = list.map((m) => this.#view(m, self, byId));
+    this.#markRead();
+  }
+
+  #view(m: Message, self: string, byId: Map<string, Message>): MessageView {
+    const mine = m.author === self;
+    const quoted = m.replyTo === undefined ? undefined : byId.get(m.replyTo);
+    const status = mine ? this.#chat.messageStatus(this.id, m.id) : undefined;
+    return {
+      id: m.id,
+      mine,
+      author: mine ? 'You' : this.#authorName(m.author),
+      text: m.text,
+      at: m.displayAt,
+      edited: m.edited,
+      deleted: m.deleted,
+      ...(quoted === undefined
+        ? {}
+        : { replyTo: { author: this.#authorName(quoted.author), text: quoted.text } }),
+      reactions: Object.entries(m.reactions).map(([emoji, who]) => ({
+        emoji,
+        count: who.length,
+        mine: who.includes(self)
+      })),
+      ...(status === undefined ? {} : { status: STATUS_TEXT[status] })
+    };
+  }
+
+  #authorName(peer: string): string {
+    if (peer === this.#chat.self) return 'You';
+    return this.#chat.contacts.displayName(peer) ?? `${peer.slice(0, 8)}…${peer.slice(-6)}`;
+  }
+
+  /** Send the draft (or save the edit). */
+  send(): boolean {
+    const text = this.draft.trim();
+    const conv = this.#chat.conversation(this.id);
+    if (text === '' || conv === undefined) return false;
+    this.error = undefined;
+    try {
+      if (this.editing !== undefined) conv.edit(this.editing, text);
+      else if (this.replying !== undefined) conv.reply(this.replying, text);
+      else conv.send(text);
+      this.draft = '';
+      this.editing = undefined;
+      this.replying = undefined;
+      this.refresh();
+      return true;
+    } catch (err) {
+      this.error = err instanceof Error ? err.message : String(err);
+      return false;
+    }
+  }
+
+  startEdit(id: string): void {
+    const m = this.messages.find((x) => x.id === id);
+    if (m === undefined || !m.mine || m.deleted) return;
+    this.editing = id;
+    this.replying = undefined;
+    this.draft = m.text;
+  }
+
+  startReply(id: string): void {
+    this.replying = id;
+    this.editing = undefined;
+  }
+
+  cancelCompose(): void {
+    if (this.editing !== undefined) this.draft = '';
+    this.editing = undefined;
+    this.replying = undefined;
+  }
+
+  remove(id: string): void {
+    try {
+      this.#chat.conversation(this.id)?.remove(id);
+      this.refresh();
+    } catch (err) {
+      this.error = err instanceof Error ? err.message : String(err);
+    }
+  }
+
+  react(id: string, emoji: string): void {
+    try {
+      this.#chat.conversation(this.id)?.react(id, emoji);
+      this.refresh();
+    } catch (err) {
+      this.error = err instanceof Error ? err.message : String(err);
+    }
+  }
+
+  /** Called on each keystroke in the composer. */
+  input(): void {
+    const now = Date.now();
+    if (now - this.#lastTypingSent < TYPING_SEND_MS || this.draft === '') return;
+    this.#lastTypingSent = now;
+    this.#chat.typing(this.id);
+  }
+
+  onTyping(peer: string): void {
+    if (peer === this.#chat.self) return;
+    this.#typingUntil.set(peer, Date.now() + TYPING_SHOW_MS);
+    this.#updateTyping();
+  }
+
+  #updateTyping(): void {
+    const now = Date.now();
+    for (const [peer, until] of this.#typingUntil) if (until <= now) this.#typingUntil.delete(peer);
+    this.typing = [...this.#typingUntil.keys()].map((p) => this.#authorName(p));
+    clearTimeout(this.#typingTimer);
+    if (this.#typingUntil.size > 0 && !this.#closed) {
+      this.#typingTimer = setTimeout(() => this.#updateTyping(), 500);
+    }
+  }
+
+  #onVisible = (): void => this.#markRead();
+
+  /** Everything shown in a visible page counts as read. */
+  #markRead(): void {
+    if (globalThis.document?.visibilityState === 'hidden') return;
+    const conv = this.#chat.conversation(this.id);
+    if (conv === undefined) return;
+    const newest = conv.messages({ limit: 1 })[0];
+    if (newest === undefined || newest.author === this.#chat.self) return;
+    const mine = conv.receipts(this.#chat.self).read;
+    if (mine === undefined || mine < newest.key) conv.markRead();
+  }
+}

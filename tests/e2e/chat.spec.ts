@@ -1,0 +1,140 @@
+/**
+ * The messenger through the real thing: separate Chromium contexts (own IndexedDB, own libp2p
+ * node), a real relay process, and only the UI's accessible names.
+ */
+import type { Page } from '@playwright/test';
+import { expect, expectRelayReady, openApp, test, type AppPage } from './fixtures.js';
+
+function conversations(page: Page) {
+  return page.getByRole('navigation', { name: 'Conversations' });
+}
+
+function messages(page: Page) {
+  return page.getByRole('log', { name: 'Messages' });
+}
+
+function article(page: Page, text: string) {
+  return messages(page).getByRole('article').filter({ hasText: text });
+}
+
+async function send(page: Page, text: string): Promise<void> {
+  await page.getByRole('textbox', { name: 'Message', exact: true }).fill(text);
+  await page.getByRole('button', { name: 'Send', exact: true }).click();
+}
+
+async function newInviteLink(page: Page): Promise<string> {
+  await page.getByRole('button', { name: 'New invite' }).click();
+  const field = page.getByRole('textbox', { name: 'Invite link', exact: true });
+  await expect(field).toHaveValue(/#\/invite\//);
+  await expect(page.getByRole('img', { name: 'Invite QR code' })).toBeVisible();
+  return field.inputValue();
+}
+
+/** `inviter` makes an invite; `invitee` opens it and accepts; both see the conversation. */
+async function befriend(inviter: AppPage, invitee: AppPage, names: [string, string]) {
+  const link = await newInviteLink(inviter.page);
+  await invitee.page.goto(link);
+  await invitee.page.getByRole('button', { name: 'Accept invite' }).click();
+  await expect(conversations(invitee.page).getByRole('link', { name: names[0] })).toBeVisible();
+  await expect(conversations(inviter.page).getByRole('link', { name: names[1] })).toBeVisible();
+}
+
+test.describe('chat', () => {
+  test('invite, accept, chat both ways, statuses reach Read, reload keeps history', async ({
+    browser,
+    relay
+  }) => {
+    const alice = await openApp(browser, relay, { name: 'Alice' });
+    const bob = await openApp(browser, relay, { name: 'Bob' });
+    await befriend(alice, bob, ['Alice', 'Bob']);
+
+    await bob.page.getByRole('link', { name: 'Alice' }).click();
+    await alice.page.getByRole('link', { name: 'Bob' }).click();
+
+    await send(bob.page, 'hello **Alice**');
+    await expect(article(alice.page, 'hello Alice')).toBeVisible();
+    await expect(alice.page.getByRole('log', { name: 'Messages' }).locator('strong')).toHaveText(
+      'Alice'
+    );
+    await send(alice.page, 'hi Bob, see `code`');
+    await expect(article(bob.page, 'hi Bob, see code')).toBeVisible();
+
+    // Both pages are visible with the conversation open: each side reads the other's message.
+    await expect(article(alice.page, 'hi Bob').getByRole('status')).toHaveAccessibleName('Read');
+    await expect(article(bob.page, 'hello Alice').getByRole('status')).toHaveAccessibleName('Read');
+    // No status on the other person's messages.
+    await expect(article(alice.page, 'hello Alice').getByRole('status')).toHaveCount(0);
+
+    await bob.page.reload();
+    await expectRelayReady(bob.page);
+    await expect(article(bob.page, 'hello Alice')).toBeVisible();
+    await expect(article(bob.page, 'hi Bob, see code')).toBeVisible();
+    // Onboarding is not asked again.
+    await expect(bob.page.getByRole('textbox', { name: 'Display name' })).toHaveCount(0);
+
+    await alice.context.close();
+    await bob.context.close();
+  });
+
+  test('a message written while the other side is closed arrives when both are online', async ({
+    browser,
+    relay
+  }) => {
+    const alice = await openApp(browser, relay, { name: 'Alice' });
+    const bob = await openApp(browser, relay, { name: 'Bob' });
+    await befriend(alice, bob, ['Alice', 'Bob']);
+    await bob.page.getByRole('link', { name: 'Alice' }).click();
+    const conversationUrl = bob.page.url();
+
+    // Bob goes away (page closed, context kept: same device, same storage).
+    await bob.page.close();
+    await alice.page.getByRole('link', { name: 'Bob' }).click();
+    await send(alice.page, 'while you were away');
+    await expect(
+      article(alice.page, 'while you were away').getByRole('status')
+    ).toHaveAccessibleName('Pending');
+
+    const page = await bob.context.newPage();
+    await page.goto(conversationUrl);
+    await expectRelayReady(page);
+    await expect(article(page, 'while you were away')).toBeVisible({ timeout: 45_000 });
+    await expect(
+      article(alice.page, 'while you were away').getByRole('status')
+    ).toHaveAccessibleName('Read');
+
+    await alice.context.close();
+    await bob.context.close();
+  });
+
+  test('a group of three: everyone sees everyone', async ({ browser, relay }) => {
+    const alice = await openApp(browser, relay, { name: 'Alice' });
+    const bob = await openApp(browser, relay, { name: 'Bob' });
+    const carol = await openApp(browser, relay, { name: 'Carol' });
+    await befriend(alice, bob, ['Alice', 'Bob']);
+    await befriend(alice, carol, ['Alice', 'Carol']);
+
+    await alice.page.getByRole('button', { name: 'New group' }).click();
+    await alice.page.getByRole('textbox', { name: 'Group name' }).fill('Climbing');
+    await alice.page.getByRole('checkbox', { name: 'Bob' }).check();
+    await alice.page.getByRole('checkbox', { name: 'Carol' }).check();
+    await alice.page.getByRole('button', { name: 'Create group' }).click();
+
+    for (const p of [alice, bob, carol]) {
+      await expect(conversations(p.page).getByRole('link', { name: 'Climbing' })).toBeVisible();
+      await conversations(p.page).getByRole('link', { name: 'Climbing' }).click();
+    }
+    await send(alice.page, 'from alice');
+    await send(bob.page, 'from bob');
+    await send(carol.page, 'from carol');
+    for (const p of [alice, bob, carol]) {
+      for (const text of ['from alice', 'from bob', 'from carol']) {
+        await expect(article(p.page, text)).toBeVisible();
+      }
+    }
+    await expect(article(alice.page, 'from alice').getByRole('status')).toHaveAccessibleName(
+      'Read'
+    );
+
+    for (const p of [alice, bob, carol]) await p.context.close();
+  });
+});
