@@ -15,8 +15,21 @@ export const MAX_NAME_LENGTH = 200;
 /** Longest reaction (one emoji can be several code points: flags, skin tones, ZWJ sequences). */
 export const MAX_EMOJI_LENGTH = 32;
 
-/** Biggest length-prefixed sync frame accepted or sent (a step2 of 10,000 messages is ~1 MiB). */
-export const DEFAULT_MAX_FRAME_BYTES = 8 * 1024 * 1024;
+/**
+ * Biggest length-prefixed sync frame accepted or sent. Bigger step2s and updates (10,000
+ * messages are ~3 MiB) travel as Part frames. Kept well under the 4 MiB that a libp2p byte
+ * stream buffers by default between reads.
+ */
+export const DEFAULT_MAX_FRAME_BYTES = 256 * 1024;
+
+/** Biggest step2 or update reassembled from Part frames. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Bytes a sync stream may buffer between two reads. A burst (one step2 per conversation on
+ * connect) can arrive in one macrotask over fast transports, so this is generous.
+ */
+export const DEFAULT_READ_BUFFER_BYTES = 32 * 1024 * 1024;
 
 /** Biggest ephemeral payload (presence, typing). */
 export const DEFAULT_MAX_EPHEMERAL_BYTES = 4 * 1024;

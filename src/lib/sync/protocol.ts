@@ -4,13 +4,18 @@
  *
  * ```
  * u8       version      FRAME_VERSION (1)
- * u8       type         1 step1 | 2 step2 | 3 update | 4 ephemeral | 5 error | 6 ack
+ * u8       type         1 step1 | 2 step2 | 3 update | 4 ephemeral | 5 error | 6 ack | 7 part
  * varuint  idLength     1..MAX_ID_LENGTH
  * bytes    id           conversation id, UTF-8
  * varuint  payloadLength
  * bytes    payload      step1/ack: Yjs state vector; step2/update: Yjs update (v1);
- *                       ephemeral: opaque app bytes (never stored); error: u8 code
+ *                       ephemeral: opaque app bytes (never stored); error: u8 code;
+ *                       part: u8 inner type (2 or 3), varuint total, varuint offset, chunk
  * ```
+ *
+ * A step2 or update too big for one frame is sent as consecutive Part frames (offsets 0, n,
+ * 2n... of one payload of `total` bytes); the receiver handles the reassembled payload as
+ * a frame of the inner type.
  *
  * Nothing may follow the payload. The decoder rejects unknown versions and types, empty or
  * long ids, lengths past the end, trailing bytes and frames over the size limit.
@@ -32,7 +37,9 @@ export const FrameType = {
   /** The conversation can't be synced with this peer. */
   Error: 5,
   /** "After what you sent, my state vector is this." Not answered; drives message status. */
-  Ack: 6
+  Ack: 6,
+  /** A slice of a step2 or update too big for one frame. */
+  Part: 7
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
@@ -73,7 +80,7 @@ export function decodeFrame(bytes: Uint8Array, maxBytes: number): Frame {
     const version = decoding.readUint8(d);
     if (version !== FRAME_VERSION) throw new MalformedFrameError(`unknown version ${version}`);
     const type = decoding.readUint8(d);
-    if (type < FrameType.Step1 || type > FrameType.Ack) {
+    if (type < FrameType.Step1 || type > FrameType.Part) {
       throw new MalformedFrameError(`unknown frame type ${type}`);
     }
     const idLength = decoding.readVarUint(d);
@@ -95,4 +102,55 @@ export function decodeFrame(bytes: Uint8Array, maxBytes: number): Frame {
 
 export function errorFrame(conversationId: string, code: SyncErrorCode): Frame {
   return { type: FrameType.Error, conversationId, payload: Uint8Array.of(code) };
+}
+
+export interface PartHeader {
+  inner: typeof FrameType.Step2 | typeof FrameType.Update;
+  total: number;
+  offset: number;
+  chunk: Uint8Array;
+}
+
+/** Splits a step2/update payload into Part frames of at most `maxFrameBytes` each. */
+export function splitIntoParts(frame: Frame, maxFrameBytes: number): Frame[] {
+  // Room for the frame header (version, type, id) and the part header (type, 2 varuints).
+  const chunkSize = maxFrameBytes - (2 + 2 + MAX_ID_LENGTH * 4) - (1 + 2 * 8);
+  if (chunkSize < 64) throw new MalformedFrameError('frame limit too small to split');
+  const frames: Frame[] = [];
+  const total = frame.payload.byteLength;
+  for (let offset = 0; offset < total; offset += chunkSize) {
+    const e = encoding.createEncoder();
+    encoding.writeUint8(e, frame.type);
+    encoding.writeVarUint(e, total);
+    encoding.writeVarUint(e, offset);
+    encoding.writeUint8Array(e, frame.payload.subarray(offset, offset + chunkSize));
+    frames.push({
+      type: FrameType.Part,
+      conversationId: frame.conversationId,
+      payload: encoding.toUint8Array(e)
+    });
+  }
+  return frames;
+}
+
+/** Reads a Part payload; throws MalformedFrameError on anything unexpected. */
+export function decodePart(payload: Uint8Array, maxMessageBytes: number): PartHeader {
+  try {
+    const d = decoding.createDecoder(payload);
+    const inner = decoding.readUint8(d);
+    if (inner !== FrameType.Step2 && inner !== FrameType.Update) {
+      throw new MalformedFrameError('a part must carry a step2 or an update');
+    }
+    const total = decoding.readVarUint(d);
+    const offset = decoding.readVarUint(d);
+    const chunk = payload.subarray(d.pos);
+    if (total > maxMessageBytes) throw new MalformedFrameError('reassembled message too large');
+    if (chunk.byteLength === 0 || offset + chunk.byteLength > total) {
+      throw new MalformedFrameError('part out of bounds');
+    }
+    return { inner, total, offset, chunk };
+  } catch (err) {
+    if (err instanceof MalformedFrameError) throw err;
+    throw new MalformedFrameError('malformed part', { cause: err });
+  }
 }

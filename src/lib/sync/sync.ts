@@ -4,6 +4,7 @@ import type { DocStore } from '../storage/doc-store.js';
 import {
   DEFAULT_MAX_EPHEMERAL_BYTES,
   DEFAULT_MAX_FRAME_BYTES,
+  DEFAULT_MAX_MESSAGE_BYTES,
   DEFAULT_MISBEHAVING_MS,
   MAX_ID_LENGTH
 } from './constants.js';
@@ -16,9 +17,11 @@ import {
 } from './errors.js';
 import {
   decodeFrame,
+  decodePart,
   encodeFrame,
   errorFrame,
   FrameType,
+  splitIntoParts,
   SyncErrorCode,
   type Frame
 } from './protocol.js';
@@ -58,6 +61,10 @@ export interface SyncTransportHandler {
 export interface SyncInit {
   /** Largest frame sent or accepted (default DEFAULT_MAX_FRAME_BYTES). */
   maxFrameBytes?: number;
+  /** Largest step2/update reassembled from parts (default DEFAULT_MAX_MESSAGE_BYTES). */
+  maxMessageBytes?: number;
+  /** Bytes a sync stream buffers between reads (default DEFAULT_READ_BUFFER_BYTES). */
+  readBufferBytes?: number;
   /** Largest ephemeral payload (default DEFAULT_MAX_EPHEMERAL_BYTES). */
   maxEphemeralBytes?: number;
   /** How long a misbehaving peer is ignored (default DEFAULT_MISBEHAVING_MS). */
@@ -173,6 +180,14 @@ class SyncService implements Sync {
   private readonly docs: DocStore;
   private readonly access: SyncAccess;
   private readonly maxFrameBytes: number;
+  private readonly maxMessageBytes: number;
+  /** `${peer}\n${conversationId}` with a step1 sent because parts went missing. */
+  private readonly gapResync = new Set<string>();
+  /** Step2s/updates being reassembled from parts, per `${peer}\n${conversationId}`. */
+  private readonly assembling = new Map<
+    string,
+    { inner: number; total: number; received: number; buf: Uint8Array }
+  >();
   private readonly maxEphemeralBytes: number;
   private readonly misbehavingMs: number;
   private readonly now: () => number;
@@ -190,6 +205,7 @@ class SyncService implements Sync {
     this.docs = deps.docs;
     this.access = deps.access;
     this.maxFrameBytes = init.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+    this.maxMessageBytes = init.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.maxEphemeralBytes = init.maxEphemeralBytes ?? DEFAULT_MAX_EPHEMERAL_BYTES;
     this.misbehavingMs = init.misbehavingMs ?? DEFAULT_MISBEHAVING_MS;
     this.now = init.now ?? Date.now;
@@ -337,20 +353,14 @@ class SyncService implements Sync {
         error: error instanceof Error ? error : new Error(String(error))
       });
     });
-    if (update.byteLength > this.maxFrameBytes - 2 * MAX_ID_LENGTH) {
-      // Too big for one frame: peers get it through the next handshake's step2... which is
-      // bounded by the same limit. Resyncing every peer is the best we can do here.
-      for (const peer of state.live) if (peer !== fromPeer) this.sendStep1(state, peer);
-      return;
-    }
-    const bytes = encodeFrame({
+    const frames = this.encode({
       type: FrameType.Update,
       conversationId: state.id,
       payload: update
     });
     for (const peer of state.live) {
       if (peer === fromPeer || !this.access.canSync(peer, state.id)) continue;
-      this.transport.send(peer, bytes);
+      for (const bytes of frames) this.transport.send(peer, bytes);
     }
   }
 
@@ -362,6 +372,10 @@ class SyncService implements Sync {
       this.transport.drop(peer, new Error('peer is ignored for misbehaving'));
       return;
     }
+    // Parts in flight stay (the peer's frames keep their order); a new gap may ask again.
+    for (const key of [...this.gapResync]) {
+      if (key.startsWith(`${peer}\n`)) this.gapResync.delete(key);
+    }
     // `live` is kept: the peer's own step1 may already have arrived on its new stream (both
     // sides open theirs on the same connection event, in any order).
     for (const state of this.convs.values()) {
@@ -370,6 +384,7 @@ class SyncService implements Sync {
   }
 
   private peerDown(peer: string): void {
+    this.forgetParts(peer);
     for (const state of this.convs.values()) {
       state.live.delete(peer);
       state.asked.delete(peer);
@@ -384,8 +399,18 @@ class SyncService implements Sync {
     return false;
   }
 
+  private forgetParts(peer: string): void {
+    for (const key of [...this.assembling.keys()]) {
+      if (key.startsWith(`${peer}\n`)) this.assembling.delete(key);
+    }
+    for (const key of [...this.gapResync]) {
+      if (key.startsWith(`${peer}\n`)) this.gapResync.delete(key);
+    }
+  }
+
   private misbehave(peer: string, reason: string): void {
     this.banned.set(peer, this.now() + this.misbehavingMs);
+    this.forgetParts(peer);
     for (const state of this.convs.values()) {
       state.live.delete(peer);
       state.asked.delete(peer);
@@ -404,7 +429,17 @@ class SyncService implements Sync {
   }
 
   private send(peer: string, frame: Frame): void {
-    this.transport.send(peer, encodeFrame(frame));
+    for (const bytes of this.encode(frame)) this.transport.send(peer, bytes);
+  }
+
+  /** One frame, or Part frames when a step2/update does not fit in one. */
+  private encode(frame: Frame): Uint8Array[] {
+    const bytes = encodeFrame(frame);
+    if (bytes.byteLength <= this.maxFrameBytes) return [bytes];
+    if (frame.payload.byteLength > this.maxMessageBytes) {
+      throw new InvalidInputError('update larger than the sync message limit');
+    }
+    return splitIntoParts(frame, this.maxFrameBytes).map(encodeFrame);
   }
 
   // --- frames ---------------------------------------------------------------------------
@@ -431,7 +466,18 @@ class SyncService implements Sync {
       }
       return;
     }
-    switch (frame.type) {
+    this.handle(state, peer, frame.type, frame.payload);
+  }
+
+  private handle(
+    state: ConversationState,
+    peer: string,
+    type: FrameType,
+    payload: Uint8Array
+  ): void {
+    const id = state.id;
+    const frame = { payload };
+    switch (type) {
       case FrameType.Step1: {
         let sv: Map<number, number>;
         let diff: Uint8Array;
@@ -451,6 +497,7 @@ class SyncService implements Sync {
       }
       case FrameType.Step2: {
         if (!this.applyRemote(state, peer, frame.payload)) return;
+        this.gapResync.delete(`${peer}\n${id}`);
         state.resyncing = state.doc.store.pendingStructs !== null;
         this.queueAck(peer, id);
         this.emit({ type: 'synced', conversationId: id, peer });
@@ -486,6 +533,48 @@ class SyncService implements Sync {
         // Ask again when the peer opens it later (its step1 then gets our step1 back).
         state.asked.delete(peer);
         this.emit({ type: 'unavailable', conversationId: id, peer });
+        return;
+      }
+      case FrameType.Part: {
+        let part;
+        try {
+          part = decodePart(frame.payload, this.maxMessageBytes);
+        } catch (err) {
+          this.misbehave(peer, err instanceof Error ? err.message : 'malformed part');
+          return;
+        }
+        const key = `${peer}\n${id}`;
+        let a = this.assembling.get(key);
+        if (part.offset === 0) {
+          a = {
+            inner: part.inner,
+            total: part.total,
+            received: 0,
+            buf: new Uint8Array(part.total)
+          };
+          this.assembling.set(key, a);
+        }
+        if (
+          a === undefined ||
+          a.inner !== part.inner ||
+          a.total !== part.total ||
+          a.received !== part.offset
+        ) {
+          // A gap (lost frames): what the parts carried comes again by state vector. One such
+          // request at a time per peer, or lossy links would answer gaps with ever more step2s.
+          this.assembling.delete(key);
+          if (!this.gapResync.has(key)) {
+            this.gapResync.add(key);
+            this.sendStep1(state, peer);
+          }
+          return;
+        }
+        a.buf.set(part.chunk, part.offset);
+        a.received += part.chunk.byteLength;
+        if (a.received === a.total) {
+          this.assembling.delete(key);
+          this.handle(state, peer, a.inner as FrameType, a.buf);
+        }
         return;
       }
       case FrameType.Ack: {

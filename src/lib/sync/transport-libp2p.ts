@@ -5,6 +5,7 @@ import type { ProtocolHost } from '../p2p/host.js';
 import {
   DEFAULT_MAX_FRAME_BYTES,
   DEFAULT_OPEN_STREAM_TIMEOUT_MS,
+  DEFAULT_READ_BUFFER_BYTES,
   MAX_INBOUND_SYNC_STREAMS
 } from './constants.js';
 import type { SyncInit, SyncTransport, SyncTransportHandler } from './sync.js';
@@ -36,6 +37,7 @@ class Libp2pSyncTransport implements SyncTransport {
   private readonly outbound = new Map<string, Outbound>();
   private readonly inbound = new Map<string, Set<Stream>>();
   private readonly maxFrameBytes: number;
+  private readonly readBufferBytes: number;
   private readonly openTimeoutMs: number;
   private readonly maxInboundStreams: number;
 
@@ -44,6 +46,7 @@ class Libp2pSyncTransport implements SyncTransport {
     init: SyncInit
   ) {
     this.maxFrameBytes = init.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+    this.readBufferBytes = init.readBufferBytes ?? DEFAULT_READ_BUFFER_BYTES;
     this.openTimeoutMs = init.openStreamTimeoutMs ?? DEFAULT_OPEN_STREAM_TIMEOUT_MS;
     this.maxInboundStreams = init.maxInboundStreams ?? MAX_INBOUND_SYNC_STREAMS;
   }
@@ -199,7 +202,10 @@ class Libp2pSyncTransport implements SyncTransport {
       this.inbound.set(peer, set);
     }
     set.add(stream);
-    const lp = lpStream(stream, { maxDataLength: this.maxFrameBytes });
+    const lp = lpStream(stream, {
+      maxDataLength: this.maxFrameBytes,
+      maxBufferSize: this.readBufferBytes
+    });
     void (async () => {
       try {
         while (true) {
