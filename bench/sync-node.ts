@@ -1,0 +1,151 @@
+/**
+ * Catch-up benchmark for conversation sync: device A holds two conversations with 10,000
+ * messages each that device B has never seen; B connects and catches up over real libp2p
+ * (two Node nodes, WebSockets on loopback, Noise, yamux, SYNC_PROTOCOL), compared with
+ * applying the same state to fresh docs in memory (no network, no framing, no shadow doc).
+ *
+ *   node --experimental-websocket --import tsx bench/sync-node.ts
+ *
+ * Prints a table and writes bench/results/sync-node-<timestamp>.json and
+ * bench/results/sync-node-latest.json. BENCH_SYNC_MESSAGES (default 10000) and
+ * BENCH_SYNC_RUNS (default 5) change the size and the number of runs.
+ */
+import '../tests/fixtures/node-polyfills.js';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { multiaddr } from '@multiformats/multiaddr';
+import * as Y from 'yjs';
+import { createMemoryDocStore, type DocStore } from '../src/lib/storage/doc-store.js';
+import { createConversation } from '../src/lib/sync/conversation.js';
+import { createSync, type SyncAccess } from '../src/lib/sync/sync.js';
+import { createTestPeer } from '../tests/fixtures/node-peer.js';
+import { fmt } from './lib/report.js';
+
+const MESSAGES = Number(process.env.BENCH_SYNC_MESSAGES ?? 10_000);
+const RUNS = Number(process.env.BENCH_SYNC_RUNS ?? 5);
+const CONVERSATIONS = ['bench-1', 'bench-2'];
+const allowAll: SyncAccess = { canSync: () => true };
+
+/** A DocStore holding two conversations of MESSAGES messages each, written by `author`. */
+function seededStore(author: string): { docs: DocStore; states: Uint8Array[] } {
+  const docs = createMemoryDocStore();
+  const states: Uint8Array[] = [];
+  for (const id of CONVERSATIONS) {
+    const doc = new Y.Doc();
+    const conv = createConversation(doc, { self: author });
+    conv.init({ kind: 'group', name: id, members: ['b'] });
+    for (let i = 0; i < MESSAGES; i++) conv.send(`message ${i} of ${id}: some ordinary text`);
+    const state = Y.encodeStateAsUpdate(doc);
+    states.push(state);
+    void docs.append(id, state);
+  }
+  return { docs, states };
+}
+
+async function overLibp2p(): Promise<{ ms: number; bytes: number }> {
+  const a = await createTestPeer({ webrtc: false, listen: ['/ip4/127.0.0.1/tcp/0/ws'] });
+  const b = await createTestPeer({ webrtc: false, listen: [] });
+  const { docs, states } = seededStore(a.peerId.toString());
+  const syncA = createSync({}, { host: a, docs, access: allowAll });
+  const syncB = createSync({}, { host: b, docs: createMemoryDocStore(), access: allowAll });
+  await syncA.start();
+  await syncB.start();
+  for (const id of CONVERSATIONS) {
+    await syncA.open(id);
+    await syncB.open(id);
+  }
+  const done = new Promise<void>((resolve) => {
+    const pending = new Set(CONVERSATIONS);
+    syncB.onEvent((e) => {
+      if (e.type !== 'synced') return;
+      if (syncB.conversation(e.conversationId)?.size() === MESSAGES)
+        pending.delete(e.conversationId);
+      if (pending.size === 0) resolve();
+    });
+  });
+  const started = performance.now();
+  await b.dial(multiaddr(a.getMultiaddrs()[0]!.toString()));
+  await done;
+  const ms = performance.now() - started;
+  await syncA.stop();
+  await syncB.stop();
+  await a.stop();
+  await b.stop();
+  return { ms, bytes: states.reduce((n, s) => n + s.byteLength, 0) };
+}
+
+function inMemory(): number {
+  const { states } = seededStore('a');
+  const started = performance.now();
+  for (const state of states) {
+    const doc = new Y.Doc();
+    Y.applyUpdate(doc, state);
+    const conv = createConversation(doc, { self: 'b' });
+    if (conv.size() !== MESSAGES) throw new Error('in-memory apply lost messages');
+  }
+  return performance.now() - started;
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((x, y) => x - y);
+  return s[Math.floor(s.length / 2)] ?? NaN;
+};
+
+async function main(): Promise<void> {
+  const net: number[] = [];
+  const mem: number[] = [];
+  let bytes = 0;
+  for (let run = 0; run < RUNS; run++) {
+    const r = await overLibp2p();
+    net.push(r.ms);
+    bytes = r.bytes;
+    mem.push(inMemory());
+  }
+  const rows = [
+    ['metric', 'libp2p (ws loopback)', 'in memory', 'libp2p / memory'],
+    [
+      `catch-up, 2 x ${MESSAGES} messages (median of ${RUNS})`,
+      fmt(median(net), ' ms'),
+      fmt(median(mem), ' ms'),
+      `${(median(net) / median(mem)).toFixed(2)}x`
+    ],
+    ['min', fmt(Math.min(...net), ' ms'), fmt(Math.min(...mem), ' ms'), ''],
+    ['max', fmt(Math.max(...net), ' ms'), fmt(Math.max(...mem), ' ms'), ''],
+    ['state size (both docs)', `${(bytes / 1024).toFixed(0)} KiB`, '', '']
+  ];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  for (const [i, r] of rows.entries()) {
+    console.log(r.map((c, j) => c.padEnd(widths[j]!)).join(' | '));
+    if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('-+-'));
+  }
+  const json = JSON.stringify(
+    {
+      bench: 'sync-node',
+      date: new Date().toISOString(),
+      node: process.version,
+      messagesPerConversation: MESSAGES,
+      conversations: CONVERSATIONS.length,
+      runs: RUNS,
+      stateBytes: bytes,
+      libp2pMs: net,
+      inMemoryMs: mem,
+      medianLibp2pMs: median(net),
+      medianInMemoryMs: median(mem)
+    },
+    null,
+    2
+  );
+  const dir = new URL('./results/', import.meta.url);
+  await mkdir(dir, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  await writeFile(new URL(`sync-node-${stamp}.json`, dir), json);
+  await writeFile(new URL('sync-node-latest.json', dir), json);
+  console.log(`wrote bench/results/sync-node-${stamp}.json`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error('bench failed:', err);
+    process.exit(1);
+  }
+);
