@@ -5,8 +5,13 @@
  * Schema (top-level shared types of the doc):
  * - `meta`: Y.Map { kind: '1:1' | 'group', name: string, createdAt: number }
  * - `members`: Y.Map peerId -> joinedAt (number)
- * - `messages`: Y.Map messageId -> Y.Map { author, text, createdAt, wall, ctr, replyTo?,
- *   edited, deleted, reactions: Y.Map `${emoji}\n${reactor}` -> true }
+ * - `messages`: Y.Map messageId -> Y.Map { h: { a: author, c: createdAt, w: HLC wall,
+ *   n: HLC counter, r?: replyTo } (immutable header, one plain value), text, edited?,
+ *   deleted?, and one key `r:${emoji}\n${reactor}` -> true per reaction }. Absent flags are
+ *   false. Reactions are keys of the message map itself rather than a nested map: a nested
+ *   map created lazily by two devices at once would lose one side's reactions, and one
+ *   created with every message costs space. Each key of a Y.Map costs an item
+ *   (~30 bytes plus the key), so a new message is only two (10,000 messages: ~1 MiB).
  * - `receipts`: Y.Map peerId -> Y.Map { delivered?: orderKey, read?: orderKey }
  *
  * Why a Y.Map of messages rather than a Y.Array of ids: appending to a Y.Array from several
@@ -144,6 +149,7 @@ export interface Conversation {
 
 const MAX_WALL = 2 ** 48; // year 10889: plenty, and keeps the key fixed width
 const MAX_COUNTER = 2 ** 32 - 1;
+const REACTION_PREFIX = 'r:';
 const KEY_RE = /^[0-9a-f]{12}[0-9a-f]{8}:/;
 
 export function createConversation(doc: Y.Doc, options: ConversationOptions): Conversation {
@@ -170,6 +176,25 @@ const isCounter = (v: unknown): v is number =>
   typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= MAX_COUNTER;
 const isKey = (v: unknown): v is string =>
   typeof v === 'string' && v.length <= 24 + 2 * MAX_ID_LENGTH && KEY_RE.test(v);
+
+/** Immutable part of a message, stored as one plain value under `h`. */
+interface Header {
+  a: string;
+  c: number;
+  w: number;
+  n: number;
+  r?: string;
+}
+
+/** The validated header of a stored message, or undefined. */
+function readHeader(map: Y.Map<unknown>): Header | undefined {
+  const h = map.get('h');
+  if (typeof h !== 'object' || h === null || Array.isArray(h)) return undefined;
+  const { a, c, w, n, r } = h as Record<string, unknown>;
+  if (!isId(a) || !isWall(c) || !isWall(w) || !isCounter(n)) return undefined;
+  if (r !== undefined && !isId(r)) return undefined;
+  return r === undefined ? { a, c, w, n } : { a, c, w, n, r };
+}
 
 interface IndexEntry {
   key: string;
@@ -312,15 +337,10 @@ class YConversation implements Conversation {
         : { wall: this.hlc.wall, counter: this.hlc.counter + 1 };
     this.hlc = hlc;
     const m = new Y.Map<unknown>();
-    m.set('author', this.self);
+    const header: Header = { a: this.self, c: now, w: hlc.wall, n: hlc.counter };
+    if (options.replyTo !== undefined) header.r = options.replyTo;
+    m.set('h', header);
     m.set('text', text);
-    m.set('createdAt', now);
-    m.set('wall', hlc.wall);
-    m.set('ctr', hlc.counter);
-    if (options.replyTo !== undefined) m.set('replyTo', options.replyTo);
-    m.set('edited', false);
-    m.set('deleted', false);
-    m.set('reactions', new Y.Map<unknown>());
     this.firstSeen.set(id, now);
     this.messagesMap.set(id, m);
     const msg = this.message(id);
@@ -347,8 +367,7 @@ class YConversation implements Conversation {
     this.doc.transact(() => {
       map.set('text', '');
       map.set('deleted', true);
-      const reactions = map.get('reactions');
-      if (reactions instanceof Y.Map) reactions.clear();
+      for (const key of [...map.keys()]) if (key.startsWith(REACTION_PREFIX)) map.delete(key);
     });
   }
 
@@ -362,23 +381,13 @@ class YConversation implements Conversation {
     if (msg === undefined || !(map instanceof Y.Map) || msg.deleted) {
       throw new UnknownMessageError('no such message');
     }
-    let reactions = map.get('reactions');
-    const key = `${emoji}\n${this.self}`;
-    let on = false;
-    this.doc.transact(() => {
-      if (!(reactions instanceof Y.Map)) {
-        reactions = new Y.Map<unknown>();
-        map.set('reactions', reactions);
-      }
-      const r = reactions as Y.Map<unknown>;
-      if (r.get(key) === true) {
-        r.delete(key);
-      } else {
-        r.set(key, true);
-        on = true;
-      }
-    });
-    return on;
+    const key = `${REACTION_PREFIX}${emoji}\n${this.self}`;
+    if (map.get(key) === true) {
+      map.delete(key);
+      return false;
+    }
+    map.set(key, true);
+    return true;
   }
 
   message(id: string): Message | undefined {
@@ -459,7 +468,7 @@ class YConversation implements Conversation {
       const entry = index[i] as IndexEntry;
       const map = this.messagesMap.get(entry.id);
       if (!(map instanceof Y.Map)) continue;
-      if (map.get('author') !== member && map.get('deleted') !== true) count++;
+      if (readHeader(map)?.a !== member && map.get('deleted') !== true) count++;
     }
     return count;
   }
@@ -514,12 +523,10 @@ class YConversation implements Conversation {
   /** Validates one stored message; undefined when anything about it is wrong. */
   private readMessage(id: string, map: unknown): Message | undefined {
     if (!isId(id) || !(map instanceof Y.Map)) return undefined;
-    const author = map.get('author');
+    const header = readHeader(map);
+    if (header === undefined) return undefined;
+    const { a: author, c: createdAt, w: wall, n: ctr, r: replyTo } = header;
     const text = map.get('text');
-    const createdAt = map.get('createdAt');
-    const wall = map.get('wall');
-    const ctr = map.get('ctr');
-    const replyTo = map.get('replyTo');
     const edited = map.get('edited');
     const deleted = map.get('deleted');
     if (!isId(author) || typeof text !== 'string' || text.length > MAX_TEXT_LENGTH) {
@@ -529,14 +536,13 @@ class YConversation implements Conversation {
     if (replyTo !== undefined && !isId(replyTo)) return undefined;
     const isDeleted = deleted === true;
     const reactions: Record<string, string[]> = {};
-    const r = map.get('reactions');
-    if (r instanceof Y.Map && !isDeleted) {
-      for (const [k, v] of r.entries()) {
-        if (v !== true) continue;
+    if (!isDeleted) {
+      for (const [k, v] of map.entries()) {
+        if (v !== true || !k.startsWith(REACTION_PREFIX)) continue;
         const nl = k.lastIndexOf('\n');
-        const emoji = k.slice(0, nl);
+        const emoji = k.slice(REACTION_PREFIX.length, nl);
         const reactor = k.slice(nl + 1);
-        if (nl <= 0 || emoji.length > MAX_EMOJI_LENGTH || !isId(reactor)) continue;
+        if (emoji.length === 0 || emoji.length > MAX_EMOJI_LENGTH || !isId(reactor)) continue;
         (reactions[emoji] ??= []).push(reactor);
       }
       for (const list of Object.values(reactions)) list.sort();
@@ -563,14 +569,11 @@ class YConversation implements Conversation {
     if (!isId(id)) return undefined;
     const map = this.messagesMap.get(id);
     if (!(map instanceof Y.Map)) return undefined;
-    const author = map.get('author');
-    const wall = map.get('wall');
-    const ctr = map.get('ctr');
+    const header = readHeader(map);
     const text = map.get('text');
-    const createdAt = map.get('createdAt');
-    if (!isId(author) || !isWall(wall) || !isCounter(ctr) || !isWall(createdAt)) return undefined;
+    if (header === undefined) return undefined;
     if (typeof text !== 'string' || text.length > MAX_TEXT_LENGTH) return undefined;
-    return orderKey({ wall, counter: ctr }, author, id);
+    return orderKey({ wall: header.w, counter: header.n }, header.a, id);
   }
 
   private sorted(): IndexEntry[] {

@@ -134,39 +134,30 @@ describe('conversation model', () => {
     b.doc.transact(() => {
       messages.set('num', 42);
       messages.set('str', 'garbage');
-      const noAuthor = new Y.Map<unknown>();
-      noAuthor.set('text', 'x');
-      messages.set('noauthor', noAuthor);
-      const badWall = new Y.Map<unknown>();
-      for (const [k, v] of Object.entries({
-        author: 'bob',
-        text: 'x',
-        createdAt: 1,
-        wall: -5,
-        ctr: 0
-      })) {
-        badWall.set(k, v);
-      }
-      messages.set('badwall', badWall);
-      const longText = new Y.Map<unknown>();
-      for (const [k, v] of Object.entries({
-        author: 'bob',
-        text: 'x'.repeat(20_000),
-        createdAt: 1,
-        wall: 1,
-        ctr: 0
-      })) {
-        longText.set(k, v);
-      }
-      messages.set('long', longText);
+      const bad = (id: string, h: unknown, text: unknown = 'x'): void => {
+        const m = new Y.Map<unknown>();
+        m.set('h', h);
+        m.set('text', text);
+        messages.set(id, m);
+      };
+      bad('noauthor', { c: 1, w: 1, n: 0 });
+      bad('badwall', { a: 'bob', c: 1, w: -5, n: 0 });
+      bad('badctr', { a: 'bob', c: 1, w: 1, n: 1.5 });
+      bad('badreply', { a: 'bob', c: 1, w: 1, n: 0, r: 7 });
+      bad('arrayhead', [1, 2, 3]);
+      bad('stringhead', 'h');
+      bad('long', { a: 'bob', c: 1, w: 1, n: 0 }, 'x'.repeat(20_000));
+      bad('numtext', { a: 'bob', c: 1, w: 1, n: 0 }, 42);
+      messages.set('noheader', new Y.Map());
       messages.set('bad:id', new Y.Map());
-      const reactions = new Y.Map<unknown>();
-      reactions.set('no-newline', true);
-      reactions.set('👍\nbob', 'yes');
-      reactions.set('🎉\nbob', true);
       const good = messages.get('good') as Y.Map<unknown>;
-      good.set('reactions', reactions);
+      good.set('r:no-newline', true);
+      good.set('r:👍\nbob', 'yes');
+      good.set('r:\nbob', true);
+      good.set('r:🎉\nbad:id', true);
+      good.set('r:🎉\nbob', true);
       good.set('edited', 'maybe');
+      good.set('h', { ...(good.get('h') as object), extra: 'ignored' });
       b.doc.getMap('members').set('mallory', 'not a time');
       b.doc.getMap('meta').set('name', 12);
       b.doc.getMap('receipts').set('alice', 'nonsense');
