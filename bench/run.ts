@@ -5,7 +5,10 @@
  * 1. page load -> relay reservation (fresh pages),
  * 2. direct dial time and success rate (hang up + redial, alternating direction),
  * 3. echo round trip of a small message: libp2p stream vs raw data channel,
- * 4. bulk throughput over one libp2p stream vs the raw data channel.
+ * 4. bulk throughput over one libp2p stream vs the raw data channel,
+ * 5. conversations (the app's sync stack): catch-up of two conversations over the direct
+ *    connection vs applying the same state in memory, send -> observed latency on the other
+ *    page vs the echo round trips / 2, and opening a big conversation stored in IndexedDB.
  *
  * Prints a table, writes bench/results/<timestamp>.json and bench/results/latest.json. Every
  * step has a timeout and the whole run has a budget (BENCH_BUDGET_S); it exits non-zero with a
@@ -19,7 +22,14 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
 import { chromiumArgs, findChromium } from '../tests/fixtures/browser.js';
 import { startRelay } from '../tests/fixtures/relay.js';
-import type { BulkResult, DialResult, RawConnectResult, ReservationTiming } from './page/api.js';
+import type {
+  BulkResult,
+  CatchUpResult,
+  DialResult,
+  OpenResult,
+  RawConnectResult,
+  ReservationTiming
+} from './page/api.js';
 import { fmt, formatTable, ratio, type Row } from './lib/report.js';
 import { startStaticServer, type StaticServer } from './lib/static-server.js';
 import { mbPerSecond, summarize, type Summary } from './lib/stats.js';
@@ -44,6 +54,13 @@ interface Config {
   bulkBytes: number;
   bulkRounds: number;
   bulkChunk: number;
+  chatMessages: number;
+  chatCatchUpTimeoutMs: number;
+  chatLatencyCount: number;
+  chatLatencyWarmup: number;
+  chatOpenMessages: number;
+  chatOpenRuns: number;
+  chatWindow: number;
   budgetMs: number;
   verbose: boolean;
 }
@@ -72,6 +89,13 @@ function readConfig(): Config {
     bulkBytes: intEnv('BENCH_BULK_MIB', 64, 1) * MiB,
     bulkRounds: intEnv('BENCH_BULK_ROUNDS', 3, 1),
     bulkChunk: intEnv('BENCH_BULK_CHUNK_KIB', 64, 1) * 1024,
+    chatMessages: intEnv('BENCH_CHAT_MESSAGES', 10_000, 1),
+    chatCatchUpTimeoutMs: intEnv('BENCH_CHAT_CATCH_UP_TIMEOUT_S', 180, 1) * 1000,
+    chatLatencyCount: intEnv('BENCH_CHAT_LATENCY_COUNT', 300, 2),
+    chatLatencyWarmup: intEnv('BENCH_CHAT_LATENCY_WARMUP', 20, 0),
+    chatOpenMessages: intEnv('BENCH_CHAT_OPEN_MESSAGES', 100_000, 1),
+    chatOpenRuns: intEnv('BENCH_CHAT_OPEN_RUNS', 5, 1),
+    chatWindow: intEnv('BENCH_CHAT_WINDOW', 40, 1),
     budgetMs: intEnv('BENCH_BUDGET_S', 600, 30) * 1000,
     verbose: process.env.BENCH_VERBOSE === '1'
   };
@@ -325,6 +349,149 @@ async function measureBulk(
   return out;
 }
 
+const CATCH_UP_IDS = ['bench-catch-up-1', 'bench-catch-up-2'];
+const BIG_ID = 'bench-big';
+
+interface ChatRecord {
+  writeMs: number[];
+  connectionsBefore: { total: number; direct: number };
+  catchUp: CatchUpResult;
+  /** Bytes A's WebRTC transports sent during the catch-up (proof it went over WebRTC). */
+  aWireBytes: number;
+  latency: {
+    /** ping -> pong through the conversation (A sends, B answers when it observes). */
+    pingPong: number[];
+    /** A's send -> B's observer, by the two pages' clocks (timeOrigin + now): a cross-check. */
+    crossClock: number[];
+    echo: number[];
+    raw: number[];
+  };
+  open: {
+    seedMs: number;
+    storedBytes: number;
+    runs: (OpenResult & { heapBefore: number; heapAfter: number; heapPeak: number })[];
+  };
+}
+
+// 5. conversations on the app's sync stack (bench/page/chat.ts).
+async function measureChat(env: Env, a: Side, b: Side, bId: string): Promise<ChatRecord> {
+  const { chatMessages, chatLatencyCount, chatLatencyWarmup, rttSize } = env.cfg;
+  // Catch-up: both know the conversations (B is a member); A writes while B's sync is off.
+  const initial = await a.page.evaluate(([ids, p]) => window.bench.chat.createInitial(ids, p), [
+    CATCH_UP_IDS,
+    bId
+  ] as const);
+  const seed = Object.fromEntries(CATCH_UP_IDS.map((id, i) => [id, initial[i] as number[]]));
+  await a.page.evaluate((s) => window.bench.chat.start(s), seed);
+  const writeMs: number[] = [];
+  for (const id of CATCH_UP_IDS) {
+    const w = await a.page.evaluate(([c, n]) => window.bench.chat.write(c, n), [
+      id,
+      chatMessages
+    ] as const);
+    writeMs.push(w.ms);
+    log(`A wrote ${chatMessages} messages into ${id} in ${fmt(w.ms, ' ms')} (${w.state} B)`);
+  }
+  const connectionsBefore = await a.page.evaluate((p) => window.bench.ours.connections(p), bId);
+  if (connectionsBefore.direct === 0) throw new BenchError('no direct connection for catch-up');
+  log(`A-B connections before the catch-up: ${JSON.stringify(connectionsBefore)}`);
+  const aBytes0 = await a.page.evaluate(() => window.bench.chat.bytesSent());
+  const catchUp = await b.page.evaluate(([s, n, t]) => window.bench.chat.catchUp(s, n, t), [
+    seed,
+    chatMessages,
+    env.cfg.chatCatchUpTimeoutMs
+  ] as const);
+  const aWireBytes = (await a.page.evaluate(() => window.bench.chat.bytesSent())) - aBytes0;
+  if (aWireBytes < catchUp.stateBytes) {
+    throw new BenchError(`catch-up: only ${aWireBytes} of ${catchUp.stateBytes} B over WebRTC`);
+  }
+  log(
+    `B caught up ${catchUp.messages} messages in ${fmt(catchUp.ms, ' ms')} ` +
+      `(in memory ${fmt(catchUp.applyMs, ' ms')})`
+  );
+
+  // Latency: ping-pong in the first conversation, interleaved with the echo references.
+  const id = CATCH_UP_IDS[0] as string;
+  const timeout = 10_000;
+  const pingPong = (n: number): Promise<{ roundTrips: number[]; sentAt: number[] }> =>
+    a.page.evaluate(([c, k, t]) => window.bench.chat.pingPong(c, k, t), [id, n, timeout] as const);
+  const echo = (n: number): Promise<number[]> =>
+    a.page.evaluate(([p, c, sz, t]) => window.bench.ours.rtt(p, c, sz, t), [
+      bId,
+      n,
+      rttSize,
+      timeout
+    ] as const);
+  const raw = (n: number): Promise<number[]> =>
+    a.page.evaluate(([c, sz, t]) => window.bench.raw.rtt(c, sz, t), [n, rttSize, timeout] as const);
+  await b.page.evaluate((c) => window.bench.chat.answerPings(c), id);
+  if (chatLatencyWarmup > 0) await pingPong(chatLatencyWarmup);
+  await b.page.evaluate((c) => window.bench.chat.answerPings(c), id); // resets B's record
+  const latency: ChatRecord['latency'] = { pingPong: [], crossClock: [], echo: [], raw: [] };
+  const sentAt: number[] = [];
+  const rounds = 4;
+  const per = Math.ceil(chatLatencyCount / rounds);
+  for (let r = 0; r < rounds; r++) {
+    const p = await pingPong(per);
+    latency.pingPong.push(...p.roundTrips);
+    sentAt.push(...p.sentAt);
+    latency.echo.push(...(await echo(per)));
+    latency.raw.push(...(await raw(per)));
+  }
+  const seenAt = await b.page.evaluate(() => window.bench.chat.stopAnswering());
+  if (seenAt.length !== sentAt.length) {
+    throw new BenchError(`B saw ${seenAt.length} of ${sentAt.length} pings`);
+  }
+  latency.crossClock = seenAt.map((t, i) => t - (sentAt[i] as number));
+  await a.page.evaluate(() => window.bench.chat.stop());
+  await b.page.evaluate(() => window.bench.chat.stop());
+
+  // Opening a big stored conversation, on a fresh page (own context, own IndexedDB).
+  const c = await openPage(env, 'C', false);
+  try {
+    log(`storing ${env.cfg.chatOpenMessages} messages in IndexedDB`);
+    const seeded = await c.page.evaluate(([i, n]) => window.bench.chat.seedIdb(i, n, 200), [
+      BIG_ID,
+      env.cfg.chatOpenMessages
+    ] as const);
+    log(`stored in ${fmt(seeded.ms, ' ms')} (${seeded.bytes} B merged)`);
+    const cdp = await c.context.newCDPSession(c.page);
+    await cdp.send('Performance.enable');
+    const heap = async (gc: boolean): Promise<number> => {
+      if (gc) await cdp.send('HeapProfiler.collectGarbage');
+      const { metrics } = await cdp.send('Performance.getMetrics');
+      return metrics.find((m) => m.name === 'JSHeapUsedSize')?.value ?? Number.NaN;
+    };
+    const runs: ChatRecord['open']['runs'] = [];
+    for (let i = 0; i < env.cfg.chatOpenRuns; i++) {
+      const heapBefore = await heap(true);
+      const r = await c.page.evaluate(([idb, w]) => window.bench.chat.open(idb, w), [
+        BIG_ID,
+        env.cfg.chatWindow
+      ] as const);
+      const heapPeak = await heap(false);
+      const heapAfter = await heap(true);
+      await c.page.evaluate(() => window.bench.chat.release());
+      if (r.messages !== env.cfg.chatOpenMessages) {
+        throw new BenchError(`opened ${r.messages} of ${env.cfg.chatOpenMessages} messages`);
+      }
+      runs.push({ ...r, heapBefore, heapAfter, heapPeak });
+      log(`open ${i + 1}/${env.cfg.chatOpenRuns}: ${fmt(r.ms, ' ms')}`);
+    }
+    await cdp.detach();
+    return {
+      writeMs,
+      connectionsBefore,
+      catchUp,
+      aWireBytes,
+      latency,
+      open: { seedMs: seeded.ms, storedBytes: seeded.bytes, runs }
+    };
+  } finally {
+    await c.context.close().catch(() => {});
+  }
+}
+
 function pickRelayAddr(multiaddrs: string[]): string {
   const ws = multiaddrs.filter((a) => a.includes('/ws') && a.includes('/p2p/'));
   const local = ws.find((a) => a.startsWith('/ip4/127.0.0.1/')) ?? ws[0];
@@ -359,7 +526,7 @@ async function run(cfg: Config, cleanups: (() => Promise<unknown>)[]): Promise<v
   cleanups.push(() => browser.close());
   const env: Env = { cfg, browser, pageUrl: `${server.url}/`, relayAddr };
 
-  log(`1/4 page load -> reservation on ${cfg.reservationPages} fresh pages`);
+  log(`1/5 page load -> reservation on ${cfg.reservationPages} fresh pages`);
   const reservations = await measureReservation(env);
 
   const a = await openPage(env, 'A', true);
@@ -378,19 +545,25 @@ async function run(cfg: Config, cleanups: (() => Promise<unknown>)[]): Promise<v
   const aId = await a.page.evaluate(() => window.bench.ours.peerId());
   const bId = await b.page.evaluate(() => window.bench.ours.peerId());
 
-  log(`2/4 ${cfg.rawConnects} raw peer connections (reference), ${cfg.dials} libp2p dials`);
+  log(`2/5 ${cfg.rawConnects} raw peer connections (reference), ${cfg.dials} libp2p dials`);
   const rawConnects = await measureRawConnects(env, a, b);
   const dials = await measureDials(env, a, aId, b, bId);
   const finalDial = await ensureDirect(env, a, b, bId);
   log(`direct connection for the data phases: ${finalDial.remoteAddr ?? '?'}`);
 
-  log(`3/4 echo round trips (${cfg.rttSize} B, ${cfg.rttRounds} x ${cfg.rttCount} each)`);
+  log(`3/5 echo round trips (${cfg.rttSize} B, ${cfg.rttRounds} x ${cfg.rttCount} each)`);
   const rtt = await measureRtt(env, a, bId);
 
   log(
-    `4/4 bulk (${cfg.bulkBytes / MiB} MiB x ${cfg.bulkRounds} each, ${cfg.bulkChunk / 1024} KiB writes)`
+    `4/5 bulk (${cfg.bulkBytes / MiB} MiB x ${cfg.bulkRounds} each, ${cfg.bulkChunk / 1024} KiB writes)`
   );
   const bulk = await measureBulk(env, a, bId);
+
+  log(
+    `5/5 conversations: catch-up 2 x ${cfg.chatMessages}, ${cfg.chatLatencyCount} sends, ` +
+      `open ${cfg.chatOpenMessages} from IndexedDB x ${cfg.chatOpenRuns}`
+  );
+  const chat = await measureChat(env, a, b, bId);
 
   // Summaries, table, JSON.
   const resv = summarize(reservations.map((r) => r.loadToReservedMs));
@@ -422,6 +595,7 @@ async function run(cfg: Config, cleanups: (() => Promise<unknown>)[]): Promise<v
   const overhead = (rs: BulkRecord[]): string =>
     `${(summarize(rs.map((r) => r.wireOverhead)).median * 100).toFixed(1)}%`;
   const ms = (s: Summary): string => `median ${fmt(s.median, ' ms')}, p95 ${fmt(s.p95, ' ms')}`;
+  const aWireMiB = (c: ChatRecord): number => c.aWireBytes / MiB;
   const rows: Row[] = [
     [
       `page load -> reservation (n=${resv.n})`,
@@ -453,6 +627,51 @@ async function run(cfg: Config, cleanups: (() => Promise<unknown>)[]): Promise<v
       ratio(bulkOurs.median, bulkRaw.median)
     ]
   ];
+
+  const cu = chat.catchUp;
+  const half = (xs: number[]): number[] => xs.map((x) => x / 2);
+  const sendOneWay = summarize(half(chat.latency.pingPong));
+  const echoOneWay = summarize(half(chat.latency.echo));
+  const rawOneWay = summarize(half(chat.latency.raw));
+  const crossClock = summarize(chat.latency.crossClock);
+  const openRuns = chat.open.runs;
+  const openMs = summarize(openRuns.map((r) => r.ms));
+  const part = (k: 'loadMs' | 'applyMs' | 'orderMs' | 'paintMs'): string =>
+    fmt(summarize(openRuns.map((r) => r[k])).median, ' ms');
+  const retainedMiB = summarize(openRuns.map((r) => (r.heapAfter - r.heapBefore) / MiB));
+  const peakMiB = summarize(openRuns.map((r) => (r.heapPeak - r.heapBefore) / MiB));
+  const heapAfterMiB = summarize(openRuns.map((r) => r.heapAfter / MiB));
+  rows.push(
+    [
+      `catch-up 2 x ${cfg.chatMessages} msgs (sync, direct)`,
+      `${fmt(cu.ms, ' ms')} until B has all ${cu.messages} ` +
+        `(${fmt(cu.stateBytes / MiB, ' MiB')} state, ${fmt(aWireMiB(chat), ' MiB')} on A's wire)`,
+      `in memory, same page: Y.applyUpdate ${fmt(cu.applyMs, ' ms')} ` +
+        `(+ ordering ${fmt(cu.applyAndOrderMs, ' ms')})`,
+      ratio(cu.ms, cu.applyMs)
+    ],
+    [
+      `send -> observed on B, one way (n=${sendOneWay.n})`,
+      `${ms(sendOneWay)} (ping-pong / 2; clocks: median ${fmt(crossClock.median, ' ms')})`,
+      `echo stream / 2: ${ms(echoOneWay)}; raw channel / 2: ${ms(rawOneWay)}`,
+      `${ratio(sendOneWay.median, echoOneWay.median)} vs stream, ` +
+        `${ratio(sendOneWay.median, rawOneWay.median)} vs raw`
+    ],
+    [
+      `open ${cfg.chatOpenMessages} msgs from IndexedDB (n=${openMs.n})`,
+      `${ms(openMs)} to first paint of ${cfg.chatWindow} rows (load ${part('loadMs')}, ` +
+        `apply ${part('applyMs')}, ordered list ${part('orderMs')}, paint ${part('paintMs')})`,
+      '- (bench page, not the app UI)',
+      '-'
+    ],
+    [
+      `JS heap of the opened conversation`,
+      `retained ${fmt(retainedMiB.median, ' MiB')}, peak +${fmt(peakMiB.median, ' MiB')}, ` +
+        `page total ${fmt(heapAfterMiB.median, ' MiB')}`,
+      '-',
+      '-'
+    ]
+  );
 
   const finishedAt = new Date();
   const result = {
@@ -513,6 +732,43 @@ async function run(cfg: Config, cleanups: (() => Promise<unknown>)[]): Promise<v
       wireOverheadOurs: summarize(bulk.ours.map((r) => r.wireOverhead)).median,
       wireOverheadRaw: summarize(bulk.raw.map((r) => r.wireOverhead)).median,
       samples: bulk
+    },
+    chat: {
+      note:
+        'App sync stack (createSync over the page node, createConversation, memory DocStore for ' +
+        'catch-up and latency, createIdbDocStore for open) in the bench page; latency is ' +
+        "observed in B's doc, not rendered by the app UI; open draws the window into the bench page.",
+      catchUp: {
+        conversations: CATCH_UP_IDS.length,
+        messagesPerConversation: cfg.chatMessages,
+        ...cu,
+        ratioToApply: cu.ms / cu.applyMs,
+        aWireBytes: chat.aWireBytes,
+        writeMs: chat.writeMs,
+        connectionsBefore: chat.connectionsBefore
+      },
+      latency: {
+        sendToObservedOneWayMs: sendOneWay,
+        crossClockMs: crossClock,
+        echoStreamHalfRttMs: echoOneWay,
+        rawChannelHalfRttMs: rawOneWay,
+        ratioToEchoMedian: sendOneWay.median / echoOneWay.median,
+        ratioToEchoP95: sendOneWay.p95 / echoOneWay.p95,
+        ratioToRawMedian: sendOneWay.median / rawOneWay.median,
+        ratioToRawP95: sendOneWay.p95 / rawOneWay.p95,
+        samples: chat.latency
+      },
+      open: {
+        messages: cfg.chatOpenMessages,
+        windowRows: cfg.chatWindow,
+        seedMs: chat.open.seedMs,
+        storedBytes: chat.open.storedBytes,
+        ms: openMs,
+        retainedHeapMiB: retainedMiB,
+        peakHeapMiB: peakMiB,
+        pageHeapMiB: heapAfterMiB,
+        runs: openRuns
+      }
     },
     table: rows
   };

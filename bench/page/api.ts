@@ -97,9 +97,74 @@ export interface OursApi {
   stop(): Promise<void>;
 }
 
+export interface CatchUpResult {
+  /** From B starting its sync (connection up) until both conversations hold every message. */
+  ms: number;
+  messages: number;
+  /** Size of the caught-up state (both conversations, Y.encodeStateAsUpdate). */
+  stateBytes: number;
+  /** Reference: Y.applyUpdate of the same states into fresh docs, in the same page. */
+  applyMs: number;
+  /** The reference plus ordering the messages (createConversation().size()). */
+  applyAndOrderMs: number;
+  /** Bytes this page's WebRTC transports sent meanwhile (acks, step1s). */
+  pageBytesSentMeanwhile: number;
+}
+
+export interface OpenResult {
+  /** Opening until the frame after the newest window was drawn. */
+  ms: number;
+  /** DocStore.load from IndexedDB. */
+  loadMs: number;
+  /** Y.applyUpdate into a fresh doc. */
+  applyMs: number;
+  /** createConversation + messages(): the full ordered list. */
+  orderMs: number;
+  /** Drawing the window until the next frame. */
+  paintMs: number;
+  messages: number;
+  stateBytes: number;
+}
+
+/** Conversation benchmarks on the app's sync stack (chat.ts). */
+export interface ChatApi {
+  /** Meta + members states (one per id; `peer` is the other member), as byte arrays. */
+  createInitial(ids: string[], peer: string): Promise<number[][]>;
+  /** Starts sync on this page's node (memory DocStore seeded) and opens the conversations. */
+  start(seed: Record<string, number[]>): Promise<number>;
+  /** Sends `count` messages, one update each. */
+  write(id: string, count: number): Promise<{ ms: number; state: number }>;
+  /** Starts sync from `seed` and waits until every conversation has `expected` messages. */
+  catchUp(
+    seed: Record<string, number[]>,
+    expected: number,
+    timeoutMs: number
+  ): Promise<CatchUpResult>;
+  /** Sequential ping -> pong round trips through the conversation (ms each). */
+  pingPong(
+    id: string,
+    count: number,
+    timeoutMs: number
+  ): Promise<{ roundTrips: number[]; sentAt: number[] }>;
+  /** From now on answers every ping in the conversation with a pong. */
+  answerPings(id: string): void;
+  /** Stops answering; returns when each ping was seen (performance.timeOrigin + now, ms). */
+  stopAnswering(): number[];
+  stop(): Promise<void>;
+  /** Bytes this page's WebRTC transports have sent so far (payload and overhead). */
+  bytesSent(): Promise<number>;
+  /** Stores `count` messages (transactions of `batch`) in an IndexedDB DocStore. */
+  seedIdb(id: string, count: number, batch: number): Promise<{ ms: number; bytes: number }>;
+  /** Opens the stored conversation and draws its newest `windowSize` messages. */
+  open(id: string, windowSize: number): Promise<OpenResult>;
+  /** Forgets what `open` built. */
+  release(): Promise<void>;
+}
+
 export interface BenchApi {
   raw: RawApi;
   ours: OursApi;
+  chat: ChatApi;
   /** Whether the page got the high-resolution clock (cross-origin isolated). */
   isolated: boolean;
   /** Error from starting at page load (`?relay=`), if any. */

@@ -6,6 +6,7 @@
 // First: wraps RTCPeerConnection before @libp2p/webrtc captures it.
 import './count-pc.ts';
 import type { BenchApi } from './api.ts';
+import { chat } from './chat.ts';
 import { ours } from './ours.ts';
 import { raw } from './raw.ts';
 import { errorMessage } from './util.ts';
@@ -16,6 +17,7 @@ const status = document.getElementById('status');
 const bench: BenchApi = {
   raw,
   ours,
+  chat,
   isolated: globalThis.crossOriginIsolated,
   startError: () => startError
 };

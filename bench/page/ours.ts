@@ -38,6 +38,11 @@ function started(): P2PNode {
   return node;
 }
 
+/** The started node's libp2p (for the conversation benchmarks in chat.ts). */
+export function startedLibp2p(): P2PNode['libp2p'] {
+  return started().libp2p;
+}
+
 function connectionsTo(peerId: string): { total: number; direct: number } {
   const conns = started()
     .libp2p.getConnections()
