@@ -38,7 +38,9 @@ export class ConversationStore {
   exists = $state(false);
   name = $state('');
   kind = $state<'1:1' | 'group'>('1:1');
-  messages = $state.raw<MessageView[]>([]);
+  messages = $state.raw<Message[]>([]);
+  /** Bumped on every refresh (receipts and names can change without new messages). */
+  version = $state(0);
   typing = $state.raw<string[]>([]);
 
   draft = $state('');
@@ -53,12 +55,13 @@ export class ConversationStore {
   #typingTimer: ReturnType<typeof setTimeout> | undefined;
   #lastTypingSent = 0;
   #closed = false;
+  #refreshQueued = false;
 
   constructor(chat: Chat, id: string) {
     this.#chat = chat;
     this.id = id;
     globalThis.document?.addEventListener('visibilitychange', this.#onVisible);
-    this.refresh();
+    this.#refreshNow();
   }
 
   close(): void {
@@ -67,7 +70,17 @@ export class ConversationStore {
     globalThis.document?.removeEventListener('visibilitychange', this.#onVisible);
   }
 
+  /** Re-reads the conversation (coalesced: many changes in one task cost one re-read). */
   refresh(): void {
+    if (this.#refreshQueued || this.#closed) return;
+    this.#refreshQueued = true;
+    queueMicrotask(() => {
+      this.#refreshQueued = false;
+      this.#refreshNow();
+    });
+  }
+
+  #refreshNow(): void {
     if (this.#closed) return;
     const conv = this.#chat.conversation(this.id);
     const meta = conv?.meta();
@@ -80,19 +93,19 @@ export class ConversationStore {
     this.name =
       this.#chat.summaries().find((s) => s.id === this.id)?.name ??
       (meta.kind === 'group' ? meta.name : '');
-    const self = this.#chat.self;
-    const list = conv.messages();
-    // A lookup built and dropped in this call, not state.
-    // eslint-disable-next-line svelte/prefer-svelte-reactivity
-    const byId = new Map<string, Message>();
-    for (const m of list) byId.set(m.id, m);
-    this.messages = list.map((m) => this.#view(m, self, byId));
+    // Only the models here: views (names, statuses) are made for the rendered rows only.
+    this.messages = conv.messages();
+    this.version++;
     this.#markRead();
   }
 
-  #view(m: Message, self: string, byId: Map<string, Message>): MessageView {
+  /** What a row shows. Reads `version`, so rows re-render when receipts or names change. */
+  view(m: Message): MessageView {
+    void this.version;
+    const self = this.#chat.self;
     const mine = m.author === self;
-    const quoted = m.replyTo === undefined ? undefined : byId.get(m.replyTo);
+    const quoted =
+      m.replyTo === undefined ? undefined : this.#chat.conversation(this.id)?.message(m.replyTo);
     const status = mine ? this.#chat.messageStatus(this.id, m.id) : undefined;
     return {
       id: m.id,
@@ -114,6 +127,12 @@ export class ConversationStore {
     };
   }
 
+  /** Name of the author of message `id` ('a message' when unknown). */
+  authorOf(id: string): string {
+    const m = this.#chat.conversation(this.id)?.message(id);
+    return m === undefined ? 'a message' : this.#authorName(m.author);
+  }
+
   #authorName(peer: string): string {
     if (peer === this.#chat.self) return 'You';
     return this.#chat.contacts.displayName(peer) ?? `${peer.slice(0, 8)}…${peer.slice(-6)}`;
@@ -132,7 +151,6 @@ export class ConversationStore {
       this.draft = '';
       this.editing = undefined;
       this.replying = undefined;
-      this.refresh();
       return true;
     } catch (err) {
       this.error = err instanceof Error ? err.message : String(err);
@@ -141,8 +159,8 @@ export class ConversationStore {
   }
 
   startEdit(id: string): void {
-    const m = this.messages.find((x) => x.id === id);
-    if (m === undefined || !m.mine || m.deleted) return;
+    const m = this.#chat.conversation(this.id)?.message(id);
+    if (m === undefined || m.author !== this.#chat.self || m.deleted) return;
     this.editing = id;
     this.replying = undefined;
     this.draft = m.text;
@@ -162,7 +180,6 @@ export class ConversationStore {
   remove(id: string): void {
     try {
       this.#chat.conversation(this.id)?.remove(id);
-      this.refresh();
     } catch (err) {
       this.error = err instanceof Error ? err.message : String(err);
     }
@@ -171,7 +188,6 @@ export class ConversationStore {
   react(id: string, emoji: string): void {
     try {
       this.#chat.conversation(this.id)?.react(id, emoji);
-      this.refresh();
     } catch (err) {
       this.error = err instanceof Error ? err.message : String(err);
     }
