@@ -647,7 +647,7 @@ async function run(cfg: Config, cleanups: (() => Promise<unknown>)[]): Promise<v
       `${fmt(cu.ms, ' ms')} until B has all ${cu.messages} ` +
         `(${fmt(cu.stateBytes / MiB, ' MiB')} state, ${fmt(aWireMiB(chat), ' MiB')} on A's wire)`,
       `in memory, same page: Y.applyUpdate ${fmt(cu.applyMs, ' ms')} ` +
-        `(+ ordering ${fmt(cu.applyAndOrderMs, ' ms')})`,
+        `(with ordering: ${fmt(cu.applyAndOrderMs, ' ms')})`,
       ratio(cu.ms, cu.applyMs)
     ],
     [
