@@ -108,10 +108,26 @@ test.describe('chat', () => {
 
   test('a group of three: everyone sees everyone', async ({ browser, relay }) => {
     const alice = await openApp(browser, relay, { name: 'Alice' });
-    const bob = await openApp(browser, relay, { name: 'Bob' });
+
+    // Bob opens the invite link on his first run: onboarding first, then the invite.
+    const bobLink = await newInviteLink(alice.page);
+    const bobContext = await browser.newContext();
+    const bobPage = await bobContext.newPage();
+    await bobPage.goto(bobLink);
+    await bobPage.getByRole('textbox', { name: 'Display name' }).fill('Bob');
+    await bobPage.getByRole('button', { name: 'Continue' }).click();
+    await bobPage.getByRole('button', { name: 'Accept invite' }).click();
+    await expect(conversations(bobPage).getByRole('link', { name: 'Alice' })).toBeVisible();
+    const bob = { context: bobContext, page: bobPage, peerId: '' };
+
+    // Carol pastes the link into "Add contact".
     const carol = await openApp(browser, relay, { name: 'Carol' });
-    await befriend(alice, bob, ['Alice', 'Bob']);
-    await befriend(alice, carol, ['Alice', 'Carol']);
+    const carolLink = await newInviteLink(alice.page);
+    await carol.page.getByRole('button', { name: 'Add contact' }).click();
+    await carol.page.getByRole('textbox', { name: 'Invite link or code' }).fill(carolLink);
+    await carol.page.getByRole('button', { name: 'Add', exact: true }).click();
+    await expect(conversations(carol.page).getByRole('link', { name: 'Alice' })).toBeVisible();
+    await expect(conversations(alice.page).getByRole('link', { name: 'Carol' })).toBeVisible();
 
     await alice.page.getByRole('button', { name: 'New group' }).click();
     await alice.page.getByRole('textbox', { name: 'Group name' }).fill('Climbing');
@@ -136,5 +152,46 @@ test.describe('chat', () => {
     );
 
     for (const p of [alice, bob, carol]) await p.context.close();
+  });
+
+  test('reply, edit, delete and react reach the other side', async ({ browser, relay }) => {
+    const alice = await openApp(browser, relay, { name: 'Alice' });
+    const bob = await openApp(browser, relay, { name: 'Bob' });
+    await befriend(alice, bob, ['Alice', 'Bob']);
+    await alice.page.getByRole('link', { name: 'Bob' }).click();
+    await bob.page.getByRole('link', { name: 'Alice' }).click();
+
+    const act = async (page: Page, text: string, action: string): Promise<void> => {
+      const row = article(page, text);
+      await row.getByLabel('Message actions').click();
+      await row.getByRole('button', { name: action }).click();
+    };
+
+    await send(alice.page, 'typo here');
+    await send(alice.page, 'to be deleted');
+    await expect(article(bob.page, 'to be deleted')).toBeVisible();
+
+    await act(alice.page, 'typo here', 'Edit');
+    await alice.page.getByRole('textbox', { name: 'Message', exact: true }).fill('fixed text');
+    await alice.page.getByRole('button', { name: 'Save', exact: true }).click();
+    await expect(article(bob.page, 'fixed text')).toContainText('(edited)');
+
+    await act(alice.page, 'to be deleted', 'Delete');
+    await expect(article(bob.page, 'Message deleted')).toBeVisible();
+    await expect(article(bob.page, 'to be deleted')).toHaveCount(0);
+
+    await act(bob.page, 'fixed text', 'React 👍');
+    await expect(
+      article(alice.page, 'fixed text').getByRole('button', { name: '👍 1' })
+    ).toBeVisible();
+
+    await act(bob.page, 'fixed text', 'Reply');
+    await send(bob.page, 'this is the answer');
+    await expect(article(alice.page, 'this is the answer').locator('blockquote')).toContainText(
+      'fixed text'
+    );
+
+    await alice.context.close();
+    await bob.context.close();
   });
 });
