@@ -108,31 +108,6 @@ async function start(config: RelayConfig, log: Logger, version: string): Promise
     throw err;
   }
 
-  const url = localUrl(config.host, http.port);
-  log.info(
-    {
-      url,
-      httpPort: http.port,
-      wsPort: node.wsPort,
-      peerId: node.peerId,
-      multiaddrs: node.multiaddrs(),
-      host: config.host,
-      version,
-      dataDir: config.dataDir,
-      staticDir: config.staticDir,
-      identityCreated: identity.created
-    },
-    'relay started'
-  );
-  if (process.stdout.isTTY) {
-    process.stdout.write(
-      `\n  p2p4e relay ${version} is running.\n  Open ${url}\n` +
-        (config.host === '127.0.0.1' || config.host === '::1'
-          ? '  (only this machine can connect; use --host 0.0.0.0 to serve others)\n\n'
-          : '\n')
-    );
-  }
-
   let lastStats = '';
   const statsTimer = setInterval(() => {
     const stats = {
@@ -170,6 +145,33 @@ async function start(config: RelayConfig, log: Logger, version: string): Promise
   };
   process.on('SIGTERM', (signal) => void stop(signal));
   process.on('SIGINT', (signal) => void stop(signal));
+
+  // Announce only once the signal handlers are in place: a supervisor (or a test) that stops
+  // the relay right after this line must get a clean stop, not the default kill.
+  const url = localUrl(config.host, http.port);
+  log.info(
+    {
+      url,
+      httpPort: http.port,
+      wsPort: node.wsPort,
+      peerId: node.peerId,
+      multiaddrs: node.multiaddrs(),
+      host: config.host,
+      version,
+      dataDir: config.dataDir,
+      staticDir: config.staticDir,
+      identityCreated: identity.created
+    },
+    'relay started'
+  );
+  if (process.stdout.isTTY) {
+    process.stdout.write(
+      `\n  p2p4e relay ${version} is running.\n  Open ${url}\n` +
+        (config.host === '127.0.0.1' || config.host === '::1'
+          ? '  (only this machine can connect; use --host 0.0.0.0 to serve others)\n\n'
+          : '\n')
+    );
+  }
 }
 
 async function main(): Promise<void> {
