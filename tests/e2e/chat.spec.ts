@@ -154,7 +154,7 @@ test.describe('chat', () => {
     for (const p of [alice, bob, carol]) await p.context.close();
   });
 
-  test('reply, edit, delete and react reach the other side', async ({ browser, relay }) => {
+  test('reply, edit, delete, react and typing reach the other side', async ({ browser, relay }) => {
     const alice = await openApp(browser, relay, { name: 'Alice' });
     const bob = await openApp(browser, relay, { name: 'Bob' });
     await befriend(alice, bob, ['Alice', 'Bob']);
@@ -184,6 +184,10 @@ test.describe('chat', () => {
     await expect(
       article(alice.page, 'fixed text').getByRole('button', { name: '👍 1' })
     ).toBeVisible();
+
+    // Typing shows on the other side while it lasts.
+    await bob.page.getByRole('textbox', { name: 'Message', exact: true }).pressSequentially('ty');
+    await expect(alice.page.getByText('Bob typing…')).toBeVisible();
 
     await act(bob.page, 'fixed text', 'Reply');
     await send(bob.page, 'this is the answer');
