@@ -89,6 +89,8 @@ export interface Chat {
   createGroup(name: string, members: string[]): Promise<string>;
   /** Sends a short typing notice to connected members. */
   typing(conversationId: string): void;
+  /** Unblocks a contact and asks it again for what was refused while it was blocked. */
+  unblock(peer: string): Promise<void>;
   onChange(listener: (change: ChatChange) => void): () => void;
 }
 
@@ -278,6 +280,12 @@ class ChatService implements Chat {
     } catch {
       // Typing notices are best effort.
     }
+  }
+
+  async unblock(peer: string): Promise<void> {
+    await this.contacts.unblock(peer);
+    this.#sync?.resync(peer);
+    this.#dial(peer);
   }
 
   #requireInvites(): Invites {

@@ -281,6 +281,7 @@ export class ChatStore {
     if (change.type === 'conversation' && this.open?.id === change.conversationId) {
       this.open.refresh();
     }
+    if (change.type === 'contacts') this.open?.refresh();
     if (change.type === 'list' && this.open !== undefined && !this.open.exists) {
       this.open.refresh();
     }

@@ -3,6 +3,8 @@
  * composer. Refreshed by ChatStore when the Chat service reports a change to this conversation.
  */
 import type { Chat } from '$lib/app/chat';
+import { cleanNickname, directPeer, safetyNumberOf } from '$lib/app/contact-view';
+import type { Contact } from '$lib/contacts';
 import type { Message, MessageStatus } from '$lib/sync';
 
 export const STATUS_TEXT: Record<MessageStatus, string> = {
@@ -49,6 +51,19 @@ export class ConversationStore {
   replying = $state<string | undefined>(undefined);
   error = $state<string | undefined>(undefined);
 
+  /** 1:1 only: the other device, its contact entry and the safety number of the pair. */
+  peer = $state<string | undefined>(undefined);
+  contact = $state.raw<Contact | undefined>(undefined);
+  safetyNumber = $state('');
+  /** The contact details panel (1:1) and its form. */
+  detailsOpen = $state(false);
+  nicknameDraft = $state('');
+  confirmingRemove = $state(false);
+  detailsError = $state<string | undefined>(undefined);
+  detailsNotice = $state<string | undefined>(undefined);
+  /** Group only: true once this device left it. */
+  left = $state(false);
+
   // Not state: `typing` is the reactive view of it.
   // eslint-disable-next-line svelte/prefer-svelte-reactivity
   #typingUntil = new Map<string, number>();
@@ -93,6 +108,13 @@ export class ConversationStore {
     this.name =
       this.#chat.summaries().find((s) => s.id === this.id)?.name ??
       (meta.kind === 'group' ? meta.name : '');
+    const peer = meta.kind === '1:1' ? directPeer(conv.members(), this.#chat.self) : undefined;
+    if (peer !== this.peer) {
+      this.peer = peer;
+      this.safetyNumber = peer === undefined ? '' : safetyNumberOf(this.#chat.self, peer);
+    }
+    this.contact = peer === undefined ? undefined : this.#chat.contacts.get(peer);
+    this.left = meta.kind === 'group' && !conv.isMember(this.#chat.self);
     // Only the models here: views (names, statuses) are made for the rendered rows only.
     this.messages = conv.messages();
     this.version++;
@@ -191,6 +213,80 @@ export class ConversationStore {
     } catch (err) {
       this.error = err instanceof Error ? err.message : String(err);
     }
+  }
+
+  toggleDetails(): void {
+    this.detailsOpen = !this.detailsOpen;
+    this.confirmingRemove = false;
+    this.detailsError = undefined;
+    this.detailsNotice = undefined;
+    if (this.detailsOpen) this.nicknameDraft = this.contact?.nickname ?? '';
+  }
+
+  markVerified(): Promise<void> {
+    return this.#contactAction((peer) => this.#chat.contacts.setVerified(peer, true));
+  }
+
+  rename(): Promise<void> {
+    const nickname = cleanNickname(this.nicknameDraft);
+    if (nickname === undefined) {
+      this.detailsError = 'Type a nickname first.';
+      return Promise.resolve();
+    }
+    return this.#contactAction(async (peer) => {
+      await this.#chat.contacts.rename(peer, nickname);
+      this.detailsNotice = `Renamed to ${nickname}.`;
+    });
+  }
+
+  toggleBlocked(): Promise<void> {
+    const blocked = this.contact?.blocked === true;
+    return this.#contactAction(async (peer) => {
+      if (blocked) await this.#chat.unblock(peer);
+      else await this.#chat.contacts.block(peer);
+      this.detailsNotice = blocked ? 'Unblocked.' : 'Blocked: nothing from this contact arrives.';
+    });
+  }
+
+  /** First call asks for confirmation ("Confirm remove"); the second removes. */
+  removeContact(): Promise<void> {
+    if (!this.confirmingRemove) {
+      this.confirmingRemove = true;
+      return Promise.resolve();
+    }
+    return this.#contactAction(async (peer) => {
+      await this.#chat.contacts.remove(peer);
+      this.confirmingRemove = false;
+      this.detailsNotice = 'Contact removed.';
+    });
+  }
+
+  cancelRemove(): void {
+    this.confirmingRemove = false;
+  }
+
+  async #contactAction(run: (peer: string) => Promise<unknown>): Promise<void> {
+    const peer = this.peer;
+    if (peer === undefined) return;
+    this.detailsError = undefined;
+    this.detailsNotice = undefined;
+    try {
+      await run(peer);
+    } catch (err) {
+      this.detailsError = err instanceof Error ? err.message : String(err);
+    }
+    this.#refreshNow();
+  }
+
+  /** Group only: this device stops being a member (the others keep the group). */
+  leaveGroup(): void {
+    this.error = undefined;
+    try {
+      this.#chat.conversation(this.id)?.leave();
+    } catch (err) {
+      this.error = err instanceof Error ? err.message : String(err);
+    }
+    this.refresh();
   }
 
   /** Called on each keystroke in the composer. */

@@ -37,7 +37,18 @@ import {
   type RelayState
 } from '$lib/p2p';
 import { extractFromLink } from '$lib/p2p/target';
+import { peerFingerprint } from '$lib/crypto';
 import { createIdbKeyStore, createLocalSettingsStore, type Settings } from '$lib/storage';
+
+/** The fingerprint of a peer ID, '' when it has none (not started, or no embedded key). */
+export function fingerprintOf(peerId: string): string {
+  if (peerId === '') return '';
+  try {
+    return peerFingerprint(peerId);
+  } catch {
+    return '';
+  }
+}
 
 /** `12D3KooWAbc…xyz789`: enough to tell devices apart at a glance. */
 export function shortPeerId(peerId: string): string {
@@ -85,6 +96,8 @@ export class NodeStore {
   now = $state(Date.now());
 
   readonly shortId = $derived(shortPeerId(this.peerId));
+  /** This device's fingerprint (8 groups of 5 digits), to compare with a contact's view of it. */
+  readonly fingerprint = $derived(fingerprintOf(this.peerId));
   readonly relayStatus = $derived(
     statusLine({
       node: this.#nodeState(),
