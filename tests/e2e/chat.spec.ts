@@ -3,41 +3,8 @@
  * node), a real relay process, and only the UI's accessible names.
  */
 import type { Page } from '@playwright/test';
-import { expect, expectRelayReady, openApp, test, type AppPage } from './fixtures.js';
-
-function conversations(page: Page) {
-  return page.getByRole('navigation', { name: 'Conversations' });
-}
-
-function messages(page: Page) {
-  return page.getByRole('log', { name: 'Messages' });
-}
-
-function article(page: Page, text: string) {
-  return messages(page).getByRole('article').filter({ hasText: text });
-}
-
-async function send(page: Page, text: string): Promise<void> {
-  await page.getByRole('textbox', { name: 'Message', exact: true }).fill(text);
-  await page.getByRole('button', { name: 'Send', exact: true }).click();
-}
-
-async function newInviteLink(page: Page): Promise<string> {
-  await page.getByRole('button', { name: 'New invite' }).click();
-  const field = page.getByRole('textbox', { name: 'Invite link', exact: true });
-  await expect(field).toHaveValue(/#\/invite\//);
-  await expect(page.getByRole('img', { name: 'Invite QR code' })).toBeVisible();
-  return field.inputValue();
-}
-
-/** `inviter` makes an invite; `invitee` opens it and accepts; both see the conversation. */
-async function befriend(inviter: AppPage, invitee: AppPage, names: [string, string]) {
-  const link = await newInviteLink(inviter.page);
-  await invitee.page.goto(link);
-  await invitee.page.getByRole('button', { name: 'Accept invite' }).click();
-  await expect(conversations(invitee.page).getByRole('link', { name: names[0] })).toBeVisible();
-  await expect(conversations(inviter.page).getByRole('link', { name: names[1] })).toBeVisible();
-}
+import { expect, expectRelayReady, openApp, test } from './fixtures.js';
+import { article, befriend, conversations, newInviteLink, send } from './chat-helpers.js';
 
 test.describe('chat', () => {
   test('invite, accept, chat both ways, statuses reach Read, reload keeps history', async ({

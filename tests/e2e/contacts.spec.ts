@@ -3,39 +3,10 @@
  * separate Chromium contexts (own IndexedDB, own libp2p node) and a real relay process.
  */
 import type { Page } from '@playwright/test';
-import { expect, openApp, test, type AppPage } from './fixtures.js';
+import { expect, openApp, test } from './fixtures.js';
+import { article, befriend, conversations, send } from './chat-helpers.js';
 
 const SAFETY_NUMBER = /^\d{5}( \d{5}){11}$/;
-
-function conversations(page: Page) {
-  return page.getByRole('navigation', { name: 'Conversations' });
-}
-
-function article(page: Page, text: string) {
-  return page.getByRole('log', { name: 'Messages' }).getByRole('article').filter({ hasText: text });
-}
-
-async function send(page: Page, text: string): Promise<void> {
-  await page.getByRole('textbox', { name: 'Message', exact: true }).fill(text);
-  await page.getByRole('button', { name: 'Send', exact: true }).click();
-  await expect(article(page, text)).toBeVisible();
-}
-
-async function newInviteLink(page: Page): Promise<string> {
-  await page.getByRole('button', { name: 'New invite' }).click();
-  const field = page.getByRole('textbox', { name: 'Invite link', exact: true });
-  await expect(field).toHaveValue(/#\/invite\//);
-  return field.inputValue();
-}
-
-/** `inviter` makes an invite; `invitee` opens it and accepts; both see the conversation. */
-async function befriend(inviter: AppPage, invitee: AppPage, names: [string, string]) {
-  const link = await newInviteLink(inviter.page);
-  await invitee.page.goto(link);
-  await invitee.page.getByRole('button', { name: 'Accept invite' }).click();
-  await expect(conversations(invitee.page).getByRole('link', { name: names[0] })).toBeVisible();
-  await expect(conversations(inviter.page).getByRole('link', { name: names[1] })).toBeVisible();
-}
 
 async function openConversation(page: Page, name: string): Promise<void> {
   await conversations(page).getByRole('link', { name }).click();
@@ -121,16 +92,16 @@ test.describe('contacts', () => {
     await openConversation(alice.page, 'Bob');
     await openConversation(bob.page, 'Alice');
     await openConversation(carol.page, 'Alice');
-    await send(bob.page, 'before the block');
+    await send(bob.page, 'before the block', 'before the block');
     await expect(article(alice.page, 'before the block')).toBeVisible();
 
     await openDetails(alice.page);
     await alice.page.getByRole('button', { name: 'Block', exact: true }).click();
     await expect(alice.page.getByRole('button', { name: 'Unblock' })).toBeVisible();
 
-    await send(bob.page, 'after the block');
+    await send(bob.page, 'after the block', 'after the block');
     // Control: a message sent after Bob's, by someone not blocked, does arrive.
-    await send(carol.page, 'control from carol');
+    await send(carol.page, 'control from carol', 'control from carol');
     await openConversation(alice.page, 'Carol');
     await expect(article(alice.page, 'control from carol')).toBeVisible();
 
