@@ -7,13 +7,6 @@ import { describe, expect, it } from 'vitest';
 import type { SyncAccess } from '../../../src/lib/sync/sync.js';
 import { SyncNetwork } from '../../fixtures/sync-network.js';
 
-const texts = (net: SyncNetwork, peer: string, id: string): string[] =>
-  net.peers
-    .get(peer)
-    ?.sync.conversation(id)
-    ?.messages()
-    .map((m) => m.text) ?? [];
-
 describe('a conversation opened late by a member', () => {
   it('goes live both ways after the member asks for it', async () => {
     const net = new SyncNetwork();
@@ -35,12 +28,12 @@ describe('a conversation opened late by a member', () => {
     b.sync.conversation('g')?.init({ kind: 'group', name: 'G', members: ['a'] });
     b.sync.resync('a');
     await net.settle();
-    expect(texts(net, 'b', 'g')).toEqual(['first']);
+    expect(net.texts('b', 'g')).toEqual(['first']);
 
     b.sync.conversation('g')?.send('from b');
     a.sync.conversation('g')?.send('from a');
     await net.settle();
-    expect([...texts(net, 'a', 'g')].sort()).toEqual(['first', 'from a', 'from b']);
-    expect(texts(net, 'b', 'g')).toEqual(texts(net, 'a', 'g'));
+    expect([...net.texts('a', 'g')].sort()).toEqual(['first', 'from a', 'from b']);
+    expect(net.texts('b', 'g')).toEqual(net.texts('a', 'g'));
   });
 });

@@ -13,13 +13,6 @@ function table(
   return { members, canSync: (peer, id) => members.get(id)?.has(peer) ?? false };
 }
 
-const texts = (net: SyncNetwork, peer: string, id: string): string[] =>
-  net.peers
-    .get(peer)
-    ?.sync.conversation(id)
-    ?.messages()
-    .map((m) => m.text) ?? [];
-
 describe('sync over an in-memory network', () => {
   it('1:1: handshake on connect, then live updates both ways', async () => {
     const net = new SyncNetwork();
@@ -32,12 +25,12 @@ describe('sync over an in-memory network', () => {
     a.sync.conversation('c')?.send('before connect');
     net.connect('a', 'b');
     await net.settle();
-    expect(texts(net, 'b', 'c')).toEqual(['before connect']);
+    expect(net.texts('b', 'c')).toEqual(['before connect']);
     b.sync.conversation('c')?.send('live from b');
     a.sync.conversation('c')?.send('live from a');
     await net.settle();
-    expect(texts(net, 'a', 'c')).toEqual(texts(net, 'b', 'c'));
-    expect(texts(net, 'a', 'c')).toHaveLength(3);
+    expect(net.texts('a', 'c')).toEqual(net.texts('b', 'c'));
+    expect(net.texts('a', 'c')).toHaveLength(3);
   });
 
   it("group: A's message reaches C through B; catch-up after offline", async () => {
@@ -51,7 +44,7 @@ describe('sync over an in-memory network', () => {
     net.connect('b', 'c');
     a.send('hello group');
     await net.settle();
-    expect(texts(net, 'c', 'g')).toEqual(['hello group']);
+    expect(net.texts('c', 'g')).toEqual(['hello group']);
     // C goes offline; A writes; A leaves; C comes back and B brings it up to date.
     net.disconnect('b', 'c');
     for (let i = 0; i < 20; i++) a.send(`offline ${i}`);
@@ -59,7 +52,7 @@ describe('sync over an in-memory network', () => {
     net.disconnect('a', 'b');
     net.connect('b', 'c');
     await net.settle();
-    expect(texts(net, 'c', 'g')).toHaveLength(21);
+    expect(net.texts('c', 'g')).toHaveLength(21);
     expect(peers[2]!.sync.conversation('g')?.meta()?.name).toBe('trio');
   });
 
@@ -77,8 +70,8 @@ describe('sync over an in-memory network', () => {
     a.sync.conversation('c')!.send('after renew');
     b.sync.conversation('c')!.send('from b');
     await net.settle();
-    expect(texts(net, 'b', 'c')).toContain('after renew');
-    expect(texts(net, 'a', 'c')).toContain('from b');
+    expect(net.texts('b', 'c')).toContain('after renew');
+    expect(net.texts('a', 'c')).toContain('from b');
   });
 
   it('step2s and updates bigger than a frame travel as parts', async () => {
@@ -99,10 +92,10 @@ describe('sync over an in-memory network', () => {
     };
     net.connect('a', 'b');
     await net.settle();
-    expect(texts(net, 'b', 'c')).toHaveLength(300);
+    expect(net.texts('b', 'c')).toHaveLength(300);
     conv.send('y'.repeat(10_000));
     await net.settle();
-    expect(texts(net, 'b', 'c')[300]).toHaveLength(10_000);
+    expect(net.texts('b', 'c')[300]).toHaveLength(10_000);
     expect(sent.every((f) => f.byteLength <= 1024)).toBe(true);
     expect(sent.filter((f) => decodeFrame(f, 1024).type === FrameType.Part).length).toBeGreaterThan(
       20
@@ -154,12 +147,12 @@ describe('sync over an in-memory network', () => {
     expect(await docs.list()).toEqual(['c']);
     const again = await net.peer('a', access, {}, docs);
     await again.sync.open('c');
-    expect(texts(net, 'a', 'c')).toEqual(['kept']);
+    expect(net.texts('a', 'c')).toEqual(['kept']);
     const b = await net.peer('b', access);
     await b.sync.open('c');
     net.connect('a', 'b');
     await net.settle();
-    expect(texts(net, 'b', 'c')).toEqual(['kept']);
+    expect(net.texts('b', 'c')).toEqual(['kept']);
   });
 
   it('ephemeral messages reach connected members and are never stored', async () => {
@@ -199,8 +192,8 @@ describe('sync over an in-memory network', () => {
     for (let i = 0; i < 200; i++) conv.send(`m${i}`);
     net.run(); // fully shuffled delivery
     await net.settle();
-    expect(texts(net, 'b', 'c')).toEqual(texts(net, 'a', 'c'));
-    expect(texts(net, 'b', 'c')).toHaveLength(200);
+    expect(net.texts('b', 'c')).toEqual(net.texts('a', 'c'));
+    expect(net.texts('b', 'c')).toHaveLength(200);
     expect(b.sync.conversation('c')!.doc.store.pendingStructs).toBeNull();
   });
 });
@@ -277,9 +270,9 @@ describe('sync under chaos: drops, duplicates, reorders, partitions', () => {
       );
       expect(conv.doc.store.pendingStructs).toBeNull();
     }
-    const all = new Set([...reference.map((m) => m.text), ...texts(net, 'p1', 'd')]);
+    const all = new Set([...reference.map((m) => m.text), ...net.texts('p1', 'd')]);
     for (const t of sent) expect(all.has(t)).toBe(true);
-    expect(texts(net, 'p0', 'd')).toEqual(texts(net, 'p1', 'd'));
+    expect(net.texts('p0', 'd')).toEqual(net.texts('p1', 'd'));
     // p2 and p3 never got the 1:1 conversation
     expect(peers[2]!.sync.conversation('d')).toBeUndefined();
   });
