@@ -24,10 +24,10 @@ interface SyncPeer {
 
 async function syncPeer(
   access: SyncAccess,
-  opts: { privateKey?: PrivateKey; docs?: DocStore } = {}
+  opts: { privateKey?: PrivateKey; docs?: DocStore; relay?: string } = {}
 ): Promise<SyncPeer> {
   const node = await createTestPeer({
-    relay: relayAddr,
+    relay: opts.relay ?? relayAddr,
     ...(opts.privateKey !== undefined ? { privateKey: opts.privateKey } : {})
   });
   const sync = createSync({}, { host: node, docs: opts.docs ?? createMemoryDocStore(), access });
@@ -44,11 +44,11 @@ async function stopPeer(p: SyncPeer): Promise<void> {
 }
 
 /** Relayed connection first, then the direct WebRTC upgrade (like the app). */
-async function connect(a: SyncPeer, b: SyncPeer): Promise<void> {
+async function connect(a: SyncPeer, b: SyncPeer, via = relayAddr): Promise<void> {
   await waitFor(() => b.node.getMultiaddrs().some((m) => m.toString().includes('/webrtc')), {
     message: 'a /webrtc address'
   });
-  await dialWithRetry(a.node, `${relayAddr}/p2p-circuit/webrtc/p2p/${b.id}`);
+  await dialWithRetry(a.node, `${via}/p2p-circuit/webrtc/p2p/${b.id}`);
 }
 
 /** Membership decided by a table filled in once the peer IDs are known. */
@@ -175,5 +175,36 @@ describe('sync over libp2p through the relay', () => {
     await b.sync.open('secret');
     await connect(b, a);
     await waitFor(() => texts(b, 'secret').includes('private'), { message: 'b to sync' });
+  });
+
+  it('a catch-up cut off by the relay data limit finishes over the direct connection', async () => {
+    // A strict relay: relayed connections close after 64 KiB, far less than the catch-up.
+    const strict = await startRelay({ args: ['--relay-data-limit', String(64 * 1024)] });
+    try {
+      const via = strict.multiaddrs[0] ?? '';
+      const access = table();
+      const a = await syncPeer(access, { relay: via });
+      const b = await syncPeer(access, { relay: via });
+      access.set('big', [a.id, b.id]);
+      await a.sync.open('big');
+      await b.sync.open('big');
+      const conv = a.sync.conversation('big')!;
+      conv.init({ kind: '1:1', members: [b.id] });
+      for (let i = 0; i < 3000; i++) conv.send(`offline message ${i} ${'x'.repeat(200)}`);
+      // Relayed first, so the sync handshake starts there and is cut mid-step2 ...
+      await dialWithRetry(a.node, `${via}/p2p-circuit/p2p/${b.id}`);
+      await waitFor(() => b.events.some((e) => e.type === 'status'), { message: 'sync started' });
+      // ... then the direct connection takes over.
+      await connect(a, b, via);
+      await waitFor(() => texts(b, 'big').length === 3000, {
+        message: 'b to have all 3000 messages',
+        timeoutMs: 60_000
+      });
+      expect(texts(b, 'big')).toEqual(texts(a, 'big'));
+      expect(a.sync.misbehaving()).toEqual([]);
+      expect(b.sync.misbehaving()).toEqual([]);
+    } finally {
+      await strict.stop();
+    }
   });
 });

@@ -37,6 +37,20 @@ export const DEFAULT_MAX_EPHEMERAL_BYTES = 4 * 1024;
 /** How long a peer that sent a malformed frame or update is ignored. */
 export const DEFAULT_MISBEHAVING_MS = 5 * 60_000;
 
+/**
+ * Interval of the repair round: frames lost on a connection that stays up (a stream replaced
+ * or reset under load) are asked for or sent again within one to two rounds.
+ */
+export const DEFAULT_REPAIR_INTERVAL_MS = 20_000;
+
+/**
+ * Share of a limited (relayed) connection's data allowance that sync may write (each side).
+ * Relays close connections that go over their limit (1 MiB by default), and the direct
+ * WebRTC upgrade is signaled over the same connection: a catch-up bigger than this waits for
+ * the direct connection instead of killing the relayed one.
+ */
+export const LIMITED_CONNECTION_SHARE = 0.25;
+
 /** Inbound sync streams one peer may have open at once. */
 export const MAX_INBOUND_SYNC_STREAMS = 4;
 

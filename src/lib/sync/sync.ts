@@ -6,6 +6,7 @@ import {
   DEFAULT_MAX_FRAME_BYTES,
   DEFAULT_MAX_MESSAGE_BYTES,
   DEFAULT_MISBEHAVING_MS,
+  DEFAULT_REPAIR_INTERVAL_MS,
   MAX_ID_LENGTH
 } from './constants.js';
 import { createConversation, type Conversation } from './conversation.js';
@@ -47,6 +48,8 @@ export interface SyncTransport {
   drop(peer: string, reason: Error): void;
   /** Peers with an open channel. */
   peers(): string[];
+  /** Frames to `peer` not written yet (e.g. waiting for a connection without limits). */
+  backlog(peer: string): number;
 }
 
 export interface SyncTransportHandler {
@@ -75,6 +78,11 @@ export interface SyncInit {
   maxInboundStreams?: number;
   /** Clock for bans and message times (default Date.now). */
   now?: () => number;
+  /**
+   * How often lost frames on a connection that stays up are repaired (default
+   * DEFAULT_REPAIR_INTERVAL_MS; 0 turns it off). See SyncService.repair().
+   */
+  repairIntervalMs?: number;
 }
 
 export interface SyncDeps {
@@ -171,6 +179,10 @@ interface ConversationState {
   remote: Map<string, Map<number, number>>;
   /** Pending structs: live updates are ignored until a step2 fills the gap. */
   resyncing: boolean;
+  /** Peers whose step2 answer to our step1 has not arrived yet, with the repair round asked in. */
+  awaiting: Map<string, number>;
+  /** Per peer: its known state vector (encoded) at the last repair round, if it lacked ours. */
+  behind: Map<string, string>;
   onUpdate: (update: Uint8Array, origin: unknown) => void;
 }
 
@@ -198,6 +210,11 @@ class SyncService implements Sync {
   private readonly ackQueue = new Set<string>();
   private ackScheduled = false;
   private started = false;
+  private readonly repairIntervalMs: number;
+  private repairTimer: ReturnType<typeof setInterval> | undefined;
+  private repairRound = 0;
+  /** Reassemblies in progress at the last repair round: `${key}` -> bytes received then. */
+  private readonly assemblingSeen = new Map<string, number>();
 
   constructor(init: SyncInit, deps: Required<Pick<SyncDeps, 'transport' | 'self'>> & SyncDeps) {
     this.transport = deps.transport;
@@ -209,6 +226,7 @@ class SyncService implements Sync {
     this.maxEphemeralBytes = init.maxEphemeralBytes ?? DEFAULT_MAX_EPHEMERAL_BYTES;
     this.misbehavingMs = init.misbehavingMs ?? DEFAULT_MISBEHAVING_MS;
     this.now = init.now ?? Date.now;
+    this.repairIntervalMs = init.repairIntervalMs ?? DEFAULT_REPAIR_INTERVAL_MS;
   }
 
   async start(): Promise<void> {
@@ -220,11 +238,18 @@ class SyncService implements Sync {
       frame: (peer, bytes) => this.onFrame(peer, bytes),
       malformed: (peer, err) => this.misbehave(peer, err.message)
     });
+    if (this.repairIntervalMs > 0) {
+      this.repairTimer = setInterval(() => this.repair(), this.repairIntervalMs);
+      // In Node (tests, benchmarks) the round must not keep the process alive.
+      (this.repairTimer as { unref?: () => void }).unref?.();
+    }
   }
 
   async stop(): Promise<void> {
     if (!this.started) return;
     this.started = false;
+    clearInterval(this.repairTimer);
+    this.repairTimer = undefined;
     await this.transport.stop();
     for (const id of [...this.convs.keys()]) this.close(id);
   }
@@ -324,6 +349,8 @@ class SyncService implements Sync {
       asked: new Set(),
       remote: new Map(),
       resyncing: false,
+      awaiting: new Map(),
+      behind: new Map(),
       onUpdate: (update, origin) => this.onDocUpdate(state, update, origin)
     };
     doc.on('update', state.onUpdate);
@@ -385,10 +412,14 @@ class SyncService implements Sync {
 
   private peerDown(peer: string): void {
     this.forgetParts(peer);
-    for (const state of this.convs.values()) {
-      state.live.delete(peer);
-      state.asked.delete(peer);
-    }
+    for (const state of this.convs.values()) this.forgetPeer(state, peer);
+  }
+
+  private forgetPeer(state: ConversationState, peer: string): void {
+    state.live.delete(peer);
+    state.asked.delete(peer);
+    state.awaiting.delete(peer);
+    state.behind.delete(peer);
   }
 
   private isBanned(peer: string): boolean {
@@ -411,16 +442,93 @@ class SyncService implements Sync {
   private misbehave(peer: string, reason: string): void {
     this.banned.set(peer, this.now() + this.misbehavingMs);
     this.forgetParts(peer);
-    for (const state of this.convs.values()) {
-      state.live.delete(peer);
-      state.asked.delete(peer);
-    }
+    for (const state of this.convs.values()) this.forgetPeer(state, peer);
     this.transport.drop(peer, new MalformedFrameError(reason));
     this.emit({ type: 'peer-dropped', peer, reason });
   }
 
+  /**
+   * Repairs what frames lost on a connection that stays up would otherwise leave stuck for
+   * good (the transport is best effort, and only a new connection runs the handshake again):
+   * - a step1 of ours that got no step2 back for a whole round is sent again;
+   * - while a resync waits for a step2 (pending structs), every connected member is asked;
+   * - a reassembly that made no progress for a round is dropped and asked for again;
+   * - a member whose acknowledged state vector lacks our changes for a whole round (its acks
+   *   stopped moving: our updates were lost) gets them as a step2.
+   * Costs one state vector per conversation and round when everything is in sync.
+   */
+  private repair(): void {
+    if (!this.started) return;
+    const round = ++this.repairRound;
+    // Peers with frames still waiting to be written are left alone: what was sent may still
+    // arrive, and more would only pile up behind it.
+    const connected = new Set(
+      this.transport.peers().filter((p) => this.transport.backlog(p) === 0)
+    );
+    for (const [key, a] of this.assembling) {
+      if (this.assemblingSeen.get(key) !== a.received) {
+        this.assemblingSeen.set(key, a.received);
+        continue;
+      }
+      this.assembling.delete(key);
+      const nl = key.indexOf('\n');
+      const peer = key.slice(0, nl);
+      const state = this.convs.get(key.slice(nl + 1));
+      if (state !== undefined && connected.has(peer) && this.access.canSync(peer, state.id)) {
+        state.awaiting.set(peer, round);
+        this.sendStep1(state, peer);
+      }
+    }
+    for (const key of [...this.assemblingSeen.keys()]) {
+      if (!this.assembling.has(key)) this.assemblingSeen.delete(key);
+    }
+    for (const state of this.convs.values()) {
+      const askNow = new Set<string>();
+      for (const [peer, asked] of state.awaiting) {
+        if (!connected.has(peer) || !this.access.canSync(peer, state.id)) {
+          state.awaiting.delete(peer);
+        } else if (round - asked >= 2) {
+          askNow.add(peer);
+        }
+      }
+      if (state.resyncing) {
+        for (const peer of state.live) if (connected.has(peer)) askNow.add(peer);
+      }
+      for (const peer of askNow) {
+        if (!this.access.canSync(peer, state.id)) continue;
+        state.awaiting.set(peer, round);
+        this.sendStep1(state, peer);
+      }
+      const ours = Y.decodeStateVector(Y.encodeStateVector(state.doc));
+      for (const peer of state.live) {
+        const theirs = state.remote.get(peer);
+        if (theirs === undefined || !connected.has(peer) || !this.access.canSync(peer, state.id)) {
+          state.behind.delete(peer);
+          continue;
+        }
+        const lacking = [...ours].some(([client, clock]) => (theirs.get(client) ?? 0) < clock);
+        if (!lacking) {
+          state.behind.delete(peer);
+          continue;
+        }
+        const seen = [...theirs].map(([c, k]) => `${c}:${k}`).join(',');
+        if (state.behind.get(peer) !== seen) {
+          state.behind.set(peer, seen);
+          continue;
+        }
+        state.behind.delete(peer);
+        this.send(peer, {
+          type: FrameType.Step2,
+          conversationId: state.id,
+          payload: Y.encodeStateAsUpdate(state.doc, Y.encodeStateVector(theirs))
+        });
+      }
+    }
+  }
+
   private sendStep1(state: ConversationState, peer: string): void {
     state.asked.add(peer);
+    if (!state.awaiting.has(peer)) state.awaiting.set(peer, this.repairRound);
     this.send(peer, {
       type: FrameType.Step1,
       conversationId: state.id,
@@ -497,6 +605,9 @@ class SyncService implements Sync {
       }
       case FrameType.Step2: {
         if (!this.applyRemote(state, peer, frame.payload)) return;
+        // A step2 we did not ask for is a repair push: the peer has what it carries. (One we
+        // asked for answers our step1; the peer's own step1 already told us its state.)
+        if (!state.awaiting.delete(peer)) this.noteRemoteHas(state, peer, frame.payload);
         this.gapResync.delete(`${peer}\n${id}`);
         state.resyncing = state.doc.store.pendingStructs !== null;
         this.queueAck(peer, id);
@@ -512,6 +623,7 @@ class SyncService implements Sync {
           return;
         }
         if (!this.applyRemote(state, peer, frame.payload)) return;
+        this.noteRemoteHas(state, peer, frame.payload);
         if (state.doc.store.pendingStructs !== null) {
           state.resyncing = true;
           this.sendStep1(state, peer);
@@ -617,6 +729,24 @@ class SyncService implements Sync {
       return false;
     }
     return true;
+  }
+
+  /**
+   * A peer that sent a live update has what it carries: its known state vector moves forward
+   * (otherwise the repair round would send a one-way talker its own messages back).
+   */
+  private noteRemoteHas(state: ConversationState, peer: string, update: Uint8Array): void {
+    const known = state.remote.get(peer);
+    if (known === undefined) return;
+    let carried: Map<number, number>;
+    try {
+      carried = Y.parseUpdateMeta(update).to;
+    } catch {
+      return; // it applied, so this does not happen; the repair round copes either way
+    }
+    for (const [client, clock] of carried) {
+      if ((known.get(client) ?? 0) < clock) known.set(client, clock);
+    }
   }
 
   private queueAck(peer: string, id: string): void {

@@ -6,6 +6,7 @@ import {
   DEFAULT_MAX_FRAME_BYTES,
   DEFAULT_OPEN_STREAM_TIMEOUT_MS,
   DEFAULT_READ_BUFFER_BYTES,
+  LIMITED_CONNECTION_SHARE,
   MAX_INBOUND_SYNC_STREAMS
 } from './constants.js';
 import type { SyncInit, SyncTransport, SyncTransportHandler } from './sync.js';
@@ -26,7 +27,12 @@ interface Outbound {
  * SyncTransport over libp2p streams of SYNC_PROTOCOL. Each side writes its frames only on the
  * stream it opened itself (one per peer, reopened on every new connection, preferring
  * unlimited connections) and reads the streams the other side opened, so neither side has to
- * agree on who dials. Runs on limited (relayed) connections too.
+ * agree on who dials.
+ *
+ * Runs on limited (relayed) connections too, but spends at most LIMITED_CONNECTION_SHARE of
+ * their data allowance: a relay closes a connection that goes over its limit, and the same
+ * connection carries the signaling of the direct WebRTC upgrade. Frames past that budget wait,
+ * in order, and go out on the next connection (normally the direct one).
  */
 export function createLibp2pSyncTransport(host: ProtocolHost, init: SyncInit = {}): SyncTransport {
   return new Libp2pSyncTransport(host, init);
@@ -35,6 +41,8 @@ export function createLibp2pSyncTransport(host: ProtocolHost, init: SyncInit = {
 class Libp2pSyncTransport implements SyncTransport {
   private handler: SyncTransportHandler | undefined;
   private readonly outbound = new Map<string, Outbound>();
+  /** Bytes written by sync on each limited connection. */
+  private readonly spent = new WeakMap<Connection, number>();
   private readonly inbound = new Map<string, Set<Stream>>();
   private readonly maxFrameBytes: number;
   private readonly readBufferBytes: number;
@@ -92,6 +100,10 @@ class Libp2pSyncTransport implements SyncTransport {
     void this.pump(peer, out);
   }
 
+  backlog(peer: string): number {
+    return this.outbound.get(peer)?.queue.length ?? 0;
+  }
+
   drop(peer: string, reason: Error): void {
     const out = this.outbound.get(peer);
     this.outbound.delete(peer);
@@ -142,7 +154,11 @@ class Libp2pSyncTransport implements SyncTransport {
       stream: undefined,
       lp: undefined,
       connection,
-      queue: [],
+      // Frames not written yet move to the new stream: dropping them (e.g. the step2 answering
+      // the peer's step1 when the direct connection replaces the relayed one) left the peer
+      // without them until the next connection. Each frame stands on its own, so the order
+      // between the old stream and the new one does not matter.
+      queue: previous === undefined ? [] : previous.queue.splice(0),
       writing: false
     };
     this.outbound.set(peer, out);
@@ -176,22 +192,43 @@ class Libp2pSyncTransport implements SyncTransport {
   private async pump(peer: string, out: Outbound): Promise<void> {
     if (out.writing || out.lp === undefined) return;
     out.writing = true;
+    let frame: Uint8Array | undefined;
     try {
       while (out.queue.length > 0 && this.outbound.get(peer) === out) {
-        const frame = out.queue.shift() as Uint8Array;
+        const next = out.queue[0] as Uint8Array;
+        if (!this.spend(out.connection, next.byteLength + 4)) break; // wait for a better one
+        frame = out.queue.shift() as Uint8Array;
         await out.lp.write(frame);
+        frame = undefined;
       }
     } catch {
       if (this.outbound.get(peer) === out) {
-        this.outbound.delete(peer);
+        // The frame that failed goes first on the next stream (the peer drops a partial read
+        // together with the broken stream).
+        if (frame !== undefined) out.queue.unshift(frame);
         // Still connected (e.g. a relayed connection closed after the direct one opened)?
+        // open() takes over the queue.
         const next = this.bestConnection(peer);
-        if (next !== undefined) this.open(peer, next);
-        else this.handler?.peerDown(peer);
+        if (next !== undefined) {
+          this.open(peer, next);
+        } else {
+          this.outbound.delete(peer);
+          this.handler?.peerDown(peer);
+        }
       }
     } finally {
       out.writing = false;
     }
+  }
+
+  /** Counts `bytes` against a limited connection's budget; false when they don't fit. */
+  private spend(connection: Connection | undefined, bytes: number): boolean {
+    const allowance = connection?.limits?.bytes;
+    if (connection === undefined || allowance === undefined) return true;
+    const spent = this.spent.get(connection) ?? 0;
+    if (spent + bytes > Number(allowance) * LIMITED_CONNECTION_SHARE) return false;
+    this.spent.set(connection, spent + bytes);
+    return true;
   }
 
   private onInbound(stream: Stream, connection: Connection): void {

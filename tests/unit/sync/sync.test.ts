@@ -1,9 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import * as Y from 'yjs';
 import { createMemoryDocStore } from '../../../src/lib/storage/doc-store.js';
 import { decodeFrame, encodeFrame, FrameType } from '../../../src/lib/sync/protocol.js';
 import type { SyncAccess } from '../../../src/lib/sync/sync.js';
-import { rng, SyncNetwork } from '../../fixtures/sync-network.js';
+import { rng, SyncNetwork, type NetPeer } from '../../fixtures/sync-network.js';
 
 /** Static membership: conversation id -> member peer IDs. */
 function table(
@@ -450,5 +450,100 @@ describe('access control', () => {
     await net.settle();
     expect(a.sync.conversation('secret')!.doc.getMap('messages').has('x')).toBe(false);
     expect(replies).toHaveLength(3);
+  });
+});
+
+describe('repair on a connection that stays up (lost frames, no reconnect)', () => {
+  const INTERVAL = 20_000;
+  const typeOf = (bytes: Uint8Array): FrameType => decodeFrame(bytes, 1 << 30).type;
+
+  /** Runs `rounds` repair rounds, delivering everything after each. */
+  async function rounds(net: SyncNetwork, n: number): Promise<void> {
+    for (let i = 0; i < n; i++) {
+      vi.advanceTimersByTime(INTERVAL);
+      await net.settle();
+    }
+  }
+
+  async function pair(
+    init: { repairIntervalMs?: number; maxFrameBytes?: number } = {}
+  ): Promise<{ net: SyncNetwork; a: NetPeer; b: NetPeer }> {
+    const net = new SyncNetwork();
+    const access = table({ c: ['a', 'b'] });
+    const a = await net.peer('a', access, { repairIntervalMs: INTERVAL, ...init });
+    const b = await net.peer('b', access, { repairIntervalMs: INTERVAL, ...init });
+    await a.sync.open('c');
+    await b.sync.open('c');
+    a.sync.conversation('c')!.init({ kind: '1:1', members: ['b'] });
+    return { net, a, b };
+  }
+
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('a lost step2 (the answer to a step1) is asked for again', async () => {
+    const { net, a } = await pair();
+    for (let i = 0; i < 20; i++) a.sync.conversation('c')!.send(`offline ${i}`);
+    net.connect('a', 'b');
+    // Deliver the two step1s, then lose a's step2 to b.
+    net.step(false);
+    net.step(false);
+    expect(net.discard((f) => f.from === 'a' && typeOf(f.bytes) === FrameType.Step2)).toBe(1);
+    await net.settle();
+    expect(net.texts('b', 'c')).toHaveLength(0);
+    await rounds(net, 2);
+    expect(net.texts('b', 'c')).toHaveLength(20);
+  });
+
+  it('without repair rounds the same loss stays until the next connection', async () => {
+    const { net, a } = await pair({ repairIntervalMs: 0 });
+    for (let i = 0; i < 5; i++) a.sync.conversation('c')!.send(`offline ${i}`);
+    net.connect('a', 'b');
+    net.step(false);
+    net.step(false);
+    net.discard((f) => f.from === 'a' && typeOf(f.bytes) === FrameType.Step2);
+    await net.settle();
+    await rounds(net, 3);
+    expect(net.texts('b', 'c')).toHaveLength(0);
+  });
+
+  it('lost live updates are sent again once the peer acks stop moving', async () => {
+    const { net, a } = await pair();
+    net.connect('a', 'b');
+    await net.settle();
+    a.sync.conversation('c')!.send('lost in transit');
+    expect(net.discard((f) => f.from === 'a' && typeOf(f.bytes) === FrameType.Update)).toBe(1);
+    await net.settle();
+    expect(net.texts('b', 'c')).toEqual([]);
+    await rounds(net, 2);
+    expect(net.texts('b', 'c')).toEqual(['lost in transit']);
+    // In sync: further rounds send nothing but state vectors.
+    const before = net.delivered;
+    await rounds(net, 2);
+    expect(net.delivered - before).toBe(0);
+  });
+
+  it('a step2 whose last parts were lost is dropped and asked for again', async () => {
+    const { net, a, b } = await pair({ maxFrameBytes: 4096 });
+    for (let i = 0; i < 200; i++) a.sync.conversation('c')!.send(`message ${i} ${'x'.repeat(40)}`);
+    net.connect('a', 'b');
+    net.step(false);
+    net.step(false);
+    // Keep the first part of a's step2, lose the rest: b waits for parts that never come.
+    const isPart = (f: { from: string; bytes: Uint8Array }): boolean =>
+      f.from === 'a' && typeOf(f.bytes) === FrameType.Part;
+    let toLose = -1; // discard() walks from the newest frame: all parts but the first
+    net.discard((f) => (isPart(f) ? (toLose++, false) : false));
+    const lost = net.discard((f) => isPart(f) && toLose-- > 0);
+    expect(lost).toBeGreaterThan(1);
+    await net.settle();
+    expect(net.texts('b', 'c')).toHaveLength(0);
+    await rounds(net, 3);
+    expect(net.texts('b', 'c')).toHaveLength(200);
+    expect(b.sync.misbehaving()).toEqual([]);
   });
 });
