@@ -30,7 +30,7 @@ export const PAIRING_CODE_TTL_MS = 120_000;
  * How long the joining side looks for the device showing the code. The other device shows its
  * code before this one types it, so finding each other takes seconds; a wrong code finds nobody.
  */
-export const DEFAULT_PAIRING_JOIN_TIMEOUT_MS = 30_000;
+export const DEFAULT_PAIRING_JOIN_TIMEOUT_MS = 20_000;
 
 export interface ChatPairingInit {
   /** See DEFAULT_PAIRING_JOIN_TIMEOUT_MS. */
