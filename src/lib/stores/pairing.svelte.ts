@@ -154,6 +154,8 @@ export class PairingStore {
       this.#session = undefined;
       this.#reset();
       this.codeDraft = '';
+      // Only the comparison stays on screen until the people answer it.
+      this.open = false;
       this.paired = this.#view(result);
     } catch (err) {
       if (this.#session !== session) return;
