@@ -22,6 +22,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import {
   createContacts,
   createInvites,
+  createPairing,
   createProfileStore,
   type Contact,
   type Contacts,
@@ -40,6 +41,7 @@ import {
   type MessageStatus,
   type Sync
 } from '../sync/index.js';
+import { createChatPairing, type ChatPairing } from './pairing.js';
 
 /** Pause between attempts to reach contacts that are not connected. */
 export const CONTACT_REDIAL_MS = 15_000;
@@ -91,6 +93,8 @@ export interface Chat {
   typing(conversationId: string): void;
   /** Unblocks a contact and asks it again for what was refused while it was blocked. */
   unblock(peer: string): Promise<void>;
+  /** Short-code pairing (after start): see pairing.ts. */
+  readonly pairing: ChatPairing;
   onChange(listener: (change: ChatChange) => void): () => void;
 }
 
@@ -115,6 +119,7 @@ class ChatService implements Chat {
   readonly #listeners = new Set<(change: ChatChange) => void>();
   readonly #watched = new Map<string, () => void>();
   #invites: Invites | undefined;
+  #pairing: ChatPairing | undefined;
   #sync: Sync | undefined;
   #self = '';
   #unsubscribe: (() => void)[] = [];
@@ -165,8 +170,34 @@ class ChatService implements Chat {
       }
     );
     this.#invites = invites;
+    const pairing = createChatPairing(
+      {},
+      {
+        pairing: createPairing(
+          {},
+          {
+            host,
+            pubsub: host.services.pubsub,
+            contacts: this.contacts,
+            profile: () => this.profile.load(),
+            addresses: () => node.state.addresses
+          }
+        ),
+        contacts: this.contacts,
+        relays: () => node.state.relays,
+        openDirect: async (peer) => {
+          const id = directConversationId(this.#self, peer);
+          const created = sync.conversation(id)?.meta() === undefined;
+          return { conversationId: await this.#openDirect(peer), created };
+        },
+        dial: (peer) => this.#dial(peer),
+        forget: (id) => this.#forget(id)
+      }
+    );
+    this.#pairing = pairing;
     await sync.start();
     await invites.start();
+    await pairing.start();
     for (const id of await this.#config.docs.list()) {
       try {
         await this.#open(id);
@@ -203,6 +234,7 @@ class ChatService implements Chat {
     this.#unsubscribe = [];
     for (const off of this.#watched.values()) off();
     this.#watched.clear();
+    await this.#pairing?.stop();
     await this.#invites?.stop();
     await this.#sync?.stop();
     this.contacts.stop();
@@ -288,6 +320,11 @@ class ChatService implements Chat {
     this.#dial(peer);
   }
 
+  get pairing(): ChatPairing {
+    if (this.#pairing === undefined) throw new Error('chat not started');
+    return this.#pairing;
+  }
+
   #requireInvites(): Invites {
     if (this.#invites === undefined) throw new Error('chat not started');
     return this.#invites;
@@ -310,6 +347,13 @@ class ChatService implements Chat {
     }
     this.#emit({ type: 'list' });
     return id;
+  }
+
+  async #forget(id: string): Promise<void> {
+    this.#watched.get(id)?.();
+    this.#watched.delete(id);
+    await this.#sync?.delete(id);
+    this.#emit({ type: 'list' });
   }
 
   async #open(id: string): Promise<Conversation> {

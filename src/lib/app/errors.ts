@@ -4,3 +4,13 @@
 export class RelayInfoUnavailableError extends Error {
   override name = 'RelayInfoUnavailableError';
 }
+
+/** Pairing with a code needs a relay reservation: the relay's peer ID is the pairing room. */
+export class NoPairingRelayError extends Error {
+  override name = 'NoPairingRelayError';
+}
+
+/** The joining side found nobody showing the typed code before it gave up. */
+export class PairingNotFoundError extends Error {
+  override name = 'PairingNotFoundError';
+}

@@ -32,5 +32,5 @@ export {
   splitLines,
   splitList
 } from './merge.js';
-export { RelayInfoUnavailableError } from './errors.js';
+export { NoPairingRelayError, PairingNotFoundError, RelayInfoUnavailableError } from './errors.js';
 export { statusLine, needsTick, type StatusInput } from './status.js';

@@ -18,6 +18,7 @@ import { errorMessage } from '$lib/p2p';
 import { createIdbDocStore, createIdbKeyStore, createLocalSettingsStore } from '$lib/storage';
 import { ConversationStore } from './conversation.svelte';
 import { NodeStore } from './node.svelte';
+import { PairingStore } from './pairing.svelte';
 
 const INVITE_HASH = '#/invite/';
 const CONVERSATION_HASH = '#/c/';
@@ -45,6 +46,8 @@ function describe(err: unknown): string {
 export class ChatStore {
   readonly #chat: Chat;
   readonly #node: NodeStore;
+  /** "Pair with code" (short-code pairing and the safety-number check). */
+  readonly pairing: PairingStore;
 
   /** 'loading' until the profile was read; 'needed' shows onboarding. */
   onboarding = $state<'loading' | 'needed' | 'done'>('loading');
@@ -86,6 +89,7 @@ export class ChatStore {
   constructor(chat: Chat, node: NodeStore) {
     this.#chat = chat;
     this.#node = node;
+    this.pairing = new PairingStore(chat, () => this.start());
   }
 
   get node(): NodeStore {

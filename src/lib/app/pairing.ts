@@ -1,0 +1,257 @@
+/**
+ * Short-code pairing as the messenger uses it: runs the PAIR_PROTOCOL service
+ * (src/lib/contacts/pairing.ts) in the room of the relay this device holds a reservation on,
+ * opens and dials the 1:1 conversation with whoever paired (as an accepted invite does), and
+ * ends the safety-number comparison: `confirm()` marks the contact verified, `reject()` removes
+ * it and the conversation the pairing opened.
+ *
+ * ```ts
+ * const paired = createChatPairing({}, { pairing, contacts, relays: () => node.state.relays, … });
+ * await paired.start();
+ * const hosting = paired.host(); // show hosting.code until hosting.expiresAt
+ * // other device: paired.join('123 456')
+ * const { contact, safetyNumber, conversationId } = await hosting.result;
+ * // both people compare safetyNumber, then:
+ * await paired.confirm(contact.peerId); // or paired.reject(contact.peerId)
+ * ```
+ *
+ * Limit: the room is the first relay with a reservation, so both people must be on the same
+ * relay (the default setup has one: the relay that served the app).
+ */
+import type { Contact, Contacts, Pairing, PairingResult } from '../contacts/index.js';
+import { errorMessage } from '../p2p/messages.js';
+import type { RelayState } from '../p2p/types.js';
+import { NoPairingRelayError, PairingNotFoundError } from './errors.js';
+
+/** How long a code shown by this device stays valid (the protocol's default TTL). */
+export const PAIRING_CODE_TTL_MS = 120_000;
+
+/**
+ * How long the joining side looks for the device showing the code. The other device shows its
+ * code before this one types it, so finding each other takes seconds; a wrong code finds nobody.
+ */
+export const DEFAULT_PAIRING_JOIN_TIMEOUT_MS = 20_000;
+
+export interface ChatPairingInit {
+  /** See DEFAULT_PAIRING_JOIN_TIMEOUT_MS. */
+  joinTimeoutMs?: number;
+  /** Clock (for the expiry shown next to a code). */
+  now?: () => number;
+}
+
+export interface ChatPairingDeps {
+  /** The protocol service (createPairing with the node's host and gossipsub). */
+  pairing: Pairing;
+  contacts: Contacts;
+  /** The node's relays; the first reserved one is the pairing room. */
+  relays: () => readonly RelayState[];
+  /** Opens (or creates) the 1:1 conversation with `peer`; `created` when it did not exist. */
+  openDirect: (peer: string) => Promise<{ conversationId: string; created: boolean }>;
+  /** Connects to `peer` in the background. */
+  dial: (peer: string) => void;
+  /** Closes and deletes a conversation. */
+  forget: (conversationId: string) => Promise<void>;
+}
+
+export interface Paired {
+  /** The new contact (`verified: false` until confirm()). */
+  contact: Contact;
+  /** 12 groups of 5 digits; the other device shows the same one if nobody is in the middle. */
+  safetyNumber: string;
+  role: 'host' | 'joiner';
+  conversationId: string;
+}
+
+export interface ChatPairingSession {
+  /** Digits only. */
+  readonly code: string;
+  /** Epoch ms after which the code no longer works (host: the code's TTL). */
+  readonly expiresAt: number;
+  /** Resolves once paired and the conversation is open; rejects with a named error. */
+  readonly result: Promise<Paired>;
+  cancel(): void;
+}
+
+export interface ChatPairing {
+  start(): Promise<void>;
+  /** Cancels a session in progress and unregisters the protocol. */
+  stop(): Promise<void>;
+  /** Shows a new code. Throws NoPairingRelayError without a relay reservation. */
+  host(): ChatPairingSession;
+  /**
+   * Pairs with a code typed by the user (spaces and dashes allowed). Throws
+   * InvalidPairingCodeError or NoPairingRelayError; `result` rejects with PairingNotFoundError
+   * when nobody answers in time.
+   */
+  join(code: string): ChatPairingSession;
+  /** Cancels the session in progress, if any. */
+  cancel(): void;
+  /** The numbers match: marks the contact verified. */
+  confirm(peer: string): Promise<Contact>;
+  /**
+   * The numbers differ: removes the contact, and the 1:1 conversation if this pairing opened it
+   * (so the other device can no longer sync with this one).
+   */
+  reject(peer: string): Promise<void>;
+}
+
+export function createChatPairing(init: ChatPairingInit, deps: ChatPairingDeps): ChatPairing {
+  return new ChatPairingService(init, deps);
+}
+
+/** The pairing room: the peer ID of the first relay this device holds a reservation on. */
+export function pairingRoom(relays: readonly RelayState[]): string | undefined {
+  return relays.find((r) => r.status === 'reserved' && r.peerId !== '')?.peerId;
+}
+
+/** "123456" -> "123 456": easier to read out and to type (other lengths are left as they are). */
+export function groupCode(code: string): string {
+  return /^\d{6}$/.test(code) ? `${code.slice(0, 3)} ${code.slice(3)}` : code;
+}
+
+/** Words for a pairing failure; undefined for a cancellation (nothing to show). */
+export function pairingErrorMessage(err: unknown): string | undefined {
+  const e = err as { name?: string; reason?: string; remote?: boolean } | null;
+  switch (e?.name) {
+    case 'AbortError':
+      return undefined;
+    case 'NoPairingRelayError':
+      return 'You need to be connected to a relay to pair with a code.';
+    case 'InvalidPairingCodeError':
+      return 'Enter the 6 digits of the code shown on the other device.';
+    case 'PairingTimeoutError':
+      return 'The code expired before anyone used it. Show a new code to try again.';
+    case 'PairingNotFoundError':
+      return (
+        'Nobody was found with this code. Check that you typed it right, that it has not ' +
+        'expired, and that both of you use the same relay.'
+      );
+    case 'HandshakeTimeoutError':
+      return 'The other device did not answer in time. Try again.';
+    case 'HandshakeRefusedError':
+      switch (e.reason) {
+        case 'bad-code':
+          return e.remote === false
+            ? 'Too many attempts with a wrong code: this code no longer works. Show a new code.'
+            : "The code didn't match. Check it and try again.";
+        case 'busy':
+          return 'The other device is busy pairing with someone else. Try again in a moment.';
+        case 'not-pairing':
+          return 'The other device stopped pairing. Ask for a new code.';
+        case 'blocked':
+          return 'The other device refused to pair.';
+        case 'rate-limited':
+          return 'Too many attempts: try again in a minute.';
+        default:
+          return 'The other device refused to pair.';
+      }
+    default:
+      return errorMessage(err);
+  }
+}
+
+class ChatPairingService implements ChatPairing {
+  readonly #init: ChatPairingInit;
+  readonly #deps: ChatPairingDeps;
+  /** Conversations opened by a pairing whose numbers were not compared yet, by peer. */
+  readonly #opened = new Map<string, string>();
+  #session: ChatPairingSession | undefined;
+
+  constructor(init: ChatPairingInit, deps: ChatPairingDeps) {
+    this.#init = init;
+    this.#deps = deps;
+  }
+
+  start(): Promise<void> {
+    return this.#deps.pairing.start();
+  }
+
+  async stop(): Promise<void> {
+    this.cancel();
+    await this.#deps.pairing.stop();
+  }
+
+  host(): ChatPairingSession {
+    const room = this.#room();
+    const now = this.#now();
+    const session = this.#deps.pairing.host({ room });
+    return this.#wrap(session.code, now + PAIRING_CODE_TTL_MS, session.result, () =>
+      session.cancel()
+    );
+  }
+
+  join(code: string): ChatPairingSession {
+    const room = this.#room();
+    const timeoutMs = this.#init.joinTimeoutMs ?? DEFAULT_PAIRING_JOIN_TIMEOUT_MS;
+    const controller = new AbortController();
+    // Throws InvalidPairingCodeError before anything starts.
+    const session = this.#deps.pairing.join(code, { room, signal: controller.signal });
+    const timer = setTimeout(
+      () => controller.abort(new PairingNotFoundError('Nobody was found with this code in time')),
+      timeoutMs
+    );
+    const result = session.result.finally(() => clearTimeout(timer));
+    return this.#wrap(session.code, this.#now() + timeoutMs, result, () => session.cancel());
+  }
+
+  cancel(): void {
+    this.#session?.cancel();
+    this.#session = undefined;
+  }
+
+  async confirm(peer: string): Promise<Contact> {
+    const contact = await this.#deps.contacts.setVerified(peer, true);
+    this.#opened.delete(peer);
+    return contact;
+  }
+
+  async reject(peer: string): Promise<void> {
+    if (this.#deps.contacts.get(peer) !== undefined) await this.#deps.contacts.remove(peer);
+    const opened = this.#opened.get(peer);
+    this.#opened.delete(peer);
+    if (opened !== undefined) await this.#deps.forget(opened);
+  }
+
+  #room(): string {
+    const room = pairingRoom(this.#deps.relays());
+    if (room === undefined) {
+      throw new NoPairingRelayError('You need to be connected to a relay to pair with a code.');
+    }
+    return room;
+  }
+
+  #now(): number {
+    return (this.#init.now ?? Date.now)();
+  }
+
+  #wrap(
+    code: string,
+    expiresAt: number,
+    paired: Promise<PairingResult>,
+    cancel: () => void
+  ): ChatPairingSession {
+    const result = paired.then((r) => this.#paired(r));
+    const session: ChatPairingSession = { code, expiresAt, result, cancel };
+    this.#session = session;
+    void result
+      .catch(() => undefined)
+      .finally(() => {
+        if (this.#session === session) this.#session = undefined;
+      });
+    return session;
+  }
+
+  /** As for an accepted invite: open the 1:1 conversation and dial the new contact. */
+  async #paired(r: PairingResult): Promise<Paired> {
+    const peer = r.contact.peerId;
+    const { conversationId, created } = await this.#deps.openDirect(peer);
+    if (created) this.#opened.set(peer, conversationId);
+    this.#deps.dial(peer);
+    return {
+      contact: r.contact,
+      safetyNumber: r.safetyNumber,
+      role: r.role,
+      conversationId
+    };
+  }
+}

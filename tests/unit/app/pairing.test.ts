@@ -1,0 +1,255 @@
+/**
+ * The messenger's side of short-code pairing (src/lib/app/pairing.ts): the room is the reserved
+ * relay, a pairing opens and dials the 1:1 conversation, and the safety-number answer verifies
+ * or removes the contact. Real PAIR_PROTOCOL between in-memory hosts with a fake gossipsub bus.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  createChatPairing,
+  groupCode,
+  pairingErrorMessage,
+  pairingRoom,
+  PAIRING_CODE_TTL_MS,
+  type ChatPairing
+} from '../../../src/lib/app/pairing.js';
+import { createContacts, type Contacts } from '../../../src/lib/contacts/contacts.js';
+import { HandshakeRefusedError, PairingTimeoutError } from '../../../src/lib/contacts/errors.js';
+import { createPairing } from '../../../src/lib/contacts/pairing.js';
+import { peerSafetyNumber } from '../../../src/lib/crypto/peer-key.js';
+import type { RelayState } from '../../../src/lib/p2p/types.js';
+import { createMemoryRecordStore } from '../../../src/lib/storage/record-store.js';
+import { createFakeNetwork, type FakeHost } from '../../fixtures/fake-host.js';
+
+const RELAY = '12D3KooWSRMWDQcU2zqjFpjQQCAbNHxPhu5gUrxKyVtMxV4oZ1Bg';
+const OTHER_RELAY = '12D3KooWLm7wCZ2zR8iMAsUrK7bdECsH7yH1Y4mcJUCPSiZ9Bvt2';
+
+function relay(peerId: string, status: RelayState['status']): RelayState {
+  return { addr: `/ip4/127.0.0.1/tcp/9090/ws/p2p/${peerId}`, peerId, status };
+}
+
+interface Side {
+  name: string;
+  host: FakeHost;
+  contacts: Contacts;
+  paired: ChatPairing;
+  relays: RelayState[];
+  /** Conversations that exist on this side (ids), as the chat would have them. */
+  conversations: Set<string>;
+  opened: string[];
+  dialed: string[];
+  forgotten: string[];
+}
+
+async function setup(init: { joinTimeoutMs?: number } = {}) {
+  const net = createFakeNetwork();
+  const make = async (name: string): Promise<Side> => {
+    const host = await net.host();
+    const contacts = createContacts({ store: createMemoryRecordStore() });
+    await contacts.start();
+    const me = host.peerId.toString();
+    const side: Side = {
+      name,
+      host,
+      contacts,
+      relays: [relay(RELAY, 'reserved')],
+      conversations: new Set(),
+      opened: [],
+      dialed: [],
+      forgotten: [],
+      paired: undefined as unknown as ChatPairing
+    };
+    const pairing = createPairing(
+      { announceIntervalMs: 20, handshakeTimeoutMs: 2_000 },
+      {
+        host,
+        pubsub: net.pubsub(host),
+        contacts,
+        profile: () => ({ name }),
+        addresses: () => [`/ip4/127.0.0.1/tcp/1/ws/p2p/${RELAY}/p2p-circuit/p2p/${me}`]
+      }
+    );
+    side.paired = createChatPairing(
+      { ...(init.joinTimeoutMs === undefined ? {} : { joinTimeoutMs: init.joinTimeoutMs }) },
+      {
+        pairing,
+        contacts,
+        relays: () => side.relays,
+        openDirect: async (peer) => {
+          const conversationId = `d-${[me, peer].sort().join('-')}`;
+          const created = !side.conversations.has(conversationId);
+          side.conversations.add(conversationId);
+          side.opened.push(peer);
+          return { conversationId, created };
+        },
+        dial: (peer) => void side.dialed.push(peer),
+        forget: async (id) => {
+          side.conversations.delete(id);
+          side.forgotten.push(id);
+        }
+      }
+    );
+    await side.paired.start();
+    return side;
+  };
+  return { alice: await make('Alice'), bob: await make('Bob') };
+}
+
+function idOf(side: Side): string {
+  return side.host.peerId.toString();
+}
+
+describe('pairing in the chat', () => {
+  it('pairs through the reserved relay, opens and dials the 1:1 conversation on both sides', async () => {
+    const { alice, bob } = await setup();
+    const before = Date.now();
+    const hosting = alice.paired.host();
+    expect(hosting.code).toMatch(/^\d{6}$/);
+    expect(hosting.expiresAt).toBeGreaterThanOrEqual(before + PAIRING_CODE_TTL_MS);
+    const joining = bob.paired.join(`${hosting.code.slice(0, 3)}-${hosting.code.slice(3)}`);
+    const [a, b] = await Promise.all([hosting.result, joining.result]);
+
+    expect(a.role).toBe('host');
+    expect(b.role).toBe('joiner');
+    expect(a.contact).toMatchObject({ peerId: idOf(bob), name: 'Bob', verified: false });
+    expect(b.contact).toMatchObject({ peerId: idOf(alice), name: 'Alice', verified: false });
+    expect(a.safetyNumber).toBe(b.safetyNumber);
+    expect(a.safetyNumber).toBe(peerSafetyNumber(idOf(alice), idOf(bob)));
+    expect(a.conversationId).toBe(b.conversationId);
+    expect(alice.opened).toEqual([idOf(bob)]);
+    expect(bob.opened).toEqual([idOf(alice)]);
+    expect(alice.dialed).toEqual([idOf(bob)]);
+    expect(bob.dialed).toEqual([idOf(alice)]);
+  });
+
+  it('"Numbers match" marks the contact verified and keeps the conversation', async () => {
+    const { alice, bob } = await setup();
+    const hosting = alice.paired.host();
+    const joining = bob.paired.join(hosting.code);
+    const [, b] = await Promise.all([hosting.result, joining.result]);
+    const contact = await bob.paired.confirm(idOf(alice));
+    expect(contact.verified).toBe(true);
+    expect(bob.contacts.get(idOf(alice))?.verified).toBe(true);
+    // A later "don't match" (e.g. a double click) does not touch the confirmed conversation.
+    expect(bob.conversations.has(b.conversationId)).toBe(true);
+    expect(bob.forgotten).toEqual([]);
+  });
+
+  it('"Numbers don\'t match" removes the contact and the conversation the pairing opened', async () => {
+    const { alice, bob } = await setup();
+    const hosting = alice.paired.host();
+    const joining = bob.paired.join(hosting.code);
+    const [a] = await Promise.all([hosting.result, joining.result]);
+    await alice.paired.reject(idOf(bob));
+    expect(alice.contacts.get(idOf(bob))).toBeUndefined();
+    expect(alice.forgotten).toEqual([a.conversationId]);
+    expect(alice.conversations.has(a.conversationId)).toBe(false);
+    // Only on the side that answered: Bob still waits for his own answer.
+    expect(bob.contacts.get(idOf(alice))).toBeDefined();
+  });
+
+  it('keeps a conversation that existed before the pairing when the numbers do not match', async () => {
+    const { alice, bob } = await setup();
+    const id = `d-${[idOf(alice), idOf(bob)].sort().join('-')}`;
+    alice.conversations.add(id);
+    const hosting = alice.paired.host();
+    const joining = bob.paired.join(hosting.code);
+    await Promise.all([hosting.result, joining.result]);
+    await alice.paired.reject(idOf(bob));
+    expect(alice.contacts.get(idOf(bob))).toBeUndefined();
+    expect(alice.forgotten).toEqual([]);
+    expect(alice.conversations.has(id)).toBe(true);
+  });
+
+  it('needs a relay reservation: the room is the first reserved relay', async () => {
+    const { alice } = await setup();
+    alice.relays = [relay(RELAY, 'connecting'), relay(OTHER_RELAY, 'error')];
+    for (const start of [() => alice.paired.host(), () => alice.paired.join('123456')]) {
+      let err: unknown;
+      try {
+        start();
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toMatchObject({ name: 'NoPairingRelayError' });
+      expect(pairingErrorMessage(err)).toBe(
+        'You need to be connected to a relay to pair with a code.'
+      );
+    }
+    expect(
+      pairingRoom([relay(RELAY, 'retrying'), { ...relay('', 'reserved'), peerId: '' }])
+    ).toBeUndefined();
+    expect(pairingRoom([relay(RELAY, 'connecting'), relay(OTHER_RELAY, 'reserved')])).toBe(
+      OTHER_RELAY
+    );
+  });
+
+  it('does not pair people on different relays', async () => {
+    const { alice, bob } = await setup({ joinTimeoutMs: 400 });
+    bob.relays = [relay(OTHER_RELAY, 'reserved')];
+    const hosting = alice.paired.host();
+    const joining = bob.paired.join(hosting.code);
+    await expect(joining.result).rejects.toMatchObject({ name: 'PairingNotFoundError' });
+    hosting.cancel();
+    await expect(hosting.result).rejects.toMatchObject({ name: 'AbortError' });
+    expect(alice.contacts.list()).toEqual([]);
+    expect(bob.contacts.list()).toEqual([]);
+  });
+
+  it('a wrong code finds nobody in time, adds nothing, and the shown code still works', async () => {
+    const { alice, bob } = await setup({ joinTimeoutMs: 300 });
+    const hosting = alice.paired.host();
+    const wrong = hosting.code === '000000' ? '000001' : '000000';
+    const joining = bob.paired.join(wrong);
+    const err = await joining.result.catch((e: unknown) => e);
+    expect(err).toMatchObject({ name: 'PairingNotFoundError' });
+    expect(pairingErrorMessage(err)).toMatch(/^Nobody was found with this code/);
+    expect(bob.contacts.list()).toEqual([]);
+    expect(alice.contacts.list()).toEqual([]);
+    expect(bob.opened).toEqual([]);
+
+    const retry = bob.paired.join(hosting.code);
+    const [a, b] = await Promise.all([hosting.result, retry.result]);
+    expect(a.safetyNumber).toBe(b.safetyNumber);
+  });
+
+  it('rejects a code that is not 6 digits before anything starts', async () => {
+    const { bob } = await setup();
+    let err: unknown;
+    try {
+      bob.paired.join('12 34');
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toMatchObject({ name: 'InvalidPairingCodeError' });
+    expect(pairingErrorMessage(err)).toBe(
+      'Enter the 6 digits of the code shown on the other device.'
+    );
+  });
+
+  it('cancel() and stop() end the session in progress', async () => {
+    const { alice, bob } = await setup();
+    const hosting = alice.paired.host();
+    alice.paired.cancel();
+    await expect(hosting.result).rejects.toMatchObject({ name: 'AbortError' });
+    const joining = bob.paired.join('123456');
+    await bob.paired.stop();
+    const err = await joining.result.catch((e: unknown) => e);
+    expect(err).toMatchObject({ name: 'AbortError' });
+    expect(pairingErrorMessage(err)).toBeUndefined();
+  });
+});
+
+describe('pairing words', () => {
+  it('groups a code 3+3 and explains each failure', () => {
+    expect(groupCode('123456')).toBe('123 456');
+    expect(groupCode('12345')).toBe('12345');
+    expect(pairingErrorMessage(new PairingTimeoutError('x'))).toMatch(/expired/);
+    expect(pairingErrorMessage(new HandshakeRefusedError('x', 'bad-code', true))).toBe(
+      "The code didn't match. Check it and try again."
+    );
+    expect(pairingErrorMessage(new HandshakeRefusedError('x', 'bad-code', false))).toMatch(
+      /no longer works/
+    );
+    expect(pairingErrorMessage(new HandshakeRefusedError('x', 'busy', true))).toMatch(/busy/);
+  });
+});
