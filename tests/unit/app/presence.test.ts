@@ -3,60 +3,10 @@ import {
   createPresenceAnnouncer,
   createPresenceTracker,
   PRESENCE_EXPIRY_MS,
-  PRESENCE_INTERVAL_MS,
-  type PresenceTimers,
-  type VisibilitySource
+  PRESENCE_INTERVAL_MS
 } from '../../../src/lib/app/presence.js';
 import type { PresenceState } from '../../../src/lib/sync/ephemeral.js';
-
-/** Timers driven by `advance(ms)`: nothing waits for real time. */
-function fakeTimers(): PresenceTimers & { advance(ms: number): void; pending(): number } {
-  let now = 0;
-  let nextId = 1;
-  const jobs = new Map<number, { at: number; fn: () => void; every?: number }>();
-  return {
-    setTimeout(fn, ms) {
-      jobs.set(nextId, { at: now + ms, fn });
-      return nextId++;
-    },
-    clearTimeout: (id) => void jobs.delete(id as number),
-    setInterval(fn, ms) {
-      jobs.set(nextId, { at: now + ms, fn, every: ms });
-      return nextId++;
-    },
-    clearInterval: (id) => void jobs.delete(id as number),
-    advance(ms) {
-      const end = now + ms;
-      for (;;) {
-        const due = [...jobs].filter(([, j]) => j.at <= end).sort((a, b) => a[1].at - b[1].at)[0];
-        if (due === undefined) break;
-        const [id, job] = due;
-        now = job.at;
-        if (job.every === undefined) jobs.delete(id);
-        else job.at += job.every;
-        job.fn();
-      }
-      now = end;
-    },
-    pending: () => jobs.size
-  };
-}
-
-function fakeVisibility(): VisibilitySource & { set(hidden: boolean): void } {
-  let hidden = false;
-  const listeners = new Set<() => void>();
-  return {
-    hidden: () => hidden,
-    onChange(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
-    set(value) {
-      hidden = value;
-      for (const l of listeners) l();
-    }
-  };
-}
+import { fakeTimers, fakeVisibility } from '../../fixtures/chat-network.js';
 
 describe('presence tracker', () => {
   it('is offline until heard, then online until the notice expires', () => {
