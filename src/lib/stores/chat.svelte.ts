@@ -18,6 +18,7 @@ import { errorMessage } from '$lib/p2p';
 import { createIdbDocStore, createIdbKeyStore, createLocalSettingsStore } from '$lib/storage';
 import { ConversationStore } from './conversation.svelte';
 import { NodeStore } from './node.svelte';
+import { PresenceStore } from './presence.svelte';
 
 const INVITE_HASH = '#/invite/';
 const CONVERSATION_HASH = '#/c/';
@@ -78,6 +79,8 @@ export class ChatStore {
   open = $state.raw<ConversationStore | undefined>(undefined);
 
   readonly activeContacts = $derived(this.contacts.filter((c) => !c.blocked));
+  /** Contacts' online presence (ephemeral). */
+  readonly presence: PresenceStore;
 
   #started: Promise<void> | undefined;
   #off: (() => void) | undefined;
@@ -86,6 +89,7 @@ export class ChatStore {
   constructor(chat: Chat, node: NodeStore) {
     this.#chat = chat;
     this.#node = node;
+    this.presence = new PresenceStore(chat);
   }
 
   get node(): NodeStore {
@@ -109,6 +113,7 @@ export class ChatStore {
       return;
     }
     this.#off = this.#chat.onChange((change) => this.#onChange(change));
+    this.presence.start();
     this.ready = true;
     this.#refresh();
     if (this.openId !== undefined) this.#openConversation(this.openId);
@@ -116,6 +121,7 @@ export class ChatStore {
 
   async stop(): Promise<void> {
     this.#off?.();
+    this.presence.stop();
     this.open?.close();
     await this.#chat.stop();
     await this.#node.stop();
@@ -274,6 +280,7 @@ export class ChatStore {
   }
 
   #onChange(change: ChatChange): void {
+    if (change.type === 'presence') return; // PresenceStore follows it
     if (change.type === 'typing') {
       if (this.open?.id === change.conversationId) this.open.onTyping(change.peer);
       return;
