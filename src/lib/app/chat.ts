@@ -54,6 +54,7 @@ import {
   createPresenceTracker,
   type Presence,
   type PresenceAnnouncer,
+  type PresenceTracker,
   type PresenceTimers,
   type VisibilitySource
 } from './presence.js';
@@ -157,7 +158,7 @@ class ChatService implements Chat {
   #dialing = new Set<string>();
   #running = false;
   readonly #memberWatch = createMemberWatch();
-  readonly #presence;
+  readonly #presence: PresenceTracker;
   #announcer: PresenceAnnouncer | undefined;
 
   constructor(config: ChatConfig) {

@@ -63,6 +63,8 @@ export class GroupDetailsStore {
     this.members = members
       .map(view)
       .sort((a, b) => (a.peer === self ? -1 : b.peer === self ? 1 : a.name.localeCompare(b.name)));
+    // A local lookup, not state.
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity
     const isMember = new Set(members);
     this.candidates = this.#chat.contacts
       .list()
