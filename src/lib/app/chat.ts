@@ -39,9 +39,27 @@ import {
   type ConversationKind,
   type Message,
   type MessageStatus,
-  type Sync
+  type Sync,
+  type SyncTransport
 } from '../sync/index.js';
 import { createChatPairing, type ChatPairing } from './pairing.js';
+import { decodeEphemeral, encodeEphemeral } from '../sync/ephemeral.js';
+import {
+  announceGroup,
+  cleanGroupName,
+  createMemberWatch,
+  NotAContactError,
+  UnknownGroupError
+} from './groups.js';
+import {
+  createPresenceAnnouncer,
+  createPresenceTracker,
+  type Presence,
+  type PresenceAnnouncer,
+  type PresenceTracker,
+  type PresenceTimers,
+  type VisibilitySource
+} from './presence.js';
 
 /** Pause between attempts to reach contacts that are not connected. */
 export const CONTACT_REDIAL_MS = 15_000;
@@ -54,6 +72,11 @@ export interface ChatConfig {
   origin: string;
   /** Dial contacts in the background (default true). */
   dialContacts?: boolean;
+  /** Sync frames over this instead of the node's libp2p streams (tests). */
+  syncTransport?: SyncTransport;
+  /** Presence timers (default: the real ones) and page visibility (default: `document`). */
+  presenceTimers?: PresenceTimers;
+  visibility?: VisibilitySource;
 }
 
 export interface ConversationSummary {
@@ -71,7 +94,8 @@ export type ChatChange =
   | { type: 'conversation'; conversationId: string }
   | { type: 'contacts' }
   | { type: 'list' }
-  | { type: 'typing'; conversationId: string; peer: string };
+  | { type: 'typing'; conversationId: string; peer: string }
+  | { type: 'presence'; peer: string };
 
 export interface Chat {
   readonly profile: ProfileStore;
@@ -91,6 +115,18 @@ export interface Chat {
   createGroup(name: string, members: string[]): Promise<string>;
   /** Sends a short typing notice to connected members. */
   typing(conversationId: string): void;
+  /**
+   * Renames a group this device belongs to (trimmed, 1 to 64 characters).
+   * @throws InvalidGroupNameError, UnknownGroupError
+   */
+  renameGroup(conversationId: string, name: string): Promise<void>;
+  /**
+   * Adds contacts to a group; each gets it announced through the 1:1 conversation with them.
+   * @throws UnknownGroupError, NotAContactError
+   */
+  addGroupMembers(conversationId: string, peers: string[]): Promise<void>;
+  /** A contact's presence (ephemeral: from notices heard while connected); own state for self. */
+  presence(peer: string): Presence;
   /** Unblocks a contact and asks it again for what was refused while it was blocked. */
   unblock(peer: string): Promise<void>;
   /** Short-code pairing (after start): see pairing.ts. */
@@ -105,7 +141,7 @@ export function directConversationId(a: string, b: string): string {
   return `d-${[...bytes].map((n) => n.toString(16).padStart(2, '0')).join('')}`;
 }
 
-const TYPING = new TextEncoder().encode('typing');
+const TYPING = encodeEphemeral({ v: 1, t: 'typing' });
 const GROUPS_KEY = 'groups';
 
 export function createChat(config: ChatConfig): Chat {
@@ -126,11 +162,17 @@ class ChatService implements Chat {
   #redialTimer: ReturnType<typeof setInterval> | undefined;
   #dialing = new Set<string>();
   #running = false;
+  readonly #memberWatch = createMemberWatch();
+  readonly #presence: PresenceTracker;
+  #announcer: PresenceAnnouncer | undefined;
 
   constructor(config: ChatConfig) {
     this.#config = config;
     this.profile = createProfileStore(config.storage.profile);
     this.contacts = createContacts({ store: config.storage.contacts });
+    this.#presence = createPresenceTracker(
+      config.presenceTimers === undefined ? {} : { timers: config.presenceTimers }
+    );
   }
 
   get self(): string {
@@ -147,7 +189,9 @@ class ChatService implements Chat {
     const sync = createSync(
       {},
       {
-        host,
+        ...(this.#config.syncTransport === undefined
+          ? { host }
+          : { transport: this.#config.syncTransport, self: this.#self }),
         docs: this.#config.docs,
         access: {
           canSync: (peer, id) =>
@@ -214,10 +258,26 @@ class ChatService implements Chat {
         if (event.type === 'status') {
           this.#emit({ type: 'conversation', conversationId: event.conversationId });
         } else if (event.type === 'ephemeral') {
-          this.#emit({ type: 'typing', conversationId: event.conversationId, peer: event.peer });
+          this.#onEphemeral(event.conversationId, event.peer, event.payload);
+        } else if (
+          event.type === 'synced' &&
+          this.#isDirectWith(event.conversationId, event.peer)
+        ) {
+          // The 1:1 conversation with this contact just went live: tell it we're here.
+          this.#announcer?.announceTo(event.peer);
         }
-      })
+      }),
+      this.#presence.onChange((peer) => this.#emit({ type: 'presence', peer }))
     );
+    this.#announcer = createPresenceAnnouncer({
+      send: (peer, s) => this.#sendEphemeral(directConversationId(this.#self, peer), s),
+      peers: () => this.contacts.list().flatMap((c) => (c.blocked ? [] : [c.peerId])),
+      ...(this.#config.presenceTimers === undefined ? {} : { timers: this.#config.presenceTimers }),
+      ...(this.#config.visibility === undefined ? {} : { visibility: this.#config.visibility }),
+      onOwnChange: () => this.#emit({ type: 'presence', peer: this.#self })
+    });
+    this.#announcer.start();
+    node.addEventListener('state', this.#onPresenceState);
     if (this.#config.dialContacts !== false) {
       node.addEventListener('state', this.#onNodeState);
       this.#redialTimer = setInterval(() => this.#dialAll(), CONTACT_REDIAL_MS);
@@ -230,6 +290,9 @@ class ChatService implements Chat {
     this.#running = false;
     clearInterval(this.#redialTimer);
     this.#config.node.removeEventListener('state', this.#onNodeState);
+    this.#config.node.removeEventListener('state', this.#onPresenceState);
+    this.#announcer?.stop();
+    this.#presence.clear();
     for (const off of this.#unsubscribe) off();
     this.#unsubscribe = [];
     for (const off of this.#watched.values()) off();
@@ -314,6 +377,85 @@ class ChatService implements Chat {
     }
   }
 
+  async renameGroup(conversationId: string, name: string): Promise<void> {
+    const conv = this.#requireGroup(conversationId);
+    const clean = cleanGroupName(name);
+    if (conv.meta()?.name === clean) return;
+    conv.rename(clean);
+    await this.#announceGroup(conversationId, conv);
+    this.#emit({ type: 'list' });
+  }
+
+  async addGroupMembers(conversationId: string, peers: string[]): Promise<void> {
+    const conv = this.#requireGroup(conversationId);
+    const added = [...new Set(peers)].filter((p) => p !== this.#self && !conv.isMember(p));
+    for (const peer of added) {
+      const contact = this.contacts.get(peer);
+      if (contact === undefined || contact.blocked) {
+        throw new NotAContactError('Only your contacts can be added to a group.');
+      }
+    }
+    if (added.length === 0) return;
+    conv.addMembers(added);
+    this.#memberWatch.added(conversationId, conv.members());
+    for (const peer of added) this.#sync?.resync(peer);
+    await this.#announceGroup(conversationId, conv);
+    this.#emit({ type: 'list' });
+  }
+
+  presence(peer: string): Presence {
+    if (peer === this.#self) return this.#announcer?.state() ?? 'offline';
+    return this.#presence.get(peer);
+  }
+
+  #requireGroup(conversationId: string): Conversation {
+    const conv = this.conversation(conversationId);
+    if (conv?.meta()?.kind !== 'group' || !conv.isMember(this.#self)) {
+      throw new UnknownGroupError('This group is not available on this device.');
+    }
+    return conv;
+  }
+
+  /** Updates the group's announcement in the 1:1 conversation with every member who is a contact. */
+  async #announceGroup(groupId: string, conv: Conversation): Promise<void> {
+    const name = conv.meta()?.name ?? '';
+    const members = conv.members();
+    for (const peer of members) {
+      if (peer === this.#self || this.contacts.get(peer) === undefined) continue;
+      const direct = this.conversation(await this.#openDirect(peer));
+      if (direct !== undefined) announceGroup(direct.doc, groupId, { name, members });
+    }
+  }
+
+  #onEphemeral(conversationId: string, peer: string, payload: Uint8Array): void {
+    const notice = decodeEphemeral(payload);
+    if (notice === undefined) return; // malformed or from a newer version: ignored
+    if (notice.t === 'typing') {
+      this.#emit({ type: 'typing', conversationId, peer });
+    } else if (this.#isDirectWith(conversationId, peer) && !this.contacts.isBlocked(peer)) {
+      this.#presence.heard(peer, notice.s);
+    }
+  }
+
+  #isDirectWith(conversationId: string, peer: string): boolean {
+    return peer !== this.#self && conversationId === directConversationId(this.#self, peer);
+  }
+
+  #sendEphemeral(conversationId: string, s: 'online' | 'away'): void {
+    try {
+      this.#sync?.sendEphemeral(conversationId, encodeEphemeral({ v: 1, t: 'presence', s }));
+    } catch {
+      // Presence is best effort (e.g. the 1:1 conversation is not open yet).
+    }
+  }
+
+  #onPresenceState = (): void => {
+    const connected = new Set(this.#config.node.state.peers.map((p) => p.peerId));
+    for (const contact of this.contacts.list()) {
+      if (!connected.has(contact.peerId)) this.#presence.disconnected(contact.peerId);
+    }
+  };
+
   async unblock(peer: string): Promise<void> {
     await this.contacts.unblock(peer);
     this.#sync?.resync(peer);
@@ -381,6 +523,12 @@ class ChatService implements Chat {
       if (mine === undefined || mine < newest.key) conv.markDelivered();
     }
     if (conv.meta()?.kind === '1:1') this.#joinAnnouncedGroups(conv);
+    if (conv.meta()?.kind === 'group') {
+      // Members added by someone else: ask them for the group (they may be connected already).
+      for (const peer of this.#memberWatch.added(id, conv.members())) {
+        if (peer !== this.#self) this.#sync?.resync(peer);
+      }
+    }
     this.#emit({ type: 'conversation', conversationId: id });
   }
 

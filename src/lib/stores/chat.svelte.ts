@@ -19,6 +19,7 @@ import { createIdbDocStore, createIdbKeyStore, createLocalSettingsStore } from '
 import { ConversationStore } from './conversation.svelte';
 import { NodeStore } from './node.svelte';
 import { PairingStore } from './pairing.svelte';
+import { PresenceStore } from './presence.svelte';
 
 const INVITE_HASH = '#/invite/';
 const CONVERSATION_HASH = '#/c/';
@@ -81,6 +82,8 @@ export class ChatStore {
   open = $state.raw<ConversationStore | undefined>(undefined);
 
   readonly activeContacts = $derived(this.contacts.filter((c) => !c.blocked));
+  /** Contacts' online presence (ephemeral). */
+  readonly presence: PresenceStore;
 
   #started: Promise<void> | undefined;
   #off: (() => void) | undefined;
@@ -90,6 +93,7 @@ export class ChatStore {
     this.#chat = chat;
     this.#node = node;
     this.pairing = new PairingStore(chat, () => this.start());
+    this.presence = new PresenceStore(chat);
   }
 
   get node(): NodeStore {
@@ -113,6 +117,7 @@ export class ChatStore {
       return;
     }
     this.#off = this.#chat.onChange((change) => this.#onChange(change));
+    this.presence.start();
     this.ready = true;
     this.#refresh();
     if (this.openId !== undefined) this.#openConversation(this.openId);
@@ -120,6 +125,7 @@ export class ChatStore {
 
   async stop(): Promise<void> {
     this.#off?.();
+    this.presence.stop();
     this.open?.close();
     await this.#chat.stop();
     await this.#node.stop();
@@ -278,6 +284,7 @@ export class ChatStore {
   }
 
   #onChange(change: ChatChange): void {
+    if (change.type === 'presence') return; // PresenceStore follows it
     if (change.type === 'typing') {
       if (this.open?.id === change.conversationId) this.open.onTyping(change.peer);
       return;

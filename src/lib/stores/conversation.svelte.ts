@@ -6,6 +6,7 @@ import type { Chat } from '$lib/app/chat';
 import { cleanNickname, directPeer, safetyNumberOf } from '$lib/app/contact-view';
 import type { Contact } from '$lib/contacts';
 import type { Message, MessageStatus } from '$lib/sync';
+import { GroupDetailsStore } from './group-details.svelte';
 
 export const STATUS_TEXT: Record<MessageStatus, string> = {
   pending: 'Pending',
@@ -63,6 +64,8 @@ export class ConversationStore {
   detailsNotice = $state<string | undefined>(undefined);
   /** Group only: true once this device left it. */
   left = $state(false);
+  /** Group only: the "Group details" panel. */
+  readonly group: GroupDetailsStore;
 
   // Not state: `typing` is the reactive view of it.
   // eslint-disable-next-line svelte/prefer-svelte-reactivity
@@ -75,6 +78,7 @@ export class ConversationStore {
   constructor(chat: Chat, id: string) {
     this.#chat = chat;
     this.id = id;
+    this.group = new GroupDetailsStore(chat, id);
     globalThis.document?.addEventListener('visibilitychange', this.#onVisible);
     this.#refreshNow();
   }
@@ -119,6 +123,7 @@ export class ConversationStore {
     this.messages = conv.messages();
     this.version++;
     this.#markRead();
+    if (meta.kind === 'group') this.group.refresh();
   }
 
   /** What a row shows. Reads `version`, so rows re-render when receipts or names change. */

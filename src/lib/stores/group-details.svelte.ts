@@ -1,0 +1,127 @@
+/**
+ * The "Group details" panel of an open group: rename it, see its members, add contacts.
+ * Owned by ConversationStore (one per open conversation), refreshed with it.
+ */
+import type { Chat } from '$lib/app/chat';
+import { errorMessage } from '$lib/p2p';
+
+export interface GroupMemberView {
+  peer: string;
+  /** "You", the contact's name, or a short peer ID. */
+  name: string;
+}
+
+const GROUP_ERRORS = new Set(['InvalidGroupNameError', 'UnknownGroupError', 'NotAContactError']);
+
+function describe(err: unknown): string {
+  const e = err as { name?: string; message?: string } | null;
+  if (e?.name !== undefined && GROUP_ERRORS.has(e.name) && typeof e.message === 'string') {
+    return e.message;
+  }
+  if (e?.name === 'NotMemberError') return 'You are no longer a member of this group.';
+  return errorMessage(err);
+}
+
+export class GroupDetailsStore {
+  readonly id: string;
+  readonly #chat: Chat;
+
+  open = $state(false);
+  nameDraft = $state('');
+  members = $state.raw<GroupMemberView[]>([]);
+  /** Contacts who are not members yet. */
+  candidates = $state.raw<GroupMemberView[]>([]);
+  selected = $state<string[]>([]);
+  error = $state<string | undefined>(undefined);
+  notice = $state<string | undefined>(undefined);
+  busy = $state(false);
+
+  constructor(chat: Chat, id: string) {
+    this.#chat = chat;
+    this.id = id;
+  }
+
+  toggle(): void {
+    this.open = !this.open;
+    this.error = undefined;
+    this.notice = undefined;
+    this.selected = [];
+    if (this.open) {
+      this.nameDraft = this.#chat.conversation(this.id)?.meta()?.name ?? '';
+      this.refresh();
+    }
+  }
+
+  /** Re-reads members and contacts (while open). */
+  refresh(): void {
+    if (!this.open) return;
+    const conv = this.#chat.conversation(this.id);
+    const members = conv?.members() ?? [];
+    const self = this.#chat.self;
+    const view = (peer: string): GroupMemberView => ({ peer, name: this.#name(peer) });
+    // You first, then by name.
+    this.members = members
+      .map(view)
+      .sort((a, b) => (a.peer === self ? -1 : b.peer === self ? 1 : a.name.localeCompare(b.name)));
+    // A local lookup, not state.
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity
+    const isMember = new Set(members);
+    this.candidates = this.#chat.contacts
+      .list()
+      .filter((c) => !c.blocked && !isMember.has(c.peerId))
+      .map((c) => view(c.peerId))
+      .sort((a, b) => a.name.localeCompare(b.name));
+    this.selected = this.selected.filter((p) => !isMember.has(p));
+  }
+
+  choose(peer: string, checked: boolean): void {
+    this.selected = checked
+      ? [...this.selected.filter((p) => p !== peer), peer]
+      : this.selected.filter((p) => p !== peer);
+  }
+
+  async rename(): Promise<boolean> {
+    this.error = undefined;
+    this.notice = undefined;
+    this.busy = true;
+    try {
+      await this.#chat.renameGroup(this.id, this.nameDraft);
+      this.nameDraft = this.nameDraft.trim();
+      this.notice = 'Group renamed.';
+      return true;
+    } catch (err) {
+      this.error = describe(err);
+      return false;
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  async addMembers(): Promise<boolean> {
+    this.error = undefined;
+    this.notice = undefined;
+    if (this.selected.length === 0) {
+      this.error = 'Choose at least one contact to add.';
+      return false;
+    }
+    const names = this.selected.map((p) => this.#name(p));
+    this.busy = true;
+    try {
+      await this.#chat.addGroupMembers(this.id, [...this.selected]);
+      this.selected = [];
+      this.notice = `Added ${names.join(', ')}.`;
+      this.refresh();
+      return true;
+    } catch (err) {
+      this.error = describe(err);
+      return false;
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  #name(peer: string): string {
+    if (peer === this.#chat.self) return 'You';
+    return this.#chat.contacts.displayName(peer) ?? `${peer.slice(0, 8)}…${peer.slice(-6)}`;
+  }
+}

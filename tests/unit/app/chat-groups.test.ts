@@ -1,0 +1,201 @@
+/**
+ * Group management and presence in the chat service, over in-memory hosts and sync links.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { directConversationId } from '../../../src/lib/app/chat.js';
+import { MAX_GROUP_NAME_LENGTH } from '../../../src/lib/app/groups.js';
+import { PRESENCE_EXPIRY_MS } from '../../../src/lib/app/presence.js';
+import {
+  createChatNetwork,
+  texts,
+  type ChatDevice,
+  type ChatNetwork
+} from '../../fixtures/chat-network.js';
+
+let net: ChatNetwork;
+
+afterEach(async () => {
+  await net?.stop();
+});
+
+function nameOn(device: ChatDevice, id: string): string | undefined {
+  return device.chat.summaries().find((s) => s.id === id)?.name;
+}
+
+async function trio(): Promise<{ a: ChatDevice; b: ChatDevice; c: ChatDevice }> {
+  net = createChatNetwork();
+  const a = await net.device('Ana');
+  const b = await net.device('Ben');
+  const c = await net.device('Cleo');
+  await net.befriend(a, b);
+  await net.befriend(a, c);
+  return { a, b, c };
+}
+
+describe('renameGroup', () => {
+  it('renames on every member device, trimmed', async () => {
+    const { a, b } = await trio();
+    const id = await a.chat.createGroup('Climbing', [b.id]);
+    await net.sync.settle();
+    expect(nameOn(b, id)).toBe('Climbing');
+
+    await a.chat.renameGroup(id, '  Bouldering  ');
+    await net.sync.settle();
+    expect(nameOn(a, id)).toBe('Bouldering');
+    expect(nameOn(b, id)).toBe('Bouldering');
+
+    // Any member may rename.
+    await b.chat.renameGroup(id, 'Crag');
+    await net.sync.settle();
+    expect(nameOn(a, id)).toBe('Crag');
+  });
+
+  it('refuses empty and too long names, and conversations that are not groups', async () => {
+    const { a, b } = await trio();
+    const id = await a.chat.createGroup('Climbing', [b.id]);
+    const invalid = expect.objectContaining({ name: 'InvalidGroupNameError' });
+    await expect(a.chat.renameGroup(id, '')).rejects.toEqual(invalid);
+    await expect(a.chat.renameGroup(id, '   ')).rejects.toEqual(invalid);
+    await expect(a.chat.renameGroup(id, 'x'.repeat(MAX_GROUP_NAME_LENGTH + 1))).rejects.toEqual(
+      invalid
+    );
+    await a.chat.renameGroup(id, 'x'.repeat(MAX_GROUP_NAME_LENGTH));
+    expect(nameOn(a, id)).toBe('x'.repeat(MAX_GROUP_NAME_LENGTH));
+    const unknown = expect.objectContaining({ name: 'UnknownGroupError' });
+    await expect(a.chat.renameGroup(directConversationId(a.id, b.id), 'No')).rejects.toEqual(
+      unknown
+    );
+    await expect(a.chat.renameGroup('g-nope', 'No')).rejects.toEqual(unknown);
+  });
+});
+
+describe('addGroupMembers', () => {
+  it('announces the group to the new member, who gets its name and earlier messages', async () => {
+    const { a, b, c } = await trio();
+    const id = await a.chat.createGroup('Climbing', [b.id]);
+    a.chat.conversation(id)?.send('first');
+    await net.sync.settle();
+    await a.chat.renameGroup(id, 'Crag');
+    await net.sync.settle();
+    expect(nameOn(c, id)).toBeUndefined();
+
+    await a.chat.addGroupMembers(id, [c.id]);
+    await net.sync.settle();
+    const all = [a.id, b.id, c.id].sort();
+    expect(nameOn(c, id)).toBe('Crag');
+    expect(texts(c, id)).toEqual(['first']);
+    for (const d of [a, b, c]) expect(d.chat.conversation(id)?.members()).toEqual(all);
+    // The announcement B got earlier now lists C too (for a device that joins late).
+    const announced = b.chat
+      .conversation(directConversationId(a.id, b.id))
+      ?.doc.getMap('groups')
+      .get(id) as { name: string; members: string[] };
+    expect(announced).toEqual({ name: 'Crag', members: all });
+
+    // B and C are not linked: A passes their messages on.
+    c.chat.conversation(id)?.send('from cleo');
+    await net.sync.settle();
+    expect(texts(a, id)).toEqual(['first', 'from cleo']);
+    expect(texts(b, id)).toEqual(['first', 'from cleo']);
+  });
+
+  it('a member who already joined syncs with the new member directly', async () => {
+    const { a, b, c } = await trio();
+    await net.link(b, c); // connected, though not contacts
+    const id = await a.chat.createGroup('Climbing', [b.id]);
+    await net.sync.settle();
+    // C joins while B can't hear from A: C asks B, who doesn't know C is a member yet.
+    net.unlink(a, b);
+    await a.chat.addGroupMembers(id, [c.id]);
+    await net.sync.settle();
+    expect(c.chat.conversation(id)?.isMember(c.id)).toBe(true);
+    expect(b.chat.conversation(id)?.isMember(c.id)).toBe(false);
+    // B learns the new member from A, then A goes away.
+    await net.link(a, b);
+    expect(b.chat.conversation(id)?.isMember(c.id)).toBe(true);
+    net.unlink(a, b);
+    net.unlink(a, c);
+    c.chat.conversation(id)?.send('without ana');
+    await net.sync.settle();
+    expect(texts(b, id)).toEqual(['without ana']);
+    b.chat.conversation(id)?.send('hi cleo');
+    await net.sync.settle();
+    expect(texts(c, id)).toEqual(['without ana', 'hi cleo']);
+  });
+
+  it('only adds contacts, and ignores who is already a member', async () => {
+    const { a, b, c } = await trio();
+    const id = await a.chat.createGroup('Climbing', [b.id]);
+    await net.sync.settle();
+    // C is not a contact of B.
+    await expect(b.chat.addGroupMembers(id, [c.id])).rejects.toEqual(
+      expect.objectContaining({ name: 'NotAContactError' })
+    );
+    expect(b.chat.conversation(id)?.isMember(c.id)).toBe(false);
+    await a.chat.addGroupMembers(id, [b.id, a.id]);
+    expect(a.chat.conversation(id)?.members()).toEqual([a.id, b.id].sort());
+    await expect(a.chat.addGroupMembers(directConversationId(a.id, b.id), [c.id])).rejects.toEqual(
+      expect.objectContaining({ name: 'UnknownGroupError' })
+    );
+  });
+});
+
+describe('presence', () => {
+  it('online once the 1:1 conversation is live, away when hidden, offline on disconnect', async () => {
+    net = createChatNetwork();
+    const a = await net.device('Ana');
+    const b = await net.device('Ben');
+    const seen: string[] = [];
+    a.chat.onChange((change) => {
+      if (change.type === 'presence') seen.push(a.chat.presence(change.peer));
+    });
+    expect(a.chat.presence(b.id)).toBe('offline');
+    await net.befriend(a, b);
+    expect(a.chat.presence(b.id)).toBe('online');
+    expect(b.chat.presence(a.id)).toBe('online');
+    expect(a.chat.presence(a.id)).toBe('online');
+
+    b.visibility.set(true);
+    await net.sync.settle();
+    expect(a.chat.presence(b.id)).toBe('away');
+    expect(b.chat.presence(b.id)).toBe('away');
+    b.visibility.set(false);
+    await net.sync.settle();
+    expect(a.chat.presence(b.id)).toBe('online');
+
+    net.unlink(a, b);
+    expect(a.chat.presence(b.id)).toBe('offline');
+    expect(seen).toEqual(['online', 'away', 'online', 'offline']);
+  });
+
+  it('expires without notices, and the periodic notice keeps it fresh', async () => {
+    net = createChatNetwork();
+    const a = await net.device('Ana');
+    const b = await net.device('Ben');
+    await net.befriend(a, b);
+    for (let i = 0; i < 4; i++) {
+      b.timers.advance(30_000);
+      await net.sync.settle();
+      a.timers.advance(30_000);
+      expect(a.chat.presence(b.id)).toBe('online');
+    }
+    // B stops sending (e.g. its tab froze) while the link stays up.
+    await b.chat.stop();
+    a.timers.advance(PRESENCE_EXPIRY_MS);
+    expect(a.chat.presence(b.id)).toBe('offline');
+  });
+
+  it('typing notices still arrive', async () => {
+    net = createChatNetwork();
+    const a = await net.device('Ana');
+    const b = await net.device('Ben');
+    await net.befriend(a, b);
+    const typing: string[] = [];
+    a.chat.onChange((change) => {
+      if (change.type === 'typing') typing.push(change.peer);
+    });
+    b.chat.typing(directConversationId(a.id, b.id));
+    await net.sync.settle();
+    expect(typing).toEqual([b.id]);
+  });
+});
