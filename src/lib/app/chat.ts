@@ -154,6 +154,8 @@ class ChatService implements Chat {
   readonly #config: ChatConfig;
   readonly #listeners = new Set<(change: ChatChange) => void>();
   readonly #watched = new Map<string, () => void>();
+  /** Groups announced to this device whose doc has not arrived yet: id -> who may send it. */
+  readonly #joining = new Map<string, Set<string>>();
   #invites: Invites | undefined;
   #pairing: ChatPairing | undefined;
   #sync: Sync | undefined;
@@ -194,8 +196,13 @@ class ChatService implements Chat {
           : { transport: this.#config.syncTransport, self: this.#self }),
         docs: this.#config.docs,
         access: {
-          canSync: (peer, id) =>
-            !this.contacts.isBlocked(peer) && (sync.conversation(id)?.isMember(peer) ?? false)
+          canSync: (peer, id) => {
+            if (this.contacts.isBlocked(peer)) return false;
+            const conv = sync.conversation(id);
+            if (conv?.meta() !== undefined) return conv.isMember(peer);
+            // A group announced to us whose doc has not arrived: its announced members.
+            return this.#joining.get(id)?.has(peer) ?? false;
+          }
         }
       }
     );
@@ -522,6 +529,7 @@ class ChatService implements Chat {
       const mine = conv.receipts(this.#self).delivered;
       if (mine === undefined || mine < newest.key) conv.markDelivered();
     }
+    if (conv.meta() !== undefined && this.#joining.delete(id)) this.#emit({ type: 'list' });
     if (conv.meta()?.kind === '1:1') this.#joinAnnouncedGroups(conv);
     if (conv.meta()?.kind === 'group') {
       // Members added by someone else: ask them for the group (they may be connected already).
@@ -532,21 +540,29 @@ class ChatService implements Chat {
     this.#emit({ type: 'conversation', conversationId: id });
   }
 
+  /**
+   * Joins the groups announced in a 1:1 conversation. The group's own doc is the truth (name,
+   * members, who left): it is not written here, only asked for from the announced members,
+   * who may sync it with us until it arrives. (Writing the announced name and members into
+   * an empty doc would race with renames and departures made since the announcement.)
+   */
   #joinAnnouncedGroups(direct: Conversation): void {
     const announced = direct.doc.getMap<unknown>(GROUPS_KEY);
     for (const [groupId, value] of announced.entries()) {
-      if (this.#sync?.conversation(groupId) !== undefined) continue;
+      if (this.#sync?.conversation(groupId)?.meta() !== undefined) continue;
       if (!/^g-[0-9a-f-]{36}$/.test(groupId)) continue;
       const info = value as { name?: unknown; members?: unknown } | undefined;
       if (typeof info?.name !== 'string' || !Array.isArray(info.members)) continue;
       const members = info.members.filter((m): m is string => typeof m === 'string');
       if (!members.includes(this.#self)) continue;
+      const from = this.#joining.get(groupId) ?? new Set<string>();
+      const fresh = members.filter((m) => m !== this.#self && !from.has(m));
+      if (fresh.length === 0) continue;
+      for (const peer of fresh) from.add(peer);
+      this.#joining.set(groupId, from);
       void this.#open(groupId)
-        .then((conv) => {
-          conv.init({ kind: 'group', name: info.name as string, members });
-          // Opened before it had members: ask every connected member for it now.
-          for (const peer of members) if (peer !== this.#self) this.#sync?.resync(peer);
-          this.#emit({ type: 'list' });
+        .then(() => {
+          for (const peer of fresh) this.#sync?.resync(peer);
         })
         .catch(() => undefined);
     }

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { directConversationId } from '../../../src/lib/app/chat.js';
 import { MAX_GROUP_NAME_LENGTH } from '../../../src/lib/app/groups.js';
 import { PRESENCE_EXPIRY_MS } from '../../../src/lib/app/presence.js';
+import { decodeFrame } from '../../../src/lib/sync/protocol.js';
 import {
   createChatNetwork,
   texts,
@@ -121,6 +122,45 @@ describe('addGroupMembers', () => {
     b.chat.conversation(id)?.send('hi cleo');
     await net.sync.settle();
     expect(texts(c, id)).toEqual(['without ana', 'hi cleo']);
+  });
+
+  it('a stale announcement does not undo a rename or bring back someone who left', async () => {
+    // Which of two concurrent writes wins in Yjs depends on random client ids, so the race is
+    // run several times: joining must never write the announced state into the group doc.
+    for (let run = 0; run < 8; run++) {
+      const { a, b, c } = await trio();
+      // B is offline when A creates the group with B and C: B's announcement waits in the
+      // 1:1 doc, saying "Climbing" with A, B and C.
+      net.unlink(a, b);
+      const id = await a.chat.createGroup('Climbing', [b.id, c.id]);
+      await net.sync.settle();
+      // Meanwhile A renames the group (the announcement is updated: "Crag" with A, B and C),
+      // then C leaves (no announcement changes) and C renames it once more.
+      await a.chat.renameGroup(id, 'Crag');
+      await net.sync.settle();
+      await c.chat.renameGroup(id, 'Boulders');
+      c.chat.conversation(id)?.leave();
+      await net.sync.settle();
+      // B comes back: the 1:1 doc (with the old announcement) arrives, the group doc not yet.
+      const isGroup = (f: { bytes: Uint8Array }): boolean =>
+        decodeFrame(f.bytes, 1 << 30).conversationId === id;
+      net.sync.connect(a.id, b.id);
+      for (let i = 0; i < 20; i++) {
+        net.sync.discard(isGroup);
+        while (net.sync.step(false)) net.sync.discard(isGroup);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      expect(nameOn(b, id)).toBeUndefined(); // nothing to show before the group doc arrives
+      // Then the group doc syncs (a new connection).
+      net.unlink(a, b);
+      await net.link(a, b);
+      expect(nameOn(b, id)).toBe('Boulders');
+      expect(nameOn(a, id)).toBe('Boulders');
+      for (const d of [a, b]) {
+        expect(d.chat.conversation(id)?.members()).toEqual([a.id, b.id].sort());
+      }
+      await net.stop();
+    }
   });
 
   it('only adds contacts, and ignores who is already a member', async () => {
