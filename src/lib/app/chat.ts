@@ -112,6 +112,10 @@ export interface Chat {
   /** Accepts an invite link; returns the 1:1 conversation id with the inviter. */
   acceptInvite(link: string): Promise<{ contact: Contact; conversationId: string }>;
   /** Creates a group with `members` (contact peer IDs); returns its id. */
+  /**
+   * Same name rules as renameGroup; members must be contacts (not blocked).
+   * @throws InvalidGroupNameError, NotAContactError
+   */
   createGroup(name: string, members: string[]): Promise<string>;
   /** Sends a short typing notice to connected members. */
   typing(conversationId: string): void;
@@ -360,6 +364,14 @@ class ChatService implements Chat {
   }
 
   async createGroup(name: string, members: string[]): Promise<string> {
+    name = cleanGroupName(name);
+    members = [...new Set(members)].filter((p) => p !== this.#self);
+    for (const peer of members) {
+      const contact = this.contacts.get(peer);
+      if (contact === undefined || contact.blocked) {
+        throw new NotAContactError('Only your contacts can be added to a group.');
+      }
+    }
     const id = `g-${crypto.randomUUID()}`;
     const conv = await this.#open(id);
     conv.init({ kind: 'group', name, members });

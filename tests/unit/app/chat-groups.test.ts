@@ -70,6 +70,31 @@ describe('renameGroup', () => {
   });
 });
 
+describe('createGroup', () => {
+  it('applies the name rules and takes only contacts', async () => {
+    const { a, b } = await trio();
+    const stranger = await net.device('Stranger');
+    await expect(a.chat.createGroup('  ', [b.id])).rejects.toEqual(
+      expect.objectContaining({ name: 'InvalidGroupNameError' })
+    );
+    await expect(a.chat.createGroup('x'.repeat(MAX_GROUP_NAME_LENGTH + 1), [b.id])).rejects.toEqual(
+      expect.objectContaining({ name: 'InvalidGroupNameError' })
+    );
+    await expect(a.chat.createGroup('Climbing', [stranger.id])).rejects.toEqual(
+      expect.objectContaining({ name: 'NotAContactError' })
+    );
+    await a.chat.contacts.block(b.id);
+    await expect(a.chat.createGroup('Climbing', [b.id])).rejects.toEqual(
+      expect.objectContaining({ name: 'NotAContactError' })
+    );
+    expect(a.chat.summaries().filter((s) => s.kind === 'group')).toEqual([]);
+    await a.chat.unblock(b.id);
+    const id = await a.chat.createGroup('  Climbing ', [b.id, b.id, a.id]);
+    expect(nameOn(a, id)).toBe('Climbing');
+    expect(a.chat.conversation(id)?.members()).toEqual([a.id, b.id].sort());
+  });
+});
+
 describe('addGroupMembers', () => {
   it('announces the group to the new member, who gets its name and earlier messages', async () => {
     const { a, b, c } = await trio();
