@@ -63,6 +63,8 @@ export class ConversationStore {
   detailsNotice = $state<string | undefined>(undefined);
   /** Group only: true once this device left it. */
   left = $state(false);
+  /** A message to bring into view and highlight (from a search result); the view clears it. */
+  focus = $state<string | undefined>(undefined);
 
   // Not state: `typing` is the reactive view of it.
   // eslint-disable-next-line svelte/prefer-svelte-reactivity
