@@ -6,12 +6,14 @@
 import MiniSearch from 'minisearch';
 import {
   BUILD_CHUNK_SIZE,
+  COMMON_MIN_MESSAGES,
+  COMMON_TERM_FRACTION,
   DEFAULT_RESULT_LIMIT,
-  FUZZY_FRACTION,
   FUZZY_MAX_DISTANCE,
   FUZZY_MIN_TERM_LENGTH,
   MAX_QUERY_LENGTH,
-  MAX_QUERY_TERMS
+  MAX_QUERY_TERMS,
+  PREFIX_MIN_TERM_LENGTH
 } from './constants.js';
 import { normalizeTerm, WORD } from './normalize.js';
 
@@ -57,8 +59,8 @@ export interface Search {
    */
   build(docs: Iterable<SearchDoc>, options?: { signal?: AbortSignal }): Promise<void>;
   /**
-   * Messages matching every word of `query` (prefix match, one typo allowed in words of 5+
-   * characters; accents and case ignored), best first. Empty query: no results.
+   * Messages matching every word of `query` (the last word also as a prefix, one typo allowed
+   * in words of 5+ characters; accents and case ignored), best first. Empty query: none.
    */
   query(query: string, options?: { limit?: number }): SearchHit[];
   has(conversationId: string, messageId: string): boolean;
@@ -73,18 +75,29 @@ export function createSearch(options: SearchOptions = {}, deps: SearchDeps = {})
 
 /** The query terms looked at: normalized words, at most MAX_QUERY_TERMS. */
 export function queryTerms(query: string): string[] {
-  const words = query.slice(0, MAX_QUERY_LENGTH).match(WORD) ?? [];
-  return words
-    .map(normalizeTerm)
-    .filter((t) => t !== '')
-    .slice(0, MAX_QUERY_TERMS);
+  return termsOf(query.slice(0, MAX_QUERY_LENGTH)).slice(0, MAX_QUERY_TERMS);
+}
+
+/** Normalized words of a text, in order, repeats kept. */
+function termsOf(text: string): string[] {
+  const out: string[] = [];
+  for (const word of text.match(WORD) ?? []) {
+    const term = normalizeTerm(word);
+    if (term !== '') out.push(term);
+  }
+  return out;
 }
 
 const docId = (conversationId: string, messageId: string): string =>
   `${conversationId}\n${messageId}`;
 
-const fuzzy = (term: string): number | false =>
-  term.length >= FUZZY_MIN_TERM_LENGTH ? FUZZY_FRACTION : false;
+// A fraction of 1 with maxFuzzy 1: one edit, only for terms long enough to stay distinctive.
+const fuzzy = (term: string): number | false => (term.length >= FUZZY_MIN_TERM_LENGTH ? 1 : false);
+
+// Only the last term is a prefix (it is the one being typed): a prefix per term multiplies
+// the terms looked up, and with AND the earlier ones are complete words anyway.
+const prefix = (term: string, i: number, terms: string[]): boolean =>
+  i === terms.length - 1 && term.length >= PREFIX_MIN_TERM_LENGTH;
 
 const defaultSchedule: Scheduler = (task) => void setTimeout(task, 0);
 
@@ -92,6 +105,10 @@ class MiniSearchIndex implements Search {
   readonly #index: MiniSearch<SearchDoc & { id: string }>;
   /** conversation id -> message ids in the index. */
   readonly #byConversation = new Map<string, Set<string>>();
+  /** term -> number of indexed messages containing it. */
+  readonly #docFreq = new Map<string, number>();
+  /** Terms of the message being added (tokenized once, here, not again by minisearch). */
+  #adding: string[] = [];
   readonly #chunkSize: number;
   readonly #schedule: Scheduler;
 
@@ -101,9 +118,13 @@ class MiniSearchIndex implements Search {
     this.#index = new MiniSearch({
       fields: ['text'],
       storeFields: ['conversationId', 'messageId', 'author', 'at', 'text'],
-      processTerm: (term) => normalizeTerm(term) || null,
+      // Indexing: the terms put() already made. Queries: tokenized and normalized the same way.
+      tokenize: () => this.#adding,
+      processTerm: (term) => term,
       searchOptions: {
-        prefix: true,
+        tokenize: (text) => text.match(WORD) ?? [],
+        processTerm: (term) => normalizeTerm(term) || null,
+        prefix,
         fuzzy,
         maxFuzzy: FUZZY_MAX_DISTANCE,
         combineWith: 'AND'
@@ -122,9 +143,16 @@ class MiniSearchIndex implements Search {
     if (this.#index.has(id)) {
       const stored = this.#index.getStoredFields(id);
       if (stored?.text === doc.text && stored.at === doc.at) return;
-      this.#index.discard(id);
+      this.#discard(id);
     }
-    this.#index.add({ ...doc, id });
+    const terms = termsOf(doc.text);
+    for (const term of new Set(terms)) this.#docFreq.set(term, (this.#docFreq.get(term) ?? 0) + 1);
+    this.#adding = terms;
+    try {
+      this.#index.add({ ...doc, id });
+    } finally {
+      this.#adding = [];
+    }
     let ids = this.#byConversation.get(doc.conversationId);
     if (ids === undefined) this.#byConversation.set(doc.conversationId, (ids = new Set()));
     ids.add(doc.messageId);
@@ -133,7 +161,7 @@ class MiniSearchIndex implements Search {
   remove(conversationId: string, messageId: string): void {
     const id = docId(conversationId, messageId);
     if (!this.#index.has(id)) return;
-    this.#index.discard(id);
+    this.#discard(id);
     const ids = this.#byConversation.get(conversationId);
     ids?.delete(messageId);
     if (ids?.size === 0) this.#byConversation.delete(conversationId);
@@ -142,8 +170,21 @@ class MiniSearchIndex implements Search {
   removeConversation(conversationId: string): void {
     const ids = this.#byConversation.get(conversationId);
     if (ids === undefined) return;
-    this.#index.discardAll([...ids].map((m) => docId(conversationId, m)));
+    for (const m of ids) this.#discard(docId(conversationId, m));
     this.#byConversation.delete(conversationId);
+  }
+
+  /** Drops a message from the index and its terms from the counts. */
+  #discard(id: string): void {
+    const text = this.#index.getStoredFields(id)?.text;
+    if (typeof text === 'string') {
+      for (const term of new Set(termsOf(text))) {
+        const n = (this.#docFreq.get(term) ?? 1) - 1;
+        if (n <= 0) this.#docFreq.delete(term);
+        else this.#docFreq.set(term, n);
+      }
+    }
+    this.#index.discard(id);
   }
 
   build(docs: Iterable<SearchDoc>, options: { signal?: AbortSignal } = {}): Promise<void> {
@@ -170,16 +211,27 @@ class MiniSearchIndex implements Search {
     const terms = queryTerms(query);
     if (terms.length === 0) return [];
     const limit = options.limit ?? DEFAULT_RESULT_LIMIT;
-    const results = this.#index.search(terms.join(' '));
+    // Common words (never the last one, which may still be a prefix) only filter what the
+    // rarer words found, when there are rarer words.
+    const last = terms.length - 1;
+    const threshold = Math.max(COMMON_MIN_MESSAGES, this.size() * COMMON_TERM_FRACTION);
+    const common = terms.filter((t, i) => i < last && (this.#docFreq.get(t) ?? 0) > threshold);
+    const lookUp = terms.filter((t, i) => i === last || !common.includes(t));
+    const results = this.#index.search(lookUp.join(' '));
     const hits: SearchHit[] = [];
-    for (const r of results.slice(0, limit)) {
+    for (const r of results) {
+      if (hits.length >= limit) break;
+      if (common.length > 0) {
+        const words = new Set(termsOf(r.text as string));
+        if (!common.every((t) => words.has(t))) continue;
+      }
       hits.push({
         conversationId: r.conversationId as string,
         messageId: r.messageId as string,
         author: r.author as string,
         at: r.at as number,
         text: r.text as string,
-        terms: r.terms,
+        terms: common.length === 0 ? r.terms : [...r.terms, ...common],
         score: r.score
       });
     }
@@ -197,5 +249,6 @@ class MiniSearchIndex implements Search {
   clear(): void {
     this.#index.removeAll();
     this.#byConversation.clear();
+    this.#docFreq.clear();
   }
 }

@@ -119,6 +119,25 @@ describe('search index', () => {
     s.removeConversation('nope');
   });
 
+  it("a very common word filters the rarer words' hits and is still required and marked", () => {
+    const s = createSearch();
+    for (let i = 0; i < 700; i++) s.put(doc('c', `f${i}`, `the filler ${i}`));
+    s.put(doc('c', 'z1', 'the zebra crossing'));
+    s.put(doc('c', 'z2', 'a zebra without the article... no wait'));
+    s.put(doc('c', 'z3', 'zebra alone'));
+    const hits = s.query('the zebra');
+    expect(hits.map((h) => h.messageId).sort()).toEqual(['z1', 'z2']);
+    expect(hits[0]?.terms).toContain('the');
+    expect(s.query('the')).toHaveLength(50); // default limit
+    expect(s.query('the', { limit: 5 })).toHaveLength(5);
+    expect(
+      s
+        .query('zebra the')
+        .map((h) => h.messageId)
+        .sort()
+    ).toEqual(['z1', 'z2']);
+  });
+
   it('the same message id in two conversations is two entries', () => {
     const s = createSearch();
     s.put(doc('c1', 'm', 'shared word'));
