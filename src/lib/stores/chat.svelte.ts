@@ -17,6 +17,7 @@ import { parseConversationHash } from '$lib/app/links';
 import { createIdbContactsStorage, type Contact } from '$lib/contacts';
 import { errorMessage } from '$lib/p2p';
 import { createIdbDocStore, createIdbKeyStore, createLocalSettingsStore } from '$lib/storage';
+import { AvatarPicker } from './avatar-picker.svelte';
 import { ConversationStore } from './conversation.svelte';
 import { NodeStore } from './node.svelte';
 import { SearchStore } from './search.svelte';
@@ -53,6 +54,8 @@ export class ChatStore {
   displayName = $state('');
   nameDraft = $state('');
   onboardingError = $state<string | undefined>(undefined);
+  /** Optional avatar picked during onboarding. */
+  readonly avatar = new AvatarPicker();
 
   ready = $state(false);
   contacts = $state.raw<Contact[]>([]);
@@ -139,7 +142,11 @@ export class ChatStore {
   async finishOnboarding(): Promise<boolean> {
     this.onboardingError = undefined;
     try {
-      const saved = await this.#chat.profile.save({ name: this.nameDraft.trim() });
+      const avatar = await this.avatar.value();
+      const saved = await this.#chat.profile.save({
+        name: this.nameDraft.trim(),
+        ...(avatar === undefined ? {} : { avatar })
+      });
       this.displayName = saved.name;
       this.onboarding = 'done';
       return true;
