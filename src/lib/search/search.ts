@@ -91,8 +91,10 @@ function termsOf(text: string): string[] {
 const docId = (conversationId: string, messageId: string): string =>
   `${conversationId}\n${messageId}`;
 
-// A fraction of 1 with maxFuzzy 1: one edit, only for terms long enough to stay distinctive.
-const fuzzy = (term: string): number | false => (term.length >= FUZZY_MIN_TERM_LENGTH ? 1 : false);
+// A fraction of 1 with maxFuzzy 1: one edit, only for words long enough to stay distinctive,
+// and never for numbers (12345 is not a typo of 12346).
+const fuzzy = (term: string): number | false =>
+  term.length >= FUZZY_MIN_TERM_LENGTH && !/\p{N}/u.test(term) ? 1 : false;
 
 // Only the last term is a prefix (it is the one being typed): a prefix per term multiplies
 // the terms looked up, and with AND the earlier ones are complete words anyway.

@@ -63,6 +63,8 @@ export class SearchStore {
       this.results = [];
       return;
     }
+    // A lookup for this run only, not state.
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity
     const summaries = new Map(this.#chat.summaries().map((s) => [s.id, s]));
     const out: SearchResultView[] = [];
     for (const hit of this.#live.query(this.query)) {

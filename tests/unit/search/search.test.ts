@@ -85,6 +85,8 @@ describe('search index', () => {
     expect(ids(s.query('caffee'))).toEqual(['c/1']); // one edit in six letters
     expect(ids(s.query('caffea'))).toEqual([]); // two edits: too many
     expect(ids(s.query('cot'))).toEqual([]); // short words match exactly (or as a prefix)
+    s.put(doc('c', '3', 'order 54321'));
+    expect(ids(s.query('14321'))).toEqual([]); // numbers match exactly (or as a prefix)
   });
 
   it('empty and blank queries find nothing; long queries are cut', () => {
