@@ -95,5 +95,17 @@ test('a conversation of 100,000 messages opens, scrolls to the newest and takes 
       timeout: 1_000
     });
   }).toPass({ timeout: 20_000 });
+
+  // The search index was built in the background meanwhile: a message deep in the history is
+  // found and opens in view.
+  const searchStarted = Date.now();
+  await alice.page.getByRole('searchbox', { name: 'Search messages' }).fill('54321');
+  const hit = alice.page
+    .getByRole('list', { name: 'Search results' })
+    .getByRole('link', { name: /^Archive: .*message number 54321 / });
+  await expect(hit).toBeVisible({ timeout: 60_000 });
+  console.log(`100k messages: search result after ${Date.now() - searchStarted} ms`);
+  await hit.click();
+  await expect(log.getByText('message number 54321', { exact: true })).toBeInViewport();
   await alice.context.close();
 });

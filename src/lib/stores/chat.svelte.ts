@@ -13,13 +13,16 @@
  */
 import { createApp } from '$lib/app';
 import { createChat, type Chat, type ChatChange, type ConversationSummary } from '$lib/app/chat';
+import { parseConversationHash } from '$lib/app/links';
 import { createIdbContactsStorage, type Contact } from '$lib/contacts';
 import { errorMessage } from '$lib/p2p';
 import { createIdbDocStore, createIdbKeyStore, createLocalSettingsStore } from '$lib/storage';
+import { AvatarPicker } from './avatar-picker.svelte';
 import { ConversationStore } from './conversation.svelte';
 import { NodeStore } from './node.svelte';
 import { PairingStore } from './pairing.svelte';
 import { PresenceStore } from './presence.svelte';
+import { SearchStore } from './search.svelte';
 
 const INVITE_HASH = '#/invite/';
 const CONVERSATION_HASH = '#/c/';
@@ -55,6 +58,8 @@ export class ChatStore {
   displayName = $state('');
   nameDraft = $state('');
   onboardingError = $state<string | undefined>(undefined);
+  /** Optional avatar picked during onboarding. */
+  readonly avatar = new AvatarPicker();
 
   ready = $state(false);
   contacts = $state.raw<Contact[]>([]);
@@ -87,6 +92,8 @@ export class ChatStore {
 
   #started: Promise<void> | undefined;
   #off: (() => void) | undefined;
+  /** Message to bring into view once its conversation is shown (`#/c/<id>/m/<message>`). */
+  #focus: string | undefined;
   #refreshQueued = false;
 
   constructor(chat: Chat, node: NodeStore) {
@@ -145,7 +152,11 @@ export class ChatStore {
   async finishOnboarding(): Promise<boolean> {
     this.onboardingError = undefined;
     try {
-      const saved = await this.#chat.profile.save({ name: this.nameDraft.trim() });
+      const avatar = await this.avatar.value();
+      const saved = await this.#chat.profile.save({
+        name: this.nameDraft.trim(),
+        ...(avatar === undefined ? {} : { avatar })
+      });
       this.displayName = saved.name;
       this.onboarding = 'done';
       return true;
@@ -163,12 +174,14 @@ export class ChatStore {
       this.pendingInvite = href;
       this.acceptError = undefined;
     }
-    const id = hash.startsWith(CONVERSATION_HASH)
-      ? decodeURIComponent(hash.slice(CONVERSATION_HASH.length))
-      : undefined;
+    const target = parseConversationHash(hash);
+    const id = target?.conversationId;
+    this.#focus = target?.messageId;
     if (id !== this.openId) {
       this.openId = id;
       if (this.ready) this.#openConversation(id);
+    } else if (this.#focus !== undefined && this.open !== undefined) {
+      this.open.focus = this.#focus;
     }
   }
 
@@ -281,6 +294,7 @@ export class ChatStore {
   #openConversation(id: string | undefined): void {
     this.open?.close();
     this.open = id === undefined ? undefined : new ConversationStore(this.#chat, id);
+    if (this.open !== undefined && this.#focus !== undefined) this.open.focus = this.#focus;
   }
 
   #onChange(change: ChatChange): void {
@@ -315,7 +329,7 @@ export class ChatStore {
 }
 
 /** Everything wired to this browser: IndexedDB identity, contacts and conversations. */
-export function createBrowserStores(): { node: NodeStore; chat: ChatStore } {
+export function createBrowserStores(): { node: NodeStore; chat: ChatStore; search: SearchStore } {
   const app = createApp({
     origin: location.origin,
     linkBase: `${location.origin}${location.pathname}`,
@@ -329,5 +343,5 @@ export function createBrowserStores(): { node: NodeStore; chat: ChatStore } {
     storage: createIdbContactsStorage(),
     origin: `${location.origin}${location.pathname.replace(/\/+$/, '')}`
   });
-  return { node, chat: new ChatStore(chat, node) };
+  return { node, chat: new ChatStore(chat, node), search: new SearchStore(chat) };
 }

@@ -66,6 +66,8 @@ export class ConversationStore {
   left = $state(false);
   /** Group only: the "Group details" panel. */
   readonly group: GroupDetailsStore;
+  /** A message to bring into view and highlight (from a search result); the view clears it. */
+  focus = $state<string | undefined>(undefined);
 
   // Not state: `typing` is the reactive view of it.
   // eslint-disable-next-line svelte/prefer-svelte-reactivity

@@ -145,6 +145,11 @@ export interface Conversation {
   clock(): Hlc;
   /** Stop observing the doc. */
   destroy(): void;
+  /**
+   * Calls `listener` after each change with the ids of messages added, changed (text, edit,
+   * delete, reactions) or removed from the doc. Returns a function that stops it.
+   */
+  onMessagesChange(listener: (ids: string[]) => void): () => void;
 }
 
 const MAX_WALL = 2 ** 48; // year 10889: plenty, and keeps the key fixed width
@@ -254,6 +259,22 @@ class YConversation implements Conversation {
 
   destroy(): void {
     this.messagesMap.unobserve(this.observer);
+  }
+
+  onMessagesChange(listener: (ids: string[]) => void): () => void {
+    const observer = (events: Y.YEvent<Y.AbstractType<unknown>>[]): void => {
+      const ids = new Set<string>();
+      for (const event of events) {
+        if (event.target === this.messagesMap) {
+          for (const id of event.keys.keys()) ids.add(id);
+        } else if (typeof event.path[0] === 'string') {
+          ids.add(event.path[0]);
+        }
+      }
+      if (ids.size > 0) listener([...ids]);
+    };
+    this.messagesMap.observeDeep(observer);
+    return () => this.messagesMap.unobserveDeep(observer);
   }
 
   // --- metadata and members ---------------------------------------------------------------
