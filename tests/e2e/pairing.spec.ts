@@ -81,6 +81,24 @@ test.describe('pairing with a code', () => {
     await expect(article(bob.page, 'Hello Bob')).toBeVisible({ timeout: 30_000 });
   });
 
+  test('the code also works in "Add contact" → "Invite link or code"', async ({
+    browser,
+    relay
+  }) => {
+    const alice = await openApp(browser, relay, { name: 'Alice' });
+    const bob = await openApp(browser, relay, { name: 'Bob' });
+    const code = await showCode(alice.page);
+    await bob.page.getByRole('button', { name: 'Add contact' }).click();
+    await bob.page.getByRole('textbox', { name: 'Invite link or code' }).fill(code);
+    await bob.page.getByRole('button', { name: 'Add', exact: true }).click();
+    await expectSameNumber(alice.page, bob.page, ['Alice', 'Bob']);
+    for (const page of [alice.page, bob.page]) {
+      await compare(page).getByRole('button', { name: 'Numbers match' }).click();
+    }
+    await expect(conversations(bob.page).getByRole('link', { name: 'Alice' })).toBeVisible();
+    await expect(conversations(alice.page).getByRole('link', { name: 'Bob' })).toBeVisible();
+  });
+
   test('a wrong code says so and adds nobody; the shown code still works', async ({
     browser,
     relay

@@ -25,6 +25,11 @@ import { PresenceStore } from './presence.svelte';
 import { SearchStore } from './search.svelte';
 
 const INVITE_HASH = '#/invite/';
+
+/** Six digits, maybe grouped with a space or dash: a pairing code, not an invite. */
+function isPairingCode(text: string): boolean {
+  return /^\d{3}[\s-]?\d{3}$/.test(text);
+}
 const CONVERSATION_HASH = '#/c/';
 
 const CONTACTS_ERRORS = new Set([
@@ -222,8 +227,18 @@ export class ChatStore {
   async addContact(): Promise<boolean> {
     const text = this.addDraft.trim();
     if (text === '') {
-      this.acceptError = 'Paste the invite link you were given.';
+      this.acceptError = 'Paste the invite link you were given, or type the pairing code.';
       return false;
+    }
+    if (isPairingCode(text)) {
+      // A short code shown on the other device ("Pair with code" → "Show a code"): pair with
+      // it in the pairing panel, which then asks to compare the safety number.
+      this.addDraft = '';
+      this.panel = 'none';
+      this.pairing.open = true;
+      this.pairing.codeDraft = text;
+      await this.pairing.pair();
+      return this.pairing.error === undefined;
     }
     const ok = await this.acceptInvite(text);
     if (ok) {
