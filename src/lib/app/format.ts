@@ -49,6 +49,13 @@ export function formatMessage(text: string): Segment[] {
   return out;
 }
 
+/** The text as it reads once formatted (markers removed): for previews and search results. */
+export function plainText(text: string): string {
+  return formatMessage(text)
+    .map((segment) => segment.text)
+    .join('');
+}
+
 /** `14:05`, or `3 Nov 14:05` when not today. */
 export function formatTime(ms: number, now: number = Date.now()): string {
   const date = new Date(ms);

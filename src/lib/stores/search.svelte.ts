@@ -4,6 +4,7 @@
  */
 import type { Chat } from '$lib/app/chat';
 import { messageLink } from '$lib/app/links';
+import { plainText } from '$lib/app/format';
 import { createLiveSearch, highlight, MAX_QUERY_LENGTH, type LiveSearch } from '$lib/search';
 import type { TextPart } from '$lib/search';
 
@@ -75,7 +76,7 @@ export class SearchStore {
         href: messageLink(hit.conversationId, hit.messageId),
         conversation: summary.name,
         ...(summary.kind === 'group' ? { author: this.#authorName(hit.author) } : {}),
-        parts: highlight(hit.text, hit.terms),
+        parts: highlight(plainText(hit.text), hit.terms),
         at: hit.at
       });
     }

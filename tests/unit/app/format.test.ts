@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { directConversationId } from '../../../src/lib/app/chat.js';
-import { formatMessage } from '../../../src/lib/app/format.js';
+import { formatMessage, plainText } from '../../../src/lib/app/format.js';
 
 describe('formatMessage', () => {
   it('keeps plain text (HTML included) as text', () => {
@@ -39,5 +39,14 @@ describe('directConversationId', () => {
     expect(directConversationId('a', 'b')).toBe(directConversationId('b', 'a'));
     expect(directConversationId('a', 'b')).not.toBe(directConversationId('a', 'c'));
     expect(directConversationId('a', 'b')).toMatch(/^d-[0-9a-f]{64}$/);
+  });
+});
+
+describe('plainText', () => {
+  it('drops the formatting markers, keeps the words and unmatched markers', () => {
+    expect(plainText('Hello **Bob**, see `x` and _this_: https://x.org.')).toBe(
+      'Hello Bob, see x and this: https://x.org.'
+    );
+    expect(plainText('2 * 3 = 6, snake_case')).toBe('2 * 3 = 6, snake_case');
   });
 });
