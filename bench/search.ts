@@ -12,6 +12,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createSearch, type SearchDoc } from '../src/lib/search/index.js';
+import { rng } from '../tests/fixtures/sync-network.js';
 import { fmt } from './lib/report.js';
 import { summarize } from './lib/stats.js';
 
@@ -20,19 +21,8 @@ const QUERIES = Number(process.env.BENCH_SEARCH_QUERIES ?? 300);
 const SEED = Number(process.env.BENCH_SEARCH_SEED ?? 42);
 const CONVERSATIONS = 20;
 
-/** mulberry32: a small seeded PRNG, so every run indexes the same texts. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const random = prng(SEED);
+// mulberry32 from the test fixtures: every run indexes the same texts.
+const random = rng(SEED);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)] as T;
 
 /**
