@@ -34,12 +34,24 @@ test.describe('groups', () => {
     await details.click();
     await expect(details).toHaveAttribute('aria-expanded', 'true');
     const view = conversation(ana.page);
-    const name = view.getByRole('textbox', { name: 'Group name' });
+    const name = view.getByRole('textbox', { name: 'Rename group to' });
     await expect(name).toHaveValue('Climbing');
-    const members = view.getByRole('list', { name: 'Members' });
+    const members = view.getByRole('list', { name: 'Group members' });
     await expect(members.getByRole('listitem')).toHaveCount(2);
-    await expect(members.getByRole('listitem').filter({ hasText: 'You' })).toBeVisible();
-    await expect(members.getByRole('listitem').filter({ hasText: 'Ben' })).toBeVisible();
+    await expect(members.getByRole('listitem').filter({ hasText: 'You' })).toContainText('Online');
+    await expect(members.getByRole('listitem').filter({ hasText: 'Ben' })).toContainText('Online');
+
+    // The New group panel open at the same time keeps its own, different names.
+    await ana.page.getByRole('button', { name: 'New group' }).click();
+    await expect(ana.page.getByRole('textbox', { name: 'Group name', exact: true })).toHaveCount(1);
+    await expect(ana.page.getByRole('group', { name: 'Members', exact: true })).toHaveCount(1);
+    await ana.page.getByRole('button', { name: 'New group' }).click();
+
+    // The same name (after trimming) is not a rename.
+    await name.fill(' Climbing ');
+    await view.getByRole('button', { name: 'Rename group' }).click();
+    await expect(view.getByText('The name is unchanged.')).toBeVisible();
+    await expect(view.getByText('Group renamed.')).toHaveCount(0);
 
     // Invalid names are refused with a clear error.
     await name.fill('   ');
@@ -51,14 +63,16 @@ test.describe('groups', () => {
 
     await name.fill('  Bouldering  ');
     await view.getByRole('button', { name: 'Rename group' }).click();
+    await expect(view.getByText('Group renamed.')).toBeVisible();
     await expect(ana.page.getByRole('heading', { name: 'Bouldering', level: 2 })).toBeVisible();
     await expect(conversations(ana.page).getByRole('link', { name: 'Bouldering' })).toBeVisible();
     await expect(conversations(ben.page).getByRole('link', { name: 'Bouldering' })).toBeVisible();
     await expect(conversations(ben.page).getByRole('link', { name: 'Climbing' })).toHaveCount(0);
 
     // Only Cleo can be added (Ben is a member already).
-    await expect(view.getByRole('checkbox')).toHaveCount(1);
-    await view.getByRole('checkbox', { name: 'Cleo' }).check();
+    const add = view.getByRole('group', { name: 'Add contacts' });
+    await expect(add.getByRole('checkbox')).toHaveCount(1);
+    await add.getByRole('checkbox', { name: 'Cleo', exact: true }).check();
     await view.getByRole('button', { name: 'Add members' }).click();
     await expect(members.getByRole('listitem')).toHaveCount(3);
     await expect(members.getByRole('listitem').filter({ hasText: 'Cleo' })).toBeVisible();
@@ -73,6 +87,17 @@ test.describe('groups', () => {
     await conversations(ben.page).getByRole('link', { name: 'Bouldering' }).click();
     await expect(article(ben.page, 'hello from cleo')).toBeVisible();
     await expect(article(ben.page, 'before the rename')).toBeVisible();
+
+    // Ben and Cleo are not contacts: Ben sees Cleo's presence as nothing, not "Offline".
+    await ben.page.getByRole('button', { name: 'Group details' }).click();
+    const benMembers = conversation(ben.page).getByRole('list', { name: 'Group members' });
+    await expect(benMembers.getByRole('listitem')).toHaveCount(3);
+    await expect(benMembers.getByRole('listitem').filter({ hasText: 'Ana' })).toContainText(
+      'Online'
+    );
+    const cleoItem = benMembers.getByRole('listitem').filter({ hasNotText: /You|Ana/ });
+    await expect(cleoItem).toHaveCount(1);
+    await expect(cleoItem).not.toContainText(/Online|Away|Offline/);
 
     for (const p of [ana, ben, cleo]) await p.context.close();
   });

@@ -11,6 +11,40 @@ export interface GroupMemberView {
   name: string;
 }
 
+export interface GroupCandidateView extends GroupMemberView {
+  /** The checkbox label: the name, plus a short peer ID when another contact has the same name. */
+  label: string;
+}
+
+/** The last characters of a peer ID, shown to tell contacts with the same name apart. */
+export function peerSuffix(peer: string): string {
+  return `…${peer.slice(-6)}`;
+}
+
+function nameKey(name: string): string {
+  return name.normalize('NFKC').trim().toLocaleLowerCase();
+}
+
+/**
+ * Checkbox labels for contacts, by peer: the name alone when no other of `contacts` has the same
+ * name (ignoring case), otherwise "Name (…a1b2c3)" so one contact cannot pose as another.
+ */
+export function contactLabels(
+  contacts: readonly { peer: string; name: string }[]
+): Map<string, string> {
+  // Local lookups, not state.
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
+  const counts = new Map<string, number>();
+  for (const c of contacts) counts.set(nameKey(c.name), (counts.get(nameKey(c.name)) ?? 0) + 1);
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
+  const labels = new Map<string, string>();
+  for (const c of contacts) {
+    const shared = (counts.get(nameKey(c.name)) ?? 0) > 1;
+    labels.set(c.peer, shared ? `${c.name} (${peerSuffix(c.peer)})` : c.name);
+  }
+  return labels;
+}
+
 const GROUP_ERRORS = new Set(['InvalidGroupNameError', 'UnknownGroupError', 'NotAContactError']);
 
 function describe(err: unknown): string {
@@ -30,7 +64,7 @@ export class GroupDetailsStore {
   nameDraft = $state('');
   members = $state.raw<GroupMemberView[]>([]);
   /** Contacts who are not members yet. */
-  candidates = $state.raw<GroupMemberView[]>([]);
+  candidates = $state.raw<GroupCandidateView[]>([]);
   selected = $state<string[]>([]);
   error = $state<string | undefined>(undefined);
   notice = $state<string | undefined>(undefined);
@@ -66,12 +100,17 @@ export class GroupDetailsStore {
     // A local lookup, not state.
     // eslint-disable-next-line svelte/prefer-svelte-reactivity
     const isMember = new Set(members);
-    this.candidates = this.#chat.contacts
-      .list()
+    const contacts = this.#chat.contacts.list();
+    // Names are told apart against all contacts, not only those not in the group yet.
+    const labels = contactLabels(contacts.map((c) => view(c.peerId)));
+    this.candidates = contacts
       .filter((c) => !c.blocked && !isMember.has(c.peerId))
-      .map((c) => view(c.peerId))
-      .sort((a, b) => a.name.localeCompare(b.name));
-    this.selected = this.selected.filter((p) => !isMember.has(p));
+      .map((c) => ({ ...view(c.peerId), label: labels.get(c.peerId) ?? this.#name(c.peerId) }))
+      .sort((a, b) => a.label.localeCompare(b.label));
+    // A contact blocked or removed since it was ticked has no checkbox any more: drop it.
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity
+    const allowed = new Set(this.candidates.map((c) => c.peer));
+    this.selected = this.selected.filter((p) => allowed.has(p));
   }
 
   choose(peer: string, checked: boolean): void {
@@ -85,9 +124,11 @@ export class GroupDetailsStore {
     this.notice = undefined;
     this.busy = true;
     try {
+      const before = this.#chat.conversation(this.id)?.meta()?.name;
       await this.#chat.renameGroup(this.id, this.nameDraft);
       this.nameDraft = this.nameDraft.trim();
-      this.notice = 'Group renamed.';
+      const after = this.#chat.conversation(this.id)?.meta()?.name;
+      this.notice = after === before ? 'The name is unchanged.' : 'Group renamed.';
       return true;
     } catch (err) {
       this.error = describe(err);

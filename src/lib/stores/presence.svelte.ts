@@ -37,13 +37,21 @@ export class PresenceStore {
     this.#off = undefined;
   }
 
-  of(peer: string): Presence {
+  /**
+   * Presence of this device or of a contact; undefined for anyone else (e.g. a group member who is
+   * not a contact), whose presence is never heard: showing them "Offline" would be a guess.
+   */
+  of(peer: string): Presence | undefined {
     void this.#version;
+    if (peer !== this.#chat.self && this.#chat.contacts.displayName(peer) === undefined)
+      return undefined;
     return this.#chat.presence(peer);
   }
 
+  /** "Online", "Away" or "Offline"; empty for someone who is not a contact. */
   text(peer: string): string {
-    return PRESENCE_TEXT[this.of(peer)];
+    const state = this.of(peer);
+    return state === undefined ? '' : PRESENCE_TEXT[state];
   }
 
   /** Presence of the contact of a 1:1 conversation; undefined for groups. */
