@@ -44,6 +44,16 @@ export const DEFAULT_MISBEHAVING_MS = 5 * 60_000;
 export const DEFAULT_REPAIR_INTERVAL_MS = 20_000;
 
 /**
+ * Repair rounds a conversation waits for the changes its pending structs need (asking every
+ * member online) before it stops waiting: nobody online has them. Live updates then apply
+ * again; the gap closes when a device that has them connects.
+ */
+export const RESYNC_GIVE_UP_ROUNDS = 6;
+
+/** Bytes of frames a peer's outbound queue may hold; past it, waiting data frames are dropped. */
+export const MAX_HELD_BYTES = 64 * 1024 * 1024;
+
+/**
  * Share of a limited (relayed) connection's data allowance that sync may write (each side).
  * Relays close connections that go over their limit (1 MiB by default), and the direct
  * WebRTC upgrade is signaled over the same connection: a catch-up bigger than this waits for

@@ -7,7 +7,8 @@ import {
   DEFAULT_MAX_MESSAGE_BYTES,
   DEFAULT_MISBEHAVING_MS,
   DEFAULT_REPAIR_INTERVAL_MS,
-  MAX_ID_LENGTH
+  MAX_ID_LENGTH,
+  RESYNC_GIVE_UP_ROUNDS
 } from './constants.js';
 import { createConversation, type Conversation } from './conversation.js';
 import {
@@ -43,13 +44,31 @@ export interface SyncTransport {
   start(handler: SyncTransportHandler): Promise<void>;
   stop(): Promise<void>;
   /** Best effort, in order per peer; frames are lost when the channel breaks. */
-  send(peer: string, frame: Uint8Array): void;
+  send(peer: string, frame: Uint8Array, options?: FrameSendOptions): void;
   /** Close every channel with this peer now. */
   drop(peer: string, reason: Error): void;
   /** Peers with an open channel. */
   peers(): string[];
   /** Frames to `peer` not written yet (e.g. waiting for a connection without limits). */
   backlog(peer: string): number;
+}
+
+/** How a transport may treat a frame that can't be written yet (e.g. a relayed connection's budget). */
+export interface FrameSendOptions {
+  /**
+   * Small control frame (step1, ack, error, ephemeral): may go ahead of data frames that wait
+   * for a better connection.
+   */
+  control?: boolean;
+  /** Worthless later (ephemeral): dropped instead of waiting. */
+  droppable?: boolean;
+  /** Groups frames: the parts of one step2 share the key of its conversation. */
+  key?: string;
+  /**
+   * With `key`: frames with that key not written yet are dropped first (a newer step2 for the
+   * same conversation makes an older one that still waits useless).
+   */
+  replace?: boolean;
 }
 
 export interface SyncTransportHandler {
@@ -179,8 +198,11 @@ interface ConversationState {
   remote: Map<string, Map<number, number>>;
   /** Pending structs: live updates are ignored until a step2 fills the gap. */
   resyncing: boolean;
-  /** Peers whose step2 answer to our step1 has not arrived yet, with the repair round asked in. */
-  awaiting: Map<string, number>;
+  /** Peers whose step2 answer to our step1 has not arrived yet: round asked in, tries. */
+  awaiting: Map<string, { at: number; tries: number }>;
+  /** Repair round in which `resyncing` began, and the round until which it may not begin again. */
+  resyncSince: number;
+  quietUntil: number;
   /** Per peer: its known state vector (encoded) at the last repair round, if it lacked ours. */
   behind: Map<string, string>;
   onUpdate: (update: Uint8Array, origin: unknown) => void;
@@ -302,7 +324,9 @@ class SyncService implements Sync {
     }
     const bytes = encodeFrame({ type: FrameType.Ephemeral, conversationId, payload });
     for (const peer of state.live) {
-      if (this.access.canSync(peer, conversationId)) this.transport.send(peer, bytes);
+      if (this.access.canSync(peer, conversationId)) {
+        this.transport.send(peer, bytes, { control: true, droppable: true });
+      }
     }
   }
 
@@ -350,6 +374,8 @@ class SyncService implements Sync {
       remote: new Map(),
       resyncing: false,
       awaiting: new Map(),
+      resyncSince: 0,
+      quietUntil: 0,
       behind: new Map(),
       onUpdate: (update, origin) => this.onDocUpdate(state, update, origin)
     };
@@ -450,9 +476,12 @@ class SyncService implements Sync {
   /**
    * Repairs what frames lost on a connection that stays up would otherwise leave stuck for
    * good (the transport is best effort, and only a new connection runs the handshake again):
-   * - a step1 of ours that got no step2 back for a whole round is sent again;
-   * - while a resync waits for a step2 (pending structs), every connected member is asked;
-   * - a reassembly that made no progress for a round is dropped and asked for again;
+   * - a step1 of ours whose step2 has not come back is sent again after 2, 4, 8, then every 16
+   *   rounds, unless its parts are still arriving;
+   * - a reassembly that made no progress for a round is dropped (the step1 is asked again);
+   * - while a resync waits for a step2 (pending structs), every connected member is asked 1, 2
+   *   and 4 rounds after the gap appeared; after RESYNC_GIVE_UP_ROUNDS without success (nobody
+   *   online has the missing changes) live updates apply again and nobody is asked for a while;
    * - a member whose acknowledged state vector lacks our changes for a whole round (its acks
    *   stopped moving: our updates were lost) gets them as a step2.
    * Costs one state vector per conversation and round when everything is in sync.
@@ -465,38 +494,40 @@ class SyncService implements Sync {
     const connected = new Set(
       this.transport.peers().filter((p) => this.transport.backlog(p) === 0)
     );
+    const arriving = new Set<string>();
     for (const [key, a] of this.assembling) {
       if (this.assemblingSeen.get(key) !== a.received) {
         this.assemblingSeen.set(key, a.received);
-        continue;
-      }
-      this.assembling.delete(key);
-      const nl = key.indexOf('\n');
-      const peer = key.slice(0, nl);
-      const state = this.convs.get(key.slice(nl + 1));
-      if (state !== undefined && connected.has(peer) && this.access.canSync(peer, state.id)) {
-        state.awaiting.set(peer, round);
-        this.sendStep1(state, peer);
+        arriving.add(key);
+      } else {
+        this.assembling.delete(key); // stalled: its step1 is asked again below
       }
     }
     for (const key of [...this.assemblingSeen.keys()]) {
       if (!this.assembling.has(key)) this.assemblingSeen.delete(key);
     }
     for (const state of this.convs.values()) {
-      const askNow = new Set<string>();
-      for (const [peer, asked] of state.awaiting) {
-        if (!connected.has(peer) || !this.access.canSync(peer, state.id)) {
-          state.awaiting.delete(peer);
-        } else if (round - asked >= 2) {
-          askNow.add(peer);
+      if (state.resyncing && round - state.resyncSince >= RESYNC_GIVE_UP_ROUNDS) {
+        state.resyncing = false;
+        state.quietUntil = round + RESYNC_GIVE_UP_ROUNDS * 2;
+      }
+      const sinceResync = round - state.resyncSince;
+      if (state.resyncing && (sinceResync & (sinceResync - 1)) === 0) {
+        // Rounds 1, 2, 4 after the gap appeared: everyone online may have what is missing.
+        for (const peer of state.live) {
+          if (connected.has(peer) && this.access.canSync(peer, state.id)) {
+            this.sendStep1(state, peer);
+          }
         }
       }
-      if (state.resyncing) {
-        for (const peer of state.live) if (connected.has(peer)) askNow.add(peer);
-      }
-      for (const peer of askNow) {
-        if (!this.access.canSync(peer, state.id)) continue;
-        state.awaiting.set(peer, round);
+      for (const [peer, wait] of state.awaiting) {
+        if (!connected.has(peer) || !this.access.canSync(peer, state.id)) {
+          state.awaiting.delete(peer);
+          continue;
+        }
+        if (arriving.has(`${peer}\n${state.id}`)) continue;
+        if (round - wait.at < 2 << Math.min(wait.tries, 3)) continue;
+        state.awaiting.set(peer, { at: round, tries: wait.tries + 1 });
         this.sendStep1(state, peer);
       }
       const ours = Y.decodeStateVector(Y.encodeStateVector(state.doc));
@@ -506,14 +537,17 @@ class SyncService implements Sync {
           state.behind.delete(peer);
           continue;
         }
-        const lacking = [...ours].some(([client, clock]) => (theirs.get(client) ?? 0) < clock);
-        if (!lacking) {
+        // What they lack of ours, as of their last ack (their own progress does not count).
+        const lacking = [...ours]
+          .filter(([client, clock]) => (theirs.get(client) ?? 0) < clock)
+          .map(([client]) => `${client}:${theirs.get(client) ?? 0}`)
+          .join(',');
+        if (lacking === '') {
           state.behind.delete(peer);
           continue;
         }
-        const seen = [...theirs].map(([c, k]) => `${c}:${k}`).join(',');
-        if (state.behind.get(peer) !== seen) {
-          state.behind.set(peer, seen);
+        if (state.behind.get(peer) !== lacking) {
+          state.behind.set(peer, lacking);
           continue;
         }
         state.behind.delete(peer);
@@ -528,7 +562,7 @@ class SyncService implements Sync {
 
   private sendStep1(state: ConversationState, peer: string): void {
     state.asked.add(peer);
-    if (!state.awaiting.has(peer)) state.awaiting.set(peer, this.repairRound);
+    if (!state.awaiting.has(peer)) state.awaiting.set(peer, { at: this.repairRound, tries: 0 });
     this.send(peer, {
       type: FrameType.Step1,
       conversationId: state.id,
@@ -537,7 +571,17 @@ class SyncService implements Sync {
   }
 
   private send(peer: string, frame: Frame): void {
-    for (const bytes of this.encode(frame)) this.transport.send(peer, bytes);
+    const frames = this.encode(frame);
+    if (frame.type === FrameType.Step2) {
+      const key = `step2\n${frame.conversationId}`;
+      frames.forEach((bytes, i) => this.transport.send(peer, bytes, { key, replace: i === 0 }));
+      return;
+    }
+    const options: FrameSendOptions =
+      frame.type === FrameType.Update
+        ? {}
+        : { control: true, droppable: frame.type === FrameType.Ephemeral };
+    for (const bytes of frames) this.transport.send(peer, bytes, options);
   }
 
   /** One frame, or Part frames when a step2/update does not fit in one. */
@@ -609,7 +653,7 @@ class SyncService implements Sync {
         // asked for answers our step1; the peer's own step1 already told us its state.)
         if (!state.awaiting.delete(peer)) this.noteRemoteHas(state, peer, frame.payload);
         this.gapResync.delete(`${peer}\n${id}`);
-        state.resyncing = state.doc.store.pendingStructs !== null;
+        this.setResyncing(state, state.doc.store.pendingStructs !== null);
         this.queueAck(peer, id);
         this.emit({ type: 'synced', conversationId: id, peer });
         this.emit({ type: 'status', conversationId: id });
@@ -624,8 +668,7 @@ class SyncService implements Sync {
         }
         if (!this.applyRemote(state, peer, frame.payload)) return;
         this.noteRemoteHas(state, peer, frame.payload);
-        if (state.doc.store.pendingStructs !== null) {
-          state.resyncing = true;
+        if (state.doc.store.pendingStructs !== null && this.setResyncing(state, true)) {
           this.sendStep1(state, peer);
         }
         this.queueAck(peer, id);
@@ -642,8 +685,11 @@ class SyncService implements Sync {
       }
       case FrameType.Error: {
         state.live.delete(peer);
-        // Ask again when the peer opens it later (its step1 then gets our step1 back).
+        // Ask again when the peer opens it later (its step1 then gets our step1 back); until
+        // then the repair round leaves it alone.
         state.asked.delete(peer);
+        state.awaiting.delete(peer);
+        state.behind.delete(peer);
         this.emit({ type: 'unavailable', conversationId: id, peer });
         return;
       }
@@ -728,6 +774,19 @@ class SyncService implements Sync {
       this.misbehave(peer, 'update failed to apply');
       return false;
     }
+    return true;
+  }
+
+  /** Enters or leaves the resync mode; false when it may not be entered now (just gave up). */
+  private setResyncing(state: ConversationState, on: boolean): boolean {
+    if (!on) {
+      state.resyncing = false;
+      return false;
+    }
+    if (state.resyncing) return true;
+    if (this.repairRound < state.quietUntil) return false;
+    state.resyncing = true;
+    state.resyncSince = this.repairRound;
     return true;
   }
 

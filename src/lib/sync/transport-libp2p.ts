@@ -7,11 +7,58 @@ import {
   DEFAULT_OPEN_STREAM_TIMEOUT_MS,
   DEFAULT_READ_BUFFER_BYTES,
   LIMITED_CONNECTION_SHARE,
+  MAX_HELD_BYTES,
   MAX_INBOUND_SYNC_STREAMS
 } from './constants.js';
-import type { SyncInit, SyncTransport, SyncTransportHandler } from './sync.js';
+import type { FrameSendOptions, SyncInit, SyncTransport, SyncTransportHandler } from './sync.js';
 
 type LpStream = ReturnType<typeof lpStream>;
+
+export interface Queued extends FrameSendOptions {
+  bytes: Uint8Array;
+}
+
+/**
+ * Adds a frame to a peer's outbound queue (returns the new queue): a frame with `replace`
+ * first drops the unwritten frames with its key; past `maxBytes` the waiting data frames are
+ * dropped and only control frames stay (the repair rounds and the next connection's handshake
+ * send what is still missing).
+ */
+export function enqueue(queue: Queued[], item: Queued, maxBytes: number): Queued[] {
+  let next =
+    item.key !== undefined && item.replace === true
+      ? queue.filter((q) => q.key !== item.key)
+      : queue;
+  next.push(item);
+  let held = 0;
+  for (const q of next) held += q.bytes.byteLength;
+  if (held > maxBytes) next = next.filter((q) => q.control === true);
+  return next;
+}
+
+/**
+ * Takes the next frame to write off the queue: the oldest, if `fits` lets it through (a
+ * limited connection's budget); otherwise the oldest control frame that fits, while data
+ * keeps its order and waits. Droppable frames that don't fit are dropped.
+ */
+export function takeWritable(
+  queue: Queued[],
+  fits: (bytes: number) => boolean
+): Queued | undefined {
+  for (let i = 0; i < queue.length; i++) {
+    const q = queue[i] as Queued;
+    if (i > 0 && q.control !== true) continue;
+    if (fits(q.bytes.byteLength)) {
+      queue.splice(i, 1);
+      return q;
+    }
+    if (q.droppable === true) {
+      queue.splice(i, 1);
+      i--;
+    }
+  }
+  return undefined;
+}
 
 interface Outbound {
   /** Increases on every (re)open: stale writers and openers stop. */
@@ -19,7 +66,7 @@ interface Outbound {
   stream: Stream | undefined;
   lp: LpStream | undefined;
   connection: Connection | undefined;
-  queue: Uint8Array[];
+  queue: Queued[];
   writing: boolean;
 }
 
@@ -88,7 +135,7 @@ class Libp2pSyncTransport implements SyncTransport {
     return [...this.outbound].filter(([, out]) => out.lp !== undefined).map(([peer]) => peer);
   }
 
-  send(peer: string, frame: Uint8Array): void {
+  send(peer: string, frame: Uint8Array, options: FrameSendOptions = {}): void {
     let out = this.outbound.get(peer);
     if (out === undefined) {
       // The peer spoke first (its stream reached us before our connection event): open ours.
@@ -96,12 +143,12 @@ class Libp2pSyncTransport implements SyncTransport {
       if (connection === undefined) return;
       out = this.open(peer, connection);
     }
-    out.queue.push(frame);
+    out.queue = enqueue(out.queue, { ...options, bytes: frame }, MAX_HELD_BYTES);
     void this.pump(peer, out);
   }
 
   backlog(peer: string): number {
-    return this.outbound.get(peer)?.queue.length ?? 0;
+    return this.outbound.get(peer)?.queue.filter((q) => q.control !== true).length ?? 0;
   }
 
   drop(peer: string, reason: Error): void {
@@ -192,13 +239,12 @@ class Libp2pSyncTransport implements SyncTransport {
   private async pump(peer: string, out: Outbound): Promise<void> {
     if (out.writing || out.lp === undefined) return;
     out.writing = true;
-    let frame: Uint8Array | undefined;
+    let frame: Queued | undefined;
     try {
-      while (out.queue.length > 0 && this.outbound.get(peer) === out) {
-        const next = out.queue[0] as Uint8Array;
-        if (!this.spend(out.connection, next.byteLength + 4)) break; // wait for a better one
-        frame = out.queue.shift() as Uint8Array;
-        await out.lp.write(frame);
+      while (this.outbound.get(peer) === out) {
+        frame = takeWritable(out.queue, (bytes) => this.spend(out.connection, bytes + 4));
+        if (frame === undefined) break; // empty, or waiting for a better connection
+        await out.lp.write(frame.bytes);
         frame = undefined;
       }
     } catch {

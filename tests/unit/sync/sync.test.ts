@@ -547,3 +547,94 @@ describe('repair on a connection that stays up (lost frames, no reconnect)', () 
     expect(b.sync.misbehaving()).toEqual([]);
   });
 });
+
+describe('repair rounds stay quiet when there is nothing to repair', () => {
+  const INTERVAL = 20_000;
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** Frames `from` sends during `n` rounds (everything delivered after each). */
+  async function framesDuring(net: SyncNetwork, from: string, n: number): Promise<FrameType[]> {
+    const sent: FrameType[] = [];
+    const original = net.enqueue.bind(net);
+    net.enqueue = (f, t, bytes) => {
+      if (f === from) sent.push(decodeFrame(bytes, 1 << 30).type);
+      original(f, t, bytes);
+    };
+    for (let i = 0; i < n; i++) {
+      vi.advanceTimersByTime(INTERVAL);
+      await net.settle();
+    }
+    net.enqueue = original;
+    return sent;
+  }
+
+  it('a peer that answers "unavailable" is not asked again and again', async () => {
+    const net = new SyncNetwork();
+    const access = table({ c: ['a', 'b'] });
+    const a = await net.peer('a', access, { repairIntervalMs: INTERVAL });
+    await net.peer('b', access, { repairIntervalMs: INTERVAL }); // never opens 'c'
+    await a.sync.open('c');
+    a.sync.conversation('c')!.init({ kind: '1:1', members: ['b'] });
+    net.connect('a', 'b');
+    await net.settle();
+    expect(await framesDuring(net, 'a', 8)).toEqual([]);
+  });
+
+  it('a gap nobody can fill: asks with backoff, then gives up and applies live updates again', async () => {
+    const net = new SyncNetwork();
+    const access = table({ c: ['a', 'b'] });
+    const a = await net.peer('a', access, { repairIntervalMs: INTERVAL });
+    const b = await net.peer('b', access, { repairIntervalMs: INTERVAL });
+    await a.sync.open('c');
+    await b.sync.open('c');
+    a.sync.conversation('c')!.init({ kind: '1:1', members: ['b'] });
+    net.connect('a', 'b');
+    await net.settle();
+    // A third writer's second change without its first: nobody has the first.
+    const x = new Y.Doc();
+    const updates: Uint8Array[] = [];
+    x.on('update', (u: Uint8Array) => updates.push(u));
+    x.getMap('stray').set('one', 1);
+    x.getMap('stray').set('two', 2);
+    a.transport.handler!.frame(
+      'b',
+      encodeFrame({ type: FrameType.Update, conversationId: 'c', payload: updates[1]! })
+    );
+    await net.settle();
+    expect(a.sync.conversation('c')!.doc.store.pendingStructs).not.toBeNull();
+    const asked = await framesDuring(net, 'a', 10);
+    const step1s = asked.filter((t) => t === FrameType.Step1).length;
+    expect(step1s).toBeGreaterThan(0);
+    expect(step1s).toBeLessThanOrEqual(4); // rounds 2, 4 (backoff), then it stopped
+    expect(await framesDuring(net, 'a', 6)).toEqual([]);
+    b.sync.conversation('c')!.send('still flowing');
+    await net.settle();
+    expect(net.texts('a', 'c')).toEqual(['still flowing']);
+  });
+
+  it('a lost update reaches a peer that keeps talking (its own progress does not hide ours)', async () => {
+    const net = new SyncNetwork();
+    const access = table({ c: ['a', 'b'] });
+    const a = await net.peer('a', access, { repairIntervalMs: INTERVAL });
+    const b = await net.peer('b', access, { repairIntervalMs: INTERVAL });
+    await a.sync.open('c');
+    await b.sync.open('c');
+    a.sync.conversation('c')!.init({ kind: '1:1', members: ['b'] });
+    net.connect('a', 'b');
+    await net.settle();
+    a.sync.conversation('c')!.send('lost once');
+    net.discard((f) => f.from === 'a' && decodeFrame(f.bytes, 1 << 30).type === FrameType.Update);
+    for (let i = 0; i < 2; i++) {
+      b.sync.conversation('c')!.send(`chatter ${i}`);
+      await net.settle();
+      vi.advanceTimersByTime(INTERVAL);
+      await net.settle();
+    }
+    expect(net.texts('b', 'c')).toContain('lost once');
+  });
+});
