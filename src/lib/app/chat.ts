@@ -18,6 +18,7 @@
  * - a group is announced to each member through the 1:1 conversation with them (a `groups`
  *   map in that doc: group id -> { name, members }), so it arrives even if they are offline now.
  */
+import { peerIdFromString } from '@libp2p/peer-id';
 import { sha256 } from '@noble/hashes/sha2.js';
 import {
   createContacts,
@@ -42,6 +43,7 @@ import {
   type Sync,
   type SyncTransport
 } from '../sync/index.js';
+import { ChatNotStartedError } from './errors.js';
 import { createChatPairing, type ChatPairing } from './pairing.js';
 import { decodeEphemeral, encodeEphemeral } from '../sync/ephemeral.js';
 import {
@@ -145,6 +147,22 @@ export function directConversationId(a: string, b: string): string {
   return `d-${[...bytes].map((n) => n.toString(16).padStart(2, '0')).join('')}`;
 }
 
+/** Groups announced to this device and not arrived yet: per contact, and in all. */
+const MAX_PENDING_JOINS_PER_CONTACT = 16;
+const MAX_PENDING_JOINS = 64;
+/** Members an announcement may list. */
+const MAX_ANNOUNCED_MEMBERS = 256;
+
+function isPeerId(value: unknown): value is string {
+  if (typeof value !== 'string' || value.length > 128) return false;
+  try {
+    peerIdFromString(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const TYPING = encodeEphemeral({ v: 1, t: 'typing' });
 const GROUPS_KEY = 'groups';
 
@@ -160,6 +178,8 @@ class ChatService implements Chat {
   readonly #watched = new Map<string, () => void>();
   /** Groups announced to this device whose doc has not arrived yet: id -> who may send it. */
   readonly #joining = new Map<string, Set<string>>();
+  /** Who announced each of those (caps what one contact can make this device wait for). */
+  readonly #joiningBy = new Map<string, string>();
   #invites: Invites | undefined;
   #pairing: ChatPairing | undefined;
   #sync: Sync | undefined;
@@ -264,7 +284,14 @@ class ChatService implements Chat {
       invites.onAccepted(({ contact }) => {
         void this.#openDirect(contact.peerId).then(() => this.#dial(contact.peerId));
       }),
-      this.contacts.onChange(() => this.#emit({ type: 'contacts' })),
+      this.contacts.onChange(() => {
+        // A blocked or removed contact's last presence notice no longer counts.
+        for (const peer of this.#presence.peers()) {
+          const contact = this.contacts.get(peer);
+          if (contact === undefined || contact.blocked) this.#presence.disconnected(peer);
+        }
+        this.#emit({ type: 'contacts' });
+      }),
       sync.onEvent((event) => {
         if (event.type === 'status') {
           this.#emit({ type: 'conversation', conversationId: event.conversationId });
@@ -482,12 +509,12 @@ class ChatService implements Chat {
   }
 
   get pairing(): ChatPairing {
-    if (this.#pairing === undefined) throw new Error('chat not started');
+    if (this.#pairing === undefined) throw new ChatNotStartedError('The app has not started yet.');
     return this.#pairing;
   }
 
   #requireInvites(): Invites {
-    if (this.#invites === undefined) throw new Error('chat not started');
+    if (this.#invites === undefined) throw new ChatNotStartedError('The app has not started yet.');
     return this.#invites;
   }
 
@@ -519,7 +546,7 @@ class ChatService implements Chat {
 
   async #open(id: string): Promise<Conversation> {
     const sync = this.#sync;
-    if (sync === undefined) throw new Error('chat not started');
+    if (sync === undefined) throw new ChatNotStartedError('The app has not started yet.');
     if (sync.conversation(id) === undefined) await sync.open(id);
     const conv = sync.conversation(id);
     if (conv === undefined) throw new Error(`conversation ${id} did not open`);
@@ -541,7 +568,10 @@ class ChatService implements Chat {
       const mine = conv.receipts(this.#self).delivered;
       if (mine === undefined || mine < newest.key) conv.markDelivered();
     }
-    if (conv.meta() !== undefined && this.#joining.delete(id)) this.#emit({ type: 'list' });
+    if (conv.meta() !== undefined && this.#joining.delete(id)) {
+      this.#joiningBy.delete(id);
+      this.#emit({ type: 'list' });
+    }
     if (conv.meta()?.kind === '1:1') this.#joinAnnouncedGroups(conv);
     if (conv.meta()?.kind === 'group') {
       // Members added by someone else: ask them for the group (they may be connected already).
@@ -559,24 +589,41 @@ class ChatService implements Chat {
    * an empty doc would race with renames and departures made since the announcement.)
    */
   #joinAnnouncedGroups(direct: Conversation): void {
+    const announcer = direct.members().find((m) => m !== this.#self);
+    if (announcer === undefined) return;
     const announced = direct.doc.getMap<unknown>(GROUPS_KEY);
+    const ask = new Set<string>();
     for (const [groupId, value] of announced.entries()) {
       if (this.#sync?.conversation(groupId)?.meta() !== undefined) continue;
       if (!/^g-[0-9a-f-]{36}$/.test(groupId)) continue;
       const info = value as { name?: unknown; members?: unknown } | undefined;
       if (typeof info?.name !== 'string' || !Array.isArray(info.members)) continue;
-      const members = info.members.filter((m): m is string => typeof m === 'string');
-      if (!members.includes(this.#self)) continue;
-      const from = this.#joining.get(groupId) ?? new Set<string>();
+      // Untrusted (the contact wrote it): bounded, well-formed, and naming both of us.
+      if (info.members.length > MAX_ANNOUNCED_MEMBERS) continue;
+      const members = info.members.filter(isPeerId);
+      if (!members.includes(this.#self) || !members.includes(announcer)) continue;
+      let from = this.#joining.get(groupId);
+      if (from === undefined) {
+        const byAnnouncer = [...this.#joiningBy.values()].filter((a) => a === announcer).length;
+        if (byAnnouncer >= MAX_PENDING_JOINS_PER_CONTACT) continue;
+        if (this.#joining.size >= MAX_PENDING_JOINS) continue;
+        from = new Set<string>();
+        this.#joining.set(groupId, from);
+        this.#joiningBy.set(groupId, announcer);
+      }
       const fresh = members.filter((m) => m !== this.#self && !from.has(m));
       if (fresh.length === 0) continue;
-      for (const peer of fresh) from.add(peer);
-      this.#joining.set(groupId, from);
-      void this.#open(groupId)
-        .then(() => {
-          for (const peer of fresh) this.#sync?.resync(peer);
-        })
-        .catch(() => undefined);
+      for (const peer of fresh) {
+        from.add(peer);
+        ask.add(peer);
+      }
+      void this.#open(groupId).catch(() => undefined);
+    }
+    // Once per peer (a resync asks for every conversation it may sync), after the opens.
+    if (ask.size > 0) {
+      void Promise.resolve().then(() => {
+        for (const peer of ask) this.#sync?.resync(peer);
+      });
     }
   }
 

@@ -14,3 +14,8 @@ export class NoPairingRelayError extends Error {
 export class PairingNotFoundError extends Error {
   override name = 'PairingNotFoundError';
 }
+
+/** The messenger is used before `start()` finished (or after it failed). */
+export class ChatNotStartedError extends Error {
+  override name = 'ChatNotStartedError';
+}

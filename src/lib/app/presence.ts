@@ -68,6 +68,8 @@ export interface PresenceTracker {
   /** The connection to `peer` closed. */
   disconnected(peer: string): void;
   get(peer: string): Presence;
+  /** Peers currently online or away. */
+  peers(): string[];
   /** Called with the peer whose presence changed. Returns the unsubscribe function. */
   onChange(listener: (peer: string) => void): () => void;
   /** Forgets everyone and cancels the timers. */
@@ -106,6 +108,7 @@ export function createPresenceTracker(options: PresenceTrackerOptions = {}): Pre
     },
     disconnected: forget,
     get: (peer) => known.get(peer)?.state ?? 'offline',
+    peers: () => [...known.keys()],
     onChange(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

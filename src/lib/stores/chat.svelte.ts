@@ -282,6 +282,9 @@ export class ChatStore {
       this.groupError = 'Give the group a name.';
       return false;
     }
+    // A contact ticked and then blocked or removed is no longer offered.
+    const offered = this.activeContacts.map((c) => c.peerId);
+    this.groupMembers = this.groupMembers.filter((p) => offered.includes(p));
     if (this.groupMembers.length === 0) {
       this.groupError = 'Choose at least one contact.';
       return false;

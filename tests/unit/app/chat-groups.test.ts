@@ -2,6 +2,7 @@
  * Group management and presence in the chat service, over in-memory hosts and sync links.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import type * as Y from 'yjs';
 import { directConversationId } from '../../../src/lib/app/chat.js';
 import { MAX_GROUP_NAME_LENGTH } from '../../../src/lib/app/groups.js';
 import { PRESENCE_EXPIRY_MS } from '../../../src/lib/app/presence.js';
@@ -67,6 +68,48 @@ describe('renameGroup', () => {
       unknown
     );
     await expect(a.chat.renameGroup('g-nope', 'No')).rejects.toEqual(unknown);
+  });
+});
+
+describe('group announcements from a contact are untrusted', () => {
+  async function pairWithAnnouncements(
+    write: (groups: Y.Map<unknown>, ids: { a: string; b: string; c: string }) => void
+  ): Promise<ChatDevice> {
+    net = createChatNetwork();
+    const a = await net.device('Ana');
+    const b = await net.device('Ben');
+    const c = await net.device('Cleo');
+    await net.befriend(a, b);
+    const direct = b.chat.conversation(directConversationId(a.id, b.id))!;
+    direct.doc.transact(() => write(direct.doc.getMap('groups'), { a: a.id, b: b.id, c: c.id }));
+    await net.sync.settle();
+    return a;
+  }
+
+  it('at most 16 joins waiting per contact', async () => {
+    const ids = Array.from({ length: 40 }, () => `g-${crypto.randomUUID()}`);
+    const a = await pairWithAnnouncements((groups, p) => {
+      for (const id of ids) groups.set(id, { name: 'spam', members: [p.a, p.b] });
+    });
+    expect(ids.filter((id) => a.chat.conversation(id) !== undefined)).toHaveLength(16);
+    // None of them shows as a conversation until its doc arrives.
+    expect(a.chat.summaries().filter((s) => s.kind === 'group')).toEqual([]);
+  });
+
+  it('ignores announcements without the announcer or with too many members; drops junk ids', async () => {
+    const [without, junk, huge] = [0, 1, 2].map(() => `g-${crypto.randomUUID()}`) as [
+      string,
+      string,
+      string
+    ];
+    const a = await pairWithAnnouncements((groups, p) => {
+      groups.set(without, { name: 'x', members: [p.a, p.c] });
+      groups.set(junk, { name: 'x', members: [p.a, p.b, 'not a peer id', 42] });
+      groups.set(huge, { name: 'x', members: [p.a, p.b, ...Array<string>(300).fill(p.c)] });
+    });
+    expect(a.chat.conversation(without)).toBeUndefined();
+    expect(a.chat.conversation(huge)).toBeUndefined();
+    expect(a.chat.conversation(junk)).toBeDefined();
   });
 });
 
@@ -231,6 +274,16 @@ describe('presence', () => {
     net.unlink(a, b);
     expect(a.chat.presence(b.id)).toBe('offline');
     expect(seen).toEqual(['online', 'away', 'online', 'offline']);
+  });
+
+  it('a contact who is blocked shows offline at once', async () => {
+    net = createChatNetwork();
+    const a = await net.device('Ana');
+    const b = await net.device('Ben');
+    await net.befriend(a, b);
+    expect(a.chat.presence(b.id)).toBe('online');
+    await a.chat.contacts.block(b.id);
+    expect(a.chat.presence(b.id)).toBe('offline');
   });
 
   it('expires without notices, and the periodic notice keeps it fresh', async () => {
