@@ -18,6 +18,7 @@
  * Limit: the room is the first relay with a reservation, so both people must be on the same
  * relay (the default setup has one: the relay that served the app).
  */
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from '../contacts/constants.js';
 import type { Contact, Contacts, Pairing, PairingResult } from '../contacts/index.js';
 import { errorMessage } from '../p2p/messages.js';
 import type { RelayState } from '../p2p/types.js';
@@ -35,6 +36,11 @@ export const DEFAULT_PAIRING_JOIN_TIMEOUT_MS = 20_000;
 export interface ChatPairingInit {
   /** See DEFAULT_PAIRING_JOIN_TIMEOUT_MS. */
   joinTimeoutMs?: number;
+  /**
+   * When the join timeout comes during a handshake, how long to wait more for it to end before
+   * saying nobody was found (default DEFAULT_HANDSHAKE_TIMEOUT_MS, the handshake's own limit).
+   */
+  handshakeGraceMs?: number;
   /** Clock (for the expiry shown next to a code). */
   now?: () => number;
 }
@@ -81,7 +87,9 @@ export interface ChatPairing {
   /**
    * Pairs with a code typed by the user (spaces and dashes allowed). Throws
    * InvalidPairingCodeError or NoPairingRelayError; `result` rejects with PairingNotFoundError
-   * when nobody answers in time.
+   * when nobody answers in time (a handshake running then may still finish, within the
+   * handshake timeout), or PairingWrongAnswerError when devices that did not know the code
+   * answered it too many times.
    */
   join(code: string): ChatPairingSession;
   /** Cancels the session in progress, if any. */
@@ -111,10 +119,19 @@ export function groupCode(code: string): string {
 
 /** Words for a pairing failure; undefined for a cancellation (nothing to show). */
 export function pairingErrorMessage(err: unknown): string | undefined {
-  const e = err as { name?: string; reason?: string; remote?: boolean } | null;
+  const e = err as { name?: string; reason?: string; remote?: boolean; message?: unknown } | null;
+  // Chat.pairing throws this when the app failed to start (older builds: a plain Error).
+  if (
+    e?.name === 'ChatNotStartedError' ||
+    (e?.name === 'Error' && e.message === 'chat not started')
+  ) {
+    return "The app couldn't start, so pairing isn't available. Reload the page to try again.";
+  }
   switch (e?.name) {
     case 'AbortError':
       return undefined;
+    case 'PairingWrongAnswerError':
+      return 'Someone else answered this code. Ask for a new code and try again.';
     case 'NoPairingRelayError':
       return 'You need to be connected to a relay to pair with a code.';
     case 'InvalidPairingCodeError':
@@ -186,10 +203,15 @@ class ChatPairingService implements ChatPairing {
     const controller = new AbortController();
     // Throws InvalidPairingCodeError before anything starts.
     const session = this.#deps.pairing.join(code, { room, signal: controller.signal });
-    const timer = setTimeout(
-      () => controller.abort(new PairingNotFoundError('Nobody was found with this code in time')),
-      timeoutMs
-    );
+    const notFound = (): void =>
+      controller.abort(new PairingNotFoundError('Nobody was found with this code in time'));
+    // A handshake running when the time is up may be the one that pairs: let it end (within
+    // its own limit) rather than say "nobody was found" while a contact appears.
+    let timer = setTimeout(() => {
+      if (!session.handshaking) return notFound();
+      timer = setTimeout(notFound, this.#init.handshakeGraceMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS);
+      void session.whenIdle().then(notFound);
+    }, timeoutMs);
     const result = session.result.finally(() => clearTimeout(timer));
     return this.#wrap(session.code, this.#now() + timeoutMs, result, () => session.cancel());
   }

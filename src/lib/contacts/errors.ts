@@ -100,3 +100,11 @@ export class PairingTimeoutError extends Error {
 export class NotStartedError extends Error {
   override name = 'NotStartedError';
 }
+
+/**
+ * The joiner got too many answers to its code that did not prove the code (the `welcome` MAC did
+ * not match): someone other than the device showing the code is answering it.
+ */
+export class PairingWrongAnswerError extends Error {
+  override name = 'PairingWrongAnswerError';
+}

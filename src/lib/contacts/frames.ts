@@ -113,6 +113,20 @@ export class FrameChannel {
     return frame;
   }
 
+  /**
+   * After this side has sent its last frame: waits for the other side to close its end. True
+   * when it closed cleanly (it accepted the handshake); false when it reset the stream (it gave
+   * up, e.g. cancelled), sent more, or did not answer in time.
+   */
+  async remoteClosed(): Promise<boolean> {
+    try {
+      await this.#lp.read({ signal: this.signal });
+      return false;
+    } catch (err) {
+      return (err as { name?: string } | null)?.name === 'UnexpectedEOFError';
+    }
+  }
+
   async close(): Promise<void> {
     try {
       await this.#stream.close({ signal: this.signal });

@@ -30,10 +30,14 @@
  * attacker who watches the relay can race to pair with either side. What protects the users is
  * the safety-number comparison (the attacker cannot make both sides show the same number,
  * because Noise binds each side to its own key). Codes expire (2 min), a session pairs once,
- * and after 3 failed handshakes the code is dropped.
+ * and after 3 failed handshakes the code is dropped (on the joiner, only answers whose `welcome`
+ * MAC is wrong count: a host that fails for other reasons does not end the join). Ending a
+ * session (success, cancel, expiry) aborts any handshake still running for it, and no contact is
+ * added once it has ended. The host only dials circuit addresses through the room relay, and
+ * through its own address of that relay (never a transport address a stranger announced).
  */
 import type { GossipSub, Message } from '@libp2p/gossipsub';
-import type { Connection, Stream } from '@libp2p/interface';
+import type { Connection, PeerId, Stream } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
 import { hmac } from '@noble/hashes/hmac.js';
@@ -63,6 +67,7 @@ import {
   InvalidPairingCodeError,
   NotStartedError,
   PairingTimeoutError,
+  PairingWrongAnswerError,
   type RefusalReason
 } from './errors.js';
 import { bytesField, encodeProfile, FrameChannel, profileField, refusalMessage } from './frames.js';
@@ -113,6 +118,13 @@ export interface PairingSession {
    * reason / an AbortError on cancel().
    */
   readonly result: Promise<PairingResult>;
+  /**
+   * True while a handshake for this session runs (the host dialing or talking to a joiner, or
+   * the joiner answering a host). It ends within the dial and handshake timeouts.
+   */
+  readonly handshaking: boolean;
+  /** Resolves once no handshake runs (at once if none does, or when the session is over). */
+  whenIdle(): Promise<void>;
   cancel(): void;
 }
 
@@ -203,10 +215,15 @@ class PairingAbortError extends Error {
 
 interface SessionState extends PairingSession {
   role: 'host' | 'joiner';
+  room: string;
   key: Uint8Array;
   busy: boolean;
   failures: number;
   done: boolean;
+  /** Aborted when the session ends: every dial and FrameChannel of the session listens to it. */
+  controller: AbortController;
+  /** Marks the handshake over (busy = false) and wakes whenIdle() callers. */
+  idle(): void;
   resolve(result: PairingResult): void;
   fail(err: Error): void;
 }
@@ -276,10 +293,14 @@ class PairingService implements Pairing {
     const announce = (): void => {
       if (session.done || session.busy) return;
       const me = this.#deps.host.peerId.toString();
+      const rank = (a: string): number =>
+        (roomRelayPrefix(a, session.room, me) === undefined ? 2 : 0) +
+        Number(a.includes('/webrtc'));
       const addrs = this.#deps
         .addresses()
         .filter((a) => a.includes('/p2p-circuit') && a.endsWith(`/p2p/${me}`))
-        .sort((a, b) => Number(a.includes('/webrtc')) - Number(b.includes('/webrtc')))
+        // Hosts only dial addresses through the room relay: those go first.
+        .sort((a, b) => rank(a) - rank(b))
         .slice(0, 4);
       const data = utf8(JSON.stringify({ v: 1, t: 'announce', addrs }));
       // No topic peers yet (the relay has not seen our subscription): try again next time.
@@ -312,8 +333,16 @@ class PairingService implements Pairing {
           ? options.signal.reason
           : new PairingAbortError('Pairing was cancelled')
       );
+    let idleWaiters: Array<() => void> = [];
+    const wake = (): void => {
+      const waiters = idleWaiters;
+      idleWaiters = [];
+      for (const w of waiters) w();
+    };
     const finish = (): void => {
       session.done = true;
+      session.controller.abort(new PairingAbortError('The pairing session ended'));
+      wake();
       clearTimeout(ttl);
       options.signal?.removeEventListener('abort', onAbort);
       try {
@@ -328,10 +357,21 @@ class PairingService implements Pairing {
       topic,
       result,
       role,
+      room,
       key: pairingKey(room, code),
       busy: false,
       failures: 0,
       done: false,
+      controller: new AbortController(),
+      get handshaking() {
+        return session.busy && !session.done;
+      },
+      whenIdle: () =>
+        session.handshaking ? new Promise<void>((res) => idleWaiters.push(res)) : Promise.resolve(),
+      idle: () => {
+        session.busy = false;
+        wake();
+      },
       resolve: (r) => {
         if (session.done) return;
         finish();
@@ -358,27 +398,41 @@ class PairingService implements Pairing {
     return (await this.#deps.profile()) ?? placeholderProfile(this.#deps.host.peerId.toString());
   }
 
-  #channel(stream: Stream): FrameChannel {
+  /** A channel that ends with the session (cancel, expiry, or the other handshake winning). */
+  #channel(stream: Stream, session: SessionState): FrameChannel {
     return new FrameChannel(stream, {
       maxFrameBytes: this.#init.maxFrameBytes ?? MAX_FRAME_BYTES,
-      timeoutMs: this.#init.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS
+      timeoutMs: this.#init.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
+      signal: session.controller.signal
     });
   }
 
   #failed(session: SessionState): void {
     session.failures++;
     if (session.failures >= (this.#init.maxFailures ?? MAX_PAIRING_FAILURES)) {
-      session.fail(new HandshakeRefusedError(refusalMessage('bad-code'), 'bad-code', false));
+      session.fail(
+        session.role === 'host'
+          ? new HandshakeRefusedError(refusalMessage('bad-code'), 'bad-code', false)
+          : new PairingWrongAnswerError('Devices that did not know the code answered it')
+      );
     }
   }
 
   async #finish(session: SessionState, peer: string, profile: Profile): Promise<void> {
+    // Cancelled or expired meanwhile: the other side may have been told so, add nobody.
+    if (session.done) return;
+    const existed = this.#deps.contacts.get(peer) !== undefined;
     const contact = await this.#deps.contacts.add({
       peerId: peer,
       name: profile.name,
       ...(profile.avatar !== undefined ? { avatar: profile.avatar } : {}),
       source: 'pair'
     });
+    if (session.done) {
+      // Ended while the contact was being written: take back a contact this pairing created.
+      if (!existed) await this.#deps.contacts.remove(peer).catch(() => {});
+      return;
+    }
     session.resolve({
       contact,
       safetyNumber: peerSafetyNumber(this.#deps.host.peerId.toString(), peer),
@@ -392,24 +446,29 @@ class PairingService implements Pairing {
     if (session.done || session.busy || msg.type !== 'signed') return;
     const peer = msg.from.toString();
     if (peer === this.#deps.host.peerId.toString() || this.#deps.contacts.isBlocked(peer)) return;
-    const addrs = parseAnnounce(msg.data, peer);
-    if (addrs === undefined) return;
+    const target = this.#dialTarget(session, msg.data, peer);
+    if (target === undefined) return;
     session.busy = true;
     let stream: Stream | undefined;
     try {
-      const signal = AbortSignal.timeout(
-        this.#init.dialTimeoutMs ?? DEFAULT_HANDSHAKE_DIAL_TIMEOUT_MS
-      );
-      stream = await this.#deps.host.dialProtocol(
-        addrs.length > 0 ? addrs : peerIdFromString(peer),
-        PAIR_PROTOCOL,
-        { runOnLimitedConnection: true, signal }
-      );
+      const signal = AbortSignal.any([
+        AbortSignal.timeout(this.#init.dialTimeoutMs ?? DEFAULT_HANDSHAKE_DIAL_TIMEOUT_MS),
+        session.controller.signal
+      ]);
+      stream = await this.#deps.host.dialProtocol(target, PAIR_PROTOCOL, {
+        runOnLimitedConnection: true,
+        signal
+      });
     } catch {
-      session.busy = false;
+      session.idle();
       return; // Unreachable: the joiner announces again, we try again.
     }
-    const channel = this.#channel(stream);
+    if (session.done) {
+      stream.abort(new PairingAbortError('The pairing session ended'));
+      session.idle();
+      return;
+    }
+    const channel = this.#channel(stream, session);
     try {
       const me = this.#deps.host.peerId.toString();
       const nonce = this.#random(NONCE_BYTES);
@@ -429,13 +488,42 @@ class PairingService implements Pairing {
         profile: encodeProfile(await this.#profile())
       });
       await channel.close();
+      // The joiner closes its end once it accepted the welcome, and resets it when its session
+      // ended meanwhile (cancelled, timed out): then it has no contact, so neither do we.
+      if (!(await channel.remoteClosed())) return channel.abort();
       await this.#finish(session, peer, profile);
     } catch (err) {
       channel.abort(err instanceof Error ? err : undefined);
       if ((err as { name?: string }).name !== 'HandshakeRefusedError') this.#failed(session);
     } finally {
-      session.busy = false;
+      session.idle();
     }
+  }
+
+  /**
+   * Where to dial an announcing peer. With a room, only circuit addresses through the room relay
+   * count (`…/p2p/<room>/p2p-circuit/p2p/<peer>`), and they are dialed through this device's own
+   * address of that relay, so an announcement never makes us open a connection to a host it
+   * chose; without such an address, the announcement is dropped. Without a room (tests, or a
+   * relay-less setup), only the peer ID is dialed (known connections and addresses).
+   */
+  #dialTarget(
+    session: SessionState,
+    data: Uint8Array,
+    peer: string
+  ): Multiaddr[] | PeerId | undefined {
+    const announced = parseAnnounce(data, peer, session.room);
+    if (announced === undefined) return undefined;
+    if (session.room === '') return peerIdFromString(peer);
+    if (announced.length === 0) return undefined;
+    const me = this.#deps.host.peerId.toString();
+    const relays = new Set<string>();
+    for (const own of this.#deps.addresses()) {
+      const relay = roomRelayPrefix(own, session.room, me);
+      if (relay !== undefined) relays.add(relay);
+    }
+    const out = [...relays].map((relay) => multiaddr(`${relay}/p2p-circuit/p2p/${peer}`));
+    return out.length > 0 ? out : undefined;
   }
 
   // --- Joiner: the host dialed us ------------------------------------------------------------
@@ -443,8 +531,14 @@ class PairingService implements Pairing {
   async #handleInbound(stream: Stream, connection: Connection): Promise<void> {
     const peer = connection.remotePeer.toString();
     const me = this.#deps.host.peerId.toString();
-    const channel = this.#channel(stream);
     const session = this.#session;
+    const channel =
+      session === undefined
+        ? new FrameChannel(stream, {
+            maxFrameBytes: this.#init.maxFrameBytes ?? MAX_FRAME_BYTES,
+            timeoutMs: this.#init.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS
+          })
+        : this.#channel(stream, session);
     const refuse = (reason: RefusalReason): Promise<void> => channel.refuse(reason);
     if (this.#deps.contacts.isBlocked(peer)) return refuse('blocked');
     if (!this.#limiter.take(peer)) return refuse('rate-limited');
@@ -462,9 +556,12 @@ class PairingService implements Pairing {
         profile: encodeProfile(await this.#profile())
       });
       const welcome = await channel.receive('welcome');
+      // Cancelled or timed out while waiting: the user was told, do not pair behind their back.
+      if (session.done) return channel.abort();
       const mac = bytesField(welcome, 'mac', 32);
       const profile = profileField(welcome);
       if (!equalBytes(mac, pairingMac(session.key, 'host', peer, me, nonce))) {
+        // Someone answered who does not know the code: only this ends the join early.
         channel.abort();
         this.#failed(session);
         return;
@@ -472,16 +569,45 @@ class PairingService implements Pairing {
       await channel.close();
       await this.#finish(session, peer, profile);
     } catch (err) {
+      // Timeouts, refusals, junk or a closed stream: any peer on the topic can cause them, so
+      // they do not count toward the failures (the join timeout ends a join nobody completes).
       channel.abort(err instanceof Error ? err : undefined);
-      this.#failed(session);
     } finally {
-      session.busy = false;
+      session.idle();
     }
   }
 }
 
-/** The announced addresses, each a circuit address ending in /p2p/<peer>; undefined if bad. */
-function parseAnnounce(data: Uint8Array, peer: string): Multiaddr[] | undefined {
+/**
+ * `<relay transport>/p2p/<room>` when `addr` is exactly `<relay transport>/p2p/<room>/p2p-circuit/
+ * p2p/<peer>` (a circuit address of `peer` through the room relay); otherwise undefined.
+ */
+function roomRelayPrefix(addr: string, room: string, peer: string): string | undefined {
+  let components;
+  try {
+    components = multiaddr(addr).getComponents();
+  } catch {
+    return undefined;
+  }
+  const n = components.length;
+  if (n < 4) return undefined;
+  const [relay, circuit, target] = components.slice(n - 3);
+  if (relay?.name !== 'p2p' || relay.value !== room) return undefined;
+  if (circuit?.name !== 'p2p-circuit' || target?.name !== 'p2p' || target.value !== peer) {
+    return undefined;
+  }
+  if (components.slice(0, n - 3).some((c) => c.name === 'p2p' || c.name === 'p2p-circuit')) {
+    return undefined;
+  }
+  return multiaddr(addr).decapsulate('/p2p-circuit').toString();
+}
+
+/**
+ * The announced addresses that are circuit addresses of `peer` through the room relay
+ * (`…/p2p/<room>/p2p-circuit/p2p/<peer>`; every other address is dropped); undefined if the
+ * announcement itself is malformed.
+ */
+function parseAnnounce(data: Uint8Array, peer: string, room: string): Multiaddr[] | undefined {
   if (data.byteLength > MAX_PAIRING_ANNOUNCE_BYTES) return undefined;
   let value: unknown;
   try {
@@ -496,12 +622,11 @@ function parseAnnounce(data: Uint8Array, peer: string): Multiaddr[] | undefined 
   for (const a of v.addrs) {
     if (typeof a !== 'string' || a.length > 512) return undefined;
     try {
-      const ma = multiaddr(a);
-      const last = ma.getComponents().at(-1);
-      if (last?.name === 'p2p' && last.value === peer) out.push(ma);
+      multiaddr(a);
     } catch {
       return undefined;
     }
+    if (room !== '' && roomRelayPrefix(a, room, peer) !== undefined) out.push(multiaddr(a));
   }
   return out;
 }

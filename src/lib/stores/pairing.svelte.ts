@@ -41,6 +41,8 @@ export class PairingStore {
   open = $state(false);
   /** 'idle': nothing running; 'hosting': showing a code; 'joining': looking for the code. */
   phase = $state<'idle' | 'hosting' | 'joining'>('idle');
+  /** "Show a code" or "Pair" was pressed and the app is still starting ("Starting…"). */
+  starting = $state(false);
   /** The code shown, digits only ('' when none). */
   code = $state('');
   /** "The code stays valid for 2 minutes, until 00:32." */
@@ -54,6 +56,8 @@ export class PairingStore {
   confirming = $state(false);
 
   #session: ChatPairingSession | undefined;
+  /** Bumped by cancel(): a #run that waited for the app to start checks it is still wanted. */
+  #generation = 0;
 
   constructor(chat: Chat, ready: () => Promise<void>) {
     this.#chat = chat;
@@ -82,6 +86,7 @@ export class PairingStore {
 
   /** "Cancel": stops showing (or looking for) the code. */
   cancel(): void {
+    this.#generation++;
     const session = this.#session;
     this.#session = undefined;
     session?.cancel();
@@ -128,16 +133,26 @@ export class PairingStore {
 
   async #run(phase: 'hosting' | 'joining', begin: () => ChatPairingSession): Promise<void> {
     this.cancel();
+    const generation = this.#generation;
     this.error = undefined;
     this.notice = undefined;
+    this.starting = true;
+    this.status = 'Starting…';
     let session: ChatPairingSession;
     try {
       await this.#ready();
+      // Cancelled, closed or started again while the app was starting: begin nothing (a
+      // session begun now would run hidden and could pop up a comparison later).
+      if (generation !== this.#generation) return;
+      if (!this.open) return this.#reset();
       session = begin();
     } catch (err) {
+      if (generation !== this.#generation) return;
+      this.#reset();
       this.error = pairingErrorMessage(err);
       return;
     }
+    this.starting = false;
     this.#session = session;
     this.phase = phase;
     if (phase === 'hosting') {
@@ -177,6 +192,7 @@ export class PairingStore {
 
   #reset(): void {
     this.phase = 'idle';
+    this.starting = false;
     this.code = '';
     this.validity = '';
     this.status = undefined;

@@ -3,7 +3,9 @@
  * relay, a pairing opens and dials the 1:1 conversation, and the safety-number answer verifies
  * or removes the contact. Real PAIR_PROTOCOL between in-memory hosts with a fake gossipsub bus.
  */
-import { describe, expect, it } from 'vitest';
+import type { Stream } from '@libp2p/interface';
+import { describe, expect, it, vi } from 'vitest';
+import type { Chat } from '../../../src/lib/app/chat.js';
 import {
   createChatPairing,
   groupCode,
@@ -13,11 +15,19 @@ import {
   type ChatPairing
 } from '../../../src/lib/app/pairing.js';
 import { createContacts, type Contacts } from '../../../src/lib/contacts/contacts.js';
-import { HandshakeRefusedError, PairingTimeoutError } from '../../../src/lib/contacts/errors.js';
-import { createPairing } from '../../../src/lib/contacts/pairing.js';
+import {
+  HandshakeRefusedError,
+  PairingTimeoutError,
+  PairingWrongAnswerError
+} from '../../../src/lib/contacts/errors.js';
+import { FrameChannel } from '../../../src/lib/contacts/frames.js';
+import { createPairing, pairingKey, pairingMac } from '../../../src/lib/contacts/pairing.js';
+import { toBase64Url } from '../../../src/lib/crypto/encoding.js';
 import { peerSafetyNumber } from '../../../src/lib/crypto/peer-key.js';
+import { PAIR_PROTOCOL } from '../../../src/lib/p2p/constants.js';
 import type { RelayState } from '../../../src/lib/p2p/types.js';
 import { createMemoryRecordStore } from '../../../src/lib/storage/record-store.js';
+import { PairingStore } from '../../../src/lib/stores/pairing.svelte.js';
 import { createFakeNetwork, type FakeHost } from '../../fixtures/fake-host.js';
 
 const RELAY = '12D3KooWSRMWDQcU2zqjFpjQQCAbNHxPhu5gUrxKyVtMxV4oZ1Bg';
@@ -40,7 +50,7 @@ interface Side {
   forgotten: string[];
 }
 
-async function setup(init: { joinTimeoutMs?: number } = {}) {
+async function setup(init: { joinTimeoutMs?: number; handshakeGraceMs?: number } = {}) {
   const net = createFakeNetwork();
   const make = async (name: string): Promise<Side> => {
     const host = await net.host();
@@ -68,30 +78,27 @@ async function setup(init: { joinTimeoutMs?: number } = {}) {
         addresses: () => [`/ip4/127.0.0.1/tcp/1/ws/p2p/${RELAY}/p2p-circuit/p2p/${me}`]
       }
     );
-    side.paired = createChatPairing(
-      { ...(init.joinTimeoutMs === undefined ? {} : { joinTimeoutMs: init.joinTimeoutMs }) },
-      {
-        pairing,
-        contacts,
-        relays: () => side.relays,
-        openDirect: async (peer) => {
-          const conversationId = `d-${[me, peer].sort().join('-')}`;
-          const created = !side.conversations.has(conversationId);
-          side.conversations.add(conversationId);
-          side.opened.push(peer);
-          return { conversationId, created };
-        },
-        dial: (peer) => void side.dialed.push(peer),
-        forget: async (id) => {
-          side.conversations.delete(id);
-          side.forgotten.push(id);
-        }
+    side.paired = createChatPairing(init, {
+      pairing,
+      contacts,
+      relays: () => side.relays,
+      openDirect: async (peer) => {
+        const conversationId = `d-${[me, peer].sort().join('-')}`;
+        const created = !side.conversations.has(conversationId);
+        side.conversations.add(conversationId);
+        side.opened.push(peer);
+        return { conversationId, created };
+      },
+      dial: (peer) => void side.dialed.push(peer),
+      forget: async (id) => {
+        side.conversations.delete(id);
+        side.forgotten.push(id);
       }
-    );
+    });
     await side.paired.start();
     return side;
   };
-  return { alice: await make('Alice'), bob: await make('Bob') };
+  return { net, alice: await make('Alice'), bob: await make('Bob') };
 }
 
 function idOf(side: Side): string {
@@ -239,6 +246,93 @@ describe('pairing in the chat', () => {
   });
 });
 
+describe('pairing timeouts on the joining side', () => {
+  it('a handshake running when the join time is up may still pair: no "nobody found"', async () => {
+    const { net, bob } = await setup({ joinTimeoutMs: 150 });
+    const alice = await net.host();
+    const joining = bob.paired.join('123456');
+    const hs = await startHandshake(alice, bob.host, '123456');
+    // The join timeout passes while the host is still answering.
+    await new Promise((r) => setTimeout(r, 300));
+    await hs.welcome();
+    const paired = await joining.result;
+    expect(paired.contact.peerId).toBe(alice.peerId.toString());
+    expect(bob.contacts.get(alice.peerId.toString())).toBeDefined();
+  });
+
+  it('a handshake that stalls past the join time ends within the grace and adds nobody', async () => {
+    const { net, bob } = await setup({ joinTimeoutMs: 100, handshakeGraceMs: 100 });
+    const alice = await net.host();
+    const joining = bob.paired.join('123456');
+    const hs = await startHandshake(alice, bob.host, '123456');
+    const err = await joining.result.catch((e: unknown) => e);
+    expect(err).toMatchObject({ name: 'PairingNotFoundError' });
+    // The welcome comes too late: the joiner dropped the handshake with the session.
+    await hs.welcome().catch(() => {});
+    await hs.channel.receive('end').catch(() => {});
+    await new Promise((r) => setTimeout(r, 50));
+    expect(bob.contacts.list()).toEqual([]);
+    expect(bob.opened).toEqual([]);
+  });
+});
+
+describe('the pairing panel', () => {
+  function deferred() {
+    let release!: () => void;
+    const promise = new Promise<void>((r) => (release = r));
+    return { promise, release };
+  }
+
+  it('a Cancel or a close while the app is starting begins nothing later', async () => {
+    const ready = deferred();
+    const host = vi.fn();
+    const join = vi.fn();
+    const chat = { pairing: { host, join } } as unknown as Chat;
+    const store = new PairingStore(chat, () => ready.promise);
+    store.open = true;
+    const shown = store.showCode();
+    expect(store.starting).toBe(true);
+    expect(store.status).toBe('Starting…');
+    store.cancel();
+    expect(store.starting).toBe(false);
+    expect(store.status).toBeUndefined();
+
+    store.codeDraft = '123456';
+    const paired = store.pair();
+    store.toggle(); // the panel is closed
+    expect(store.open).toBe(false);
+
+    ready.release();
+    await Promise.all([shown, paired]);
+    expect(host).not.toHaveBeenCalled();
+    expect(join).not.toHaveBeenCalled();
+    expect(store.phase).toBe('idle');
+    expect(store.starting).toBe(false);
+    expect(store.error).toBeUndefined();
+  });
+
+  it('says so when the app could not start', async () => {
+    for (const err of [
+      Object.assign(new Error('chat not started'), { name: 'ChatNotStartedError' }),
+      new Error('chat not started')
+    ]) {
+      const chat = {
+        get pairing() {
+          throw err;
+        }
+      } as unknown as Chat;
+      const store = new PairingStore(chat, () => Promise.resolve());
+      store.open = true;
+      await store.showCode();
+      expect(store.error).toBe(
+        "The app couldn't start, so pairing isn't available. Reload the page to try again."
+      );
+      expect(store.starting).toBe(false);
+      expect(store.status).toBeUndefined();
+    }
+  });
+});
+
 describe('pairing words', () => {
   it('groups a code 3+3 and explains each failure', () => {
     expect(groupCode('123456')).toBe('123 456');
@@ -251,5 +345,32 @@ describe('pairing words', () => {
       /no longer works/
     );
     expect(pairingErrorMessage(new HandshakeRefusedError('x', 'busy', true))).toMatch(/busy/);
+    // The joiner never showed a code: its own words when others answer it.
+    expect(pairingErrorMessage(new PairingWrongAnswerError('x'))).toBe(
+      'Someone else answered this code. Ask for a new code and try again.'
+    );
   });
 });
+
+/**
+ * `from` plays the device showing `code` (room RELAY) by hand: dials the joiner, sends hello and
+ * reads the proof; `welcome()` then answers as the host of `code`.
+ */
+async function startHandshake(from: FakeHost, joiner: FakeHost, code: string) {
+  const stream: Stream = await from.dialProtocol(joiner.peerId, PAIR_PROTOCOL);
+  const channel = new FrameChannel(stream, { maxFrameBytes: 32 * 1024, timeoutMs: 5_000 });
+  const nonce = crypto.getRandomValues(new Uint8Array(32));
+  await channel.send({ t: 'hello', nonce: toBase64Url(nonce) });
+  await channel.receive('proof');
+  const mac = pairingMac(
+    pairingKey(RELAY, code),
+    'host',
+    from.peerId.toString(),
+    joiner.peerId.toString(),
+    nonce
+  );
+  return {
+    channel,
+    welcome: () => channel.send({ t: 'welcome', mac: toBase64Url(mac), profile: { name: 'Alice' } })
+  };
+}
