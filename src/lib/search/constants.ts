@@ -6,8 +6,13 @@ export const MAX_QUERY_TERMS = 8;
 export const FUZZY_MIN_TERM_LENGTH = 5;
 /** Largest fuzzy edit distance. */
 export const FUZZY_MAX_DISTANCE = 1;
-/** The last query term (still being typed) matches as a prefix from this length. */
-export const PREFIX_MIN_TERM_LENGTH = 2;
+/**
+ * The last query term (still being typed) matches as a prefix from this length: a 2-letter
+ * prefix matches (and scores) most of a large history.
+ */
+export const PREFIX_MIN_TERM_LENGTH = 3;
+/** Quiet time after a keystroke before the query runs (ms). */
+export const QUERY_DEBOUNCE_MS = 120;
 /**
  * A query word found in more than this share of messages (and at least COMMON_MIN_MESSAGES)
  * is checked on the other words' results instead of being looked up: scoring every message

@@ -5,7 +5,13 @@
 import type { Chat } from '$lib/app/chat';
 import { messageLink } from '$lib/app/links';
 import { plainText } from '$lib/app/format';
-import { createLiveSearch, highlight, MAX_QUERY_LENGTH, type LiveSearch } from '$lib/search';
+import {
+  createLiveSearch,
+  highlight,
+  MAX_QUERY_LENGTH,
+  QUERY_DEBOUNCE_MS,
+  type LiveSearch
+} from '$lib/search';
 import type { TextPart } from '$lib/search';
 
 export interface SearchResultView {
@@ -19,46 +25,103 @@ export interface SearchResultView {
   at: number;
 }
 
+/** What the store needs from the Chat service. */
+export type SearchStoreChat = Pick<Chat, 'self' | 'summaries' | 'conversation' | 'onChange'> & {
+  contacts: Pick<Chat['contacts'], 'displayName'>;
+};
+
+/** A one-shot timer (setTimeout in the app, a manual clock in tests). */
+export interface SearchTimer {
+  set(run: () => void, ms: number): unknown;
+  clear(handle: unknown): void;
+}
+
+export interface SearchStoreOptions {
+  /** Quiet time after typing before the query runs (default QUERY_DEBOUNCE_MS). */
+  debounceMs?: number;
+}
+
+export interface SearchStoreDeps {
+  timer?: SearchTimer;
+  /** Defaults to a LiveSearch over `chat`. */
+  live?: LiveSearch;
+}
+
+const defaultTimer: SearchTimer = {
+  set: (run, ms) => setTimeout(run, ms),
+  clear: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>)
+};
+
 export class SearchStore {
-  readonly #chat: Chat;
+  readonly #chat: SearchStoreChat;
   readonly #live: LiveSearch;
+  readonly #timer: SearchTimer;
+  readonly #debounceMs: number;
   #off: (() => void) | undefined;
+  /** The query waiting for the typing to pause (undefined: none). */
+  #waiting: unknown;
 
   query = $state('');
   results = $state.raw<SearchResultView[]>([]);
   /** True while the history is still being indexed. */
   building = $state(false);
+  /** True while typing: `results` are for an earlier query. */
+  pending = $state(false);
 
-  constructor(chat: Chat) {
+  constructor(chat: SearchStoreChat, options: SearchStoreOptions = {}, deps: SearchStoreDeps = {}) {
     this.#chat = chat;
-    this.#live = createLiveSearch({ source: chat });
+    this.#live = deps.live ?? createLiveSearch({ source: chat });
+    this.#timer = deps.timer ?? defaultTimer;
+    this.#debounceMs = options.debounceMs ?? QUERY_DEBOUNCE_MS;
   }
 
   /** Call once the chat service started. */
   start(): void {
     if (this.#off !== undefined) return;
-    this.#off = this.#live.onChange(() => this.#run());
+    // While typing, the query runs when the typing pauses (with the index as it is then).
+    this.#off = this.#live.onChange(() => {
+      if (this.#waiting === undefined) this.#run();
+    });
     this.#live.start();
     this.building = this.#live.building;
   }
 
   stop(): void {
+    this.#cancel();
     this.#off?.();
     this.#off = undefined;
     this.#live.stop();
   }
 
+  /** The query box changed: runs the query once typing pauses (an empty box clears at once). */
   input(query: string): void {
     this.query = query.slice(0, MAX_QUERY_LENGTH);
-    this.#run();
+    this.#cancel();
+    if (this.query.trim() === '') {
+      this.#run();
+      return;
+    }
+    this.pending = true;
+    this.#waiting = this.#timer.set(() => {
+      this.#waiting = undefined;
+      this.#run();
+    }, this.#debounceMs);
   }
 
   clear(): void {
+    this.#cancel();
     this.query = '';
     this.results = [];
   }
 
+  #cancel(): void {
+    if (this.#waiting !== undefined) this.#timer.clear(this.#waiting);
+    this.#waiting = undefined;
+    this.pending = false;
+  }
+
   #run(): void {
+    this.#cancel();
     this.building = this.#live.building;
     if (this.query.trim() === '') {
       this.results = [];

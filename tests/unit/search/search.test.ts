@@ -45,6 +45,11 @@ describe('search index', () => {
     s.put(doc('c2', 'm3', 'nothing to see'));
     expect(ids(s.query('tomorrow'))).toEqual(['c1/m1']);
     expect(ids(s.query('harb'))).toEqual(['c1/m1', 'c2/m2']);
+    expect(ids(s.query('har'))).toEqual(['c1/m1', 'c2/m2']);
+    // Two letters are too short a prefix (they match most of a large history): exact words only.
+    expect(ids(s.query('ha'))).toEqual([]);
+    expect(ids(s.query('se'))).toEqual([]);
+    expect(ids(s.query('to'))).toEqual(['c2/m3']); // the word itself
     // The exact word ranks before the one a typo away.
     expect(s.query('harbour').map((h) => h.messageId)).toEqual(['m1', 'm2']);
     const [hit] = s.query('tomorrow');
