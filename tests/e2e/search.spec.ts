@@ -48,10 +48,17 @@ test.describe('search', () => {
     await searchBox(bob.page).fill('ZÉPPELIN');
     await expect(hit).toHaveCount(1);
 
+    // Screen readers hear how many matched (the list is named "Search results").
+    await expect(bob.page.getByRole('status').filter({ hasText: /messages? match/ })).toHaveText(
+      '1 message matches'
+    );
+
     await hit.click();
     await expect(bob.page).toHaveURL(/#\/c\/[^/]+\/m\//);
     await expect(messages(bob.page)).toBeVisible();
     await expect(article(bob.page, 'the Zeppelin leaves at noon')).toBeInViewport();
+    // Focus moves to the message (not left on the result link).
+    await expect(article(bob.page, 'the Zeppelin leaves at noon')).toBeFocused();
 
     // Escape clears the search.
     await searchBox(bob.page).press('Escape');
@@ -88,6 +95,42 @@ test.describe('search', () => {
 
     await alice.context.close();
     await bob.context.close();
+  });
+
+  test('a conversation opened after a search result shows and follows its newest messages', async ({
+    browser,
+    relay
+  }) => {
+    const alice = await openApp(browser, relay, { name: 'Alice' });
+    const bob = await openApp(browser, relay, { name: 'Bob' });
+    const carol = await openApp(browser, relay, { name: 'Carol' });
+    await befriend(bob, alice, ['Bob', 'Alice']);
+    await befriend(carol, alice, ['Carol', 'Alice']);
+
+    // Enough in Alice's conversation with Carol that it scrolls.
+    await conversations(alice.page).getByRole('link', { name: 'Carol', exact: true }).click();
+    for (let i = 1; i <= 20; i++) await send(alice.page, `carol filler ${i}`);
+    await expect(article(alice.page, 'carol filler 20')).toBeVisible();
+    await conversations(alice.page).getByRole('link', { name: 'Bob', exact: true }).click();
+    await send(alice.page, 'the Zeppelin leaves at noon', 'the Zeppelin leaves at noon');
+
+    // Alice opens a search result: that view stops following the newest message.
+    await searchBox(alice.page).fill('zeppelin');
+    await results(alice.page).getByRole('link').click();
+    await expect(article(alice.page, 'the Zeppelin leaves at noon')).toBeFocused();
+
+    // Then Carol's conversation from the list: it opens at its newest message...
+    await conversations(alice.page).getByRole('link', { name: 'Carol', exact: true }).click();
+    await expect(alice.page.getByRole('heading', { name: 'Carol' })).toBeVisible();
+    await messages(alice.page).scrollIntoViewIfNeeded();
+    await expect(article(alice.page, 'carol filler 20')).toBeInViewport();
+
+    // ...and follows new ones.
+    await conversations(carol.page).getByRole('link', { name: 'Alice', exact: true }).click();
+    await send(carol.page, 'fresh news from Carol', 'fresh news from Carol');
+    await expect(article(alice.page, 'fresh news from Carol')).toBeInViewport();
+
+    for (const p of [alice, bob, carol]) await p.context.close();
   });
 
   test('unread badge counts messages in a conversation not shown, and goes when it is read', async ({
