@@ -50,7 +50,142 @@ export function validateDisplayName(input: unknown): string {
   return name;
 }
 
-/** Checks an avatar's type and size; returns a copy. */
+/**
+ * Largest avatar side (pixels) accepted from anyone. resizeAvatar() makes 128×128; the header of
+ * a 16 KiB PNG could otherwise declare 20000×20000 and make the browser allocate ~1.6 GB.
+ */
+export const MAX_AVATAR_SIDE_PX = 512;
+
+/** What an image's header says: its real type (from the signature) and its size. */
+export interface ImageHeader {
+  type: AvatarType;
+  width: number;
+  height: number;
+}
+
+const ascii = (b: Uint8Array, at: number, text: string): boolean =>
+  b.length >= at + text.length && [...text].every((c, i) => b[at + i] === c.charCodeAt(0));
+/** Byte `i` of `b`, 0 past the end (headers are read without trusting their lengths). */
+const u8 = (b: Uint8Array, i: number): number => b[i] ?? 0;
+const u16be = (b: Uint8Array, at: number): number => (u8(b, at) << 8) | u8(b, at + 1);
+const u16le = (b: Uint8Array, at: number): number => u8(b, at) | (u8(b, at + 1) << 8);
+const u24le = (b: Uint8Array, at: number): number => u16le(b, at) | (u8(b, at + 2) << 16);
+const u32be = (b: Uint8Array, at: number): number =>
+  ((u16be(b, at) << 16) | u16be(b, at + 2)) >>> 0;
+const u32le = (b: Uint8Array, at: number): number =>
+  (u16le(b, at) | (u16le(b, at + 2) << 16)) >>> 0;
+
+/** PNG: signature, then the IHDR chunk (always first) with width and height. */
+function pngHeader(b: Uint8Array): ImageHeader | undefined {
+  const signature = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+  if (b.length < 24 || !signature.every((v, i) => b[i] === v) || !ascii(b, 12, 'IHDR')) {
+    return undefined;
+  }
+  return { type: 'image/png', width: u32be(b, 16), height: u32be(b, 20) };
+}
+
+/**
+ * JPEG: FF D8 FF, then marker segments up to the start of scan; every frame header (SOFn) met
+ * on the way gives a size and the largest counts. None before the scan: not an image we take.
+ */
+function jpegHeader(b: Uint8Array): ImageHeader | undefined {
+  if (b.length < 4 || b[0] !== 0xff || b[1] !== 0xd8 || b[2] !== 0xff) return undefined;
+  let width = 0;
+  let height = 0;
+  let at = 2;
+  while (at + 1 < b.length) {
+    if (b[at] !== 0xff) return undefined;
+    const marker = u8(b, at + 1);
+    if (marker === 0xff) {
+      at++; // fill byte
+      continue;
+    }
+    // Markers without a length: TEM, RST0–7 (and SOI again).
+    if (marker === 0x01 || marker === 0xd8 || (marker >= 0xd0 && marker <= 0xd7)) {
+      at += 2;
+      continue;
+    }
+    if (marker === 0xd9 || at + 3 >= b.length) return undefined; // EOI, or cut short
+    const length = u16be(b, at + 2);
+    if (length < 2) return undefined;
+    const sof = marker >= 0xc0 && marker <= 0xcf && ![0xc4, 0xc8, 0xcc].includes(marker);
+    if (sof) {
+      if (length < 7 || at + 8 >= b.length) return undefined;
+      height = Math.max(height, u16be(b, at + 5));
+      width = Math.max(width, u16be(b, at + 7));
+    }
+    if (marker === 0xda) break; // start of scan: entropy-coded data follows
+    at += 2 + length;
+  }
+  if (width === 0 || height === 0) return undefined;
+  return { type: 'image/jpeg', width, height };
+}
+
+/** Width and height of a WebP bitstream chunk ('VP8 ' or 'VP8L') whose data starts at `at`. */
+function vp8Size(b: Uint8Array, fourcc: string, at: number): [number, number] | undefined {
+  if (fourcc === 'VP8 ') {
+    // 3-byte frame tag, start code 9D 01 2A, then 14-bit width and height.
+    if (at + 10 > b.length || b[at + 3] !== 0x9d || b[at + 4] !== 0x01 || b[at + 5] !== 0x2a) {
+      return undefined;
+    }
+    return [u16le(b, at + 6) & 0x3fff, u16le(b, at + 8) & 0x3fff];
+  }
+  if (fourcc === 'VP8L') {
+    // Signature 0x2F, then width-1 and height-1 in 14 bits each.
+    if (at + 5 > b.length || b[at] !== 0x2f) return undefined;
+    const bits = u32le(b, at + 1);
+    return [(bits & 0x3fff) + 1, ((bits >>> 14) & 0x3fff) + 1];
+  }
+  return undefined;
+}
+
+/**
+ * WebP: RIFF....WEBP, then a 'VP8 ' or 'VP8L' chunk, or 'VP8X' (canvas size) followed by
+ * chunks; every size found (canvas and bitstreams) counts, the largest wins.
+ */
+function webpHeader(b: Uint8Array): ImageHeader | undefined {
+  if (b.length < 30 || !ascii(b, 0, 'RIFF') || !ascii(b, 8, 'WEBP')) return undefined;
+  let width = 0;
+  let height = 0;
+  let found = false;
+  let at = 12;
+  while (at + 8 <= b.length) {
+    const fourcc = String.fromCharCode(u8(b, at), u8(b, at + 1), u8(b, at + 2), u8(b, at + 3));
+    const size = u32le(b, at + 4);
+    const data = at + 8;
+    let dims: [number, number] | undefined;
+    if (fourcc === 'VP8X') {
+      if (data + 10 > b.length) return undefined;
+      dims = [u24le(b, data + 4) + 1, u24le(b, data + 7) + 1];
+    } else if (fourcc === 'VP8 ' || fourcc === 'VP8L') {
+      dims = vp8Size(b, fourcc, data);
+      if (dims === undefined) return undefined;
+    }
+    if (dims !== undefined) {
+      found = true;
+      width = Math.max(width, dims[0]);
+      height = Math.max(height, dims[1]);
+    }
+    if (at === 12 && fourcc !== 'VP8X') break; // a simple WebP is that one chunk
+    at = data + size + (size % 2); // chunks are padded to an even size
+  }
+  if (!found || width === 0 || height === 0) return undefined;
+  return { type: 'image/webp', width, height };
+}
+
+/**
+ * Reads an image's real type and size from its first bytes (PNG, JPEG, WebP). Undefined when
+ * the bytes are none of these or the header is cut short.
+ */
+export function readImageHeader(bytes: Uint8Array): ImageHeader | undefined {
+  const header = pngHeader(bytes) ?? jpegHeader(bytes) ?? webpHeader(bytes);
+  return header !== undefined && header.width > 0 && header.height > 0 ? header : undefined;
+}
+
+/**
+ * Checks an avatar: declared type, size in bytes, and that the bytes really are an image of
+ * that type no larger than MAX_AVATAR_SIDE_PX on a side (from its header). Returns a copy.
+ */
 export function validateAvatar(input: unknown): Avatar {
   const a = input as Partial<Avatar> | null;
   if (typeof a !== 'object' || a === null || !(a.bytes instanceof Uint8Array)) {
@@ -62,6 +197,16 @@ export function validateAvatar(input: unknown): Avatar {
   if (a.bytes.byteLength === 0 || a.bytes.byteLength > MAX_AVATAR_BYTES) {
     throw new InvalidProfileError(
       `The picture must be at most ${MAX_AVATAR_BYTES / 1024} KiB`,
+      'avatar-too-large'
+    );
+  }
+  const header = readImageHeader(a.bytes);
+  if (header === undefined || header.type !== a.type) {
+    throw new InvalidProfileError('The picture is not a WebP, JPEG or PNG image', 'avatar-type');
+  }
+  if (header.width > MAX_AVATAR_SIDE_PX || header.height > MAX_AVATAR_SIDE_PX) {
+    throw new InvalidProfileError(
+      `The picture must be at most ${MAX_AVATAR_SIDE_PX}×${MAX_AVATAR_SIDE_PX} pixels`,
       'avatar-too-large'
     );
   }
