@@ -13,6 +13,7 @@ import {
   createMemoryRecordStore,
   type RecordStore
 } from '../../src/lib/storage/record-store.js';
+import { pngBytes, webpBytes } from '../fixtures/avatar-images.js';
 
 const newPeer = async (): Promise<string> =>
   peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString();
@@ -44,7 +45,7 @@ function contactsContract(name: string, createStore: () => RecordStore<Contact>)
         peerId: p2,
         name: 'Adam',
         source: 'pair',
-        avatar: { type: 'image/webp', bytes: new Uint8Array([1, 2, 3]) }
+        avatar: { type: 'image/webp', bytes: webpBytes(128, 128) }
       });
       expect(contacts.list().map((c) => c.name)).toEqual(['Adam', 'zoe']);
       expect(contacts.get(p2)).toMatchObject({
@@ -54,7 +55,7 @@ function contactsContract(name: string, createStore: () => RecordStore<Contact>)
         blocked: false,
         addedAt: 1_000
       });
-      expect(contacts.get(p2)?.avatar?.bytes).toEqual(new Uint8Array([1, 2, 3]));
+      expect(contacts.get(p2)?.avatar?.bytes).toEqual(webpBytes(128, 128));
       expect(events.map((e) => [e.kind, e.peerId])).toEqual([
         ['added', p1],
         ['added', p2]
@@ -83,6 +84,39 @@ function contactsContract(name: string, createStore: () => RecordStore<Contact>)
       expect(contacts.displayName(p)).toBe('Annie');
       await contacts.rename(p, '  ');
       expect(contacts.get(p)?.nickname).toBeUndefined();
+    });
+
+    it("takes a fresh profile's avatar, and removes it when the profile has none", async () => {
+      const store = createStore();
+      const contacts = await book(store);
+      const p = await newPeer();
+      const first = { type: 'image/webp' as const, bytes: webpBytes(128, 128) };
+      const second = { type: 'image/png' as const, bytes: pngBytes(64, 64) };
+      await contacts.add({ peerId: p, name: 'Ann', source: 'invite', avatar: first });
+      await contacts.add({ peerId: p, name: 'Ann', source: 'pair', avatar: second });
+      expect(contacts.get(p)?.avatar).toEqual(second);
+      const events: ContactChange[] = [];
+      contacts.onChange((c) => events.push(c));
+      const again = await contacts.add({ peerId: p, name: 'Ann', source: 'pair' });
+      expect(again.avatar).toBeUndefined();
+      expect(contacts.get(p)?.avatar).toBeUndefined();
+      expect(events[0]?.contact?.avatar).toBeUndefined();
+      // Stored that way too.
+      expect((await book(store)).get(p)?.avatar).toBeUndefined();
+    });
+
+    it('refuses an avatar whose bytes are not the declared image', async () => {
+      const contacts = await book();
+      const p = await newPeer();
+      await expect(
+        contacts.add({
+          peerId: p,
+          name: 'Ann',
+          source: 'invite',
+          avatar: { type: 'image/jpeg', bytes: new Uint8Array([1, 2, 3]) }
+        })
+      ).rejects.toMatchObject({ name: 'InvalidProfileError', reason: 'avatar-type' });
+      expect(contacts.get(p)).toBeUndefined();
     });
 
     it('blocks known and unknown peers, and unblocks', async () => {

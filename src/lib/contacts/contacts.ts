@@ -59,7 +59,8 @@ export interface Contacts {
   get(peerId: string): Contact | undefined;
   /**
    * Adds a contact, or refreshes an existing one's name, avatar and relays (keeping the user's
-   * nickname, block and verification). Throws InvalidProfileError for a bad name or avatar.
+   * nickname, block and verification). `contact` is the profile the peer just sent: without an
+   * avatar, a stored one is removed. Throws InvalidProfileError for a bad name or avatar.
    */
   add(contact: NewContact): Promise<Contact>;
   /** Sets (or with an empty string, clears) the local nickname. */
@@ -177,7 +178,9 @@ class ContactBook implements Contacts {
         relays: [...new Set([...relays, ...existing.relays])].slice(0, 8),
         updatedAt: now
       };
+      // The profile just received is the contact's whole profile: no avatar means they removed it.
       if (avatar !== undefined) next.avatar = avatar;
+      else delete next.avatar;
       return next;
     });
   }
