@@ -24,6 +24,21 @@ async function makePng(page: Page): Promise<Buffer> {
   return Buffer.from(dataUrl.slice(dataUrl.indexOf(',') + 1), 'base64');
 }
 
+/** A big noisy PNG (slow to decode and resize), drawn in the page. */
+async function makeLargePng(page: Page): Promise<Buffer> {
+  const dataUrl = await page.evaluate(() => {
+    const canvas = document.createElement('canvas');
+    canvas.width = 3000;
+    canvas.height = 2000;
+    const ctx = canvas.getContext('2d') as CanvasRenderingContext2D;
+    const pixels = ctx.createImageData(3000, 2000);
+    for (let i = 0; i < pixels.data.length; i++) pixels.data[i] = (i * 2654435761) >>> 24;
+    ctx.putImageData(pixels, 0, 0);
+    return canvas.toDataURL('image/png');
+  });
+  return Buffer.from(dataUrl.slice(dataUrl.indexOf(',') + 1), 'base64');
+}
+
 /** Natural size of an image element. */
 function naturalSize(page: Page, name: string) {
   return page
@@ -112,5 +127,54 @@ test.describe('profile', () => {
 
     await alice.context.close();
     await bob.context.close();
+  });
+
+  test('a bad file picked after (or while resizing) a photo leaves no avatar and nothing stuck', async ({
+    browser,
+    relay
+  }) => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(relay.url);
+    await page.getByRole('textbox', { name: 'Display name' }).fill('Alice');
+    const picker = page.getByLabel('Avatar (optional)');
+    const notes = { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('just text') };
+    const preview = page.getByRole('img', { name: 'Your avatar' });
+    const remove = page.getByRole('button', { name: 'Remove' });
+    const proceed = page.getByRole('button', { name: 'Continue' });
+
+    // A good photo, then a bad file: the error shows and the photo is gone (not saved later).
+    await picker.setInputFiles({
+      name: 'me.png',
+      mimeType: 'image/png',
+      buffer: await makePng(page)
+    });
+    await expect(preview).toBeVisible();
+    await picker.setInputFiles(notes);
+    await expect(page.getByRole('alert')).toHaveText(/not a picture/);
+    await expect(preview).toHaveCount(0);
+    await expect(proceed).toBeEnabled();
+    // Remove clears the error.
+    await remove.click();
+    await expect(page.getByRole('alert')).toHaveCount(0);
+    await expect(remove).toHaveCount(0);
+
+    // A large photo, and a bad file while it is still being resized: not stuck busy.
+    await picker.setInputFiles({
+      name: 'big.png',
+      mimeType: 'image/png',
+      buffer: await makeLargePng(page)
+    });
+    await picker.setInputFiles(notes);
+    await expect(page.getByRole('alert')).toHaveText(/not a picture/);
+    await expect(proceed).toBeEnabled();
+    await expect(remove).toBeVisible();
+    await expect(preview).toHaveCount(0);
+    await remove.click();
+    await expect(page.getByRole('alert')).toHaveCount(0);
+
+    await proceed.click();
+    await expectRelayReady(page);
+    await context.close();
   });
 });

@@ -6,6 +6,11 @@
 import { AVATAR_NOT_AN_IMAGE, avatarUrl, describeAvatarError } from '$lib/app/avatar';
 import { resizeAvatar, type Avatar } from '$lib/contacts';
 
+export interface AvatarPickerDeps {
+  /** Turns the picked file into an avatar (default: resizeAvatar in the browser). */
+  resize?: (file: Blob) => Promise<Avatar>;
+}
+
 export class AvatarPicker {
   avatar = $state.raw<Avatar | undefined>(undefined);
   /** data: URL of the preview ('' when none). */
@@ -13,10 +18,19 @@ export class AvatarPicker {
   error = $state<string | undefined>(undefined);
   busy = $state(false);
 
+  readonly #resize: (file: Blob) => Promise<Avatar>;
   #pending: Promise<void> = Promise.resolve();
   #generation = 0;
 
-  /** Takes a picked file (or nothing, when the picker was cancelled). */
+  constructor(deps: AvatarPickerDeps = {}) {
+    this.#resize = deps.resize ?? ((file) => resizeAvatar(file));
+  }
+
+  /**
+   * Takes a picked file (or nothing, when the picker was cancelled). The latest pick wins: a
+   * picture still being resized is dropped, and a file that can't be an avatar leaves none
+   * (with an error), never the one picked before.
+   */
   pick(file: File | undefined): Promise<void> {
     if (file === undefined) return this.#pending;
     const generation = ++this.#generation;
@@ -27,20 +41,28 @@ export class AvatarPicker {
 
   async #take(file: File, generation: number): Promise<void> {
     if (!file.type.startsWith('image/')) {
-      this.error = AVATAR_NOT_AN_IMAGE;
+      this.#fail(AVATAR_NOT_AN_IMAGE);
       return;
     }
     this.busy = true;
     try {
-      const avatar = await resizeAvatar(file);
+      const avatar = await this.#resize(file);
       if (generation !== this.#generation) return;
       this.avatar = avatar;
       this.url = avatarUrl(avatar);
     } catch (err) {
-      if (generation === this.#generation) this.error = describeAvatarError(err);
+      if (generation === this.#generation) this.#fail(describeAvatarError(err));
     } finally {
       if (generation === this.#generation) this.busy = false;
     }
+  }
+
+  /** The latest pick is not usable: say why and keep no avatar (not an older one either). */
+  #fail(error: string): void {
+    this.error = error;
+    this.avatar = undefined;
+    this.url = '';
+    this.busy = false;
   }
 
   remove(): void {
