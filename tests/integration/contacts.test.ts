@@ -17,6 +17,7 @@ import { INVITE_PROTOCOL } from '../../src/lib/p2p/constants.js';
 import { createMemoryRecordStore } from '../../src/lib/storage/record-store.js';
 import { createTestPeer, waitFor, type TestPeer } from '../fixtures/node-peer.js';
 import { startRelay, type RelayHandle } from '../fixtures/relay.js';
+import { jpegBytes } from '../fixtures/avatar-images.js';
 
 let relay: RelayHandle;
 let relayAddr: string;
@@ -115,7 +116,8 @@ describe('contacts through the relay', () => {
     const via = strict.multiaddrs[0] ?? '';
     const picture = (): Profile['avatar'] => ({
       type: 'image/jpeg',
-      bytes: crypto.getRandomValues(new Uint8Array(MAX_AVATAR_BYTES))
+      // A real JPEG header (checked on receipt) padded with random bytes to the limit.
+      bytes: jpegBytes(128, 128, MAX_AVATAR_BYTES, true)
     });
     const alice = await device('Alice', picture(), via);
     const bob = await device('Bob', picture(), via);

@@ -20,6 +20,7 @@ import { MAX_AVATAR_BYTES } from '../../src/lib/contacts/constants.js';
 import { INVITE_PROTOCOL } from '../../src/lib/p2p/constants.js';
 import { createMemoryRecordStore } from '../../src/lib/storage/record-store.js';
 import { createFakeNetwork, type FakeHost } from '../fixtures/fake-host.js';
+import { webpBytes } from '../fixtures/avatar-images.js';
 
 const RELAY = '/ip4/127.0.0.1/tcp/9090/ws/p2p/12D3KooWSRMWDQcU2zqjFpjQQCAbNHxPhu5gUrxKyVtMxV4oZ1Bg';
 
@@ -95,7 +96,8 @@ describe('invite handshake', () => {
     const { alice, bob } = await setup();
     const avatar = {
       type: 'image/webp' as const,
-      bytes: crypto.getRandomValues(new Uint8Array(MAX_AVATAR_BYTES))
+      // A real WebP header (checked on receipt) padded with random bytes to the limit.
+      bytes: webpBytes(128, 128, 'VP8 ', MAX_AVATAR_BYTES, true)
     };
     const withAvatar = createInvites(
       { origin: 'https://app.example' },
