@@ -161,6 +161,11 @@ test.describe('chat', () => {
     await expect(article(alice.page, 'this is the answer').locator('blockquote')).toContainText(
       'fixed text'
     );
+    // Edits and deletions by their author keep valid signatures on the other side.
+    await expect(bob.page.getByRole('log', { name: 'Messages' })).not.toContainText('Not verified');
+    await expect(alice.page.getByRole('log', { name: 'Messages' })).not.toContainText(
+      'Not verified'
+    );
 
     await alice.context.close();
     await bob.context.close();

@@ -19,6 +19,7 @@
  *   map in that doc: group id -> { name, members }), so it arrives even if they are offline now.
  */
 import { peerIdFromString } from '@libp2p/peer-id';
+import { verifyByPeer } from '../crypto/signing.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import {
   createContacts,
@@ -219,6 +220,9 @@ class ChatService implements Chat {
           ? { host }
           : { transport: this.#config.syncTransport, self: this.#self }),
         docs: this.#config.docs,
+        // Messages are signed with the device key; signatures are checked per shown message.
+        sign: (data) => node.sign(data),
+        verify: verifyByPeer,
         access: {
           canSync: (peer, id) => {
             if (this.contacts.isBlocked(peer)) return false;

@@ -12,5 +12,12 @@
 export { fingerprint, safetyNumber, formatDigitGroups } from './fingerprint.js';
 export { publicKeyOfPeer, peerFingerprint, peerSafetyNumber } from './peer-key.js';
 export { toBase64Url, fromBase64Url, concatBytes, equalBytes, utf8 } from './encoding.js';
+export {
+  ed25519Signer,
+  verifyByPeer,
+  SIGNATURE_BYTES,
+  type Signer,
+  type Verifier
+} from './signing.js';
 export { InvalidKeyError } from './errors.js';
 export * as cryptoConstants from './constants.js';

@@ -22,6 +22,7 @@ import {
   FIRST_PING_DELAY_MS,
   RELAY_RETRY_BACKOFF
 } from './constants.js';
+import { ed25519Signer, type Signer } from '../crypto/signing.js';
 import { dialPeer, findDirect } from './dial.js';
 import { NodeNotStartedError, PeerNotConnectedError } from './errors.js';
 import { installInitChannelFix } from './init-channel-fix.js';
@@ -80,6 +81,8 @@ class BrowserNode implements P2PNode {
   #relays: string[];
   #iceServers: RTCIceServer[];
   #libp2p: P2PLibp2p | undefined;
+  /** Signs with the device key (the private key itself stays in this closure). */
+  #sign: Signer | undefined;
   #peerId: string | undefined;
   #model: NodeModel = INITIAL_MODEL;
   #state: NodeState = deriveState(INITIAL_MODEL);
@@ -135,6 +138,11 @@ class BrowserNode implements P2PNode {
     return this.#libp2p;
   }
 
+  sign(data: Uint8Array): Uint8Array {
+    if (this.#sign === undefined) throw new NodeNotStartedError('The node has not started');
+    return this.#sign(data);
+  }
+
   get state(): NodeState {
     return this.#state;
   }
@@ -181,6 +189,7 @@ class BrowserNode implements P2PNode {
   async #create(): Promise<P2PLibp2p> {
     installInitChannelFix();
     const privateKey = await this.#loadOrCreateKey();
+    if (privateKey.type === 'Ed25519') this.#sign = ed25519Signer(privateKey.raw);
     return createLibp2p<NodeServices>({
       privateKey,
       start: false,

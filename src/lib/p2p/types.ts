@@ -106,6 +106,8 @@ export interface P2PNode {
   readonly peerId: string;
   /** The libp2p node, for other services and benchmarks; throws before start(). */
   readonly libp2p: P2PLibp2p;
+  /** Signs bytes with this device's Ed25519 key (synchronously); throws before start(). */
+  sign(data: Uint8Array): Uint8Array;
   readonly state: NodeState;
   /** 'state': the NodeState changed. 'dial': one connect() attempt finished. */
   addEventListener<K extends keyof P2PNodeEvents>(

@@ -23,6 +23,8 @@ const TYPING_SEND_MS = 2_000;
 export interface MessageView {
   id: string;
   mine: boolean;
+  /** The signature does not match the author: someone else wrote or changed it. */
+  unverified: boolean;
   author: string;
   text: string;
   at: number;
@@ -136,9 +138,12 @@ export class ConversationStore {
     const quoted =
       m.replyTo === undefined ? undefined : this.#chat.conversation(this.id)?.message(m.replyTo);
     const status = mine ? this.#chat.messageStatus(this.id, m.id) : undefined;
+    // Only rendered rows get here, so this checks the signatures of what is on screen.
+    const authenticity = this.#chat.conversation(this.id)?.authenticity(m.id);
     return {
       id: m.id,
       mine,
+      unverified: authenticity === 'unverified',
       author: mine ? 'You' : this.#authorName(m.author),
       text: m.text,
       at: m.displayAt,

@@ -7,10 +7,10 @@
  * - `members`: Y.Map peerId -> joinedAt (number)
  * - `messages`: Y.Map messageId -> Y.Map { h: { a: author, c: createdAt, w: HLC wall,
  *   n: HLC counter, r?: replyTo } (immutable header, one plain value), text, edited?,
- *   deleted?, and one key `r:${emoji}\n${reactor}` -> true per reaction }. Absent flags are
- *   false. Reactions are keys of the message map itself rather than a nested map: a nested
- *   map created lazily by two devices at once would lose one side's reactions, and one
- *   created with every message costs space. Each key of a Y.Map costs an item
+ *   deleted?, s? (Ed25519 signature, see Trust), and one key `r:${emoji}\n${reactor}` ->
+ *   true per reaction }. Absent flags are false. Reactions are keys of the message map
+ *   itself rather than a nested map: a nested map created lazily by two devices at once
+ *   would lose one side's reactions, and one created with every message costs space. Each key of a Y.Map costs an item
  *   (~30 bytes plus the key), so a new message is only two (10,000 messages: ~1 MiB).
  * - `receipts`: Y.Map peerId -> Y.Map { delivered?: orderKey, read?: orderKey }
  *
@@ -28,9 +28,14 @@
  * Trust: any member can write anything into the shared types. Every reader validates and
  * skips malformed entries. Authorship rules (edit/delete only by the author, receipts and
  * leaving only for oneself) are enforced by this API on the writing side; Yjs can't say who
- * wrote a change, so a modified client of a member could break them.
+ * wrote a change, so a modified client of a member could break them. Messages therefore carry
+ * a signature (key `s`) by the author's device key over the conversation id, message id,
+ * header and current text/edited/deleted, made again on every edit and deletion: a message
+ * written in someone else's name, or changed by anyone but its author, fails `authenticity()`
+ * and the UI says so. Reactions, receipts, members and names are not signed.
  */
 import * as Y from 'yjs';
+import type { Signer, Verifier } from '../crypto/signing.js';
 import { MAX_EMOJI_LENGTH, MAX_ID_LENGTH, MAX_NAME_LENGTH, MAX_TEXT_LENGTH } from './constants.js';
 import {
   InvalidInputError,
@@ -101,7 +106,20 @@ export interface ConversationOptions {
   now?: () => number;
   /** New message ids (default crypto.randomUUID). */
   newId?: () => string;
+  /** The conversation's id: part of what message signatures cover (no replay elsewhere). */
+  id?: string;
+  /** Signs this device's messages, edits and deletions (key 's' of the message). */
+  sign?: Signer;
+  /** Checks message signatures; without it `authenticity()` says 'unknown'. */
+  verify?: Verifier;
 }
+
+/**
+ * Whether a message's current text (or deletion) was signed by the device named as its author:
+ * 'verified'; 'unverified' when the signature is missing or wrong (another member wrote or
+ * changed it); 'unknown' when this conversation has no verifier.
+ */
+export type Authenticity = 'verified' | 'unverified' | 'unknown';
 
 export interface Conversation {
   readonly doc: Y.Doc;
@@ -143,6 +161,11 @@ export interface Conversation {
   unreadCount(member: string): number;
   /** The current HLC reading (after every message seen). */
   clock(): Hlc;
+  /**
+   * Checks the message's signature (cached until the message changes). Costs one Ed25519
+   * verification the first time: call it for the messages on screen, not for all of them.
+   */
+  authenticity(id: string): Authenticity;
   /** Stop observing the doc. */
   destroy(): void;
   /**
@@ -214,6 +237,14 @@ class YConversation implements Conversation {
   private readonly receiptsMap: Y.Map<unknown>;
   private readonly now: () => number;
   private readonly newId: () => string;
+  private readonly conversationId: string;
+  private readonly sign: Signer | undefined;
+  private readonly verify: Verifier | undefined;
+  /** authenticity() results, with what they were computed from (reused while it matches). */
+  private readonly checked = new Map<
+    string,
+    { sig: unknown; text: string; edited: boolean; deleted: boolean; result: Authenticity }
+  >();
   private hlc: Hlc = { wall: 0, counter: 0 };
   /** Sorted by key. Rebuilt lazily when `dirty`. */
   private index: IndexEntry[] = [];
@@ -233,6 +264,9 @@ class YConversation implements Conversation {
     this.self = options.self;
     this.now = options.now ?? Date.now;
     this.newId = options.newId ?? (() => crypto.randomUUID());
+    this.conversationId = options.id ?? '';
+    this.sign = options.sign;
+    this.verify = options.verify;
     this.metaMap = doc.getMap('meta');
     this.membersMap = doc.getMap('members');
     this.messagesMap = doc.getMap('messages');
@@ -362,6 +396,9 @@ class YConversation implements Conversation {
     if (options.replyTo !== undefined) header.r = options.replyTo;
     m.set('h', header);
     m.set('text', text);
+    if (this.sign !== undefined) {
+      m.set('s', this.sign(this.signedBytes(id, header, text, false, false)));
+    }
     this.firstSeen.set(id, now);
     this.messagesMap.set(id, m);
     const msg = this.message(id);
@@ -380,6 +417,7 @@ class YConversation implements Conversation {
     this.doc.transact(() => {
       map.set('text', text);
       map.set('edited', true);
+      this.resign(id, map, text, true, false);
     });
   }
 
@@ -389,6 +427,7 @@ class YConversation implements Conversation {
       map.set('text', '');
       map.set('deleted', true);
       for (const key of [...map.keys()]) if (key.startsWith(REACTION_PREFIX)) map.delete(key);
+      this.resign(id, map, '', map.get('edited') === true, true);
     });
   }
 
@@ -542,6 +581,68 @@ class YConversation implements Conversation {
   }
 
   /** Validates one stored message; undefined when anything about it is wrong. */
+  authenticity(id: string): Authenticity {
+    if (this.verify === undefined) return 'unknown';
+    const map = this.messagesMap.get(id);
+    const header = map instanceof Y.Map ? readHeader(map) : undefined;
+    const msg = this.message(id);
+    if (!(map instanceof Y.Map) || header === undefined || msg === undefined) return 'unverified';
+    const sig = map.get('s');
+    const cached = this.checked.get(id);
+    if (
+      cached !== undefined &&
+      cached.sig === sig &&
+      cached.text === msg.text &&
+      cached.edited === msg.edited &&
+      cached.deleted === msg.deleted
+    ) {
+      return cached.result;
+    }
+    const ok =
+      sig instanceof Uint8Array &&
+      this.verify(msg.author, this.signedBytes(id, header, msg.text, msg.edited, msg.deleted), sig);
+    const result: Authenticity = ok ? 'verified' : 'unverified';
+    if (this.checked.size > 10_000) this.checked.clear();
+    this.checked.set(id, {
+      sig,
+      text: msg.text,
+      edited: msg.edited,
+      deleted: msg.deleted,
+      result
+    });
+    return result;
+  }
+
+  /**
+   * What a message signature covers: version, conversation, message id, the immutable header
+   * (author, times, quoted message) and the current text and deletion. Reactions and receipts
+   * are not covered (each member writes its own).
+   */
+  private signedBytes(
+    id: string,
+    h: Header,
+    text: string,
+    edited: boolean,
+    deleted: boolean
+  ): Uint8Array {
+    const fields = ['p2p4e/msg/1', this.conversationId, id, h.a, h.c, h.w, h.n, h.r ?? null];
+    return new TextEncoder().encode(JSON.stringify([...fields, text, edited, deleted]));
+  }
+
+  /** Signs the message's new state (after an edit or deletion by its author). */
+  private resign(
+    id: string,
+    map: Y.Map<unknown>,
+    text: string,
+    edited: boolean,
+    deleted: boolean
+  ): void {
+    if (this.sign === undefined) return;
+    const header = readHeader(map);
+    if (header === undefined) return;
+    map.set('s', this.sign(this.signedBytes(id, header, text, edited, deleted)));
+  }
+
   private readMessage(id: string, map: unknown): Message | undefined {
     if (!isId(id) || !(map instanceof Y.Map)) return undefined;
     const header = readHeader(map);

@@ -1,4 +1,5 @@
 import * as Y from 'yjs';
+import type { Signer, Verifier } from '../crypto/signing.js';
 import type { ProtocolHost } from '../p2p/host.js';
 import type { DocStore } from '../storage/doc-store.js';
 import {
@@ -113,6 +114,10 @@ export interface SyncDeps {
   self?: string;
   docs: DocStore;
   access: SyncAccess;
+  /** Signs this device's messages (see Conversation.authenticity). */
+  sign?: Signer;
+  /** Checks message signatures. */
+  verify?: Verifier;
 }
 
 /**
@@ -213,6 +218,8 @@ class SyncService implements Sync {
   private readonly self: string;
   private readonly docs: DocStore;
   private readonly access: SyncAccess;
+  private readonly sign: Signer | undefined;
+  private readonly verify: Verifier | undefined;
   private readonly maxFrameBytes: number;
   private readonly maxMessageBytes: number;
   /** `${peer}\n${conversationId}` with a step1 sent because parts went missing. */
@@ -243,6 +250,8 @@ class SyncService implements Sync {
     this.self = deps.self;
     this.docs = deps.docs;
     this.access = deps.access;
+    this.sign = deps.sign;
+    this.verify = deps.verify;
     this.maxFrameBytes = init.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
     this.maxMessageBytes = init.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.maxEphemeralBytes = init.maxEphemeralBytes ?? DEFAULT_MAX_EPHEMERAL_BYTES;
@@ -367,7 +376,13 @@ class SyncService implements Sync {
     const state: ConversationState = {
       id,
       doc,
-      conversation: createConversation(doc, { self: this.self, now: this.now }),
+      conversation: createConversation(doc, {
+        self: this.self,
+        now: this.now,
+        id,
+        ...(this.sign !== undefined ? { sign: this.sign } : {}),
+        ...(this.verify !== undefined ? { verify: this.verify } : {})
+      }),
       shadow: undefined,
       live: new Set(),
       asked: new Set(),
