@@ -11,6 +11,7 @@
  */
 import * as Y from 'yjs';
 import { createIdbDocStore, createMemoryDocStore, type DocStore } from '$lib/storage';
+import { verifyByPeer } from '$lib/crypto/signing';
 import {
   createConversation,
   createMemberAccess,
@@ -20,7 +21,7 @@ import {
 } from '$lib/sync';
 import type { ChatApi, CatchUpResult, OpenResult } from './api.ts';
 import { trackedBytesSent } from './count-pc.ts';
-import { startedLibp2p } from './ours.ts';
+import { startedLibp2p, startedSigner } from './ours.ts';
 import { deadline, errorMessage } from './util.ts';
 
 let sync: Sync | undefined;
@@ -77,7 +78,14 @@ export const chat: ChatApi = {
     docs = store;
     const s: Sync = createSync(
       {},
-      { host: startedLibp2p(), docs: store, access: createMemberAccess((id) => s.conversation(id)) }
+      {
+        host: startedLibp2p(),
+        docs: store,
+        access: createMemberAccess((id) => s.conversation(id)),
+        // Signed like the app's messages (what the latency includes); checked only on screen.
+        sign: startedSigner(),
+        verify: verifyByPeer
+      }
     );
     const t0 = performance.now();
     await s.start();
@@ -102,7 +110,14 @@ export const chat: ChatApi = {
     docs = store;
     const s: Sync = createSync(
       {},
-      { host: startedLibp2p(), docs: store, access: createMemberAccess((id) => s.conversation(id)) }
+      {
+        host: startedLibp2p(),
+        docs: store,
+        access: createMemberAccess((id) => s.conversation(id)),
+        // Signed like the app's messages (what the latency includes); checked only on screen.
+        sign: startedSigner(),
+        verify: verifyByPeer
+      }
     );
     const bytesBefore = await trackedBytesSent();
     const events: Record<string, number> = {};

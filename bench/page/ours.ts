@@ -43,6 +43,12 @@ export function startedLibp2p(): P2PNode['libp2p'] {
   return started().libp2p;
 }
 
+/** Signs with the started node's device key, as the app signs its messages. */
+export function startedSigner(): (data: Uint8Array) => Uint8Array {
+  const n = started();
+  return (data) => n.sign(data);
+}
+
 function connectionsTo(peerId: string): { total: number; direct: number } {
   const conns = started()
     .libp2p.getConnections()
