@@ -49,6 +49,13 @@ export const FIRST_PING_DELAY_MS = 250;
 export const DEFAULT_PING_TIMEOUT_MS = 5_000;
 
 /**
+ * libp2p's connection monitor closes a connection whose ping gets no answer within this (its
+ * adaptive timeout never goes lower). libp2p's 5 s default dropped direct connections whenever
+ * the other tab's main thread was busy for longer (seen while it wrote 20,000 messages).
+ */
+export const CONNECTION_PING_TIMEOUT_MS = 20_000;
+
+/**
  * Once a direct connection to a peer is up, its relayed connection is closed after this delay
  * (not at once: the other side may still be finishing its half of the WebRTC upgrade).
  */

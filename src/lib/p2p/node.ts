@@ -13,6 +13,7 @@ import { createLibp2p } from 'libp2p';
 import {
   DEFAULT_DIAL_ATTEMPTS,
   DEFAULT_DIAL_TIMEOUT_MS,
+  CONNECTION_PING_TIMEOUT_MS,
   DEFAULT_MAX_RELAYS,
   DEFAULT_PING_INTERVAL_MS,
   DEFAULT_PING_TIMEOUT_MS,
@@ -215,6 +216,11 @@ class BrowserNode implements P2PNode {
       // libp2p's browser default refuses plain ws:// and private/loopback addresses; this app's
       // relays are exactly that (a relay on the LAN or on this machine).
       connectionGater: { denyDialMultiaddr: () => false },
+      // A tab's main thread can stall for seconds (GC, opening a long conversation, a slow or
+      // throttled device) and can't answer pings meanwhile. With libp2p's default (abort after
+      // 5 s without a pong) the other side dropped healthy direct connections mid catch-up.
+      // Dead connections are still found: by this, by ICE consent (WebRTC) and by TCP.
+      connectionMonitor: { pingTimeout: { minTimeout: CONNECTION_PING_TIMEOUT_MS } },
       services: {
         identify: identify(),
         ping: ping(),
