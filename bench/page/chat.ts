@@ -58,6 +58,25 @@ const nextFrame = (): Promise<number> =>
 let pongOff: (() => void) | undefined;
 let seenAt: number[] = [];
 
+/** A sync service on the started node over a memory DocStore holding `seed` (not started). */
+async function seededSync(seed: Record<string, number[]>): Promise<Sync> {
+  const store = createMemoryDocStore();
+  for (const [id, state] of Object.entries(seed)) await store.append(id, new Uint8Array(state));
+  docs = store;
+  const s: Sync = createSync(
+    {},
+    {
+      host: startedLibp2p(),
+      docs: store,
+      access: createMemberAccess((id) => s.conversation(id)),
+      // Signed like the app's messages (what the latency includes); checked only on screen.
+      sign: startedSigner(),
+      verify: verifyByPeer
+    }
+  );
+  return s;
+}
+
 export const chat: ChatApi = {
   async createInitial(ids, peer) {
     const self = startedLibp2p().peerId.toString();
@@ -73,20 +92,7 @@ export const chat: ChatApi = {
 
   async start(seed) {
     if (sync !== undefined) throw new Error('chat: already started');
-    const store = createMemoryDocStore();
-    for (const [id, state] of Object.entries(seed)) await store.append(id, new Uint8Array(state));
-    docs = store;
-    const s: Sync = createSync(
-      {},
-      {
-        host: startedLibp2p(),
-        docs: store,
-        access: createMemberAccess((id) => s.conversation(id)),
-        // Signed like the app's messages (what the latency includes); checked only on screen.
-        sign: startedSigner(),
-        verify: verifyByPeer
-      }
-    );
+    const s = await seededSync(seed);
     const t0 = performance.now();
     await s.start();
     sync = s;
@@ -104,21 +110,8 @@ export const chat: ChatApi = {
   async catchUp(seed, expected, timeoutMs): Promise<CatchUpResult> {
     if (sync !== undefined) throw new Error('chat: already started');
     const ids = Object.keys(seed);
-    const store = createMemoryDocStore();
     // The state B had before going offline: meta and members, no messages.
-    for (const [id, state] of Object.entries(seed)) await store.append(id, new Uint8Array(state));
-    docs = store;
-    const s: Sync = createSync(
-      {},
-      {
-        host: startedLibp2p(),
-        docs: store,
-        access: createMemberAccess((id) => s.conversation(id)),
-        // Signed like the app's messages (what the latency includes); checked only on screen.
-        sign: startedSigner(),
-        verify: verifyByPeer
-      }
-    );
+    const s = await seededSync(seed);
     const bytesBefore = await trackedBytesSent();
     const events: Record<string, number> = {};
     const t0 = performance.now();

@@ -453,8 +453,24 @@ describe('access control', () => {
   });
 });
 
+/** Repair-round interval of the peers made by `pair()` (fake timers drive it). */
+const INTERVAL = 20_000;
+
+/** Peers a and b, both with conversation 'c' open (a 1:1 of theirs), not connected yet. */
+async function pair(
+  init: { repairIntervalMs?: number; maxFrameBytes?: number } = {}
+): Promise<{ net: SyncNetwork; a: NetPeer; b: NetPeer }> {
+  const net = new SyncNetwork();
+  const access = table({ c: ['a', 'b'] });
+  const a = await net.peer('a', access, { repairIntervalMs: INTERVAL, ...init });
+  const b = await net.peer('b', access, { repairIntervalMs: INTERVAL, ...init });
+  await a.sync.open('c');
+  await b.sync.open('c');
+  a.sync.conversation('c')!.init({ kind: '1:1', members: ['b'] });
+  return { net, a, b };
+}
+
 describe('repair on a connection that stays up (lost frames, no reconnect)', () => {
-  const INTERVAL = 20_000;
   const typeOf = (bytes: Uint8Array): FrameType => decodeFrame(bytes, 1 << 30).type;
 
   /** Runs `rounds` repair rounds, delivering everything after each. */
@@ -463,19 +479,6 @@ describe('repair on a connection that stays up (lost frames, no reconnect)', () 
       vi.advanceTimersByTime(INTERVAL);
       await net.settle();
     }
-  }
-
-  async function pair(
-    init: { repairIntervalMs?: number; maxFrameBytes?: number } = {}
-  ): Promise<{ net: SyncNetwork; a: NetPeer; b: NetPeer }> {
-    const net = new SyncNetwork();
-    const access = table({ c: ['a', 'b'] });
-    const a = await net.peer('a', access, { repairIntervalMs: INTERVAL, ...init });
-    const b = await net.peer('b', access, { repairIntervalMs: INTERVAL, ...init });
-    await a.sync.open('c');
-    await b.sync.open('c');
-    a.sync.conversation('c')!.init({ kind: '1:1', members: ['b'] });
-    return { net, a, b };
   }
 
   beforeEach(() => {
@@ -549,7 +552,6 @@ describe('repair on a connection that stays up (lost frames, no reconnect)', () 
 });
 
 describe('repair rounds stay quiet when there is nothing to repair', () => {
-  const INTERVAL = 20_000;
   beforeEach(() => {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
   });
@@ -586,13 +588,7 @@ describe('repair rounds stay quiet when there is nothing to repair', () => {
   });
 
   it('a gap nobody can fill: asks with backoff, then gives up and applies live updates again', async () => {
-    const net = new SyncNetwork();
-    const access = table({ c: ['a', 'b'] });
-    const a = await net.peer('a', access, { repairIntervalMs: INTERVAL });
-    const b = await net.peer('b', access, { repairIntervalMs: INTERVAL });
-    await a.sync.open('c');
-    await b.sync.open('c');
-    a.sync.conversation('c')!.init({ kind: '1:1', members: ['b'] });
+    const { net, a, b } = await pair();
     net.connect('a', 'b');
     await net.settle();
     // A third writer's second change without its first: nobody has the first.
@@ -618,13 +614,7 @@ describe('repair rounds stay quiet when there is nothing to repair', () => {
   });
 
   it('a lost update reaches a peer that keeps talking (its own progress does not hide ours)', async () => {
-    const net = new SyncNetwork();
-    const access = table({ c: ['a', 'b'] });
-    const a = await net.peer('a', access, { repairIntervalMs: INTERVAL });
-    const b = await net.peer('b', access, { repairIntervalMs: INTERVAL });
-    await a.sync.open('c');
-    await b.sync.open('c');
-    a.sync.conversation('c')!.init({ kind: '1:1', members: ['b'] });
+    const { net, a, b } = await pair();
     net.connect('a', 'b');
     await net.settle();
     a.sync.conversation('c')!.send('lost once');
