@@ -13,15 +13,26 @@ function table(
   return { members, canSync: (peer, id) => members.get(id)?.has(peer) ?? false };
 }
 
+/** Repair-round interval of the peers made by `pair()` (fake timers drive it). */
+const INTERVAL = 20_000;
+
+/** Peers a and b, both with conversation 'c' open (a 1:1 of theirs), not connected yet. */
+async function pair(
+  init: { repairIntervalMs?: number; maxFrameBytes?: number } = {}
+): Promise<{ net: SyncNetwork; a: NetPeer; b: NetPeer }> {
+  const net = new SyncNetwork();
+  const access = table({ c: ['a', 'b'] });
+  const a = await net.peer('a', access, { repairIntervalMs: INTERVAL, ...init });
+  const b = await net.peer('b', access, { repairIntervalMs: INTERVAL, ...init });
+  await a.sync.open('c');
+  await b.sync.open('c');
+  a.sync.conversation('c')!.init({ kind: '1:1', members: ['b'] });
+  return { net, a, b };
+}
+
 describe('sync over an in-memory network', () => {
   it('1:1: handshake on connect, then live updates both ways', async () => {
-    const net = new SyncNetwork();
-    const access = table({ c: ['a', 'b'] });
-    const a = await net.peer('a', access);
-    const b = await net.peer('b', access);
-    await a.sync.open('c');
-    await b.sync.open('c');
-    a.sync.conversation('c')?.init({ kind: '1:1', members: ['b'] });
+    const { net, a, b } = await pair();
     a.sync.conversation('c')?.send('before connect');
     net.connect('a', 'b');
     await net.settle();
@@ -57,12 +68,7 @@ describe('sync over an in-memory network', () => {
   });
 
   it('live updates keep flowing after one side alone renews its channel', async () => {
-    const net = new SyncNetwork();
-    const access = table({ c: ['a', 'b'] });
-    const a = await net.peer('a', access);
-    const b = await net.peer('b', access);
-    await a.sync.open('c');
-    await b.sync.open('c');
+    const { net, a, b } = await pair();
     net.connect('a', 'b');
     await net.settle();
     net.renew('a', 'b'); // a sees a second connection to b; b sees nothing new
@@ -75,14 +81,8 @@ describe('sync over an in-memory network', () => {
   });
 
   it('step2s and updates bigger than a frame travel as parts', async () => {
-    const net = new SyncNetwork();
-    const access = table({ c: ['a', 'b'] });
-    const a = await net.peer('a', access, { maxFrameBytes: 1024 });
-    const b = await net.peer('b', access, { maxFrameBytes: 1024 });
-    await a.sync.open('c');
-    await b.sync.open('c');
+    const { net, a } = await pair({ maxFrameBytes: 1024 });
     const conv = a.sync.conversation('c')!;
-    conv.init({ kind: '1:1', members: ['b'] });
     for (let i = 0; i < 300; i++) conv.send(`message ${i}`);
     const sent: Uint8Array[] = [];
     const send = a.transport.send.bind(a.transport);
@@ -104,14 +104,8 @@ describe('sync over an in-memory network', () => {
   });
 
   it('message status: pending offline, sent once a member has it, then delivered and read', async () => {
-    const net = new SyncNetwork();
-    const access = table({ c: ['a', 'b'] });
-    const a = await net.peer('a', access);
-    const b = await net.peer('b', access);
-    await a.sync.open('c');
-    await b.sync.open('c');
+    const { net, a, b } = await pair();
     const conv = a.sync.conversation('c')!;
-    conv.init({ kind: '1:1', members: ['b'] });
     const m = conv.send('hi');
     expect(a.sync.messageStatus('c', m.id)).toBe('pending');
     const events: string[] = [];
@@ -156,12 +150,7 @@ describe('sync over an in-memory network', () => {
   });
 
   it('ephemeral messages reach connected members and are never stored', async () => {
-    const net = new SyncNetwork();
-    const access = table({ c: ['a', 'b'] });
-    const a = await net.peer('a', access);
-    const b = await net.peer('b', access);
-    await a.sync.open('c');
-    await b.sync.open('c');
+    const { net, a, b } = await pair();
     net.connect('a', 'b');
     await net.settle();
     const got: string[] = [];
@@ -452,23 +441,6 @@ describe('access control', () => {
     expect(replies).toHaveLength(3);
   });
 });
-
-/** Repair-round interval of the peers made by `pair()` (fake timers drive it). */
-const INTERVAL = 20_000;
-
-/** Peers a and b, both with conversation 'c' open (a 1:1 of theirs), not connected yet. */
-async function pair(
-  init: { repairIntervalMs?: number; maxFrameBytes?: number } = {}
-): Promise<{ net: SyncNetwork; a: NetPeer; b: NetPeer }> {
-  const net = new SyncNetwork();
-  const access = table({ c: ['a', 'b'] });
-  const a = await net.peer('a', access, { repairIntervalMs: INTERVAL, ...init });
-  const b = await net.peer('b', access, { repairIntervalMs: INTERVAL, ...init });
-  await a.sync.open('c');
-  await b.sync.open('c');
-  a.sync.conversation('c')!.init({ kind: '1:1', members: ['b'] });
-  return { net, a, b };
-}
 
 describe('repair on a connection that stays up (lost frames, no reconnect)', () => {
   const typeOf = (bytes: Uint8Array): FrameType => decodeFrame(bytes, 1 << 30).type;
