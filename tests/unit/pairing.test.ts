@@ -21,9 +21,10 @@ import { peerSafetyNumber } from '../../src/lib/crypto/peer-key.js';
 import { PAIR_PROTOCOL } from '../../src/lib/p2p/constants.js';
 import { createMemoryRecordStore } from '../../src/lib/storage/record-store.js';
 import { createFakeNetwork, type FakeHost, type FakeNetwork } from '../fixtures/fake-host.js';
+import { openPairChannel, startHostHandshake, TEST_ROOM } from '../fixtures/pairing-host.js';
 
 /** The room every side uses: the relay's peer ID, as in the app. */
-const RELAY = '12D3KooWSRMWDQcU2zqjFpjQQCAbNHxPhu5gUrxKyVtMxV4oZ1Bg';
+const RELAY = TEST_ROOM;
 const OTHER_RELAY = '12D3KooWLm7wCZ2zR8iMAsUrK7bdECsH7yH1Y4mcJUCPSiZ9Bvt2';
 
 function circuit(peer: string, relay = RELAY, transport = '/ip4/127.0.0.1/tcp/1/ws'): string {
@@ -198,7 +199,7 @@ describe('pairing', () => {
       async (c) => c.abort()
     ];
     for (const send of junk) {
-      const channel = await openChannel(mallory, bob.host);
+      const channel = await openPairChannel(mallory, bob.host);
       await send(channel).catch(() => {});
       await channel.receive('proof').catch(() => {});
       await joining.whenIdle();
@@ -298,41 +299,21 @@ function createPairingTopicPublisher(side: Side, topic: string): { stop(): void 
   return { stop: () => clearInterval(timer) };
 }
 
-function openChannel(from: FakeHost, to: FakeHost): Promise<FrameChannel> {
-  return from
-    .dialProtocol(to.peerId, PAIR_PROTOCOL)
-    .then(
-      (stream: Stream) => new FrameChannel(stream, { maxFrameBytes: 32 * 1024, timeoutMs: 5_000 })
-    );
-}
-
 /**
  * `from` plays the host showing `code` (room RELAY) by hand: dials the joiner, sends hello and
  * reads the proof; `welcome()` then answers as a host that knows `code`.
  */
 async function startHandshake(from: FakeHost, joiner: FakeHost, code: string) {
-  const channel = await openChannel(from, joiner);
-  const nonce = crypto.getRandomValues(new Uint8Array(32));
-  await channel.send({ t: 'hello', nonce: toBase64Url(nonce) });
-  const proof = await channel.receive('proof');
-  expect(fromBase64Url(proof.mac as string)).toEqual(
+  const hs = await startHostHandshake(from, joiner, code, { name: 'M' });
+  // The joiner (who typed 123456) proves that code.
+  expect(fromBase64Url(hs.proof.mac as string)).toEqual(
     pairingMac(
       pairingKey(RELAY, '123456'),
       'joiner',
       from.peerId.toString(),
       joiner.peerId.toString(),
-      nonce
+      hs.nonce
     )
   );
-  const mac = pairingMac(
-    pairingKey(RELAY, code),
-    'host',
-    from.peerId.toString(),
-    joiner.peerId.toString(),
-    nonce
-  );
-  return {
-    channel,
-    welcome: () => channel.send({ t: 'welcome', mac: toBase64Url(mac), profile: { name: 'M' } })
-  };
+  return hs;
 }

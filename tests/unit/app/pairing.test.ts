@@ -3,7 +3,6 @@
  * relay, a pairing opens and dials the 1:1 conversation, and the safety-number answer verifies
  * or removes the contact. Real PAIR_PROTOCOL between in-memory hosts with a fake gossipsub bus.
  */
-import type { Stream } from '@libp2p/interface';
 import { describe, expect, it, vi } from 'vitest';
 import type { Chat } from '../../../src/lib/app/chat.js';
 import {
@@ -20,17 +19,15 @@ import {
   PairingTimeoutError,
   PairingWrongAnswerError
 } from '../../../src/lib/contacts/errors.js';
-import { FrameChannel } from '../../../src/lib/contacts/frames.js';
-import { createPairing, pairingKey, pairingMac } from '../../../src/lib/contacts/pairing.js';
-import { toBase64Url } from '../../../src/lib/crypto/encoding.js';
+import { createPairing } from '../../../src/lib/contacts/pairing.js';
 import { peerSafetyNumber } from '../../../src/lib/crypto/peer-key.js';
-import { PAIR_PROTOCOL } from '../../../src/lib/p2p/constants.js';
 import type { RelayState } from '../../../src/lib/p2p/types.js';
 import { createMemoryRecordStore } from '../../../src/lib/storage/record-store.js';
 import { PairingStore } from '../../../src/lib/stores/pairing.svelte.js';
 import { createFakeNetwork, type FakeHost } from '../../fixtures/fake-host.js';
+import { startHostHandshake, TEST_ROOM } from '../../fixtures/pairing-host.js';
 
-const RELAY = '12D3KooWSRMWDQcU2zqjFpjQQCAbNHxPhu5gUrxKyVtMxV4oZ1Bg';
+const RELAY = TEST_ROOM;
 const OTHER_RELAY = '12D3KooWLm7wCZ2zR8iMAsUrK7bdECsH7yH1Y4mcJUCPSiZ9Bvt2';
 
 function relay(peerId: string, status: RelayState['status']): RelayState {
@@ -251,7 +248,7 @@ describe('pairing timeouts on the joining side', () => {
     const { net, bob } = await setup({ joinTimeoutMs: 150 });
     const alice = await net.host();
     const joining = bob.paired.join('123456');
-    const hs = await startHandshake(alice, bob.host, '123456');
+    const hs = await startHostHandshake(alice, bob.host, '123456', { name: 'Alice' });
     // The join timeout passes while the host is still answering.
     await new Promise((r) => setTimeout(r, 300));
     await hs.welcome();
@@ -264,7 +261,7 @@ describe('pairing timeouts on the joining side', () => {
     const { net, bob } = await setup({ joinTimeoutMs: 100, handshakeGraceMs: 100 });
     const alice = await net.host();
     const joining = bob.paired.join('123456');
-    const hs = await startHandshake(alice, bob.host, '123456');
+    const hs = await startHostHandshake(alice, bob.host, '123456', { name: 'Alice' });
     const err = await joining.result.catch((e: unknown) => e);
     expect(err).toMatchObject({ name: 'PairingNotFoundError' });
     // The welcome comes too late: the joiner dropped the handshake with the session.
@@ -351,26 +348,3 @@ describe('pairing words', () => {
     );
   });
 });
-
-/**
- * `from` plays the device showing `code` (room RELAY) by hand: dials the joiner, sends hello and
- * reads the proof; `welcome()` then answers as the host of `code`.
- */
-async function startHandshake(from: FakeHost, joiner: FakeHost, code: string) {
-  const stream: Stream = await from.dialProtocol(joiner.peerId, PAIR_PROTOCOL);
-  const channel = new FrameChannel(stream, { maxFrameBytes: 32 * 1024, timeoutMs: 5_000 });
-  const nonce = crypto.getRandomValues(new Uint8Array(32));
-  await channel.send({ t: 'hello', nonce: toBase64Url(nonce) });
-  await channel.receive('proof');
-  const mac = pairingMac(
-    pairingKey(RELAY, code),
-    'host',
-    from.peerId.toString(),
-    joiner.peerId.toString(),
-    nonce
-  );
-  return {
-    channel,
-    welcome: () => channel.send({ t: 'welcome', mac: toBase64Url(mac), profile: { name: 'Alice' } })
-  };
-}
