@@ -545,6 +545,7 @@ class SyncService implements Sync {
         state.awaiting.set(peer, { at: round, tries: wait.tries + 1 });
         this.sendStep1(state, peer);
       }
+      if (state.live.size === 0) continue; // nobody to compare with (most conversations)
       const ours = Y.decodeStateVector(Y.encodeStateVector(state.doc));
       for (const peer of state.live) {
         const theirs = state.remote.get(peer);
