@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Chat } from '../../src/lib/app/chat.js';
+import { InvalidGroupNameError, NotAContactError } from '../../src/lib/app/groups.js';
 import type { Contact } from '../../src/lib/contacts/contacts.js';
 import {
   contactLabels,
@@ -30,13 +31,13 @@ function fakeChat(contacts: FakeContact[], members: string[], name = 'Climbing')
         return c === undefined ? undefined : (c.nickname ?? c.name);
       }
     },
-    conversation: (id: string) =>
+    info: (id: string) =>
       id !== GROUP
         ? undefined
-        : { meta: () => ({ kind: 'group', name: state.name }), members: () => state.members },
+        : { id, kind: 'group', name: state.name, groupName: state.name, members: state.members },
     renameGroup: (_id: string, next: string) => {
       const clean = next.trim();
-      if (clean === '') return Promise.reject(new Error('Give the group a name.'));
+      if (clean === '') return Promise.reject(new InvalidGroupNameError('Give the group a name.'));
       if (clean !== state.name) {
         state.name = clean;
         state.renames++;
@@ -46,7 +47,9 @@ function fakeChat(contacts: FakeContact[], members: string[], name = 'Climbing')
     addGroupMembers: (_id: string, peers: string[]) => {
       for (const p of peers) {
         if (state.contacts.find((c) => c.peerId === p && c.blocked !== true) === undefined) {
-          return Promise.reject(new Error('Only your contacts can be added to a group.'));
+          return Promise.reject(
+            new NotAContactError('Only your contacts can be added to a group.')
+          );
         }
       }
       state.added.push(...peers);

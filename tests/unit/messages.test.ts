@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { statusLine } from '../../src/lib/app/status.js';
-import * as errors from '../../src/lib/p2p/errors.js';
-import {
-  describeAddr,
-  errorMessage,
-  relayStatusText,
-  secondsUntil
-} from '../../src/lib/p2p/messages.js';
+import { describeAddr, relayStatusText, secondsUntil } from '../../src/lib/p2p/messages.js';
 import type { NodeState } from '../../src/lib/p2p/types.js';
 
 const RELAY = '12D3KooWCV9smSi6qAxz4shJqxe9tZmeXDCuyotxvLJAQUAvdTby';
@@ -84,38 +78,5 @@ describe('describeAddr', () => {
     expect(describeAddr(`/dns4/relay.example/tcp/443/wss/p2p/${RELAY}`)).toBe('relay.example:443');
     expect(describeAddr(`/ip6/::1/tcp/9090/ws/p2p/${RELAY}`)).toBe('[::1]:9090');
     expect(describeAddr('not a multiaddr')).toBe('not a multiaddr');
-  });
-});
-
-describe('errorMessage', () => {
-  it('has a plain sentence for every p2p error', () => {
-    const made = [
-      new errors.InvalidTargetError('x', 'empty'),
-      new errors.InvalidTargetError('x', 'self'),
-      new errors.InvalidTargetError('x'),
-      new errors.NodeNotStartedError('x'),
-      new errors.RelayUnavailableError('x'),
-      new errors.PeerUnreachableError('x'),
-      new errors.DialTimeoutError('x'),
-      new errors.DirectConnectionFailedError('x'),
-      new errors.PeerNotConnectedError('x'),
-      new errors.AbortError()
-    ];
-    const sentences = made.map(errorMessage);
-    for (const s of sentences) {
-      expect(s).toMatch(/^[A-Z].*[.]$/);
-      expect(s).not.toMatch(/Error|undefined|\bx\b/);
-    }
-    expect(new Set(sentences).size).toBe(sentences.length);
-  });
-
-  it('matches by name, so errors from another bundle copy work too', () => {
-    const foreign = Object.assign(new Error('whatever'), { name: 'PeerUnreachableError' });
-    expect(errorMessage(foreign)).toBe(errorMessage(new errors.PeerUnreachableError('x')));
-  });
-
-  it('keeps unknown errors readable', () => {
-    expect(errorMessage(new Error('disk full'))).toBe('Something went wrong: disk full');
-    expect(errorMessage(undefined)).toBe('Something went wrong.');
   });
 });

@@ -1,9 +1,14 @@
+import { createMemoryContactsStorage, type ContactsStorage } from '../contacts/stores.js';
 import { backoffDelay, type BackoffOptions } from '../p2p/backoff.js';
 import { createNode as defaultCreateNode } from '../p2p/node.js';
 import { connectLink } from '../p2p/target.js';
 import type { NodeDeps, NodeInit, P2PNode } from '../p2p/types.js';
+import { createLiveSearch, type LiveSearch, type SearchDeps } from '../search/index.js';
+import { createMemoryDocStore, type DocStore } from '../storage/doc-store.js';
 import type { KeyStore } from '../storage/key-store.js';
 import type { Settings, SettingsStore } from '../storage/settings.js';
+import { createChat } from './chat.js';
+import type { Chat, ChatConfig } from './chat-types.js';
 import { RelayInfoUnavailableError } from './errors.js';
 import { effectiveIceServers, effectiveRelays } from './merge.js';
 import { fetchRelayInfo, RELAY_INFO_PATH, type RelayInfo } from './relay-info.js';
@@ -26,6 +31,16 @@ export interface AppConfig {
   linkBase?: string;
   keyStore: KeyStore;
   settingsStore: SettingsStore;
+  /** Where conversations are kept (default: in memory, nothing kept). */
+  docs?: DocStore;
+  /** Where the profile, contacts and invites are kept (default: in memory). */
+  contacts?: ContactsStorage;
+  /** Base of invite links (default: origin). */
+  inviteBase?: string;
+  /** Messenger options (tests: sync transport, timers, visibility, no background dialing). */
+  chat?: Omit<ChatConfig, 'node' | 'docs' | 'storage' | 'origin'>;
+  /** Search index options (chunking scheduler). */
+  search?: SearchDeps;
   fetch?: typeof fetch;
   relayInfoTimeoutMs?: number;
   /** Node tunables (timeouts, attempts); relays and ICE servers come from relay-info + settings. */
@@ -54,12 +69,21 @@ export interface AppSnapshot {
 export interface App {
   /** The node (created at once, started by start()). */
   readonly node: P2PNode;
+  /** The messenger façade over the node (started by startMessenger()). */
+  readonly chat: Chat;
+  /** The local message search index over the chat (started by startMessenger()). */
+  readonly search: LiveSearch;
   readonly snapshot: AppSnapshot;
   /** 'change': relay-info or settings changed. */
   addEventListener(type: 'change', listener: (e: CustomEvent<AppSnapshot>) => void): void;
   removeEventListener(type: 'change', listener: (e: CustomEvent<AppSnapshot>) => void): void;
   /** Loads settings, starts the node, and fetches relay-info (retrying in the background). */
   start(): Promise<void>;
+  /**
+   * After start(): the messenger (contacts, invites, pairing, sync: stored conversations open)
+   * and then the search index, built in the background.
+   */
+  startMessenger(): Promise<void>;
   stop(): Promise<void>;
   /** Saves settings and applies them to the running node. */
   saveSettings(settings: Settings): Promise<void>;
@@ -68,7 +92,9 @@ export interface App {
 }
 
 /**
- * The composition root: wires relay-info, settings, storage and the p2p node together.
+ * The one composition root: wires relay-info, settings, storage, the p2p node, the messenger
+ * (contacts, invites, pairing, sync, groups, receipts: see chat.ts) and search. I/O comes in
+ * through the config; stores adapt the result to runes and wire nothing themselves.
  *
  * ```ts
  * const app = createApp({
@@ -76,8 +102,10 @@ export interface App {
  *   keyStore: createIdbKeyStore(),
  *   settingsStore: createLocalSettingsStore()
  * });
- * await app.start();
+ * await app.start(); // the node, relay-info
+ * await app.startMessenger(); // chat, then the search index in the background
  * app.node.addEventListener('state', (e) => render(e.detail));
+ * app.chat.send(conversationId, 'hello');
  * ```
  */
 export function createApp(config: AppConfig): App {
@@ -89,6 +117,16 @@ export function createApp(config: AppConfig): App {
     { ...config.node, relays: [], iceServers: [] },
     { keyStore: config.keyStore, now, random }
   );
+
+  const chat = createChat({
+    ...config.chat,
+    node,
+    docs: config.docs ?? createMemoryDocStore(),
+    storage: config.contacts ?? createMemoryContactsStorage(),
+    origin: config.inviteBase ?? config.origin
+  });
+  const search = createLiveSearch({ source: chat }, config.search);
+  let messenger: Promise<void> | undefined;
 
   let snapshot: AppSnapshot = {
     relayInfo: { status: 'loading', url },
@@ -126,6 +164,7 @@ export function createApp(config: AppConfig): App {
       if (!running) return;
       const delay = backoffDelay(attempt, RELAY_INFO_BACKOFF, random);
       attempt++;
+      // A status line fragment ("Can't reach the relay at …"), shown with its retry countdown.
       const message =
         err instanceof RelayInfoUnavailableError ? err.message : `Can't reach the relay at ${url}`;
       emit({
@@ -150,6 +189,8 @@ export function createApp(config: AppConfig): App {
 
   return {
     node,
+    chat,
+    search,
     get snapshot() {
       return snapshot;
     },
@@ -171,8 +212,15 @@ export function createApp(config: AppConfig): App {
       await node.start();
       await infoDone;
     },
+    startMessenger() {
+      messenger ??= chat.start().then(() => search.start());
+      return messenger;
+    },
     async stop() {
       running = false;
+      search.stop();
+      await chat.stop();
+      messenger = undefined;
       globalThis.removeEventListener?.('online', onOnline);
       clearTimeout(retryTimer);
       controller?.abort();

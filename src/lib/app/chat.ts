@@ -1,25 +1,22 @@
 /**
- * The messenger half of the composition root: wires the profile, the contact book, invites and
- * conversation sync onto a started P2PNode. createApp() starts the node; createChat() then runs
- * the app protocols on `node.libp2p`.
+ * The Chat façade (types in chat-types.ts): the messenger the UI lives on. It runs the profile,
+ * contact book, invites, pairing, presence and conversation sync on a started P2PNode, and offers
+ * commands by conversation id and plain read models; no Yjs type reaches the UI.
  *
  * ```ts
  * const chat = createChat({ node: app.node, docs: createIdbDocStore(), storage, origin });
- * await app.start();
  * await chat.start(); // INVITE_PROTOCOL + SYNC_PROTOCOL registered, stored conversations open
- * const { link } = await chat.createInvite();
- * chat.onChange(() => render(chat.summaries()));
+ * const id = chat.summaries()[0].id;
+ * chat.send(id, 'hello');
+ * chat.onChange((c) => c.type === 'conversation' && render(chat.messageIds(c.conversationId)));
  * ```
  *
  * Rules it enforces:
  * - a peer may sync a conversation only if it is a member of it and not blocked;
  * - an accepted invite gives both devices the same 1:1 conversation, whose id is derived from
  *   the two sorted peer IDs (directConversationId), so nobody has to announce it;
- * - a group is announced to each member through the 1:1 conversation with them (a `groups`
- *   map in that doc: group id -> { name, members }), so it arrives even if they are offline now.
+ * - groups: see group-service.ts; receipts: see receipts.ts (one policy, coalesced).
  */
-import { peerIdFromString } from '@libp2p/peer-id';
-import { verifyByPeer } from '../crypto/signing.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import {
   createContacts,
@@ -28,118 +25,54 @@ import {
   createProfileStore,
   type Contact,
   type Contacts,
-  type ContactsStorage,
   type Invites,
-  type Profile,
   type ProfileStore
 } from '../contacts/index.js';
-import type { P2PNode } from '../p2p/types.js';
-import type { DocStore } from '../storage/doc-store.js';
+import { verifyByPeer } from '../crypto/signing.js';
 import {
+  createLibp2pSyncTransport,
   createSync,
   type Conversation,
-  type ConversationKind,
   type Message,
-  type MessageStatus,
   type Sync,
-  type SyncTransport
+  UnknownConversationError
 } from '../sync/index.js';
-import { ChatNotStartedError } from './errors.js';
-import { createChatPairing, type ChatPairing } from './pairing.js';
 import { decodeEphemeral, encodeEphemeral } from '../sync/ephemeral.js';
-import {
-  announceGroup,
-  cleanGroupName,
-  createMemberWatch,
-  NotAContactError,
-  UnknownGroupError
-} from './groups.js';
+import type {
+  Chat,
+  ChatChange,
+  ChatConfig,
+  ChatStats,
+  ConversationInfo,
+  ConversationSummary,
+  MessageRow
+} from './chat-types.js';
+import { ChatNotStartedError } from './errors.js';
+import { createGroupService, type GroupService } from './group-service.js';
+import { createChatPairing, type ChatPairing } from './pairing.js';
 import {
   createPresenceAnnouncer,
   createPresenceTracker,
+  documentVisibility,
   type Presence,
   type PresenceAnnouncer,
-  type PresenceTracker,
-  type PresenceTimers,
-  type VisibilitySource
+  type PresenceTracker
 } from './presence.js';
+import { createReceiptPolicy, type ReceiptPolicy } from './receipts.js';
+import { conversationInfo, messageRow, summaryOf } from './rows.js';
+
+export type {
+  Chat,
+  ChatChange,
+  ChatConfig,
+  ChatStats,
+  ConversationInfo,
+  ConversationSummary,
+  MessageRow
+} from './chat-types.js';
 
 /** Pause between attempts to reach contacts that are not connected. */
 export const CONTACT_REDIAL_MS = 15_000;
-
-export interface ChatConfig {
-  node: P2PNode;
-  docs: DocStore;
-  storage: ContactsStorage;
-  /** Base of invite links. */
-  origin: string;
-  /** Dial contacts in the background (default true). */
-  dialContacts?: boolean;
-  /** Sync frames over this instead of the node's libp2p streams (tests). */
-  syncTransport?: SyncTransport;
-  /** Presence timers (default: the real ones) and page visibility (default: `document`). */
-  presenceTimers?: PresenceTimers;
-  visibility?: VisibilitySource;
-}
-
-export interface ConversationSummary {
-  id: string;
-  kind: ConversationKind;
-  /** The contact's display name (1:1) or the group name. */
-  name: string;
-  members: string[];
-  unread: number;
-  last?: Message;
-}
-
-/** What changed: a conversation (its id), the contact book, or the list of conversations. */
-export type ChatChange =
-  | { type: 'conversation'; conversationId: string }
-  | { type: 'contacts' }
-  | { type: 'list' }
-  | { type: 'typing'; conversationId: string; peer: string }
-  | { type: 'presence'; peer: string };
-
-export interface Chat {
-  readonly profile: ProfileStore;
-  readonly contacts: Contacts;
-  /** This device's peer ID (after start). */
-  readonly self: string;
-  /** Loads the contacts; registers the invite and sync protocols; opens stored conversations. */
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  summaries(): ConversationSummary[];
-  conversation(id: string): Conversation | undefined;
-  messageStatus(conversationId: string, messageId: string): MessageStatus | undefined;
-  createInvite(): Promise<string>;
-  /** Accepts an invite link; returns the 1:1 conversation id with the inviter. */
-  acceptInvite(link: string): Promise<{ contact: Contact; conversationId: string }>;
-  /** Creates a group with `members` (contact peer IDs); returns its id. */
-  /**
-   * Same name rules as renameGroup; members must be contacts (not blocked).
-   * @throws InvalidGroupNameError, NotAContactError
-   */
-  createGroup(name: string, members: string[]): Promise<string>;
-  /** Sends a short typing notice to connected members. */
-  typing(conversationId: string): void;
-  /**
-   * Renames a group this device belongs to (trimmed, 1 to 64 characters).
-   * @throws InvalidGroupNameError, UnknownGroupError
-   */
-  renameGroup(conversationId: string, name: string): Promise<void>;
-  /**
-   * Adds contacts to a group; each gets it announced through the 1:1 conversation with them.
-   * @throws UnknownGroupError, NotAContactError
-   */
-  addGroupMembers(conversationId: string, peers: string[]): Promise<void>;
-  /** A contact's presence (ephemeral: from notices heard while connected); own state for self. */
-  presence(peer: string): Presence;
-  /** Unblocks a contact and asks it again for what was refused while it was blocked. */
-  unblock(peer: string): Promise<void>;
-  /** Short-code pairing (after start): see pairing.ts. */
-  readonly pairing: ChatPairing;
-  onChange(listener: (change: ChatChange) => void): () => void;
-}
 
 /** The 1:1 conversation id of two devices: hex SHA-256 of the sorted peer IDs. */
 export function directConversationId(a: string, b: string): string {
@@ -148,27 +81,15 @@ export function directConversationId(a: string, b: string): string {
   return `d-${[...bytes].map((n) => n.toString(16).padStart(2, '0')).join('')}`;
 }
 
-/** Groups announced to this device and not arrived yet: per contact, and in all. */
-const MAX_PENDING_JOINS_PER_CONTACT = 16;
-const MAX_PENDING_JOINS = 64;
-/** Members an announcement may list. */
-const MAX_ANNOUNCED_MEMBERS = 256;
-
-function isPeerId(value: unknown): value is string {
-  if (typeof value !== 'string' || value.length > 128) return false;
-  try {
-    peerIdFromString(value);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 const TYPING = encodeEphemeral({ v: 1, t: 'typing' });
-const GROUPS_KEY = 'groups';
+
+/** The Sync behind each Chat, for tests only (see testing.ts): the façade does not expose it. */
+export const syncs = new WeakMap<Chat, () => Sync | undefined>();
 
 export function createChat(config: ChatConfig): Chat {
-  return new ChatService(config);
+  const chat = new ChatService(config);
+  syncs.set(chat, () => chat.sync);
+  return chat;
 }
 
 class ChatService implements Chat {
@@ -177,21 +98,22 @@ class ChatService implements Chat {
   readonly #config: ChatConfig;
   readonly #listeners = new Set<(change: ChatChange) => void>();
   readonly #watched = new Map<string, () => void>();
-  /** Groups announced to this device whose doc has not arrived yet: id -> who may send it. */
-  readonly #joining = new Map<string, Set<string>>();
-  /** Who announced each of those (caps what one contact can make this device wait for). */
-  readonly #joiningBy = new Map<string, string>();
   #invites: Invites | undefined;
   #pairing: ChatPairing | undefined;
   #sync: Sync | undefined;
+  #groups: GroupService | undefined;
+  #receipts: ReceiptPolicy | undefined;
   #self = '';
   #unsubscribe: (() => void)[] = [];
   #redialTimer: ReturnType<typeof setInterval> | undefined;
   #dialing = new Set<string>();
   #running = false;
-  readonly #memberWatch = createMemberWatch();
   readonly #presence: PresenceTracker;
   #announcer: PresenceAnnouncer | undefined;
+  /** Conversations changed since the last notification (one 'conversation' change each). */
+  readonly #dirty = new Set<string>();
+  #flushQueued = false;
+  readonly #stats: ChatStats = { receiptWrites: 0 };
 
   constructor(config: ChatConfig) {
     this.#config = config;
@@ -206,6 +128,16 @@ class ChatService implements Chat {
     return this.#self;
   }
 
+  /** Not part of the Chat interface: see `syncs`. */
+  get sync(): Sync | undefined {
+    return this.#sync;
+  }
+
+  get pairing(): ChatPairing {
+    if (this.#pairing === undefined) throw new ChatNotStartedError('The app has not started yet.');
+    return this.#pairing;
+  }
+
   async start(): Promise<void> {
     if (this.#running) return;
     this.#running = true;
@@ -213,12 +145,21 @@ class ChatService implements Chat {
     const host = node.libp2p;
     this.#self = node.peerId;
     await this.contacts.start();
+    const groups = createGroupService({
+      self: () => this.#self,
+      contacts: this.contacts,
+      open: (id) => this.#open(id),
+      lookup: (id) => this.#sync?.conversation(id),
+      openDirect: (peer) => this.#openDirect(peer),
+      resync: (peer) => this.#sync?.resync(peer),
+      listChanged: () => this.#emit({ type: 'list' })
+    });
+    this.#groups = groups;
     const sync = createSync(
       {},
       {
-        ...(this.#config.syncTransport === undefined
-          ? { host }
-          : { transport: this.#config.syncTransport, self: this.#self }),
+        transport: this.#config.syncTransport ?? createLibp2pSyncTransport(host, {}),
+        self: this.#self,
         docs: this.#config.docs,
         // Messages are signed with the device key; signatures are checked per shown message.
         sign: (data) => node.sign(data),
@@ -229,12 +170,22 @@ class ChatService implements Chat {
             const conv = sync.conversation(id);
             if (conv?.meta() !== undefined) return conv.isMember(peer);
             // A group announced to us whose doc has not arrived: its announced members.
-            return this.#joining.get(id)?.has(peer) ?? false;
+            return groups.mayJoinFrom(id, peer);
           }
         }
       }
     );
     this.#sync = sync;
+    const visibility = this.#config.visibility ?? documentVisibility();
+    this.#receipts = createReceiptPolicy({
+      lookup: (id) => sync.conversation(id),
+      visibility,
+      ...(this.#config.presenceTimers === undefined ? {} : { timers: this.#config.presenceTimers }),
+      ...(this.#config.receiptIntervalMs === undefined
+        ? {}
+        : { intervalMs: this.#config.receiptIntervalMs }),
+      onWrite: () => this.#stats.receiptWrites++
+    });
     const invites = createInvites(
       { origin: this.#config.origin },
       {
@@ -298,7 +249,7 @@ class ChatService implements Chat {
       }),
       sync.onEvent((event) => {
         if (event.type === 'status') {
-          this.#emit({ type: 'conversation', conversationId: event.conversationId });
+          this.#changed(event.conversationId);
         } else if (event.type === 'ephemeral') {
           this.#onEphemeral(event.conversationId, event.peer, event.payload);
         } else if (
@@ -315,7 +266,7 @@ class ChatService implements Chat {
       send: (peer, s) => this.#sendEphemeral(directConversationId(this.#self, peer), s),
       peers: () => this.contacts.list().flatMap((c) => (c.blocked ? [] : [c.peerId])),
       ...(this.#config.presenceTimers === undefined ? {} : { timers: this.#config.presenceTimers }),
-      ...(this.#config.visibility === undefined ? {} : { visibility: this.#config.visibility }),
+      visibility,
       onOwnChange: () => this.#emit({ type: 'presence', peer: this.#self })
     });
     this.#announcer.start();
@@ -334,6 +285,7 @@ class ChatService implements Chat {
     this.#config.node.removeEventListener('state', this.#onNodeState);
     this.#config.node.removeEventListener('state', this.#onPresenceState);
     this.#announcer?.stop();
+    this.#receipts?.stop();
     this.#presence.clear();
     for (const off of this.#unsubscribe) off();
     this.#unsubscribe = [];
@@ -350,36 +302,106 @@ class ChatService implements Chat {
     return () => this.#listeners.delete(listener);
   }
 
+  // --- read models ------------------------------------------------------------------------
+
   summaries(): ConversationSummary[] {
     const sync = this.#sync;
     if (sync === undefined) return [];
     const out: ConversationSummary[] = [];
     for (const id of sync.conversations()) {
       const conv = sync.conversation(id);
-      const meta = conv?.meta();
-      if (conv === undefined || meta === undefined) continue;
-      if (!conv.isMember(this.#self)) continue;
-      const members = conv.members();
-      const last = conv.messages({ limit: 1 })[0];
-      out.push({
-        id,
-        kind: meta.kind,
-        name: this.#nameOf(meta.kind, meta.name, members),
-        members,
-        unread: conv.unreadCount(this.#self),
-        ...(last === undefined ? {} : { last })
-      });
+      const summary = conv === undefined ? undefined : summaryOf(id, conv, this.#names);
+      if (summary !== undefined) out.push(summary);
     }
     // Newest activity first; conversations without messages keep their creation order.
     return out.sort((a, b) => (b.last?.key ?? '').localeCompare(a.last?.key ?? ''));
   }
 
-  conversation(id: string): Conversation | undefined {
-    return this.#sync?.conversation(id);
+  conversationIds(): string[] {
+    const sync = this.#sync;
+    if (sync === undefined) return [];
+    return sync.conversations().filter((id) => {
+      const conv = sync.conversation(id);
+      return conv?.meta() !== undefined && conv.isMember(this.#self);
+    });
   }
 
-  messageStatus(conversationId: string, messageId: string): MessageStatus | undefined {
-    return this.#sync?.messageStatus(conversationId, messageId);
+  info(conversationId: string): ConversationInfo | undefined {
+    const conv = this.#conv(conversationId);
+    return conv === undefined ? undefined : conversationInfo(conversationId, conv, this.#names);
+  }
+
+  messageIds(conversationId: string): readonly string[] {
+    return this.#conv(conversationId)?.ids() ?? [];
+  }
+
+  position(conversationId: string, messageId: string): number {
+    return this.#conv(conversationId)?.position(messageId) ?? -1;
+  }
+
+  row(conversationId: string, messageId: string): MessageRow | undefined {
+    const conv = this.#conv(conversationId);
+    const sync = this.#sync;
+    if (conv === undefined || sync === undefined) return undefined;
+    return messageRow(conv, messageId, this.#names, (id) => sync.messageStatus(conversationId, id));
+  }
+
+  message(conversationId: string, messageId: string): Message | undefined {
+    return this.#conv(conversationId)?.message(messageId);
+  }
+
+  messages(conversationId: string): Message[] {
+    return this.#conv(conversationId)?.messages() ?? [];
+  }
+
+  onMessagesChange(conversationId: string, listener: (ids: string[]) => void): () => void {
+    return this.#conv(conversationId)?.onMessagesChange(listener) ?? (() => {});
+  }
+
+  presence(peer: string): Presence {
+    if (peer === this.#self) return this.#announcer?.state() ?? 'offline';
+    return this.#presence.get(peer);
+  }
+
+  stats(): ChatStats {
+    return { ...this.#stats };
+  }
+
+  // --- commands ---------------------------------------------------------------------------
+
+  send(conversationId: string, text: string, options: { replyTo?: string } = {}): string {
+    const conv = this.#requireConv(conversationId);
+    const sent =
+      options.replyTo === undefined ? conv.send(text) : conv.reply(options.replyTo, text);
+    return sent.id;
+  }
+
+  edit(conversationId: string, messageId: string, text: string): void {
+    this.#requireConv(conversationId).edit(messageId, text);
+  }
+
+  remove(conversationId: string, messageId: string): void {
+    this.#requireConv(conversationId).remove(messageId);
+  }
+
+  react(conversationId: string, messageId: string, emoji: string): boolean {
+    return this.#requireConv(conversationId).react(messageId, emoji);
+  }
+
+  markRead(conversationId: string): void {
+    this.#receipts?.markRead(conversationId);
+  }
+
+  show(conversationId: string | undefined): void {
+    this.#receipts?.show(conversationId);
+  }
+
+  typing(conversationId: string): void {
+    try {
+      this.#sync?.sendEphemeral(conversationId, TYPING);
+    } catch {
+      // Typing notices are best effort.
+    }
   }
 
   async createInvite(): Promise<string> {
@@ -394,87 +416,60 @@ class ChatService implements Chat {
     return { contact, conversationId };
   }
 
-  async createGroup(name: string, members: string[]): Promise<string> {
-    name = cleanGroupName(name);
-    members = [...new Set(members)].filter((p) => p !== this.#self);
-    for (const peer of members) {
-      const contact = this.contacts.get(peer);
-      if (contact === undefined || contact.blocked) {
-        throw new NotAContactError('Only your contacts can be added to a group.');
-      }
+  createGroup(name: string, members: string[]): Promise<string> {
+    return this.#requireGroups().create(name, members);
+  }
+
+  renameGroup(conversationId: string, name: string): Promise<void> {
+    return this.#requireGroups().rename(conversationId, name);
+  }
+
+  addGroupMembers(conversationId: string, peers: string[]): Promise<void> {
+    return this.#requireGroups().addMembers(conversationId, peers);
+  }
+
+  leaveGroup(conversationId: string): void {
+    this.#requireGroups().leave(conversationId);
+  }
+
+  async unblock(peer: string): Promise<void> {
+    await this.contacts.unblock(peer);
+    this.#sync?.resync(peer);
+    this.#dial(peer);
+  }
+
+  // --- internals --------------------------------------------------------------------------
+
+  /** Names as the read models show them. */
+  readonly #names = {
+    self: (): string => this.#self,
+    of: (peer: string): string => {
+      if (peer === this.#self) return 'You';
+      return this.contacts.displayName(peer) ?? `${peer.slice(0, 8)}…${peer.slice(-6)}`;
     }
-    const id = `g-${crypto.randomUUID()}`;
-    const conv = await this.#open(id);
-    conv.init({ kind: 'group', name, members });
-    for (const peer of members) this.#sync?.resync(peer);
-    const all = conv.members();
-    // Announce it in the 1:1 conversation with each member (stored, so it reaches them later).
-    for (const peer of members) {
-      if (peer === this.#self) continue;
-      const direct = await this.#openDirect(peer);
-      const doc = this.conversation(direct)?.doc;
-      doc?.getMap(GROUPS_KEY).set(id, { name, members: all });
-    }
-    this.#emit({ type: 'list' });
-    return id;
+  };
+
+  #conv(conversationId: string): Conversation | undefined {
+    return this.#sync?.conversation(conversationId);
   }
 
-  typing(conversationId: string): void {
-    try {
-      this.#sync?.sendEphemeral(conversationId, TYPING);
-    } catch {
-      // Typing notices are best effort.
-    }
-  }
-
-  async renameGroup(conversationId: string, name: string): Promise<void> {
-    const conv = this.#requireGroup(conversationId);
-    const clean = cleanGroupName(name);
-    if (conv.meta()?.name === clean) return;
-    conv.rename(clean);
-    await this.#announceGroup(conversationId, conv);
-    this.#emit({ type: 'list' });
-  }
-
-  async addGroupMembers(conversationId: string, peers: string[]): Promise<void> {
-    const conv = this.#requireGroup(conversationId);
-    const added = [...new Set(peers)].filter((p) => p !== this.#self && !conv.isMember(p));
-    for (const peer of added) {
-      const contact = this.contacts.get(peer);
-      if (contact === undefined || contact.blocked) {
-        throw new NotAContactError('Only your contacts can be added to a group.');
-      }
-    }
-    if (added.length === 0) return;
-    conv.addMembers(added);
-    this.#memberWatch.added(conversationId, conv.members());
-    for (const peer of added) this.#sync?.resync(peer);
-    await this.#announceGroup(conversationId, conv);
-    this.#emit({ type: 'list' });
-  }
-
-  presence(peer: string): Presence {
-    if (peer === this.#self) return this.#announcer?.state() ?? 'offline';
-    return this.#presence.get(peer);
-  }
-
-  #requireGroup(conversationId: string): Conversation {
-    const conv = this.conversation(conversationId);
-    if (conv?.meta()?.kind !== 'group' || !conv.isMember(this.#self)) {
-      throw new UnknownGroupError('This group is not available on this device.');
+  #requireConv(conversationId: string): Conversation {
+    if (this.#sync === undefined) throw new ChatNotStartedError('The app has not started yet.');
+    const conv = this.#sync.conversation(conversationId);
+    if (conv === undefined || conv.meta() === undefined) {
+      throw new UnknownConversationError('This conversation is not on this device yet.');
     }
     return conv;
   }
 
-  /** Updates the group's announcement in the 1:1 conversation with every member who is a contact. */
-  async #announceGroup(groupId: string, conv: Conversation): Promise<void> {
-    const name = conv.meta()?.name ?? '';
-    const members = conv.members();
-    for (const peer of members) {
-      if (peer === this.#self || this.contacts.get(peer) === undefined) continue;
-      const direct = this.conversation(await this.#openDirect(peer));
-      if (direct !== undefined) announceGroup(direct.doc, groupId, { name, members });
-    }
+  #requireInvites(): Invites {
+    if (this.#invites === undefined) throw new ChatNotStartedError('The app has not started yet.');
+    return this.#invites;
+  }
+
+  #requireGroups(): GroupService {
+    if (this.#groups === undefined) throw new ChatNotStartedError('The app has not started yet.');
+    return this.#groups;
   }
 
   #onEphemeral(conversationId: string, peer: string, payload: Uint8Array): void {
@@ -506,29 +501,6 @@ class ChatService implements Chat {
     }
   };
 
-  async unblock(peer: string): Promise<void> {
-    await this.contacts.unblock(peer);
-    this.#sync?.resync(peer);
-    this.#dial(peer);
-  }
-
-  get pairing(): ChatPairing {
-    if (this.#pairing === undefined) throw new ChatNotStartedError('The app has not started yet.');
-    return this.#pairing;
-  }
-
-  #requireInvites(): Invites {
-    if (this.#invites === undefined) throw new ChatNotStartedError('The app has not started yet.');
-    return this.#invites;
-  }
-
-  #nameOf(kind: ConversationKind, name: string, members: string[]): string {
-    if (kind === 'group') return name;
-    const other = members.find((m) => m !== this.#self);
-    if (other === undefined) return name || 'Me';
-    return this.contacts.displayName(other) ?? `${other.slice(0, 8)}…${other.slice(-6)}`;
-  }
-
   async #openDirect(peer: string): Promise<string> {
     const id = directConversationId(this.#self, peer);
     const conv = await this.#open(id);
@@ -551,88 +523,45 @@ class ChatService implements Chat {
   async #open(id: string): Promise<Conversation> {
     const sync = this.#sync;
     if (sync === undefined) throw new ChatNotStartedError('The app has not started yet.');
-    if (sync.conversation(id) === undefined) await sync.open(id);
-    const conv = sync.conversation(id);
-    if (conv === undefined) throw new Error(`conversation ${id} did not open`);
+    const conv = sync.conversation(id) ?? (await sync.open(id));
     if (!this.#watched.has(id)) {
-      const onUpdate = (): void => this.#onDocUpdate(id);
-      conv.doc.on('update', onUpdate);
-      this.#watched.set(id, () => conv.doc.off('update', onUpdate));
-      this.#onDocUpdate(id);
+      this.#watched.set(
+        id,
+        conv.onChange(({ local }) => this.#onConversationChange(id, conv, local))
+      );
+      this.#onConversationChange(id, conv, false);
     }
     return conv;
   }
 
-  #onDocUpdate(id: string): void {
-    const conv = this.#sync?.conversation(id);
-    if (conv === undefined) return;
-    // Everything that reached this device is delivered.
-    const newest = conv.messages({ limit: 1 })[0];
-    if (newest !== undefined && newest.author !== this.#self) {
-      const mine = conv.receipts(this.#self).delivered;
-      if (mine === undefined || mine < newest.key) conv.markDelivered();
-    }
-    if (conv.meta() !== undefined && this.#joining.delete(id)) {
-      this.#joiningBy.delete(id);
-      this.#emit({ type: 'list' });
-    }
-    if (conv.meta()?.kind === '1:1') this.#joinAnnouncedGroups(conv);
-    if (conv.meta()?.kind === 'group') {
-      // Members added by someone else: ask them for the group (they may be connected already).
-      for (const peer of this.#memberWatch.added(id, conv.members())) {
-        if (peer !== this.#self) this.#sync?.resync(peer);
-      }
-    }
-    this.#emit({ type: 'conversation', conversationId: id });
+  #onConversationChange(id: string, conv: Conversation, local: boolean): void {
+    // What arrives from others is delivered (or read, if on screen): one coalesced mark.
+    if (!local) this.#receipts?.changed(id);
+    this.#groups?.changed(id, conv);
+    this.#changed(id);
   }
 
-  /**
-   * Joins the groups announced in a 1:1 conversation. The group's own doc is the truth (name,
-   * members, who left): it is not written here, only asked for from the announced members,
-   * who may sync it with us until it arrives. (Writing the announced name and members into
-   * an empty doc would race with renames and departures made since the announcement.)
-   */
-  #joinAnnouncedGroups(direct: Conversation): void {
-    const announcer = direct.members().find((m) => m !== this.#self);
-    if (announcer === undefined) return;
-    const announced = direct.doc.getMap<unknown>(GROUPS_KEY);
-    const ask = new Set<string>();
-    for (const [groupId, value] of announced.entries()) {
-      if (this.#sync?.conversation(groupId)?.meta() !== undefined) continue;
-      if (!/^g-[0-9a-f-]{36}$/.test(groupId)) continue;
-      const info = value as { name?: unknown; members?: unknown } | undefined;
-      if (typeof info?.name !== 'string' || !Array.isArray(info.members)) continue;
-      // Untrusted (the contact wrote it): bounded, well-formed, and naming both of us.
-      if (info.members.length > MAX_ANNOUNCED_MEMBERS) continue;
-      const members = info.members.filter(isPeerId);
-      if (!members.includes(this.#self) || !members.includes(announcer)) continue;
-      let from = this.#joining.get(groupId);
-      if (from === undefined) {
-        const byAnnouncer = [...this.#joiningBy.values()].filter((a) => a === announcer).length;
-        if (byAnnouncer >= MAX_PENDING_JOINS_PER_CONTACT) continue;
-        if (this.#joining.size >= MAX_PENDING_JOINS) continue;
-        from = new Set<string>();
-        this.#joining.set(groupId, from);
-        this.#joiningBy.set(groupId, announcer);
-      }
-      const fresh = members.filter((m) => m !== this.#self && !from.has(m));
-      if (fresh.length === 0) continue;
-      for (const peer of fresh) {
-        from.add(peer);
-        ask.add(peer);
-      }
-      void this.#open(groupId).catch(() => undefined);
-    }
-    // Once per peer (a resync asks for every conversation it may sync), after the opens.
-    if (ask.size > 0) {
-      void Promise.resolve().then(() => {
-        for (const peer of ask) this.#sync?.resync(peer);
-      });
-    }
+  /** Coalesces change notifications: one 'conversation' change per conversation and task. */
+  #changed(id: string): void {
+    this.#dirty.add(id);
+    if (this.#flushQueued) return;
+    this.#flushQueued = true;
+    queueMicrotask(() => {
+      this.#flushQueued = false;
+      const ids = [...this.#dirty];
+      this.#dirty.clear();
+      for (const conversationId of ids) this.#emit({ type: 'conversation', conversationId });
+    });
   }
 
   #emit(change: ChatChange): void {
-    for (const listener of this.#listeners) listener(change);
+    for (const listener of this.#listeners) {
+      try {
+        listener(change);
+      } catch {
+        // One listener's failure must not stop the others.
+      }
+    }
   }
 
   #onNodeState = (): void => {
@@ -660,5 +589,3 @@ class ChatService implements Chat {
       .finally(() => this.#dialing.delete(peer));
   }
 }
-
-export type { Profile };

@@ -1,21 +1,16 @@
 /**
- * Group management helpers for the chat service (src/lib/app/chat.ts): name rules, the group
- * announcement written into 1:1 conversations, and noticing members added by someone else.
+ * Group helpers for the group service (group-service.ts): name rules, errors, and noticing
+ * members added by someone else.
  *
  * ```ts
  * const name = cleanGroupName(input); // trimmed; throws InvalidGroupNameError
- * announceGroup(directDoc, groupId, { name, members });
  * const watch = createMemberWatch();
  * for (const peer of watch.added(groupId, conv.members())) sync.resync(peer);
  * ```
  */
-import type * as Y from 'yjs';
+import { MAX_GROUP_NAME_LENGTH } from '../core/limits.js';
 
-/** Longest group name a person may give (the conversation model itself allows more). */
-export const MAX_GROUP_NAME_LENGTH = 64;
-
-/** The key of the `groups` map in a 1:1 conversation (group id -> announcement). */
-export const GROUP_ANNOUNCEMENTS_KEY = 'groups';
+export { MAX_GROUP_NAME_LENGTH };
 
 /** The group name is empty or too long. The message says which, in words. */
 export class InvalidGroupNameError extends Error {
@@ -42,22 +37,6 @@ export function cleanGroupName(name: string): string {
     );
   }
   return trimmed;
-}
-
-export interface GroupAnnouncement {
-  name: string;
-  members: string[];
-}
-
-/**
- * Writes (or updates) the announcement of a group into the doc of a 1:1 conversation, so the
- * other person's device joins it, now or when it next syncs with anyone who has that doc.
- */
-export function announceGroup(direct: Y.Doc, groupId: string, info: GroupAnnouncement): void {
-  direct.getMap(GROUP_ANNOUNCEMENTS_KEY).set(groupId, {
-    name: info.name,
-    members: [...info.members]
-  });
 }
 
 export interface MemberWatch {

@@ -20,7 +20,7 @@
  */
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from '../contacts/constants.js';
 import type { Contact, Contacts, Pairing, PairingResult } from '../contacts/index.js';
-import { errorMessage } from '../p2p/messages.js';
+import { describeError } from './error-text.js';
 import type { RelayState } from '../p2p/types.js';
 import { NoPairingRelayError, PairingNotFoundError } from './errors.js';
 
@@ -119,52 +119,8 @@ export function groupCode(code: string): string {
 
 /** Words for a pairing failure; undefined for a cancellation (nothing to show). */
 export function pairingErrorMessage(err: unknown): string | undefined {
-  const e = err as { name?: string; reason?: string; remote?: boolean; message?: unknown } | null;
-  // Chat.pairing throws this when the app failed to start (older builds: a plain Error).
-  if (
-    e?.name === 'ChatNotStartedError' ||
-    (e?.name === 'Error' && e.message === 'chat not started')
-  ) {
-    return "The app couldn't start, so pairing isn't available. Reload the page to try again.";
-  }
-  switch (e?.name) {
-    case 'AbortError':
-      return undefined;
-    case 'PairingWrongAnswerError':
-      return 'Someone else answered this code. Ask for a new code and try again.';
-    case 'NoPairingRelayError':
-      return 'You need to be connected to a relay to pair with a code.';
-    case 'InvalidPairingCodeError':
-      return 'Enter the 6 digits of the code shown on the other device.';
-    case 'PairingTimeoutError':
-      return 'The code expired before anyone used it. Show a new code to try again.';
-    case 'PairingNotFoundError':
-      return (
-        'Nobody was found with this code. Check that you typed it right, that it has not ' +
-        'expired, and that both of you use the same relay.'
-      );
-    case 'HandshakeTimeoutError':
-      return 'The other device did not answer in time. Try again.';
-    case 'HandshakeRefusedError':
-      switch (e.reason) {
-        case 'bad-code':
-          return e.remote === false
-            ? 'Too many attempts with a wrong code: this code no longer works. Show a new code.'
-            : "The code didn't match. Check it and try again.";
-        case 'busy':
-          return 'The other device is busy pairing with someone else. Try again in a moment.';
-        case 'not-pairing':
-          return 'The other device stopped pairing. Ask for a new code.';
-        case 'blocked':
-          return 'The other device refused to pair.';
-        case 'rate-limited':
-          return 'Too many attempts: try again in a minute.';
-        default:
-          return 'The other device refused to pair.';
-      }
-    default:
-      return errorMessage(err);
-  }
+  if ((err as { name?: unknown } | null)?.name === 'AbortError') return undefined;
+  return describeError(err, 'pairing');
 }
 
 class ChatPairingService implements ChatPairing {

@@ -2,11 +2,12 @@
  * Limits and timeouts of contacts, invites and pairing. Each has a matching init option where
  * it is tunable; these are the defaults.
  */
+import { MAX_DISPLAY_NAME_LENGTH } from '../core/limits.js';
 
 // --- Profile -----------------------------------------------------------------------------
 
 /** Longest display name, in characters (code points) after trimming. */
-export const MAX_DISPLAY_NAME_CHARS = 64;
+export const MAX_DISPLAY_NAME_CHARS = MAX_DISPLAY_NAME_LENGTH;
 
 /**
  * Largest avatar image in bytes (a 128×128 WebP is usually 4–8 KiB). Both avatars of a

@@ -54,7 +54,6 @@ export { backoffDelay, type BackoffOptions } from './backoff.js';
 export { parseRelayList, type RelayGroup } from './relays.js';
 export {
   describeAddr,
-  errorMessage,
   relayStatusText,
   relayProblemText,
   secondsUntil,

@@ -1,6 +1,6 @@
 /**
- * Words for people: error names and relay states turned into sentences for the UI. Pure, so
- * the store and tests share one wording.
+ * Words for people: relay states turned into sentences for the UI. Pure, so the store and tests
+ * share one wording. (Errors are put in words by describeError in src/lib/app/error-text.ts.)
  */
 import { multiaddr } from '@multiformats/multiaddr';
 import type { NodeState, RelayState } from './types.js';
@@ -70,41 +70,4 @@ export function relayStatusText(state: NodeState, now: number): string {
     if (text !== undefined) return text;
   }
   return RELAY_STATUS_TEXT.connecting;
-}
-
-/** A sentence for an error thrown by connect(), start() or the app, picked by `err.name`. */
-export function errorMessage(err: unknown): string {
-  const name = (err as { name?: unknown } | null)?.name;
-  const reason = (err as { reason?: unknown } | null)?.reason;
-  const message = (err as { message?: unknown } | null)?.message;
-  switch (name) {
-    case 'InvalidTargetError':
-      if (reason === 'empty') return 'Enter a peer ID or a link to connect.';
-      if (reason === 'self') return "That's this device's own ID. Enter the other device's ID.";
-      return "That doesn't look like a peer ID or a link from this app.";
-    case 'RelayUnavailableError':
-      return "This device isn't connected to a relay yet, so it can't reach other devices. Wait for “Connected via relay” and try again.";
-    case 'PeerUnreachableError':
-      return "Couldn't reach that device. Check that it's online with the app open and uses the same relay.";
-    case 'DialTimeoutError':
-      return "The other device didn't answer in time. Try again.";
-    case 'DirectConnectionFailedError':
-      return "Reached the other device through the relay, but couldn't set up a direct connection. A network may be blocking it; a TURN server in Settings can help.";
-    case 'NodeNotStartedError':
-      return 'The app is still starting. Try again in a moment.';
-    case 'PeerNotConnectedError':
-      return "That device isn't connected.";
-    case 'AbortError':
-      return 'Connecting was cancelled.';
-    case 'StorageUnavailableError':
-      return "This browser won't let the app keep its data (private browsing?), so it can't keep a device ID.";
-    case 'RelayInfoUnavailableError':
-      return typeof message === 'string' && message !== ''
-        ? `${message}.`
-        : "Can't reach the relay.";
-    default:
-      return typeof message === 'string' && message !== ''
-        ? `Something went wrong: ${message}`
-        : 'Something went wrong.';
-  }
 }

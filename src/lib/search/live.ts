@@ -4,7 +4,7 @@
  * new messages are added, edits replace, deletions (tombstones) are removed — and forgets a
  * conversation when it is left or goes away.
  */
-import type { Conversation, Message } from '../sync/index.js';
+import type { Message } from '../sync/index.js';
 import {
   createSearch,
   type Search,
@@ -13,11 +13,14 @@ import {
   type SearchHit
 } from './search.js';
 
-/** What LiveSearch needs from the Chat service (src/lib/app/chat.ts). */
+/** What LiveSearch needs from the Chat façade (src/lib/app/chat.ts). */
 export interface SearchSource {
-  readonly self: string;
-  summaries(): { id: string }[];
-  conversation(id: string): Conversation | undefined;
+  /** Ids of the conversations this device belongs to. */
+  conversationIds(): string[];
+  /** Every message of a conversation, oldest first. */
+  messages(conversationId: string): Message[];
+  message(conversationId: string, messageId: string): Message | undefined;
+  onMessagesChange(conversationId: string, listener: (ids: string[]) => void): () => void;
   onChange(listener: (change: { type: string; conversationId?: string }) => void): () => void;
 }
 
@@ -104,8 +107,7 @@ class Live implements LiveSearch {
   }
 
   #isMine(id: string): boolean {
-    const conv = this.#source.conversation(id);
-    return conv?.meta() !== undefined && conv.isMember(this.#source.self);
+    return this.#source.conversationIds().includes(id);
   }
 
   #scheduleSync(): void {
@@ -119,7 +121,7 @@ class Live implements LiveSearch {
 
   /** Watches exactly the conversations listed for this device. */
   #sync(): void {
-    const ids = new Set(this.#source.summaries().map((s) => s.id));
+    const ids = new Set(this.#source.conversationIds());
     for (const id of [...this.#watched.keys()]) {
       if (!ids.has(id)) {
         this.#detach(id);
@@ -131,10 +133,9 @@ class Live implements LiveSearch {
   }
 
   #attach(id: string): void {
-    const conv = this.#source.conversation(id);
-    if (conv === undefined) return;
+    const source = this.#source;
     const watched: Watched = {
-      off: conv.onMessagesChange((ids) => this.#update(id, conv, ids, watched)),
+      off: source.onMessagesChange(id, (ids) => this.#update(id, ids, watched)),
       abort: new AbortController(),
       touched: new Set()
     };
@@ -144,7 +145,7 @@ class Live implements LiveSearch {
     this.#queue = this.#queue
       .then(async () => {
         if (watched.abort.signal.aborted) return;
-        const messages = conv.messages();
+        const messages = source.messages(id);
         const touched = watched.touched;
         function* docs(): Generator<SearchDoc> {
           for (const m of messages) {
@@ -170,10 +171,10 @@ class Live implements LiveSearch {
     this.#watched.delete(id);
   }
 
-  #update(conversationId: string, conv: Conversation, ids: string[], watched: Watched): void {
+  #update(conversationId: string, ids: string[], watched: Watched): void {
     for (const messageId of ids) {
       watched.touched?.add(messageId);
-      const m = conv.message(messageId);
+      const m = this.#source.message(conversationId, messageId);
       if (m === undefined || m.deleted) this.index.remove(conversationId, messageId);
       else this.index.put(toSearchDoc(conversationId, m));
     }

@@ -11,12 +11,12 @@
  * {#if chat.onboarding === 'needed'}<Onboarding {chat} />{/if}
  * ```
  */
-import { createApp } from '$lib/app';
-import { createChat, type Chat, type ChatChange, type ConversationSummary } from '$lib/app/chat';
+import type { App } from '$lib/app';
+import { createBrowserApp } from '$lib/app/app.browser';
+import type { Chat, ChatChange, ConversationSummary } from '$lib/app/chat';
+import { describeError } from '$lib/app/error-text';
 import { parseConversationHash } from '$lib/app/links';
-import { createIdbContactsStorage, type Contact } from '$lib/contacts';
-import { errorMessage } from '$lib/p2p';
-import { createIdbDocStore, createIdbKeyStore, createLocalSettingsStore } from '$lib/storage';
+import type { Contact } from '$lib/contacts';
 import { AvatarPicker } from './avatar-picker.svelte';
 import { ConversationStore } from './conversation.svelte';
 import { NodeStore } from './node.svelte';
@@ -32,27 +32,8 @@ function isPairingCode(text: string): boolean {
 }
 const CONVERSATION_HASH = '#/c/';
 
-const CONTACTS_ERRORS = new Set([
-  'HandshakeRefusedError',
-  'HandshakeTimeoutError',
-  'InvalidInviteError',
-  'InvalidProfileError',
-  'ProtocolViolationError'
-]);
-
-/** The words to show for an error from the contacts or sync services. */
-function describe(err: unknown): string {
-  const e = err as { name?: string; message?: string } | null;
-  if (e?.name === 'HandshakeDialError') {
-    return "Couldn't reach the person who made this invite. They need to have the app open.";
-  }
-  if (e?.name !== undefined && CONTACTS_ERRORS.has(e.name) && typeof e.message === 'string') {
-    return e.message;
-  }
-  return errorMessage(err);
-}
-
 export class ChatStore {
+  readonly #app: App;
   readonly #chat: Chat;
   readonly #node: NodeStore;
   /** "Pair with code" (short-code pairing and the safety-number check). */
@@ -101,7 +82,9 @@ export class ChatStore {
   #focus: string | undefined;
   #refreshQueued = false;
 
-  constructor(chat: Chat, node: NodeStore) {
+  constructor(app: App, node: NodeStore) {
+    this.#app = app;
+    const chat = app.chat;
     this.#chat = chat;
     this.#node = node;
     this.pairing = new PairingStore(chat, () => this.start());
@@ -123,9 +106,9 @@ export class ChatStore {
     await this.#node.start();
     if (this.#node.startError !== undefined) return;
     try {
-      await this.#chat.start();
+      await this.#app.startMessenger();
     } catch (err) {
-      this.#node.startError = describe(err);
+      this.#node.startError = describeError(err, 'start');
       return;
     }
     this.#off = this.#chat.onChange((change) => this.#onChange(change));
@@ -139,7 +122,6 @@ export class ChatStore {
     this.#off?.();
     this.presence.stop();
     this.open?.close();
-    await this.#chat.stop();
     await this.#node.stop();
     this.#started = undefined;
   }
@@ -166,7 +148,7 @@ export class ChatStore {
       this.onboarding = 'done';
       return true;
     } catch (err) {
-      this.onboardingError = describe(err);
+      this.onboardingError = describeError(err, 'profile');
       return false;
     }
   }
@@ -219,7 +201,7 @@ export class ChatStore {
       const svg = await inviteQrSvg(link);
       this.inviteQr = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}`;
     } catch (err) {
-      this.inviteError = describe(err);
+      this.inviteError = describeError(err, 'invite');
     }
   }
 
@@ -262,7 +244,7 @@ export class ChatStore {
       location.hash = `${CONVERSATION_HASH}${encodeURIComponent(conversationId)}`;
       return true;
     } catch (err) {
-      this.acceptError = describe(err);
+      this.acceptError = describeError(err, 'invite');
       return false;
     } finally {
       this.accepting = false;
@@ -296,7 +278,7 @@ export class ChatStore {
       location.hash = `${CONVERSATION_HASH}${encodeURIComponent(id)}`;
       return true;
     } catch (err) {
-      this.groupError = describe(err);
+      this.groupError = describeError(err, 'group');
       return false;
     }
   }
@@ -346,20 +328,13 @@ export class ChatStore {
   }
 }
 
-/** Everything wired to this browser: IndexedDB identity, contacts and conversations. */
+/** The stores over this browser's app (createBrowserApp: IndexedDB, the page's relay). */
 export function createBrowserStores(): { node: NodeStore; chat: ChatStore; search: SearchStore } {
-  const app = createApp({
-    origin: location.origin,
-    linkBase: `${location.origin}${location.pathname}`,
-    keyStore: createIdbKeyStore(),
-    settingsStore: createLocalSettingsStore()
-  });
+  const app = createBrowserApp();
   const node = new NodeStore(app);
-  const chat = createChat({
-    node: app.node,
-    docs: createIdbDocStore(),
-    storage: createIdbContactsStorage(),
-    origin: `${location.origin}${location.pathname.replace(/\/+$/, '')}`
-  });
-  return { node, chat: new ChatStore(chat, node), search: new SearchStore(chat) };
+  return {
+    node,
+    chat: new ChatStore(app, node),
+    search: new SearchStore(app.chat, {}, { live: app.search })
+  };
 }

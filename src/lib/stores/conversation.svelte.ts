@@ -1,11 +1,14 @@
 /**
- * The open conversation: its messages (with statuses for our own), who is typing, and the
- * composer. Refreshed by ChatStore when the Chat service reports a change to this conversation.
+ * The open conversation: the ids of its messages in order (rows are read from the Chat façade
+ * for the rendered ones only), who is typing, and the composer. Refreshed by ChatStore when the
+ * Chat service reports a change to this conversation. Read marks are the façade's business
+ * (`chat.show(id)` while this conversation is on screen).
  */
-import type { Chat } from '$lib/app/chat';
-import { cleanNickname, directPeer, safetyNumberOf } from '$lib/app/contact-view';
+import type { Chat, MessageRow } from '$lib/app/chat';
+import { cleanNickname, safetyNumberOf } from '$lib/app/contact-view';
+import { describeError } from '$lib/app/error-text';
 import type { Contact } from '$lib/contacts';
-import type { Message, MessageStatus } from '$lib/sync';
+import type { MessageStatus } from '$lib/sync';
 import { GroupDetailsStore } from './group-details.svelte';
 
 export const STATUS_TEXT: Record<MessageStatus, string> = {
@@ -20,19 +23,11 @@ const TYPING_SHOW_MS = 4_000;
 /** At most one typing notice per this long. */
 const TYPING_SEND_MS = 2_000;
 
-export interface MessageView {
-  id: string;
-  mine: boolean;
+/** A row as the view shows it: the façade's row plus words for its status. */
+export interface MessageView extends Omit<MessageRow, 'status'> {
   /** The signature does not match the author: someone else wrote or changed it. */
   unverified: boolean;
-  author: string;
-  text: string;
-  at: number;
-  edited: boolean;
-  deleted: boolean;
-  replyTo?: { author: string; text: string };
-  reactions: { emoji: string; count: number; mine: boolean }[];
-  /** Own messages only. */
+  /** Own messages only: "Pending", "Sent", "Delivered" or "Read". */
   status?: string;
 }
 
@@ -43,7 +38,8 @@ export class ConversationStore {
   exists = $state(false);
   name = $state('');
   kind = $state<'1:1' | 'group'>('1:1');
-  messages = $state.raw<Message[]>([]);
+  /** Ids of the messages, oldest first (rows are read for the rendered ones only). */
+  ids = $state.raw<readonly string[]>([]);
   /** Bumped on every refresh (receipts and names can change without new messages). */
   version = $state(0);
   typing = $state.raw<string[]>([]);
@@ -83,14 +79,15 @@ export class ConversationStore {
     this.#chat = chat;
     this.id = id;
     this.group = new GroupDetailsStore(chat, id);
-    globalThis.document?.addEventListener('visibilitychange', this.#onVisible);
     this.#refreshNow();
+    // On screen: what arrives here is read while the page is visible.
+    chat.show(id);
   }
 
   close(): void {
     this.#closed = true;
     clearTimeout(this.#typingTimer);
-    globalThis.document?.removeEventListener('visibilitychange', this.#onVisible);
+    this.#chat.show(undefined);
   }
 
   /** Re-reads the conversation (coalesced: many changes in one task cost one re-read). */
@@ -105,66 +102,52 @@ export class ConversationStore {
 
   #refreshNow(): void {
     if (this.#closed) return;
-    const conv = this.#chat.conversation(this.id);
-    const meta = conv?.meta();
-    if (conv === undefined || meta === undefined) {
+    const info = this.#chat.info(this.id);
+    if (info === undefined) {
       this.exists = false;
       return;
     }
     this.exists = true;
-    this.kind = meta.kind;
-    this.name =
-      this.#chat.summaries().find((s) => s.id === this.id)?.name ??
-      (meta.kind === 'group' ? meta.name : '');
-    const peer = meta.kind === '1:1' ? directPeer(conv.members(), this.#chat.self) : undefined;
-    if (peer !== this.peer) {
-      this.peer = peer;
-      this.safetyNumber = peer === undefined ? '' : safetyNumberOf(this.#chat.self, peer);
+    this.kind = info.kind;
+    this.name = info.name;
+    if (info.peer !== this.peer) {
+      this.peer = info.peer;
+      this.safetyNumber = info.peer === undefined ? '' : safetyNumberOf(this.#chat.self, info.peer);
     }
-    this.contact = peer === undefined ? undefined : this.#chat.contacts.get(peer);
-    this.left = meta.kind === 'group' && !conv.isMember(this.#chat.self);
-    // Only the models here: views (names, statuses) are made for the rendered rows only.
-    this.messages = conv.messages();
+    this.contact = info.peer === undefined ? undefined : this.#chat.contacts.get(info.peer);
+    this.left = info.left;
+    // Only the order here (the same array while it does not change): rows are made for the
+    // rendered ones only.
+    this.ids = this.#chat.messageIds(this.id);
     this.version++;
-    this.#markRead();
-    if (meta.kind === 'group') this.group.refresh();
+    if (info.kind === 'group') this.group.refresh();
   }
 
-  /** What a row shows. Reads `version`, so rows re-render when receipts or names change. */
-  view(m: Message): MessageView {
+  /**
+   * What a row shows (undefined: the message is gone). Reads `version`, so rows re-render when
+   * receipts or names change. Only rendered rows get here: this checks the signatures of what
+   * is on screen.
+   */
+  view(messageId: string): MessageView | undefined {
     void this.version;
-    const self = this.#chat.self;
-    const mine = m.author === self;
-    const quoted =
-      m.replyTo === undefined ? undefined : this.#chat.conversation(this.id)?.message(m.replyTo);
-    const status = mine ? this.#chat.messageStatus(this.id, m.id) : undefined;
-    // Only rendered rows get here, so this checks the signatures of what is on screen.
-    const authenticity = this.#chat.conversation(this.id)?.authenticity(m.id);
+    const row = this.#chat.row(this.id, messageId);
+    if (row === undefined) return undefined;
+    const { status, ...rest } = row;
     return {
-      id: m.id,
-      mine,
-      unverified: authenticity === 'unverified',
-      author: mine ? 'You' : this.#authorName(m.author),
-      text: m.text,
-      at: m.displayAt,
-      edited: m.edited,
-      deleted: m.deleted,
-      ...(quoted === undefined
-        ? {}
-        : { replyTo: { author: this.#authorName(quoted.author), text: quoted.text } }),
-      reactions: Object.entries(m.reactions).map(([emoji, who]) => ({
-        emoji,
-        count: who.length,
-        mine: who.includes(self)
-      })),
+      ...rest,
+      unverified: row.authenticity === 'unverified',
       ...(status === undefined ? {} : { status: STATUS_TEXT[status] })
     };
   }
 
+  /** Position of a message in `ids` (-1: not here). */
+  position(messageId: string): number {
+    return this.#chat.position(this.id, messageId);
+  }
+
   /** Name of the author of message `id` ('a message' when unknown). */
   authorOf(id: string): string {
-    const m = this.#chat.conversation(this.id)?.message(id);
-    return m === undefined ? 'a message' : this.#authorName(m.author);
+    return this.#chat.row(this.id, id)?.authorName ?? 'a message';
   }
 
   #authorName(peer: string): string {
@@ -175,25 +158,26 @@ export class ConversationStore {
   /** Send the draft (or save the edit). */
   send(): boolean {
     const text = this.draft.trim();
-    const conv = this.#chat.conversation(this.id);
-    if (text === '' || conv === undefined) return false;
+    if (text === '' || !this.exists) return false;
     this.error = undefined;
     try {
-      if (this.editing !== undefined) conv.edit(this.editing, text);
-      else if (this.replying !== undefined) conv.reply(this.replying, text);
-      else conv.send(text);
+      if (this.editing !== undefined) this.#chat.edit(this.id, this.editing, text);
+      else {
+        const replyTo = this.replying;
+        this.#chat.send(this.id, text, replyTo === undefined ? {} : { replyTo });
+      }
       this.draft = '';
       this.editing = undefined;
       this.replying = undefined;
       return true;
     } catch (err) {
-      this.error = err instanceof Error ? err.message : String(err);
+      this.error = describeError(err, 'message');
       return false;
     }
   }
 
   startEdit(id: string): void {
-    const m = this.#chat.conversation(this.id)?.message(id);
+    const m = this.#chat.message(this.id, id);
     if (m === undefined || m.author !== this.#chat.self || m.deleted) return;
     this.editing = id;
     this.replying = undefined;
@@ -213,17 +197,17 @@ export class ConversationStore {
 
   remove(id: string): void {
     try {
-      this.#chat.conversation(this.id)?.remove(id);
+      this.#chat.remove(this.id, id);
     } catch (err) {
-      this.error = err instanceof Error ? err.message : String(err);
+      this.error = describeError(err, 'message');
     }
   }
 
   react(id: string, emoji: string): void {
     try {
-      this.#chat.conversation(this.id)?.react(id, emoji);
+      this.#chat.react(this.id, id, emoji);
     } catch (err) {
-      this.error = err instanceof Error ? err.message : String(err);
+      this.error = describeError(err, 'message');
     }
   }
 
@@ -285,7 +269,7 @@ export class ConversationStore {
     try {
       await run(peer);
     } catch (err) {
-      this.detailsError = err instanceof Error ? err.message : String(err);
+      this.detailsError = describeError(err, 'contact');
     }
     this.#refreshNow();
   }
@@ -294,9 +278,9 @@ export class ConversationStore {
   leaveGroup(): void {
     this.error = undefined;
     try {
-      this.#chat.conversation(this.id)?.leave();
+      this.#chat.leaveGroup(this.id);
     } catch (err) {
-      this.error = err instanceof Error ? err.message : String(err);
+      this.error = describeError(err, 'group');
     }
     this.refresh();
   }
@@ -323,18 +307,5 @@ export class ConversationStore {
     if (this.#typingUntil.size > 0 && !this.#closed) {
       this.#typingTimer = setTimeout(() => this.#updateTyping(), 500);
     }
-  }
-
-  #onVisible = (): void => this.#markRead();
-
-  /** Everything shown in a visible page counts as read. */
-  #markRead(): void {
-    if (globalThis.document?.visibilityState === 'hidden') return;
-    const conv = this.#chat.conversation(this.id);
-    if (conv === undefined) return;
-    const newest = conv.messages({ limit: 1 })[0];
-    if (newest === undefined || newest.author === this.#chat.self) return;
-    const mine = conv.receipts(this.#chat.self).read;
-    if (mine === undefined || mine < newest.key) conv.markRead();
   }
 }

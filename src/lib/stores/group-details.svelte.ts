@@ -3,7 +3,7 @@
  * Owned by ConversationStore (one per open conversation), refreshed with it.
  */
 import type { Chat } from '$lib/app/chat';
-import { errorMessage } from '$lib/p2p';
+import { describeError } from '$lib/app/error-text';
 
 export interface GroupMemberView {
   peer: string;
@@ -45,17 +45,6 @@ export function contactLabels(
   return labels;
 }
 
-const GROUP_ERRORS = new Set(['InvalidGroupNameError', 'UnknownGroupError', 'NotAContactError']);
-
-function describe(err: unknown): string {
-  const e = err as { name?: string; message?: string } | null;
-  if (e?.name !== undefined && GROUP_ERRORS.has(e.name) && typeof e.message === 'string') {
-    return e.message;
-  }
-  if (e?.name === 'NotMemberError') return 'You are no longer a member of this group.';
-  return errorMessage(err);
-}
-
 export class GroupDetailsStore {
   readonly id: string;
   readonly #chat: Chat;
@@ -81,7 +70,7 @@ export class GroupDetailsStore {
     this.notice = undefined;
     this.selected = [];
     if (this.open) {
-      this.nameDraft = this.#chat.conversation(this.id)?.meta()?.name ?? '';
+      this.nameDraft = this.#chat.info(this.id)?.groupName ?? '';
       this.refresh();
     }
   }
@@ -89,8 +78,7 @@ export class GroupDetailsStore {
   /** Re-reads members and contacts (while open). */
   refresh(): void {
     if (!this.open) return;
-    const conv = this.#chat.conversation(this.id);
-    const members = conv?.members() ?? [];
+    const members = this.#chat.info(this.id)?.members ?? [];
     const self = this.#chat.self;
     const view = (peer: string): GroupMemberView => ({ peer, name: this.#name(peer) });
     // You first, then by name.
@@ -124,14 +112,14 @@ export class GroupDetailsStore {
     this.notice = undefined;
     this.busy = true;
     try {
-      const before = this.#chat.conversation(this.id)?.meta()?.name;
+      const before = this.#chat.info(this.id)?.groupName;
       await this.#chat.renameGroup(this.id, this.nameDraft);
       this.nameDraft = this.nameDraft.trim();
-      const after = this.#chat.conversation(this.id)?.meta()?.name;
+      const after = this.#chat.info(this.id)?.groupName;
       this.notice = after === before ? 'The name is unchanged.' : 'Group renamed.';
       return true;
     } catch (err) {
-      this.error = describe(err);
+      this.error = describeError(err, 'group');
       return false;
     } finally {
       this.busy = false;
@@ -154,7 +142,7 @@ export class GroupDetailsStore {
       this.refresh();
       return true;
     } catch (err) {
-      this.error = describe(err);
+      this.error = describeError(err, 'group');
       return false;
     } finally {
       this.busy = false;

@@ -5,15 +5,14 @@
  * ```svelte
  * <script lang="ts">
  *   import { onMount } from 'svelte';
- *   import { createBrowserNodeStore } from '$lib/stores/node.svelte';
- *   const store = createBrowserNodeStore();
+ *   import { createBrowserStores } from '$lib/stores/chat.svelte';
+ *   const { node: store } = createBrowserStores();
  *   onMount(() => { void store.start(); return () => void store.stop(); });
  * </script>
  * <p role="status" aria-label="Relay status">{store.relayStatus}</p>
  * ```
  */
 import {
-  createApp,
   invalidIceUrls,
   needsTick,
   splitLines,
@@ -25,7 +24,6 @@ import {
 } from '$lib/app';
 import {
   describeAddr,
-  errorMessage,
   parseRelayList,
   parseTarget,
   RELAY_STATUS_TEXT,
@@ -38,7 +36,8 @@ import {
 } from '$lib/p2p';
 import { extractFromLink } from '$lib/p2p/target';
 import { peerFingerprint } from '$lib/crypto';
-import { createIdbKeyStore, createLocalSettingsStore, type Settings } from '$lib/storage';
+import { describeError } from '$lib/app/error-text';
+import type { Settings } from '$lib/storage';
 
 /** The fingerprint of a peer ID, '' when it has none (not started, or no embedded key). */
 export function fingerprintOf(peerId: string): string {
@@ -160,7 +159,7 @@ export class NodeStore {
       this.peerId = this.#app.node.peerId;
       this.#onState(new CustomEvent('state', { detail: this.#app.node.state }));
     } catch (err) {
-      this.startError = errorMessage(err);
+      this.startError = describeError(err, 'start');
     } finally {
       this.starting = false;
     }
@@ -196,7 +195,7 @@ export class NodeStore {
     try {
       parseTarget(target);
     } catch (err) {
-      this.connectError = errorMessage(err);
+      this.connectError = describeError(err, 'connect');
       return undefined;
     }
     this.connecting = true;
@@ -209,7 +208,7 @@ export class NodeStore {
       this.target = '';
       return peer;
     } catch (err) {
-      this.connectError = errorMessage(err);
+      this.connectError = describeError(err, 'connect');
       return undefined;
     } finally {
       this.connecting = false;
@@ -271,7 +270,7 @@ export class NodeStore {
       this.settingsNotice = 'Settings saved.';
       return true;
     } catch (err) {
-      this.settingsError = errorMessage(err);
+      this.settingsError = describeError(err, 'settings');
       return false;
     }
   }
@@ -355,15 +354,4 @@ export class NodeStore {
       this.#ticker = undefined;
     }
   }
-}
-
-/** The store wired to this browser: IndexedDB identity, localStorage settings, page origin. */
-export function createBrowserNodeStore(): NodeStore {
-  const app = createApp({
-    origin: location.origin,
-    linkBase: `${location.origin}${location.pathname}`,
-    keyStore: createIdbKeyStore(),
-    settingsStore: createLocalSettingsStore()
-  });
-  return new NodeStore(app);
 }

@@ -26,7 +26,16 @@ export interface SearchResultView {
 }
 
 /** What the store needs from the Chat service. */
-export type SearchStoreChat = Pick<Chat, 'self' | 'summaries' | 'conversation' | 'onChange'> & {
+export type SearchStoreChat = Pick<
+  Chat,
+  | 'self'
+  | 'summaries'
+  | 'conversationIds'
+  | 'messages'
+  | 'message'
+  | 'onMessagesChange'
+  | 'onChange'
+> & {
   contacts: Pick<Chat['contacts'], 'displayName'>;
 };
 

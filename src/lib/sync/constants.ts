@@ -2,15 +2,16 @@
  * Limits and tunables of conversations and the sync protocol. Every one that the sync service
  * uses has a matching option in SyncInit; these are only the defaults.
  */
+import { inputUnits, MAX_GROUP_NAME_LENGTH, MAX_MESSAGE_UNITS } from '../core/limits.js';
 
 /** Longest message text, in UTF-16 code units. Longer texts are refused (and skipped when read). */
-export const MAX_TEXT_LENGTH = 16_000;
+export const MAX_TEXT_LENGTH = MAX_MESSAGE_UNITS;
 
 /** Longest message, conversation or peer id. */
 export const MAX_ID_LENGTH = 128;
 
-/** Longest group name. */
-export const MAX_NAME_LENGTH = 200;
+/** Longest stored group name, in UTF-16 code units (the app allows MAX_GROUP_NAME_LENGTH characters). */
+export const MAX_NAME_LENGTH = inputUnits(MAX_GROUP_NAME_LENGTH);
 
 /** Longest reaction (one emoji can be several code points: flags, skin tones, ZWJ sequences). */
 export const MAX_EMOJI_LENGTH = 32;

@@ -121,8 +121,17 @@ export interface ConversationOptions {
  */
 export type Authenticity = 'verified' | 'unverified' | 'unknown';
 
+/** A group announced in a 1:1 conversation (untrusted: written by the other member). */
+export interface GroupAnnouncement {
+  name: string;
+  members: string[];
+}
+
+/**
+ * The model of one conversation. Plain data in and out: no Yjs type crosses this interface
+ * (the doc stays inside src/lib/sync).
+ */
 export interface Conversation {
-  readonly doc: Y.Doc;
   readonly self: string;
   /** Fill in metadata and members of a new conversation. No-op if it already has metadata. */
   init(init: CreateConversationInit): void;
@@ -154,6 +163,13 @@ export interface Conversation {
   rename(name: string): void;
   /** Valid messages in order (oldest first). `limit` keeps the newest ones. */
   messages(options?: { limit?: number }): Message[];
+  /**
+   * Ids of the valid messages in order (oldest first). The same array is returned until the
+   * order changes (a new array then): cheap to call on every refresh.
+   */
+  ids(): readonly string[];
+  /** Position of a message in `ids()`, or -1. */
+  position(id: string): number;
   message(id: string): Message | undefined;
   /** Number of valid messages. */
   size(): number;
@@ -173,7 +189,19 @@ export interface Conversation {
    * delete, reactions) or removed from the doc. Returns a function that stops it.
    */
   onMessagesChange(listener: (ids: string[]) => void): () => void;
+  /**
+   * Calls `listener` after every change to the conversation (messages, receipts, members,
+   * name, announcements); `local` when this device made it. Returns the unsubscribe function.
+   */
+  onChange(listener: (change: { local: boolean }) => void): () => void;
+  /** 1:1 only: announce a group to the other member (see app/groups.ts). */
+  announceGroup(groupId: string, info: GroupAnnouncement): void;
+  /** 1:1 only: the raw announcements (group id -> untrusted value) for the caller to validate. */
+  announcements(): [string, unknown][];
 }
+
+/** Key of the announcements map in a 1:1 conversation doc (group id -> GroupAnnouncement). */
+const ANNOUNCEMENTS_KEY = 'groups';
 
 const MAX_WALL = 2 ** 48; // year 10889: plenty, and keeps the key fixed width
 const MAX_COUNTER = 2 ** 32 - 1;
@@ -248,6 +276,8 @@ class YConversation implements Conversation {
   private hlc: Hlc = { wall: 0, counter: 0 };
   /** Sorted by key. Rebuilt lazily when `dirty`. */
   private index: IndexEntry[] = [];
+  /** ids() of `index`, rebuilt lazily after the index changed. */
+  private idList: readonly string[] | undefined;
   private keyById = new Map<string, string>();
   private added = new Set<string>();
   private removed = new Set<string>();
@@ -293,6 +323,40 @@ class YConversation implements Conversation {
 
   destroy(): void {
     this.messagesMap.unobserve(this.observer);
+  }
+
+  onChange(listener: (change: { local: boolean }) => void): () => void {
+    const onUpdate = (_update: Uint8Array, origin: unknown): void => {
+      listener({ local: origin === null || origin === undefined });
+    };
+    this.doc.on('update', onUpdate);
+    return () => this.doc.off('update', onUpdate);
+  }
+
+  announceGroup(groupId: string, info: GroupAnnouncement): void {
+    if (this.meta()?.kind !== '1:1') throw new InvalidInputError('not a 1:1 conversation');
+    checkId(groupId, 'group id');
+    this.doc.getMap(ANNOUNCEMENTS_KEY).set(groupId, {
+      name: info.name,
+      members: [...info.members]
+    });
+  }
+
+  announcements(): [string, unknown][] {
+    return [...this.doc.getMap<unknown>(ANNOUNCEMENTS_KEY).entries()];
+  }
+
+  ids(): readonly string[] {
+    const index = this.sorted();
+    this.idList ??= index.map((e) => e.id);
+    return this.idList;
+  }
+
+  position(id: string): number {
+    const key = this.keyOf(id);
+    if (key === undefined) return -1;
+    this.sorted();
+    return this.find(key);
   }
 
   onMessagesChange(listener: (ids: string[]) => void): () => void {
@@ -700,6 +764,7 @@ class YConversation implements Conversation {
 
   private sorted(): IndexEntry[] {
     if (!this.rebuild && this.added.size + this.removed.size > 256) this.rebuild = true;
+    if (this.added.size + this.removed.size > 0 || this.rebuild) this.idList = undefined;
     if (this.rebuild) {
       this.rebuild = false;
       this.added.clear();

@@ -17,8 +17,7 @@
  * const access = createMemberAccess((id) => sync.conversation(id)); // members of the doc
  * sync = createSync({}, { host: node.libp2p, docs: createIdbDocStore(), access });
  * await sync.start();
- * await sync.open('conv-1');
- * const conv = sync.conversation('conv-1')!;
+ * const conv = await sync.open('conv-1');
  * conv.init({ kind: 'group', name: 'Climbing', members: [bobPeerId, carolPeerId] });
  * const msg = conv.send('hello'); // saved now, sent when a member is reachable
  * sync.onEvent((e) => e.type === 'status' && console.log(sync.messageStatus('conv-1', msg.id)));
@@ -27,11 +26,13 @@
 export {
   createConversation,
   orderKey,
+  type Authenticity,
   type Conversation,
   type ConversationKind,
   type ConversationMeta,
   type ConversationOptions,
   type CreateConversationInit,
+  type GroupAnnouncement,
   type Hlc,
   type Message,
   type Receipts,

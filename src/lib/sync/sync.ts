@@ -144,10 +144,10 @@ export interface Sync {
   stop(): Promise<void>;
   /**
    * Loads a conversation from the DocStore (empty if new), starts syncing it with every
-   * connected member and returns its doc. Local changes to the doc are saved at once and sent
-   * to members as soon as one is reachable.
+   * connected member and returns its model. Local changes are saved at once and sent to
+   * members as soon as one is reachable.
    */
-  open(conversationId: string): Promise<Y.Doc>;
+  open(conversationId: string): Promise<Conversation>;
   /** The conversation model over an open doc (author = this device). */
   conversation(conversationId: string): Conversation | undefined;
   /** Ids of open conversations. */
@@ -233,7 +233,7 @@ class SyncService implements Sync {
   private readonly misbehavingMs: number;
   private readonly now: () => number;
   private readonly convs = new Map<string, ConversationState>();
-  private readonly opening = new Map<string, Promise<Y.Doc>>();
+  private readonly opening = new Map<string, Promise<Conversation>>();
   private readonly banned = new Map<string, number>();
   private readonly listeners = new Set<(event: SyncEvent) => void>();
   private readonly ackQueue = new Set<string>();
@@ -285,11 +285,11 @@ class SyncService implements Sync {
     for (const id of [...this.convs.keys()]) this.close(id);
   }
 
-  async open(conversationId: string): Promise<Y.Doc> {
+  async open(conversationId: string): Promise<Conversation> {
     if (!this.started) throw new SyncNotStartedError('sync is not started');
     checkConversationId(conversationId);
     const existing = this.convs.get(conversationId);
-    if (existing !== undefined) return existing.doc;
+    if (existing !== undefined) return existing.conversation;
     let pending = this.opening.get(conversationId);
     if (pending === undefined) {
       pending = this.load(conversationId).finally(() => this.opening.delete(conversationId));
@@ -367,10 +367,10 @@ class SyncService implements Sync {
 
   // --- conversations --------------------------------------------------------------------
 
-  private async load(id: string): Promise<Y.Doc> {
+  private async load(id: string): Promise<Conversation> {
     const stored = await this.docs.load(id);
     const existing = this.convs.get(id);
-    if (existing !== undefined) return existing.doc;
+    if (existing !== undefined) return existing.conversation;
     const doc = new Y.Doc();
     if (stored !== undefined) Y.applyUpdate(doc, stored, LOAD_ORIGIN);
     const state: ConversationState = {
@@ -399,7 +399,7 @@ class SyncService implements Sync {
     for (const peer of this.transport.peers()) {
       if (!this.isBanned(peer) && this.access.canSync(peer, id)) this.sendStep1(state, peer);
     }
-    return doc;
+    return state.conversation;
   }
 
   private onDocUpdate(state: ConversationState, update: Uint8Array, origin: unknown): void {

@@ -13,6 +13,8 @@ import {
   type ChatDevice,
   type ChatNetwork
 } from '../../fixtures/chat-network.js';
+import { syncOf } from '../../../src/lib/app/testing.js';
+import { docOf } from '../../../src/lib/sync/testing.js';
 
 let net: ChatNetwork;
 
@@ -80,8 +82,8 @@ describe('group announcements from a contact are untrusted', () => {
     const b = await net.device('Ben');
     const c = await net.device('Cleo');
     await net.befriend(a, b);
-    const direct = b.chat.conversation(directConversationId(a.id, b.id))!;
-    direct.doc.transact(() => write(direct.doc.getMap('groups'), { a: a.id, b: b.id, c: c.id }));
+    const direct = docOf(syncOf(b.chat).conversation(directConversationId(a.id, b.id))!);
+    direct.transact(() => write(direct.getMap('groups'), { a: a.id, b: b.id, c: c.id }));
     await net.sync.settle();
     return a;
   }
@@ -91,7 +93,7 @@ describe('group announcements from a contact are untrusted', () => {
     const a = await pairWithAnnouncements((groups, p) => {
       for (const id of ids) groups.set(id, { name: 'spam', members: [p.a, p.b] });
     });
-    expect(ids.filter((id) => a.chat.conversation(id) !== undefined)).toHaveLength(16);
+    expect(ids.filter((id) => syncOf(a.chat).conversation(id) !== undefined)).toHaveLength(16);
     // None of them shows as a conversation until its doc arrives.
     expect(a.chat.summaries().filter((s) => s.kind === 'group')).toEqual([]);
   });
@@ -107,9 +109,9 @@ describe('group announcements from a contact are untrusted', () => {
       groups.set(junk, { name: 'x', members: [p.a, p.b, 'not a peer id', 42] });
       groups.set(huge, { name: 'x', members: [p.a, p.b, ...Array<string>(300).fill(p.c)] });
     });
-    expect(a.chat.conversation(without)).toBeUndefined();
-    expect(a.chat.conversation(huge)).toBeUndefined();
-    expect(a.chat.conversation(junk)).toBeDefined();
+    expect(syncOf(a.chat).conversation(without)).toBeUndefined();
+    expect(syncOf(a.chat).conversation(huge)).toBeUndefined();
+    expect(syncOf(a.chat).conversation(junk)).toBeDefined();
   });
 });
 
@@ -134,7 +136,7 @@ describe('createGroup', () => {
     await a.chat.unblock(b.id);
     const id = await a.chat.createGroup('  Climbing ', [b.id, b.id, a.id]);
     expect(nameOn(a, id)).toBe('Climbing');
-    expect(a.chat.conversation(id)?.members()).toEqual([a.id, b.id].sort());
+    expect(a.chat.info(id)?.members).toEqual([a.id, b.id].sort());
   });
 });
 
@@ -142,7 +144,7 @@ describe('addGroupMembers', () => {
   it('announces the group to the new member, who gets its name and earlier messages', async () => {
     const { a, b, c } = await trio();
     const id = await a.chat.createGroup('Climbing', [b.id]);
-    a.chat.conversation(id)?.send('first');
+    a.chat.send(id, 'first');
     await net.sync.settle();
     await a.chat.renameGroup(id, 'Crag');
     await net.sync.settle();
@@ -153,16 +155,15 @@ describe('addGroupMembers', () => {
     const all = [a.id, b.id, c.id].sort();
     expect(nameOn(c, id)).toBe('Crag');
     expect(texts(c, id)).toEqual(['first']);
-    for (const d of [a, b, c]) expect(d.chat.conversation(id)?.members()).toEqual(all);
+    for (const d of [a, b, c]) expect(d.chat.info(id)?.members).toEqual(all);
     // The announcement B got earlier now lists C too (for a device that joins late).
-    const announced = b.chat
-      .conversation(directConversationId(a.id, b.id))
-      ?.doc.getMap('groups')
+    const announced = docOf(syncOf(b.chat).conversation(directConversationId(a.id, b.id))!)
+      .getMap('groups')
       .get(id) as { name: string; members: string[] };
     expect(announced).toEqual({ name: 'Crag', members: all });
 
     // B and C are not linked: A passes their messages on.
-    c.chat.conversation(id)?.send('from cleo');
+    c.chat.send(id, 'from cleo');
     await net.sync.settle();
     expect(texts(a, id)).toEqual(['first', 'from cleo']);
     expect(texts(b, id)).toEqual(['first', 'from cleo']);
@@ -177,17 +178,17 @@ describe('addGroupMembers', () => {
     net.unlink(a, b);
     await a.chat.addGroupMembers(id, [c.id]);
     await net.sync.settle();
-    expect(c.chat.conversation(id)?.isMember(c.id)).toBe(true);
-    expect(b.chat.conversation(id)?.isMember(c.id)).toBe(false);
+    expect(c.chat.info(id)?.members.includes(c.id)).toBe(true);
+    expect(b.chat.info(id)?.members.includes(c.id)).toBe(false);
     // B learns the new member from A, then A goes away.
     await net.link(a, b);
-    expect(b.chat.conversation(id)?.isMember(c.id)).toBe(true);
+    expect(b.chat.info(id)?.members.includes(c.id)).toBe(true);
     net.unlink(a, b);
     net.unlink(a, c);
-    c.chat.conversation(id)?.send('without ana');
+    c.chat.send(id, 'without ana');
     await net.sync.settle();
     expect(texts(b, id)).toEqual(['without ana']);
-    b.chat.conversation(id)?.send('hi cleo');
+    b.chat.send(id, 'hi cleo');
     await net.sync.settle();
     expect(texts(c, id)).toEqual(['without ana', 'hi cleo']);
   });
@@ -207,7 +208,7 @@ describe('addGroupMembers', () => {
       await a.chat.renameGroup(id, 'Crag');
       await net.sync.settle();
       await c.chat.renameGroup(id, 'Boulders');
-      c.chat.conversation(id)?.leave();
+      c.chat.leaveGroup(id);
       await net.sync.settle();
       // B comes back: the 1:1 doc (with the old announcement) arrives, the group doc not yet.
       const isGroup = (f: { bytes: Uint8Array }): boolean =>
@@ -225,7 +226,7 @@ describe('addGroupMembers', () => {
       expect(nameOn(b, id)).toBe('Boulders');
       expect(nameOn(a, id)).toBe('Boulders');
       for (const d of [a, b]) {
-        expect(d.chat.conversation(id)?.members()).toEqual([a.id, b.id].sort());
+        expect(d.chat.info(id)?.members).toEqual([a.id, b.id].sort());
       }
       await net.stop();
     }
@@ -239,9 +240,9 @@ describe('addGroupMembers', () => {
     await expect(b.chat.addGroupMembers(id, [c.id])).rejects.toEqual(
       expect.objectContaining({ name: 'NotAContactError' })
     );
-    expect(b.chat.conversation(id)?.isMember(c.id)).toBe(false);
+    expect(b.chat.info(id)?.members.includes(c.id)).toBe(false);
     await a.chat.addGroupMembers(id, [b.id, a.id]);
-    expect(a.chat.conversation(id)?.members()).toEqual([a.id, b.id].sort());
+    expect(a.chat.info(id)?.members).toEqual([a.id, b.id].sort());
     await expect(a.chat.addGroupMembers(directConversationId(a.id, b.id), [c.id])).rejects.toEqual(
       expect.objectContaining({ name: 'UnknownGroupError' })
     );

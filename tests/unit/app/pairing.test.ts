@@ -3,6 +3,7 @@
  * relay, a pairing opens and dials the 1:1 conversation, and the safety-number answer verifies
  * or removes the contact. Real PAIR_PROTOCOL between in-memory hosts with a fake gossipsub bus.
  */
+import { ChatNotStartedError } from '../../../src/lib/app/errors.js';
 import { describe, expect, it, vi } from 'vitest';
 import type { Chat } from '../../../src/lib/app/chat.js';
 import {
@@ -311,7 +312,7 @@ describe('the pairing panel', () => {
   it('says so when the app could not start', async () => {
     for (const err of [
       Object.assign(new Error('chat not started'), { name: 'ChatNotStartedError' }),
-      new Error('chat not started')
+      new ChatNotStartedError('The app has not started yet.')
     ]) {
       const chat = {
         get pairing() {

@@ -6,6 +6,7 @@ import {
   type SearchSource
 } from '../../../src/lib/search/index.js';
 import { createConversation, type Conversation } from '../../../src/lib/sync/conversation.js';
+import { docOf } from '../../../src/lib/sync/testing.js';
 
 type Listener = (change: { type: string; conversationId?: string }) => void;
 
@@ -14,12 +15,13 @@ function fakeChat(self = 'me') {
   const convs = new Map<string, Conversation>();
   const listeners = new Set<Listener>();
   const source: SearchSource = {
-    self,
-    summaries: () =>
+    conversationIds: () =>
       [...convs.entries()]
         .filter(([, c]) => c.meta() !== undefined && c.isMember(self))
-        .map(([id]) => ({ id })),
-    conversation: (id) => convs.get(id),
+        .map(([id]) => id),
+    messages: (id) => convs.get(id)?.messages() ?? [],
+    message: (id, messageId) => convs.get(id)?.message(messageId),
+    onMessagesChange: (id, listener) => convs.get(id)?.onMessagesChange(listener) ?? (() => {}),
     onChange: (l) => {
       listeners.add(l);
       return () => listeners.delete(l);
@@ -115,9 +117,9 @@ describe('live search over conversations', () => {
 
     // The other member's message arrives as a Yjs update.
     const remote = new Y.Doc();
-    Y.applyUpdate(remote, Y.encodeStateAsUpdate(a.doc));
+    Y.applyUpdate(remote, Y.encodeStateAsUpdate(docOf(a)));
     createConversation(remote, { self: 'other' }).send('Grüße aus Köln');
-    Y.applyUpdate(a.doc, Y.encodeStateAsUpdate(remote, Y.encodeStateVector(a.doc)));
+    Y.applyUpdate(docOf(a), Y.encodeStateAsUpdate(remote, Y.encodeStateVector(docOf(a))));
     expect(live.query('koln')).toMatchObject([{ author: 'other', conversationId: 'g-a' }]);
 
     const c = chat.add('g-c');

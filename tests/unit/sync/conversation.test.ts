@@ -5,6 +5,7 @@ import {
   orderKey,
   type Conversation
 } from '../../../src/lib/sync/conversation.js';
+import { docOf } from '../../../src/lib/sync/testing.js';
 
 function pair(): { a: Conversation; b: Conversation; sync: () => void } {
   const da = new Y.Doc();
@@ -130,8 +131,8 @@ describe('conversation model', () => {
     const { a, b, sync } = pair();
     a.send('good', { id: 'good' });
     sync();
-    const messages = b.doc.getMap('messages');
-    b.doc.transact(() => {
+    const messages = docOf(b).getMap('messages');
+    docOf(b).transact(() => {
       messages.set('num', 42);
       messages.set('str', 'garbage');
       const bad = (id: string, h: unknown, text: unknown = 'x'): void => {
@@ -158,9 +159,9 @@ describe('conversation model', () => {
       good.set('r:🎉\nbob', true);
       good.set('edited', 'maybe');
       good.set('h', { ...(good.get('h') as object), extra: 'ignored' });
-      b.doc.getMap('members').set('mallory', 'not a time');
-      b.doc.getMap('meta').set('name', 12);
-      b.doc.getMap('receipts').set('alice', 'nonsense');
+      docOf(b).getMap('members').set('mallory', 'not a time');
+      docOf(b).getMap('meta').set('name', 12);
+      docOf(b).getMap('receipts').set('alice', 'nonsense');
     });
     sync();
     expect(a.messages().map((m) => m.id)).toEqual(['good']);
@@ -173,7 +174,7 @@ describe('conversation model', () => {
     // still writable
     a.send('after', { id: 'after' });
     expect(a.messages().map((m) => m.id)).toEqual(['good', 'after']);
-    b.doc.getMap('meta').set('kind', 'weird');
+    docOf(b).getMap('meta').set('kind', 'weird');
     expect(b.meta()).toBeUndefined();
   });
 

@@ -4,6 +4,7 @@ import { createMemoryDocStore } from '../../../src/lib/storage/doc-store.js';
 import { decodeFrame, encodeFrame, FrameType } from '../../../src/lib/sync/protocol.js';
 import type { SyncAccess } from '../../../src/lib/sync/sync.js';
 import { rng, SyncNetwork, type NetPeer } from '../../fixtures/sync-network.js';
+import { docOf } from '../../../src/lib/sync/testing.js';
 
 /** Static membership: conversation id -> member peer IDs. */
 function table(
@@ -157,11 +158,11 @@ describe('sync over an in-memory network', () => {
     b.sync.onEvent((e) => {
       if (e.type === 'ephemeral') got.push(`${e.peer}:${new TextDecoder().decode(e.payload)}`);
     });
-    const before = Y.encodeStateAsUpdate(b.sync.conversation('c')!.doc);
+    const before = Y.encodeStateAsUpdate(docOf(b.sync.conversation('c')!));
     a.sync.sendEphemeral('c', new TextEncoder().encode('typing'));
     await net.settle();
     expect(got).toEqual(['a:typing']);
-    expect(Y.encodeStateAsUpdate(b.sync.conversation('c')!.doc)).toEqual(before);
+    expect(Y.encodeStateAsUpdate(docOf(b.sync.conversation('c')!))).toEqual(before);
     expect(() => a.sync.sendEphemeral('c', new Uint8Array(10_000))).toThrow(
       expect.objectContaining({ name: 'InvalidInputError' })
     );
@@ -183,7 +184,7 @@ describe('sync over an in-memory network', () => {
     await net.settle();
     expect(net.texts('b', 'c')).toEqual(net.texts('a', 'c'));
     expect(net.texts('b', 'c')).toHaveLength(200);
-    expect(b.sync.conversation('c')!.doc.store.pendingStructs).toBeNull();
+    expect(docOf(b.sync.conversation('c')!).store.pendingStructs).toBeNull();
   });
 });
 
@@ -254,10 +255,10 @@ describe('sync under chaos: drops, duplicates, reorders, partitions', () => {
       expect(conv.messages()).toEqual(
         reference.map((m) => ({ ...m, displayAt: conv.message(m.id)!.displayAt }))
       );
-      expect(Y.encodeStateVector(conv.doc)).toEqual(
-        Y.encodeStateVector(peers[0]!.sync.conversation('g')!.doc)
+      expect(Y.encodeStateVector(docOf(conv))).toEqual(
+        Y.encodeStateVector(docOf(peers[0]!.sync.conversation('g')!))
       );
-      expect(conv.doc.store.pendingStructs).toBeNull();
+      expect(docOf(conv).store.pendingStructs).toBeNull();
     }
     const all = new Set([...reference.map((m) => m.text), ...net.texts('p1', 'd')]);
     for (const t of sent) expect(all.has(t)).toBe(true);
@@ -309,7 +310,7 @@ describe('untrusted input', () => {
     let accepted = 0;
     for (let trial = 0; trial < 60; trial++) {
       const { net, a, inject, advance } = await setup();
-      const doc = a.sync.conversation('c')!.doc;
+      const doc = docOf(a.sync.conversation('c')!);
       const before = Y.encodeStateAsUpdate(doc);
       const good = validUpdate(doc);
       let bad: Uint8Array;
@@ -437,7 +438,7 @@ describe('access control', () => {
     evil.getMap('messages').set('x', 1);
     ask('secret', FrameType.Update, Y.encodeStateAsUpdate(evil));
     await net.settle();
-    expect(a.sync.conversation('secret')!.doc.getMap('messages').has('x')).toBe(false);
+    expect(docOf(a.sync.conversation('secret')!).getMap('messages').has('x')).toBe(false);
     expect(replies).toHaveLength(3);
   });
 });
@@ -574,7 +575,7 @@ describe('repair rounds stay quiet when there is nothing to repair', () => {
       encodeFrame({ type: FrameType.Update, conversationId: 'c', payload: updates[1]! })
     );
     await net.settle();
-    expect(a.sync.conversation('c')!.doc.store.pendingStructs).not.toBeNull();
+    expect(docOf(a.sync.conversation('c')!).store.pendingStructs).not.toBeNull();
     const asked = await framesDuring(net, 'a', 10);
     const step1s = asked.filter((t) => t === FrameType.Step1).length;
     expect(step1s).toBeGreaterThan(0);

@@ -1,0 +1,23 @@
+/**
+ * The app as this browser runs it: createApp() with IndexedDB storage, localStorage settings
+ * and the page's own address. The only place that picks the browser's I/O.
+ */
+import { createIdbContactsStorage } from '../contacts/index.js';
+import {
+  createIdbDocStore,
+  createIdbKeyStore,
+  createLocalSettingsStore
+} from '../storage/index.js';
+import { createApp, type App } from './app.js';
+
+export function createBrowserApp(): App {
+  return createApp({
+    origin: location.origin,
+    linkBase: `${location.origin}${location.pathname}`,
+    inviteBase: `${location.origin}${location.pathname.replace(/\/+$/, '')}`,
+    keyStore: createIdbKeyStore(),
+    settingsStore: createLocalSettingsStore(),
+    docs: createIdbDocStore(),
+    contacts: createIdbContactsStorage()
+  });
+}
