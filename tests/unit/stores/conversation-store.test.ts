@@ -1,0 +1,145 @@
+/**
+ * The conversation store (runes) over the Chat façade on in-memory devices: what the view shows
+ * and does, with no browser. The same paths run in Chromium in tests/e2e/chat.spec.ts.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { directConversationId } from '../../../src/lib/app/chat.js';
+import { RECEIPT_INTERVAL_MS } from '../../../src/lib/app/receipts.js';
+import { MAX_MESSAGE_UNITS } from '../../../src/lib/core/limits.js';
+import { ConversationStore } from '../../../src/lib/stores/conversation.svelte.js';
+import {
+  createChatNetwork,
+  type ChatDevice,
+  type ChatNetwork
+} from '../../fixtures/chat-network.js';
+
+let net: ChatNetwork;
+const stores: ConversationStore[] = [];
+
+afterEach(async () => {
+  for (const s of stores.splice(0)) s.close();
+  await net?.stop();
+});
+
+async function pair(): Promise<{ a: ChatDevice; b: ChatDevice; id: string }> {
+  net = createChatNetwork();
+  const a = await net.device('Ana');
+  const b = await net.device('Ben');
+  await net.befriend(a, b);
+  return { a, b, id: directConversationId(a.id, b.id) };
+}
+
+function open(device: ChatDevice, id: string): ConversationStore {
+  const store = new ConversationStore(device.chat, id);
+  stores.push(store);
+  // ChatStore does this on every 'conversation' change of the open one.
+  device.chat.onChange((c) => {
+    if (c.type === 'conversation' && c.conversationId === id) store.refresh();
+  });
+  return store;
+}
+
+/** Lets queued microtasks (coalesced refreshes) run. */
+const tick = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+
+function texts(store: ConversationStore): string[] {
+  return store.ids.map((m) => store.view(m)?.text ?? '?');
+}
+
+describe('ConversationStore', () => {
+  it('sends the draft, shows it on the other device with names, and follows statuses to Read', async () => {
+    const { a, b, id } = await pair();
+    const sa = open(a, id);
+    const sb = open(b, id);
+    expect(sa.exists).toBe(true);
+    expect(sa.name).toBe('Ben');
+    expect(sb.name).toBe('Ana');
+
+    sa.draft = '  hello Ben  ';
+    expect(sa.send()).toBe(true);
+    expect(sa.draft).toBe('');
+    await tick();
+    const mine = sa.view(sa.ids[0]!)!;
+    expect(mine).toMatchObject({ text: 'hello Ben', authorName: 'You', mine: true });
+    expect(mine.status).toBe('Pending');
+
+    await net.sync.settle();
+    b.timers.advance(RECEIPT_INTERVAL_MS); // B shows the conversation: read
+    await net.sync.settle();
+    await tick();
+    expect(texts(sb)).toEqual(['hello Ben']);
+    expect(sb.view(sb.ids[0]!)).toMatchObject({ authorName: 'Ana', mine: false });
+    expect(sb.view(sb.ids[0]!)?.status).toBeUndefined();
+    expect(sa.view(sa.ids[0]!)?.status).toBe('Read');
+  });
+
+  it('replies, edits, reacts and deletes through the façade', async () => {
+    const { a, b, id } = await pair();
+    const sa = open(a, id);
+    const sb = open(b, id);
+    sa.draft = 'first';
+    sa.send();
+    await net.sync.settle();
+    await tick();
+    const first = sb.ids[0]!;
+
+    sb.startReply(first);
+    expect(sb.authorOf(first)).toBe('Ana');
+    sb.draft = 'an answer';
+    sb.send();
+    await net.sync.settle();
+    await tick();
+    const answer = sa.ids[1]!;
+    expect(sa.view(answer)?.replyTo).toEqual({ id: first, author: 'You', text: 'first' });
+    expect(sb.view(answer)?.replyTo).toEqual({ id: first, author: 'Ana', text: 'first' });
+
+    sa.startEdit(first);
+    expect(sa.draft).toBe('first');
+    sa.draft = 'first, edited';
+    sa.send();
+    sa.react(answer, '👍');
+    await net.sync.settle();
+    await tick();
+    expect(sb.view(first)).toMatchObject({ text: 'first, edited', edited: true });
+    expect(sb.view(answer)?.reactions).toEqual([{ emoji: '👍', count: 1, mine: false }]);
+    expect(sb.view(answer)?.replyTo?.text).toBe('first, edited');
+
+    // Only the author edits: B's store does not even start editing A's message.
+    sb.startEdit(first);
+    expect(sb.editing).toBeUndefined();
+
+    sa.remove(first);
+    await net.sync.settle();
+    await tick();
+    expect(sb.view(first)).toMatchObject({ deleted: true, text: '' });
+  });
+
+  it('puts errors in words, never the internal message', async () => {
+    const { a, id } = await pair();
+    const sa = open(a, id);
+    sa.draft = 'x'.repeat(MAX_MESSAGE_UNITS + 1);
+    expect(sa.send()).toBe(false);
+    expect(sa.error).toBe(
+      `A message needs some text, and at most ${MAX_MESSAGE_UNITS.toLocaleString('en')} characters.`
+    );
+    sa.react('no-such-message', '👍');
+    expect(sa.error).toBe('That message is no longer there.');
+  });
+
+  it('keeps the same ids array while nothing is added (rows re-render by version)', async () => {
+    const { a, b, id } = await pair();
+    const sa = open(a, id);
+    sa.draft = 'one';
+    sa.send();
+    await net.sync.settle();
+    await tick();
+    const ids = sa.ids;
+    const version = sa.version;
+    b.chat.react(id, ids[0]!, '❤️');
+    await net.sync.settle();
+    await tick();
+    expect(sa.version).toBeGreaterThan(version);
+    expect(sa.ids).toBe(ids);
+    expect(sa.view(ids[0]!)?.reactions).toEqual([{ emoji: '❤️', count: 1, mine: false }]);
+  });
+});
