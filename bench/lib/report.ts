@@ -2,8 +2,10 @@
 
 export type Row = [metric: string, ours: string, raw: string, ratio: string];
 
-export function formatTable(rows: Row[]): string {
-  const header: Row = ['metric', 'ours (app libp2p node)', 'raw RTCDataChannel', 'ours / raw'];
+export function formatTable(
+  rows: Row[],
+  header: Row = ['metric', 'ours (app libp2p node)', 'raw RTCDataChannel', 'ours / raw']
+): string {
   const all = [header, ...rows];
   const widths = header.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
   const line = (r: Row): string => r.map((cell, i) => cell.padEnd(widths[i]!)).join(' | ');

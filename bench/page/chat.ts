@@ -23,6 +23,7 @@ import type { ChatApi, CatchUpResult, OpenResult } from './api.ts';
 import { trackedBytesSent } from './count-pc.ts';
 import { startedLibp2p, startedSigner } from './ours.ts';
 import { deadline, errorMessage } from './util.ts';
+import { docOf } from '$lib/sync/testing';
 
 let sync: Sync | undefined;
 let docs: DocStore | undefined;
@@ -42,7 +43,7 @@ function conversation(id: string): Conversation {
 
 /** Calls `fn` for every message added to the conversation's doc (remote or local). */
 function onAdded(conv: Conversation, fn: (id: string) => void): () => void {
-  const map = conv.doc.getMap('messages');
+  const map = docOf(conv).getMap('messages');
   const observer = (event: Y.YMapEvent<unknown>): void => {
     for (const [id, change] of event.changes.keys) if (change.action === 'add') fn(id);
   };
@@ -104,7 +105,7 @@ export const chat: ChatApi = {
     const conv = conversation(id);
     const t0 = performance.now();
     for (let i = 0; i < count; i++) conv.send(`message ${i} of ${id}: some ordinary text`);
-    return { ms: performance.now() - t0, state: Y.encodeStateAsUpdate(conv.doc).byteLength };
+    return { ms: performance.now() - t0, state: Y.encodeStateAsUpdate(docOf(conv)).byteLength };
   },
 
   async catchUp(seed, expected, timeoutMs): Promise<CatchUpResult> {
@@ -141,7 +142,7 @@ export const chat: ChatApi = {
     const ms = t1 - t0;
     const bytesAfter = await trackedBytesSent();
     // Reference: the same state applied in memory in this page, into fresh docs.
-    const states = ids.map((id) => Y.encodeStateAsUpdate(conversation(id).doc));
+    const states = ids.map((id) => Y.encodeStateAsUpdate(docOf(conversation(id))));
     const m0 = performance.now();
     const fresh = states.map((st) => {
       const doc = new Y.Doc();

@@ -300,8 +300,9 @@ export class NodeStore {
   };
 
   /**
-   * Read-only diagnostics on `window.p2p4eDebug`, for `?debug` only: state, peer ID and the
-   * connect attempts (with stall retries). Nothing secret and no handle on libp2p.
+   * Read-only diagnostics on `window.p2p4eDebug`, for `?debug` only: state, peer ID, the
+   * connect attempts (with stall retries), the messenger's work counters and a ping to a
+   * connected peer (benchmarks). Nothing secret and no handle on libp2p.
    */
   installDebugHook(target: object): void {
     const dials = this.#dials;
@@ -321,6 +322,16 @@ export class NodeStore {
         },
         get dials(): DialAttemptReport[] {
           return dials.map((d) => ({ ...d }));
+        },
+        /** Work counters of the messenger (receipt writes...). */
+        chatStats: () => app.chat.stats(),
+        /** One libp2p ping round trip to a connected peer, in ms (benchmark baseline). */
+        ping: async (peer: string): Promise<number> => {
+          const connection = app.node.libp2p
+            .getConnections()
+            .find((c) => c.remotePeer.toString() === peer && c.limits === undefined);
+          if (connection === undefined) throw new Error('no direct connection to that peer');
+          return app.node.libp2p.services.ping.ping(connection.remotePeer);
         }
       })
     });
