@@ -20,8 +20,6 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import {
   createContacts,
-  createInvites,
-  createPairing,
   createProfileStore,
   type Contact,
   type Contacts,
@@ -47,17 +45,13 @@ import type {
   ConversationSummary,
   MessageRow
 } from './chat-types.js';
+import { createContactDialer, type ContactDialer } from './contact-dialer.js';
 import { ChatNotStartedError } from './errors.js';
 import { createGroupService, type GroupService } from './group-service.js';
-import { createChatPairing, type ChatPairing } from './pairing.js';
-import {
-  createPresenceAnnouncer,
-  createPresenceTracker,
-  documentVisibility,
-  type Presence,
-  type PresenceAnnouncer,
-  type PresenceTracker
-} from './presence.js';
+import { createContactServices } from './chat-contacts.js';
+import type { ChatPairing } from './pairing.js';
+import { createChatPresence, type ChatPresence } from './chat-presence.js';
+import { documentVisibility, type Presence } from './presence.js';
 import { createReceiptPolicy, type ReceiptPolicy } from './receipts.js';
 import { conversationInfo, messageRow, summaryOf } from './rows.js';
 
@@ -71,8 +65,7 @@ export type {
   MessageRow
 } from './chat-types.js';
 
-/** Pause between attempts to reach contacts that are not connected. */
-export const CONTACT_REDIAL_MS = 15_000;
+export { CONTACT_REDIAL_MS } from './contact-dialer.js';
 
 /** The 1:1 conversation id of two devices: hex SHA-256 of the sorted peer IDs. */
 export function directConversationId(a: string, b: string): string {
@@ -105,11 +98,9 @@ class ChatService implements Chat {
   #receipts: ReceiptPolicy | undefined;
   #self = '';
   #unsubscribe: (() => void)[] = [];
-  #redialTimer: ReturnType<typeof setInterval> | undefined;
-  #dialing = new Set<string>();
+  readonly #dialer: ContactDialer;
   #running = false;
-  readonly #presence: PresenceTracker;
-  #announcer: PresenceAnnouncer | undefined;
+  #presence: ChatPresence | undefined;
   /** Conversations changed since the last notification (one 'conversation' change each). */
   readonly #dirty = new Set<string>();
   #flushQueued = false;
@@ -119,9 +110,11 @@ class ChatService implements Chat {
     this.#config = config;
     this.profile = createProfileStore(config.storage.profile);
     this.contacts = createContacts({ store: config.storage.contacts });
-    this.#presence = createPresenceTracker(
-      config.presenceTimers === undefined ? {} : { timers: config.presenceTimers }
-    );
+    this.#dialer = createContactDialer({
+      node: config.node,
+      contacts: this.contacts,
+      background: config.dialContacts !== false
+    });
   }
 
   get self(): string {
@@ -186,44 +179,32 @@ class ChatService implements Chat {
         : { intervalMs: this.#config.receiptIntervalMs }),
       onWrite: () => this.#stats.receiptWrites++
     });
-    const invites = createInvites(
-      { origin: this.#config.origin },
-      {
-        host,
-        contacts: this.contacts,
-        store: this.#config.storage.invites,
-        profile: () => this.profile.load(),
-        relays: () =>
-          node.state.relays
-            .filter((r) => r.status === 'reserved' && r.peerId !== '')
-            .map((r) => r.addr)
-      }
-    );
+    const presence = createChatPresence({
+      node,
+      contacts: this.contacts,
+      self: () => this.#self,
+      isDirectWith: (id, peer) => this.#isDirectWith(id, peer),
+      send: (peer, state) => this.#sendEphemeral(directConversationId(this.#self, peer), state),
+      visibility,
+      ...(this.#config.presenceTimers === undefined ? {} : { timers: this.#config.presenceTimers }),
+      onChange: (peer) => this.#emit({ type: 'presence', peer })
+    });
+    this.#presence = presence;
+    const { invites, pairing } = createContactServices({
+      node,
+      contacts: this.contacts,
+      profile: this.profile,
+      storage: this.#config.storage,
+      origin: this.#config.origin,
+      openDirect: async (peer) => {
+        const id = directConversationId(this.#self, peer);
+        const created = sync.conversation(id)?.meta() === undefined;
+        return { conversationId: await this.#openDirect(peer), created };
+      },
+      dial: (peer) => this.#dialer.dial(peer),
+      forget: (id) => this.#forget(id)
+    });
     this.#invites = invites;
-    const pairing = createChatPairing(
-      {},
-      {
-        pairing: createPairing(
-          {},
-          {
-            host,
-            pubsub: host.services.pubsub,
-            contacts: this.contacts,
-            profile: () => this.profile.load(),
-            addresses: () => node.state.addresses
-          }
-        ),
-        contacts: this.contacts,
-        relays: () => node.state.relays,
-        openDirect: async (peer) => {
-          const id = directConversationId(this.#self, peer);
-          const created = sync.conversation(id)?.meta() === undefined;
-          return { conversationId: await this.#openDirect(peer), created };
-        },
-        dial: (peer) => this.#dial(peer),
-        forget: (id) => this.#forget(id)
-      }
-    );
     this.#pairing = pairing;
     await sync.start();
     await invites.start();
@@ -237,14 +218,10 @@ class ChatService implements Chat {
     }
     this.#unsubscribe.push(
       invites.onAccepted(({ contact }) => {
-        void this.#openDirect(contact.peerId).then(() => this.#dial(contact.peerId));
+        void this.#openDirect(contact.peerId).then(() => this.#dialer.dial(contact.peerId));
       }),
       this.contacts.onChange(() => {
-        // A blocked or removed contact's last presence notice no longer counts.
-        for (const peer of this.#presence.peers()) {
-          const contact = this.contacts.get(peer);
-          if (contact === undefined || contact.blocked) this.#presence.disconnected(peer);
-        }
+        presence.contactsChanged();
         this.#emit({ type: 'contacts' });
       }),
       sync.onEvent((event) => {
@@ -252,41 +229,21 @@ class ChatService implements Chat {
           this.#changed(event.conversationId);
         } else if (event.type === 'ephemeral') {
           this.#onEphemeral(event.conversationId, event.peer, event.payload);
-        } else if (
-          event.type === 'synced' &&
-          this.#isDirectWith(event.conversationId, event.peer)
-        ) {
-          // The 1:1 conversation with this contact just went live: tell it we're here.
-          this.#announcer?.announceTo(event.peer);
+        } else if (event.type === 'synced') {
+          presence.synced(event.conversationId, event.peer);
         }
-      }),
-      this.#presence.onChange((peer) => this.#emit({ type: 'presence', peer }))
+      })
     );
-    this.#announcer = createPresenceAnnouncer({
-      send: (peer, s) => this.#sendEphemeral(directConversationId(this.#self, peer), s),
-      peers: () => this.contacts.list().flatMap((c) => (c.blocked ? [] : [c.peerId])),
-      ...(this.#config.presenceTimers === undefined ? {} : { timers: this.#config.presenceTimers }),
-      visibility,
-      onOwnChange: () => this.#emit({ type: 'presence', peer: this.#self })
-    });
-    this.#announcer.start();
-    node.addEventListener('state', this.#onPresenceState);
-    if (this.#config.dialContacts !== false) {
-      node.addEventListener('state', this.#onNodeState);
-      this.#redialTimer = setInterval(() => this.#dialAll(), CONTACT_REDIAL_MS);
-      this.#dialAll();
-    }
+    presence.start();
+    this.#dialer.start();
   }
 
   async stop(): Promise<void> {
     if (!this.#running) return;
     this.#running = false;
-    clearInterval(this.#redialTimer);
-    this.#config.node.removeEventListener('state', this.#onNodeState);
-    this.#config.node.removeEventListener('state', this.#onPresenceState);
-    this.#announcer?.stop();
+    this.#dialer.stop();
+    this.#presence?.stop();
     this.#receipts?.stop();
-    this.#presence.clear();
     for (const off of this.#unsubscribe) off();
     this.#unsubscribe = [];
     for (const off of this.#watched.values()) off();
@@ -359,8 +316,7 @@ class ChatService implements Chat {
   }
 
   presence(peer: string): Presence {
-    if (peer === this.#self) return this.#announcer?.state() ?? 'offline';
-    return this.#presence.get(peer);
+    return this.#presence?.get(peer) ?? 'offline';
   }
 
   stats(): ChatStats {
@@ -412,7 +368,7 @@ class ChatService implements Chat {
   async acceptInvite(link: string): Promise<{ contact: Contact; conversationId: string }> {
     const contact = await this.#requireInvites().accept(link);
     const conversationId = await this.#openDirect(contact.peerId);
-    this.#dial(contact.peerId);
+    this.#dialer.dial(contact.peerId);
     return { contact, conversationId };
   }
 
@@ -435,7 +391,7 @@ class ChatService implements Chat {
   async unblock(peer: string): Promise<void> {
     await this.contacts.unblock(peer);
     this.#sync?.resync(peer);
-    this.#dial(peer);
+    this.#dialer.dial(peer);
   }
 
   // --- internals --------------------------------------------------------------------------
@@ -477,8 +433,8 @@ class ChatService implements Chat {
     if (notice === undefined) return; // malformed or from a newer version: ignored
     if (notice.t === 'typing') {
       this.#emit({ type: 'typing', conversationId, peer });
-    } else if (this.#isDirectWith(conversationId, peer) && !this.contacts.isBlocked(peer)) {
-      this.#presence.heard(peer, notice.s);
+    } else {
+      this.#presence?.heard(conversationId, peer, notice.s);
     }
   }
 
@@ -493,13 +449,6 @@ class ChatService implements Chat {
       // Presence is best effort (e.g. the 1:1 conversation is not open yet).
     }
   }
-
-  #onPresenceState = (): void => {
-    const connected = new Set(this.#config.node.state.peers.map((p) => p.peerId));
-    for (const contact of this.contacts.list()) {
-      if (!connected.has(contact.peerId)) this.#presence.disconnected(contact.peerId);
-    }
-  };
 
   async #openDirect(peer: string): Promise<string> {
     const id = directConversationId(this.#self, peer);
@@ -562,30 +511,5 @@ class ChatService implements Chat {
         // One listener's failure must not stop the others.
       }
     }
-  }
-
-  #onNodeState = (): void => {
-    if (this.#config.node.state.status === 'online') this.#dialAll();
-  };
-
-  #dialAll(): void {
-    if (!this.#running || this.#config.node.state.status !== 'online') return;
-    const connected = new Set(this.#config.node.state.peers.map((p) => p.peerId));
-    for (const contact of this.contacts.list()) {
-      if (contact.blocked || connected.has(contact.peerId)) continue;
-      this.#dial(contact.peerId);
-    }
-  }
-
-  #dial(peer: string): void {
-    if (this.#dialing.has(peer) || !this.#running) return;
-    if (this.#config.node.state.peers.some((p) => p.peerId === peer && p.connection === 'direct')) {
-      return;
-    }
-    this.#dialing.add(peer);
-    void this.#config.node
-      .connect(peer)
-      .catch(() => undefined)
-      .finally(() => this.#dialing.delete(peer));
   }
 }
