@@ -1,18 +1,29 @@
 /**
- * The composition root: createApp() wires storage, relay-info and the p2p node; the UI store
- * (src/lib/stores/node.svelte.ts) is its only user.
+ * The app layer: the one composition root (createApp) and the Chat façade the UI lives on.
+ *
+ * - `createApp(config)`: wires relay-info, settings, storage, the p2p node, the messenger (Chat:
+ *   contacts, invites, pairing, sync, groups, receipts, presence) and local search. I/O comes in
+ *   through the config (`app.browser.ts` picks the browser's: IndexedDB, the page's relay).
+ * - `Chat` (chat.ts, types in chat-types.ts): commands by conversation id (send, reply, edit,
+ *   remove, react, markRead/show, rename, add members, leave...) and plain read models
+ *   (summaries, info, messageIds, row with status, authenticity and reply preview). No Yjs type
+ *   reaches this layer (a lint rule keeps `yjs` inside src/lib/sync and src/lib/storage).
+ * - `describeError(err, context)` (error-text.ts): the one place errors become words.
  *
  * ```ts
  * import { createApp } from '$lib/app';
- * import { createIdbKeyStore, createLocalSettingsStore } from '$lib/storage';
+ * import { createIdbKeyStore, createLocalSettingsStore, createIdbDocStore } from '$lib/storage';
  *
  * const app = createApp({
  *   origin: location.origin, // relay-info from <origin>/api/relay-info
  *   keyStore: createIdbKeyStore(),
- *   settingsStore: createLocalSettingsStore()
+ *   settingsStore: createLocalSettingsStore(),
+ *   docs: createIdbDocStore()
  * });
  * await app.start(); // node started; relay-info retried in the background if the relay is down
- * await app.node.connect(app.linkFor('12D3KooW…'));
+ * await app.startMessenger(); // stored conversations open, search index builds in the background
+ * const [first] = app.chat.summaries();
+ * if (first) app.chat.send(first.id, 'hello');
  * ```
  */
 export {
@@ -34,3 +45,17 @@ export {
 } from './merge.js';
 export { NoPairingRelayError, PairingNotFoundError, RelayInfoUnavailableError } from './errors.js';
 export { statusLine, needsTick, type StatusInput } from './status.js';
+export { createChat, directConversationId, CONTACT_REDIAL_MS } from './chat.js';
+export type {
+  Chat,
+  ChatChange,
+  ChatConfig,
+  ChatStats,
+  ConversationInfo,
+  ConversationSummary,
+  MessageRow,
+  ReactionView,
+  ReplyPreview
+} from './chat-types.js';
+export { describeError, type ErrorContext } from './error-text.js';
+export { createReceiptPolicy, RECEIPT_INTERVAL_MS, type ReceiptPolicy } from './receipts.js';
