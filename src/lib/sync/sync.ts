@@ -22,9 +22,10 @@ import {
   decodeFrame,
   decodePart,
   encodeFrame,
+  encodeParts,
   errorFrame,
+  frameLength,
   FrameType,
-  splitIntoParts,
   SyncErrorCode,
   type Frame
 } from './protocol.js';
@@ -626,12 +627,13 @@ class SyncService implements Sync {
 
   /** One frame, or Part frames when a step2/update does not fit in one. */
   private encode(frame: Frame): Uint8Array[] {
-    const bytes = encodeFrame(frame);
-    if (bytes.byteLength <= this.maxFrameBytes) return [bytes];
+    if (frameLength(frame.conversationId, frame.payload.byteLength) <= this.maxFrameBytes) {
+      return [encodeFrame(frame)];
+    }
     if (frame.payload.byteLength > this.maxMessageBytes) {
       throw new InvalidInputError('update larger than the sync message limit');
     }
-    return splitIntoParts(frame, this.maxFrameBytes).map(encodeFrame);
+    return encodeParts(frame, this.maxFrameBytes);
   }
 
   // --- frames ---------------------------------------------------------------------------
