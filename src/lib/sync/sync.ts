@@ -436,15 +436,19 @@ class SyncService implements Sync {
     } finally {
       this.end('store', t1, update.byteLength);
     }
+    const frame: Frame = { type: FrameType.Update, conversationId: state.id, payload: update };
+    const to = [...state.live].filter(
+      (peer) => peer !== fromPeer && this.access.canSync(peer, state.id)
+    );
+    if (to.length === 0) {
+      // Nobody to send it to (e.g. the step2 of a catch-up): don't frame it (a copy of it).
+      this.checkSendable(frame);
+      return;
+    }
     const t2 = this.begin();
     try {
-      const frames = this.encode({
-        type: FrameType.Update,
-        conversationId: state.id,
-        payload: update
-      });
-      for (const peer of state.live) {
-        if (peer === fromPeer || !this.access.canSync(peer, state.id)) continue;
+      const frames = this.encode(frame);
+      for (const peer of to) {
         for (const bytes of frames) this.transport.send(peer, bytes);
       }
     } finally {
@@ -627,13 +631,19 @@ class SyncService implements Sync {
 
   /** One frame, or Part frames when a step2/update does not fit in one. */
   private encode(frame: Frame): Uint8Array[] {
+    if (!this.checkSendable(frame)) return [encodeFrame(frame)];
+    return encodeParts(frame, this.maxFrameBytes);
+  }
+
+  /** Whether the frame needs Parts; throws when it is too big even for them. */
+  private checkSendable(frame: Frame): boolean {
     if (frameLength(frame.conversationId, frame.payload.byteLength) <= this.maxFrameBytes) {
-      return [encodeFrame(frame)];
+      return false;
     }
     if (frame.payload.byteLength > this.maxMessageBytes) {
       throw new InvalidInputError('update larger than the sync message limit');
     }
-    return encodeParts(frame, this.maxFrameBytes);
+    return true;
   }
 
   // --- frames ---------------------------------------------------------------------------
@@ -805,6 +815,8 @@ class SyncService implements Sync {
    * dropped and the doc is left as it was.
    */
   private applyRemote(state: ConversationState, peer: string, update: Uint8Array): boolean {
+    // Nothing in it (the usual step2 from a peer that has nothing new): nothing to try.
+    if (isEmptyUpdate(update)) return true;
     const t0 = this.begin();
     if (state.shadow === undefined) {
       const shadow = new Y.Doc({ gc: state.doc.gc });
@@ -951,6 +963,11 @@ export type SyncSpan =
 
 /** Observer of SyncSpans (SyncInit.trace): `bytes` is what the span handled, when it has any. */
 export type SyncTrace = (span: SyncSpan, ms: number, bytes?: number) => void;
+
+/** The v1 update of no structs and no deletions (what encodeStateAsUpdate gives for "nothing"). */
+function isEmptyUpdate(update: Uint8Array): boolean {
+  return update.byteLength === 2 && update[0] === 0 && update[1] === 0;
+}
 
 function checkConversationId(id: string): void {
   const bytes = new TextEncoder().encode(id).byteLength;
