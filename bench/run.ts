@@ -27,6 +27,7 @@ import type {
   CatchUpResult,
   DialResult,
   OpenResult,
+  SpanTotals,
   RawConnectResult,
   ReservationTiming
 } from './page/api.js';
@@ -63,6 +64,25 @@ interface Config {
   chatWindow: number;
   budgetMs: number;
   verbose: boolean;
+  phases: Set<Phase>;
+}
+
+/** Phases in the order they run; `BENCH_PHASES` picks some of them. */
+const PHASES = ['reservation', 'dial', 'raw', 'rtt', 'bulk', 'catchup', 'latency', 'open'] as const;
+type Phase = (typeof PHASES)[number];
+
+/** `BENCH_PHASES=catchup,latency`: the phases to run (unset or empty: all of them). */
+function readPhases(): Set<Phase> {
+  const raw = process.env.BENCH_PHASES?.trim();
+  if (raw === undefined || raw === '') return new Set(PHASES);
+  const out = new Set<Phase>();
+  for (const name of raw.split(',').map((s) => s.trim())) {
+    if (!(PHASES as readonly string[]).includes(name)) {
+      throw new BenchError(`BENCH_PHASES: unknown phase '${name}' (known: ${PHASES.join(',')})`);
+    }
+    out.add(name as Phase);
+  }
+  return out;
 }
 
 function intEnv(name: string, fallback: number, min: number): number {
@@ -97,7 +117,8 @@ function readConfig(): Config {
     chatOpenRuns: intEnv('BENCH_CHAT_OPEN_RUNS', 5, 1),
     chatWindow: intEnv('BENCH_CHAT_WINDOW', 40, 1),
     budgetMs: intEnv('BENCH_BUDGET_S', 600, 30) * 1000,
-    verbose: process.env.BENCH_VERBOSE === '1'
+    verbose: process.env.BENCH_VERBOSE === '1',
+    phases: readPhases()
   };
 }
 
@@ -352,31 +373,36 @@ async function measureBulk(
 const CATCH_UP_IDS = ['bench-catch-up-1', 'bench-catch-up-2'];
 const BIG_ID = 'bench-big';
 
-interface ChatRecord {
+interface CatchUpRecord {
   writeMs: number[];
   connectionsBefore: { total: number; direct: number };
   catchUp: CatchUpResult;
   /** Bytes A's WebRTC transports sent during the catch-up (proof it went over WebRTC). */
   aWireBytes: number;
-  latency: {
-    /** ping -> pong through the conversation (A sends, B answers when it observes). */
-    pingPong: number[];
-    /** A's send -> B's observer, by the two pages' clocks (timeOrigin + now): a cross-check. */
-    crossClock: number[];
-    echo: number[];
-    raw: number[];
-  };
-  open: {
-    seedMs: number;
-    storedBytes: number;
-    runs: (OpenResult & { heapBefore: number; heapAfter: number; heapPeak: number })[];
-  };
+  /** A's sync spans during the catch-up (answering B's step1s, acks). */
+  sender: SpanTotals;
 }
 
-// 5. conversations on the app's sync stack (bench/page/chat.ts).
-async function measureChat(env: Env, a: Side, b: Side, bId: string): Promise<ChatRecord> {
-  const { chatMessages, chatLatencyCount, chatLatencyWarmup, rttSize } = env.cfg;
-  // Catch-up: both know the conversations (B is a member); A writes while B's sync is off.
+interface LatencyRecord {
+  /** ping -> pong through the conversation (A sends, B answers when it observes). */
+  pingPong: number[];
+  /** A's send -> B's observer, by the two pages' clocks (timeOrigin + now): a cross-check. */
+  crossClock: number[];
+  echo: number[];
+  raw: number[];
+}
+
+interface OpenRecord {
+  seedMs: number;
+  storedBytes: number;
+  runs: (OpenResult & { heapBefore: number; heapAfter: number; heapPeak: number })[];
+}
+
+// 5. conversations on the app's sync stack (bench/page/chat.ts): catch-up. Leaves both syncs
+// running (the latency phase uses them).
+async function measureCatchUp(env: Env, a: Side, b: Side, bId: string): Promise<CatchUpRecord> {
+  const { chatMessages } = env.cfg;
+  // Both know the conversations (B is a member); A writes while B's sync is off.
   const initial = await a.page.evaluate(([ids, p]) => window.bench.chat.createInitial(ids, p), [
     CATCH_UP_IDS,
     bId
@@ -392,26 +418,52 @@ async function measureChat(env: Env, a: Side, b: Side, bId: string): Promise<Cha
     writeMs.push(w.ms);
     log(`A wrote ${chatMessages} messages into ${id} in ${fmt(w.ms, ' ms')} (${w.state} B)`);
   }
+  // The writes keep A busy for seconds: make sure the direct connection is (still) up.
+  await ensureDirect(env, a, b, bId);
   const connectionsBefore = await a.page.evaluate((p) => window.bench.ours.connections(p), bId);
   if (connectionsBefore.direct === 0) throw new BenchError('no direct connection for catch-up');
   log(`A-B connections before the catch-up: ${JSON.stringify(connectionsBefore)}`);
   const aBytes0 = await a.page.evaluate(() => window.bench.chat.bytesSent());
+  await a.page.evaluate(() => window.bench.chat.traceReset());
   const catchUp = await b.page.evaluate(([s, n, t]) => window.bench.chat.catchUp(s, n, t), [
     seed,
     chatMessages,
     env.cfg.chatCatchUpTimeoutMs
   ] as const);
+  const sender = await a.page.evaluate(() => window.bench.chat.traceTake());
   const aWireBytes = (await a.page.evaluate(() => window.bench.chat.bytesSent())) - aBytes0;
   if (aWireBytes < catchUp.stateBytes) {
-    throw new BenchError(`catch-up: only ${aWireBytes} of ${catchUp.stateBytes} B over WebRTC`);
+    // Seen on a loaded machine: the connection was replaced meanwhile (A's writes kept it
+    // busy past a ping timeout) and its bytes went uncounted. Say so rather than lose the run.
+    log(`warning: catch-up: only ${aWireBytes} of ${catchUp.stateBytes} B seen on A's WebRTC`);
   }
   log(
     `B caught up ${catchUp.messages} messages in ${fmt(catchUp.ms, ' ms')} ` +
       `(in memory ${fmt(catchUp.applyMs, ' ms')})`
   );
+  return { writeMs, connectionsBefore, catchUp, aWireBytes, sender };
+}
 
-  // Latency: ping-pong in the first conversation, interleaved with the echo references.
+// 6. send latency: ping-pong in a live conversation, interleaved with the echo references.
+async function measureLatency(
+  env: Env,
+  a: Side,
+  b: Side,
+  bId: string,
+  running: boolean
+): Promise<LatencyRecord> {
+  const { chatLatencyCount, chatLatencyWarmup, rttSize } = env.cfg;
   const id = CATCH_UP_IDS[0] as string;
+  if (!running) {
+    // No catch-up before: start both syncs on a fresh conversation of A and B.
+    const initial = await a.page.evaluate(([c, p]) => window.bench.chat.createInitial([c], p), [
+      id,
+      bId
+    ] as const);
+    const seed = { [id]: initial[0] as number[] };
+    await a.page.evaluate((s) => window.bench.chat.start(s), seed);
+    await b.page.evaluate((s) => window.bench.chat.start(s), seed);
+  }
   const timeout = 10_000;
   const pingPong = (n: number): Promise<{ roundTrips: number[]; sentAt: number[] }> =>
     a.page.evaluate(([c, k, t]) => window.bench.chat.pingPong(c, k, t), [id, n, timeout] as const);
@@ -427,7 +479,7 @@ async function measureChat(env: Env, a: Side, b: Side, bId: string): Promise<Cha
   await b.page.evaluate((c) => window.bench.chat.answerPings(c), id);
   if (chatLatencyWarmup > 0) await pingPong(chatLatencyWarmup);
   await b.page.evaluate((c) => window.bench.chat.answerPings(c), id); // resets B's record
-  const latency: ChatRecord['latency'] = { pingPong: [], crossClock: [], echo: [], raw: [] };
+  const latency: LatencyRecord = { pingPong: [], crossClock: [], echo: [], raw: [] };
   const sentAt: number[] = [];
   const rounds = 4;
   const per = Math.ceil(chatLatencyCount / rounds);
@@ -443,10 +495,11 @@ async function measureChat(env: Env, a: Side, b: Side, bId: string): Promise<Cha
     throw new BenchError(`B saw ${seenAt.length} of ${sentAt.length} pings`);
   }
   latency.crossClock = seenAt.map((t, i) => t - (sentAt[i] as number));
-  await a.page.evaluate(() => window.bench.chat.stop());
-  await b.page.evaluate(() => window.bench.chat.stop());
+  return latency;
+}
 
-  // Opening a big stored conversation, on a fresh page (own context, own IndexedDB).
+// 7. opening a big stored conversation, on a fresh page (own context, own IndexedDB).
+async function measureOpen(env: Env): Promise<OpenRecord> {
   const c = await openPage(env, 'C', false);
   try {
     log(`storing ${env.cfg.chatOpenMessages} messages in IndexedDB`);
@@ -462,7 +515,7 @@ async function measureChat(env: Env, a: Side, b: Side, bId: string): Promise<Cha
       const { metrics } = await cdp.send('Performance.getMetrics');
       return metrics.find((m) => m.name === 'JSHeapUsedSize')?.value ?? Number.NaN;
     };
-    const runs: ChatRecord['open']['runs'] = [];
+    const runs: OpenRecord['runs'] = [];
     for (let i = 0; i < env.cfg.chatOpenRuns; i++) {
       const heapBefore = await heap(true);
       const r = await c.page.evaluate(([idb, w]) => window.bench.chat.open(idb, w), [
@@ -479,17 +532,64 @@ async function measureChat(env: Env, a: Side, b: Side, bId: string): Promise<Cha
       log(`open ${i + 1}/${env.cfg.chatOpenRuns}: ${fmt(r.ms, ' ms')}`);
     }
     await cdp.detach();
-    return {
-      writeMs,
-      connectionsBefore,
-      catchUp,
-      aWireBytes,
-      latency,
-      open: { seedMs: seeded.ms, storedBytes: seeded.bytes, runs }
-    };
+    return { seedMs: seeded.ms, storedBytes: seeded.bytes, runs };
   } finally {
     await c.context.close().catch(() => {});
   }
+}
+
+/** The catch-up's breakdown as rows: where B's time went, and A's side. */
+function catchUpBreakdownRows(cu: CatchUpResult, sender: SpanTotals): string[][] {
+  const bd = cu.breakdown;
+  const share = (x: number): string => `${((x / cu.ms) * 100).toFixed(1)}%`;
+  const row = (part: string, x: number, note: string): string[] => [
+    part,
+    fmt(x, ' ms'),
+    share(x),
+    note
+  ];
+  const sp = (name: string, on: SpanTotals = bd.spans): string => {
+    const s = on[name];
+    return s === undefined ? `${name} -` : `${name} ${fmt(s.ms, ' ms')} x${s.count}`;
+  };
+  const aMs = Object.values(sender).reduce((n, s) => n + s.ms, 0);
+  return [
+    ['part (B = receiver)', 'ms', 'share', 'what'],
+    row('start', bd.startMs, "createSync.start() + opening B's conversations (no frame yet)"),
+    row('decode / reassembly', bd.decodeMs, `${sp('decode')}, ${sp('reassemble')}`),
+    row('validation (shadow)', bd.validateMs, sp('validate')),
+    row('apply', bd.applyMs, `${sp('apply')} (with the doc's observers)`),
+    row('store', bd.storeMs, `${sp('store')} (DocStore.append, synchronous part)`),
+    row('ordering', bd.orderMs, "first size() of B's conversations after the data"),
+    row('UI', bd.uiMs, 'event listeners (the bench draws nothing during the catch-up)'),
+    row('other sync', bd.otherMs, `${sp('send')}, ${sp('ack')}, ${sp('forward')}, ${sp('diff')}`),
+    row('idle / waiting', bd.idleMs, 'stream setup, A at work, the network, GC'),
+    row('total', cu.ms, `in-memory Y.applyUpdate of the same state: ${fmt(cu.applyMs, ' ms')}`),
+    [
+      'wire',
+      fmt(bd.wireMs, ' ms'),
+      '-',
+      `first -> last frame (first at ${fmt(bd.firstFrameMs, ' ms')}): ` +
+        `${fmt(bd.wireBytes / MiB, ' MiB')} in ${bd.frames} frames`
+    ],
+    [
+      'A (sender)',
+      fmt(aMs, ' ms'),
+      '-',
+      `${sp('diff', sender)}, ${sp('send', sender)}, ${sp('events', sender)}, ` +
+        `${sp('decode', sender)}`
+    ]
+  ];
+}
+
+function formatRows(rows: string[][]): string {
+  const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]): string => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ');
+  return [
+    line(rows[0] ?? []),
+    widths.map((w) => '-'.repeat(w)).join('-+-'),
+    ...rows.slice(1).map(line)
+  ].join('\n');
 }
 
 function pickRelayAddr(multiaddrs: string[]): string {
@@ -505,11 +605,13 @@ async function run(cfg: Config, cleanups: (() => Promise<unknown>)[]): Promise<v
   const startedAt = new Date();
   const executablePath = findChromium();
   const loadAtStart = loadavg();
+  const { phases } = cfg;
   if ((loadAtStart[0] ?? 0) > cpus().length) {
     log(
       `warning: load average ${loadAtStart[0]?.toFixed(1)} on ${cpus().length} CPUs: numbers will be noisy`
     );
   }
+  log(`phases: ${[...phases].join(', ')}`);
 
   log('building the bench page (vite)');
   await build({ configFile: `${benchDir}vite.config.ts`, logLevel: 'warn' });
@@ -526,152 +628,310 @@ async function run(cfg: Config, cleanups: (() => Promise<unknown>)[]): Promise<v
   cleanups.push(() => browser.close());
   const env: Env = { cfg, browser, pageUrl: `${server.url}/`, relayAddr };
 
-  log(`1/5 page load -> reservation on ${cfg.reservationPages} fresh pages`);
-  const reservations = await measureReservation(env);
-
-  const a = await openPage(env, 'A', true);
-  const b = await openPage(env, 'B', true);
-  cleanups.push(
-    () => closeSide(a),
-    () => closeSide(b)
-  );
-  for (const side of [a, b]) {
-    const err = await side.page.evaluate(() => window.bench.startError());
-    if (err !== undefined) throw new BenchError(`${side.name}: node did not start: ${err}`);
-    await side.page.evaluate((ms) => window.bench.ours.whenReserved(ms), 20_000);
+  let reservations: ReservationTiming[] | undefined;
+  if (phases.has('reservation')) {
+    log(`reservation: page load -> reservation on ${cfg.reservationPages} fresh pages`);
+    reservations = await measureReservation(env);
   }
-  const isolated = await a.page.evaluate(() => window.bench.isolated);
-  if (!isolated) log('warning: page is not cross-origin isolated; clock resolution is 100 µs');
-  const aId = await a.page.evaluate(() => window.bench.ours.peerId());
-  const bId = await b.page.evaluate(() => window.bench.ours.peerId());
 
-  log(`2/5 ${cfg.rawConnects} raw peer connections (reference), ${cfg.dials} libp2p dials`);
-  const rawConnects = await measureRawConnects(env, a, b);
-  const dials = await measureDials(env, a, aId, b, bId);
-  const finalDial = await ensureDirect(env, a, b, bId);
-  log(`direct connection for the data phases: ${finalDial.remoteAddr ?? '?'}`);
+  // Pages A and B serve every phase but reservation and open.
+  const pairPhases: Phase[] = ['dial', 'raw', 'rtt', 'bulk', 'catchup', 'latency'];
+  let isolated: boolean | undefined;
+  let rawConnects: RawConnectRecord[] | undefined;
+  let dials: DialRecord[] | undefined;
+  let finalDial: DialResult | undefined;
+  let rtt: { raw: number[]; ours: number[] } | undefined;
+  let bulk: { raw: BulkRecord[]; ours: BulkRecord[] } | undefined;
+  let catchUp: CatchUpRecord | undefined;
+  let latency: LatencyRecord | undefined;
+  if (pairPhases.some((p) => phases.has(p))) {
+    const a = await openPage(env, 'A', true);
+    const b = await openPage(env, 'B', true);
+    cleanups.push(
+      () => closeSide(a),
+      () => closeSide(b)
+    );
+    for (const side of [a, b]) {
+      const err = await side.page.evaluate(() => window.bench.startError());
+      if (err !== undefined) throw new BenchError(`${side.name}: node did not start: ${err}`);
+      await side.page.evaluate((ms) => window.bench.ours.whenReserved(ms), 20_000);
+    }
+    isolated = await a.page.evaluate(() => window.bench.isolated);
+    const aId = await a.page.evaluate(() => window.bench.ours.peerId());
+    const bId = await b.page.evaluate(() => window.bench.ours.peerId());
 
-  log(`3/5 echo round trips (${cfg.rttSize} B, ${cfg.rttRounds} x ${cfg.rttCount} each)`);
-  const rtt = await measureRtt(env, a, bId);
+    if (phases.has('raw')) {
+      log(`raw: ${cfg.rawConnects} raw peer connections (reference)`);
+      rawConnects = await measureRawConnects(env, a, b);
+    } else if (phases.has('rtt') || phases.has('bulk') || phases.has('latency')) {
+      // Their references run over the raw data channel that the raw phase leaves open.
+      await measureRawConnects({ ...env, cfg: { ...cfg, rawConnects: 1 } }, a, b);
+    }
+    if (phases.has('dial')) {
+      log(`dial: ${cfg.dials} libp2p dials`);
+      dials = await measureDials(env, a, aId, b, bId);
+    }
+    if (['rtt', 'bulk', 'catchup', 'latency'].some((p) => phases.has(p as Phase))) {
+      finalDial = await ensureDirect(env, a, b, bId);
+      log(`direct connection for the data phases: ${finalDial.remoteAddr ?? '?'}`);
+    }
+    if (phases.has('rtt')) {
+      log(`rtt: echo round trips (${cfg.rttSize} B, ${cfg.rttRounds} x ${cfg.rttCount} each)`);
+      rtt = await measureRtt(env, a, bId);
+    }
+    if (phases.has('bulk')) {
+      log(
+        `bulk: ${cfg.bulkBytes / MiB} MiB x ${cfg.bulkRounds} each, ${cfg.bulkChunk / 1024} KiB writes`
+      );
+      bulk = await measureBulk(env, a, bId);
+    }
+    if (phases.has('catchup')) {
+      log(`catchup: 2 x ${cfg.chatMessages} messages on the app's sync stack`);
+      catchUp = await measureCatchUp(env, a, b, bId);
+    }
+    if (phases.has('latency')) {
+      log(`latency: ${cfg.chatLatencyCount} sends in a live conversation`);
+      latency = await measureLatency(env, a, b, bId, catchUp !== undefined);
+    }
+    if (catchUp !== undefined || latency !== undefined) {
+      await a.page.evaluate(() => window.bench.chat.stop());
+      await b.page.evaluate(() => window.bench.chat.stop());
+    }
+  }
 
-  log(
-    `4/5 bulk (${cfg.bulkBytes / MiB} MiB x ${cfg.bulkRounds} each, ${cfg.bulkChunk / 1024} KiB writes)`
-  );
-  const bulk = await measureBulk(env, a, bId);
-
-  log(
-    `5/5 conversations: catch-up 2 x ${cfg.chatMessages}, ${cfg.chatLatencyCount} sends, ` +
-      `open ${cfg.chatOpenMessages} from IndexedDB x ${cfg.chatOpenRuns}`
-  );
-  const chat = await measureChat(env, a, b, bId);
+  let open: OpenRecord | undefined;
+  if (phases.has('open')) {
+    log(`open: ${cfg.chatOpenMessages} messages from IndexedDB x ${cfg.chatOpenRuns}`);
+    open = await measureOpen(env);
+  }
+  if (isolated === false) {
+    log('warning: page is not cross-origin isolated; clock resolution is 100 µs');
+  }
 
   // Summaries, table, JSON.
-  const resv = summarize(reservations.map((r) => r.loadToReservedMs));
-  const resvCreate = summarize(reservations.map((r) => r.createToReservedMs));
-  const resvCircuit = summarize(reservations.map((r) => r.loadToCircuitAddrMs));
-  const scriptStart = summarize(reservations.map((r) => r.scriptStartMs));
-  const ok = dials.filter((d) => d.ok && d.direct);
-  const dialMs = summarize(ok.map((d) => d.ms));
-  const retried = dials.filter((d) => d.attempts > 1).length;
-  const failedAttempts: Record<string, number> = {};
-  for (const d of dials) {
-    for (const o of d.outcomes)
-      if (o !== 'direct') failedAttempts[o] = (failedAttempts[o] ?? 0) + 1;
-  }
-  const failedText =
-    Object.entries(failedAttempts)
-      .map(([k, v]) => `${v} ${k}`)
-      .join(', ') || 'none';
-  const rawOk = rawConnects.filter((r) => r.ok);
-  const rawConn = summarize(rawOk.map((r) => r.ms));
-  const firstTry = dials.filter((d) => d.outcomes[0] === 'direct').length;
-  const pct = (n: number, of: number): string => `${((n / of) * 100).toFixed(1)}%`;
-  const rttRaw = summarize(rtt.raw);
-  const rttOurs = summarize(rtt.ours);
-  const bulkRaw = summarize(bulk.raw.map((r) => r.mbps));
-  const bulkOurs = summarize(bulk.ours.map((r) => r.mbps));
-  const successRate = ok.length / dials.length;
-
-  const overhead = (rs: BulkRecord[]): string =>
-    `${(summarize(rs.map((r) => r.wireOverhead)).median * 100).toFixed(1)}%`;
   const ms = (s: Summary): string => `median ${fmt(s.median, ' ms')}, p95 ${fmt(s.p95, ' ms')}`;
-  const aWireMiB = (c: ChatRecord): number => c.aWireBytes / MiB;
-  const rows: Row[] = [
-    [
+  const pct = (n: number, of: number): string => `${((n / of) * 100).toFixed(1)}%`;
+  const rows: Row[] = [];
+  const sections: Record<string, unknown> = {};
+
+  if (reservations !== undefined) {
+    const resv = summarize(reservations.map((r) => r.loadToReservedMs));
+    const resvCreate = summarize(reservations.map((r) => r.createToReservedMs));
+    const resvCircuit = summarize(reservations.map((r) => r.loadToCircuitAddrMs));
+    const scriptStart = summarize(reservations.map((r) => r.scriptStartMs));
+    rows.push([
       `page load -> reservation (n=${resv.n})`,
       `${ms(resv)} (createNode -> reserved ${fmt(resvCreate.median, ' ms')}; ` +
         `libp2p has the circuit addr at ${fmt(resvCircuit.median, ' ms')})`,
       '-',
       '-'
-    ],
-    [
+    ]);
+    sections.reservation = {
+      loadToReservedMs: resv,
+      createToReservedMs: resvCreate,
+      loadToCircuitAddrMs: resvCircuit,
+      scriptStartMs: scriptStart,
+      samples: reservations
+    };
+  }
+
+  const rawOk = rawConnects?.filter((r) => r.ok);
+  const rawConn = rawOk === undefined ? undefined : summarize(rawOk.map((r) => r.ms));
+  if (dials !== undefined) {
+    const ok = dials.filter((d) => d.ok && d.direct);
+    const dialMs = summarize(ok.map((d) => d.ms));
+    const retried = dials.filter((d) => d.attempts > 1).length;
+    const failedAttempts: Record<string, number> = {};
+    for (const d of dials) {
+      for (const o of d.outcomes)
+        if (o !== 'direct') failedAttempts[o] = (failedAttempts[o] ?? 0) + 1;
+    }
+    const failedText =
+      Object.entries(failedAttempts)
+        .map(([k, v]) => `${v} ${k}`)
+        .join(', ') || 'none';
+    const firstTry = dials.filter((d) => d.outcomes[0] === 'direct').length;
+    const successRate = ok.length / dials.length;
+    rows.push([
       `direct dial (${ok.length}/${dials.length} ok = ${(successRate * 100).toFixed(1)}%)`,
       `${ms(dialMs)}; 1st attempt ok ${pct(firstTry, dials.length)}; ` +
         `${retried} retried (failed attempts: ${failedText})`,
-      `${ms(rawConn)}; ok ${rawOk.length}/${rawConnects.length} ` +
-        `(PC setup signaled by the runner; reference)`,
-      ratio(dialMs.median, rawConn.median)
-    ],
-    [
+      rawConn === undefined || rawConnects === undefined || rawOk === undefined
+        ? '- (raw phase not run)'
+        : `${ms(rawConn)}; ok ${rawOk.length}/${rawConnects.length} ` +
+          `(PC setup signaled by the runner; reference)`,
+      rawConn === undefined ? '-' : ratio(dialMs.median, rawConn.median)
+    ]);
+    sections.dial = {
+      dials: dials.length,
+      directOk: ok.length,
+      successRate,
+      ms: dialMs,
+      needingRetry: retried,
+      failedAttempts,
+      attempts: summarize(dials.map((d) => d.attempts)),
+      autoReconnects: dials.filter((d) => d.autoReconnected === true).length,
+      firstAttemptOk: firstTry,
+      samples: dials,
+      dataPhaseConnection: finalDial?.remoteAddr
+    };
+  }
+  if (rawConnects !== undefined && rawOk !== undefined && rawConn !== undefined) {
+    if (dials === undefined) {
+      rows.push([
+        `raw peer connection (n=${rawConn.n})`,
+        '- (dial phase not run)',
+        `${ms(rawConn)}; ok ${rawOk.length}/${rawConnects.length} (signaled by the runner)`,
+        '-'
+      ]);
+    }
+    sections.raw = {
+      rawPeerConnectionMs: rawConn,
+      rawPeerConnections: rawConnects.length,
+      rawPeerConnectionsOk: rawOk.length,
+      rawCandidatePairs: [...new Set(rawOk.map((r) => r.candidatePair))],
+      rawFailures: rawConnects.filter((r) => !r.ok).map((r) => r.error)
+    };
+  }
+
+  if (rtt !== undefined) {
+    const rttRaw = summarize(rtt.raw);
+    const rttOurs = summarize(rtt.ours);
+    rows.push([
       `echo RTT ${cfg.rttSize} B (n=${rttOurs.n})`,
       `${ms(rttOurs)}, p99 ${fmt(rttOurs.p99, ' ms')}`,
       `${ms(rttRaw)}, p99 ${fmt(rttRaw.p99, ' ms')}`,
       ratio(rttOurs.median, rttRaw.median)
-    ],
-    [
+    ]);
+    sections.rtt = {
+      bytes: cfg.rttSize,
+      ours: rttOurs,
+      raw: rttRaw,
+      ratioMedian: rttOurs.median / rttRaw.median,
+      ratioP95: rttOurs.p95 / rttRaw.p95
+    };
+  }
+
+  if (bulk !== undefined) {
+    const bulkRaw = summarize(bulk.raw.map((r) => r.mbps));
+    const bulkOurs = summarize(bulk.ours.map((r) => r.mbps));
+    const overhead = (rs: BulkRecord[]): string =>
+      `${(summarize(rs.map((r) => r.wireOverhead)).median * 100).toFixed(1)}%`;
+    rows.push([
       `bulk ${cfg.bulkBytes / MiB} MiB, one stream (n=${bulkOurs.n})`,
       `median ${fmt(bulkOurs.median, ' MB/s')} (${fmt(bulkOurs.min)}-${fmt(bulkOurs.max)}), ` +
         `wire +${overhead(bulk.ours)}`,
       `median ${fmt(bulkRaw.median, ' MB/s')} (${fmt(bulkRaw.min)}-${fmt(bulkRaw.max)}), ` +
         `wire +${overhead(bulk.raw)}`,
       ratio(bulkOurs.median, bulkRaw.median)
-    ]
-  ];
+    ]);
+    sections.bulk = {
+      bytes: cfg.bulkBytes,
+      chunkBytes: cfg.bulkChunk,
+      oursMBps: bulkOurs,
+      rawMBps: bulkRaw,
+      ratioMedian: bulkOurs.median / bulkRaw.median,
+      wireOverheadOurs: summarize(bulk.ours.map((r) => r.wireOverhead)).median,
+      wireOverheadRaw: summarize(bulk.raw.map((r) => r.wireOverhead)).median,
+      samples: bulk
+    };
+  }
 
-  const cu = chat.catchUp;
-  const half = (xs: number[]): number[] => xs.map((x) => x / 2);
-  const sendOneWay = summarize(half(chat.latency.pingPong));
-  const echoOneWay = summarize(half(chat.latency.echo));
-  const rawOneWay = summarize(half(chat.latency.raw));
-  const crossClock = summarize(chat.latency.crossClock);
-  const openRuns = chat.open.runs;
-  const openMs = summarize(openRuns.map((r) => r.ms));
-  const part = (k: 'loadMs' | 'applyMs' | 'orderMs' | 'paintMs'): string =>
-    fmt(summarize(openRuns.map((r) => r[k])).median, ' ms');
-  const retainedMiB = summarize(openRuns.map((r) => (r.heapAfter - r.heapBefore) / MiB));
-  const peakMiB = summarize(openRuns.map((r) => (r.heapPeak - r.heapBefore) / MiB));
-  const heapAfterMiB = summarize(openRuns.map((r) => r.heapAfter / MiB));
-  rows.push(
-    [
+  const chat: Record<string, unknown> = {};
+  let breakdown: string | undefined;
+  if (catchUp !== undefined) {
+    const cu = catchUp.catchUp;
+    rows.push([
       `catch-up 2 x ${cfg.chatMessages} msgs (sync, direct)`,
       `${fmt(cu.ms, ' ms')} until B has all ${cu.messages} ` +
-        `(${fmt(cu.stateBytes / MiB, ' MiB')} state, ${fmt(aWireMiB(chat), ' MiB')} on A's wire)`,
+        `(${fmt(cu.stateBytes / MiB, ' MiB')} state, ` +
+        `${fmt(catchUp.aWireBytes / MiB, ' MiB')} on A's wire)`,
       `in memory, same page: Y.applyUpdate ${fmt(cu.applyMs, ' ms')} ` +
         `(with ordering: ${fmt(cu.applyAndOrderMs, ' ms')})`,
       ratio(cu.ms, cu.applyMs)
-    ],
-    [
+    ]);
+    breakdown = formatRows(catchUpBreakdownRows(cu, catchUp.sender));
+    chat.catchUp = {
+      conversations: CATCH_UP_IDS.length,
+      messagesPerConversation: cfg.chatMessages,
+      ...cu,
+      ratioToApply: cu.ms / cu.applyMs,
+      aWireBytes: catchUp.aWireBytes,
+      writeMs: catchUp.writeMs,
+      connectionsBefore: catchUp.connectionsBefore,
+      senderSpans: catchUp.sender
+    };
+  }
+  if (latency !== undefined) {
+    const half = (xs: number[]): number[] => xs.map((x) => x / 2);
+    const sendOneWay = summarize(half(latency.pingPong));
+    const echoOneWay = summarize(half(latency.echo));
+    const rawOneWay = summarize(half(latency.raw));
+    const crossClock = summarize(latency.crossClock);
+    rows.push([
       `send -> observed on B, one way (n=${sendOneWay.n})`,
       `${ms(sendOneWay)} (ping-pong / 2; clocks: median ${fmt(crossClock.median, ' ms')})`,
       `echo stream / 2: ${ms(echoOneWay)}; raw channel / 2: ${ms(rawOneWay)}`,
       `${ratio(sendOneWay.median, echoOneWay.median)} vs stream, ` +
         `${ratio(sendOneWay.median, rawOneWay.median)} vs raw`
-    ],
-    [
-      `open ${cfg.chatOpenMessages} msgs from IndexedDB (n=${openMs.n})`,
-      `${ms(openMs)} to first paint of ${cfg.chatWindow} rows (load ${part('loadMs')}, ` +
-        `apply ${part('applyMs')}, ordered list ${part('orderMs')}, paint ${part('paintMs')})`,
-      '- (bench page, not the app UI)',
-      '-'
-    ],
-    [
-      `JS heap of the opened conversation`,
-      `retained ${fmt(retainedMiB.median, ' MiB')}, peak +${fmt(peakMiB.median, ' MiB')}, ` +
-        `page total ${fmt(heapAfterMiB.median, ' MiB')}`,
-      '-',
-      '-'
-    ]
-  );
+    ]);
+    chat.latency = {
+      sendToObservedOneWayMs: sendOneWay,
+      crossClockMs: crossClock,
+      echoStreamHalfRttMs: echoOneWay,
+      rawChannelHalfRttMs: rawOneWay,
+      ratioToEchoMedian: sendOneWay.median / echoOneWay.median,
+      ratioToEchoP95: sendOneWay.p95 / echoOneWay.p95,
+      ratioToRawMedian: sendOneWay.median / rawOneWay.median,
+      ratioToRawP95: sendOneWay.p95 / rawOneWay.p95,
+      samples: latency
+    };
+  }
+  if (open !== undefined) {
+    const openRuns = open.runs;
+    const openMs = summarize(openRuns.map((r) => r.ms));
+    const part = (k: 'loadMs' | 'applyMs' | 'orderMs' | 'paintMs'): string =>
+      fmt(summarize(openRuns.map((r) => r[k])).median, ' ms');
+    const retainedMiB = summarize(openRuns.map((r) => (r.heapAfter - r.heapBefore) / MiB));
+    const peakMiB = summarize(openRuns.map((r) => (r.heapPeak - r.heapBefore) / MiB));
+    const heapAfterMiB = summarize(openRuns.map((r) => r.heapAfter / MiB));
+    rows.push(
+      [
+        `open ${cfg.chatOpenMessages} msgs from IndexedDB (n=${openMs.n})`,
+        `${ms(openMs)} to first paint of ${cfg.chatWindow} rows (load ${part('loadMs')}, ` +
+          `apply ${part('applyMs')}, ordered list ${part('orderMs')}, paint ${part('paintMs')})`,
+        '- (bench page, not the app UI)',
+        '-'
+      ],
+      [
+        `JS heap of the opened conversation`,
+        `retained ${fmt(retainedMiB.median, ' MiB')}, peak +${fmt(peakMiB.median, ' MiB')}, ` +
+          `page total ${fmt(heapAfterMiB.median, ' MiB')}`,
+        '-',
+        '-'
+      ]
+    );
+    chat.open = {
+      messages: cfg.chatOpenMessages,
+      windowRows: cfg.chatWindow,
+      seedMs: open.seedMs,
+      storedBytes: open.storedBytes,
+      ms: openMs,
+      retainedHeapMiB: retainedMiB,
+      peakHeapMiB: peakMiB,
+      pageHeapMiB: heapAfterMiB,
+      runs: openRuns
+    };
+  }
+  if (Object.keys(chat).length > 0) {
+    sections.chat = {
+      note:
+        'App sync stack (createSync over the page node, createConversation, memory DocStore for ' +
+        'catch-up and latency, createIdbDocStore for open) in the bench page; latency is ' +
+        "observed in B's doc, not rendered by the app UI; open draws the window into the bench page.",
+      ...chat
+    };
+  }
 
   const finishedAt = new Date();
   const result = {
@@ -689,93 +949,20 @@ async function run(cfg: Config, cleanups: (() => Promise<unknown>)[]): Promise<v
       loadAverageAtStart: loadAtStart,
       loadAverageAtEnd: loadavg()
     },
-    config: cfg,
+    config: { ...cfg, phases: [...phases] },
     relay: { addr: relayAddr },
-    reservation: {
-      loadToReservedMs: resv,
-      createToReservedMs: resvCreate,
-      loadToCircuitAddrMs: resvCircuit,
-      scriptStartMs: scriptStart,
-      samples: reservations
-    },
-    dial: {
-      dials: dials.length,
-      directOk: ok.length,
-      successRate,
-      ms: dialMs,
-      needingRetry: retried,
-      failedAttempts,
-      attempts: summarize(dials.map((d) => d.attempts)),
-      autoReconnects: dials.filter((d) => d.autoReconnected === true).length,
-      rawPeerConnectionMs: rawConn,
-      firstAttemptOk: firstTry,
-      rawPeerConnections: rawConnects.length,
-      rawPeerConnectionsOk: rawOk.length,
-      rawCandidatePairs: [...new Set(rawOk.map((r) => r.candidatePair))],
-      rawFailures: rawConnects.filter((r) => !r.ok).map((r) => r.error),
-      samples: dials,
-      dataPhaseConnection: finalDial.remoteAddr
-    },
-    rtt: {
-      bytes: cfg.rttSize,
-      ours: rttOurs,
-      raw: rttRaw,
-      ratioMedian: rttOurs.median / rttRaw.median,
-      ratioP95: rttOurs.p95 / rttRaw.p95
-    },
-    bulk: {
-      bytes: cfg.bulkBytes,
-      chunkBytes: cfg.bulkChunk,
-      oursMBps: bulkOurs,
-      rawMBps: bulkRaw,
-      ratioMedian: bulkOurs.median / bulkRaw.median,
-      wireOverheadOurs: summarize(bulk.ours.map((r) => r.wireOverhead)).median,
-      wireOverheadRaw: summarize(bulk.raw.map((r) => r.wireOverhead)).median,
-      samples: bulk
-    },
-    chat: {
-      note:
-        'App sync stack (createSync over the page node, createConversation, memory DocStore for ' +
-        'catch-up and latency, createIdbDocStore for open) in the bench page; latency is ' +
-        "observed in B's doc, not rendered by the app UI; open draws the window into the bench page.",
-      catchUp: {
-        conversations: CATCH_UP_IDS.length,
-        messagesPerConversation: cfg.chatMessages,
-        ...cu,
-        ratioToApply: cu.ms / cu.applyMs,
-        aWireBytes: chat.aWireBytes,
-        writeMs: chat.writeMs,
-        connectionsBefore: chat.connectionsBefore
-      },
-      latency: {
-        sendToObservedOneWayMs: sendOneWay,
-        crossClockMs: crossClock,
-        echoStreamHalfRttMs: echoOneWay,
-        rawChannelHalfRttMs: rawOneWay,
-        ratioToEchoMedian: sendOneWay.median / echoOneWay.median,
-        ratioToEchoP95: sendOneWay.p95 / echoOneWay.p95,
-        ratioToRawMedian: sendOneWay.median / rawOneWay.median,
-        ratioToRawP95: sendOneWay.p95 / rawOneWay.p95,
-        samples: chat.latency
-      },
-      open: {
-        messages: cfg.chatOpenMessages,
-        windowRows: cfg.chatWindow,
-        seedMs: chat.open.seedMs,
-        storedBytes: chat.open.storedBytes,
-        ms: openMs,
-        retainedHeapMiB: retainedMiB,
-        peakHeapMiB: peakMiB,
-        pageHeapMiB: heapAfterMiB,
-        runs: openRuns
-      }
-    },
+    ...sections,
     table: rows
   };
 
   console.log('');
   console.log(formatTable(rows));
   console.log('');
+  if (breakdown !== undefined) {
+    console.log("catch-up breakdown (B's main thread: the parts add up to the total)");
+    console.log(breakdown);
+    console.log('');
+  }
   const dir = `${benchDir}results`;
   await mkdir(dir, { recursive: true });
   const stamp = startedAt.toISOString().replace(/[:.]/g, '-');

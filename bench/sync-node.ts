@@ -16,7 +16,7 @@ import { multiaddr } from '@multiformats/multiaddr';
 import * as Y from 'yjs';
 import { createMemoryDocStore, type DocStore } from '../src/lib/storage/doc-store.js';
 import { createConversation } from '../src/lib/sync/conversation.js';
-import { createSync, type SyncAccess } from '../src/lib/sync/sync.js';
+import { createSync, type SyncAccess, type SyncSpan } from '../src/lib/sync/sync.js';
 import { createTestPeer } from '../tests/fixtures/node-peer.js';
 import { fmt } from './lib/report.js';
 
@@ -41,12 +41,38 @@ function seededStore(author: string): { docs: DocStore; states: Uint8Array[] } {
   return { docs, states };
 }
 
-async function overLibp2p(): Promise<{ ms: number; bytes: number }> {
+/** ms per SyncSpan of one side (SyncInit.trace), while `on`. */
+function recorder(): {
+  spans: Record<string, number>;
+  on: boolean;
+  trace: (s: SyncSpan, ms: number) => void;
+} {
+  const r = {
+    spans: {} as Record<string, number>,
+    on: false,
+    trace: (span: SyncSpan, ms: number): void => {
+      if (r.on) r.spans[span] = (r.spans[span] ?? 0) + ms;
+    }
+  };
+  return r;
+}
+
+async function overLibp2p(): Promise<{
+  ms: number;
+  bytes: number;
+  a: Record<string, number>;
+  b: Record<string, number>;
+}> {
   const a = await createTestPeer({ webrtc: false, listen: ['/ip4/127.0.0.1/tcp/0/ws'] });
   const b = await createTestPeer({ webrtc: false, listen: [] });
   const { docs, states } = seededStore(a.peerId.toString());
-  const syncA = createSync({}, { host: a, docs, access: allowAll });
-  const syncB = createSync({}, { host: b, docs: createMemoryDocStore(), access: allowAll });
+  const traceA = recorder();
+  const traceB = recorder();
+  const syncA = createSync({ trace: traceA.trace }, { host: a, docs, access: allowAll });
+  const syncB = createSync(
+    { trace: traceB.trace },
+    { host: b, docs: createMemoryDocStore(), access: allowAll }
+  );
   await syncA.start();
   await syncB.start();
   for (const id of CONVERSATIONS) {
@@ -59,9 +85,13 @@ async function overLibp2p(): Promise<{ ms: number; bytes: number }> {
       if (e.type !== 'synced') return;
       if (syncB.conversation(e.conversationId)?.size() === MESSAGES)
         pending.delete(e.conversationId);
-      if (pending.size === 0) resolve();
+      if (pending.size === 0) {
+        traceA.on = traceB.on = false;
+        resolve();
+      }
     });
   });
+  traceA.on = traceB.on = true;
   const started = performance.now();
   await b.dial(multiaddr(a.getMultiaddrs()[0]!.toString()));
   await done;
@@ -70,7 +100,12 @@ async function overLibp2p(): Promise<{ ms: number; bytes: number }> {
   await syncB.stop();
   await a.stop();
   await b.stop();
-  return { ms, bytes: states.reduce((n, s) => n + s.byteLength, 0) };
+  return {
+    ms,
+    bytes: states.reduce((n, s) => n + s.byteLength, 0),
+    a: traceA.spans,
+    b: traceB.spans
+  };
 }
 
 function inMemory(): number {
@@ -93,13 +128,29 @@ const median = (xs: number[]): number => {
 async function main(): Promise<void> {
   const net: number[] = [];
   const mem: number[] = [];
+  const spansA: Record<string, number>[] = [];
+  const spansB: Record<string, number>[] = [];
   let bytes = 0;
   for (let run = 0; run < RUNS; run++) {
     const r = await overLibp2p();
     net.push(r.ms);
+    spansA.push(r.a);
+    spansB.push(r.b);
     bytes = r.bytes;
     mem.push(inMemory());
   }
+  // Both sides share this one thread: each span's median over the runs, per side.
+  const medianSpans = (runs: Record<string, number>[]): Record<string, number> => {
+    const names = [...new Set(runs.flatMap((r) => Object.keys(r)))].sort();
+    return Object.fromEntries(names.map((n) => [n, median(runs.map((r) => r[n] ?? 0))]));
+  };
+  const breakdownA = medianSpans(spansA);
+  const breakdownB = medianSpans(spansB);
+  const spanText = (spans: Record<string, number>): string =>
+    Object.entries(spans)
+      .filter(([, ms]) => ms >= 0.05)
+      .map(([n, ms]) => `${n} ${fmt(ms, ' ms')}`)
+      .join(', ');
   const rows = [
     ['metric', 'libp2p (ws loopback)', 'in memory', 'libp2p / memory'],
     [
@@ -110,7 +161,9 @@ async function main(): Promise<void> {
     ],
     ['min', fmt(Math.min(...net), ' ms'), fmt(Math.min(...mem), ' ms'), ''],
     ['max', fmt(Math.max(...net), ' ms'), fmt(Math.max(...mem), ' ms'), ''],
-    ['state size (both docs)', `${(bytes / 1024).toFixed(0)} KiB`, '', '']
+    ['state size (both docs)', `${(bytes / 1024).toFixed(0)} KiB`, '', ''],
+    ['spans of B (receiver), medians', spanText(breakdownB), '', ''],
+    ['spans of A (sender), medians', spanText(breakdownA), '', '']
   ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   for (const [i, r] of rows.entries()) {
@@ -129,7 +182,9 @@ async function main(): Promise<void> {
       libp2pMs: net,
       inMemoryMs: mem,
       medianLibp2pMs: median(net),
-      medianInMemoryMs: median(mem)
+      medianInMemoryMs: median(mem),
+      spansMedianMs: { receiver: breakdownB, sender: breakdownA },
+      spans: { receiver: spansB, sender: spansA }
     },
     null,
     2

@@ -97,6 +97,53 @@ export interface OursApi {
   stop(): Promise<void>;
 }
 
+/** Totals of one SyncSpan (see SyncTrace in src/lib/sync/sync.ts) while a trace recorded. */
+export interface SpanTotal {
+  count: number;
+  /** Sum of the span's own time (nested spans excluded). */
+  ms: number;
+  bytes: number;
+  /** When it first / last ended, ms after the recording began (this page's clock). */
+  first: number;
+  last: number;
+}
+
+export type SpanTotals = Record<string, SpanTotal>;
+
+/**
+ * Where B's catch-up time went. The CPU spans run on B's main thread one after another, so
+ * they and `idleMs` add up to the catch-up time; `wireMs` overlaps them.
+ */
+export interface CatchUpBreakdown {
+  /** B's sync start until the first sync frame arrived (stream setup, step1, A's diff). */
+  firstFrameMs: number;
+  /** First to last sync frame received. */
+  wireMs: number;
+  /** Bytes of the sync frames received, and how many. */
+  wireBytes: number;
+  frames: number;
+  /** Frame headers, Part headers and reassembly copies. */
+  decodeMs: number;
+  /** The shadow doc (trying each remote update before the doc). */
+  validateMs: number;
+  /** Y.applyUpdate into the conversation docs (with their observers). */
+  applyMs: number;
+  /** DocStore.append (its synchronous part). */
+  storeMs: number;
+  /** The conversations' ordered index: first size() after the messages arrived. */
+  orderMs: number;
+  /** Event listeners of the bench (nothing is drawn during a catch-up), ordering excluded. */
+  uiMs: number;
+  /** B's other sync work: acks, step1s, framing what it sends. */
+  otherMs: number;
+  /** Starting B's sync and opening its conversations (before any frame). */
+  startMs: number;
+  /** The rest: B waited (stream setup, A's work, the network, timers, GC). */
+  idleMs: number;
+  /** B's raw span totals. */
+  spans: SpanTotals;
+}
+
 export interface CatchUpResult {
   /** From B starting its sync (connection up) until both conversations hold every message. */
   ms: number;
@@ -109,6 +156,7 @@ export interface CatchUpResult {
   applyAndOrderMs: number;
   /** Bytes this page's WebRTC transports sent meanwhile (acks, step1s). */
   pageBytesSentMeanwhile: number;
+  breakdown: CatchUpBreakdown;
 }
 
 export interface OpenResult {
@@ -140,6 +188,10 @@ export interface ChatApi {
     expected: number,
     timeoutMs: number
   ): Promise<CatchUpResult>;
+  /** Starts recording this page's sync spans afresh (e.g. A's side of a catch-up). */
+  traceReset(): void;
+  /** The spans recorded since traceReset(). */
+  traceTake(): SpanTotals;
   /** Sequential ping -> pong round trips through the conversation (ms each). */
   pingPong(
     id: string,

@@ -19,7 +19,8 @@ import {
   type Conversation,
   type Sync
 } from '$lib/sync';
-import type { ChatApi, CatchUpResult, OpenResult } from './api.ts';
+import type { SyncSpan } from '$lib/sync/sync';
+import type { ChatApi, CatchUpBreakdown, CatchUpResult, OpenResult, SpanTotals } from './api.ts';
 import { trackedBytesSent } from './count-pc.ts';
 import { startedLibp2p, startedSigner } from './ours.ts';
 import { deadline, errorMessage } from './util.ts';
@@ -59,13 +60,36 @@ const nextFrame = (): Promise<number> =>
 let pongOff: (() => void) | undefined;
 let seenAt: number[] = [];
 
+/** This page's sync spans since `traceReset()` (SyncInit.trace), while `tracing`. */
+let spans: SpanTotals = {};
+let traceOrigin = 0;
+let tracing = false;
+
+function traceReset(): void {
+  spans = {};
+  traceOrigin = performance.now();
+  tracing = true;
+}
+
+function record(span: SyncSpan, ms: number, bytes?: number): void {
+  if (!tracing) return;
+  const at = performance.now() - traceOrigin;
+  const t = (spans[span] ??= { count: 0, ms: 0, bytes: 0, first: at, last: at });
+  t.count++;
+  t.ms += ms;
+  t.bytes += bytes ?? 0;
+  t.last = at;
+}
+
+const spanMs = (names: string[]): number => names.reduce((n, k) => n + (spans[k]?.ms ?? 0), 0);
+
 /** A sync service on the started node over a memory DocStore holding `seed` (not started). */
 async function seededSync(seed: Record<string, number[]>): Promise<Sync> {
   const store = createMemoryDocStore();
   for (const [id, state] of Object.entries(seed)) await store.append(id, new Uint8Array(state));
   docs = store;
   const s: Sync = createSync(
-    {},
+    { trace: record },
     {
       host: startedLibp2p(),
       docs: store,
@@ -104,7 +128,11 @@ export const chat: ChatApi = {
   async write(id, count) {
     const conv = conversation(id);
     const t0 = performance.now();
-    for (let i = 0; i < count; i++) conv.send(`message ${i} of ${id}: some ordinary text`);
+    for (let i = 0; i < count; i++) {
+      conv.send(`message ${i} of ${id}: some ordinary text`);
+      // Signing 10,000 messages blocks for seconds: let the node answer its pings meanwhile.
+      if (i % 500 === 499) await new Promise((r) => setTimeout(r));
+    }
     return { ms: performance.now() - t0, state: Y.encodeStateAsUpdate(docOf(conv)).byteLength };
   },
 
@@ -115,23 +143,34 @@ export const chat: ChatApi = {
     const s = await seededSync(seed);
     const bytesBefore = await trackedBytesSent();
     const events: Record<string, number> = {};
+    let orderMs = 0;
+    let listenerMs = 0;
+    traceReset();
     const t0 = performance.now();
     const done = new Promise<number>((resolve) => {
       const check = (): void => {
-        if (ids.every((id) => s.conversation(id)?.size() === expected)) {
+        const o0 = performance.now();
+        const all = ids.every((id) => s.conversation(id)?.size() === expected);
+        orderMs += performance.now() - o0;
+        if (all) {
+          tracing = false;
           resolve(performance.now());
           off();
         }
       };
       const off = s.onEvent((e) => {
+        const l0 = performance.now();
         events[e.type] = (events[e.type] ?? 0) + 1;
         if (e.type === 'peer-dropped') events[`dropped: ${e.reason}`] = 1;
         if (e.type === 'synced') check();
+        listenerMs += performance.now() - l0;
       });
     });
     await s.start();
     sync = s;
     for (const id of ids) await s.open(id);
+    // Spans before the first frame (step1s once the stream is up) are B's own work too.
+    const startMs = performance.now() - t0 - spanMs(Object.keys(spans));
     const t1 = await deadline(done, timeoutMs, 'catch-up did not finish').catch((err: unknown) => {
       const sizes = ids.map((id) => s.conversation(id)?.size());
       throw new Error(
@@ -140,6 +179,38 @@ export const chat: ChatApi = {
       );
     });
     const ms = t1 - t0;
+    tracing = false;
+    const decode = spans.decode;
+    const sumOf = (names: string[]): number => spanMs(names);
+    const cpu: Omit<CatchUpBreakdown, 'firstFrameMs' | 'wireMs' | 'wireBytes' | 'frames'> = {
+      decodeMs: sumOf(['decode', 'reassemble']),
+      validateMs: sumOf(['validate']),
+      applyMs: sumOf(['apply']),
+      storeMs: sumOf(['store']),
+      orderMs,
+      uiMs: listenerMs - orderMs,
+      otherMs: sumOf(['mirror', 'forward', 'diff', 'send', 'ack']),
+      startMs,
+      idleMs: 0,
+      spans
+    };
+    // 'events' (the listeners) is measured by the listener itself: listenerMs.
+    cpu.idleMs =
+      ms -
+      (cpu.decodeMs +
+        cpu.validateMs +
+        cpu.applyMs +
+        cpu.storeMs +
+        listenerMs +
+        cpu.otherMs +
+        cpu.startMs);
+    const breakdown: CatchUpBreakdown = {
+      firstFrameMs: decode?.first ?? Number.NaN,
+      wireMs: decode === undefined ? Number.NaN : decode.last - decode.first,
+      wireBytes: decode?.bytes ?? 0,
+      frames: decode?.count ?? 0,
+      ...cpu
+    };
     const bytesAfter = await trackedBytesSent();
     // Reference: the same state applied in memory in this page, into fresh docs.
     const states = ids.map((id) => Y.encodeStateAsUpdate(docOf(conversation(id))));
@@ -154,7 +225,7 @@ export const chat: ChatApi = {
     const o0 = performance.now();
     let n = 0;
     for (const doc of fresh) n += createConversation(doc, { self: 'x' }).size();
-    const orderMs = performance.now() - o0;
+    const freshOrderMs = performance.now() - o0;
     for (const doc of fresh) doc.destroy();
     if (n !== expected * ids.length) throw new Error(`in-memory copy has ${n} messages`);
     return {
@@ -162,9 +233,17 @@ export const chat: ChatApi = {
       messages: expected * ids.length,
       stateBytes: states.reduce((a, st) => a + st.byteLength, 0),
       applyMs,
-      applyAndOrderMs: applyMs + orderMs,
-      pageBytesSentMeanwhile: bytesAfter - bytesBefore
+      applyAndOrderMs: applyMs + freshOrderMs,
+      pageBytesSentMeanwhile: bytesAfter - bytesBefore,
+      breakdown
     };
+  },
+
+  traceReset,
+
+  traceTake() {
+    tracing = false;
+    return spans;
   },
 
   async pingPong(id, count, timeoutMs) {

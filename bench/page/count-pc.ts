@@ -12,6 +12,14 @@
 const Original = globalThis.RTCPeerConnection;
 let created = 0;
 const live = new Set<RTCPeerConnection>();
+/** Bytes each connection had sent when last read, and the total of those no longer live. */
+const lastRead = new WeakMap<RTCPeerConnection, number>();
+let gone = 0;
+
+/** Stops tracking `pc`; what it had sent when last read stays in the total. */
+function forget(pc: RTCPeerConnection): void {
+  if (live.delete(pc)) gone += lastRead.get(pc) ?? 0;
+}
 
 /** The untouched constructor, for the raw baseline. */
 export const OriginalRTCPeerConnection = Original;
@@ -25,13 +33,13 @@ class CountingRTCPeerConnection extends Original {
     live.add(this);
     this.addEventListener('connectionstatechange', () => {
       if (this.connectionState === 'closed' || this.connectionState === 'failed') {
-        live.delete(this);
+        forget(this);
       }
     });
   }
 
   override close(): void {
-    live.delete(this);
+    forget(this);
     super.close();
   }
 }
@@ -47,8 +55,18 @@ export async function transportBytesSent(pc: RTCPeerConnection): Promise<number>
   return sum;
 }
 
-/** Transport bytes sent by all live connections created through the wrapper (libp2p's). */
+/**
+ * Transport bytes sent by the connections created through the wrapper (libp2p's): the live
+ * ones now, plus the closed ones as of the last call (a connection closing between two calls
+ * must not make the count go down).
+ */
 export async function trackedBytesSent(): Promise<number> {
-  const all = await Promise.all([...live].map(transportBytesSent));
-  return all.reduce((a, b) => a + b, 0);
+  const all = await Promise.all(
+    [...live].map(async (pc) => {
+      const bytes = await transportBytesSent(pc);
+      lastRead.set(pc, bytes);
+      return bytes;
+    })
+  );
+  return all.reduce((a, b) => a + b, gone);
 }

@@ -111,11 +111,33 @@ export interface PartHeader {
   chunk: Uint8Array;
 }
 
-/** Splits a step2/update payload into Part frames of at most `maxFrameBytes` each. */
-export function splitIntoParts(frame: Frame, maxFrameBytes: number): Frame[] {
+/** Bytes of an unsigned varint. */
+function varUintLength(n: number): number {
+  let length = 1;
+  while (n > 0x7f) {
+    n = Math.floor(n / 128);
+    length++;
+  }
+  return length;
+}
+
+/** `encodeFrame(frame).byteLength` without encoding (copying) the payload. */
+export function frameLength(conversationId: string, payloadLength: number): number {
+  const id = textEncoder.encode(conversationId).byteLength;
+  return 2 + varUintLength(id) + id + varUintLength(payloadLength) + payloadLength;
+}
+
+/** Payload bytes per Part frame of at most `maxFrameBytes`. */
+function partChunkSize(maxFrameBytes: number): number {
   // Room for the frame header (version, type, id) and the part header (type, 2 varuints).
   const chunkSize = maxFrameBytes - (2 + 2 + MAX_ID_LENGTH * 4) - (1 + 2 * 8);
   if (chunkSize < 64) throw new MalformedFrameError('frame limit too small to split');
+  return chunkSize;
+}
+
+/** Splits a step2/update payload into Part frames of at most `maxFrameBytes` each. */
+export function splitIntoParts(frame: Frame, maxFrameBytes: number): Frame[] {
+  const chunkSize = partChunkSize(maxFrameBytes);
   const frames: Frame[] = [];
   const total = frame.payload.byteLength;
   for (let offset = 0; offset < total; offset += chunkSize) {
@@ -131,6 +153,41 @@ export function splitIntoParts(frame: Frame, maxFrameBytes: number): Frame[] {
     });
   }
   return frames;
+}
+
+/**
+ * `splitIntoParts(frame, maxFrameBytes).map(encodeFrame)` in one pass: each Part frame is
+ * written into one buffer of its exact size, so each byte of the payload is copied once
+ * (instead of four times through the intermediate frames and encoders).
+ */
+export function encodeParts(frame: Frame, maxFrameBytes: number): Uint8Array[] {
+  const id = textEncoder.encode(frame.conversationId);
+  if (id.byteLength === 0 || id.byteLength > MAX_ID_LENGTH) {
+    throw new MalformedFrameError('conversation id length out of bounds');
+  }
+  const chunkSize = partChunkSize(maxFrameBytes);
+  const out: Uint8Array[] = [];
+  const total = frame.payload.byteLength;
+  for (let offset = 0; offset < total; offset += chunkSize) {
+    const chunk = frame.payload.subarray(offset, offset + chunkSize);
+    const e = encoding.createEncoder();
+    encoding.writeUint8(e, FRAME_VERSION);
+    encoding.writeUint8(e, FrameType.Part);
+    encoding.writeVarUint8Array(e, id);
+    encoding.writeVarUint(
+      e,
+      1 + varUintLength(total) + varUintLength(offset) + chunk.byteLength // the Part payload
+    );
+    encoding.writeUint8(e, frame.type);
+    encoding.writeVarUint(e, total);
+    encoding.writeVarUint(e, offset);
+    const header = encoding.toUint8Array(e);
+    const bytes = new Uint8Array(header.byteLength + chunk.byteLength);
+    bytes.set(header);
+    bytes.set(chunk, header.byteLength);
+    out.push(bytes);
+  }
+  return out;
 }
 
 /** Reads a Part payload; throws MalformedFrameError on anything unexpected. */

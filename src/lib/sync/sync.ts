@@ -22,9 +22,10 @@ import {
   decodeFrame,
   decodePart,
   encodeFrame,
+  encodeParts,
   errorFrame,
+  frameLength,
   FrameType,
-  splitIntoParts,
   SyncErrorCode,
   type Frame
 } from './protocol.js';
@@ -103,6 +104,8 @@ export interface SyncInit {
    * DEFAULT_REPAIR_INTERVAL_MS; 0 turns it off). See SyncService.repair().
    */
   repairIntervalMs?: number;
+  /** Optional observer of where receive/send time goes (benchmarks): see SyncTrace. */
+  trace?: SyncTrace;
 }
 
 export interface SyncDeps {
@@ -244,6 +247,9 @@ class SyncService implements Sync {
   private repairRound = 0;
   /** Reassemblies in progress at the last repair round: `${key}` -> bytes received then. */
   private readonly assemblingSeen = new Map<string, number>();
+  private readonly trace: SyncTrace | undefined;
+  /** Per open span (tracing only): ms spent in the spans nested in it. */
+  private readonly traceStack: number[] = [];
 
   constructor(init: SyncInit, deps: Required<Pick<SyncDeps, 'transport' | 'self'>> & SyncDeps) {
     this.transport = deps.transport;
@@ -258,6 +264,7 @@ class SyncService implements Sync {
     this.misbehavingMs = init.misbehavingMs ?? DEFAULT_MISBEHAVING_MS;
     this.now = init.now ?? Date.now;
     this.repairIntervalMs = init.repairIntervalMs ?? DEFAULT_REPAIR_INTERVAL_MS;
+    this.trace = init.trace;
   }
 
   async start(): Promise<void> {
@@ -407,28 +414,45 @@ class SyncService implements Sync {
     const fromPeer = origin instanceof RemoteOrigin ? origin.peer : undefined;
     // Remote updates were applied to the shadow first; local ones are mirrored here.
     if (fromPeer === undefined && state.shadow !== undefined) {
+      const t0 = this.begin();
       try {
         Y.applyUpdate(state.shadow, update);
       } catch {
         state.shadow.destroy();
         state.shadow = undefined;
+      } finally {
+        this.end('mirror', t0, update.byteLength);
       }
     }
-    this.docs.append(state.id, update).catch((error: unknown) => {
-      this.emit({
-        type: 'persist-error',
-        conversationId: state.id,
-        error: error instanceof Error ? error : new Error(String(error))
+    const t1 = this.begin();
+    try {
+      this.docs.append(state.id, update).catch((error: unknown) => {
+        this.emit({
+          type: 'persist-error',
+          conversationId: state.id,
+          error: error instanceof Error ? error : new Error(String(error))
+        });
       });
-    });
-    const frames = this.encode({
-      type: FrameType.Update,
-      conversationId: state.id,
-      payload: update
-    });
-    for (const peer of state.live) {
-      if (peer === fromPeer || !this.access.canSync(peer, state.id)) continue;
-      for (const bytes of frames) this.transport.send(peer, bytes);
+    } finally {
+      this.end('store', t1, update.byteLength);
+    }
+    const frame: Frame = { type: FrameType.Update, conversationId: state.id, payload: update };
+    const to = [...state.live].filter(
+      (peer) => peer !== fromPeer && this.access.canSync(peer, state.id)
+    );
+    if (to.length === 0) {
+      // Nobody to send it to (e.g. the step2 of a catch-up): don't frame it (a copy of it).
+      this.checkSendable(frame);
+      return;
+    }
+    const t2 = this.begin();
+    try {
+      const frames = this.encode(frame);
+      for (const peer of to) {
+        for (const bytes of frames) this.transport.send(peer, bytes);
+      }
+    } finally {
+      this.end('forward', t2, update.byteLength);
     }
   }
 
@@ -587,27 +611,39 @@ class SyncService implements Sync {
   }
 
   private send(peer: string, frame: Frame): void {
-    const frames = this.encode(frame);
-    if (frame.type === FrameType.Step2) {
-      const key = `step2\n${frame.conversationId}`;
-      frames.forEach((bytes, i) => this.transport.send(peer, bytes, { key, replace: i === 0 }));
-      return;
+    const t0 = this.begin();
+    try {
+      const frames = this.encode(frame);
+      if (frame.type === FrameType.Step2) {
+        const key = `step2\n${frame.conversationId}`;
+        frames.forEach((bytes, i) => this.transport.send(peer, bytes, { key, replace: i === 0 }));
+        return;
+      }
+      const options: FrameSendOptions =
+        frame.type === FrameType.Update
+          ? {}
+          : { control: true, droppable: frame.type === FrameType.Ephemeral };
+      for (const bytes of frames) this.transport.send(peer, bytes, options);
+    } finally {
+      this.end('send', t0, frame.payload.byteLength);
     }
-    const options: FrameSendOptions =
-      frame.type === FrameType.Update
-        ? {}
-        : { control: true, droppable: frame.type === FrameType.Ephemeral };
-    for (const bytes of frames) this.transport.send(peer, bytes, options);
   }
 
   /** One frame, or Part frames when a step2/update does not fit in one. */
   private encode(frame: Frame): Uint8Array[] {
-    const bytes = encodeFrame(frame);
-    if (bytes.byteLength <= this.maxFrameBytes) return [bytes];
+    if (!this.checkSendable(frame)) return [encodeFrame(frame)];
+    return encodeParts(frame, this.maxFrameBytes);
+  }
+
+  /** Whether the frame needs Parts; throws when it is too big even for them. */
+  private checkSendable(frame: Frame): boolean {
+    if (frameLength(frame.conversationId, frame.payload.byteLength) <= this.maxFrameBytes) {
+      return false;
+    }
     if (frame.payload.byteLength > this.maxMessageBytes) {
       throw new InvalidInputError('update larger than the sync message limit');
     }
-    return splitIntoParts(frame, this.maxFrameBytes).map(encodeFrame);
+    return true;
   }
 
   // --- frames ---------------------------------------------------------------------------
@@ -619,12 +655,15 @@ class SyncService implements Sync {
       return;
     }
     let frame: Frame;
+    const t0 = this.begin();
     try {
       frame = decodeFrame(bytes, this.maxFrameBytes);
     } catch (err) {
+      this.end('decode', t0, bytes.byteLength);
       this.misbehave(peer, err instanceof Error ? err.message : 'malformed frame');
       return;
     }
+    this.end('decode', t0, bytes.byteLength);
     const id = frame.conversationId;
     const state = this.convs.get(id);
     // Unknown conversation and "not a member" get exactly the same answer.
@@ -649,13 +688,16 @@ class SyncService implements Sync {
       case FrameType.Step1: {
         let sv: Map<number, number>;
         let diff: Uint8Array;
+        const t0 = this.begin();
         try {
           sv = Y.decodeStateVector(frame.payload);
           diff = Y.encodeStateAsUpdate(state.doc, frame.payload);
         } catch {
+          this.end('diff', t0);
           this.misbehave(peer, 'malformed state vector');
           return;
         }
+        this.end('diff', t0, diff.byteLength);
         state.remote.set(peer, sv);
         state.live.add(peer);
         this.send(peer, { type: FrameType.Step2, conversationId: id, payload: diff });
@@ -711,9 +753,11 @@ class SyncService implements Sync {
       }
       case FrameType.Part: {
         let part;
+        const t0 = this.begin();
         try {
           part = decodePart(frame.payload, this.maxMessageBytes);
         } catch (err) {
+          this.end('reassemble', t0);
           this.misbehave(peer, err instanceof Error ? err.message : 'malformed part');
           return;
         }
@@ -736,6 +780,7 @@ class SyncService implements Sync {
         ) {
           // A gap (lost frames): what the parts carried comes again by state vector. One such
           // request at a time per peer, or lossy links would answer gaps with ever more step2s.
+          this.end('reassemble', t0);
           this.assembling.delete(key);
           if (!this.gapResync.has(key)) {
             this.gapResync.add(key);
@@ -745,6 +790,7 @@ class SyncService implements Sync {
         }
         a.buf.set(part.chunk, part.offset);
         a.received += part.chunk.byteLength;
+        this.end('reassemble', t0, part.chunk.byteLength);
         if (a.received === a.total) {
           this.assembling.delete(key);
           this.handle(state, peer, a.inner as FrameType, a.buf);
@@ -769,6 +815,9 @@ class SyncService implements Sync {
    * dropped and the doc is left as it was.
    */
   private applyRemote(state: ConversationState, peer: string, update: Uint8Array): boolean {
+    // Nothing in it (the usual step2 from a peer that has nothing new): nothing to try.
+    if (isEmptyUpdate(update)) return true;
+    const t0 = this.begin();
     if (state.shadow === undefined) {
       const shadow = new Y.Doc({ gc: state.doc.gc });
       Y.applyUpdate(shadow, Y.encodeStateAsUpdate(state.doc));
@@ -777,19 +826,24 @@ class SyncService implements Sync {
     try {
       Y.applyUpdate(state.shadow, update);
     } catch {
+      this.end('validate', t0, update.byteLength);
       state.shadow.destroy();
       state.shadow = undefined;
       this.misbehave(peer, 'update failed to apply');
       return false;
     }
+    this.end('validate', t0, update.byteLength);
+    const t1 = this.begin();
     try {
       Y.applyUpdate(state.doc, update, new RemoteOrigin(peer));
     } catch {
+      this.end('apply', t1, update.byteLength);
       state.shadow?.destroy();
       state.shadow = undefined;
       this.misbehave(peer, 'update failed to apply');
       return false;
     }
+    this.end('apply', t1, update.byteLength);
     return true;
   }
 
@@ -832,6 +886,7 @@ class SyncService implements Sync {
       this.ackScheduled = false;
       const queued = [...this.ackQueue];
       this.ackQueue.clear();
+      const t0 = this.begin();
       for (const entry of queued) {
         const nl = entry.indexOf('\n');
         const p = entry.slice(0, nl);
@@ -843,10 +898,12 @@ class SyncService implements Sync {
           payload: Y.encodeStateVector(state.doc)
         });
       }
+      this.end('ack', t0);
     });
   }
 
   private emit(event: SyncEvent): void {
+    const t0 = this.begin();
     for (const listener of this.listeners) {
       try {
         listener(event);
@@ -854,7 +911,62 @@ class SyncService implements Sync {
         // A listener's failure must not break sync.
       }
     }
+    this.end('events', t0);
   }
+
+  /** Starts a traced span: its start time (0 without a trace: no clock is read). */
+  private begin(): number {
+    if (this.trace === undefined) return 0;
+    this.traceStack.push(0);
+    return performance.now();
+  }
+
+  /** Ends the span begun at `t0`: reports its time minus that of the spans nested in it. */
+  private end(span: SyncSpan, t0: number, bytes?: number): void {
+    if (this.trace === undefined) return;
+    const ms = performance.now() - t0;
+    const nested = this.traceStack.pop() ?? 0;
+    const depth = this.traceStack.length;
+    if (depth > 0) this.traceStack[depth - 1] = (this.traceStack[depth - 1] as number) + ms;
+    try {
+      this.trace(span, ms - nested, bytes);
+    } catch {
+      // An observer's failure must not break sync.
+    }
+  }
+}
+
+/**
+ * Where sync spends its time, span by span (all synchronous, measured with performance.now();
+ * `ms` excludes the spans nested in it, so the spans of one frame add up):
+ * - decode: a received frame's header; reassemble: a Part's header and copying its chunk;
+ * - validate: trying a remote update on the shadow doc; apply: applying it to the doc
+ *   (with the doc's observers, e.g. the conversation's index bookkeeping);
+ * - store: the synchronous part of DocStore.append; mirror: a local update applied to the
+ *   shadow; forward: framing an update and handing it to the transport for other members;
+ * - diff: the step2 answering a step1 (Y.encodeStateAsUpdate); send: framing any frame and
+ *   handing it to the transport; ack: the acks of a microtask (state vectors);
+ * - events: SyncEvent listeners (the UI's stores).
+ */
+export type SyncSpan =
+  | 'decode'
+  | 'reassemble'
+  | 'validate'
+  | 'apply'
+  | 'store'
+  | 'mirror'
+  | 'forward'
+  | 'diff'
+  | 'send'
+  | 'ack'
+  | 'events';
+
+/** Observer of SyncSpans (SyncInit.trace): `bytes` is what the span handled, when it has any. */
+export type SyncTrace = (span: SyncSpan, ms: number, bytes?: number) => void;
+
+/** The v1 update of no structs and no deletions (what encodeStateAsUpdate gives for "nothing"). */
+function isEmptyUpdate(update: Uint8Array): boolean {
+  return update.byteLength === 2 && update[0] === 0 && update[1] === 0;
 }
 
 function checkConversationId(id: string): void {
