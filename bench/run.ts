@@ -557,7 +557,6 @@ function catchUpBreakdownRows(cu: CatchUpResult, sender: SpanTotals): string[][]
     ['part (B = receiver)', 'ms', 'share', 'what'],
     row('start', bd.startMs, "createSync.start() + opening B's conversations (no frame yet)"),
     row('decode / reassembly', bd.decodeMs, `${sp('decode')}, ${sp('reassemble')}`),
-    row('validation (shadow)', bd.validateMs, sp('validate')),
     row('apply', bd.applyMs, `${sp('apply')} (with the doc's observers)`),
     row('store', bd.storeMs, `${sp('store')} (DocStore.append, synchronous part)`),
     row('ordering', bd.orderMs, "first size() of B's conversations after the data"),

@@ -124,8 +124,6 @@ export interface CatchUpBreakdown {
   frames: number;
   /** Frame headers, Part headers and reassembly copies. */
   decodeMs: number;
-  /** The shadow doc (trying each remote update before the doc). */
-  validateMs: number;
   /** Y.applyUpdate into the conversation docs (with their observers). */
   applyMs: number;
   /** DocStore.append (its synchronous part). */

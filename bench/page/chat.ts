@@ -184,26 +184,18 @@ export const chat: ChatApi = {
     const sumOf = (names: string[]): number => spanMs(names);
     const cpu: Omit<CatchUpBreakdown, 'firstFrameMs' | 'wireMs' | 'wireBytes' | 'frames'> = {
       decodeMs: sumOf(['decode', 'reassemble']),
-      validateMs: sumOf(['validate']),
       applyMs: sumOf(['apply']),
       storeMs: sumOf(['store']),
       orderMs,
       uiMs: listenerMs - orderMs,
-      otherMs: sumOf(['mirror', 'forward', 'diff', 'send', 'ack']),
+      otherMs: sumOf(['forward', 'diff', 'send', 'ack']),
       startMs,
       idleMs: 0,
       spans
     };
     // 'events' (the listeners) is measured by the listener itself: listenerMs.
     cpu.idleMs =
-      ms -
-      (cpu.decodeMs +
-        cpu.validateMs +
-        cpu.applyMs +
-        cpu.storeMs +
-        listenerMs +
-        cpu.otherMs +
-        cpu.startMs);
+      ms - (cpu.decodeMs + cpu.applyMs + cpu.storeMs + listenerMs + cpu.otherMs + cpu.startMs);
     const breakdown: CatchUpBreakdown = {
       firstFrameMs: decode?.first ?? Number.NaN,
       wireMs: decode === undefined ? Number.NaN : decode.last - decode.first,

@@ -212,6 +212,17 @@ export function createConversation(doc: Y.Doc, options: ConversationOptions): Co
   return new YConversation(doc, options);
 }
 
+/**
+ * For the sync service only: `conversation` continues over `doc`, the same conversation
+ * reloaded from storage (after an update failed to apply). Its listeners stay subscribed.
+ */
+export function replaceDoc(conversation: Conversation, doc: Y.Doc): void {
+  if (!(conversation instanceof YConversation)) {
+    throw new InvalidInputError('not a conversation over a Yjs doc');
+  }
+  conversation.replaceDoc(doc);
+}
+
 /** The order key of an HLC reading plus author and id: plain string comparison orders it. */
 export function orderKey(hlc: Hlc, author: string, id: string): string {
   return (
@@ -259,10 +270,31 @@ interface IndexEntry {
 
 class YConversation implements Conversation {
   readonly self: string;
-  private readonly metaMap: Y.Map<unknown>;
-  private readonly membersMap: Y.Map<unknown>;
-  private readonly messagesMap: Y.Map<unknown>;
-  private readonly receiptsMap: Y.Map<unknown>;
+  private metaMap!: Y.Map<unknown>;
+  private membersMap!: Y.Map<unknown>;
+  private messagesMap!: Y.Map<unknown>;
+  private receiptsMap!: Y.Map<unknown>;
+  /** Listeners of onMessagesChange / onChange: they follow the model across replaceDoc(). */
+  private readonly messageListeners = new Set<(ids: string[]) => void>();
+  private readonly changeListeners = new Set<(change: { local: boolean }) => void>();
+  private readonly deepObserver = (events: Y.YEvent<Y.AbstractType<unknown>>[]): void => {
+    if (this.messageListeners.size === 0) return;
+    const ids = new Set<string>();
+    for (const event of events) {
+      if (event.target === this.messagesMap) {
+        for (const id of event.keys.keys()) ids.add(id);
+      } else if (typeof event.path[0] === 'string') {
+        ids.add(event.path[0]);
+      }
+    }
+    if (ids.size === 0) return;
+    const list = [...ids];
+    for (const listener of this.messageListeners) listener(list);
+  };
+  private readonly updateObserver = (_update: Uint8Array, origin: unknown): void => {
+    const change = { local: origin === null || origin === undefined };
+    for (const listener of this.changeListeners) listener(change);
+  };
   private readonly now: () => number;
   private readonly newId: () => string;
   private readonly conversationId: string;
@@ -286,10 +318,10 @@ class YConversation implements Conversation {
   private readonly createdAtLoad: number;
   private readonly observer: (event: Y.YMapEvent<unknown>) => void;
 
-  constructor(
-    readonly doc: Y.Doc,
-    options: ConversationOptions
-  ) {
+  doc: Y.Doc;
+
+  constructor(doc: Y.Doc, options: ConversationOptions) {
+    this.doc = doc;
     if (!isId(options.self)) throw new InvalidInputError('self must be a peer ID');
     this.self = options.self;
     this.now = options.now ?? Date.now;
@@ -297,10 +329,6 @@ class YConversation implements Conversation {
     this.conversationId = options.id ?? '';
     this.sign = options.sign;
     this.verify = options.verify;
-    this.metaMap = doc.getMap('meta');
-    this.membersMap = doc.getMap('members');
-    this.messagesMap = doc.getMap('messages');
-    this.receiptsMap = doc.getMap('receipts');
     this.createdAtLoad = this.now();
     this.observer = (event) => {
       const t = this.now();
@@ -318,19 +346,49 @@ class YConversation implements Conversation {
         }
       }
     };
+    this.attach(doc);
+  }
+
+  private attach(doc: Y.Doc): void {
+    this.doc = doc;
+    this.metaMap = doc.getMap('meta');
+    this.membersMap = doc.getMap('members');
+    this.messagesMap = doc.getMap('messages');
+    this.receiptsMap = doc.getMap('receipts');
     this.messagesMap.observe(this.observer);
+    this.messagesMap.observeDeep(this.deepObserver);
+    doc.on('update', this.updateObserver);
+  }
+
+  private detach(): void {
+    this.messagesMap.unobserve(this.observer);
+    this.messagesMap.unobserveDeep(this.deepObserver);
+    this.doc.off('update', this.updateObserver);
   }
 
   destroy(): void {
-    this.messagesMap.unobserve(this.observer);
+    this.detach();
+  }
+
+  /**
+   * For the sync service only: the model continues over `doc` (the same conversation reloaded
+   * from storage after an update failed to apply). Listeners stay subscribed and hear about
+   * every message, as if they all changed.
+   */
+  replaceDoc(doc: Y.Doc): void {
+    this.detach();
+    this.attach(doc);
+    this.rebuild = true;
+    this.idList = undefined;
+    this.checked.clear();
+    const ids = [...this.messagesMap.keys()];
+    if (ids.length > 0) for (const listener of this.messageListeners) listener(ids);
+    for (const listener of this.changeListeners) listener({ local: false });
   }
 
   onChange(listener: (change: { local: boolean }) => void): () => void {
-    const onUpdate = (_update: Uint8Array, origin: unknown): void => {
-      listener({ local: origin === null || origin === undefined });
-    };
-    this.doc.on('update', onUpdate);
-    return () => this.doc.off('update', onUpdate);
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
   }
 
   announceGroup(groupId: string, info: GroupAnnouncement): void {
@@ -360,19 +418,8 @@ class YConversation implements Conversation {
   }
 
   onMessagesChange(listener: (ids: string[]) => void): () => void {
-    const observer = (events: Y.YEvent<Y.AbstractType<unknown>>[]): void => {
-      const ids = new Set<string>();
-      for (const event of events) {
-        if (event.target === this.messagesMap) {
-          for (const id of event.keys.keys()) ids.add(id);
-        } else if (typeof event.path[0] === 'string') {
-          ids.add(event.path[0]);
-        }
-      }
-      if (ids.size > 0) listener([...ids]);
-    };
-    this.messagesMap.observeDeep(observer);
-    return () => this.messagesMap.unobserveDeep(observer);
+    this.messageListeners.add(listener);
+    return () => this.messageListeners.delete(listener);
   }
 
   // --- metadata and members ---------------------------------------------------------------

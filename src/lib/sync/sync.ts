@@ -11,7 +11,7 @@ import {
   MAX_ID_LENGTH,
   RESYNC_GIVE_UP_ROUNDS
 } from './constants.js';
-import { createConversation, type Conversation } from './conversation.js';
+import { createConversation, replaceDoc, type Conversation } from './conversation.js';
 import {
   InvalidInputError,
   MalformedFrameError,
@@ -194,10 +194,12 @@ interface ConversationState {
   doc: Y.Doc;
   conversation: Conversation;
   /**
-   * Mirror of `doc` that every remote update is tried on first: a broken or hostile update
-   * can't damage the real doc. Rebuilt from `doc` after a failure.
+   * While a remote update is being applied: the doc's 'update' events, held back until it
+   * applied completely (a failing update must not be stored or passed on, even in part).
    */
-  shadow: Y.Doc | undefined;
+  applying: Uint8Array[] | undefined;
+  /** The doc is being reloaded from storage after an update failed: remote frames wait. */
+  reloading: boolean;
   /** Peers that sent step1 (they hold the conversation): live updates go to them. */
   live: Set<string>;
   /** Peers that got our step1 since their channel came up. */
@@ -318,7 +320,6 @@ class SyncService implements Sync {
     if (state === undefined) return;
     state.doc.off('update', state.onUpdate);
     state.conversation.destroy();
-    state.shadow?.destroy();
     this.convs.delete(conversationId);
   }
 
@@ -390,7 +391,8 @@ class SyncService implements Sync {
         ...(this.sign !== undefined ? { sign: this.sign } : {}),
         ...(this.verify !== undefined ? { verify: this.verify } : {})
       }),
-      shadow: undefined,
+      applying: undefined,
+      reloading: false,
       live: new Set(),
       asked: new Set(),
       remote: new Map(),
@@ -412,18 +414,16 @@ class SyncService implements Sync {
   private onDocUpdate(state: ConversationState, update: Uint8Array, origin: unknown): void {
     if (origin === LOAD_ORIGIN) return;
     const fromPeer = origin instanceof RemoteOrigin ? origin.peer : undefined;
-    // Remote updates were applied to the shadow first; local ones are mirrored here.
-    if (fromPeer === undefined && state.shadow !== undefined) {
-      const t0 = this.begin();
-      try {
-        Y.applyUpdate(state.shadow, update);
-      } catch {
-        state.shadow.destroy();
-        state.shadow = undefined;
-      } finally {
-        this.end('mirror', t0, update.byteLength);
-      }
+    if (fromPeer !== undefined && state.applying !== undefined) {
+      // Stored and passed on once the whole update applied (see applyRemote).
+      state.applying.push(update);
+      return;
     }
+    this.afterUpdate(state, update, fromPeer);
+  }
+
+  /** Stores an update of the doc and passes it on to the other members connected. */
+  private afterUpdate(state: ConversationState, update: Uint8Array, fromPeer?: string): void {
     const t1 = this.begin();
     try {
       this.docs.append(state.id, update).catch((error: unknown) => {
@@ -811,40 +811,68 @@ class SyncService implements Sync {
   }
 
   /**
-   * Applies an untrusted update: to the shadow first, then to the doc. On failure the peer is
-   * dropped and the doc is left as it was.
+   * Applies an untrusted update to the doc. What it changes is stored and passed on only once
+   * it applied completely. If it throws (a malformed or hostile update), nothing of it is kept:
+   * the peer is dropped and the doc is reloaded from storage, which holds everything before it.
+   * (No shadow copy: trying every update on a second doc doubled the cost of each apply and the
+   * memory of each open conversation.)
    */
   private applyRemote(state: ConversationState, peer: string, update: Uint8Array): boolean {
-    // Nothing in it (the usual step2 from a peer that has nothing new): nothing to try.
+    // Nothing in it (the usual step2 from a peer that has nothing new): nothing to do.
     if (isEmptyUpdate(update)) return true;
-    const t0 = this.begin();
-    if (state.shadow === undefined) {
-      const shadow = new Y.Doc({ gc: state.doc.gc });
-      Y.applyUpdate(shadow, Y.encodeStateAsUpdate(state.doc));
-      state.shadow = shadow;
-    }
-    try {
-      Y.applyUpdate(state.shadow, update);
-    } catch {
-      this.end('validate', t0, update.byteLength);
-      state.shadow.destroy();
-      state.shadow = undefined;
-      this.misbehave(peer, 'update failed to apply');
-      return false;
-    }
-    this.end('validate', t0, update.byteLength);
+    if (state.reloading) return false;
     const t1 = this.begin();
+    state.applying = [];
+    let failed = false;
     try {
       Y.applyUpdate(state.doc, update, new RemoteOrigin(peer));
     } catch {
-      this.end('apply', t1, update.byteLength);
-      state.shadow?.destroy();
-      state.shadow = undefined;
+      failed = true;
+    }
+    const applied = state.applying;
+    state.applying = undefined;
+    this.end('apply', t1, update.byteLength);
+    if (failed) {
       this.misbehave(peer, 'update failed to apply');
+      void this.reload(state);
       return false;
     }
-    this.end('apply', t1, update.byteLength);
+    for (const u of applied) this.afterUpdate(state, u, peer);
     return true;
+  }
+
+  /**
+   * Replaces a conversation's doc with the one in storage (after an update failed to apply and
+   * may have left the doc half-changed). Local changes are all stored, so nothing of this
+   * device's is lost; what the failed update brought is not there. Then asks the members
+   * connected for what it lacks.
+   */
+  private async reload(state: ConversationState): Promise<void> {
+    state.reloading = true;
+    try {
+      const stored = await this.docs.load(state.id);
+      if (this.convs.get(state.id) !== state) return;
+      const doc = new Y.Doc();
+      if (stored !== undefined) Y.applyUpdate(doc, stored, LOAD_ORIGIN);
+      state.doc.off('update', state.onUpdate);
+      const broken = state.doc;
+      state.doc = doc;
+      doc.on('update', state.onUpdate);
+      replaceDoc(state.conversation, doc);
+      broken.destroy();
+      state.resyncing = false;
+    } catch (error) {
+      this.emit({
+        type: 'persist-error',
+        conversationId: state.id,
+        error: error instanceof Error ? error : new Error(String(error))
+      });
+    } finally {
+      state.reloading = false;
+    }
+    for (const peer of state.live) {
+      if (this.access.canSync(peer, state.id)) this.sendStep1(state, peer);
+    }
   }
 
   /** Enters or leaves the resync mode; false when it may not be entered now (just gave up). */
@@ -940,26 +968,16 @@ class SyncService implements Sync {
  * Where sync spends its time, span by span (all synchronous, measured with performance.now();
  * `ms` excludes the spans nested in it, so the spans of one frame add up):
  * - decode: a received frame's header; reassemble: a Part's header and copying its chunk;
- * - validate: trying a remote update on the shadow doc; apply: applying it to the doc
- *   (with the doc's observers, e.g. the conversation's index bookkeeping);
- * - store: the synchronous part of DocStore.append; mirror: a local update applied to the
- *   shadow; forward: framing an update and handing it to the transport for other members;
+ * - apply: applying a remote update to the doc (with the doc's observers, e.g. the
+ *   conversation's index bookkeeping);
+ * - store: the synchronous part of DocStore.append; forward: framing an update and handing it
+ *   to the transport for other members;
  * - diff: the step2 answering a step1 (Y.encodeStateAsUpdate); send: framing any frame and
  *   handing it to the transport; ack: the acks of a microtask (state vectors);
  * - events: SyncEvent listeners (the UI's stores).
  */
 export type SyncSpan =
-  | 'decode'
-  | 'reassemble'
-  | 'validate'
-  | 'apply'
-  | 'store'
-  | 'mirror'
-  | 'forward'
-  | 'diff'
-  | 'send'
-  | 'ack'
-  | 'events';
+  'decode' | 'reassemble' | 'apply' | 'store' | 'forward' | 'diff' | 'send' | 'ack' | 'events';
 
 /** Observer of SyncSpans (SyncInit.trace): `bytes` is what the span handled, when it has any. */
 export type SyncTrace = (span: SyncSpan, ms: number, bytes?: number) => void;
