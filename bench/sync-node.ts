@@ -17,6 +17,7 @@ import * as Y from 'yjs';
 import { createMemoryDocStore, type DocStore } from '../src/lib/storage/doc-store.js';
 import { createConversation } from '../src/lib/sync/conversation.js';
 import { createSync, type SyncAccess } from '../src/lib/sync/sync.js';
+import { createLibp2pSyncTransport } from '../src/lib/sync/transport-libp2p.js';
 import { createTestPeer } from '../tests/fixtures/node-peer.js';
 import { fmt } from './lib/report.js';
 
@@ -45,8 +46,12 @@ async function overLibp2p(): Promise<{ ms: number; bytes: number }> {
   const a = await createTestPeer({ webrtc: false, listen: ['/ip4/127.0.0.1/tcp/0/ws'] });
   const b = await createTestPeer({ webrtc: false, listen: [] });
   const { docs, states } = seededStore(a.peerId.toString());
-  const syncA = createSync({}, { host: a, docs, access: allowAll });
-  const syncB = createSync({}, { host: b, docs: createMemoryDocStore(), access: allowAll });
+  const over = (n: typeof a) => ({
+    transport: createLibp2pSyncTransport(n),
+    self: n.peerId.toString()
+  });
+  const syncA = createSync({}, { ...over(a), docs, access: allowAll });
+  const syncB = createSync({}, { ...over(b), docs: createMemoryDocStore(), access: allowAll });
   await syncA.start();
   await syncB.start();
   for (const id of CONVERSATIONS) {

@@ -36,6 +36,7 @@ import {
 import type { P2PNode } from '../p2p/types.js';
 import type { DocStore } from '../storage/doc-store.js';
 import {
+  createLibp2pSyncTransport,
   createSync,
   type Conversation,
   type ConversationKind,
@@ -216,9 +217,8 @@ class ChatService implements Chat {
     const sync = createSync(
       {},
       {
-        ...(this.#config.syncTransport === undefined
-          ? { host }
-          : { transport: this.#config.syncTransport, self: this.#self }),
+        transport: this.#config.syncTransport ?? createLibp2pSyncTransport(host),
+        self: this.#self,
         docs: this.#config.docs,
         // Messages are signed with the device key; signatures are checked per shown message.
         sign: (data) => node.sign(data),
