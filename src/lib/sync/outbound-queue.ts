@@ -67,7 +67,9 @@ export interface ConnectionLike {
 
 /**
  * Bytes written by sync on each limited connection, against LIMITED_CONNECTION_SHARE of its
- * allowance. Keyed by connection object: a new connection starts a new budget.
+ * allowance. libp2p reports in `limits.bytes` what is *left* of the allowance (both
+ * directions), so the budget also shrinks as the other side writes. Keyed by connection
+ * object: a new connection starts a new budget.
  */
 export class LimitedBudget<C extends ConnectionLike & object> {
   private readonly spent = new WeakMap<C, number>();

@@ -56,7 +56,8 @@ export type MemorySyncNetworkOptions = MemoryFaults;
 export interface MemoryConnectOptions {
   /**
    * A limited connection, like a relayed one: its data allowance in bytes (both directions
-   * together, as a relay counts it). Sync spends at most LIMITED_CONNECTION_SHARE of it.
+   * together, as a relay counts it). As on libp2p, the connection reports what is left of it,
+   * and sync spends at most LIMITED_CONNECTION_SHARE of that.
    */
   limitBytes?: number;
 }
@@ -231,6 +232,10 @@ class Network implements MemorySyncNetwork {
   }
 
   write(stream: MemoryStream, bytes: Uint8Array): void {
+    // A relayed connection's `limits.bytes` is what is left of its allowance (libp2p's limit
+    // tracker counts both directions), so each side's budget shrinks as either side writes.
+    const limits = stream.connection.limits;
+    if (limits !== undefined) limits.bytes = Math.max(0, limits.bytes - bytes.byteLength - 4);
     this.wire.push({ stream, bytes: bytes.slice() });
   }
 
