@@ -58,6 +58,16 @@ export type {
   SyncTransportInit
 } from './transport.js';
 export { createLibp2pSyncTransport, type Libp2pSyncTransportInit } from './transport-libp2p.js';
+export {
+  createMemorySyncNetwork,
+  NetworkNotSettledError,
+  type MemoryConnectOptions,
+  type MemoryFaults,
+  type MemoryFrame,
+  type MemorySyncNetwork,
+  type MemorySyncNetworkOptions,
+  type MemorySyncTransport
+} from './transport-memory.js';
 export { decodeFrame, encodeFrame, FrameType, SyncErrorCode, type Frame } from './protocol.js';
 export * from './constants.js';
 export * from './errors.js';

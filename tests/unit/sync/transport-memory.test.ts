@@ -6,21 +6,25 @@ import { labelled, runSyncTransportContract } from '../../fixtures/sync-transpor
 /** A relay's default data limit (circuit relay v2: 128 KiB), as the libp2p run gets it. */
 const RELAY_LIMIT_BYTES = 128 * 1024;
 
-runSyncTransportContract('in-memory twin', async () => {
-  const net = createMemorySyncNetwork();
-  return {
-    peer: async (name, init) => ({ id: name, transport: net.transport(name, init) }),
-    connect: async (a, b) => net.connect(a.id, b.id),
-    connectLimited: async (a, b) => {
-      net.connect(a.id, b.id, { limitBytes: RELAY_LIMIT_BYTES });
-      return RELAY_LIMIT_BYTES;
-    },
-    upgrade: async (a, b) => net.upgrade(a.id, b.id),
-    disconnect: async (a, b) => net.disconnect(a.id, b.id),
-    flush: () => net.flush(),
-    close: async () => {}
-  };
-});
+runSyncTransportContract(
+  'in-memory twin',
+  async () => {
+    const net = createMemorySyncNetwork();
+    return {
+      peer: async (name, init) => ({ id: name, transport: net.transport(name, init) }),
+      connect: async (a, b) => net.connect(a.id, b.id),
+      connectLimited: async (a, b) => {
+        net.connect(a.id, b.id, { limitBytes: RELAY_LIMIT_BYTES });
+        return RELAY_LIMIT_BYTES;
+      },
+      upgrade: async (a, b) => net.upgrade(a.id, b.id),
+      disconnect: async (a, b) => net.disconnect(a.id, b.id),
+      flush: () => net.flush(),
+      close: async () => {}
+    };
+  },
+  { timeoutMs: 2_000 }
+);
 
 describe('in-memory network: faults and delivery control', () => {
   function recorder(): SyncTransportHandler & { got: string[] } {
