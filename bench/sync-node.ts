@@ -17,6 +17,7 @@ import * as Y from 'yjs';
 import { createMemoryDocStore, type DocStore } from '../src/lib/storage/doc-store.js';
 import { createConversation } from '../src/lib/sync/conversation.js';
 import { createSync, type SyncAccess, type SyncSpan } from '../src/lib/sync/sync.js';
+import { createLibp2pSyncTransport } from '../src/lib/sync/transport-libp2p.js';
 import { createTestPeer } from '../tests/fixtures/node-peer.js';
 import { fmt } from './lib/report.js';
 
@@ -68,10 +69,14 @@ async function overLibp2p(): Promise<{
   const { docs, states } = seededStore(a.peerId.toString());
   const traceA = recorder();
   const traceB = recorder();
-  const syncA = createSync({ trace: traceA.trace }, { host: a, docs, access: allowAll });
+  const over = (n: typeof a) => ({
+    transport: createLibp2pSyncTransport(n),
+    self: n.peerId.toString()
+  });
+  const syncA = createSync({ trace: traceA.trace }, { ...over(a), docs, access: allowAll });
   const syncB = createSync(
     { trace: traceB.trace },
-    { host: b, docs: createMemoryDocStore(), access: allowAll }
+    { ...over(b), docs: createMemoryDocStore(), access: allowAll }
   );
   await syncA.start();
   await syncB.start();

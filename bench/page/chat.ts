@@ -14,6 +14,7 @@ import { createIdbDocStore, createMemoryDocStore, type DocStore } from '$lib/sto
 import { verifyByPeer } from '$lib/crypto/signing';
 import {
   createConversation,
+  createLibp2pSyncTransport,
   createMemberAccess,
   createSync,
   type Conversation,
@@ -91,7 +92,8 @@ async function seededSync(seed: Record<string, number[]>): Promise<Sync> {
   const s: Sync = createSync(
     { trace: record },
     {
-      host: startedLibp2p(),
+      transport: createLibp2pSyncTransport(startedLibp2p()),
+      self: startedLibp2p().peerId.toString(),
       docs: store,
       access: createMemberAccess((id) => s.conversation(id)),
       // Signed like the app's messages (what the latency includes); checked only on screen.

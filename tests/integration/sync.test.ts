@@ -8,6 +8,7 @@ import type { PrivateKey } from '@libp2p/interface';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryDocStore, type DocStore } from '../../src/lib/storage/doc-store.js';
 import { createSync, type Sync, type SyncAccess, type SyncEvent } from '../../src/lib/sync/sync.js';
+import { createLibp2pSyncTransport } from '../../src/lib/sync/transport-libp2p.js';
 import { createTestPeer, dialWithRetry, waitFor, type TestPeer } from '../fixtures/node-peer.js';
 import { startRelay, type RelayHandle } from '../fixtures/relay.js';
 
@@ -30,7 +31,15 @@ async function syncPeer(
     relay: opts.relay ?? relayAddr,
     ...(opts.privateKey !== undefined ? { privateKey: opts.privateKey } : {})
   });
-  const sync = createSync({}, { host: node, docs: opts.docs ?? createMemoryDocStore(), access });
+  const sync = createSync(
+    {},
+    {
+      transport: createLibp2pSyncTransport(node),
+      self: node.peerId.toString(),
+      docs: opts.docs ?? createMemoryDocStore(),
+      access
+    }
+  );
   await sync.start();
   const events: SyncEvent[] = [];
   sync.onEvent((e) => events.push(e));

@@ -151,7 +151,7 @@ class ChatService implements Chat {
     const sync = createSync(
       {},
       {
-        transport: this.#config.syncTransport ?? createLibp2pSyncTransport(host, {}),
+        transport: this.#config.syncTransport ?? createLibp2pSyncTransport(host),
         self: this.#self,
         docs: this.#config.docs,
         // Messages are signed with the device key; signatures are checked per shown message.

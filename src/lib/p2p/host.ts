@@ -4,7 +4,7 @@
  * services take a `ProtocolHost` instead of building or knowing the whole node.
  *
  * ```ts
- * const sync = createSync(init, { host: node.libp2p, ... });
+ * const sync = createSync(init, { transport: createLibp2pSyncTransport(node.libp2p), ... });
  * ```
  */
 import type { Libp2p } from '@libp2p/interface';

@@ -21,6 +21,7 @@
  * `services.identify`) for their own protocols.
  */
 export { createNode } from './node.js';
+export { libp2pOptions, type Libp2pOptionsInit } from './libp2p-options.js';
 export type { ProtocolHost } from './host.js';
 export type {
   ConnectOptions,

@@ -1,19 +1,10 @@
-import { circuitRelayTransport } from '@libp2p/circuit-relay-v2';
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys';
-import { gossipsub } from '@libp2p/gossipsub';
-import { identify } from '@libp2p/identify';
 import type { Connection, PrivateKey } from '@libp2p/interface';
-import { noise } from '@libp2p/noise';
 import { peerIdFromString } from '@libp2p/peer-id';
-import { ping } from '@libp2p/ping';
-import { webRTC } from '@libp2p/webrtc';
-import { webSockets } from '@libp2p/websockets';
-import { yamux } from '@libp2p/yamux';
 import { createLibp2p } from 'libp2p';
 import {
   DEFAULT_DIAL_ATTEMPTS,
   DEFAULT_DIAL_TIMEOUT_MS,
-  CONNECTION_PING_TIMEOUT_MS,
   DEFAULT_MAX_RELAYS,
   DEFAULT_PING_INTERVAL_MS,
   DEFAULT_PING_TIMEOUT_MS,
@@ -26,7 +17,7 @@ import {
 import { ed25519Signer, type Signer } from '../crypto/signing.js';
 import { dialPeer, findDirect } from './dial.js';
 import { NodeNotStartedError, PeerNotConnectedError } from './errors.js';
-import { installInitChannelFix } from './init-channel-fix.js';
+import { libp2pOptions } from './libp2p-options.js';
 import { createRelayKeeper, reservedRelayAddrs, type RelayKeeper } from './relays.js';
 import { measureRtt } from './rtt.js';
 import { parseTarget } from './target.js';
@@ -188,45 +179,21 @@ class BrowserNode implements P2PNode {
   }
 
   async #create(): Promise<P2PLibp2p> {
-    installInitChannelFix();
     const privateKey = await this.#loadOrCreateKey();
     if (privateKey.type === 'Ed25519') this.#sign = ed25519Signer(privateKey.raw);
-    return createLibp2p<NodeServices>({
-      privateKey,
-      start: false,
-      addresses: {
+    return createLibp2p<NodeServices>(
+      libp2pOptions({
+        privateKey,
         // One "find a relay" listener per relay slot, plus WebRTC, which advertises
         // <circuit address>/webrtc for every reservation.
         listen: [
           ...Array.from({ length: this.#settings.maxRelays }, () => '/p2p-circuit'),
           '/webrtc'
-        ]
-      },
-      transports: [
-        webSockets(),
-        webRTC({
-          // A function, so ICE servers changed in Settings apply to the next connection. Always an
-          // array: leaving it undefined would make @libp2p/webrtc fall back to public STUN.
-          rtcConfiguration: () => ({ iceServers: this.#iceServers.map((s) => ({ ...s })) })
-        }),
-        circuitRelayTransport({ reservationCompletionTimeout: this.#settings.reservationTimeoutMs })
-      ],
-      connectionEncrypters: [noise()],
-      streamMuxers: [yamux()],
-      // libp2p's browser default refuses plain ws:// and private/loopback addresses; this app's
-      // relays are exactly that (a relay on the LAN or on this machine).
-      connectionGater: { denyDialMultiaddr: () => false },
-      // A tab's main thread can stall for seconds (GC, opening a long conversation, a slow or
-      // throttled device) and can't answer pings meanwhile. With libp2p's default (abort after
-      // 5 s without a pong) the other side dropped healthy direct connections mid catch-up.
-      // Dead connections are still found: by this, by ICE consent (WebRTC) and by TCP.
-      connectionMonitor: { pingTimeout: { minTimeout: CONNECTION_PING_TIMEOUT_MS } },
-      services: {
-        identify: identify(),
-        ping: ping(),
-        pubsub: gossipsub()
-      }
-    });
+        ],
+        iceServers: () => this.#iceServers,
+        reservationTimeoutMs: this.#settings.reservationTimeoutMs
+      })
+    );
   }
 
   async #loadOrCreateKey(): Promise<PrivateKey> {

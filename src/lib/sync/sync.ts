@@ -1,6 +1,5 @@
 import * as Y from 'yjs';
 import type { Signer, Verifier } from '../crypto/signing.js';
-import type { ProtocolHost } from '../p2p/host.js';
 import type { DocStore } from '../storage/doc-store.js';
 import {
   DEFAULT_MAX_EPHEMERAL_BYTES,
@@ -29,7 +28,7 @@ import {
   SyncErrorCode,
   type Frame
 } from './protocol.js';
-import { createLibp2pSyncTransport } from './transport-libp2p.js';
+import type { FrameSendOptions, SyncTransport } from './transport.js';
 
 /** Decides who may sync what. Consulted on every frame, so keep it fast and synchronous. */
 export interface SyncAccess {
@@ -37,66 +36,15 @@ export interface SyncAccess {
   canSync(peer: string, conversationId: string): boolean;
 }
 
-/**
- * Frame channels to other devices. The libp2p transport opens one outbound stream per peer
- * (per new connection) for its own frames and reads the peer's outbound streams; tests plug in
- * an in-memory network instead.
- */
-export interface SyncTransport {
-  start(handler: SyncTransportHandler): Promise<void>;
-  stop(): Promise<void>;
-  /** Best effort, in order per peer; frames are lost when the channel breaks. */
-  send(peer: string, frame: Uint8Array, options?: FrameSendOptions): void;
-  /** Close every channel with this peer now. */
-  drop(peer: string, reason: Error): void;
-  /** Peers with an open channel. */
-  peers(): string[];
-  /** Frames to `peer` not written yet (e.g. waiting for a connection without limits). */
-  backlog(peer: string): number;
-}
-
-/** How a transport may treat a frame that can't be written yet (e.g. a relayed connection's budget). */
-export interface FrameSendOptions {
-  /**
-   * Small control frame (step1, ack, error, ephemeral): may go ahead of data frames that wait
-   * for a better connection.
-   */
-  control?: boolean;
-  /** Worthless later (ephemeral): dropped instead of waiting. */
-  droppable?: boolean;
-  /** Groups frames: the parts of one step2 share the key of its conversation. */
-  key?: string;
-  /**
-   * With `key`: frames with that key not written yet are dropped first (a newer step2 for the
-   * same conversation makes an older one that still waits useless).
-   */
-  replace?: boolean;
-}
-
-export interface SyncTransportHandler {
-  /** A new channel to `peer` is ready (also after a reconnect): run the handshake. */
-  peerUp(peer: string): void;
-  frame(peer: string, bytes: Uint8Array): void;
-  /** The peer sent something that isn't a frame (e.g. a length over the limit). */
-  malformed(peer: string, err: Error): void;
-  peerDown(peer: string): void;
-}
-
 export interface SyncInit {
   /** Largest frame sent or accepted (default DEFAULT_MAX_FRAME_BYTES). */
   maxFrameBytes?: number;
   /** Largest step2/update reassembled from parts (default DEFAULT_MAX_MESSAGE_BYTES). */
   maxMessageBytes?: number;
-  /** Bytes a sync stream buffers between reads (default DEFAULT_READ_BUFFER_BYTES). */
-  readBufferBytes?: number;
   /** Largest ephemeral payload (default DEFAULT_MAX_EPHEMERAL_BYTES). */
   maxEphemeralBytes?: number;
   /** How long a misbehaving peer is ignored (default DEFAULT_MISBEHAVING_MS). */
   misbehavingMs?: number;
-  /** Opening a sync stream must finish within this (default DEFAULT_OPEN_STREAM_TIMEOUT_MS). */
-  openStreamTimeoutMs?: number;
-  /** Inbound sync streams per connection (default MAX_INBOUND_SYNC_STREAMS). */
-  maxInboundStreams?: number;
   /** Clock for bans and message times (default Date.now). */
   now?: () => number;
   /**
@@ -109,12 +57,10 @@ export interface SyncInit {
 }
 
 export interface SyncDeps {
-  /** The libp2p node: SYNC_PROTOCOL streams run over its connections. */
-  host?: ProtocolHost;
-  /** Instead of `host`: any frame transport (tests). Needs `self`. */
-  transport?: SyncTransport;
-  /** This device's peer ID (default: `host.peerId`). */
-  self?: string;
+  /** Frame channels to other devices: `createLibp2pSyncTransport(host)`, or a memory twin. */
+  transport: SyncTransport;
+  /** This device's peer ID. */
+  self: string;
   docs: DocStore;
   access: SyncAccess;
   /** Signs this device's messages (see Conversation.authenticity). */
@@ -172,14 +118,7 @@ export interface Sync {
 }
 
 export function createSync(init: SyncInit, deps: SyncDeps): Sync {
-  const transport =
-    deps.transport ??
-    (deps.host !== undefined ? createLibp2pSyncTransport(deps.host, init) : undefined);
-  const self = deps.self ?? deps.host?.peerId.toString();
-  if (transport === undefined || self === undefined) {
-    throw new InvalidInputError('createSync needs a host, or a transport and self');
-  }
-  return new SyncService(init, { ...deps, transport, self });
+  return new SyncService(init, deps);
 }
 
 /** Origin of changes applied from a peer (so they are not echoed back to it). */

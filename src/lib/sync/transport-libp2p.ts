@@ -6,58 +6,33 @@ import {
   DEFAULT_MAX_FRAME_BYTES,
   DEFAULT_OPEN_STREAM_TIMEOUT_MS,
   DEFAULT_READ_BUFFER_BYTES,
-  LIMITED_CONNECTION_SHARE,
   MAX_HELD_BYTES,
   MAX_INBOUND_SYNC_STREAMS
 } from './constants.js';
-import type { FrameSendOptions, SyncInit, SyncTransport, SyncTransportHandler } from './sync.js';
+import {
+  backlogOf,
+  bestConnection,
+  enqueue,
+  LimitedBudget,
+  shouldMoveTo,
+  takeWritable,
+  type Queued
+} from './outbound-queue.js';
+import type {
+  FrameSendOptions,
+  SyncTransport,
+  SyncTransportHandler,
+  SyncTransportInit
+} from './transport.js';
 
 type LpStream = ReturnType<typeof lpStream>;
 
-export interface Queued extends FrameSendOptions {
-  bytes: Uint8Array;
-}
-
-/**
- * Adds a frame to a peer's outbound queue (returns the new queue): a frame with `replace`
- * first drops the unwritten frames with its key; past `maxBytes` the waiting data frames are
- * dropped and only control frames stay (the repair rounds and the next connection's handshake
- * send what is still missing).
- */
-export function enqueue(queue: Queued[], item: Queued, maxBytes: number): Queued[] {
-  let next =
-    item.key !== undefined && item.replace === true
-      ? queue.filter((q) => q.key !== item.key)
-      : queue;
-  next.push(item);
-  let held = 0;
-  for (const q of next) held += q.bytes.byteLength;
-  if (held > maxBytes) next = next.filter((q) => q.control === true);
-  return next;
-}
-
-/**
- * Takes the next frame to write off the queue: the oldest, if `fits` lets it through (a
- * limited connection's budget); otherwise the oldest control frame that fits, while data
- * keeps its order and waits. Droppable frames that don't fit are dropped.
- */
-export function takeWritable(
-  queue: Queued[],
-  fits: (bytes: number) => boolean
-): Queued | undefined {
-  for (let i = 0; i < queue.length; i++) {
-    const q = queue[i] as Queued;
-    if (i > 0 && q.control !== true) continue;
-    if (fits(q.bytes.byteLength)) {
-      queue.splice(i, 1);
-      return q;
-    }
-    if (q.droppable === true) {
-      queue.splice(i, 1);
-      i--;
-    }
-  }
-  return undefined;
+/** Options of the libp2p sync transport; defaults in constants.ts. */
+export interface Libp2pSyncTransportInit extends SyncTransportInit {
+  /** Bytes a sync stream buffers between reads (default DEFAULT_READ_BUFFER_BYTES). */
+  readBufferBytes?: number;
+  /** Opening a sync stream must finish within this (default DEFAULT_OPEN_STREAM_TIMEOUT_MS). */
+  openStreamTimeoutMs?: number;
 }
 
 interface Outbound {
@@ -81,7 +56,10 @@ interface Outbound {
  * connection carries the signaling of the direct WebRTC upgrade. Frames past that budget wait,
  * in order, and go out on the next connection (normally the direct one).
  */
-export function createLibp2pSyncTransport(host: ProtocolHost, init: SyncInit = {}): SyncTransport {
+export function createLibp2pSyncTransport(
+  host: ProtocolHost,
+  init: Libp2pSyncTransportInit = {}
+): SyncTransport {
   return new Libp2pSyncTransport(host, init);
 }
 
@@ -89,7 +67,7 @@ class Libp2pSyncTransport implements SyncTransport {
   private handler: SyncTransportHandler | undefined;
   private readonly outbound = new Map<string, Outbound>();
   /** Bytes written by sync on each limited connection. */
-  private readonly spent = new WeakMap<Connection, number>();
+  private readonly budget = new LimitedBudget<Connection>();
   private readonly inbound = new Map<string, Set<Stream>>();
   private readonly maxFrameBytes: number;
   private readonly readBufferBytes: number;
@@ -98,7 +76,7 @@ class Libp2pSyncTransport implements SyncTransport {
 
   constructor(
     private readonly host: ProtocolHost,
-    init: SyncInit
+    init: Libp2pSyncTransportInit
   ) {
     this.maxFrameBytes = init.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
     this.readBufferBytes = init.readBufferBytes ?? DEFAULT_READ_BUFFER_BYTES;
@@ -148,7 +126,8 @@ class Libp2pSyncTransport implements SyncTransport {
   }
 
   backlog(peer: string): number {
-    return this.outbound.get(peer)?.queue.filter((q) => q.control !== true).length ?? 0;
+    const out = this.outbound.get(peer);
+    return out === undefined ? 0 : backlogOf(out.queue);
   }
 
   drop(peer: string, reason: Error): void {
@@ -174,24 +153,14 @@ class Libp2pSyncTransport implements SyncTransport {
   private useConnection(connection: Connection): void {
     if (this.handler === undefined || connection.status !== 'open') return;
     const peer = connection.remotePeer.toString();
-    const current = this.outbound.get(peer)?.connection;
-    if (
-      current !== undefined &&
-      current.status === 'open' &&
-      current !== connection &&
-      current.limits === undefined &&
-      connection.limits !== undefined
-    ) {
-      return;
-    }
+    if (!shouldMoveTo(this.outbound.get(peer)?.connection, connection)) return;
     this.open(peer, connection);
   }
 
   private bestConnection(peer: string): Connection | undefined {
-    const open = this.host
-      .getConnections()
-      .filter((c) => c.remotePeer.toString() === peer && c.status === 'open');
-    return open.find((c) => c.limits === undefined) ?? open[0];
+    return bestConnection(
+      this.host.getConnections().filter((c) => c.remotePeer.toString() === peer)
+    );
   }
 
   private open(peer: string, connection: Connection): Outbound {
@@ -242,7 +211,7 @@ class Libp2pSyncTransport implements SyncTransport {
     let frame: Queued | undefined;
     try {
       while (this.outbound.get(peer) === out) {
-        frame = takeWritable(out.queue, (bytes) => this.spend(out.connection, bytes + 4));
+        frame = takeWritable(out.queue, (bytes) => this.budget.spend(out.connection, bytes));
         if (frame === undefined) break; // empty, or waiting for a better connection
         await out.lp.write(frame.bytes);
         frame = undefined;
@@ -265,16 +234,6 @@ class Libp2pSyncTransport implements SyncTransport {
     } finally {
       out.writing = false;
     }
-  }
-
-  /** Counts `bytes` against a limited connection's budget; false when they don't fit. */
-  private spend(connection: Connection | undefined, bytes: number): boolean {
-    const allowance = connection?.limits?.bytes;
-    if (connection === undefined || allowance === undefined) return true;
-    const spent = this.spent.get(connection) ?? 0;
-    if (spent + bytes > Number(allowance) * LIMITED_CONNECTION_SHARE) return false;
-    this.spent.set(connection, spent + bytes);
-    return true;
   }
 
   private onInbound(stream: Stream, connection: Connection): void {

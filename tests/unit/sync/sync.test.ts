@@ -336,8 +336,9 @@ describe('untrusted input', () => {
       if (wasDropped) {
         dropped++;
         expect(Y.encodeStateAsUpdate(doc)).toEqual(before);
-        expect(a.transport.dropped).toContain('m');
+        expect(a.transport.peers()).not.toContain('m'); // its streams were closed
         // ignored while banned, even after reconnecting
+        net.disconnect('a', 'm');
         net.connect('a', 'm');
         inject(good);
         expect(doc.getMap('messages').has('evil')).toBe(false);
@@ -407,18 +408,11 @@ describe('access control', () => {
     a.sync.conversation('secret')!.send('private');
     const replies: Uint8Array[] = [];
     // eve talks to a directly: capture a's answers.
-    net.peers.set('eve', {
-      id: 'eve',
-      sync: undefined as never,
-      docs: createMemoryDocStore(),
-      transport: {
-        handler: {
-          frame: (_p: string, bytes: Uint8Array) => replies.push(bytes),
-          peerUp() {},
-          peerDown() {},
-          malformed() {}
-        }
-      } as never
+    await net.network.transport('eve').start({
+      frame: (_p: string, bytes: Uint8Array) => replies.push(bytes),
+      peerUp() {},
+      peerDown() {},
+      malformed() {}
     });
     net.connect('a', 'eve');
     await net.settle();
@@ -535,16 +529,17 @@ describe('repair rounds stay quiet when there is nothing to repair', () => {
   /** Frames `from` sends during `n` rounds (everything delivered after each). */
   async function framesDuring(net: SyncNetwork, from: string, n: number): Promise<FrameType[]> {
     const sent: FrameType[] = [];
-    const original = net.enqueue.bind(net);
-    net.enqueue = (f, t, bytes) => {
-      if (f === from) sent.push(decodeFrame(bytes, 1 << 30).type);
-      original(f, t, bytes);
+    const transport = net.peers.get(from)!.transport;
+    const original = transport.send;
+    transport.send = (peer, bytes, options) => {
+      sent.push(decodeFrame(bytes, 1 << 30).type);
+      original.call(transport, peer, bytes, options);
     };
     for (let i = 0; i < n; i++) {
       vi.advanceTimersByTime(INTERVAL);
       await net.settle();
     }
-    net.enqueue = original;
+    transport.send = original;
     return sent;
   }
 

@@ -4,7 +4,7 @@
  * droppable frames are dropped rather than kept waiting.
  */
 import { describe, expect, it } from 'vitest';
-import { enqueue, takeWritable, type Queued } from '../../../src/lib/sync/transport-libp2p.js';
+import { enqueue, takeWritable, type Queued } from '../../../src/lib/sync/outbound-queue.js';
 
 const frame = (label: string, size: number, options: Omit<Queued, 'bytes'> = {}): Queued => ({
   ...options,

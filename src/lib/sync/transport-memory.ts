@@ -1,0 +1,532 @@
+/**
+ * The in-memory twin of the libp2p sync transport: a network of `SyncTransport`s in one process
+ * for deterministic multi-peer tests. It models what the libp2p transport sees (connections,
+ * possibly limited like a relayed one, each side's outbound stream per peer, graceful close and
+ * reset) and queues frames with the same rules (outbound-queue.ts): in order per peer, control
+ * frames ahead of data waiting for a better connection, droppable frames dropped, `key` +
+ * `replace`, a limited connection's budget, the queue moving to the next stream. Both pass
+ * tests/fixtures/sync-transport-contract.ts.
+ *
+ * Written frames sit "on the wire" (one queue for the whole network) until `step()`, `run()`
+ * or `flush()` delivers them; seeded faults can drop, duplicate and reorder them there. A
+ * connection that closes loses the frames in flight on it.
+ *
+ * @example
+ * ```ts
+ * const net = createMemorySyncNetwork({ seed: 7, drop: 0.1, duplicate: 0.05, reorder: 0.3 });
+ * const a = net.transport('a'); // a SyncTransport: give it to createSync({ transport: a, self: 'a' })
+ * const b = net.transport('b');
+ * net.connect('a', 'b', { limitBytes: 128 * 1024 }); // relayed: sync may spend 1/4 of it
+ * net.run(); // deliver with faults
+ * net.upgrade('a', 'b'); // the direct connection: frames that waited go out
+ * await net.flush(); // deliver everything, without faults
+ * ```
+ */
+import { DEFAULT_MAX_FRAME_BYTES, MAX_HELD_BYTES, MAX_INBOUND_SYNC_STREAMS } from './constants.js';
+import {
+  backlogOf,
+  bestConnection,
+  enqueue,
+  LimitedBudget,
+  shouldMoveTo,
+  takeWritable,
+  type Queued
+} from './outbound-queue.js';
+import type {
+  FrameSendOptions,
+  SyncTransport,
+  SyncTransportHandler,
+  SyncTransportInit
+} from './transport.js';
+
+/** Seeded faults applied to frames on the wire (by `step(true)` and `run()`). */
+export interface MemoryFaults {
+  /** Seed of the generator (default 1): the same seed gives the same faults. */
+  seed?: number;
+  /** Probability that a frame is lost. */
+  drop?: number;
+  /** Probability that a frame is delivered twice (the copy at a random later position). */
+  duplicate?: number;
+  /** Probability that a delivery picks a random frame on the wire instead of the oldest. */
+  reorder?: number;
+}
+
+export type MemorySyncNetworkOptions = MemoryFaults;
+
+export interface MemoryConnectOptions {
+  /**
+   * A limited connection, like a relayed one: its data allowance in bytes (both directions
+   * together, as a relay counts it). As on libp2p, the connection reports what is left of it,
+   * and sync spends at most LIMITED_CONNECTION_SHARE of that.
+   */
+  limitBytes?: number;
+}
+
+/** A frame on the wire. */
+export interface MemoryFrame {
+  from: string;
+  to: string;
+  bytes: Uint8Array;
+}
+
+export interface MemorySyncTransport extends SyncTransport {
+  readonly self: string;
+  /** The handler given to start(), for tests that hand-craft a frame from a peer. */
+  readonly handler: SyncTransportHandler | undefined;
+}
+
+export interface MemorySyncNetwork {
+  /** A transport for device `self` (a new one replaces an earlier one with the same id on start). */
+  transport(self: string, init?: SyncTransportInit): MemorySyncTransport;
+  /** Opens a connection between `a` and `b` unless one is open; both sides open their streams. */
+  connect(a: string, b: string, options?: MemoryConnectOptions): void;
+  /** Opens an unlimited connection next to a limited one (the direct one after the relayed one). */
+  upgrade(a: string, b: string): void;
+  /** Closes every connection between `a` and `b`: frames in flight are lost, both see peerDown. */
+  disconnect(a: string, b: string): void;
+  /**
+   * `a` alone reopens its stream to `b` on the same connection (as on a second connection that
+   * `b` does not see): `a` gets peerUp again; frames in flight still arrive.
+   */
+  renew(a: string, b: string): void;
+  /** Disconnects every pair across the two sides (`other`: everyone not in `side`). */
+  partition(side: string[], other?: string[]): void;
+  /** Connects every pair of devices that have a transport. */
+  connectAll(): void;
+  /** Disconnects everything, then connects every pair (a fresh handshake everywhere). */
+  heal(): void;
+  connected(a: string, b: string): boolean;
+  /** Devices with an open connection to `id`. */
+  linksOf(id: string): string[];
+  /** Delivers one frame (with faults when `faulty`); false when the wire is empty. */
+  step(faulty?: boolean): boolean;
+  /** Delivers with faults until the wire is empty (or `max` deliveries). */
+  run(max?: number): void;
+  /**
+   * Delivers without faults until nothing is left on the wire, letting microtasks and
+   * macrotasks run in between (acks and saves are asynchronous). Frames that wait in a
+   * transport (a limited connection's budget) stay there.
+   */
+  flush(max?: number): Promise<void>;
+  /**
+   * Loses the frames on the wire that `lose` picks (newest first), on connections that stay
+   * up, like a stream reset under load that the transport does not report. Returns how many.
+   */
+  discard(lose: (frame: MemoryFrame) => boolean): number;
+  /** Frames on the wire. */
+  pending(): number;
+  /** Frames handed to a receiver so far. */
+  readonly delivered: number;
+}
+
+export function createMemorySyncNetwork(options: MemorySyncNetworkOptions = {}): MemorySyncNetwork {
+  return new Network(options);
+}
+
+/** mulberry32: small and seedable. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The network could not deliver everything (a loop of frames that never ends). */
+export class NetworkNotSettledError extends Error {
+  override name = 'NetworkNotSettledError';
+}
+
+interface MemoryConnection {
+  a: string;
+  b: string;
+  status: 'open' | 'closed';
+  limits?: { bytes: number };
+}
+
+interface MemoryStream {
+  from: string;
+  to: string;
+  connection: MemoryConnection;
+  /** closing: closed by its writer (what was written still arrives); reset: aborted. */
+  state: 'open' | 'closing' | 'reset';
+}
+
+interface InFlight {
+  stream: MemoryStream;
+  bytes: Uint8Array;
+}
+
+const macrotask = (): Promise<void> =>
+  new Promise((resolve) => {
+    const immediate = (globalThis as { setImmediate?: (fn: () => void) => void }).setImmediate;
+    if (immediate !== undefined) immediate(resolve);
+    else setTimeout(resolve, 0);
+  });
+
+class Network implements MemorySyncNetwork {
+  private readonly random: () => number;
+  private readonly wire: InFlight[] = [];
+  private connections: MemoryConnection[] = [];
+  /** Every device that has a transport (the latest one per id). */
+  private readonly devices = new Map<string, Transport>();
+  /** Started transports. */
+  private readonly attached = new Map<string, Transport>();
+  private readonly opening: (() => void)[] = [];
+  private openScheduled = false;
+  delivered = 0;
+
+  constructor(private readonly faults: MemoryFaults) {
+    this.random = seededRandom(faults.seed ?? 1);
+  }
+
+  transport(self: string, init: SyncTransportInit = {}): MemorySyncTransport {
+    const t = new Transport(self, this, init);
+    this.devices.set(self, t);
+    return t;
+  }
+
+  // --- used by the transports -------------------------------------------------------------
+
+  attach(t: Transport): void {
+    this.attached.set(t.self, t);
+  }
+
+  detach(t: Transport): void {
+    if (this.attached.get(t.self) === t) this.attached.delete(t.self);
+  }
+
+  openConnections(self: string, peer?: string): MemoryConnection[] {
+    return this.connections.filter(
+      (c) =>
+        c.status === 'open' &&
+        ((c.a === self && (peer === undefined || c.b === peer)) ||
+          (c.b === self && (peer === undefined || c.a === peer)))
+    );
+  }
+
+  /** Opening a stream takes a round trip: it completes after the current call (or at once in connect()). */
+  scheduleOpen(complete: () => void): void {
+    this.opening.push(complete);
+    if (this.openScheduled) return;
+    this.openScheduled = true;
+    queueMicrotask(() => {
+      this.openScheduled = false;
+      this.runOpens();
+    });
+  }
+
+  runOpens(): void {
+    for (let fn = this.opening.shift(); fn !== undefined; fn = this.opening.shift()) fn();
+  }
+
+  /** Negotiates a sync stream from `from` to `to`; undefined when the other side refuses. */
+  newStream(connection: MemoryConnection, from: string, to: string): MemoryStream | undefined {
+    const receiver = this.attached.get(to);
+    if (connection.status !== 'open' || receiver === undefined) return undefined;
+    const stream: MemoryStream = { from, to, connection, state: 'open' };
+    return receiver.onInbound(stream) ? stream : undefined;
+  }
+
+  write(stream: MemoryStream, bytes: Uint8Array): void {
+    // A relayed connection's `limits.bytes` is what is left of its allowance (libp2p's limit
+    // tracker counts both directions), so each side's budget shrinks as either side writes.
+    const limits = stream.connection.limits;
+    if (limits !== undefined) limits.bytes = Math.max(0, limits.bytes - bytes.byteLength - 4);
+    this.wire.push({ stream, bytes: bytes.slice() });
+  }
+
+  // --- links ------------------------------------------------------------------------------
+
+  connect(a: string, b: string, options: MemoryConnectOptions = {}): void {
+    if (a === b || this.connected(a, b)) return;
+    this.open({
+      a,
+      b,
+      status: 'open',
+      ...(options.limitBytes !== undefined ? { limits: { bytes: options.limitBytes } } : {})
+    });
+  }
+
+  upgrade(a: string, b: string): void {
+    if (a === b) return;
+    this.open({ a, b, status: 'open' });
+  }
+
+  private open(connection: MemoryConnection): void {
+    this.connections.push(connection);
+    this.attached.get(connection.a)?.onConnectionOpen(connection);
+    this.attached.get(connection.b)?.onConnectionOpen(connection);
+    this.runOpens();
+  }
+
+  disconnect(a: string, b: string): void {
+    const closing = this.openConnections(a, b);
+    if (closing.length === 0) return;
+    for (const c of closing) c.status = 'closed';
+    this.connections = this.connections.filter((c) => c.status === 'open');
+    this.attached.get(a)?.onPeerDisconnect(b);
+    this.attached.get(b)?.onPeerDisconnect(a);
+  }
+
+  renew(a: string, b: string): void {
+    this.attached.get(a)?.renew(b);
+    this.runOpens();
+  }
+
+  partition(side: string[], other?: string[]): void {
+    const rest = other ?? [...this.devices.keys()].filter((id) => !side.includes(id));
+    for (const x of side) for (const y of rest) this.disconnect(x, y);
+  }
+
+  connectAll(): void {
+    const ids = [...this.devices.keys()];
+    for (let i = 0; i < ids.length; i++) {
+      for (let j = i + 1; j < ids.length; j++) this.connect(ids[i] as string, ids[j] as string);
+    }
+  }
+
+  heal(): void {
+    for (const c of [...this.connections]) this.disconnect(c.a, c.b);
+    this.connectAll();
+  }
+
+  connected(a: string, b: string): boolean {
+    return this.openConnections(a, b).length > 0;
+  }
+
+  linksOf(id: string): string[] {
+    const out = new Set<string>();
+    for (const c of this.openConnections(id)) out.add(c.a === id ? c.b : c.a);
+    return [...out];
+  }
+
+  // --- delivery ---------------------------------------------------------------------------
+
+  step(faulty = true): boolean {
+    if (this.wire.length === 0) return false;
+    const f: MemoryFaults = faulty ? this.faults : {};
+    const at =
+      (f.reorder ?? 0) > 0 && this.random() < (f.reorder ?? 0)
+        ? Math.floor(this.random() * this.wire.length)
+        : 0;
+    const [item] = this.wire.splice(at, 1) as [InFlight];
+    if ((f.drop ?? 0) > 0 && this.random() < (f.drop ?? 0)) return true;
+    if ((f.duplicate ?? 0) > 0 && this.random() < (f.duplicate ?? 0)) {
+      this.wire.splice(Math.floor(this.random() * (this.wire.length + 1)), 0, { ...item });
+    }
+    const { stream } = item;
+    if (stream.state === 'reset' || stream.connection.status !== 'open') return true;
+    if (this.attached.get(stream.to)?.receive(stream, item.bytes) === true) this.delivered++;
+    return true;
+  }
+
+  run(max = 100_000): void {
+    for (let i = 0; i < max && this.step(true); i++);
+  }
+
+  async flush(max = 1_000_000): Promise<void> {
+    for (let round = 0; round < 100; round++) {
+      this.runOpens();
+      for (let i = 0; i < max && this.step(false); i++);
+      await Promise.resolve();
+      await macrotask();
+      if (this.wire.length === 0 && this.opening.length === 0) return;
+    }
+    throw new NetworkNotSettledError('the network did not settle');
+  }
+
+  discard(lose: (frame: MemoryFrame) => boolean): number {
+    let lost = 0;
+    for (let i = this.wire.length - 1; i >= 0; i--) {
+      const { stream, bytes } = this.wire[i] as InFlight;
+      if (lose({ from: stream.from, to: stream.to, bytes })) {
+        this.wire.splice(i, 1);
+        lost++;
+      }
+    }
+    return lost;
+  }
+
+  pending(): number {
+    return this.wire.length;
+  }
+}
+
+interface Outbound {
+  stream: MemoryStream | undefined;
+  connection: MemoryConnection;
+  queue: Queued[];
+}
+
+/** Mirrors Libp2pSyncTransport (transport-libp2p.ts) method by method. */
+class Transport implements MemorySyncTransport {
+  handler: SyncTransportHandler | undefined;
+  private readonly outbound = new Map<string, Outbound>();
+  private readonly budget = new LimitedBudget<MemoryConnection>();
+  private readonly inbound = new Map<string, Set<MemoryStream>>();
+  private readonly maxFrameBytes: number;
+  private readonly maxInboundStreams: number;
+
+  constructor(
+    readonly self: string,
+    private readonly net: Network,
+    init: SyncTransportInit
+  ) {
+    this.maxFrameBytes = init.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+    this.maxInboundStreams = init.maxInboundStreams ?? MAX_INBOUND_SYNC_STREAMS;
+  }
+
+  async start(handler: SyncTransportHandler): Promise<void> {
+    this.handler = handler;
+    this.net.attach(this);
+    for (const connection of this.net.openConnections(this.self)) this.useConnection(connection);
+  }
+
+  async stop(): Promise<void> {
+    this.net.detach(this);
+    for (const peer of [...this.outbound.keys(), ...this.inbound.keys()]) {
+      this.drop(peer);
+    }
+    this.handler = undefined;
+  }
+
+  peers(): string[] {
+    return [...this.outbound].filter(([, out]) => out.stream !== undefined).map(([peer]) => peer);
+  }
+
+  send(peer: string, frame: Uint8Array, options: FrameSendOptions = {}): void {
+    let out = this.outbound.get(peer);
+    if (out === undefined) {
+      const connection = this.bestConnection(peer);
+      if (connection === undefined) return;
+      out = this.open(peer, connection);
+    }
+    out.queue = enqueue(out.queue, { ...options, bytes: frame }, MAX_HELD_BYTES);
+    this.pump(peer, out);
+  }
+
+  backlog(peer: string): number {
+    const out = this.outbound.get(peer);
+    return out === undefined ? 0 : backlogOf(out.queue);
+  }
+
+  drop(peer: string): void {
+    const out = this.outbound.get(peer);
+    this.outbound.delete(peer);
+    if (out?.stream !== undefined) out.stream.state = 'reset';
+    for (const stream of this.inbound.get(peer) ?? []) stream.state = 'reset';
+    this.inbound.delete(peer);
+  }
+
+  onConnectionOpen(connection: MemoryConnection): void {
+    this.useConnection(connection);
+  }
+
+  onPeerDisconnect(peer: string): void {
+    this.outbound.delete(peer);
+    this.inbound.delete(peer);
+    this.handler?.peerDown(peer);
+  }
+
+  renew(peer: string): void {
+    const connection = this.bestConnection(peer);
+    if (this.handler !== undefined && connection !== undefined) this.open(peer, connection);
+  }
+
+  /** A stream from a peer; false when refused (too many from that peer on this connection). */
+  onInbound(stream: MemoryStream): boolean {
+    let set = this.inbound.get(stream.from);
+    if (set === undefined) {
+      set = new Set();
+      this.inbound.set(stream.from, set);
+    }
+    let open = 0;
+    for (const s of set) if (s.connection === stream.connection && s.state === 'open') open++;
+    if (open >= this.maxInboundStreams) return false;
+    set.add(stream);
+    return true;
+  }
+
+  /** A frame read from an inbound stream; false when it was not handed to the handler. */
+  receive(stream: MemoryStream, bytes: Uint8Array): boolean {
+    const set = this.inbound.get(stream.from);
+    if (set?.has(stream) !== true) return false;
+    if (bytes.byteLength > this.maxFrameBytes) {
+      // What lpStream's read throws for a length over maxDataLength.
+      const err = new Error(
+        `Message length too long - ${bytes.byteLength} > ${this.maxFrameBytes}`
+      );
+      err.name = 'InvalidDataLengthError';
+      this.handler?.malformed(stream.from, err);
+      stream.state = 'reset';
+      set.delete(stream);
+      return false;
+    }
+    if (this.handler === undefined) return false;
+    this.handler.frame(stream.from, bytes);
+    return true;
+  }
+
+  private useConnection(connection: MemoryConnection): void {
+    if (this.handler === undefined || connection.status !== 'open') return;
+    const peer = connection.a === this.self ? connection.b : connection.a;
+    if (!shouldMoveTo(this.outbound.get(peer)?.connection, connection)) return;
+    this.open(peer, connection);
+  }
+
+  private bestConnection(peer: string): MemoryConnection | undefined {
+    return bestConnection(this.net.openConnections(this.self, peer));
+  }
+
+  private open(peer: string, connection: MemoryConnection): Outbound {
+    const previous = this.outbound.get(peer);
+    const out: Outbound = {
+      stream: undefined,
+      connection,
+      // Frames not written yet move to the new stream (as in the libp2p transport).
+      queue: previous === undefined ? [] : previous.queue.splice(0)
+    };
+    this.outbound.set(peer, out);
+    // Closed, not reset: what was written on it still arrives.
+    if (previous?.stream !== undefined && previous.stream.state === 'open') {
+      previous.stream.state = 'closing';
+    }
+    this.net.scheduleOpen(() => {
+      if (this.outbound.get(peer) !== out) return; // superseded
+      const stream = this.net.newStream(connection, this.self, peer);
+      if (stream === undefined) {
+        this.outbound.delete(peer);
+        return;
+      }
+      out.stream = stream;
+      this.handler?.peerUp(peer);
+      this.pump(peer, out);
+    });
+    return out;
+  }
+
+  private pump(peer: string, out: Outbound): void {
+    if (out.stream === undefined) return;
+    while (this.outbound.get(peer) === out) {
+      const frame = takeWritable(out.queue, (bytes) => this.budget.spend(out.connection, bytes));
+      if (frame === undefined) return; // empty, or waiting for a better connection
+      if (out.stream.state !== 'open' || out.connection.status !== 'open') {
+        // The write fails: the frame goes first on the next stream.
+        out.queue.unshift(frame);
+        const next = this.bestConnection(peer);
+        if (next !== undefined) {
+          this.open(peer, next);
+        } else {
+          this.outbound.delete(peer);
+          this.handler?.peerDown(peer);
+        }
+        return;
+      }
+      this.net.write(out.stream, frame.bytes);
+    }
+  }
+}
