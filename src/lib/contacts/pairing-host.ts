@@ -9,6 +9,7 @@ import { PAIR_PROTOCOL } from '../p2p/constants.js';
 import { DEFAULT_HANDSHAKE_DIAL_TIMEOUT_MS, NONCE_BYTES } from './constants.js';
 import { bytesField, encodeProfile, profileField } from './frames.js';
 import { announceDialTarget } from './pairing-announce.js';
+import { clockDeadline } from './pairing-clock.js';
 import { pairingMac } from './pairing-code.js';
 import { PairingAbortError, type PairingContext, type SessionState } from './pairing-session.js';
 
@@ -26,25 +27,27 @@ export async function onAnnounce(
   if (target === undefined) return;
   session.busy = true;
   let stream: Stream | undefined;
+  const deadline = clockDeadline(
+    ctx.clock,
+    ctx.init.dialTimeoutMs ?? DEFAULT_HANDSHAKE_DIAL_TIMEOUT_MS
+  );
   try {
-    const signal = AbortSignal.any([
-      AbortSignal.timeout(ctx.init.dialTimeoutMs ?? DEFAULT_HANDSHAKE_DIAL_TIMEOUT_MS),
-      session.controller.signal
-    ]);
     stream = await ctx.deps.host.dialProtocol(target, PAIR_PROTOCOL, {
       runOnLimitedConnection: true,
-      signal
+      signal: AbortSignal.any([deadline.signal, session.controller.signal])
     });
   } catch {
     session.idle();
     return; // Unreachable: the joiner announces again, we try again.
+  } finally {
+    deadline.clear();
   }
   if (session.done) {
     stream.abort(new PairingAbortError('The pairing session ended'));
     session.idle();
     return;
   }
-  const channel = ctx.channel(stream, session);
+  const { channel, release } = ctx.channel(stream, session);
   try {
     const nonce = ctx.random(NONCE_BYTES);
     await channel.send({ t: 'hello', nonce: toBase64Url(nonce) });
@@ -71,6 +74,7 @@ export async function onAnnounce(
     channel.abort(err instanceof Error ? err : undefined);
     if ((err as { name?: string }).name !== 'HandshakeRefusedError') ctx.failed(session);
   } finally {
+    release();
     session.idle();
   }
 }

@@ -6,7 +6,7 @@ import type { Connection, Stream } from '@libp2p/interface';
 import { equalBytes, toBase64Url } from '../crypto/encoding.js';
 import { DEFAULT_PAIRING_ANNOUNCE_INTERVAL_MS, NONCE_BYTES } from './constants.js';
 import type { RefusalReason } from './errors.js';
-import { bytesField, encodeProfile, profileField } from './frames.js';
+import { bytesField, encodeProfile, profileField, type FrameChannel } from './frames.js';
 import { encodeAnnounce } from './pairing-announce.js';
 import { pairingMac } from './pairing-code.js';
 import type { PairingContext, SessionState } from './pairing-session.js';
@@ -21,9 +21,9 @@ export function startAnnouncing(ctx: PairingContext, session: SessionState): voi
     // No topic peers yet (the relay has not seen our subscription): try again next time.
     ctx.deps.pubsub.publish(session.topic, data).catch(() => {});
   };
-  const timer = setInterval(announce, interval);
-  setTimeout(announce, Math.min(interval, 100));
-  void session.result.catch(() => {}).finally(() => clearInterval(timer));
+  const timer = ctx.clock.setInterval(announce, interval);
+  ctx.clock.setTimeout(announce, Math.min(interval, 100));
+  void session.result.catch(() => {}).finally(() => ctx.clock.clearInterval(timer));
 }
 
 /** A host dialed us: answer it if we are joining, refuse it otherwise. */
@@ -35,14 +35,38 @@ export async function answerHost(
   const peer = connection.remotePeer.toString();
   const me = ctx.deps.host.peerId.toString();
   const session = ctx.session;
-  const channel = ctx.channel(stream, session);
-  const refuse = (reason: RefusalReason): Promise<void> => channel.refuse(reason);
-  if (ctx.contacts.isBlocked(peer)) return refuse('blocked');
-  if (!ctx.limiter.take(peer)) return refuse('rate-limited');
-  if (session === undefined || session.role !== 'joiner' || session.done) {
-    return refuse('not-pairing');
+  const { channel, release } = ctx.channel(stream, session);
+  try {
+    const refusal = refusalFor(ctx, peer, session);
+    if (refusal !== undefined || session === undefined) {
+      return await channel.refuse(refusal ?? 'not-pairing');
+    }
+    await answer(ctx, channel, session, peer, me);
+  } finally {
+    release();
   }
-  if (session.busy) return refuse('busy');
+}
+
+/** Why a host dialing us now is turned away, if it is. */
+function refusalFor(
+  ctx: PairingContext,
+  peer: string,
+  session: SessionState | undefined
+): RefusalReason | undefined {
+  if (ctx.contacts.isBlocked(peer)) return 'blocked';
+  if (!ctx.limiter.take(peer)) return 'rate-limited';
+  if (session === undefined || session.role !== 'joiner' || session.done) return 'not-pairing';
+  if (session.busy) return 'busy';
+  return undefined;
+}
+
+async function answer(
+  ctx: PairingContext,
+  channel: FrameChannel,
+  session: SessionState,
+  peer: string,
+  me: string
+): Promise<void> {
   session.busy = true;
   try {
     const hello = await channel.receive('hello');

@@ -7,6 +7,7 @@ import type { Stream } from '@libp2p/interface';
 import type { Contacts } from './contacts.js';
 import { PairingTimeoutError } from './errors.js';
 import type { FrameChannel } from './frames.js';
+import type { PairingClock } from './pairing-clock.js';
 import { pairingKey, pairingTopic } from './pairing-code.js';
 import type {
   PairingDeps,
@@ -44,12 +45,19 @@ export interface PairingContext {
   readonly contacts: Contacts;
   readonly random: (n: number) => Uint8Array;
   readonly limiter: RateLimiter;
+  readonly clock: PairingClock;
   /** The session in progress, if any. */
   readonly session: SessionState | undefined;
   /** This device's profile (a placeholder when it has none yet). */
   profile(): Promise<Profile>;
-  /** A channel that ends with `session` (cancel, expiry, or the other handshake winning). */
-  channel(stream: Stream, session: SessionState | undefined): FrameChannel;
+  /**
+   * A channel that ends with `session` (cancel, expiry, or the other handshake winning) or at the
+   * handshake deadline; `release()` once the handshake is over (clears the deadline).
+   */
+  channel(
+    stream: Stream,
+    session: SessionState | undefined
+  ): { channel: FrameChannel; release(): void };
   /** Counts a failed handshake; ends the session after too many. */
   failed(session: SessionState): void;
   /** Adds the contact and resolves the session, unless the session ended meanwhile. */
@@ -62,6 +70,7 @@ export interface OpenSessionInit {
   room: string;
   ttlMs: number;
   pubsub: PairingPubSub;
+  clock: PairingClock;
   /** Called once when the session ends. */
   onEnd(session: SessionState): void;
 }
@@ -80,7 +89,7 @@ export function openSession(o: OpenSessionInit): SessionState & {
     resolve = res;
     reject = rej;
   });
-  const ttl = setTimeout(
+  const ttl = o.clock.setTimeout(
     () => session.fail(new PairingTimeoutError('Nobody paired with this code in time')),
     o.ttlMs
   );
@@ -101,7 +110,7 @@ export function openSession(o: OpenSessionInit): SessionState & {
     session.done = true;
     session.controller.abort(new PairingAbortError('The pairing session ended'));
     wake();
-    clearTimeout(ttl);
+    o.clock.clearTimeout(ttl);
     signal?.removeEventListener('abort', onAbort);
     try {
       o.pubsub.unsubscribe(topic);

@@ -2,6 +2,7 @@
 import type { GossipSub } from '@libp2p/gossipsub';
 import type { ProtocolHost } from '../p2p/host.js';
 import type { Contact, Contacts } from './contacts.js';
+import type { PairingClock } from './pairing-clock.js';
 import type { HandshakeLimits } from './invites.js';
 import type { Profile } from './profile.js';
 
@@ -28,6 +29,8 @@ export interface PairingDeps {
   /** This device's multiaddrs (the joiner announces its relay circuit addresses). */
   addresses: () => string[];
   randomBytes?: (n: number) => Uint8Array;
+  /** Timers and time for expiry, announcements and deadlines (default realPairingClock). */
+  clock?: PairingClock;
 }
 
 export interface PairingResult {

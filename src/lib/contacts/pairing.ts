@@ -56,6 +56,7 @@ import {
 import { HandshakeRefusedError, NotStartedError, PairingWrongAnswerError } from './errors.js';
 import { FrameChannel, refusalMessage } from './frames.js';
 import { placeholderProfile } from './invites.js';
+import { clockDeadline, realPairingClock, type PairingClock } from './pairing-clock.js';
 import { defaultRandom, normalizePairingCode, randomPairingCode } from './pairing-code.js';
 import { onAnnounce } from './pairing-host.js';
 import { answerHost, startAnnouncing } from './pairing-joiner.js';
@@ -95,6 +96,7 @@ class PairingService implements Pairing {
   readonly #init: PairingInit;
   readonly #deps: PairingDeps;
   readonly #random: (n: number) => Uint8Array;
+  readonly #clock: PairingClock;
   readonly #ctx: PairingContext;
   #session: SessionState | undefined;
   #started = false;
@@ -103,10 +105,12 @@ class PairingService implements Pairing {
     this.#init = init;
     this.#deps = deps;
     this.#random = deps.randomBytes ?? defaultRandom;
+    this.#clock = deps.clock ?? realPairingClock;
     const limiter = new RateLimiter({
       perPeer: init.rateLimitPerPeer ?? DEFAULT_RATE_LIMIT_PER_PEER,
       global: init.rateLimitGlobal ?? DEFAULT_RATE_LIMIT_GLOBAL,
-      windowMs: init.rateLimitWindowMs ?? DEFAULT_RATE_LIMIT_WINDOW_MS
+      windowMs: init.rateLimitWindowMs ?? DEFAULT_RATE_LIMIT_WINDOW_MS,
+      now: this.#clock.now
     });
     const current = (): SessionState | undefined => this.#session;
     this.#ctx = {
@@ -115,6 +119,7 @@ class PairingService implements Pairing {
       contacts: deps.contacts,
       random: this.#random,
       limiter,
+      clock: this.#clock,
       get session() {
         return current();
       },
@@ -180,6 +185,7 @@ class PairingService implements Pairing {
       room: options.room ?? '',
       ttlMs: this.#init.ttlMs ?? DEFAULT_PAIRING_TTL_MS,
       pubsub: this.#deps.pubsub,
+      clock: this.#clock,
       onEnd: (s) => {
         if (this.#session === s) this.#session = undefined;
       }
@@ -194,12 +200,19 @@ class PairingService implements Pairing {
   }
 
   /** A channel that ends with the session (cancel, expiry, or the other handshake winning). */
-  #channel(stream: Stream, session: SessionState | undefined): FrameChannel {
-    return new FrameChannel(stream, {
+  #channel(
+    stream: Stream,
+    session: SessionState | undefined
+  ): { channel: FrameChannel; release(): void } {
+    const timeoutMs = this.#init.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
+    const deadline = clockDeadline(this.#clock, timeoutMs);
+    const channel = new FrameChannel(stream, {
       maxFrameBytes: this.#init.maxFrameBytes ?? MAX_FRAME_BYTES,
-      timeoutMs: this.#init.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
+      timeoutMs,
+      deadline: deadline.signal,
       ...(session === undefined ? {} : { signal: session.controller.signal })
     });
+    return { channel, release: deadline.clear };
   }
 
   #failed(session: SessionState): void {
