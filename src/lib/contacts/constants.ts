@@ -91,6 +91,9 @@ export const DEFAULT_PAIRING_JOIN_TIMEOUT_MS = 20_000;
 /** How often the joining side re-announces itself on the pairing topic. */
 export const DEFAULT_PAIRING_ANNOUNCE_INTERVAL_MS = 1_000;
 
+/** The joining side's first announcement goes out after at most this time. */
+export const PAIRING_FIRST_ANNOUNCE_MAX_MS = 100;
+
 /** Failed pairing handshakes after which the code is dropped (guessing protection). */
 export const MAX_PAIRING_FAILURES = 3;
 

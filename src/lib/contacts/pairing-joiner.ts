@@ -4,7 +4,11 @@
  */
 import type { Connection, Stream } from '@libp2p/interface';
 import { equalBytes, toBase64Url } from '../crypto/encoding.js';
-import { DEFAULT_PAIRING_ANNOUNCE_INTERVAL_MS, NONCE_BYTES } from './constants.js';
+import {
+  DEFAULT_PAIRING_ANNOUNCE_INTERVAL_MS,
+  NONCE_BYTES,
+  PAIRING_FIRST_ANNOUNCE_MAX_MS
+} from './constants.js';
 import type { RefusalReason } from './errors.js';
 import { bytesField, encodeProfile, profileField, type FrameChannel } from './frames.js';
 import { encodeAnnounce } from './pairing-announce.js';
@@ -22,7 +26,7 @@ export function startAnnouncing(ctx: PairingContext, session: SessionState): voi
     ctx.deps.pubsub.publish(session.topic, data).catch(() => {});
   };
   const timer = ctx.clock.setInterval(announce, interval);
-  ctx.clock.setTimeout(announce, Math.min(interval, 100));
+  ctx.clock.setTimeout(announce, Math.min(interval, PAIRING_FIRST_ANNOUNCE_MAX_MS));
   void session.result.catch(() => {}).finally(() => ctx.clock.clearInterval(timer));
 }
 

@@ -38,7 +38,9 @@
  *
  * Files: pairing-code.ts (codes, topic, key, MACs), pairing-announce.ts (the announcement and
  * which addresses count), pairing-session.ts (one session's state and end), pairing-host.ts and
- * pairing-joiner.ts (the two sides of the handshake), pairing-types.ts (public types).
+ * pairing-joiner.ts (the two sides of the handshake), pairing-clock.ts (the timers every
+ * expiry, announcement and deadline runs on: `deps.clock`, so tests move time themselves),
+ * pairing-types.ts (public types).
  */
 import type { Message } from '@libp2p/gossipsub';
 import type { Stream } from '@libp2p/interface';
