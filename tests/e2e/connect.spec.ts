@@ -51,13 +51,22 @@ test.describe('two browsers reach each other', () => {
     const bobId = bob.peerId;
     await bob.context.close(); // Bob is gone: nobody answers to his ID any more.
 
-    await alice.page.getByRole('textbox', { name: 'Peer ID or link' }).fill(bobId);
-    await alice.page.getByRole('button', { name: 'Connect' }).click();
-    await expect(alice.page.getByRole('alert')).toBeVisible({ timeout: 60_000 });
+    const field = alice.page.getByRole('textbox', { name: 'Peer ID or link' });
+    const connect = alice.page.getByRole('button', { name: 'Connect' });
+    const alert = alice.page.getByRole('alert');
+    await field.fill(bobId);
+    await connect.click();
+    // Words that say what happened, not "Something went wrong", and the form is usable again.
+    await expect(alert).toHaveText(
+      "Couldn't reach that device. Check that it's online with the app open and uses the same relay.",
+      { timeout: 60_000 }
+    );
+    await expect(field).toHaveAttribute('aria-invalid', 'true');
+    await expect(connect).toBeEnabled();
 
-    await alice.page.getByRole('textbox', { name: 'Peer ID or link' }).fill('not a peer id');
-    await alice.page.getByRole('button', { name: 'Connect' }).click();
-    await expect(alice.page.getByRole('alert')).toBeVisible();
+    await field.fill('not a peer id');
+    await connect.click();
+    await expect(alert).toHaveText("That doesn't look like a peer ID or a link from this app.");
     await alice.context.close();
   });
 

@@ -1,3 +1,8 @@
+/**
+ * The WebRTC 'init' channel workaround (src/lib/p2p/init-channel-fix.ts): late 'open'/'close'
+ * listeners still hear the events. Replays are deferred through an injected queue that the tests
+ * run by hand, so nothing waits for a timer.
+ */
 import { describe, expect, it, vi } from 'vitest';
 import { installInitChannelFix, replayLateEvents } from '../../src/lib/p2p/init-channel-fix.js';
 
@@ -10,42 +15,61 @@ class FakeChannel extends EventTarget {
   }
 }
 
-const wait = () => new Promise((r) => setTimeout(r, 5));
+/** A stand-in for "after the current task": `run()` runs what was deferred so far. */
+function taskQueue() {
+  const queue: Array<() => void> = [];
+  return {
+    defer: (fn: () => void) => void queue.push(fn),
+    get size() {
+      return queue.length;
+    },
+    run() {
+      for (const fn of queue.splice(0)) fn();
+    }
+  };
+}
 
 describe('init channel fix', () => {
-  it('replays open and close to listeners that subscribe after the channel closed', async () => {
+  it('replays open and close to listeners that subscribe after the channel closed', () => {
+    const tasks = taskQueue();
     const ch = new FakeChannel();
-    replayLateEvents(ch as unknown as RTCDataChannel);
+    replayLateEvents(ch as unknown as RTCDataChannel, tasks.defer);
     // The race: open, closing, closed all happen before libp2p looks.
     ch.set('open', 'open');
     ch.set('closing', 'closing');
     ch.set('closed', 'close');
     const open = vi.fn();
     ch.addEventListener('open', open);
-    await wait();
+    // Not from inside addEventListener: after the code that subscribed has finished.
+    expect(open).not.toHaveBeenCalled();
+    tasks.run();
     expect(open).toHaveBeenCalledOnce();
     const close = vi.fn();
     ch.addEventListener('close', close);
-    await wait();
+    expect(close).not.toHaveBeenCalled();
+    tasks.run();
     expect(close).toHaveBeenCalledOnce();
+    expect(open).toHaveBeenCalledOnce();
   });
 
-  it('announces open once a closing channel has closed', async () => {
+  it('announces open once a closing channel has closed', () => {
+    const tasks = taskQueue();
     const ch = new FakeChannel();
-    replayLateEvents(ch as unknown as RTCDataChannel);
+    replayLateEvents(ch as unknown as RTCDataChannel, tasks.defer);
     ch.set('open', 'open');
     ch.set('closing', 'closing');
     const open = vi.fn();
     ch.addEventListener('open', open);
-    await wait();
+    tasks.run();
     expect(open).not.toHaveBeenCalled();
     ch.set('closed', 'close');
     expect(open).toHaveBeenCalledOnce();
   });
 
-  it('changes nothing in the normal order of events', async () => {
+  it('changes nothing in the normal order of events', () => {
+    const tasks = taskQueue();
     const ch = new FakeChannel();
-    replayLateEvents(ch as unknown as RTCDataChannel);
+    replayLateEvents(ch as unknown as RTCDataChannel, tasks.defer);
     const open = vi.fn();
     const close = vi.fn();
     ch.addEventListener('open', open);
@@ -53,12 +77,14 @@ describe('init channel fix', () => {
     ch.addEventListener('close', close);
     ch.set('closing', 'closing');
     ch.set('closed', 'close');
-    await wait();
+    expect(tasks.size).toBe(0);
+    tasks.run();
     expect(open).toHaveBeenCalledOnce();
     expect(close).toHaveBeenCalledOnce();
   });
 
   it('patches createDataChannel once, only for the "init" label', () => {
+    const tasks = taskQueue();
     const made: FakeChannel[] = [];
     class FakePC {
       createDataChannel(_label: string): RTCDataChannel {
@@ -68,15 +94,25 @@ describe('init channel fix', () => {
       }
     }
     const target = { RTCPeerConnection: FakePC as unknown as typeof RTCPeerConnection };
-    installInitChannelFix(target);
+    installInitChannelFix(target, tasks.defer);
     const patched = FakePC.prototype.createDataChannel;
-    installInitChannelFix(target);
+    installInitChannelFix(target, tasks.defer);
     expect(FakePC.prototype.createDataChannel).toBe(patched);
     const pc = new FakePC();
-    pc.createDataChannel('init');
-    pc.createDataChannel('');
-    expect(Object.hasOwn(made[0]!, 'addEventListener')).toBe(true);
-    expect(Object.hasOwn(made[1]!, 'addEventListener')).toBe(false);
-    installInitChannelFix({}); // no RTCPeerConnection (Node): no-op
+    const init = pc.createDataChannel('init') as unknown as FakeChannel;
+    const other = pc.createDataChannel('') as unknown as FakeChannel;
+    for (const ch of [init, other]) {
+      ch.set('open', 'open');
+      ch.set('closing', 'closing');
+      ch.set('closed', 'close');
+    }
+    const heard: string[] = [];
+    init.addEventListener('open', () => heard.push('init'));
+    other.addEventListener('open', () => heard.push('other'));
+    tasks.run();
+    // Only the 'init' channel replays the open it missed.
+    expect(heard).toEqual(['init']);
+    expect(made).toEqual([init, other]);
+    expect(() => installInitChannelFix({})).not.toThrow(); // no RTCPeerConnection (Node): no-op
   });
 });

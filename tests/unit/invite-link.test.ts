@@ -1,5 +1,6 @@
 import { generateKeyPair } from '@libp2p/crypto/keys';
-import { peerIdFromPrivateKey } from '@libp2p/peer-id';
+import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id';
+import { multiaddr } from '@multiformats/multiaddr';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   decodeInvitePayload,
@@ -91,6 +92,14 @@ describe('invite links', () => {
     expect(reason(() => decodeInvitePayload(toBase64Url(badPeer)))).toBe('malformed');
     const relay = new Uint8Array([...bytes.slice(0, -1), 1, 3, 0xff, 0xff, 0xff]);
     expect(reason(() => decodeInvitePayload(toBase64Url(relay)))).toBe('malformed');
+    // A well-formed multiaddr whose /p2p/ part is no peer ID (its key type is unknown).
+    const relayAddr = multiaddr(invite.relays[0]!).bytes;
+    const relayPeer = peerIdFromString(invite.relays[0]!.split('/p2p/')[1]!).toMultihash().bytes;
+    const notAPeer = relayAddr.slice();
+    notAPeer[relayAddr.length - relayPeer.length + 3] = 0x09;
+    expect(multiaddr(notAPeer).toString()).toMatch(/\/p2p\/1/);
+    const badRelay = new Uint8Array([...bytes.slice(0, -1), 1, notAPeer.length, ...notAPeer]);
+    expect(reason(() => decodeInvitePayload(toBase64Url(badRelay)))).toBe('malformed');
   });
 
   it('refuses expired invites and your own', () => {
@@ -117,18 +126,51 @@ describe('invite QR codes', () => {
 });
 
 describe('invite decoding of random input', () => {
-  it('only ever throws InvalidInviteError', () => {
+  /** A small seeded PRNG (mulberry32): the same inputs on every run. */
+  function seeded(seed: number): () => number {
+    let t = seed >>> 0;
+    return () => {
+      t = (t + 0x6d2b79f5) >>> 0;
+      let r = Math.imul(t ^ (t >>> 15), 1 | t);
+      r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
+      return ((r ^ (r >>> 14)) >>> 0) / 0x1_0000_0000;
+    };
+  }
+
+  it('only ever throws InvalidInviteError, and whatever it accepts is a well-formed invite', () => {
+    const random = seeded(7);
     const valid = fromBase64Url(encodeInvitePayload(invite)) as Uint8Array;
+    const reasons = new Set<string>();
+    let accepted = 0;
     for (let i = 0; i < 500; i++) {
       const bytes =
         i % 2 === 0
-          ? crypto.getRandomValues(new Uint8Array(1 + (i % 120)))
+          ? new Uint8Array(1 + (i % 120)).map(() => Math.floor(random() * 256))
           : valid.map((b, j) => (j === i % valid.length ? b ^ (1 + (i % 255)) : b));
+      const payload = toBase64Url(bytes);
+      let decoded: Invite;
       try {
-        decodeInvitePayload(toBase64Url(bytes));
+        decoded = decodeInvitePayload(payload);
       } catch (err) {
+        expect(err).toBeInstanceOf(InvalidInviteError);
         expect((err as Error).name).toBe('InvalidInviteError');
+        reasons.add((err as InvalidInviteError).reason);
+        continue;
       }
+      accepted++;
+      // Accepted: a complete invite the app can use, which encodes and decodes back to itself
+      // (not always to the same bytes: a relay's DNS name with invalid UTF-8 is read as U+FFFD).
+      expect(decoded.version).toBe(1);
+      expect(decoded.secret).toHaveLength(32);
+      expect(decoded.expiresAt % 1000).toBe(0);
+      expect(decoded.relays.length).toBeLessThanOrEqual(4);
+      for (const relay of decoded.relays) expect(relay).toMatch(/\/p2p\/[1-9A-HJ-NP-Za-km-z]+$/);
+      expect(decodeInvitePayload(encodeInvitePayload(decoded))).toEqual(decoded);
     }
+    // Both branches ran: bit flips in the secret or expiry still decode (with other values),
+    // random bytes and flips in the structure are refused for several reasons.
+    expect(accepted).toBeGreaterThan(0);
+    expect(accepted).toBeLessThan(250);
+    expect([...reasons]).toEqual(expect.arrayContaining(['version', 'truncated', 'malformed']));
   });
 });

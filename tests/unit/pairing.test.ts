@@ -1,11 +1,16 @@
 /**
  * Short-code pairing between in-memory hosts with a fake gossipsub bus: both sides find each
  * other by the code, agree on the safety number, and wrong codes, blocked peers and expiry fail.
- * A hand-driven host (`manualHost`) plays the other side frame by frame where timing matters.
+ * A hand-played host (fixtures/pairing-host.ts) plays the other side frame by frame where timing
+ * matters. Time is a fake clock (fixtures/fake-timers.ts) that the tests move forward.
  */
-import type { Stream } from '@libp2p/interface';
+import type { AbortOptions, Stream } from '@libp2p/interface';
 import { describe, expect, it } from 'vitest';
 import { createContacts, type Contacts } from '../../src/lib/contacts/contacts.js';
+import {
+  DEFAULT_HANDSHAKE_DIAL_TIMEOUT_MS,
+  DEFAULT_PAIRING_TTL_MS
+} from '../../src/lib/contacts/constants.js';
 import { FrameChannel } from '../../src/lib/contacts/frames.js';
 import {
   createPairing,
@@ -21,6 +26,7 @@ import { peerSafetyNumber } from '../../src/lib/crypto/peer-key.js';
 import { PAIR_PROTOCOL } from '../../src/lib/p2p/constants.js';
 import { createMemoryRecordStore } from '../../src/lib/storage/record-store.js';
 import { createFakeNetwork, type FakeHost, type FakeNetwork } from '../fixtures/fake-host.js';
+import { fakeTimers } from '../fixtures/fake-timers.js';
 import { openPairChannel, startHostHandshake, TEST_ROOM } from '../fixtures/pairing-host.js';
 
 /** The room every side uses: the relay's peer ID, as in the app. */
@@ -31,34 +37,54 @@ function circuit(peer: string, relay = RELAY, transport = '/ip4/127.0.0.1/tcp/1/
   return `${transport}/p2p/${relay}/p2p-circuit/p2p/${peer}`;
 }
 
+/** Joiners announce every ANNOUNCE_MS of the fake clock (the first one after ANNOUNCE_MS too). */
+const ANNOUNCE_MS = 20;
+
 interface Side {
   host: FakeHost;
   contacts: Contacts;
   pairing: Pairing;
-  pubsub: { published: number };
+  pubsub: ReturnType<FakeNetwork['pubsub']>;
 }
 
 async function setup(init = {}) {
   const net: FakeNetwork = createFakeNetwork();
+  const clock = fakeTimers();
   const make = async (name: string): Promise<Side> => {
     const host = await net.host();
     const contacts = createContacts({ store: createMemoryRecordStore() });
     await contacts.start();
     const pubsub = net.pubsub(host);
     const pairing = createPairing(
-      { announceIntervalMs: 20, handshakeTimeoutMs: 2_000, ...init },
+      { announceIntervalMs: ANNOUNCE_MS, handshakeTimeoutMs: 2_000, ...init },
       {
         host,
         pubsub,
         contacts,
         profile: () => ({ name }),
-        addresses: () => [circuit(host.peerId.toString())]
+        addresses: () => [circuit(host.peerId.toString())],
+        clock
       }
     );
     await pairing.start();
     return { host, contacts, pairing, pubsub };
   };
-  return { net, alice: await make('Alice'), bob: await make('Bob'), eve: await make('Eve') };
+  return {
+    net,
+    clock,
+    alice: await make('Alice'),
+    bob: await make('Bob'),
+    eve: await make('Eve')
+  };
+}
+
+/** Publishes `side`'s announcement (a circuit address through RELAY) on `topic` once. */
+async function announceAs(side: Side, topic: string): Promise<void> {
+  const me = side.host.peerId.toString();
+  const data = new TextEncoder().encode(
+    JSON.stringify({ v: 1, t: 'announce', addrs: [circuit(me)] })
+  );
+  await side.pubsub.publish(topic, data);
 }
 
 describe('pairing codes', () => {
@@ -81,10 +107,11 @@ describe('pairing codes', () => {
 
 describe('pairing', () => {
   it('pairs host and joiner, and both see the same safety number', async () => {
-    const { alice, bob } = await setup();
+    const { clock, alice, bob } = await setup();
     const hosting = alice.pairing.host({ room: RELAY });
     expect(alice.pairing.active).toBe(hosting);
     const joining = bob.pairing.join(hosting.code.replace(/(\d{3})/, '$1 '), { room: RELAY });
+    clock.advance(ANNOUNCE_MS);
     const [a, b] = await Promise.all([hosting.result, joining.result]);
     expect(a.role).toBe('host');
     expect(b.role).toBe('joiner');
@@ -107,35 +134,67 @@ describe('pairing', () => {
   });
 
   it('does not pair different codes or rooms', async () => {
-    const { alice, bob } = await setup({ ttlMs: 300 });
+    const { clock, alice, bob, eve } = await setup({ ttlMs: 300 });
     const hosting = alice.pairing.host({ code: '111111', room: RELAY });
-    const joining = bob.pairing.join('111112', { room: RELAY });
+    const otherCode = bob.pairing.join('111112', { room: RELAY });
+    const otherRoom = eve.pairing.join('111111', { room: OTHER_RELAY });
+    clock.advance(5 * ANNOUNCE_MS);
+    expect(bob.pubsub.published).toBeGreaterThan(0);
+    expect(eve.pubsub.published).toBeGreaterThan(0);
+    // Nobody announced on the host's topic: the host never dialed anyone.
+    expect(alice.host.dialed).toEqual([]);
+    clock.advance(300);
+    for (const session of [hosting, otherCode, otherRoom]) {
+      await expect(session.result).rejects.toMatchObject({ name: 'PairingTimeoutError' });
+    }
+    expect(alice.contacts.list()).toEqual([]);
+  });
+
+  it('a code is valid for DEFAULT_PAIRING_TTL_MS, then both sides give up', async () => {
+    const { clock, alice, bob } = await setup();
+    const hosting = alice.pairing.host({ code: '101010', room: RELAY });
+    const joining = bob.pairing.join('101011', { room: RELAY });
+    clock.advance(DEFAULT_PAIRING_TTL_MS - 1);
+    expect(alice.pairing.active).toBe(hosting);
+    expect(bob.pairing.active).toBe(joining);
+    clock.advance(1);
     await expect(hosting.result).rejects.toMatchObject({ name: 'PairingTimeoutError' });
     await expect(joining.result).rejects.toMatchObject({ name: 'PairingTimeoutError' });
-    expect(alice.contacts.list()).toEqual([]);
+    expect(alice.pairing.active).toBeUndefined();
+    expect(bob.pairing.active).toBeUndefined();
   });
 
   it('refuses a joiner that found the topic but has the wrong key, and gives up after maxFailures', async () => {
     const { alice, eve } = await setup({ maxFailures: 2 });
     const hosting = alice.pairing.host({ code: '222222', room: RELAY });
-    // Eve listens on the right topic but derives her MAC key from another room: her proofs fail.
+    // Eve announces on the right topic but derives her MAC key from another room: her proofs fail.
     const eveSide = eve.pairing.join('222222', { room: 'other' });
-    (eve as unknown as { pubsub: { subscribe(t: string): void } }).pubsub.subscribe(hosting.topic);
-    const evil = createPairingTopicPublisher(eve, hosting.topic);
-    const err = await hosting.result.catch((e: unknown) => e);
-    evil.stop();
+    for (let i = 0; i < 2; i++) {
+      expect(alice.pairing.active).toBe(hosting);
+      await announceAs(eve, hosting.topic);
+      expect(hosting.handshaking).toBe(true);
+      await hosting.whenIdle();
+    }
+    await expect(hosting.result).rejects.toMatchObject({
+      name: 'HandshakeRefusedError',
+      reason: 'bad-code'
+    });
     eveSide.cancel();
-    expect(err).toMatchObject({ name: 'HandshakeRefusedError', reason: 'bad-code' });
+    expect(alice.host.dialed).toHaveLength(2);
     expect(alice.contacts.list()).toEqual([]);
     expect(eve.contacts.list()).toEqual([]);
   });
 
   it('ignores blocked peers and can be cancelled', async () => {
-    const { alice, bob } = await setup();
+    const { clock, alice, bob } = await setup();
     await alice.contacts.block(bob.host.peerId.toString());
     const hosting = alice.pairing.host({ code: '333333' });
     const joining = bob.pairing.join('333333');
-    await expect.poll(() => bob.pubsub.published).toBeGreaterThan(3);
+    clock.advance(4 * ANNOUNCE_MS);
+    expect(bob.pubsub.published).toBeGreaterThanOrEqual(4);
+    // Bob announced on Alice's topic four times; she never dialed him.
+    expect(alice.host.dialed).toEqual([]);
+    expect(hosting.handshaking).toBe(false);
     hosting.cancel();
     joining.cancel();
     await expect(hosting.result).rejects.toMatchObject({ name: 'AbortError' });
@@ -144,11 +203,21 @@ describe('pairing', () => {
   });
 
   it('a joiner refuses a host it has blocked, and the host keeps waiting', async () => {
-    const { alice, bob } = await setup({ ttlMs: 2_000 });
+    const { clock, alice, bob } = await setup();
     await bob.contacts.block(alice.host.peerId.toString());
-    const hosting = alice.pairing.host({ code: '555555' });
     const joining = bob.pairing.join('555555');
-    await expect.poll(() => bob.pubsub.published).toBeGreaterThan(3);
+    // Alice dials Bob on PAIR_PROTOCOL and says hello: he answers with a refusal, not a proof.
+    await expect(startHostHandshake(alice.host, bob.host, '555555')).rejects.toMatchObject({
+      name: 'HandshakeRefusedError',
+      reason: 'blocked'
+    });
+    // The same through Alice's pairing: she dials him, is refused, and goes on hosting.
+    const hosting = alice.pairing.host({ code: '555555' });
+    const dialed = alice.host.dialed.length;
+    clock.advance(ANNOUNCE_MS);
+    expect(hosting.handshaking).toBe(true);
+    await hosting.whenIdle();
+    expect(alice.host.dialed).toHaveLength(dialed + 1);
     expect(alice.pairing.active).toBe(hosting);
     expect(bob.pairing.active).toBe(joining);
     expect(alice.contacts.list()).toEqual([]);
@@ -159,12 +228,17 @@ describe('pairing', () => {
   });
 
   it('a joiner refuses hosts when it is not pairing', async () => {
-    const { alice, bob } = await setup({ ttlMs: 2_000 });
+    const { net, alice, bob } = await setup();
+    await expect(startHostHandshake(await net.host(), bob.host, '444444')).rejects.toMatchObject({
+      name: 'HandshakeRefusedError',
+      reason: 'not-pairing'
+    });
     const hosting = alice.pairing.host({ code: '444444' });
     // Bob announces on the topic without a join session (e.g. stale or forged announcement).
-    const stray = createPairingTopicPublisher(bob, hosting.topic);
-    await new Promise((r) => setTimeout(r, 200));
-    stray.stop();
+    await announceAs(bob, hosting.topic);
+    expect(hosting.handshaking).toBe(true);
+    await hosting.whenIdle();
+    expect(alice.host.dialed).toHaveLength(1);
     expect(alice.pairing.active).toBe(hosting);
     expect(alice.contacts.list()).toEqual([]);
     hosting.cancel();
@@ -182,9 +256,55 @@ describe('pairing', () => {
     // A correct welcome after the cancel must not pair (the stream is already aborted).
     await hs.welcome().catch(() => {});
     await hs.channel.receive('end').catch(() => {});
-    await joining.whenIdle();
+    await net.settled();
     expect(joining.handshaking).toBe(false);
     expect(bob.contacts.list()).toEqual([]);
+  });
+
+  it('a host that stops answering is dropped at the handshake deadline; the join goes on', async () => {
+    // A deadline far beyond the test's own timeout: only the fake clock can reach it.
+    const { net, clock, bob } = await setup({ handshakeTimeoutMs: 60_000 });
+    const mallory = await net.host();
+    const joining = bob.pairing.join('123456', { room: RELAY });
+    const hs = await startHandshake(mallory, bob.host, '123456');
+    expect(joining.handshaking).toBe(true);
+    clock.advance(60_000);
+    await joining.whenIdle();
+    await expect(hs.channel.receive('end')).rejects.toMatchObject({
+      name: 'ProtocolViolationError'
+    });
+    expect(bob.pairing.active).toBe(joining);
+    // The next host that knows the code still pairs.
+    const again = await startHandshake(mallory, bob.host, '123456');
+    await again.welcome();
+    await expect(joining.result).resolves.toMatchObject({ role: 'joiner' });
+  });
+
+  it('a dial that hangs is given up at the dial deadline, and the host keeps waiting', async () => {
+    const { clock, alice, bob } = await setup();
+    const dials: AbortSignal[] = [];
+    alice.host.dialProtocol = ((_target: unknown, _protocol: string, options?: AbortOptions) => {
+      const signal = options?.signal ?? new AbortController().signal;
+      dials.push(signal);
+      return new Promise<never>((_, reject) =>
+        signal.addEventListener('abort', () => reject(signal.reason))
+      );
+    }) as typeof alice.host.dialProtocol;
+    const hosting = alice.pairing.host({ code: '121212', room: RELAY });
+    await announceAs(bob, hosting.topic);
+    expect(dials).toHaveLength(1);
+    expect(hosting.handshaking).toBe(true);
+    clock.advance(DEFAULT_HANDSHAKE_DIAL_TIMEOUT_MS - 1);
+    expect(dials[0]!.aborted).toBe(false);
+    clock.advance(1);
+    expect(dials[0]!.aborted).toBe(true);
+    await hosting.whenIdle();
+    expect(alice.pairing.active).toBe(hosting);
+    // The next announcement is dialed again.
+    await announceAs(bob, hosting.topic);
+    expect(dials).toHaveLength(2);
+    hosting.cancel();
+    await hosting.result.catch(() => {});
   });
 
   it('a joiner counts only answers that do not prove the code, not junk from any peer', async () => {
@@ -202,7 +322,7 @@ describe('pairing', () => {
       const channel = await openPairChannel(mallory, bob.host);
       await send(channel).catch(() => {});
       await channel.receive('proof').catch(() => {});
-      await joining.whenIdle();
+      await net.settled();
     }
     expect(bob.pairing.active).toBe(joining);
     // A host that got the proof but answers with a welcome made from another code, twice.
@@ -210,7 +330,7 @@ describe('pairing', () => {
       const hs = await startHandshake(mallory, bob.host, '654321');
       await hs.welcome();
       await hs.channel.receive('end').catch(() => {});
-      await joining.whenIdle();
+      await net.settled();
     }
     await expect(joining.result).rejects.toMatchObject({ name: 'PairingWrongAnswerError' });
     expect(bob.contacts.list()).toEqual([]);
@@ -266,7 +386,6 @@ describe('pairing', () => {
     expect(alice.host.dialed).toEqual([]);
     // Through the room relay, but at an address the stranger picked: dialed via alice's own.
     await announce([circuit(s, RELAY, '/dns4/evil.example/tcp/443/wss')]);
-    await expect.poll(() => alice.host.dialed.length).toBeGreaterThan(0);
     expect(alice.host.dialed).toEqual([circuit(s)]);
     hosting.cancel();
     await hosting.result.catch(() => {});
@@ -283,21 +402,6 @@ describe('pairing', () => {
     expect(() => pairing.host()).toThrow(expect.objectContaining({ name: 'NotStartedError' }));
   });
 });
-
-/** Publishes announcements for `side` on `topic` every 20 ms (a peer on the topic). */
-function createPairingTopicPublisher(side: Side, topic: string): { stop(): void } {
-  const pubsub = side.pubsub as unknown as { publish(t: string, d: Uint8Array): Promise<unknown> };
-  const me = side.host.peerId.toString();
-  const data = new TextEncoder().encode(
-    JSON.stringify({
-      v: 1,
-      t: 'announce',
-      addrs: [circuit(me)]
-    })
-  );
-  const timer = setInterval(() => void pubsub.publish(topic, data), 20);
-  return { stop: () => clearInterval(timer) };
-}
 
 /**
  * `from` plays the host showing `code` (room RELAY) by hand: dials the joiner, sends hello and

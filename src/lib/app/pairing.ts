@@ -18,20 +18,27 @@
  * Limit: the room is the first relay with a reservation, so both people must be on the same
  * relay (the default setup has one: the relay that served the app).
  */
-import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from '../contacts/constants.js';
-import type { Contact, Contacts, Pairing, PairingResult } from '../contacts/index.js';
+import {
+  DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  DEFAULT_PAIRING_JOIN_TIMEOUT_MS,
+  DEFAULT_PAIRING_TTL_MS
+} from '../contacts/constants.js';
+import {
+  realPairingClock,
+  type Contact,
+  type Contacts,
+  type Pairing,
+  type PairingClock,
+  type PairingResult
+} from '../contacts/index.js';
 import { describeError } from './error-text.js';
 import type { RelayState } from '../p2p/types.js';
 import { NoPairingRelayError, PairingNotFoundError } from './errors.js';
 
 /** How long a code shown by this device stays valid (the protocol's default TTL). */
-export const PAIRING_CODE_TTL_MS = 120_000;
+export const PAIRING_CODE_TTL_MS = DEFAULT_PAIRING_TTL_MS;
 
-/**
- * How long the joining side looks for the device showing the code. The other device shows its
- * code before this one types it, so finding each other takes seconds; a wrong code finds nobody.
- */
-export const DEFAULT_PAIRING_JOIN_TIMEOUT_MS = 20_000;
+export { DEFAULT_PAIRING_JOIN_TIMEOUT_MS };
 
 export interface ChatPairingInit {
   /** See DEFAULT_PAIRING_JOIN_TIMEOUT_MS. */
@@ -41,8 +48,6 @@ export interface ChatPairingInit {
    * saying nobody was found (default DEFAULT_HANDSHAKE_TIMEOUT_MS, the handshake's own limit).
    */
   handshakeGraceMs?: number;
-  /** Clock (for the expiry shown next to a code). */
-  now?: () => number;
 }
 
 export interface ChatPairingDeps {
@@ -57,6 +62,11 @@ export interface ChatPairingDeps {
   dial: (peer: string) => void;
   /** Closes and deletes a conversation. */
   forget: (conversationId: string) => Promise<void>;
+  /**
+   * Timers for the join timeout and time for the expiry shown next to a code (default the real
+   * clock; pass the same one as to createPairing).
+   */
+  clock?: PairingClock;
 }
 
 export interface Paired {
@@ -126,6 +136,7 @@ export function pairingErrorMessage(err: unknown): string | undefined {
 class ChatPairingService implements ChatPairing {
   readonly #init: ChatPairingInit;
   readonly #deps: ChatPairingDeps;
+  readonly #clock: PairingClock;
   /** Conversations opened by a pairing whose numbers were not compared yet, by peer. */
   readonly #opened = new Map<string, string>();
   #session: ChatPairingSession | undefined;
@@ -133,6 +144,7 @@ class ChatPairingService implements ChatPairing {
   constructor(init: ChatPairingInit, deps: ChatPairingDeps) {
     this.#init = init;
     this.#deps = deps;
+    this.#clock = deps.clock ?? realPairingClock;
   }
 
   start(): Promise<void> {
@@ -163,12 +175,16 @@ class ChatPairingService implements ChatPairing {
       controller.abort(new PairingNotFoundError('Nobody was found with this code in time'));
     // A handshake running when the time is up may be the one that pairs: let it end (within
     // its own limit) rather than say "nobody was found" while a contact appears.
-    let timer = setTimeout(() => {
+    const clock = this.#clock;
+    let timer = clock.setTimeout(() => {
       if (!session.handshaking) return notFound();
-      timer = setTimeout(notFound, this.#init.handshakeGraceMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS);
+      timer = clock.setTimeout(
+        notFound,
+        this.#init.handshakeGraceMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS
+      );
       void session.whenIdle().then(notFound);
     }, timeoutMs);
-    const result = session.result.finally(() => clearTimeout(timer));
+    const result = session.result.finally(() => clock.clearTimeout(timer));
     return this.#wrap(session.code, this.#now() + timeoutMs, result, () => session.cancel());
   }
 
@@ -199,7 +215,7 @@ class ChatPairingService implements ChatPairing {
   }
 
   #now(): number {
-    return (this.#init.now ?? Date.now)();
+    return this.#clock.now();
   }
 
   #wrap(

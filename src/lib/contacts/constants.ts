@@ -82,8 +82,18 @@ export const PAIRING_CODE_DIGITS = 6;
 /** How long a pairing code is valid (both sides give up after this). */
 export const DEFAULT_PAIRING_TTL_MS = 120_000;
 
+/**
+ * How long the joining side looks for the device showing the code (the app's join timeout,
+ * src/lib/app/pairing.ts). The other device shows its code before this one types it, so finding
+ * each other takes seconds; a wrong code finds nobody.
+ */
+export const DEFAULT_PAIRING_JOIN_TIMEOUT_MS = 20_000;
+
 /** How often the joining side re-announces itself on the pairing topic. */
 export const DEFAULT_PAIRING_ANNOUNCE_INTERVAL_MS = 1_000;
+
+/** The joining side's first announcement goes out after at most this time. */
+export const PAIRING_FIRST_ANNOUNCE_MAX_MS = 100;
 
 /** Failed pairing handshakes after which the code is dropped (guessing protection). */
 export const MAX_PAIRING_FAILURES = 3;

@@ -45,11 +45,17 @@ export class FrameChannel {
 
   constructor(
     stream: Stream,
-    opts: { maxFrameBytes: number; timeoutMs: number; signal?: AbortSignal }
+    opts: {
+      maxFrameBytes: number;
+      timeoutMs: number;
+      signal?: AbortSignal;
+      /** Aborts when the deadline passes (default `AbortSignal.timeout(timeoutMs)`). */
+      deadline?: AbortSignal;
+    }
   ) {
     this.#stream = stream;
     this.#lp = lpStream(stream, { maxDataLength: opts.maxFrameBytes });
-    this.#timeout = AbortSignal.timeout(opts.timeoutMs);
+    this.#timeout = opts.deadline ?? AbortSignal.timeout(opts.timeoutMs);
     this.signal =
       opts.signal === undefined ? this.#timeout : AbortSignal.any([opts.signal, this.#timeout]);
   }

@@ -109,6 +109,7 @@ export {
   type PairingResult,
   type PairingSession
 } from './pairing.js';
+export { realPairingClock, type PairingClock } from './pairing-clock.js';
 export { inviteQrDataUrl, inviteQrSvg } from './qr.js';
 export {
   contactsDbNames,

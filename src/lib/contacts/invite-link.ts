@@ -117,7 +117,8 @@ export function decodeInvitePayload(payload: string): Invite {
     try {
       const ma = multiaddr(raw);
       const last = ma.getComponents().at(-1);
-      if (last?.name !== 'p2p') throw new Error('no /p2p/');
+      if (last?.name !== 'p2p' || last.value === undefined) throw new Error('no /p2p/');
+      peerIdFromString(last.value); // a relay nobody could dial: its /p2p/ part is no peer ID
       relays.push(ma.toString());
     } catch {
       throw new InvalidInviteError('That invite has an invalid relay address', 'malformed');

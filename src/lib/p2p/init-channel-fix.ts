@@ -19,9 +19,18 @@ const PATCHED = Symbol.for('p2p4e.initChannelFix');
 
 type Patched = typeof RTCPeerConnection.prototype & { [PATCHED]?: true };
 
+/**
+ * Runs a replayed event after the current task, so a listener added while wiring up a channel
+ * fires once that code has finished, as a real event would. Injectable for tests.
+ */
+export type Defer = (fn: () => void) => void;
+
+const nextTask: Defer = (fn) => void setTimeout(fn, 0);
+
 /** Installs the workaround once per realm; a no-op where there is no RTCPeerConnection. */
 export function installInitChannelFix(
-  target: { RTCPeerConnection?: typeof RTCPeerConnection } = globalThis
+  target: { RTCPeerConnection?: typeof RTCPeerConnection } = globalThis,
+  defer: Defer = nextTask
 ): void {
   const proto = target.RTCPeerConnection?.prototype as Patched | undefined;
   if (proto === undefined || proto[PATCHED] === true) return;
@@ -32,14 +41,14 @@ export function installInitChannelFix(
     init?: RTCDataChannelInit
   ): RTCDataChannel {
     const channel = original.call(this, label, init);
-    if (label === 'init') replayLateEvents(channel);
+    if (label === 'init') replayLateEvents(channel, defer);
     return channel;
   };
   Object.defineProperty(proto, PATCHED, { value: true });
 }
 
 /** Makes late 'open'/'close' listeners on an already closing/closed channel still fire. */
-export function replayLateEvents(channel: RTCDataChannel): void {
+export function replayLateEvents(channel: RTCDataChannel, defer: Defer = nextTask): void {
   const add = channel.addEventListener.bind(channel);
   let closed = channel.readyState === 'closed';
   add('close', () => {
@@ -53,7 +62,7 @@ export function replayLateEvents(channel: RTCDataChannel): void {
     if (listener !== null) add(type, listener, options);
     if (type !== 'open' && type !== 'close') return;
     if (closed) {
-      setTimeout(() => channel.dispatchEvent(new Event(type)), 0);
+      defer(() => channel.dispatchEvent(new Event(type)));
     } else if (type === 'open' && channel.readyState === 'closing') {
       // Opened and already closing: the real 'open' is gone, so announce it once closed.
       add('close', () => channel.dispatchEvent(new Event('open')), { once: true });

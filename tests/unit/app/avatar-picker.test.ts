@@ -20,14 +20,14 @@ describe('avatar picker', () => {
   it('a non-image picked while a photo is resizing ends the busy state and keeps no avatar', async () => {
     const { resize, calls } = manualResize();
     const picker = new AvatarPicker({ resize });
-    void picker.pick(photo());
+    const late = picker.pick(photo());
     expect(picker.busy).toBe(true);
     await picker.pick(text());
     expect(picker.busy).toBe(false);
     expect(picker.error).toBe(AVATAR_NOT_AN_IMAGE);
     // The photo finishing late changes nothing.
     calls[0]!.resolve(avatar(128));
-    await new Promise((r) => setTimeout(r, 0));
+    await late;
     expect(picker.busy).toBe(false);
     expect(picker.avatar).toBeUndefined();
     expect(picker.url).toBe('');
@@ -66,12 +66,11 @@ describe('avatar picker', () => {
   it('the latest photo wins; remove clears everything', async () => {
     const { resize, calls } = manualResize();
     const picker = new AvatarPicker({ resize });
-    void picker.pick(photo('a.png'));
+    const first = picker.pick(photo('a.png'));
     const second = picker.pick(photo('b.png'));
     calls[1]!.resolve(avatar(100));
     calls[0]!.resolve(avatar(50));
-    await second;
-    await new Promise((r) => setTimeout(r, 0));
+    await Promise.all([first, second]);
     expect(picker.avatar).toEqual(avatar(100));
     expect(picker.busy).toBe(false);
     picker.remove();

@@ -1,13 +1,15 @@
 /**
  * The messenger's side of short-code pairing (src/lib/app/pairing.ts): the room is the reserved
  * relay, a pairing opens and dials the 1:1 conversation, and the safety-number answer verifies
- * or removes the contact. Real PAIR_PROTOCOL between in-memory hosts with a fake gossipsub bus.
+ * or removes the contact. Real PAIR_PROTOCOL between in-memory hosts with a fake gossipsub bus;
+ * time is a fake clock the tests move forward (fixtures/fake-timers.ts).
  */
 import { ChatNotStartedError } from '../../../src/lib/app/errors.js';
 import { describe, expect, it, vi } from 'vitest';
 import type { Chat } from '../../../src/lib/app/chat.js';
 import {
   createChatPairing,
+  DEFAULT_PAIRING_JOIN_TIMEOUT_MS,
   groupCode,
   pairingErrorMessage,
   pairingRoom,
@@ -20,15 +22,18 @@ import {
   PairingTimeoutError,
   PairingWrongAnswerError
 } from '../../../src/lib/contacts/errors.js';
-import { createPairing } from '../../../src/lib/contacts/pairing.js';
+import { createPairing, type Pairing } from '../../../src/lib/contacts/pairing.js';
 import { peerSafetyNumber } from '../../../src/lib/crypto/peer-key.js';
 import type { RelayState } from '../../../src/lib/p2p/types.js';
 import { createMemoryRecordStore } from '../../../src/lib/storage/record-store.js';
 import { PairingStore } from '../../../src/lib/stores/pairing.svelte.js';
 import { createFakeNetwork, type FakeHost } from '../../fixtures/fake-host.js';
+import { fakeTimers } from '../../fixtures/fake-timers.js';
 import { startHostHandshake, TEST_ROOM } from '../../fixtures/pairing-host.js';
 
 const RELAY = TEST_ROOM;
+/** Joiners announce every ANNOUNCE_MS of the fake clock. */
+const ANNOUNCE_MS = 20;
 const OTHER_RELAY = '12D3KooWLm7wCZ2zR8iMAsUrK7bdECsH7yH1Y4mcJUCPSiZ9Bvt2';
 
 function relay(peerId: string, status: RelayState['status']): RelayState {
@@ -40,6 +45,8 @@ interface Side {
   host: FakeHost;
   contacts: Contacts;
   paired: ChatPairing;
+  /** The protocol service under `paired`. */
+  pairing: Pairing;
   relays: RelayState[];
   /** Conversations that exist on this side (ids), as the chat would have them. */
   conversations: Set<string>;
@@ -50,6 +57,7 @@ interface Side {
 
 async function setup(init: { joinTimeoutMs?: number; handshakeGraceMs?: number } = {}) {
   const net = createFakeNetwork();
+  const clock = fakeTimers(Date.UTC(2026, 10, 25));
   const make = async (name: string): Promise<Side> => {
     const host = await net.host();
     const contacts = createContacts({ store: createMemoryRecordStore() });
@@ -64,18 +72,21 @@ async function setup(init: { joinTimeoutMs?: number; handshakeGraceMs?: number }
       opened: [],
       dialed: [],
       forgotten: [],
-      paired: undefined as unknown as ChatPairing
+      paired: undefined as unknown as ChatPairing,
+      pairing: undefined as unknown as Pairing
     };
     const pairing = createPairing(
-      { announceIntervalMs: 20, handshakeTimeoutMs: 2_000 },
+      { announceIntervalMs: ANNOUNCE_MS, handshakeTimeoutMs: 2_000 },
       {
         host,
         pubsub: net.pubsub(host),
         contacts,
         profile: () => ({ name }),
-        addresses: () => [`/ip4/127.0.0.1/tcp/1/ws/p2p/${RELAY}/p2p-circuit/p2p/${me}`]
+        addresses: () => [`/ip4/127.0.0.1/tcp/1/ws/p2p/${RELAY}/p2p-circuit/p2p/${me}`],
+        clock
       }
     );
+    side.pairing = pairing;
     side.paired = createChatPairing(init, {
       pairing,
       contacts,
@@ -91,12 +102,13 @@ async function setup(init: { joinTimeoutMs?: number; handshakeGraceMs?: number }
       forget: async (id) => {
         side.conversations.delete(id);
         side.forgotten.push(id);
-      }
+      },
+      clock
     });
     await side.paired.start();
     return side;
   };
-  return { net, alice: await make('Alice'), bob: await make('Bob') };
+  return { net, clock, alice: await make('Alice'), bob: await make('Bob') };
 }
 
 function idOf(side: Side): string {
@@ -105,12 +117,13 @@ function idOf(side: Side): string {
 
 describe('pairing in the chat', () => {
   it('pairs through the reserved relay, opens and dials the 1:1 conversation on both sides', async () => {
-    const { alice, bob } = await setup();
-    const before = Date.now();
+    const { clock, alice, bob } = await setup();
     const hosting = alice.paired.host();
     expect(hosting.code).toMatch(/^\d{6}$/);
-    expect(hosting.expiresAt).toBeGreaterThanOrEqual(before + PAIRING_CODE_TTL_MS);
+    expect(hosting.expiresAt).toBe(clock.now() + PAIRING_CODE_TTL_MS);
     const joining = bob.paired.join(`${hosting.code.slice(0, 3)}-${hosting.code.slice(3)}`);
+    expect(joining.expiresAt).toBe(clock.now() + DEFAULT_PAIRING_JOIN_TIMEOUT_MS);
+    clock.advance(ANNOUNCE_MS);
     const [a, b] = await Promise.all([hosting.result, joining.result]);
 
     expect(a.role).toBe('host');
@@ -127,9 +140,10 @@ describe('pairing in the chat', () => {
   });
 
   it('"Numbers match" marks the contact verified and keeps the conversation', async () => {
-    const { alice, bob } = await setup();
+    const { clock, alice, bob } = await setup();
     const hosting = alice.paired.host();
     const joining = bob.paired.join(hosting.code);
+    clock.advance(ANNOUNCE_MS);
     const [, b] = await Promise.all([hosting.result, joining.result]);
     const contact = await bob.paired.confirm(idOf(alice));
     expect(contact.verified).toBe(true);
@@ -140,24 +154,26 @@ describe('pairing in the chat', () => {
   });
 
   it('"Numbers don\'t match" removes the contact and the conversation the pairing opened', async () => {
-    const { alice, bob } = await setup();
+    const { clock, alice, bob } = await setup();
     const hosting = alice.paired.host();
     const joining = bob.paired.join(hosting.code);
+    clock.advance(ANNOUNCE_MS);
     const [a] = await Promise.all([hosting.result, joining.result]);
     await alice.paired.reject(idOf(bob));
     expect(alice.contacts.get(idOf(bob))).toBeUndefined();
     expect(alice.forgotten).toEqual([a.conversationId]);
     expect(alice.conversations.has(a.conversationId)).toBe(false);
     // Only on the side that answered: Bob still waits for his own answer.
-    expect(bob.contacts.get(idOf(alice))).toBeDefined();
+    expect(bob.contacts.get(idOf(alice))).toMatchObject({ peerId: idOf(alice), verified: false });
   });
 
   it('keeps a conversation that existed before the pairing when the numbers do not match', async () => {
-    const { alice, bob } = await setup();
+    const { clock, alice, bob } = await setup();
     const id = `d-${[idOf(alice), idOf(bob)].sort().join('-')}`;
     alice.conversations.add(id);
     const hosting = alice.paired.host();
     const joining = bob.paired.join(hosting.code);
+    clock.advance(ANNOUNCE_MS);
     await Promise.all([hosting.result, joining.result]);
     await alice.paired.reject(idOf(bob));
     expect(alice.contacts.get(idOf(bob))).toBeUndefined();
@@ -189,10 +205,13 @@ describe('pairing in the chat', () => {
   });
 
   it('does not pair people on different relays', async () => {
-    const { alice, bob } = await setup({ joinTimeoutMs: 400 });
+    const { clock, alice, bob } = await setup();
     bob.relays = [relay(OTHER_RELAY, 'reserved')];
     const hosting = alice.paired.host();
     const joining = bob.paired.join(hosting.code);
+    clock.advance(DEFAULT_PAIRING_JOIN_TIMEOUT_MS - 1);
+    expect(alice.host.dialed).toEqual([]);
+    clock.advance(1);
     await expect(joining.result).rejects.toMatchObject({ name: 'PairingNotFoundError' });
     hosting.cancel();
     await expect(hosting.result).rejects.toMatchObject({ name: 'AbortError' });
@@ -201,10 +220,11 @@ describe('pairing in the chat', () => {
   });
 
   it('a wrong code finds nobody in time, adds nothing, and the shown code still works', async () => {
-    const { alice, bob } = await setup({ joinTimeoutMs: 300 });
+    const { clock, alice, bob } = await setup();
     const hosting = alice.paired.host();
     const wrong = hosting.code === '000000' ? '000001' : '000000';
     const joining = bob.paired.join(wrong);
+    clock.advance(DEFAULT_PAIRING_JOIN_TIMEOUT_MS);
     const err = await joining.result.catch((e: unknown) => e);
     expect(err).toMatchObject({ name: 'PairingNotFoundError' });
     expect(pairingErrorMessage(err)).toMatch(/^Nobody was found with this code/);
@@ -213,6 +233,7 @@ describe('pairing in the chat', () => {
     expect(bob.opened).toEqual([]);
 
     const retry = bob.paired.join(hosting.code);
+    clock.advance(ANNOUNCE_MS);
     const [a, b] = await Promise.all([hosting.result, retry.result]);
     expect(a.safetyNumber).toBe(b.safetyNumber);
   });
@@ -246,29 +267,39 @@ describe('pairing in the chat', () => {
 
 describe('pairing timeouts on the joining side', () => {
   it('a handshake running when the join time is up may still pair: no "nobody found"', async () => {
-    const { net, bob } = await setup({ joinTimeoutMs: 150 });
+    const { net, clock, bob } = await setup({ joinTimeoutMs: 150 });
     const alice = await net.host();
     const joining = bob.paired.join('123456');
     const hs = await startHostHandshake(alice, bob.host, '123456', { name: 'Alice' });
     // The join timeout passes while the host is still answering.
-    await new Promise((r) => setTimeout(r, 300));
+    const session = bob.pairing.active;
+    expect(session?.handshaking).toBe(true);
+    clock.advance(150);
+    expect(bob.pairing.active).toBe(session);
     await hs.welcome();
     const paired = await joining.result;
     expect(paired.contact.peerId).toBe(alice.peerId.toString());
-    expect(bob.contacts.get(alice.peerId.toString())).toBeDefined();
+    expect(bob.contacts.get(alice.peerId.toString())).toMatchObject({ name: 'Alice' });
   });
 
   it('a handshake that stalls past the join time ends within the grace and adds nobody', async () => {
-    const { net, bob } = await setup({ joinTimeoutMs: 100, handshakeGraceMs: 100 });
+    const { net, clock, bob } = await setup({ joinTimeoutMs: 100, handshakeGraceMs: 100 });
     const alice = await net.host();
     const joining = bob.paired.join('123456');
     const hs = await startHostHandshake(alice, bob.host, '123456', { name: 'Alice' });
+    const session = bob.pairing.active;
+    expect(session?.handshaking).toBe(true);
+    clock.advance(100);
+    // In the grace now: the handshake may still end the join.
+    expect(bob.pairing.active).toBe(session);
+    clock.advance(100);
+    expect(bob.pairing.active).toBeUndefined();
     const err = await joining.result.catch((e: unknown) => e);
     expect(err).toMatchObject({ name: 'PairingNotFoundError' });
     // The welcome comes too late: the joiner dropped the handshake with the session.
     await hs.welcome().catch(() => {});
     await hs.channel.receive('end').catch(() => {});
-    await new Promise((r) => setTimeout(r, 50));
+    await net.settled();
     expect(bob.contacts.list()).toEqual([]);
     expect(bob.opened).toEqual([]);
   });
