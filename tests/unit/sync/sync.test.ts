@@ -310,9 +310,8 @@ describe('untrusted input', () => {
     let accepted = 0;
     for (let trial = 0; trial < 60; trial++) {
       const { net, a, inject, advance } = await setup();
-      const doc = docOf(a.sync.conversation('c')!);
-      const before = Y.encodeStateAsUpdate(doc);
-      const good = validUpdate(doc);
+      const before = Y.encodeStateAsUpdate(docOf(a.sync.conversation('c')!));
+      const good = validUpdate(docOf(a.sync.conversation('c')!));
       let bad: Uint8Array;
       const kind = trial % 4;
       if (kind === 0) {
@@ -333,6 +332,8 @@ describe('untrusted input', () => {
       inject(bad, trial % 8 === 1 ? FrameType.Step2 : FrameType.Update);
       await net.settle();
       const wasDropped = a.sync.misbehaving().includes('m');
+      // The conversation's doc now (a failed update makes it reload from storage).
+      const doc = docOf(a.sync.conversation('c')!);
       if (wasDropped) {
         dropped++;
         expect(Y.encodeStateAsUpdate(doc)).toEqual(before);
@@ -359,6 +360,38 @@ describe('untrusted input', () => {
     }
     expect(dropped).toBeGreaterThan(45);
     expect(dropped + accepted).toBe(60);
+  }, 60_000); // 60 trials, some with 9 MiB frames: seconds on a busy machine
+
+  it('an update that fails while applying is neither stored nor passed on; the doc reloads and the model goes on', async () => {
+    const { net, a, b, inject } = await setup();
+    const conv = a.sync.conversation('c')!;
+    const heard: string[][] = [];
+    conv.onMessagesChange((ids) => heard.push(ids));
+    const broken = docOf(conv);
+    // Something in applying it throws after part of it was integrated (here: an observer).
+    broken.getMap('messages').observe((event) => {
+      if (event.keysChanged.has('evil')) throw new Error('boom');
+    });
+    inject(validUpdate(broken));
+    await net.settle();
+    expect(a.sync.misbehaving()).toEqual(['m']);
+    const reloaded = docOf(a.sync.conversation('c')!);
+    expect(reloaded).not.toBe(broken);
+    expect(reloaded.getMap('messages').has('evil')).toBe(false);
+    // Not stored: a fresh load from the same store has the 5 messages only.
+    const stored = await net.peers.get('a')!.docs.load('c');
+    const fromStore = new Y.Doc();
+    Y.applyUpdate(fromStore, stored!);
+    expect(fromStore.getMap('messages').has('evil')).toBe(false);
+    expect(fromStore.getMap('messages').size).toBe(5);
+    // Not passed on to the honest member.
+    expect(docOf(b.sync.conversation('c')!).getMap('messages').has('evil')).toBe(false);
+    // The same model goes on over the reloaded doc, listeners included.
+    expect(heard.flat()).toEqual(expect.arrayContaining(conv.ids()));
+    const after = conv.send('after the reload');
+    await net.settle();
+    expect(b.sync.conversation('c')!.message(after.id)?.text).toBe('after the reload');
+    expect(conv.size()).toBe(6);
   });
 
   it('malformed frames and state vectors drop the peer', async () => {
