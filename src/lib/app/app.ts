@@ -7,6 +7,7 @@ import type { Settings, SettingsStore } from '../storage/settings.js';
 import { RelayInfoUnavailableError } from './errors.js';
 import { effectiveIceServers, effectiveRelays } from './merge.js';
 import { fetchRelayInfo, RELAY_INFO_PATH, type RelayInfo } from './relay-info.js';
+import { markingKeyStore, markStart, START_MARKS, watchStartMarks } from './start-marks.js';
 
 /** How long one `/api/relay-info` request may take. */
 export const DEFAULT_RELAY_INFO_TIMEOUT_MS = 5_000;
@@ -85,10 +86,12 @@ export function createApp(config: AppConfig): App {
   const random = config.random ?? Math.random;
   const url = new URL(RELAY_INFO_PATH, config.origin).toString();
   const events = new EventTarget();
+  markStart(START_MARKS.appCreated);
   const node = (config.createNode ?? defaultCreateNode)(
     { ...config.node, relays: [], iceServers: [] },
-    { keyStore: config.keyStore, now, random }
+    { keyStore: markingKeyStore(config.keyStore), now, random }
   );
+  const marks = watchStartMarks(node);
 
   let snapshot: AppSnapshot = {
     relayInfo: { status: 'loading', url },
@@ -169,6 +172,7 @@ export function createApp(config: AppConfig): App {
       // Both at once: the peer ID shows while relay-info is still on its way.
       const infoDone = loadRelayInfo();
       await node.start();
+      marks.started();
       await infoDone;
     },
     async stop() {
@@ -176,6 +180,7 @@ export function createApp(config: AppConfig): App {
       globalThis.removeEventListener?.('online', onOnline);
       clearTimeout(retryTimer);
       controller?.abort();
+      marks.stop();
       await node.stop();
     },
     async saveSettings(settings) {

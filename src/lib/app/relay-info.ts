@@ -1,5 +1,6 @@
 /** Fetching and checking the relay's self-description, `GET /api/relay-info`. */
 import { RelayInfoUnavailableError } from './errors.js';
+import { markStart, START_MARKS } from './start-marks.js';
 
 export interface RelayInfo {
   peerId: string;
@@ -49,6 +50,7 @@ export async function fetchRelayInfo(
   if (info === undefined) {
     throw new RelayInfoUnavailableError(`The relay at ${where} sent an unexpected answer`);
   }
+  markStart(START_MARKS.relayInfo);
   return info;
 }
 
