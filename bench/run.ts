@@ -2,7 +2,8 @@
  * `npm run bench`: the app's libp2p node against a raw RTCDataChannel, in real Chromium, between
  * two pages in two browser contexts, through a local relay process.
  *
- * 1. page load -> relay reservation (fresh pages),
+ * 1. page load -> relay reservation (fresh pages): the app itself, served by the relay, with a
+ *    breakdown of its start path, and the bench page's node,
  * 2. direct dial time and success rate (hang up + redial, alternating direction),
  * 3. echo round trip of a small message: libp2p stream vs raw data channel,
  * 4. bulk throughput over one libp2p stream vs the raw data channel,
@@ -12,7 +13,8 @@
  *
  * Prints a table, writes bench/results/<timestamp>.json and bench/results/latest.json. Every
  * step has a timeout and the whole run has a budget (BENCH_BUDGET_S); it exits non-zero with a
- * message when something does not work. Tunables: see `readConfig()`.
+ * message when something does not work. Tunables: see `readConfig()`; `BENCH_PHASES` picks
+ * phases (`readPhases()`).
  */
 import type { Browser, BrowserContext, Page } from '@playwright/test';
 import { chromium } from '@playwright/test';
@@ -30,6 +32,7 @@ import type {
   RawConnectResult,
   ReservationTiming
 } from './page/api.js';
+import { measureAppStart, summarizeAppStart, type AppStartSample } from './lib/app-start.js';
 import { fmt, formatTable, ratio, type Row } from './lib/report.js';
 import { startStaticServer, type StaticServer } from './lib/static-server.js';
 import { mbPerSecond, summarize, type Summary } from './lib/stats.js';
@@ -71,6 +74,21 @@ function intEnv(name: string, fallback: number, min: number): number {
   const n = Number(raw);
   if (!Number.isInteger(n) || n < min) throw new BenchError(`${name} must be an integer >= ${min}`);
   return n;
+}
+
+/** The phases `BENCH_PHASES` can select, in run order. */
+const PHASES = ['reservation', 'dial', 'raw', 'rtt', 'bulk', 'catchup', 'latency', 'open'] as const;
+type Phase = (typeof PHASES)[number];
+
+/** `BENCH_PHASES=reservation,dial`: only those phases (unset or empty: all). */
+function readPhases(raw = process.env.BENCH_PHASES): Set<Phase> {
+  if (raw === undefined || raw.trim() === '') return new Set(PHASES);
+  const names = raw.split(',').map((p) => p.trim().toLowerCase());
+  const unknown = names.filter((p) => !(PHASES as readonly string[]).includes(p));
+  if (unknown.length > 0) {
+    throw new BenchError(`BENCH_PHASES: unknown phase ${unknown.join(', ')} (${PHASES.join(',')})`);
+  }
+  return new Set(names as Phase[]);
 }
 
 function readConfig(): Config {
@@ -135,20 +153,30 @@ async function closeSide(side: Side): Promise<void> {
   await side.context.close().catch(() => {});
 }
 
-// 1. page load -> relay reservation, one fresh context per sample.
-async function measureReservation(env: Env): Promise<ReservationTiming[]> {
-  const out: ReservationTiming[] = [];
+// 1. page load -> relay reservation, one fresh context per sample: the app served by the relay
+// (its own start path, read through its User Timing marks) and the bench page, interleaved.
+async function measureReservation(
+  env: Env,
+  appUrl: string
+): Promise<{ app: AppStartSample[]; bench: ReservationTiming[] }> {
+  const app: AppStartSample[] = [];
+  const bench: ReservationTiming[] = [];
   for (let i = 0; i < env.cfg.reservationPages; i++) {
+    app.push(await measureAppStart(env.browser, appUrl, 20_000, log));
     const side = await openPage(env, `fresh-${i}`, true);
     try {
       const startError = await side.page.evaluate(() => window.bench.startError());
       if (startError !== undefined) throw new BenchError(`node did not start: ${startError}`);
-      out.push(await side.page.evaluate((ms) => window.bench.ours.whenReserved(ms), 20_000));
+      bench.push(await side.page.evaluate((ms) => window.bench.ours.whenReserved(ms), 20_000));
     } finally {
       await closeSide(side);
     }
+    if (env.cfg.verbose) {
+      const marks = app.at(-1)?.marks ?? {};
+      log(`fresh ${i}: app ${JSON.stringify(marks)}, bench ${fmt(bench.at(-1)!.loadToReservedMs)}`);
+    }
   }
-  return out;
+  return { app, bench };
 }
 
 // Reference only: a raw peer connection set up through the runner (Playwright) as signaling.
@@ -352,12 +380,15 @@ async function measureBulk(
 const CATCH_UP_IDS = ['bench-catch-up-1', 'bench-catch-up-2'];
 const BIG_ID = 'bench-big';
 
-interface ChatRecord {
+interface CatchUpRecord {
   writeMs: number[];
   connectionsBefore: { total: number; direct: number };
   catchUp: CatchUpResult;
   /** Bytes A's WebRTC transports sent during the catch-up (proof it went over WebRTC). */
   aWireBytes: number;
+}
+
+interface ChatRecord {
   latency: {
     /** ping -> pong through the conversation (A sends, B answers when it observes). */
     pingPong: number[];
@@ -373,9 +404,14 @@ interface ChatRecord {
   };
 }
 
-// 5. conversations on the app's sync stack (bench/page/chat.ts).
-async function measureChat(env: Env, a: Side, b: Side, bId: string): Promise<ChatRecord> {
-  const { chatMessages, chatLatencyCount, chatLatencyWarmup, rttSize } = env.cfg;
+// 5a. catch-up on the app's sync stack (bench/page/chat.ts); leaves both pages' sync running.
+async function measureCatchUp(
+  env: Env,
+  a: Side,
+  b: Side,
+  bId: string,
+  chatMessages: number
+): Promise<CatchUpRecord> {
   // Catch-up: both know the conversations (B is a member); A writes while B's sync is off.
   const initial = await a.page.evaluate(([ids, p]) => window.bench.chat.createInitial(ids, p), [
     CATCH_UP_IDS,
@@ -410,6 +446,17 @@ async function measureChat(env: Env, a: Side, b: Side, bId: string): Promise<Cha
       `(in memory ${fmt(catchUp.applyMs, ' ms')})`
   );
 
+  return { writeMs, connectionsBefore, catchUp, aWireBytes };
+}
+
+// 5b. send -> observed latency through a live conversation (after measureCatchUp); stops sync.
+async function measureLatency(
+  env: Env,
+  a: Side,
+  b: Side,
+  bId: string
+): Promise<ChatRecord['latency']> {
+  const { chatLatencyCount, chatLatencyWarmup, rttSize } = env.cfg;
   // Latency: ping-pong in the first conversation, interleaved with the echo references.
   const id = CATCH_UP_IDS[0] as string;
   const timeout = 10_000;
@@ -446,6 +493,11 @@ async function measureChat(env: Env, a: Side, b: Side, bId: string): Promise<Cha
   await a.page.evaluate(() => window.bench.chat.stop());
   await b.page.evaluate(() => window.bench.chat.stop());
 
+  return latency;
+}
+
+// 5c. opening a big conversation stored in IndexedDB.
+async function measureOpen(env: Env): Promise<ChatRecord['open']> {
   // Opening a big stored conversation, on a fresh page (own context, own IndexedDB).
   const c = await openPage(env, 'C', false);
   try {
@@ -479,14 +531,7 @@ async function measureChat(env: Env, a: Side, b: Side, bId: string): Promise<Cha
       log(`open ${i + 1}/${env.cfg.chatOpenRuns}: ${fmt(r.ms, ' ms')}`);
     }
     await cdp.detach();
-    return {
-      writeMs,
-      connectionsBefore,
-      catchUp,
-      aWireBytes,
-      latency,
-      open: { seedMs: seeded.ms, storedBytes: seeded.bytes, runs }
-    };
+    return { seedMs: seeded.ms, storedBytes: seeded.bytes, runs };
   } finally {
     await c.context.close().catch(() => {});
   }
@@ -501,7 +546,11 @@ function pickRelayAddr(multiaddrs: string[]): string {
   return local;
 }
 
-async function run(cfg: Config, cleanups: (() => Promise<unknown>)[]): Promise<void> {
+async function run(
+  cfg: Config,
+  phases: Set<Phase>,
+  cleanups: (() => Promise<unknown>)[]
+): Promise<void> {
   const startedAt = new Date();
   const executablePath = findChromium();
   const loadAtStart = loadavg();
@@ -526,158 +575,302 @@ async function run(cfg: Config, cleanups: (() => Promise<unknown>)[]): Promise<v
   cleanups.push(() => browser.close());
   const env: Env = { cfg, browser, pageUrl: `${server.url}/`, relayAddr };
 
-  log(`1/5 page load -> reservation on ${cfg.reservationPages} fresh pages`);
-  const reservations = await measureReservation(env);
-
-  const a = await openPage(env, 'A', true);
-  const b = await openPage(env, 'B', true);
-  cleanups.push(
-    () => closeSide(a),
-    () => closeSide(b)
-  );
-  for (const side of [a, b]) {
-    const err = await side.page.evaluate(() => window.bench.startError());
-    if (err !== undefined) throw new BenchError(`${side.name}: node did not start: ${err}`);
-    await side.page.evaluate((ms) => window.bench.ours.whenReserved(ms), 20_000);
-  }
-  const isolated = await a.page.evaluate(() => window.bench.isolated);
-  if (!isolated) log('warning: page is not cross-origin isolated; clock resolution is 100 µs');
-  const aId = await a.page.evaluate(() => window.bench.ours.peerId());
-  const bId = await b.page.evaluate(() => window.bench.ours.peerId());
-
-  log(`2/5 ${cfg.rawConnects} raw peer connections (reference), ${cfg.dials} libp2p dials`);
-  const rawConnects = await measureRawConnects(env, a, b);
-  const dials = await measureDials(env, a, aId, b, bId);
-  const finalDial = await ensureDirect(env, a, b, bId);
-  log(`direct connection for the data phases: ${finalDial.remoteAddr ?? '?'}`);
-
-  log(`3/5 echo round trips (${cfg.rttSize} B, ${cfg.rttRounds} x ${cfg.rttCount} each)`);
-  const rtt = await measureRtt(env, a, bId);
-
-  log(
-    `4/5 bulk (${cfg.bulkBytes / MiB} MiB x ${cfg.bulkRounds} each, ${cfg.bulkChunk / 1024} KiB writes)`
-  );
-  const bulk = await measureBulk(env, a, bId);
-
-  log(
-    `5/5 conversations: catch-up 2 x ${cfg.chatMessages}, ${cfg.chatLatencyCount} sends, ` +
-      `open ${cfg.chatOpenMessages} from IndexedDB x ${cfg.chatOpenRuns}`
-  );
-  const chat = await measureChat(env, a, b, bId);
-
-  // Summaries, table, JSON.
-  const resv = summarize(reservations.map((r) => r.loadToReservedMs));
-  const resvCreate = summarize(reservations.map((r) => r.createToReservedMs));
-  const resvCircuit = summarize(reservations.map((r) => r.loadToCircuitAddrMs));
-  const scriptStart = summarize(reservations.map((r) => r.scriptStartMs));
-  const ok = dials.filter((d) => d.ok && d.direct);
-  const dialMs = summarize(ok.map((d) => d.ms));
-  const retried = dials.filter((d) => d.attempts > 1).length;
-  const failedAttempts: Record<string, number> = {};
-  for (const d of dials) {
-    for (const o of d.outcomes)
-      if (o !== 'direct') failedAttempts[o] = (failedAttempts[o] ?? 0) + 1;
-  }
-  const failedText =
-    Object.entries(failedAttempts)
-      .map(([k, v]) => `${v} ${k}`)
-      .join(', ') || 'none';
-  const rawOk = rawConnects.filter((r) => r.ok);
-  const rawConn = summarize(rawOk.map((r) => r.ms));
-  const firstTry = dials.filter((d) => d.outcomes[0] === 'direct').length;
-  const pct = (n: number, of: number): string => `${((n / of) * 100).toFixed(1)}%`;
-  const rttRaw = summarize(rtt.raw);
-  const rttOurs = summarize(rtt.ours);
-  const bulkRaw = summarize(bulk.raw.map((r) => r.mbps));
-  const bulkOurs = summarize(bulk.ours.map((r) => r.mbps));
-  const successRate = ok.length / dials.length;
-
-  const overhead = (rs: BulkRecord[]): string =>
-    `${(summarize(rs.map((r) => r.wireOverhead)).median * 100).toFixed(1)}%`;
+  const appUrl = `${relay.url}/`;
+  const rows: Row[] = [];
+  const result: Record<string, unknown> = {};
   const ms = (s: Summary): string => `median ${fmt(s.median, ' ms')}, p95 ${fmt(s.p95, ' ms')}`;
-  const aWireMiB = (c: ChatRecord): number => c.aWireBytes / MiB;
-  const rows: Row[] = [
-    [
-      `page load -> reservation (n=${resv.n})`,
-      `${ms(resv)} (createNode -> reserved ${fmt(resvCreate.median, ' ms')}; ` +
-        `libp2p has the circuit addr at ${fmt(resvCircuit.median, ' ms')})`,
-      '-',
-      '-'
-    ],
-    [
-      `direct dial (${ok.length}/${dials.length} ok = ${(successRate * 100).toFixed(1)}%)`,
-      `${ms(dialMs)}; 1st attempt ok ${pct(firstTry, dials.length)}; ` +
-        `${retried} retried (failed attempts: ${failedText})`,
-      `${ms(rawConn)}; ok ${rawOk.length}/${rawConnects.length} ` +
-        `(PC setup signaled by the runner; reference)`,
-      ratio(dialMs.median, rawConn.median)
-    ],
-    [
-      `echo RTT ${cfg.rttSize} B (n=${rttOurs.n})`,
-      `${ms(rttOurs)}, p99 ${fmt(rttOurs.p99, ' ms')}`,
-      `${ms(rttRaw)}, p99 ${fmt(rttRaw.p99, ' ms')}`,
-      ratio(rttOurs.median, rttRaw.median)
-    ],
-    [
-      `bulk ${cfg.bulkBytes / MiB} MiB, one stream (n=${bulkOurs.n})`,
-      `median ${fmt(bulkOurs.median, ' MB/s')} (${fmt(bulkOurs.min)}-${fmt(bulkOurs.max)}), ` +
-        `wire +${overhead(bulk.ours)}`,
-      `median ${fmt(bulkRaw.median, ' MB/s')} (${fmt(bulkRaw.min)}-${fmt(bulkRaw.max)}), ` +
-        `wire +${overhead(bulk.raw)}`,
-      ratio(bulkOurs.median, bulkRaw.median)
-    ]
-  ];
+  let isolated: boolean | undefined;
 
-  const cu = chat.catchUp;
-  const half = (xs: number[]): number[] => xs.map((x) => x / 2);
-  const sendOneWay = summarize(half(chat.latency.pingPong));
-  const echoOneWay = summarize(half(chat.latency.echo));
-  const rawOneWay = summarize(half(chat.latency.raw));
-  const crossClock = summarize(chat.latency.crossClock);
-  const openRuns = chat.open.runs;
-  const openMs = summarize(openRuns.map((r) => r.ms));
-  const part = (k: 'loadMs' | 'applyMs' | 'orderMs' | 'paintMs'): string =>
-    fmt(summarize(openRuns.map((r) => r[k])).median, ' ms');
-  const retainedMiB = summarize(openRuns.map((r) => (r.heapAfter - r.heapBefore) / MiB));
-  const peakMiB = summarize(openRuns.map((r) => (r.heapPeak - r.heapBefore) / MiB));
-  const heapAfterMiB = summarize(openRuns.map((r) => r.heapAfter / MiB));
-  rows.push(
-    [
-      `catch-up 2 x ${cfg.chatMessages} msgs (sync, direct)`,
-      `${fmt(cu.ms, ' ms')} until B has all ${cu.messages} ` +
-        `(${fmt(cu.stateBytes / MiB, ' MiB')} state, ${fmt(aWireMiB(chat), ' MiB')} on A's wire)`,
-      `in memory, same page: Y.applyUpdate ${fmt(cu.applyMs, ' ms')} ` +
-        `(with ordering: ${fmt(cu.applyAndOrderMs, ' ms')})`,
-      ratio(cu.ms, cu.applyMs)
-    ],
-    [
-      `send -> observed on B, one way (n=${sendOneWay.n})`,
-      `${ms(sendOneWay)} (ping-pong / 2; clocks: median ${fmt(crossClock.median, ' ms')})`,
-      `echo stream / 2: ${ms(echoOneWay)}; raw channel / 2: ${ms(rawOneWay)}`,
-      `${ratio(sendOneWay.median, echoOneWay.median)} vs stream, ` +
-        `${ratio(sendOneWay.median, rawOneWay.median)} vs raw`
-    ],
-    [
-      `open ${cfg.chatOpenMessages} msgs from IndexedDB (n=${openMs.n})`,
-      `${ms(openMs)} to first paint of ${cfg.chatWindow} rows (load ${part('loadMs')}, ` +
-        `apply ${part('applyMs')}, ordered list ${part('orderMs')}, paint ${part('paintMs')})`,
-      '- (bench page, not the app UI)',
-      '-'
-    ],
-    [
-      `JS heap of the opened conversation`,
-      `retained ${fmt(retainedMiB.median, ' MiB')}, peak +${fmt(peakMiB.median, ' MiB')}, ` +
-        `page total ${fmt(heapAfterMiB.median, ' MiB')}`,
-      '-',
-      '-'
-    ]
-  );
+  if (phases.has('reservation')) {
+    log(
+      `reservation: page load -> reservation on ${cfg.reservationPages} fresh app pages ` +
+        `(${appUrl}) and ${cfg.reservationPages} fresh bench pages, interleaved`
+    );
+    const { app, bench: reservations } = await measureReservation(env, appUrl);
+    const appSummary = summarizeAppStart(app);
+    const resv = summarize(reservations.map((r) => r.loadToReservedMs));
+    const resvCreate = summarize(reservations.map((r) => r.createToReservedMs));
+    const resvCircuit = summarize(reservations.map((r) => r.loadToCircuitAddrMs));
+    const scriptStart = summarize(reservations.map((r) => r.scriptStartMs));
+    rows.push(
+      [
+        `page load -> reservation, app (n=${appSummary.loadToReservedMs.n})`,
+        `${ms(appSummary.loadToReservedMs)} (the app served by the relay, first run; ` +
+          `relay-info requests ${appSummary.relayInfoFetches}, ${fmt(appSummary.scriptKiB, ' KiB')} ` +
+          `of scripts)`,
+        '-',
+        '-'
+      ],
+      ...appSummary.steps.map((s): Row => [
+        `  app: ${s.step}`,
+        `at median ${fmt(s.median, ' ms')}, p95 ${fmt(s.p95, ' ms')}`,
+        '-',
+        '-'
+      ]),
+      [
+        `page load -> reservation, bench page (n=${resv.n})`,
+        `${ms(resv)} (createNode -> reserved ${fmt(resvCreate.median, ' ms')}; ` +
+          `libp2p has the circuit addr at ${fmt(resvCircuit.median, ' ms')})`,
+        '-',
+        '-'
+      ]
+    );
+    result.reservation = {
+      app: { url: appUrl, ...appSummary, samples: app },
+      loadToReservedMs: resv,
+      createToReservedMs: resvCreate,
+      loadToCircuitAddrMs: resvCircuit,
+      scriptStartMs: scriptStart,
+      samples: reservations
+    };
+  }
+
+  const pairPhases: Phase[] = ['dial', 'raw', 'rtt', 'bulk', 'catchup', 'latency'];
+  if (pairPhases.some((p) => phases.has(p))) {
+    const a = await openPage(env, 'A', true);
+    const b = await openPage(env, 'B', true);
+    cleanups.push(
+      () => closeSide(a),
+      () => closeSide(b)
+    );
+    for (const side of [a, b]) {
+      const err = await side.page.evaluate(() => window.bench.startError());
+      if (err !== undefined) throw new BenchError(`${side.name}: node did not start: ${err}`);
+      await side.page.evaluate((ms) => window.bench.ours.whenReserved(ms), 20_000);
+    }
+    isolated = await a.page.evaluate(() => window.bench.isolated);
+    if (!isolated) log('warning: page is not cross-origin isolated; clock resolution is 100 µs');
+    const aId = await a.page.evaluate(() => window.bench.ours.peerId());
+    const bId = await b.page.evaluate(() => window.bench.ours.peerId());
+
+    // raw, rtt, bulk and latency compare with a raw peer connection: one must be open.
+    let rawConnects: RawConnectRecord[] = [];
+    if (phases.has('raw')) {
+      log(`raw: ${cfg.rawConnects} raw peer connections (reference for the dial time)`);
+      rawConnects = await measureRawConnects(env, a, b);
+    } else if (['rtt', 'bulk', 'latency'].some((p) => phases.has(p as Phase))) {
+      await measureRawConnects({ ...env, cfg: { ...cfg, rawConnects: 1 } }, a, b);
+    }
+    if (phases.has('dial')) {
+      log(`dial: ${cfg.dials} libp2p dials`);
+      const dials = await measureDials(env, a, aId, b, bId);
+      const ok = dials.filter((d) => d.ok && d.direct);
+      const dialMs = summarize(ok.map((d) => d.ms));
+      const retried = dials.filter((d) => d.attempts > 1).length;
+      const failedAttempts: Record<string, number> = {};
+      for (const d of dials) {
+        for (const o of d.outcomes)
+          if (o !== 'direct') failedAttempts[o] = (failedAttempts[o] ?? 0) + 1;
+      }
+      const failedText =
+        Object.entries(failedAttempts)
+          .map(([k, v]) => `${v} ${k}`)
+          .join(', ') || 'none';
+      const rawOk = rawConnects.filter((r) => r.ok);
+      const rawConn = summarize(rawOk.map((r) => r.ms));
+      const firstTry = dials.filter((d) => d.outcomes[0] === 'direct').length;
+      const pct = (n: number, of: number): string => `${((n / of) * 100).toFixed(1)}%`;
+      const successRate = ok.length / dials.length;
+      rows.push([
+        `direct dial (${ok.length}/${dials.length} ok = ${(successRate * 100).toFixed(1)}%)`,
+        `${ms(dialMs)}; 1st attempt ok ${pct(firstTry, dials.length)}; ` +
+          `${retried} retried (failed attempts: ${failedText})`,
+        phases.has('raw')
+          ? `${ms(rawConn)}; ok ${rawOk.length}/${rawConnects.length} ` +
+            `(PC setup signaled by the runner; reference)`
+          : '- (raw phase not run)',
+        ratio(dialMs.median, rawConn.median)
+      ]);
+      result.dial = {
+        dials: dials.length,
+        directOk: ok.length,
+        successRate,
+        ms: dialMs,
+        needingRetry: retried,
+        failedAttempts,
+        attempts: summarize(dials.map((d) => d.attempts)),
+        autoReconnects: dials.filter((d) => d.autoReconnected === true).length,
+        rawPeerConnectionMs: rawConn,
+        firstAttemptOk: firstTry,
+        rawPeerConnections: rawConnects.length,
+        rawPeerConnectionsOk: rawOk.length,
+        rawCandidatePairs: [...new Set(rawOk.map((r) => r.candidatePair))],
+        rawFailures: rawConnects.filter((r) => !r.ok).map((r) => r.error),
+        samples: dials
+      };
+    } else if (phases.has('raw')) {
+      const rawOk = rawConnects.filter((r) => r.ok);
+      const rawConn = summarize(rawOk.map((r) => r.ms));
+      rows.push([
+        `raw peer connection (${rawOk.length}/${rawConnects.length} ok)`,
+        '- (dial phase not run)',
+        `${ms(rawConn)} (PC setup signaled by the runner; reference)`,
+        '-'
+      ]);
+      result.raw = { ms: rawConn, samples: rawConnects };
+    }
+
+    if (['rtt', 'bulk', 'catchup', 'latency'].some((p) => phases.has(p as Phase))) {
+      const finalDial = await ensureDirect(env, a, b, bId);
+      log(`direct connection for the data phases: ${finalDial.remoteAddr ?? '?'}`);
+      result.dataPhaseConnection = finalDial.remoteAddr;
+    }
+
+    if (phases.has('rtt')) {
+      log(`rtt: echo round trips (${cfg.rttSize} B, ${cfg.rttRounds} x ${cfg.rttCount} each)`);
+      const rtt = await measureRtt(env, a, bId);
+      const rttRaw = summarize(rtt.raw);
+      const rttOurs = summarize(rtt.ours);
+      rows.push([
+        `echo RTT ${cfg.rttSize} B (n=${rttOurs.n})`,
+        `${ms(rttOurs)}, p99 ${fmt(rttOurs.p99, ' ms')}`,
+        `${ms(rttRaw)}, p99 ${fmt(rttRaw.p99, ' ms')}`,
+        ratio(rttOurs.median, rttRaw.median)
+      ]);
+      result.rtt = {
+        bytes: cfg.rttSize,
+        ours: rttOurs,
+        raw: rttRaw,
+        ratioMedian: rttOurs.median / rttRaw.median,
+        ratioP95: rttOurs.p95 / rttRaw.p95
+      };
+    }
+
+    if (phases.has('bulk')) {
+      log(
+        `bulk: ${cfg.bulkBytes / MiB} MiB x ${cfg.bulkRounds} each, ${cfg.bulkChunk / 1024} KiB writes`
+      );
+      const bulk = await measureBulk(env, a, bId);
+      const bulkRaw = summarize(bulk.raw.map((r) => r.mbps));
+      const bulkOurs = summarize(bulk.ours.map((r) => r.mbps));
+      const overhead = (rs: BulkRecord[]): string =>
+        `${(summarize(rs.map((r) => r.wireOverhead)).median * 100).toFixed(1)}%`;
+      rows.push([
+        `bulk ${cfg.bulkBytes / MiB} MiB, one stream (n=${bulkOurs.n})`,
+        `median ${fmt(bulkOurs.median, ' MB/s')} (${fmt(bulkOurs.min)}-${fmt(bulkOurs.max)}), ` +
+          `wire +${overhead(bulk.ours)}`,
+        `median ${fmt(bulkRaw.median, ' MB/s')} (${fmt(bulkRaw.min)}-${fmt(bulkRaw.max)}), ` +
+          `wire +${overhead(bulk.raw)}`,
+        ratio(bulkOurs.median, bulkRaw.median)
+      ]);
+      result.bulk = {
+        bytes: cfg.bulkBytes,
+        chunkBytes: cfg.bulkChunk,
+        oursMBps: bulkOurs,
+        rawMBps: bulkRaw,
+        ratioMedian: bulkOurs.median / bulkRaw.median,
+        wireOverheadOurs: summarize(bulk.ours.map((r) => r.wireOverhead)).median,
+        wireOverheadRaw: summarize(bulk.raw.map((r) => r.wireOverhead)).median,
+        samples: bulk
+      };
+    }
+
+    if (phases.has('catchup') || phases.has('latency')) {
+      // The latency runs in the caught-up conversations: without the catchup phase, a one-message
+      // catch-up sets them up (not reported).
+      const counted = phases.has('catchup');
+      const messages = counted ? cfg.chatMessages : 1;
+      log(`catchup: 2 x ${messages} messages${counted ? '' : ' (setup for the latency only)'}`);
+      const rec = await measureCatchUp(env, a, b, bId, messages);
+      if (counted) {
+        const cu = rec.catchUp;
+        rows.push([
+          `catch-up 2 x ${cfg.chatMessages} msgs (sync, direct)`,
+          `${fmt(cu.ms, ' ms')} until B has all ${cu.messages} ` +
+            `(${fmt(cu.stateBytes / MiB, ' MiB')} state, ${fmt(rec.aWireBytes / MiB, ' MiB')} on A's wire)`,
+          `in memory, same page: Y.applyUpdate ${fmt(cu.applyMs, ' ms')} ` +
+            `(with ordering: ${fmt(cu.applyAndOrderMs, ' ms')})`,
+          ratio(cu.ms, cu.applyMs)
+        ]);
+        result.catchUp = {
+          conversations: CATCH_UP_IDS.length,
+          messagesPerConversation: cfg.chatMessages,
+          ...cu,
+          ratioToApply: cu.ms / cu.applyMs,
+          aWireBytes: rec.aWireBytes,
+          writeMs: rec.writeMs,
+          connectionsBefore: rec.connectionsBefore
+        };
+      }
+      if (phases.has('latency')) {
+        log(`latency: ${cfg.chatLatencyCount} sends`);
+        const latency = await measureLatency(env, a, b, bId);
+        const half = (xs: number[]): number[] => xs.map((x) => x / 2);
+        const sendOneWay = summarize(half(latency.pingPong));
+        const echoOneWay = summarize(half(latency.echo));
+        const rawOneWay = summarize(half(latency.raw));
+        const crossClock = summarize(latency.crossClock);
+        rows.push([
+          `send -> observed on B, one way (n=${sendOneWay.n})`,
+          `${ms(sendOneWay)} (ping-pong / 2; clocks: median ${fmt(crossClock.median, ' ms')})`,
+          `echo stream / 2: ${ms(echoOneWay)}; raw channel / 2: ${ms(rawOneWay)}`,
+          `${ratio(sendOneWay.median, echoOneWay.median)} vs stream, ` +
+            `${ratio(sendOneWay.median, rawOneWay.median)} vs raw`
+        ]);
+        result.latency = {
+          note: "App sync stack in the bench page; observed in B's doc, not rendered by the app UI.",
+          sendToObservedOneWayMs: sendOneWay,
+          crossClockMs: crossClock,
+          echoStreamHalfRttMs: echoOneWay,
+          rawChannelHalfRttMs: rawOneWay,
+          ratioToEchoMedian: sendOneWay.median / echoOneWay.median,
+          ratioToEchoP95: sendOneWay.p95 / echoOneWay.p95,
+          ratioToRawMedian: sendOneWay.median / rawOneWay.median,
+          ratioToRawP95: sendOneWay.p95 / rawOneWay.p95,
+          samples: latency
+        };
+      } else {
+        await a.page.evaluate(() => window.bench.chat.stop());
+        await b.page.evaluate(() => window.bench.chat.stop());
+      }
+    }
+  }
+
+  if (phases.has('open')) {
+    log(`open: ${cfg.chatOpenMessages} messages from IndexedDB x ${cfg.chatOpenRuns}`);
+    const open = await measureOpen(env);
+    const openRuns = open.runs;
+    const openMs = summarize(openRuns.map((r) => r.ms));
+    const part = (k: 'loadMs' | 'applyMs' | 'orderMs' | 'paintMs'): string =>
+      fmt(summarize(openRuns.map((r) => r[k])).median, ' ms');
+    const retainedMiB = summarize(openRuns.map((r) => (r.heapAfter - r.heapBefore) / MiB));
+    const peakMiB = summarize(openRuns.map((r) => (r.heapPeak - r.heapBefore) / MiB));
+    const heapAfterMiB = summarize(openRuns.map((r) => r.heapAfter / MiB));
+    rows.push(
+      [
+        `open ${cfg.chatOpenMessages} msgs from IndexedDB (n=${openMs.n})`,
+        `${ms(openMs)} to first paint of ${cfg.chatWindow} rows (load ${part('loadMs')}, ` +
+          `apply ${part('applyMs')}, ordered list ${part('orderMs')}, paint ${part('paintMs')})`,
+        '- (bench page, not the app UI)',
+        '-'
+      ],
+      [
+        `JS heap of the opened conversation`,
+        `retained ${fmt(retainedMiB.median, ' MiB')}, peak +${fmt(peakMiB.median, ' MiB')}, ` +
+          `page total ${fmt(heapAfterMiB.median, ' MiB')}`,
+        '-',
+        '-'
+      ]
+    );
+    result.open = {
+      messages: cfg.chatOpenMessages,
+      windowRows: cfg.chatWindow,
+      seedMs: open.seedMs,
+      storedBytes: open.storedBytes,
+      ms: openMs,
+      retainedHeapMiB: retainedMiB,
+      peakHeapMiB: peakMiB,
+      pageHeapMiB: heapAfterMiB,
+      runs: openRuns
+    };
+  }
 
   const finishedAt = new Date();
-  const result = {
+  const output = {
     startedAt: startedAt.toISOString(),
     finishedAt: finishedAt.toISOString(),
     durationS: (finishedAt.getTime() - startedAt.getTime()) / 1000,
+    phases: [...phases],
     environment: {
       node: process.version,
       chromium: browser.version(),
@@ -691,85 +884,7 @@ async function run(cfg: Config, cleanups: (() => Promise<unknown>)[]): Promise<v
     },
     config: cfg,
     relay: { addr: relayAddr },
-    reservation: {
-      loadToReservedMs: resv,
-      createToReservedMs: resvCreate,
-      loadToCircuitAddrMs: resvCircuit,
-      scriptStartMs: scriptStart,
-      samples: reservations
-    },
-    dial: {
-      dials: dials.length,
-      directOk: ok.length,
-      successRate,
-      ms: dialMs,
-      needingRetry: retried,
-      failedAttempts,
-      attempts: summarize(dials.map((d) => d.attempts)),
-      autoReconnects: dials.filter((d) => d.autoReconnected === true).length,
-      rawPeerConnectionMs: rawConn,
-      firstAttemptOk: firstTry,
-      rawPeerConnections: rawConnects.length,
-      rawPeerConnectionsOk: rawOk.length,
-      rawCandidatePairs: [...new Set(rawOk.map((r) => r.candidatePair))],
-      rawFailures: rawConnects.filter((r) => !r.ok).map((r) => r.error),
-      samples: dials,
-      dataPhaseConnection: finalDial.remoteAddr
-    },
-    rtt: {
-      bytes: cfg.rttSize,
-      ours: rttOurs,
-      raw: rttRaw,
-      ratioMedian: rttOurs.median / rttRaw.median,
-      ratioP95: rttOurs.p95 / rttRaw.p95
-    },
-    bulk: {
-      bytes: cfg.bulkBytes,
-      chunkBytes: cfg.bulkChunk,
-      oursMBps: bulkOurs,
-      rawMBps: bulkRaw,
-      ratioMedian: bulkOurs.median / bulkRaw.median,
-      wireOverheadOurs: summarize(bulk.ours.map((r) => r.wireOverhead)).median,
-      wireOverheadRaw: summarize(bulk.raw.map((r) => r.wireOverhead)).median,
-      samples: bulk
-    },
-    chat: {
-      note:
-        'App sync stack (createSync over the page node, createConversation, memory DocStore for ' +
-        'catch-up and latency, createIdbDocStore for open) in the bench page; latency is ' +
-        "observed in B's doc, not rendered by the app UI; open draws the window into the bench page.",
-      catchUp: {
-        conversations: CATCH_UP_IDS.length,
-        messagesPerConversation: cfg.chatMessages,
-        ...cu,
-        ratioToApply: cu.ms / cu.applyMs,
-        aWireBytes: chat.aWireBytes,
-        writeMs: chat.writeMs,
-        connectionsBefore: chat.connectionsBefore
-      },
-      latency: {
-        sendToObservedOneWayMs: sendOneWay,
-        crossClockMs: crossClock,
-        echoStreamHalfRttMs: echoOneWay,
-        rawChannelHalfRttMs: rawOneWay,
-        ratioToEchoMedian: sendOneWay.median / echoOneWay.median,
-        ratioToEchoP95: sendOneWay.p95 / echoOneWay.p95,
-        ratioToRawMedian: sendOneWay.median / rawOneWay.median,
-        ratioToRawP95: sendOneWay.p95 / rawOneWay.p95,
-        samples: chat.latency
-      },
-      open: {
-        messages: cfg.chatOpenMessages,
-        windowRows: cfg.chatWindow,
-        seedMs: chat.open.seedMs,
-        storedBytes: chat.open.storedBytes,
-        ms: openMs,
-        retainedHeapMiB: retainedMiB,
-        peakHeapMiB: peakMiB,
-        pageHeapMiB: heapAfterMiB,
-        runs: openRuns
-      }
-    },
+    ...result,
     table: rows
   };
 
@@ -779,7 +894,7 @@ async function run(cfg: Config, cleanups: (() => Promise<unknown>)[]): Promise<v
   const dir = `${benchDir}results`;
   await mkdir(dir, { recursive: true });
   const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
-  const json = `${JSON.stringify(result, null, 2)}\n`;
+  const json = `${JSON.stringify(output, null, 2)}\n`;
   await writeFile(`${dir}/${stamp}.json`, json);
   await writeFile(`${dir}/latest.json`, json);
   log(`wrote bench/results/${stamp}.json and bench/results/latest.json`);
@@ -787,8 +902,10 @@ async function run(cfg: Config, cleanups: (() => Promise<unknown>)[]): Promise<v
 
 async function main(): Promise<number> {
   let cfg: Config;
+  let phases: Set<Phase>;
   try {
     cfg = readConfig();
+    phases = readPhases();
   } catch (err) {
     console.error(`bench failed: ${(err as Error).message}`);
     return 1;
@@ -803,7 +920,7 @@ async function main(): Promise<number> {
   });
   let code = 0;
   try {
-    await Promise.race([run(cfg, cleanups), budget]);
+    await Promise.race([run(cfg, phases, cleanups), budget]);
   } catch (err) {
     const e = err as Error;
     console.error(`\nbench failed: ${e.name}: ${e.message}`);
