@@ -23,6 +23,8 @@ export const RELAY_INFO_BACKOFF: BackoffOptions = {
 export interface AppConfig {
   /** Where the app was loaded from; relay-info is fetched from `<origin>/api/relay-info`. */
   origin: string;
+  /** Relay-info the page came with (`readInlineRelayInfo()`): used at once, nothing fetched. */
+  relayInfo?: RelayInfo;
   /** Base of the links "Copy link" makes (default: origin). */
   linkBase?: string;
   keyStore: KeyStore;
@@ -94,7 +96,10 @@ export function createApp(config: AppConfig): App {
   const marks = watchStartMarks(node);
 
   let snapshot: AppSnapshot = {
-    relayInfo: { status: 'loading', url },
+    relayInfo:
+      config.relayInfo !== undefined
+        ? { status: 'ok', url, info: config.relayInfo }
+        : { status: 'loading', url },
     settings: { relays: [], iceServers: [] }
   };
   let running = false;
@@ -170,7 +175,7 @@ export function createApp(config: AppConfig): App {
       emit({ settings });
       applyToNode();
       // Both at once: the peer ID shows while relay-info is still on its way.
-      const infoDone = loadRelayInfo();
+      const infoDone = config.relayInfo !== undefined ? undefined : loadRelayInfo();
       await node.start();
       marks.started();
       await infoDone;

@@ -11,7 +11,7 @@
  * {#if chat.onboarding === 'needed'}<Onboarding {chat} />{/if}
  * ```
  */
-import { createApp } from '$lib/app';
+import { createApp, readInlineRelayInfo } from '$lib/app';
 import { createChat, type Chat, type ChatChange, type ConversationSummary } from '$lib/app/chat';
 import { parseConversationHash } from '$lib/app/links';
 import { createIdbContactsStorage, type Contact } from '$lib/contacts';
@@ -350,6 +350,7 @@ export class ChatStore {
 export function createBrowserStores(): { node: NodeStore; chat: ChatStore; search: SearchStore } {
   const app = createApp({
     origin: location.origin,
+    relayInfo: readInlineRelayInfo(),
     linkBase: `${location.origin}${location.pathname}`,
     keyStore: createIdbKeyStore(),
     settingsStore: createLocalSettingsStore()

@@ -15,6 +15,7 @@
 import {
   createApp,
   invalidIceUrls,
+  readInlineRelayInfo,
   needsTick,
   splitLines,
   splitList,
@@ -361,6 +362,7 @@ export class NodeStore {
 export function createBrowserNodeStore(): NodeStore {
   const app = createApp({
     origin: location.origin,
+    relayInfo: readInlineRelayInfo(),
     linkBase: `${location.origin}${location.pathname}`,
     keyStore: createIdbKeyStore(),
     settingsStore: createLocalSettingsStore()
