@@ -62,7 +62,7 @@ const INIT_SCRIPT = `(() => {
       recs.set(this, rec);
       this.addEventListener('open', () => { rec.open = performance.now(); });
       this.addEventListener('message', (e) => {
-        if (rec.frames.length >= 64) return;
+        if (rec.frames.length >= 256) return;
         const d = e.data;
         const bytes = typeof d === 'string' ? d.length : (d.byteLength ?? d.size ?? 0);
         rec.frames.push({ at: performance.now(), dir: 'in', bytes });
@@ -70,7 +70,7 @@ const INIT_SCRIPT = `(() => {
     }
     send(data) {
       const rec = recs.get(this);
-      if (rec !== undefined && rec.frames.length < 64) {
+      if (rec !== undefined && rec.frames.length < 256) {
         const bytes = typeof data === 'string' ? data.length : (data.byteLength ?? data.size ?? 0);
         rec.frames.push({ at: performance.now(), dir: 'out', bytes });
       }
