@@ -1,5 +1,5 @@
 import { circuitRelayTransport } from '@libp2p/circuit-relay-v2';
-import { privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys';
+import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys';
 import { gossipsub } from '@libp2p/gossipsub';
 import { identify } from '@libp2p/identify';
 import type { Connection, PrivateKey } from '@libp2p/interface';
@@ -24,7 +24,6 @@ import {
   RELAY_RETRY_BACKOFF
 } from './constants.js';
 import { ed25519Signer, type Signer } from '../crypto/signing.js';
-import { generateDeviceKey } from './device-key.js';
 import { dialPeer, findDirect } from './dial.js';
 import { NodeNotStartedError, PeerNotConnectedError } from './errors.js';
 import { installInitChannelFix } from './init-channel-fix.js';
@@ -233,7 +232,7 @@ class BrowserNode implements P2PNode {
   async #loadOrCreateKey(): Promise<PrivateKey> {
     const stored = await this.#deps.keyStore.load();
     if (stored !== undefined) return privateKeyFromProtobuf(stored);
-    const key = await generateDeviceKey();
+    const key = await generateKeyPair('Ed25519');
     await this.#deps.keyStore.save(privateKeyToProtobuf(key));
     return key;
   }
