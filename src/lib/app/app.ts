@@ -8,6 +8,7 @@ import { RelayInfoUnavailableError } from './errors.js';
 import { effectiveIceServers, effectiveRelays } from './merge.js';
 import { fetchRelayInfo, RELAY_INFO_PATH, type RelayInfo } from './relay-info.js';
 import { markingKeyStore, markStart, START_MARKS, watchStartMarks } from './start-marks.js';
+import { keyStoreWarmingCurves } from './warm-up.js';
 
 /** How long one `/api/relay-info` request may take. */
 export const DEFAULT_RELAY_INFO_TIMEOUT_MS = 5_000;
@@ -91,7 +92,7 @@ export function createApp(config: AppConfig): App {
   markStart(START_MARKS.appCreated);
   const node = (config.createNode ?? defaultCreateNode)(
     { ...config.node, relays: [], iceServers: [] },
-    { keyStore: markingKeyStore(config.keyStore), now, random }
+    { keyStore: markingKeyStore(keyStoreWarmingCurves(config.keyStore)), now, random }
   );
   const marks = watchStartMarks(node);
 
