@@ -2,7 +2,8 @@
  * `npm run bench`: the app's libp2p node against a raw RTCDataChannel, in real Chromium, between
  * two pages in two browser contexts, through a local relay process.
  *
- * 1. page load -> relay reservation (fresh pages),
+ * 1. page load -> relay reservation (fresh pages): the app itself, served by the relay, with a
+ *    breakdown of its start path, and the bench page's node,
  * 2. direct dial time and success rate (hang up + redial, alternating direction),
  * 3. echo round trip of a small message: libp2p stream vs raw data channel,
  * 4. bulk throughput over one libp2p stream vs the raw data channel,
@@ -31,6 +32,7 @@ import type {
   RawConnectResult,
   ReservationTiming
 } from './page/api.js';
+import { measureAppStart, summarizeAppStart, type AppStartSample } from './lib/app-start.js';
 import { fmt, formatTable, ratio, type Row } from './lib/report.js';
 import { startStaticServer, type StaticServer } from './lib/static-server.js';
 import { mbPerSecond, summarize, type Summary } from './lib/stats.js';
@@ -156,20 +158,30 @@ async function closeSide(side: Side): Promise<void> {
   await side.context.close().catch(() => {});
 }
 
-// 1. page load -> relay reservation, one fresh context per sample.
-async function measureReservation(env: Env): Promise<ReservationTiming[]> {
-  const out: ReservationTiming[] = [];
+// 1. page load -> relay reservation, one fresh context per sample: the app served by the relay
+// (its own start path, read through its User Timing marks) and the bench page, interleaved.
+async function measureReservation(
+  env: Env,
+  appUrl: string
+): Promise<{ app: AppStartSample[]; bench: ReservationTiming[] }> {
+  const app: AppStartSample[] = [];
+  const bench: ReservationTiming[] = [];
   for (let i = 0; i < env.cfg.reservationPages; i++) {
+    app.push(await measureAppStart(env.browser, appUrl, 20_000, log));
     const side = await openPage(env, `fresh-${i}`, true);
     try {
       const startError = await side.page.evaluate(() => window.bench.startError());
       if (startError !== undefined) throw new BenchError(`node did not start: ${startError}`);
-      out.push(await side.page.evaluate((ms) => window.bench.ours.whenReserved(ms), 20_000));
+      bench.push(await side.page.evaluate((ms) => window.bench.ours.whenReserved(ms), 20_000));
     } finally {
       await closeSide(side);
     }
+    if (env.cfg.verbose) {
+      const marks = app.at(-1)?.marks ?? {};
+      log(`fresh ${i}: app ${JSON.stringify(marks)}, bench ${fmt(bench.at(-1)!.loadToReservedMs)}`);
+    }
   }
-  return out;
+  return { app, bench };
 }
 
 // Reference only: a raw peer connection set up through the runner (Playwright) as signaling.
@@ -627,10 +639,17 @@ async function run(cfg: Config, cleanups: (() => Promise<unknown>)[]): Promise<v
   cleanups.push(() => browser.close());
   const env: Env = { cfg, browser, pageUrl: `${server.url}/`, relayAddr };
 
+  const appUrl = `${relay.url}/`;
   let reservations: ReservationTiming[] | undefined;
+  let appStarts: AppStartSample[] | undefined;
   if (phases.has('reservation')) {
-    log(`reservation: page load -> reservation on ${cfg.reservationPages} fresh pages`);
-    reservations = await measureReservation(env);
+    log(
+      `reservation: page load -> reservation on ${cfg.reservationPages} fresh app pages ` +
+        `(${appUrl}) and ${cfg.reservationPages} fresh bench pages, interleaved`
+    );
+    const measured = await measureReservation(env, appUrl);
+    reservations = measured.bench;
+    appStarts = measured.app;
   }
 
   // Pages A and B serve every phase but reservation and open.
@@ -713,19 +732,38 @@ async function run(cfg: Config, cleanups: (() => Promise<unknown>)[]): Promise<v
   const rows: Row[] = [];
   const sections: Record<string, unknown> = {};
 
-  if (reservations !== undefined) {
+  if (reservations !== undefined && appStarts !== undefined) {
+    const app = appStarts;
+    const appSummary = summarizeAppStart(app);
     const resv = summarize(reservations.map((r) => r.loadToReservedMs));
     const resvCreate = summarize(reservations.map((r) => r.createToReservedMs));
     const resvCircuit = summarize(reservations.map((r) => r.loadToCircuitAddrMs));
     const scriptStart = summarize(reservations.map((r) => r.scriptStartMs));
-    rows.push([
-      `page load -> reservation (n=${resv.n})`,
-      `${ms(resv)} (createNode -> reserved ${fmt(resvCreate.median, ' ms')}; ` +
-        `libp2p has the circuit addr at ${fmt(resvCircuit.median, ' ms')})`,
-      '-',
-      '-'
-    ]);
+    rows.push(
+      [
+        `page load -> reservation, app (n=${appSummary.loadToReservedMs.n})`,
+        `${ms(appSummary.loadToReservedMs)} (the app served by the relay, first run; ` +
+          `relay-info requests ${appSummary.relayInfoFetches}, ${fmt(appSummary.scriptKiB, ' KiB')} ` +
+          `of scripts)`,
+        '-',
+        '-'
+      ],
+      ...appSummary.steps.map((s): Row => [
+        `  app: ${s.step}`,
+        `at median ${fmt(s.median, ' ms')}, p95 ${fmt(s.p95, ' ms')}`,
+        '-',
+        '-'
+      ]),
+      [
+        `page load -> reservation, bench page (n=${resv.n})`,
+        `${ms(resv)} (createNode -> reserved ${fmt(resvCreate.median, ' ms')}; ` +
+          `libp2p has the circuit addr at ${fmt(resvCircuit.median, ' ms')})`,
+        '-',
+        '-'
+      ]
+    );
     sections.reservation = {
+      app: { url: appUrl, ...appSummary, samples: app },
       loadToReservedMs: resv,
       createToReservedMs: resvCreate,
       loadToCircuitAddrMs: resvCircuit,

@@ -8,7 +8,10 @@
  * - everything else: the built app from the static directory, with `index.html` as the
  *   fallback for client-side routes, immutable caching for `/_app/immutable/`, revalidation
  *   (ETag) for the rest, precompressed `.br`/`.gz` siblings when present, and no path
- *   traversal, dotfiles or symlinks out of the directory.
+ *   traversal, dotfiles or symlinks out of the directory. The app's `index.html` carries the
+ *   relay-info inline (`<script type="application/json" id="p2p4e-relay-info">`, see
+ *   `injectRelayInfo`), so the app needs no extra request before it dials the relay; its ETag
+ *   covers that JSON, so a browser revalidating it never keeps stale relay-info.
  *
  * @example
  * ```ts
@@ -17,8 +20,9 @@
  * await http.close();
  * ```
  */
+import { createHash } from 'node:crypto';
 import { createReadStream, type Stats } from 'node:fs';
-import { realpath, stat } from 'node:fs/promises';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import type { IceServer } from './config.js';
@@ -84,11 +88,43 @@ const CONTENT_TYPES: Record<string, string> = {
 };
 
 const IMMUTABLE_PREFIX = '/_app/immutable/';
+/** Id of the inline relay-info element in the app's index.html (read by src/lib/app/relay-info.ts). */
+export const RELAY_INFO_ELEMENT_ID = 'p2p4e-relay-info';
 const IMMUTABLE_CACHE = 'public, max-age=31536000, immutable';
 const REVALIDATE_CACHE = 'no-cache';
 
 export function contentTypeFor(file: string): string {
   return CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
+}
+
+/** The body of `GET /api/relay-info`, also inlined into the app's index.html. */
+export interface RelayInfoBody {
+  peerId: string;
+  multiaddrs: string[];
+  version: string;
+  iceServers: IceServer[];
+}
+
+/**
+ * JSON that is safe inside a `<script>` element: every `<` (so no `</script>` or `<!--` can
+ * end or change it), `>`, `&` and the JavaScript line separators are written as \u escapes,
+ * which JSON.parse turns back into the same characters.
+ */
+export function scriptSafeJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => {
+    return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  });
+}
+
+/**
+ * The app's index.html with the relay-info inlined as
+ * `<script type="application/json" id="p2p4e-relay-info">` at the end of `<head>` (or of the
+ * document when it has no `</head>`).
+ */
+export function injectRelayInfo(html: string, info: RelayInfoBody): string {
+  const tag = `<script type="application/json" id="${RELAY_INFO_ELEMENT_ID}">${scriptSafeJson(info)}</script>`;
+  const at = html.search(/<\/head\s*>/i);
+  return at === -1 ? `${html}\n${tag}` : `${html.slice(0, at)}${tag}\n${html.slice(at)}`;
 }
 
 type Route = 'relay-info' | 'healthz' | 'metrics' | 'api' | 'static';
@@ -135,11 +171,18 @@ async function statFile(file: string): Promise<Stats | undefined> {
   }
 }
 
-/** Serves files from one directory. */
+/** Serves files from one directory; its index.html goes through `renderIndex`. */
 class StaticFiles {
   private realRoot: string | undefined;
+  private readonly indexFile: string;
+  private indexCache: { key: string; html: string } | undefined;
 
-  constructor(private readonly root: string) {}
+  constructor(
+    private readonly root: string,
+    private readonly renderIndex: (html: string) => string
+  ) {
+    this.indexFile = path.join(root, 'index.html');
+  }
 
   /**
    * Map a URL path to a file inside the root, or a reason to refuse. `undefined` file means
@@ -191,6 +234,7 @@ class StaticFiles {
       return found.status;
     }
     if (found !== undefined) {
+      if (found.file === this.indexFile) return this.sendIndex(req, res, found.stats);
       const cache = pathname.startsWith(IMMUTABLE_PREFIX) ? IMMUTABLE_CACHE : REVALIDATE_CACHE;
       return this.sendFile(req, res, found.file, found.stats, cache);
     }
@@ -201,7 +245,7 @@ class StaticFiles {
       sendText(req, res, 404, 'Not found');
       return 404;
     }
-    const index = path.join(this.root, 'index.html');
+    const index = this.indexFile;
     const indexStats = await statFile(index);
     if (indexStats === undefined || !indexStats.isFile()) {
       sendText(
@@ -212,7 +256,41 @@ class StaticFiles {
       );
       return 404;
     }
-    return this.sendFile(req, res, index, indexStats, REVALIDATE_CACHE);
+    return this.sendIndex(req, res, indexStats);
+  }
+
+  /**
+   * The app's index.html, rendered per request (it carries the current relay-info). Revalidated
+   * on every use (`no-cache`) with an ETag of the rendered bytes: a page is never reused once
+   * the relay-info in it changed. Sent uncompressed (a precompressed sibling would lack it).
+   */
+  private async sendIndex(
+    req: IncomingMessage,
+    res: ServerResponse,
+    stats: Stats
+  ): Promise<number> {
+    const key = `${stats.size}-${stats.mtimeMs}`;
+    if (this.indexCache?.key !== key) {
+      this.indexCache = { key, html: await readFile(this.indexFile, 'utf8') };
+    }
+    const body = Buffer.from(this.renderIndex(this.indexCache.html));
+    const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 32)}"`;
+    const headers: Record<string, string | number> = {
+      'Content-Type': 'text/html; charset=utf-8',
+      'Cache-Control': REVALIDATE_CACHE,
+      ETag: etag,
+      'Referrer-Policy': 'no-referrer'
+    };
+    const ifNoneMatch = req.headers['if-none-match'];
+    if (ifNoneMatch !== undefined && ifNoneMatch.split(',').some((t) => t.trim() === etag)) {
+      res.writeHead(304, headers);
+      res.end();
+      return 304;
+    }
+    headers['Content-Length'] = body.length;
+    res.writeHead(200, headers);
+    res.end(req.method === 'HEAD' ? undefined : body);
+    return 200;
   }
 
   private async sendFile(
@@ -280,7 +358,18 @@ class StaticFiles {
 
 export async function startHttpServer(init: HttpServerInit): Promise<RelayHttpServer> {
   const { logger: log, metrics } = init;
-  const files = new StaticFiles(path.resolve(init.staticDir));
+  const relayInfo = (): RelayInfoBody => {
+    const status = init.status();
+    return {
+      peerId: status.peerId,
+      multiaddrs: status.multiaddrs,
+      version: init.version,
+      iceServers: init.iceServers
+    };
+  };
+  const files = new StaticFiles(path.resolve(init.staticDir), (html) =>
+    injectRelayInfo(html, relayInfo())
+  );
   const startedAt = Date.now();
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<number> {
@@ -313,19 +402,7 @@ export async function startHttpServer(init: HttpServerInit): Promise<RelayHttpSe
         sendJson(req, res, 404, { error: 'not found' }, cors);
         return 404;
       }
-      const status = init.status();
-      sendJson(
-        req,
-        res,
-        200,
-        {
-          peerId: status.peerId,
-          multiaddrs: status.multiaddrs,
-          version: init.version,
-          iceServers: init.iceServers
-        },
-        cors
-      );
+      sendJson(req, res, 200, relayInfo(), cors);
       return 200;
     }
 

@@ -93,6 +93,37 @@ describe('relay HTTP API', () => {
     expect(info.multiaddrs).toEqual([`/ip4/127.0.0.1/tcp/${relay.wsPort}/ws/p2p/${relay.peerId}`]);
   });
 
+  it("inlines its relay-info into the app's index.html, revalidated by an ETag over it", async () => {
+    const api = await (await fetch(`${relay.url}/api/relay-info`)).json();
+    const inline = (html: string): unknown => {
+      const m = /<script type="application\/json" id="p2p4e-relay-info">([^<]*)<\/script>/.exec(
+        html
+      );
+      return m === null ? undefined : JSON.parse(m[1] as string);
+    };
+    // The app's shell wherever it is served: /, /index.html and the client-side routes.
+    let etag = '';
+    for (const route of ['/', '/index.html', '/chat/abc', '/invite?code=xyz']) {
+      const res = await fetch(`${relay.url}${route}`);
+      expect(res.status, route).toBe(200);
+      expect(res.headers.get('cache-control'), route).toBe('no-cache');
+      expect(res.headers.get('content-encoding'), route).toBeNull();
+      const html = await res.text();
+      expect(html, route).toContain('app shell');
+      expect(inline(html), route).toEqual(api);
+      expect(Number(res.headers.get('content-length')), route).toBe(Buffer.byteLength(html));
+      etag ||= res.headers.get('etag') ?? '';
+      expect(res.headers.get('etag'), route).toBe(etag);
+    }
+    // Another directory's index.html is not the app: left alone.
+    expect(inline(await (await fetch(`${relay.url}/about`)).text())).toBeUndefined();
+    expect((await rawGet(relay.httpPort, '/', { 'If-None-Match': etag })).status).toBe(304);
+    expect((await rawGet(relay.httpPort, '/', { 'If-None-Match': '"stale"' })).status).toBe(200);
+    const head = await fetch(`${relay.url}/`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe('');
+  });
+
   it('GET /healthz reports ok while the node runs', async () => {
     const res = await fetch(`${relay.url}/healthz`);
     expect(res.status).toBe(200);

@@ -7,7 +7,13 @@ import {
   splitLines,
   splitList
 } from '../../src/lib/app/merge.js';
-import { parseRelayInfo } from '../../src/lib/app/relay-info.js';
+import {
+  parseRelayInfo,
+  readInlineRelayInfo,
+  RELAY_INFO_ELEMENT_ID,
+  type RelayInfoDocument
+} from '../../src/lib/app/relay-info.js';
+import { injectRelayInfo, RELAY_INFO_ELEMENT_ID as RELAY_SIDE_ID } from '../../relay/src/http.js';
 import type { NodeInit, P2PNode } from '../../src/lib/p2p/types.js';
 import { createMemoryKeyStore } from '../../src/lib/storage/key-store.js';
 import {
@@ -25,6 +31,24 @@ const info = {
   version: '1',
   iceServers: [{ urls: 'stun:127.0.0.1:3478' }]
 };
+
+const SHELL = '<!doctype html><html><head><title>app</title></head><body></body></html>';
+
+/**
+ * The page as a browser parses it, for the one element the app reads: the text of
+ * `<script ... id="…">` runs up to the first `</script` (the HTML rule; JSON escapes don't count).
+ */
+function pageWith(html: string): RelayInfoDocument {
+  return {
+    getElementById(id) {
+      const open = new RegExp(`<script[^>]*\\sid="${id}"[^>]*>`).exec(html);
+      if (open === null) return null;
+      const start = open.index + open[0].length;
+      const end = html.indexOf('</script', start);
+      return { textContent: html.slice(start, end === -1 ? undefined : end) };
+    }
+  };
+}
 
 function fakeNode() {
   const calls = { relays: [] as string[][], ice: [] as RTCIceServer[][], started: 0, stopped: 0 };
@@ -70,6 +94,33 @@ describe('createApp', () => {
     expect(app.linkFor('12D3KooWX')).toBe('http://127.0.0.1:8080/#/connect/12D3KooWX');
     await app.stop();
     expect(calls.stopped).toBe(1);
+  });
+
+  it('uses the relay-info the page came with: relays set before the node starts, no fetch', async () => {
+    const order: string[] = [];
+    const node = {
+      setRelays: (r: string[]) => order.push(`relays ${r.join(' ')}`),
+      setIceServers: (s: RTCIceServer[]) => order.push(`ice ${s.map((x) => x.urls).join(' ')}`),
+      start: async () => {
+        order.push('start');
+      },
+      stop: async () => {}
+    } as unknown as P2PNode;
+    const fetch = vi.fn(async () => new Response(JSON.stringify(info)));
+    const app = createApp({
+      origin: 'http://127.0.0.1:8080',
+      relayInfo: readInlineRelayInfo(pageWith(injectRelayInfo(SHELL, info))),
+      keyStore: createMemoryKeyStore(),
+      settingsStore: createMemorySettingsStore({ relays: [EXTRA], iceServers: [] }),
+      fetch,
+      createNode: () => node
+    });
+    expect(app.snapshot.relayInfo).toMatchObject({ status: 'ok', info });
+    await app.start();
+    expect(order).toEqual([`relays ${RELAY_ADDR} ${EXTRA}`, 'ice stun:127.0.0.1:3478', 'start']);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(fetch).not.toHaveBeenCalled();
+    await app.stop();
   });
 
   it('keeps retrying relay-info with a clear message while the relay is down', async () => {
@@ -142,6 +193,45 @@ describe('createApp', () => {
     expect(await settingsStore.load()).toEqual({ relays: [EXTRA], iceServers: [] });
     expect(calls.relays.at(-1)).toEqual([RELAY_ADDR, EXTRA]);
     await app.stop();
+  });
+});
+
+describe('inline relay-info', () => {
+  it('the relay and the app agree on the element', () => {
+    expect(RELAY_SIDE_ID).toBe(RELAY_INFO_ELEMENT_ID);
+  });
+
+  it('is injected into <head> and read back unchanged', () => {
+    const html = injectRelayInfo(SHELL, info);
+    expect(html.indexOf(RELAY_INFO_ELEMENT_ID)).toBeLessThan(html.indexOf('</head>'));
+    expect(readInlineRelayInfo(pageWith(html))).toEqual(info);
+    // A page without </head> still gets it.
+    expect(readInlineRelayInfo(pageWith(injectRelayInfo('<title>x</title>', info)))).toEqual(info);
+  });
+
+  it('escapes what could end the script element or open a comment', () => {
+    const hostile = {
+      ...info,
+      version: '</script><script>alert(1)</script><!-- & \u2028\u2029 >',
+      iceServers: [{ urls: 'turn:x</SCRIPT>', credential: '<!--' }]
+    };
+    const html = injectRelayInfo(SHELL, hostile);
+    const tagAt = html.indexOf(RELAY_INFO_ELEMENT_ID);
+    const json = html.slice(html.indexOf('>', tagAt) + 1, html.indexOf('</script', tagAt));
+    expect(json).not.toMatch(/[<>&\u2028\u2029]/);
+    expect(html.match(/<\/script/gi)).toHaveLength(1);
+    expect(readInlineRelayInfo(pageWith(html))).toEqual(parseRelayInfo(hostile));
+  });
+
+  it('is absent or unusable: undefined (the app then fetches it)', () => {
+    expect(readInlineRelayInfo(pageWith(SHELL))).toBeUndefined();
+    expect(readInlineRelayInfo(undefined)).toBeUndefined();
+    const broken = (text: string): RelayInfoDocument => ({
+      getElementById: () => ({ textContent: text })
+    });
+    expect(readInlineRelayInfo(broken(''))).toBeUndefined();
+    expect(readInlineRelayInfo(broken('{"peerId":'))).toBeUndefined();
+    expect(readInlineRelayInfo(broken('{"peerId":""}'))).toBeUndefined();
   });
 });
 

@@ -9,10 +9,13 @@ import {
   createLocalSettingsStore
 } from '../storage/index.js';
 import { createApp, type App } from './app.js';
+import { readInlineRelayInfo } from './relay-info.js';
 
 export function createBrowserApp(): App {
   return createApp({
     origin: location.origin,
+    // The relay-info the relay put into the page: no request before the relay dial.
+    relayInfo: readInlineRelayInfo(),
     linkBase: `${location.origin}${location.pathname}`,
     inviteBase: `${location.origin}${location.pathname.replace(/\/+$/, '')}`,
     keyStore: createIdbKeyStore(),

@@ -12,6 +12,8 @@ import type { Chat, ChatConfig } from './chat-types.js';
 import { RelayInfoUnavailableError } from './errors.js';
 import { effectiveIceServers, effectiveRelays } from './merge.js';
 import { fetchRelayInfo, RELAY_INFO_PATH, type RelayInfo } from './relay-info.js';
+import { markingKeyStore, markStart, START_MARKS, watchStartMarks } from './start-marks.js';
+import { keyStoreWarmingCurves } from './warm-up.js';
 
 /** How long one `/api/relay-info` request may take. */
 export const DEFAULT_RELAY_INFO_TIMEOUT_MS = 5_000;
@@ -27,6 +29,8 @@ export const RELAY_INFO_BACKOFF: BackoffOptions = {
 export interface AppConfig {
   /** Where the app was loaded from; relay-info is fetched from `<origin>/api/relay-info`. */
   origin: string;
+  /** Relay-info the page came with (`readInlineRelayInfo()`): used at once, nothing fetched. */
+  relayInfo?: RelayInfo;
   /** Base of the links "Copy link" makes (default: origin). */
   linkBase?: string;
   keyStore: KeyStore;
@@ -113,10 +117,12 @@ export function createApp(config: AppConfig): App {
   const random = config.random ?? Math.random;
   const url = new URL(RELAY_INFO_PATH, config.origin).toString();
   const events = new EventTarget();
+  markStart(START_MARKS.appCreated);
   const node = (config.createNode ?? defaultCreateNode)(
     { ...config.node, relays: [], iceServers: [] },
-    { keyStore: config.keyStore, now, random }
+    { keyStore: markingKeyStore(keyStoreWarmingCurves(config.keyStore)), now, random }
   );
+  const marks = watchStartMarks(node);
 
   const chat = createChat({
     ...config.chat,
@@ -129,7 +135,10 @@ export function createApp(config: AppConfig): App {
   let messenger: Promise<void> | undefined;
 
   let snapshot: AppSnapshot = {
-    relayInfo: { status: 'loading', url },
+    relayInfo:
+      config.relayInfo !== undefined
+        ? { status: 'ok', url, info: config.relayInfo }
+        : { status: 'loading', url },
     settings: { relays: [], iceServers: [] }
   };
   let running = false;
@@ -208,8 +217,9 @@ export function createApp(config: AppConfig): App {
       emit({ settings });
       applyToNode();
       // Both at once: the peer ID shows while relay-info is still on its way.
-      const infoDone = loadRelayInfo();
+      const infoDone = config.relayInfo !== undefined ? undefined : loadRelayInfo();
       await node.start();
+      marks.started();
       await infoDone;
     },
     startMessenger() {
@@ -224,6 +234,7 @@ export function createApp(config: AppConfig): App {
       globalThis.removeEventListener?.('online', onOnline);
       clearTimeout(retryTimer);
       controller?.abort();
+      marks.stop();
       await node.stop();
     },
     async saveSettings(settings) {

@@ -15,7 +15,8 @@
  * import { createIdbKeyStore, createLocalSettingsStore, createIdbDocStore } from '$lib/storage';
  *
  * const app = createApp({
- *   origin: location.origin, // relay-info from <origin>/api/relay-info
+ *   origin: location.origin, // relay-info from <origin>/api/relay-info, unless the page has it:
+ *   relayInfo: readInlineRelayInfo(), // inlined by the relay that served the page
  *   keyStore: createIdbKeyStore(),
  *   settingsStore: createLocalSettingsStore(),
  *   docs: createIdbDocStore()
@@ -35,7 +36,15 @@ export {
   type AppSnapshot,
   type RelayInfoState
 } from './app.js';
-export { fetchRelayInfo, parseRelayInfo, RELAY_INFO_PATH, type RelayInfo } from './relay-info.js';
+export {
+  fetchRelayInfo,
+  parseRelayInfo,
+  readInlineRelayInfo,
+  RELAY_INFO_ELEMENT_ID,
+  RELAY_INFO_PATH,
+  type RelayInfo
+} from './relay-info.js';
+export { START_MARKS } from './start-marks.js';
 export {
   effectiveIceServers,
   effectiveRelays,

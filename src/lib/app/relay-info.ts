@@ -1,5 +1,10 @@
-/** Fetching and checking the relay's self-description, `GET /api/relay-info`. */
+/**
+ * The relay's self-description: inlined into the page by the relay that served it
+ * (`readInlineRelayInfo`, no request), or fetched from `GET /api/relay-info` (`fetchRelayInfo`,
+ * e.g. under `npm run dev`, where Vite serves the page).
+ */
 import { RelayInfoUnavailableError } from './errors.js';
+import { markStart, START_MARKS } from './start-marks.js';
 
 export interface RelayInfo {
   peerId: string;
@@ -10,6 +15,34 @@ export interface RelayInfo {
 }
 
 export const RELAY_INFO_PATH = '/api/relay-info';
+
+/** Id of the `<script type="application/json">` the relay puts into the app's index.html. */
+export const RELAY_INFO_ELEMENT_ID = 'p2p4e-relay-info';
+
+/** Where the inline relay-info is looked up (`document` in the browser). */
+export interface RelayInfoDocument {
+  getElementById(id: string): { textContent: string | null } | null;
+}
+
+/**
+ * The relay-info the relay inlined into this page, read synchronously; undefined when the page
+ * has none (not served by a relay) or it is not valid relay-info.
+ */
+export function readInlineRelayInfo(
+  doc: RelayInfoDocument | undefined = globalThis.document
+): RelayInfo | undefined {
+  const text = doc?.getElementById(RELAY_INFO_ELEMENT_ID)?.textContent;
+  if (text === undefined || text === null || text.trim() === '') return undefined;
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const info = parseRelayInfo(body);
+  if (info !== undefined) markStart(START_MARKS.relayInfo);
+  return info;
+}
 
 export interface FetchRelayInfoOptions {
   fetch?: typeof fetch;
@@ -49,6 +82,7 @@ export async function fetchRelayInfo(
   if (info === undefined) {
     throw new RelayInfoUnavailableError(`The relay at ${where} sent an unexpected answer`);
   }
+  markStart(START_MARKS.relayInfo);
   return info;
 }
 

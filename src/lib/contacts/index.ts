@@ -5,9 +5,9 @@
  *
  * ```ts
  * import {
- *   createContacts, createIdbContactsStorage, createInvites, createPairing, createProfileStore,
- *   inviteQrSvg
+ *   createContacts, createIdbContactsStorage, createInvites, createPairing, createProfileStore
  * } from '$lib/contacts';
+ * // QR codes (the qrcode package) load on demand: const { inviteQrSvg } = await import('$lib/contacts/qr');
  *
  * const storage = createIdbContactsStorage(); // no I/O until first use
  * const contacts = createContacts({ store: storage.contacts });
@@ -110,7 +110,7 @@ export {
   type PairingSession
 } from './pairing.js';
 export { realPairingClock, type PairingClock } from './pairing-clock.js';
-export { inviteQrDataUrl, inviteQrSvg } from './qr.js';
+// Not re-exported: qr.ts (the qrcode package) is imported on demand, out of the first screen's bundle.
 export {
   contactsDbNames,
   createIdbContactsStorage,

@@ -197,7 +197,7 @@ export class ChatStore {
       await this.start();
       const link = await this.#chat.createInvite();
       this.inviteLink = link;
-      const { inviteQrSvg } = await import('$lib/contacts');
+      const { inviteQrSvg } = await import('$lib/contacts/qr');
       const svg = await inviteQrSvg(link);
       this.inviteQr = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}`;
     } catch (err) {
