@@ -1,0 +1,542 @@
+import * as Y from 'yjs';
+import { StorageUnavailableError } from './errors.js';
+import {
+  checkConv,
+  checkCount,
+  checkEntry,
+  checkIds,
+  checkKey,
+  checkSegment,
+  checkUpdate,
+  closedError,
+  createSerializer,
+  HISTORY_COMPACT_AFTER,
+  type HistoryEntry,
+  type HistoryStore
+} from './history-store.js';
+
+export interface IdbHistoryStoreInit {
+  /** Database name (default 'p2p4e-history'). */
+  name?: string;
+  /** Stored updates of a head or segment before they are merged (default HISTORY_COMPACT_AFTER). */
+  compactAfter?: number;
+}
+
+export const DEFAULT_IDB_HISTORY_STORE = { name: 'p2p4e-history' } as const;
+
+const VERSION = 1;
+const CONVERSATIONS = 'conversations';
+const UPDATES = 'updates';
+const ENTRIES = 'entries';
+/** `updates` index: [conv, part] (part -1 = head, n >= 0 = segment n). */
+const BY_PART = 'part';
+/** `entries` indexes. */
+const BY_ID = 'id';
+const BY_AUTHOR = 'author';
+const BY_DELETED = 'deleted';
+const HEAD = -1;
+
+/**
+ * How an index entry is stored: primary key [c, k]. `x` (= k) is present only on deleted
+ * entries, so the `deleted` index ([c, x]) holds only those (IndexedDB skips records whose
+ * index key path does not resolve): unread counts walk the few deleted entries, not all.
+ */
+interface EntryRecord {
+  c: string;
+  k: string;
+  i: string;
+  s: number;
+  a: string;
+  x?: string;
+}
+
+interface UpdateRecord {
+  c: string;
+  n: number;
+  u: Uint8Array;
+}
+
+const toRecord = (c: string, e: HistoryEntry): EntryRecord =>
+  e.deleted
+    ? { c, k: e.key, i: e.id, s: e.segment, a: e.author, x: e.key }
+    : { c, k: e.key, i: e.id, s: e.segment, a: e.author };
+const fromRecord = (r: EntryRecord): HistoryEntry => ({
+  key: r.k,
+  id: r.i,
+  segment: r.s,
+  author: r.a,
+  deleted: r.x !== undefined
+});
+
+/** Every key of a conversation in `entries` ([c] sorts before [c, any string] and [c, []] after). */
+const allOf = (c: string): IDBKeyRange => IDBKeyRange.bound([c], [c, []]);
+
+const request = <T>(r: IDBRequest<T>): Promise<T> =>
+  new Promise((resolve, reject) => {
+    r.onsuccess = () => resolve(r.result);
+    r.onerror = () => reject(r.error);
+  });
+
+/** Resolves when `t` commits. Marked handled: callers may await other requests first. */
+const done = (t: IDBTransaction): Promise<void> => {
+  const p = new Promise<void>((resolve, reject) => {
+    t.oncomplete = () => resolve();
+    t.onerror = () => reject(t.error);
+    t.onabort = () => reject(t.error ?? new Error('transaction aborted'));
+  });
+  p.catch(() => undefined);
+  return p;
+};
+
+/** Deletes all head/segment updates of a conversation (inside `t`). */
+async function deleteUpdates(t: IDBTransaction, c: string): Promise<void> {
+  const updates = t.objectStore(UPDATES);
+  const keys = await request(updates.index(BY_PART).getAllKeys(allOf(c)));
+  for (const key of keys) updates.delete(key);
+}
+
+/**
+ * Upserts entries by id inside `t`. Fast path: one put per entry. A put of a known id under a
+ * new key fails on the unique `id` index; that error is caught (the transaction goes on), the
+ * old record is deleted and the put repeated.
+ */
+function putEntries(t: IDBTransaction, c: string, entries: readonly HistoryEntry[]): void {
+  const store = t.objectStore(ENTRIES);
+  for (const e of entries) {
+    const record = toRecord(c, e);
+    const put = store.put(record);
+    put.onerror = (event) => {
+      if (put.error?.name !== 'ConstraintError') return;
+      event.preventDefault();
+      event.stopPropagation();
+      const old = store.index(BY_ID).getKey([c, e.id]);
+      old.onsuccess = () => {
+        if (old.result !== undefined) store.delete(old.result);
+        store.put(record);
+      };
+    };
+  }
+}
+
+/** Removes the entries of `ids` inside `t`. */
+function removeEntries(t: IDBTransaction, c: string, ids: readonly string[]): void {
+  const store = t.objectStore(ENTRIES);
+  const byId = store.index(BY_ID);
+  for (const id of ids) {
+    const key = byId.getKey([c, id]);
+    key.onsuccess = () => {
+      if (key.result !== undefined) store.delete(key.result);
+    };
+  }
+}
+
+/**
+ * HistoryStore in IndexedDB: one database for all conversations.
+ *
+ * - `conversations`: conversation id -> true (what `list()` returns).
+ * - `updates`: auto-increment key -> { c, n, u } (n = -1 head, n >= 0 segment n), index
+ *   [c, n]. Each append is one `add` (no read first); a head or segment is merged into one
+ *   update past `compactAfter` appends, and on load when it has more than one (written back
+ *   after the caller has the merged state).
+ * - `entries`: the message index, key path [c, key], so window/count/position are key ranges
+ *   and cursors over one conversation's entries in order; `range` skips with `advance`.
+ *   Indexes: `id` [c, id] (unique: upsert by id, segmentOf), `author` [c, author, key] (unread
+ *   counts without my messages), `deleted` [c, key] of deleted entries only.
+ *
+ * Every write is one transaction (a batch of 1,000 entries included; `appendSegment` with
+ * index changes writes both together). Operations on one conversation run one after another.
+ * Nothing is opened until the first call.
+ */
+export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistoryStore {
+  const name = init.name ?? DEFAULT_IDB_HISTORY_STORE.name;
+  const compactAfter = init.compactAfter ?? HISTORY_COMPACT_AFTER;
+  const serial = createSerializer();
+  /** Updates stored per `${conv}\n${part}`, as far as this store knows (compaction trigger). */
+  const counts = new Map<string, number>();
+  let db: Promise<IDBDatabase> | undefined;
+  let closed = false;
+
+  const open = (): Promise<IDBDatabase> =>
+    (db ??= new Promise<IDBDatabase>((resolve, reject) => {
+      const r = indexedDB.open(name, VERSION);
+      r.onupgradeneeded = () => {
+        const d = r.result;
+        d.createObjectStore(CONVERSATIONS);
+        d.createObjectStore(UPDATES, { autoIncrement: true }).createIndex(BY_PART, ['c', 'n']);
+        const entries = d.createObjectStore(ENTRIES, { keyPath: ['c', 'k'] });
+        entries.createIndex(BY_ID, ['c', 'i'], { unique: true });
+        entries.createIndex(BY_AUTHOR, ['c', 'a', 'k']);
+        entries.createIndex(BY_DELETED, ['c', 'x']);
+      };
+      r.onsuccess = () => {
+        const d = r.result;
+        // Another tab deletes or upgrades the database: let it, reopen on the next call.
+        d.onversionchange = () => {
+          d.close();
+          db = undefined;
+          counts.clear();
+        };
+        resolve(d);
+      };
+      r.onerror = () => reject(r.error);
+    }).catch((err: unknown) => {
+      db = undefined;
+      throw err;
+    }));
+
+  const guard = async <T>(what: string, fn: (d: IDBDatabase) => Promise<T>): Promise<T> => {
+    if (closed) throw closedError();
+    if (typeof indexedDB === 'undefined') {
+      throw new StorageUnavailableError('IndexedDB is not available in this browser');
+    }
+    try {
+      return await fn(await open());
+    } catch (err) {
+      if (err instanceof StorageUnavailableError) throw err;
+      throw new StorageUnavailableError(`Could not ${what} in IndexedDB`, { cause: err });
+    }
+  };
+  /** Serialized per conversation, guarded. */
+  const op = <T>(conv: string, what: string, fn: (d: IDBDatabase) => Promise<T>): Promise<T> => {
+    checkConv(conv);
+    return serial(conv, () => guard(what, fn));
+  };
+
+  const partKey = (conv: string, part: number): string => `${conv}\n${part}`;
+
+  /** Reads a part's updates and keys; merges them in memory. */
+  const readPart = async (
+    d: IDBDatabase,
+    conv: string,
+    part: number
+  ): Promise<{ merged: Uint8Array; keys: IDBValidKey[] } | undefined> => {
+    const t = d.transaction(UPDATES, 'readonly');
+    const index = t.objectStore(UPDATES).index(BY_PART);
+    const [records, keys] = await Promise.all([
+      request(index.getAll([conv, part]) as IDBRequest<UpdateRecord[]>),
+      request(index.getAllKeys([conv, part]))
+    ]);
+    if (records.length === 0) return undefined;
+    const updates = records.map((r) => r.u);
+    const merged = updates.length === 1 ? (updates[0] as Uint8Array) : Y.mergeUpdates(updates);
+    return { merged, keys };
+  };
+
+  /** Replaces the updates stored under `keys` by `merged` (one transaction). */
+  const writeBack = async (
+    d: IDBDatabase,
+    conv: string,
+    part: number,
+    merged: Uint8Array,
+    keys: IDBValidKey[]
+  ): Promise<void> => {
+    const t = d.transaction(UPDATES, 'readwrite');
+    const store = t.objectStore(UPDATES);
+    for (const key of keys) store.delete(key);
+    store.add({ c: conv, n: part, u: merged } satisfies UpdateRecord);
+    await done(t);
+    const pk = partKey(conv, part);
+    const known = counts.get(pk);
+    counts.set(pk, known === undefined ? 1 : Math.max(1, known - keys.length + 1));
+  };
+
+  const load = (conv: string, part: number): Promise<Uint8Array | undefined> =>
+    op(conv, 'read a conversation', async (d) => {
+      const read = await readPart(d, conv, part);
+      if (read === undefined) {
+        counts.set(partKey(conv, part), 0);
+        return undefined;
+      }
+      if (read.keys.length > 1) {
+        // The caller gets the state now; the merge is stored right after, in the queue.
+        const { merged, keys } = read;
+        serial(conv, () =>
+          guard('compact a conversation', (d2) => writeBack(d2, conv, part, merged, keys))
+        ).catch(
+          () => undefined // only an optimization: the separate updates stay valid
+        );
+      } else {
+        counts.set(partKey(conv, part), 1);
+      }
+      return read.merged.slice();
+    });
+
+  const append = (
+    conv: string,
+    part: number,
+    update: Uint8Array,
+    index: readonly HistoryEntry[],
+    remove: readonly string[]
+  ): Promise<void> =>
+    op(conv, 'save a conversation', async (d) => {
+      const withIndex = index.length > 0 || remove.length > 0;
+      const t = d.transaction(
+        withIndex ? [CONVERSATIONS, UPDATES, ENTRIES] : [CONVERSATIONS, UPDATES],
+        'readwrite'
+      );
+      const pk = partKey(conv, part);
+      let known = counts.get(pk);
+      // Not known yet in this session: count what is stored (requested before the add).
+      const counted =
+        known === undefined
+          ? request(t.objectStore(UPDATES).index(BY_PART).count([conv, part]))
+          : undefined;
+      t.objectStore(CONVERSATIONS).put(true, conv);
+      t.objectStore(UPDATES).add({ c: conv, n: part, u: update } satisfies UpdateRecord);
+      if (remove.length > 0) removeEntries(t, conv, remove);
+      if (index.length > 0) putEntries(t, conv, index);
+      const finished = done(t);
+      if (counted !== undefined) known = await counted;
+      await finished;
+      const n = (known ?? 0) + 1;
+      counts.set(pk, n);
+      if (n >= compactAfter) {
+        const read = await readPart(d, conv, part);
+        if (read !== undefined && read.keys.length > 1)
+          await writeBack(d, conv, part, read.merged, read.keys);
+      }
+    });
+
+  /** Collects up to `limit` records from a cursor request. */
+  const collect = (
+    r: IDBRequest<IDBCursorWithValue | null>,
+    limit: number
+  ): Promise<EntryRecord[]> =>
+    new Promise((resolve, reject) => {
+      const out: EntryRecord[] = [];
+      r.onerror = () => reject(r.error);
+      r.onsuccess = () => {
+        const cursor = r.result;
+        if (cursor === null) return resolve(out);
+        out.push(cursor.value as EntryRecord);
+        if (out.length >= limit) resolve(out);
+        else cursor.continue();
+      };
+    });
+
+  const entry = (conv: string, id: string): Promise<HistoryEntry | undefined> =>
+    op(conv, 'read the message index', async (d) => {
+      const t = d.transaction(ENTRIES, 'readonly');
+      const r = (await request(t.objectStore(ENTRIES).index(BY_ID).get([conv, id]))) as
+        EntryRecord | undefined;
+      return r === undefined ? undefined : fromRecord(r);
+    });
+
+  return {
+    async loadHead(conv) {
+      return load(conv, HEAD);
+    },
+    async appendHead(conv, update) {
+      checkUpdate(update);
+      return append(conv, HEAD, update.slice(), [], []);
+    },
+    async loadSegment(conv, n) {
+      checkSegment(n);
+      return load(conv, n);
+    },
+    async appendSegment(conv, n, update, write = {}) {
+      checkSegment(n);
+      checkUpdate(update);
+      const index = (write.index ?? []).map(checkEntry);
+      const remove = [...(write.remove ?? [])];
+      checkIds(remove);
+      return append(conv, n, update.slice(), index, remove);
+    },
+    async segments(conv) {
+      return op(conv, 'list segments', async (d) => {
+        const t = d.transaction(UPDATES, 'readonly');
+        const r = t
+          .objectStore(UPDATES)
+          .index(BY_PART)
+          .openKeyCursor(IDBKeyRange.bound([conv, 0], [conv, Infinity]), 'nextunique');
+        return new Promise<number[]>((resolve, reject) => {
+          const out: number[] = [];
+          r.onerror = () => reject(r.error);
+          r.onsuccess = () => {
+            const cursor = r.result;
+            if (cursor === null) return resolve(out);
+            out.push((cursor.key as [string, number])[1]);
+            cursor.continue();
+          };
+        });
+      });
+    },
+    async putIndex(conv, entries) {
+      const checked = entries.map(checkEntry);
+      if (checked.length === 0) return checkConv(conv);
+      return op(conv, 'save the message index', async (d) => {
+        const t = d.transaction([CONVERSATIONS, ENTRIES], 'readwrite');
+        t.objectStore(CONVERSATIONS).put(true, conv);
+        putEntries(t, conv, checked);
+        await done(t);
+      });
+    },
+    async removeIndex(conv, ids) {
+      const copy = [...ids];
+      checkIds(copy);
+      if (copy.length === 0) return checkConv(conv);
+      return op(conv, 'save the message index', async (d) => {
+        const t = d.transaction(ENTRIES, 'readwrite');
+        removeEntries(t, conv, copy);
+        await done(t);
+      });
+    },
+    async window(conv, { before, limit }) {
+      if (before !== undefined) checkKey('before', before);
+      checkCount('limit', limit);
+      return op(conv, 'read the message index', async (d) => {
+        if (limit === 0) return [];
+        const t = d.transaction(ENTRIES, 'readonly');
+        const range =
+          before === undefined
+            ? allOf(conv)
+            : IDBKeyRange.bound([conv], [conv, before], false, true);
+        const records = await collect(t.objectStore(ENTRIES).openCursor(range, 'prev'), limit);
+        return records.reverse().map(fromRecord);
+      });
+    },
+    async range(conv, { from, limit }) {
+      checkCount('from', from);
+      checkCount('limit', limit);
+      return op(conv, 'read the message index', async (d) => {
+        if (limit === 0) return [];
+        const t = d.transaction(ENTRIES, 'readonly');
+        const store = t.objectStore(ENTRIES);
+        let lower: IDBKeyRange = allOf(conv);
+        if (from > 0) {
+          // Skip `from` entries by key only, then read the rest in one getAll.
+          const first = await new Promise<IDBValidKey | undefined>((resolve, reject) => {
+            const r = store.openKeyCursor(allOf(conv));
+            let advanced = false;
+            r.onerror = () => reject(r.error);
+            r.onsuccess = () => {
+              const cursor = r.result;
+              if (cursor === null) return resolve(undefined);
+              if (advanced) return resolve(cursor.primaryKey);
+              advanced = true;
+              cursor.advance(from);
+            };
+          });
+          if (first === undefined) return [];
+          lower = IDBKeyRange.bound(first, [conv, []]);
+        }
+        const records = (await request(store.getAll(lower, limit))) as EntryRecord[];
+        return records.map(fromRecord);
+      });
+    },
+    async count(conv) {
+      return op(conv, 'read the message index', async (d) => {
+        const t = d.transaction(ENTRIES, 'readonly');
+        return request(t.objectStore(ENTRIES).count(allOf(conv)));
+      });
+    },
+    async countAfter(conv, after, options = {}) {
+      if (after !== undefined) checkKey('after', after);
+      const me = options.notAuthor;
+      if (me !== undefined) checkKey('notAuthor', me);
+      return op(conv, 'read the message index', async (d) => {
+        const t = d.transaction(ENTRIES, 'readonly');
+        const store = t.objectStore(ENTRIES);
+        const upper = [conv, []];
+        const afterRange = (...prefix: string[]): IDBKeyRange =>
+          after === undefined
+            ? IDBKeyRange.bound([conv, ...prefix], [conv, ...prefix, []])
+            : IDBKeyRange.bound([conv, ...prefix, after], [conv, ...prefix, []], true);
+        // unread = all after - mine after - deleted after that are not mine
+        const all = request(store.count(afterRange()));
+        const mine =
+          me === undefined
+            ? Promise.resolve(0)
+            : request(store.index(BY_AUTHOR).count(afterRange(me)));
+        const deleted = new Promise<number>((resolve, reject) => {
+          const r = store
+            .index(BY_DELETED)
+            .openCursor(
+              after === undefined
+                ? IDBKeyRange.bound([conv], upper)
+                : IDBKeyRange.bound([conv, after], upper, true)
+            );
+          let n = 0;
+          r.onerror = () => reject(r.error);
+          r.onsuccess = () => {
+            const cursor = r.result;
+            if (cursor === null) return resolve(n);
+            if ((cursor.value as EntryRecord).a !== me) n++;
+            cursor.continue();
+          };
+        });
+        const [a, m, x] = await Promise.all([all, mine, deleted]);
+        return a - m - x;
+      });
+    },
+    async position(conv, key) {
+      checkKey('key', key);
+      return op(conv, 'read the message index', async (d) => {
+        const t = d.transaction(ENTRIES, 'readonly');
+        return request(
+          t.objectStore(ENTRIES).count(IDBKeyRange.bound([conv], [conv, key], false, true))
+        );
+      });
+    },
+    async entry(conv, id) {
+      checkKey('id', id);
+      return entry(conv, id);
+    },
+    async segmentOf(conv, id) {
+      checkKey('id', id);
+      return (await entry(conv, id))?.segment;
+    },
+    async replace(conv, snapshot) {
+      const head = snapshot.head;
+      if (head !== undefined) checkUpdate(head);
+      const segments: [number, Uint8Array][] = [];
+      for (const [n, u] of snapshot.segments) {
+        checkSegment(n);
+        checkUpdate(u);
+        segments.push([n, u.slice()]);
+      }
+      const headCopy = head?.slice();
+      const index = snapshot.index.map(checkEntry);
+      return op(conv, 'save a conversation', async (d) => {
+        const t = d.transaction([CONVERSATIONS, UPDATES, ENTRIES], 'readwrite');
+        const finished = done(t);
+        t.objectStore(ENTRIES).delete(allOf(conv));
+        await deleteUpdates(t, conv);
+        const updates = t.objectStore(UPDATES);
+        if (headCopy !== undefined) updates.add({ c: conv, n: HEAD, u: headCopy });
+        for (const [n, u] of segments) updates.add({ c: conv, n, u } satisfies UpdateRecord);
+        putEntries(t, conv, index);
+        const conversations = t.objectStore(CONVERSATIONS);
+        if (headCopy === undefined && segments.length === 0 && index.length === 0)
+          conversations.delete(conv);
+        else conversations.put(true, conv);
+        await finished;
+        for (const pk of [...counts.keys()]) if (pk.startsWith(`${conv}\n`)) counts.delete(pk);
+      });
+    },
+    async list() {
+      return guard('list conversations', async (d) => {
+        const t = d.transaction(CONVERSATIONS, 'readonly');
+        const keys = await request(t.objectStore(CONVERSATIONS).getAllKeys());
+        return keys.filter((k): k is string => typeof k === 'string').sort();
+      });
+    },
+    async delete(conv) {
+      return op(conv, 'delete a conversation', async (d) => {
+        const t = d.transaction([CONVERSATIONS, UPDATES, ENTRIES], 'readwrite');
+        const finished = done(t);
+        t.objectStore(CONVERSATIONS).delete(conv);
+        t.objectStore(ENTRIES).delete(allOf(conv));
+        await deleteUpdates(t, conv);
+        await finished;
+        for (const pk of [...counts.keys()]) if (pk.startsWith(`${conv}\n`)) counts.delete(pk);
+      });
+    },
+    async close() {
+      closed = true;
+      const current = db;
+      db = undefined;
+      (await current?.catch(() => undefined))?.close();
+    }
+  };
+}
