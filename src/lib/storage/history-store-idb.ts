@@ -28,6 +28,8 @@ const VERSION = 1;
 const CONVERSATIONS = 'conversations';
 const UPDATES = 'updates';
 const ENTRIES = 'entries';
+/** Entry counts: [conv] -> all entries, [conv, author] -> that author's entries. */
+const COUNTS = 'counts';
 /** `updates` index: [conv, part] (part -1 = head, n >= 0 = segment n). */
 const BY_PART = 'part';
 /** `entries` indexes. */
@@ -96,39 +98,118 @@ async function deleteUpdates(t: IDBTransaction, c: string): Promise<void> {
 }
 
 /**
- * Upserts entries by id inside `t`. Fast path: one put per entry. A put of a known id under a
- * new key fails on the unique `id` index; that error is caught (the transaction goes on), the
- * old record is deleted and the put repeated.
+ * What a batch of puts leaves when applied one after another: an entry survives unless a later
+ * one has its id (which moves it) or its key (which replaces it).
  */
-function putEntries(t: IDBTransaction, c: string, entries: readonly HistoryEntry[]): void {
-  const store = t.objectStore(ENTRIES);
-  for (const e of entries) {
-    const record = toRecord(c, e);
-    const put = store.put(record);
-    put.onerror = (event) => {
-      if (put.error?.name !== 'ConstraintError') return;
-      event.preventDefault();
-      event.stopPropagation();
-      const old = store.index(BY_ID).getKey([c, e.id]);
-      old.onsuccess = () => {
-        if (old.result !== undefined) store.delete(old.result);
-        store.put(record);
-      };
-    };
+function lastWins(puts: readonly HistoryEntry[]): HistoryEntry[] {
+  const ids = new Set<string>();
+  const keys = new Set<string>();
+  const out: HistoryEntry[] = [];
+  for (let i = puts.length - 1; i >= 0; i--) {
+    const e = puts[i] as HistoryEntry;
+    if (!ids.has(e.id) && !keys.has(e.key)) out.push(e);
+    ids.add(e.id);
+    keys.add(e.key);
   }
+  return out.reverse();
 }
 
-/** Removes the entries of `ids` inside `t`. */
-function removeEntries(t: IDBTransaction, c: string, ids: readonly string[]): void {
+/**
+ * Changes the index inside `t`: removes the entries of `removes`, then upserts `puts` by id, and
+ * keeps the counts (all entries, entries per author) in step, in the same transaction.
+ *
+ * Fast path: one `add` per entry, all issued at once. An add fails (ConstraintError, caught: the
+ * transaction goes on) when its key or its id is already stored; those entries are then handled
+ * one at a time, once every other request has run (no stale reads): the records holding the
+ * id or the key are deleted and the entry put. The counts are changed once, at the end.
+ */
+function writeEntries(
+  t: IDBTransaction,
+  c: string,
+  puts: readonly HistoryEntry[],
+  removes: readonly string[]
+): void {
   const store = t.objectStore(ENTRIES);
   const byId = store.index(BY_ID);
-  for (const id of ids) {
-    const key = byId.getKey([c, id]);
-    key.onsuccess = () => {
-      if (key.result !== undefined) store.delete(key.result);
+  const perAuthor = new Map<string, number>();
+  const conflicts: EntryRecord[] = [];
+  let total = 0;
+  let pending = 0;
+  const bump = (author: string, d: number): void => {
+    total += d;
+    perAuthor.set(author, (perAuthor.get(author) ?? 0) + d);
+  };
+  const flush = (): void => {
+    const counts = t.objectStore(COUNTS);
+    const change = (key: IDBValidKey, d: number): void => {
+      if (d === 0) return;
+      const get = counts.get(key);
+      get.onsuccess = () => {
+        const n = ((get.result as number | undefined) ?? 0) + d;
+        if (n === 0) counts.delete(key);
+        else counts.put(n, key);
+      };
     };
+    change([c], total);
+    for (const [author, d] of perAuthor) change([c, author], d);
+  };
+  /** Runs when no request of the batch is outstanding. */
+  const idle = (): void => {
+    const record = conflicts.shift();
+    if (record === undefined) return flush();
+    issue(byId.get([c, record.i]) as IDBRequest<EntryRecord | undefined>, (old) => {
+      issue(store.get([c, record.k]) as IDBRequest<EntryRecord | undefined>, (atKey) => {
+        for (const gone of atKey !== undefined && atKey.i !== old?.i ? [old, atKey] : [old]) {
+          if (gone === undefined) continue;
+          if (gone.k !== record.k) store.delete([c, gone.k]);
+          bump(gone.a, -1);
+        }
+        issue(store.put(record), () => bump(record.a, 1));
+      });
+    });
+  };
+  function issue<T>(r: IDBRequest<T>, ok: (result: T) => void, fail?: (e: Event) => void): void {
+    pending++;
+    const settle = (): void => {
+      if (--pending === 0) idle();
+    };
+    r.onsuccess = () => {
+      ok(r.result);
+      settle();
+    };
+    if (fail !== undefined)
+      r.onerror = (event) => {
+        fail(event);
+        settle();
+      };
   }
+
+  for (const id of new Set(removes))
+    issue(byId.get([c, id]) as IDBRequest<EntryRecord | undefined>, (old) => {
+      if (old === undefined) return;
+      store.delete([c, old.k]);
+      bump(old.a, -1);
+    });
+  for (const e of lastWins(puts)) {
+    const record = toRecord(c, e);
+    const add = store.add(record);
+    issue(
+      add,
+      () => bump(e.author, 1),
+      (event) => {
+        if (add.error?.name !== 'ConstraintError') return; // aborts the transaction
+        event.preventDefault();
+        event.stopPropagation();
+        conflicts.push(record);
+      }
+    );
+  }
+  if (pending === 0) flush();
 }
+
+/** Reads a count (0 when absent) inside `t`. */
+const readCount = (t: IDBTransaction, key: IDBValidKey): Promise<number> =>
+  request(t.objectStore(COUNTS).get(key)).then((n) => (n as number | undefined) ?? 0);
 
 /**
  * HistoryStore in IndexedDB: one database for all conversations.
@@ -138,10 +219,19 @@ function removeEntries(t: IDBTransaction, c: string, ids: readonly string[]): vo
  *   [c, n]. Each append is one `add` (no read first); a head or segment is merged into one
  *   update past `compactAfter` appends, and on load when it has more than one (written back
  *   after the caller has the merged state).
- * - `entries`: the message index, key path [c, key], so window/count/position are key ranges
- *   and cursors over one conversation's entries in order; `range` skips with `advance`.
- *   Indexes: `id` [c, id] (unique: upsert by id, segmentOf), `author` [c, author, key] (unread
- *   counts without my messages), `deleted` [c, key] of deleted entries only.
+ * - `entries`: the message index, key path [c, key], so `window` is a cursor over one
+ *   conversation's newest keys. Indexes: `id` [c, id] (unique: upsert by id, segmentOf),
+ *   `author` [c, author, key] (unread counts without my messages), `deleted` [c, key] of
+ *   deleted entries only.
+ * - `counts`: [c] -> entries, [c, author] -> that author's entries, changed in the same
+ *   transaction as the entries. Chromium's `count()` walks the records, so `count` and the
+ *   never-read `countAfter` read these instead.
+ *
+ * Costs: `count`, `entry`, `segmentOf` O(1); `window` O(limit); `countAfter(mark)` walks the
+ * keys after the mark (the unread ones) plus the deleted ones; `position(key)` walks the keys
+ * from `key` to the newest; `range` skips to `from` from the nearer end (O(min(from, n -
+ * from))) then reads `limit` in one request. Scroll back with `window({ before })`, jump with
+ * `range`.
  *
  * Every write is one transaction (a batch of 1,000 entries included; `appendSegment` with
  * index changes writes both together). Operations on one conversation run one after another.
@@ -167,6 +257,7 @@ export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistorySt
         entries.createIndex(BY_ID, ['c', 'i'], { unique: true });
         entries.createIndex(BY_AUTHOR, ['c', 'a', 'k']);
         entries.createIndex(BY_DELETED, ['c', 'x']);
+        d.createObjectStore(COUNTS);
       };
       r.onsuccess = () => {
         const d = r.result;
@@ -271,7 +362,7 @@ export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistorySt
     op(conv, 'save a conversation', async (d) => {
       const withIndex = index.length > 0 || remove.length > 0;
       const t = d.transaction(
-        withIndex ? [CONVERSATIONS, UPDATES, ENTRIES] : [CONVERSATIONS, UPDATES],
+        withIndex ? [CONVERSATIONS, UPDATES, ENTRIES, COUNTS] : [CONVERSATIONS, UPDATES],
         'readwrite'
       );
       const pk = partKey(conv, part);
@@ -283,8 +374,7 @@ export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistorySt
           : undefined;
       t.objectStore(CONVERSATIONS).put(true, conv);
       t.objectStore(UPDATES).add({ c: conv, n: part, u: update } satisfies UpdateRecord);
-      if (remove.length > 0) removeEntries(t, conv, remove);
-      if (index.length > 0) putEntries(t, conv, index);
+      if (withIndex) writeEntries(t, conv, index, remove);
       const finished = done(t);
       if (counted !== undefined) known = await counted;
       await finished;
@@ -365,9 +455,9 @@ export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistorySt
       const checked = entries.map(checkEntry);
       if (checked.length === 0) return checkConv(conv);
       return op(conv, 'save the message index', async (d) => {
-        const t = d.transaction([CONVERSATIONS, ENTRIES], 'readwrite');
+        const t = d.transaction([CONVERSATIONS, ENTRIES, COUNTS], 'readwrite');
         t.objectStore(CONVERSATIONS).put(true, conv);
-        putEntries(t, conv, checked);
+        writeEntries(t, conv, checked, []);
         await done(t);
       });
     },
@@ -376,8 +466,8 @@ export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistorySt
       checkIds(copy);
       if (copy.length === 0) return checkConv(conv);
       return op(conv, 'save the message index', async (d) => {
-        const t = d.transaction(ENTRIES, 'readwrite');
-        removeEntries(t, conv, copy);
+        const t = d.transaction([ENTRIES, COUNTS], 'readwrite');
+        writeEntries(t, conv, [], copy);
         await done(t);
       });
     },
@@ -400,21 +490,26 @@ export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistorySt
       checkCount('limit', limit);
       return op(conv, 'read the message index', async (d) => {
         if (limit === 0) return [];
-        const t = d.transaction(ENTRIES, 'readonly');
+        const t = d.transaction([ENTRIES, COUNTS], 'readonly');
         const store = t.objectStore(ENTRIES);
         let lower: IDBKeyRange = allOf(conv);
         if (from > 0) {
-          // Skip `from` entries by key only, then read the rest in one getAll.
+          const total = await readCount(t, [conv]);
+          if (from >= total) return [];
+          // Find the key at `from` by skipping keys from the nearer end (the backend walks
+          // them: the cost grows with the distance), then read on from it in one getAll.
+          const fromEnd = from >= total / 2;
+          const skip = fromEnd ? total - 1 - from : from;
           const first = await new Promise<IDBValidKey | undefined>((resolve, reject) => {
-            const r = store.openKeyCursor(allOf(conv));
-            let advanced = false;
+            const r = store.openKeyCursor(allOf(conv), fromEnd ? 'prev' : 'next');
+            let skipped = skip === 0;
             r.onerror = () => reject(r.error);
             r.onsuccess = () => {
               const cursor = r.result;
               if (cursor === null) return resolve(undefined);
-              if (advanced) return resolve(cursor.primaryKey);
-              advanced = true;
-              cursor.advance(from);
+              if (skipped) return resolve(cursor.primaryKey);
+              skipped = true;
+              cursor.advance(skip);
             };
           });
           if (first === undefined) return [];
@@ -426,8 +521,7 @@ export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistorySt
     },
     async count(conv) {
       return op(conv, 'read the message index', async (d) => {
-        const t = d.transaction(ENTRIES, 'readonly');
-        return request(t.objectStore(ENTRIES).count(allOf(conv)));
+        return readCount(d.transaction(COUNTS, 'readonly'), [conv]);
       });
     },
     async countAfter(conv, after, options = {}) {
@@ -435,19 +529,22 @@ export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistorySt
       const me = options.notAuthor;
       if (me !== undefined) checkKey('notAuthor', me);
       return op(conv, 'read the message index', async (d) => {
-        const t = d.transaction(ENTRIES, 'readonly');
+        const t = d.transaction([ENTRIES, COUNTS], 'readonly');
         const store = t.objectStore(ENTRIES);
         const upper = [conv, []];
         const afterRange = (...prefix: string[]): IDBKeyRange =>
           after === undefined
             ? IDBKeyRange.bound([conv, ...prefix], [conv, ...prefix, []])
             : IDBKeyRange.bound([conv, ...prefix, after], [conv, ...prefix, []], true);
-        // unread = all after - mine after - deleted after that are not mine
-        const all = request(store.count(afterRange()));
+        // unread = all after - mine after - deleted after that are not mine. Never read: the
+        // stored counts; otherwise counts over the keys after the mark (the backend walks them).
+        const all = after === undefined ? readCount(t, [conv]) : request(store.count(afterRange()));
         const mine =
           me === undefined
             ? Promise.resolve(0)
-            : request(store.index(BY_AUTHOR).count(afterRange(me)));
+            : after === undefined
+              ? readCount(t, [conv, me])
+              : request(store.index(BY_AUTHOR).count(afterRange(me)));
         const deleted = new Promise<number>((resolve, reject) => {
           const r = store
             .index(BY_DELETED)
@@ -472,10 +569,14 @@ export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistorySt
     async position(conv, key) {
       checkKey('key', key);
       return op(conv, 'read the message index', async (d) => {
-        const t = d.transaction(ENTRIES, 'readonly');
-        return request(
-          t.objectStore(ENTRIES).count(IDBKeyRange.bound([conv], [conv, key], false, true))
-        );
+        // All entries minus those from `key` on: the backend walks only the newer ones (the
+        // positions asked for are mostly recent: read marks, the newest window).
+        const t = d.transaction([ENTRIES, COUNTS], 'readonly');
+        const [total, newer] = await Promise.all([
+          readCount(t, [conv]),
+          request(t.objectStore(ENTRIES).count(IDBKeyRange.bound([conv, key], [conv, []])))
+        ]);
+        return total - newer;
       });
     },
     async entry(conv, id) {
@@ -498,14 +599,15 @@ export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistorySt
       const headCopy = head?.slice();
       const index = snapshot.index.map(checkEntry);
       return op(conv, 'save a conversation', async (d) => {
-        const t = d.transaction([CONVERSATIONS, UPDATES, ENTRIES], 'readwrite');
+        const t = d.transaction([CONVERSATIONS, UPDATES, ENTRIES, COUNTS], 'readwrite');
         const finished = done(t);
         t.objectStore(ENTRIES).delete(allOf(conv));
+        t.objectStore(COUNTS).delete(allOf(conv));
         await deleteUpdates(t, conv);
         const updates = t.objectStore(UPDATES);
         if (headCopy !== undefined) updates.add({ c: conv, n: HEAD, u: headCopy });
         for (const [n, u] of segments) updates.add({ c: conv, n, u } satisfies UpdateRecord);
-        putEntries(t, conv, index);
+        writeEntries(t, conv, index, []);
         const conversations = t.objectStore(CONVERSATIONS);
         if (headCopy === undefined && segments.length === 0 && index.length === 0)
           conversations.delete(conv);
@@ -523,10 +625,11 @@ export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistorySt
     },
     async delete(conv) {
       return op(conv, 'delete a conversation', async (d) => {
-        const t = d.transaction([CONVERSATIONS, UPDATES, ENTRIES], 'readwrite');
+        const t = d.transaction([CONVERSATIONS, UPDATES, ENTRIES, COUNTS], 'readwrite');
         const finished = done(t);
         t.objectStore(CONVERSATIONS).delete(conv);
         t.objectStore(ENTRIES).delete(allOf(conv));
+        t.objectStore(COUNTS).delete(allOf(conv));
         await deleteUpdates(t, conv);
         await finished;
         for (const pk of [...counts.keys()]) if (pk.startsWith(`${conv}\n`)) counts.delete(pk);
