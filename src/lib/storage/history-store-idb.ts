@@ -139,19 +139,25 @@ function writeEntries(
     total += d;
     perAuthor.set(author, (perAuthor.get(author) ?? 0) + d);
   };
+  const counts = t.objectStore(COUNTS);
+  /** Counts read up front, along with the adds (the flush then needs no round trip). */
+  const known = new Map<string | undefined, number>();
   const flush = (): void => {
-    const counts = t.objectStore(COUNTS);
-    const change = (key: IDBValidKey, d: number): void => {
+    const change = (author: string | undefined, d: number): void => {
       if (d === 0) return;
-      const get = counts.get(key);
-      get.onsuccess = () => {
-        const n = ((get.result as number | undefined) ?? 0) + d;
+      const key = author === undefined ? [c] : [c, author];
+      const write = (stored: number): void => {
+        const n = stored + d;
         if (n === 0) counts.delete(key);
         else counts.put(n, key);
       };
+      const before = known.get(author);
+      if (before !== undefined) return write(before);
+      const get = counts.get(key);
+      get.onsuccess = () => write((get.result as number | undefined) ?? 0);
     };
-    change([c], total);
-    for (const [author, d] of perAuthor) change([c, author], d);
+    change(undefined, total);
+    for (const [author, d] of perAuthor) change(author, d);
   };
   /** Runs when no request of the batch is outstanding. */
   const idle = (): void => {
@@ -184,13 +190,19 @@ function writeEntries(
       };
   }
 
+  const unique = lastWins(puts);
+  if (unique.length > 0)
+    for (const author of [undefined, ...new Set(unique.map((e) => e.author))])
+      issue(counts.get(author === undefined ? [c] : [c, author]), (n) =>
+        known.set(author, (n as number | undefined) ?? 0)
+      );
   for (const id of new Set(removes))
     issue(byId.get([c, id]) as IDBRequest<EntryRecord | undefined>, (old) => {
       if (old === undefined) return;
       store.delete([c, old.k]);
       bump(old.a, -1);
     });
-  for (const e of lastWins(puts)) {
+  for (const e of unique) {
     const record = toRecord(c, e);
     const add = store.add(record);
     issue(
@@ -242,7 +254,7 @@ export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistorySt
   const compactAfter = init.compactAfter ?? HISTORY_COMPACT_AFTER;
   const serial = createSerializer();
   /** Updates stored per `${conv}\n${part}`, as far as this store knows (compaction trigger). */
-  const counts = new Map<string, number>();
+  const updateCounts = new Map<string, number>();
   let db: Promise<IDBDatabase> | undefined;
   let closed = false;
 
@@ -265,7 +277,7 @@ export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistorySt
         d.onversionchange = () => {
           d.close();
           db = undefined;
-          counts.clear();
+          updateCounts.clear();
         };
         resolve(d);
       };
@@ -327,15 +339,15 @@ export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistorySt
     store.add({ c: conv, n: part, u: merged } satisfies UpdateRecord);
     await done(t);
     const pk = partKey(conv, part);
-    const known = counts.get(pk);
-    counts.set(pk, known === undefined ? 1 : Math.max(1, known - keys.length + 1));
+    const known = updateCounts.get(pk);
+    updateCounts.set(pk, known === undefined ? 1 : Math.max(1, known - keys.length + 1));
   };
 
   const load = (conv: string, part: number): Promise<Uint8Array | undefined> =>
     op(conv, 'read a conversation', async (d) => {
       const read = await readPart(d, conv, part);
       if (read === undefined) {
-        counts.set(partKey(conv, part), 0);
+        updateCounts.set(partKey(conv, part), 0);
         return undefined;
       }
       if (read.keys.length > 1) {
@@ -347,7 +359,7 @@ export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistorySt
           () => undefined // only an optimization: the separate updates stay valid
         );
       } else {
-        counts.set(partKey(conv, part), 1);
+        updateCounts.set(partKey(conv, part), 1);
       }
       return read.merged.slice();
     });
@@ -366,7 +378,7 @@ export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistorySt
         'readwrite'
       );
       const pk = partKey(conv, part);
-      let known = counts.get(pk);
+      let known = updateCounts.get(pk);
       // Not known yet in this session: count what is stored (requested before the add).
       const counted =
         known === undefined
@@ -379,7 +391,7 @@ export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistorySt
       if (counted !== undefined) known = await counted;
       await finished;
       const n = (known ?? 0) + 1;
-      counts.set(pk, n);
+      updateCounts.set(pk, n);
       if (n >= compactAfter) {
         const read = await readPart(d, conv, part);
         if (read !== undefined && read.keys.length > 1)
@@ -613,7 +625,8 @@ export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistorySt
           conversations.delete(conv);
         else conversations.put(true, conv);
         await finished;
-        for (const pk of [...counts.keys()]) if (pk.startsWith(`${conv}\n`)) counts.delete(pk);
+        for (const pk of [...updateCounts.keys()])
+          if (pk.startsWith(`${conv}\n`)) updateCounts.delete(pk);
       });
     },
     async list() {
@@ -632,7 +645,8 @@ export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistorySt
         t.objectStore(COUNTS).delete(allOf(conv));
         await deleteUpdates(t, conv);
         await finished;
-        for (const pk of [...counts.keys()]) if (pk.startsWith(`${conv}\n`)) counts.delete(pk);
+        for (const pk of [...updateCounts.keys()])
+          if (pk.startsWith(`${conv}\n`)) updateCounts.delete(pk);
       });
     },
     async close() {
