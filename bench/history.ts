@@ -209,7 +209,7 @@ async function run(cleanups: (() => Promise<unknown>)[]): Promise<void> {
     ],
     [
       '  parts (medians)',
-      `count ${med(segmented, (r) => r.countMs)}, window ${med(segmented, (r) => r.windowMs)}, ` +
+      `open db + count ${med(segmented, (r) => r.countMs)}, window ${med(segmented, (r) => r.windowMs)}, ` +
         `head ${med(segmented, (r) => r.headMs)}, load ${med(segmented, (r) => r.loadMs)}, ` +
         `apply ${med(segmented, (r) => r.applyMs)}, read ${med(segmented, (r) => r.readMs)}, ` +
         `paint ${med(segmented, (r) => r.paintMs)}`,

@@ -38,7 +38,7 @@ export interface SeedResult {
 export interface OpenTiming {
   /** Opening until the frame after the newest window was drawn. */
   ms: number;
-  /** DocStore.load from IndexedDB. */
+  /** DocStore.load from IndexedDB (includes opening the databases). */
   loadMs: number;
   /** Y.applyUpdate into a fresh doc. */
   applyMs: number;
@@ -53,7 +53,7 @@ export interface OpenTiming {
 
 export interface SegmentedOpenTiming {
   ms: number;
-  /** HistoryStore.count. */
+  /** HistoryStore.count, the first call: includes opening the database. */
   countMs: number;
   /** HistoryStore.window(newest N). */
   windowMs: number;
