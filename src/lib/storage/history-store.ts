@@ -75,8 +75,9 @@ export interface HistoryStore {
   /**
    * Upserts index entries by message id, all in one transaction. An entry replaces the stored
    * one with the same id (its `deleted`, `segment` and `author` may change; if its `key`
-   * differs, which callers shouldn't do, the entry moves to the new key). Later entries of the
-   * same batch win.
+   * differs, which callers shouldn't do, the entry moves to the new key). A key names one
+   * entry: an entry put under a key another id holds replaces that one. A batch applies as
+   * one put after another.
    */
   putIndex(conv: string, entries: readonly HistoryEntry[]): Promise<void>;
   /** Removes the entries of these message ids (unknown ids are ignored). One transaction. */
