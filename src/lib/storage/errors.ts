@@ -4,3 +4,8 @@
 export class StorageUnavailableError extends Error {
   override name = 'StorageUnavailableError';
 }
+
+/** A storage call got an argument it can't store (bad id, segment number, entry, limit). */
+export class StorageInputError extends Error {
+  override name = 'StorageInputError';
+}

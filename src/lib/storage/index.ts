@@ -8,6 +8,8 @@
  * const key = await keyStore.load(); // undefined on first run
  * const settings = await createLocalSettingsStore().load(); // { relays: [], iceServers: [] }
  * const docs = createIdbDocStore(); // conversation Yjs updates: load/append/list/delete
+ * const history = createIdbHistoryStore(); // head + segment updates and the message index
+ * const newest = await history.window('conv-1', { limit: 40 }); // without loading every segment
  * ```
  */
 export type { KeyStore } from './key-store.js';
@@ -26,4 +28,21 @@ export { createMemoryRecordStore, createIdbRecordStore } from './record-store.js
 export type { DocStore } from './doc-store.js';
 export { createMemoryDocStore, DOC_STORE_COMPACT_AFTER } from './doc-store.js';
 export { createIdbDocStore, DEFAULT_IDB_DOC_STORE, type IdbDocStoreInit } from './doc-store-idb.js';
-export { StorageUnavailableError } from './errors.js';
+export type {
+  HistoryStore,
+  HistoryEntry,
+  HistorySnapshot,
+  SegmentWrite,
+  MemoryHistoryBacking
+} from './history-store.js';
+export {
+  createMemoryHistoryStore,
+  createMemoryHistoryBacking,
+  HISTORY_COMPACT_AFTER
+} from './history-store.js';
+export {
+  createIdbHistoryStore,
+  DEFAULT_IDB_HISTORY_STORE,
+  type IdbHistoryStoreInit
+} from './history-store-idb.js';
+export { StorageUnavailableError, StorageInputError } from './errors.js';
