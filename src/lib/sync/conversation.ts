@@ -36,7 +36,7 @@
  */
 import * as Y from 'yjs';
 import type { Signer, Verifier } from '../crypto/signing.js';
-import { MAX_EMOJI_LENGTH, MAX_ID_LENGTH, MAX_NAME_LENGTH, MAX_TEXT_LENGTH } from './constants.js';
+import { MAX_EMOJI_LENGTH, MAX_NAME_LENGTH, MAX_TEXT_LENGTH } from './constants.js';
 import {
   InvalidInputError,
   NotAGroupError,
@@ -44,169 +44,38 @@ import {
   NotMemberError,
   UnknownMessageError
 } from './errors.js';
+import {
+  checkId,
+  checkName,
+  checkText,
+  isCounter,
+  isId,
+  isKey,
+  isWall,
+  MAX_WALL,
+  orderKey,
+  readHeader,
+  REACTION_PREFIX,
+  type Header
+} from './message-format.js';
+import type {
+  Authenticity,
+  Conversation,
+  ConversationMeta,
+  CreateConversationInit,
+  GroupAnnouncement,
+  Hlc,
+  Message,
+  Receipts,
+  SendOptions,
+  ConversationOptions
+} from './conversation-types.js';
 
-export type ConversationKind = '1:1' | 'group';
-
-export interface ConversationMeta {
-  kind: ConversationKind;
-  name: string;
-  createdAt: number;
-}
-
-/** A hybrid logical clock reading: wall-clock ms plus a counter for same-ms/backward clocks. */
-export interface Hlc {
-  wall: number;
-  counter: number;
-}
-
-export interface Message {
-  id: string;
-  author: string;
-  /** Empty once deleted. */
-  text: string;
-  /** The author's clock when sent (ms since epoch). */
-  createdAt: number;
-  /** createdAt clamped to not be later than when this device first saw the message. */
-  displayAt: number;
-  hlc: Hlc;
-  /** Sortable string: messages are listed in ascending key order. */
-  key: string;
-  replyTo?: string;
-  edited: boolean;
-  deleted: boolean;
-  /** emoji -> reactor peer IDs (sorted). */
-  reactions: Record<string, string[]>;
-}
-
-export interface Receipts {
-  /** Order key of the newest message this member has received. */
-  delivered?: string;
-  /** Order key of the newest message this member has read. */
-  read?: string;
-}
-
-export interface CreateConversationInit {
-  kind: ConversationKind;
-  name?: string;
-  /** Member peer IDs (the local device is added too). */
-  members: string[];
-}
-
-export interface SendOptions {
-  /** Message id (default: a random UUID). */
-  id?: string;
-  /** Id of the quoted message. */
-  replyTo?: string;
-}
-
-export interface ConversationOptions {
-  /** Peer ID of the local device: author of what it sends. */
-  self: string;
-  /** Wall clock (default Date.now). */
-  now?: () => number;
-  /** New message ids (default crypto.randomUUID). */
-  newId?: () => string;
-  /** The conversation's id: part of what message signatures cover (no replay elsewhere). */
-  id?: string;
-  /** Signs this device's messages, edits and deletions (key 's' of the message). */
-  sign?: Signer;
-  /** Checks message signatures; without it `authenticity()` says 'unknown'. */
-  verify?: Verifier;
-}
-
-/**
- * Whether a message's current text (or deletion) was signed by the device named as its author:
- * 'verified'; 'unverified' when the signature is missing or wrong (another member wrote or
- * changed it); 'unknown' when this conversation has no verifier.
- */
-export type Authenticity = 'verified' | 'unverified' | 'unknown';
-
-/** A group announced in a 1:1 conversation (untrusted: written by the other member). */
-export interface GroupAnnouncement {
-  name: string;
-  members: string[];
-}
-
-/**
- * The model of one conversation. Plain data in and out: no Yjs type crosses this interface
- * (the doc stays inside src/lib/sync).
- */
-export interface Conversation {
-  readonly self: string;
-  /** Fill in metadata and members of a new conversation. No-op if it already has metadata. */
-  init(init: CreateConversationInit): void;
-  meta(): ConversationMeta | undefined;
-  /** Valid member peer IDs, sorted. */
-  members(): string[];
-  isMember(peerId: string): boolean;
-  send(text: string, options?: SendOptions): Message;
-  /** Quote `quotedId` in a new message. */
-  reply(quotedId: string, text: string, options?: Omit<SendOptions, 'replyTo'>): Message;
-  /** Only the author; sets `edited`. */
-  edit(id: string, text: string): void;
-  /** Delete for everyone (tombstone): only the author. */
-  remove(id: string): void;
-  /** Toggle the local device's `emoji` reaction; returns whether it is now set. */
-  react(id: string, emoji: string): boolean;
-  /** Move the local delivered mark up to `id` (default: newest message). Never moves back. */
-  markDelivered(id?: string): void;
-  /** Move the local read (and delivered) mark up to `id` (default: newest). Never moves back. */
-  markRead(id?: string): void;
-  receipts(member: string): Receipts;
-  /** 'read' / 'delivered' when another member's mark covers the message. */
-  receiptStatus(id: string): 'read' | 'delivered' | undefined;
-  /** Group only: add members. */
-  addMembers(peers: string[]): void;
-  /** Group only: remove the local device from the members. */
-  leave(): void;
-  /** Group only. */
-  rename(name: string): void;
-  /** Valid messages in order (oldest first). `limit` keeps the newest ones. */
-  messages(options?: { limit?: number }): Message[];
-  /**
-   * Ids of the valid messages in order (oldest first). The same array is returned until the
-   * order changes (a new array then): cheap to call on every refresh.
-   */
-  ids(): readonly string[];
-  /** Position of a message in `ids()`, or -1. */
-  position(id: string): number;
-  message(id: string): Message | undefined;
-  /** Number of valid messages. */
-  size(): number;
-  /** Messages newer than the member's read mark, not by them and not deleted. */
-  unreadCount(member: string): number;
-  /** The current HLC reading (after every message seen). */
-  clock(): Hlc;
-  /**
-   * Checks the message's signature (cached until the message changes). Costs one Ed25519
-   * verification the first time: call it for the messages on screen, not for all of them.
-   */
-  authenticity(id: string): Authenticity;
-  /** Stop observing the doc. */
-  destroy(): void;
-  /**
-   * Calls `listener` after each change with the ids of messages added, changed (text, edit,
-   * delete, reactions) or removed from the doc. Returns a function that stops it.
-   */
-  onMessagesChange(listener: (ids: string[]) => void): () => void;
-  /**
-   * Calls `listener` after every change to the conversation (messages, receipts, members,
-   * name, announcements); `local` when this device made it. Returns the unsubscribe function.
-   */
-  onChange(listener: (change: { local: boolean }) => void): () => void;
-  /** 1:1 only: announce a group to the other member (see app/groups.ts). */
-  announceGroup(groupId: string, info: GroupAnnouncement): void;
-  /** 1:1 only: the raw announcements (group id -> untrusted value) for the caller to validate. */
-  announcements(): [string, unknown][];
-}
+export type * from './conversation-types.js';
+export { orderKey } from './message-format.js';
 
 /** Key of the announcements map in a 1:1 conversation doc (group id -> GroupAnnouncement). */
 const ANNOUNCEMENTS_KEY = 'groups';
-
-const MAX_WALL = 2 ** 48; // year 10889: plenty, and keeps the key fixed width
-const MAX_COUNTER = 2 ** 32 - 1;
-const REACTION_PREFIX = 'r:';
-const KEY_RE = /^[0-9a-f]{12}[0-9a-f]{8}:/;
 
 export function createConversation(doc: Y.Doc, options: ConversationOptions): Conversation {
   return new YConversation(doc, options);
@@ -221,46 +90,6 @@ export function replaceDoc(conversation: Conversation, doc: Y.Doc): void {
     throw new InvalidInputError('not a conversation over a Yjs doc');
   }
   conversation.replaceDoc(doc);
-}
-
-/** The order key of an HLC reading plus author and id: plain string comparison orders it. */
-export function orderKey(hlc: Hlc, author: string, id: string): string {
-  return (
-    hlc.wall.toString(16).padStart(12, '0') +
-    hlc.counter.toString(16).padStart(8, '0') +
-    ':' +
-    author +
-    ':' +
-    id
-  );
-}
-
-const isId = (v: unknown): v is string =>
-  typeof v === 'string' && v.length > 0 && v.length <= MAX_ID_LENGTH && !/[:\n]/.test(v);
-const isWall = (v: unknown): v is number =>
-  typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < MAX_WALL;
-const isCounter = (v: unknown): v is number =>
-  typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= MAX_COUNTER;
-const isKey = (v: unknown): v is string =>
-  typeof v === 'string' && v.length <= 24 + 2 * MAX_ID_LENGTH && KEY_RE.test(v);
-
-/** Immutable part of a message, stored as one plain value under `h`. */
-interface Header {
-  a: string;
-  c: number;
-  w: number;
-  n: number;
-  r?: string;
-}
-
-/** The validated header of a stored message, or undefined. */
-function readHeader(map: Y.Map<unknown>): Header | undefined {
-  const h = map.get('h');
-  if (typeof h !== 'object' || h === null || Array.isArray(h)) return undefined;
-  const { a, c, w, n, r } = h as Record<string, unknown>;
-  if (!isId(a) || !isWall(c) || !isWall(w) || !isCounter(n)) return undefined;
-  if (r !== undefined && !isId(r)) return undefined;
-  return r === undefined ? { a, c, w, n } : { a, c, w, n, r };
 }
 
 interface IndexEntry {
@@ -873,21 +702,4 @@ class YConversation implements Conversation {
       this.hlc = { wall, counter };
     }
   }
-}
-
-function checkText(text: string): void {
-  if (typeof text !== 'string' || text.trim().length === 0) {
-    throw new InvalidInputError('a message needs some text');
-  }
-  if (text.length > MAX_TEXT_LENGTH) throw new InvalidInputError('the message is too long');
-}
-
-function checkName(name: string): void {
-  if (typeof name !== 'string' || name.length > MAX_NAME_LENGTH) {
-    throw new InvalidInputError('the name is too long');
-  }
-}
-
-function checkId(id: string, what: string): void {
-  if (!isId(id)) throw new InvalidInputError(`invalid ${what}`);
 }

@@ -1,0 +1,71 @@
+/**
+ * How a message is stored in a conversation doc and checked when read: the order key, the
+ * validators every reader applies (anything malformed is skipped), and the input rules of the
+ * writing side. Pure functions.
+ */
+import type * as Y from 'yjs';
+import { MAX_ID_LENGTH, MAX_NAME_LENGTH, MAX_TEXT_LENGTH } from './constants.js';
+import type { Hlc } from './conversation-types.js';
+import { InvalidInputError } from './errors.js';
+
+export const MAX_WALL = 2 ** 48; // year 10889: plenty, and keeps the key fixed width
+export const MAX_COUNTER = 2 ** 32 - 1;
+export const REACTION_PREFIX = 'r:';
+export const KEY_RE = /^[0-9a-f]{12}[0-9a-f]{8}:/;
+
+/** The order key of an HLC reading plus author and id: plain string comparison orders it. */
+export function orderKey(hlc: Hlc, author: string, id: string): string {
+  return (
+    hlc.wall.toString(16).padStart(12, '0') +
+    hlc.counter.toString(16).padStart(8, '0') +
+    ':' +
+    author +
+    ':' +
+    id
+  );
+}
+
+export const isId = (v: unknown): v is string =>
+  typeof v === 'string' && v.length > 0 && v.length <= MAX_ID_LENGTH && !/[:\n]/.test(v);
+export const isWall = (v: unknown): v is number =>
+  typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < MAX_WALL;
+export const isCounter = (v: unknown): v is number =>
+  typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= MAX_COUNTER;
+export const isKey = (v: unknown): v is string =>
+  typeof v === 'string' && v.length <= 24 + 2 * MAX_ID_LENGTH && KEY_RE.test(v);
+
+/** Immutable part of a message, stored as one plain value under `h`. */
+export interface Header {
+  a: string;
+  c: number;
+  w: number;
+  n: number;
+  r?: string;
+}
+
+/** The validated header of a stored message, or undefined. */
+export function readHeader(map: Y.Map<unknown>): Header | undefined {
+  const h = map.get('h');
+  if (typeof h !== 'object' || h === null || Array.isArray(h)) return undefined;
+  const { a, c, w, n, r } = h as Record<string, unknown>;
+  if (!isId(a) || !isWall(c) || !isWall(w) || !isCounter(n)) return undefined;
+  if (r !== undefined && !isId(r)) return undefined;
+  return r === undefined ? { a, c, w, n } : { a, c, w, n, r };
+}
+
+export function checkText(text: string): void {
+  if (typeof text !== 'string' || text.trim().length === 0) {
+    throw new InvalidInputError('a message needs some text');
+  }
+  if (text.length > MAX_TEXT_LENGTH) throw new InvalidInputError('the message is too long');
+}
+
+export function checkName(name: string): void {
+  if (typeof name !== 'string' || name.length > MAX_NAME_LENGTH) {
+    throw new InvalidInputError('the name is too long');
+  }
+}
+
+export function checkId(id: string, what: string): void {
+  if (!isId(id)) throw new InvalidInputError(`invalid ${what}`);
+}

@@ -1,0 +1,113 @@
+/**
+ * The sync service's public types: what createSync() takes (SyncInit, SyncDeps, SyncAccess),
+ * what it is (Sync), what it reports (SyncEvent, MessageStatus) and its trace spans.
+ */
+import type { Signer, Verifier } from '../crypto/signing.js';
+import type { DocStore } from '../storage/doc-store.js';
+import type { Conversation } from './conversation.js';
+import type { SyncTransport } from './transport.js';
+
+/** Decides who may sync what. Consulted on every frame, so keep it fast and synchronous. */
+export interface SyncAccess {
+  /** May the device `peer` sync conversation `conversationId`? */
+  canSync(peer: string, conversationId: string): boolean;
+}
+
+export interface SyncInit {
+  /** Largest frame sent or accepted (default DEFAULT_MAX_FRAME_BYTES). */
+  maxFrameBytes?: number;
+  /** Largest step2/update reassembled from parts (default DEFAULT_MAX_MESSAGE_BYTES). */
+  maxMessageBytes?: number;
+  /** Largest ephemeral payload (default DEFAULT_MAX_EPHEMERAL_BYTES). */
+  maxEphemeralBytes?: number;
+  /** How long a misbehaving peer is ignored (default DEFAULT_MISBEHAVING_MS). */
+  misbehavingMs?: number;
+  /** Clock for bans and message times (default Date.now). */
+  now?: () => number;
+  /**
+   * How often lost frames on a connection that stays up are repaired (default
+   * DEFAULT_REPAIR_INTERVAL_MS; 0 turns it off). See SyncService.repair().
+   */
+  repairIntervalMs?: number;
+  /** Optional observer of where receive/send time goes (benchmarks): see SyncTrace. */
+  trace?: SyncTrace;
+}
+
+export interface SyncDeps {
+  /** Frame channels to other devices: `createLibp2pSyncTransport(host)`, or a memory twin. */
+  transport: SyncTransport;
+  /** This device's peer ID. */
+  self: string;
+  docs: DocStore;
+  access: SyncAccess;
+  /** Signs this device's messages (see Conversation.authenticity). */
+  sign?: Signer;
+  /** Checks message signatures. */
+  verify?: Verifier;
+}
+
+/**
+ * pending: no other member is known to have it yet; sent: at least one member device has it
+ * (by their state vector); delivered / read: by another member's receipt.
+ */
+export type MessageStatus = 'pending' | 'sent' | 'delivered' | 'read';
+
+export type SyncEvent =
+  /** Message statuses of the conversation may have changed. */
+  | { type: 'status'; conversationId: string }
+  /** A step2 from `peer` was applied: this device has what the peer had. */
+  | { type: 'synced'; conversationId: string; peer: string }
+  | { type: 'ephemeral'; conversationId: string; peer: string; payload: Uint8Array }
+  /** The peer does not sync this conversation with us (unknown to it, or not allowed). */
+  | { type: 'unavailable'; conversationId: string; peer: string }
+  /** The peer sent something invalid and is ignored for `misbehavingMs`. */
+  | { type: 'peer-dropped'; peer: string; reason: string }
+  /** An update could not be saved (it stays in memory and syncs). */
+  | { type: 'persist-error'; conversationId: string; error: Error };
+
+export interface Sync {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /**
+   * Loads a conversation from the DocStore (empty if new), starts syncing it with every
+   * connected member and returns its model. Local changes are saved at once and sent to
+   * members as soon as one is reachable.
+   */
+  open(conversationId: string): Promise<Conversation>;
+  /** The conversation model over an open doc (author = this device). */
+  conversation(conversationId: string): Conversation | undefined;
+  /** Ids of open conversations. */
+  conversations(): string[];
+  /** Stops syncing a conversation and forgets its doc in memory (storage is kept). */
+  close(conversationId: string): void;
+  /** Closes and deletes the stored conversation. */
+  delete(conversationId: string): Promise<void>;
+  /** Run the state-vector handshake again with one peer or every connected one. */
+  resync(peer?: string): void;
+  /** Presence, typing...: sent to connected members only, never stored. */
+  sendEphemeral(conversationId: string, payload: Uint8Array): void;
+  /** Status of a message, or undefined when there is no such message. */
+  messageStatus(conversationId: string, messageId: string): MessageStatus | undefined;
+  /** Peers currently ignored for misbehaving. */
+  misbehaving(): string[];
+  /** Subscribe to events; returns the unsubscribe function. */
+  onEvent(listener: (event: SyncEvent) => void): () => void;
+}
+
+/**
+ * Where sync spends its time, span by span (all synchronous, measured with performance.now();
+ * `ms` excludes the spans nested in it, so the spans of one frame add up):
+ * - decode: a received frame's header; reassemble: a Part's header and copying its chunk;
+ * - apply: applying a remote update to the doc (with the doc's observers, e.g. the
+ *   conversation's index bookkeeping);
+ * - store: the synchronous part of DocStore.append; forward: framing an update and handing it
+ *   to the transport for other members;
+ * - diff: the step2 answering a step1 (Y.encodeStateAsUpdate); send: framing any frame and
+ *   handing it to the transport; ack: the acks of a microtask (state vectors);
+ * - events: SyncEvent listeners (the UI's stores).
+ */
+export type SyncSpan =
+  'decode' | 'reassemble' | 'apply' | 'store' | 'forward' | 'diff' | 'send' | 'ack' | 'events';
+
+/** Observer of SyncSpans (SyncInit.trace): `bytes` is what the span handled, when it has any. */
+export type SyncTrace = (span: SyncSpan, ms: number, bytes?: number) => void;
