@@ -11,7 +11,10 @@ export default defineConfig({
   timeout: 120_000,
   expect: { timeout: 20_000 },
   forbidOnly: true,
-  retries: 0,
+  // One retry in CI only: a known rare flake (an invite handshake's stream closing, see the
+  // README's Troubleshooting and the open issue) must not block a landing; the run still lists
+  // it as "flaky", and a test that fails twice fails the run.
+  retries: process.env.CI ? 1 : 0,
   reporter: process.env.CI ? [['list'], ['html', { open: 'never' }]] : 'list',
   use: {
     browserName: 'chromium',
