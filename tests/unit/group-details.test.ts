@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Chat } from '../../src/lib/app/chat.js';
+import type { Chat } from '../../src/lib/app/chat-types.js';
 import { InvalidGroupNameError, NotAContactError } from '../../src/lib/app/groups.js';
 import type { Contact } from '../../src/lib/contacts/contacts.js';
 import {

@@ -55,16 +55,6 @@ import { documentVisibility, type Presence } from './presence.js';
 import { createReceiptPolicy, type ReceiptPolicy } from './receipts.js';
 import { conversationInfo, messageRow, summaryOf } from './rows.js';
 
-export type {
-  Chat,
-  ChatChange,
-  ChatConfig,
-  ChatStats,
-  ConversationInfo,
-  ConversationSummary,
-  MessageRow
-} from './chat-types.js';
-
 export { CONTACT_REDIAL_MS } from './contact-dialer.js';
 
 /** The 1:1 conversation id of two devices: hex SHA-256 of the sorted peer IDs. */
@@ -75,6 +65,12 @@ export function directConversationId(a: string, b: string): string {
 }
 
 const TYPING = encodeEphemeral({ v: 1, t: 'typing' });
+
+/** A service made by start(): used before it, a named error. */
+function started<T>(service: T | undefined): T {
+  if (service === undefined) throw new ChatNotStartedError('The app has not started yet.');
+  return service;
+}
 
 /** The Sync behind each Chat, for tests only (see testing.ts): the façade does not expose it. */
 export const syncs = new WeakMap<Chat, () => Sync | undefined>();
@@ -127,8 +123,7 @@ class ChatService implements Chat {
   }
 
   get pairing(): ChatPairing {
-    if (this.#pairing === undefined) throw new ChatNotStartedError('The app has not started yet.');
-    return this.#pairing;
+    return started(this.#pairing);
   }
 
   async start(): Promise<void> {
@@ -410,8 +405,7 @@ class ChatService implements Chat {
   }
 
   #requireConv(conversationId: string): Conversation {
-    if (this.#sync === undefined) throw new ChatNotStartedError('The app has not started yet.');
-    const conv = this.#sync.conversation(conversationId);
+    const conv = started(this.#sync).conversation(conversationId);
     if (conv === undefined || conv.meta() === undefined) {
       throw new UnknownConversationError('This conversation is not on this device yet.');
     }
@@ -419,13 +413,11 @@ class ChatService implements Chat {
   }
 
   #requireInvites(): Invites {
-    if (this.#invites === undefined) throw new ChatNotStartedError('The app has not started yet.');
-    return this.#invites;
+    return started(this.#invites);
   }
 
   #requireGroups(): GroupService {
-    if (this.#groups === undefined) throw new ChatNotStartedError('The app has not started yet.');
-    return this.#groups;
+    return started(this.#groups);
   }
 
   #onEphemeral(conversationId: string, peer: string, payload: Uint8Array): void {
@@ -470,8 +462,7 @@ class ChatService implements Chat {
   }
 
   async #open(id: string): Promise<Conversation> {
-    const sync = this.#sync;
-    if (sync === undefined) throw new ChatNotStartedError('The app has not started yet.');
+    const sync = started(this.#sync);
     const conv = sync.conversation(id) ?? (await sync.open(id));
     if (!this.#watched.has(id)) {
       this.#watched.set(

@@ -13,7 +13,7 @@
  */
 import type { App } from '$lib/app';
 import { createBrowserApp } from '$lib/app/app.browser';
-import type { Chat, ChatChange, ConversationSummary } from '$lib/app/chat';
+import type { Chat, ChatChange, ConversationSummary } from '$lib/app/chat-types';
 import { describeError } from '$lib/app/error-text';
 import { parseConversationHash } from '$lib/app/links';
 import type { Contact } from '$lib/contacts';

@@ -4,7 +4,7 @@
  * Chat service reports a change to this conversation. Read marks are the façade's business
  * (`chat.show(id)` while this conversation is on screen).
  */
-import type { Chat, MessageRow } from '$lib/app/chat';
+import type { Chat, MessageRow } from '$lib/app/chat-types';
 import { cleanNickname, safetyNumberOf } from '$lib/app/contact-view';
 import { describeError } from '$lib/app/error-text';
 import type { Contact } from '$lib/contacts';

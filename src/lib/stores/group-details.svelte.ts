@@ -2,7 +2,7 @@
  * The "Group details" panel of an open group: rename it, see its members, add contacts.
  * Owned by ConversationStore (one per open conversation), refreshed with it.
  */
-import type { Chat } from '$lib/app/chat';
+import type { Chat } from '$lib/app/chat-types';
 import { describeError } from '$lib/app/error-text';
 
 export interface GroupMemberView {

@@ -8,7 +8,7 @@
  * <PairWithCode pairing={chat.pairing} />
  * ```
  */
-import type { Chat } from '$lib/app/chat';
+import type { Chat } from '$lib/app/chat-types';
 import { formatTime } from '$lib/app/format';
 import {
   groupCode,

@@ -6,7 +6,7 @@
  * <span role="status" aria-label="Presence">{presence.text(peer)}</span>
  * ```
  */
-import type { Chat, ConversationSummary } from '$lib/app/chat';
+import type { Chat, ConversationSummary } from '$lib/app/chat-types';
 import type { Presence } from '$lib/app/presence';
 
 export const PRESENCE_TEXT: Record<Presence, string> = {

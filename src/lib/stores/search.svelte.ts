@@ -2,7 +2,7 @@
  * Message search for the UI: the query box and its results, over a LiveSearch index of every
  * conversation (src/lib/search). The index is in memory only and built after the chat starts.
  */
-import type { Chat } from '$lib/app/chat';
+import type { Chat } from '$lib/app/chat-types';
 import { messageLink } from '$lib/app/links';
 import { plainText } from '$lib/app/format';
 import {

@@ -6,7 +6,7 @@
  */
 import { ChatNotStartedError } from '../../../src/lib/app/errors.js';
 import { describe, expect, it, vi } from 'vitest';
-import type { Chat } from '../../../src/lib/app/chat.js';
+import type { Chat } from '../../../src/lib/app/chat-types.js';
 import {
   createChatPairing,
   DEFAULT_PAIRING_JOIN_TIMEOUT_MS,
