@@ -40,16 +40,7 @@ import type {
 } from './sync-types.js';
 import type { FrameSendOptions, SyncTransport } from './transport.js';
 
-export type {
-  MessageStatus,
-  Sync,
-  SyncAccess,
-  SyncDeps,
-  SyncEvent,
-  SyncInit,
-  SyncSpan,
-  SyncTrace
-} from './sync-types.js';
+export type * from './sync-types.js';
 
 export function createSync(init: SyncInit, deps: SyncDeps): Sync {
   return new SyncService(init, deps);

@@ -4,11 +4,11 @@
  * receipt write, not one (or two) per message.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { directConversationId } from '../../../src/lib/app/chat.js';
 import { RECEIPT_INTERVAL_MS } from '../../../src/lib/app/receipts.js';
 import { syncOf } from '../../../src/lib/app/testing.js';
 import { docOf } from '../../../src/lib/sync/testing.js';
 import {
+  befriendedPair,
   createChatNetwork,
   type ChatDevice,
   type ChatNetwork
@@ -22,10 +22,7 @@ afterEach(async () => {
 
 async function pair(): Promise<{ a: ChatDevice; b: ChatDevice; id: string }> {
   net = createChatNetwork();
-  const a = await net.device('Ana');
-  const b = await net.device('Ben');
-  await net.befriend(a, b);
-  return { a, b, id: directConversationId(a.id, b.id) };
+  return befriendedPair(net);
 }
 
 /** Counts the updates `device` itself writes into a conversation (each one store write and one frame per member). */

@@ -3,11 +3,11 @@
  * and does, with no browser. The same paths run in Chromium in tests/e2e/chat.spec.ts.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { directConversationId } from '../../../src/lib/app/chat.js';
 import { RECEIPT_INTERVAL_MS } from '../../../src/lib/app/receipts.js';
 import { MAX_MESSAGE_UNITS } from '../../../src/lib/core/limits.js';
 import { ConversationStore } from '../../../src/lib/stores/conversation.svelte.js';
 import {
+  befriendedPair,
   createChatNetwork,
   type ChatDevice,
   type ChatNetwork
@@ -23,10 +23,7 @@ afterEach(async () => {
 
 async function pair(): Promise<{ a: ChatDevice; b: ChatDevice; id: string }> {
   net = createChatNetwork();
-  const a = await net.device('Ana');
-  const b = await net.device('Ben');
-  await net.befriend(a, b);
-  return { a, b, id: directConversationId(a.id, b.id) };
+  return befriendedPair(net);
 }
 
 function open(device: ChatDevice, id: string): ConversationStore {
