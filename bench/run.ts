@@ -28,6 +28,7 @@ import type {
   CatchUpResult,
   DialResult,
   OpenResult,
+  SingleDocOpenResult,
   SpanTotals,
   RawConnectResult,
   ReservationTiming
@@ -404,10 +405,22 @@ interface LatencyRecord {
   raw: number[];
 }
 
+interface HeapSample {
+  heapBefore: number;
+  heapAfter: number;
+  heapPeak: number;
+}
+
 interface OpenRecord {
   seedMs: number;
   storedBytes: number;
-  runs: (OpenResult & { heapBefore: number; heapAfter: number; heapPeak: number })[];
+  segments: number;
+  /** The app's path (segments). */
+  runs: (OpenResult & HeapSample)[];
+  /** The baseline: the same history as one doc. */
+  singleDoc: (SingleDocOpenResult & HeapSample)[];
+  /** Scrolling back from the newest window to the oldest message. */
+  scroll: { ms: number; loads: number };
 }
 
 // 5. conversations on the app's sync stack (bench/page/chat.ts): catch-up. Leaves both syncs
@@ -510,16 +523,18 @@ async function measureLatency(
   return latency;
 }
 
-// 7. opening a big stored conversation, on a fresh page (own context, own IndexedDB).
+// 7. opening a big stored conversation, on a fresh page (own context, own IndexedDB): the app's
+// path (head + segments + index) and, side by side, the same history stored as one doc.
 async function measureOpen(env: Env): Promise<OpenRecord> {
   const c = await openPage(env, 'C', false);
+  const total = env.cfg.chatOpenMessages;
   try {
-    log(`storing ${env.cfg.chatOpenMessages} messages in IndexedDB`);
+    log(`storing ${total} messages in IndexedDB`);
     const seeded = await c.page.evaluate(([i, n]) => window.bench.chat.seedIdb(i, n, 200), [
       BIG_ID,
-      env.cfg.chatOpenMessages
+      total
     ] as const);
-    log(`stored in ${fmt(seeded.ms, ' ms')} (${seeded.bytes} B merged)`);
+    log(`stored in ${fmt(seeded.ms, ' ms')} (${seeded.segments} segments, ${seeded.bytes} B)`);
     const cdp = await c.context.newCDPSession(c.page);
     await cdp.send('Performance.enable');
     const heap = async (gc: boolean): Promise<number> => {
@@ -527,24 +542,53 @@ async function measureOpen(env: Env): Promise<OpenRecord> {
       const { metrics } = await cdp.send('Performance.getMetrics');
       return metrics.find((m) => m.name === 'JSHeapUsedSize')?.value ?? Number.NaN;
     };
-    const runs: OpenRecord['runs'] = [];
-    for (let i = 0; i < env.cfg.chatOpenRuns; i++) {
+    const measured = async <T>(open: () => Promise<T>): Promise<T & HeapSample> => {
       const heapBefore = await heap(true);
-      const r = await c.page.evaluate(([idb, w]) => window.bench.chat.open(idb, w), [
-        BIG_ID,
-        env.cfg.chatWindow
-      ] as const);
+      const r = await open();
       const heapPeak = await heap(false);
       const heapAfter = await heap(true);
       await c.page.evaluate(() => window.bench.chat.release());
-      if (r.messages !== env.cfg.chatOpenMessages) {
-        throw new BenchError(`opened ${r.messages} of ${env.cfg.chatOpenMessages} messages`);
-      }
-      runs.push({ ...r, heapBefore, heapAfter, heapPeak });
-      log(`open ${i + 1}/${env.cfg.chatOpenRuns}: ${fmt(r.ms, ' ms')}`);
+      return { ...r, heapBefore, heapAfter, heapPeak };
+    };
+    const runs: OpenRecord['runs'] = [];
+    const singleDoc: OpenRecord['singleDoc'] = [];
+    for (let i = 0; i < env.cfg.chatOpenRuns; i++) {
+      const r = await measured(() =>
+        c.page.evaluate(([idb, w]) => window.bench.chat.open(idb, w), [
+          BIG_ID,
+          env.cfg.chatWindow
+        ] as const)
+      );
+      if (r.messages !== total) throw new BenchError(`opened ${r.messages} of ${total} messages`);
+      runs.push(r);
+      const b = await measured(() =>
+        c.page.evaluate(([idb, w]) => window.bench.chat.openSingleDoc(idb, w), [
+          BIG_ID,
+          env.cfg.chatWindow
+        ] as const)
+      );
+      if (b.messages !== total) throw new BenchError(`baseline has ${b.messages} messages`);
+      singleDoc.push(b);
+      log(
+        `open ${i + 1}/${env.cfg.chatOpenRuns}: ${fmt(r.ms, ' ms')} (one doc: ${fmt(b.ms, ' ms')})`
+      );
     }
+    await c.page.evaluate(([idb, w]) => window.bench.chat.open(idb, w), [
+      BIG_ID,
+      env.cfg.chatWindow
+    ] as const);
+    const scroll = await c.page.evaluate((n) => window.bench.chat.scrollToOldest(n), total);
+    await c.page.evaluate(() => window.bench.chat.release());
+    log(`scrolled back to the oldest of ${total} in ${fmt(scroll.ms, ' ms')}`);
     await cdp.detach();
-    return { seedMs: seeded.ms, storedBytes: seeded.bytes, runs };
+    return {
+      seedMs: seeded.ms,
+      storedBytes: seeded.bytes,
+      segments: seeded.segments,
+      runs,
+      singleDoc,
+      scroll
+    };
   } finally {
     await c.context.close().catch(() => {});
   }
@@ -925,25 +969,37 @@ async function run(cfg: Config, cleanups: (() => Promise<unknown>)[]): Promise<v
     };
   }
   if (open !== undefined) {
-    const openRuns = open.runs;
-    const openMs = summarize(openRuns.map((r) => r.ms));
-    const part = (k: 'loadMs' | 'applyMs' | 'orderMs' | 'paintMs'): string =>
-      fmt(summarize(openRuns.map((r) => r[k])).median, ' ms');
-    const retainedMiB = summarize(openRuns.map((r) => (r.heapAfter - r.heapBefore) / MiB));
-    const peakMiB = summarize(openRuns.map((r) => (r.heapPeak - r.heapBefore) / MiB));
-    const heapAfterMiB = summarize(openRuns.map((r) => r.heapAfter / MiB));
+    const openMs = summarize(open.runs.map((r) => r.ms));
+    const baseMs = summarize(open.singleDoc.map((r) => r.ms));
+    const part = (k: 'loadMs' | 'windowMs' | 'paintMs'): string =>
+      fmt(summarize(open.runs.map((r) => r[k])).median, ' ms');
+    const basePart = (k: 'loadMs' | 'applyMs' | 'orderMs'): string =>
+      fmt(summarize(open.singleDoc.map((r) => r[k])).median, ' ms');
+    const retained = (xs: HeapSample[]): Summary =>
+      summarize(xs.map((r) => (r.heapAfter - r.heapBefore) / MiB));
+    const peak = (xs: HeapSample[]): Summary =>
+      summarize(xs.map((r) => (r.heapPeak - r.heapBefore) / MiB));
+    const retainedMiB = retained(open.runs);
+    const baseRetainedMiB = retained(open.singleDoc);
     rows.push(
       [
         `open ${cfg.chatOpenMessages} msgs from IndexedDB (n=${openMs.n})`,
-        `${ms(openMs)} to first paint of ${cfg.chatWindow} rows (load ${part('loadMs')}, ` +
-          `apply ${part('applyMs')}, ordered list ${part('orderMs')}, paint ${part('paintMs')})`,
-        '- (bench page, not the app UI)',
-        '-'
+        `${ms(openMs)} to first paint of ${cfg.chatWindow} rows (head + tail ${part('loadMs')}, ` +
+          `window ${part('windowMs')}, paint ${part('paintMs')})`,
+        `one doc: ${ms(baseMs)} (load ${basePart('loadMs')}, apply ${basePart('applyMs')}, ` +
+          `order ${basePart('orderMs')})`,
+        ratio(openMs.median, baseMs.median)
       ],
       [
         `JS heap of the opened conversation`,
-        `retained ${fmt(retainedMiB.median, ' MiB')}, peak +${fmt(peakMiB.median, ' MiB')}, ` +
-          `page total ${fmt(heapAfterMiB.median, ' MiB')}`,
+        `retained ${fmt(retainedMiB.median, ' MiB')}, peak +${fmt(peak(open.runs).median, ' MiB')}`,
+        `one doc: retained ${fmt(baseRetainedMiB.median, ' MiB')}, ` +
+          `peak +${fmt(peak(open.singleDoc).median, ' MiB')}`,
+        ratio(retainedMiB.median, baseRetainedMiB.median)
+      ],
+      [
+        `scroll back to the oldest message`,
+        `${fmt(open.scroll.ms, ' ms')} (${open.scroll.loads} loads of 2,000)`,
         '-',
         '-'
       ]
@@ -953,19 +1009,25 @@ async function run(cfg: Config, cleanups: (() => Promise<unknown>)[]): Promise<v
       windowRows: cfg.chatWindow,
       seedMs: open.seedMs,
       storedBytes: open.storedBytes,
+      segments: open.segments,
       ms: openMs,
+      singleDocMs: baseMs,
+      ratioToSingleDoc: openMs.median / baseMs.median,
       retainedHeapMiB: retainedMiB,
-      peakHeapMiB: peakMiB,
-      pageHeapMiB: heapAfterMiB,
-      runs: openRuns
+      singleDocRetainedHeapMiB: baseRetainedMiB,
+      peakHeapMiB: peak(open.runs),
+      scroll: open.scroll,
+      runs: open.runs,
+      singleDocRuns: open.singleDoc
     };
   }
   if (Object.keys(chat).length > 0) {
     sections.chat = {
       note:
-        'App sync stack (createSync over the page node, createConversation, memory DocStore for ' +
-        'catch-up and latency, createIdbDocStore for open) in the bench page; latency is ' +
-        "observed in B's doc, not rendered by the app UI; open draws the window into the bench page.",
+        'App sync stack (createSync over the page node, head + segment docs, memory HistoryStore ' +
+        'for catch-up and latency; DocSet.open + openConversation over createIdbHistoryStore for ' +
+        "open, as Sync.open does) in the bench page; latency is observed in B's model, not " +
+        'rendered by the app UI; open draws the window into the bench page.',
       ...chat
     };
   }

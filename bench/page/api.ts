@@ -160,19 +160,32 @@ export interface CatchUpResult {
 export interface OpenResult {
   /** Opening until the frame after the newest window was drawn. */
   ms: number;
+  /** DocSet.open: the head and the tail segment from IndexedDB. */
+  loadMs: number;
+  /** openConversation: the newest window from the stored index, its segments, its rows. */
+  windowMs: number;
+  /** Drawing the window until the next frame. */
+  paintMs: number;
+  /** Messages in all of history (the stored index's count). */
+  messages: number;
+  /** Messages in the opened window. */
+  windowMessages: number;
+  segmentsInMemory: number;
+}
+
+/** The baseline: the same history as one doc (how it was stored before segments). */
+export interface SingleDocOpenResult {
+  ms: number;
   /** DocStore.load from IndexedDB. */
   loadMs: number;
   /** Y.applyUpdate into a fresh doc. */
   applyMs: number;
-  /** createConversation + messages(): the full ordered list. */
+  /** Every message's order key, sorted (what listing the newest needs without an index). */
   orderMs: number;
-  /** Drawing the window until the next frame. */
   paintMs: number;
   messages: number;
-  stateBytes: number;
 }
 
-/** Conversation benchmarks on the app's sync stack (chat.ts). */
 export interface ChatApi {
   /** Meta + members states (one per id; `peer` is the other member), as byte arrays. */
   createInitial(ids: string[], peer: string): Promise<number[][]>;
@@ -204,9 +217,17 @@ export interface ChatApi {
   /** Bytes this page's WebRTC transports have sent so far (payload and overhead). */
   bytesSent(): Promise<number>;
   /** Stores `count` messages (transactions of `batch`) in an IndexedDB DocStore. */
-  seedIdb(id: string, count: number, batch: number): Promise<{ ms: number; bytes: number }>;
-  /** Opens the stored conversation and draws its newest `windowSize` messages. */
+  seedIdb(
+    id: string,
+    count: number,
+    batch: number
+  ): Promise<{ ms: number; bytes: number; segments: number }>;
+  /** Opens the stored conversation the app's way and draws its newest `windowSize` messages. */
   open(id: string, windowSize: number): Promise<OpenResult>;
+  /** The same history stored as one doc: loaded whole, ordered, newest window drawn. */
+  openSingleDoc(id: string, windowSize: number): Promise<SingleDocOpenResult>;
+  /** After open(): loads older messages until the window starts at the oldest one. */
+  scrollToOldest(expected: number): Promise<{ ms: number; loads: number }>;
   /** Forgets what `open` built. */
   release(): Promise<void>;
 }

@@ -1,19 +1,27 @@
 /**
- * Conversation benchmarks (issue 3) on the app's own sync stack: `createSync` over the page's
- * libp2p node (SYNC_PROTOCOL streams), `createConversation` docs, `createIdbDocStore`.
+ * Conversation benchmarks on the app's own sync stack: `createSync` over the page's libp2p node
+ * (SYNC_PROTOCOL streams), conversations as head + segment docs, the HistoryStore.
  *
  * - catch-up: A writes N messages into each of two conversations while B's sync is not
  *   running; B starts its sync (the direct connection is up) and catches up by state vector.
  * - latency: ping-pong of messages between A and B in a live conversation (each side
  *   answers as soon as its doc observes the other's message), half the round trip.
- * - open: a conversation of many messages stored in IndexedDB, loaded into a fresh Y.Doc,
- *   ordered (what the conversation store does) and its newest window drawn into the page.
+ * - open: a conversation of many messages stored in IndexedDB as segments, opened the way
+ *   Sync.open does (DocSet.open + openConversation: head, tail segment, newest window) and its
+ *   newest window drawn into the page; side by side with the same history stored as one doc
+ *   (loaded whole and ordered, as before segments). Then scrolled back to the oldest message.
  */
 import * as Y from 'yjs';
-import { createIdbDocStore, createMemoryDocStore, type DocStore } from '$lib/storage';
-import { verifyByPeer } from '$lib/crypto/signing';
 import {
-  createConversation,
+  createIdbDocStore,
+  createIdbHistoryStore,
+  createMemoryHistoryStore,
+  type HistoryStore
+} from '$lib/storage';
+import { verifyByPeer } from '$lib/crypto/signing';
+import { openConversation } from '$lib/sync/conversation';
+import { DocSet, indexEntryOf, splitLegacy } from '$lib/sync/doc-set';
+import {
   createLibp2pSyncTransport,
   createMemberAccess,
   createSync,
@@ -21,14 +29,21 @@ import {
   type Sync
 } from '$lib/sync';
 import type { SyncSpan } from '$lib/sync/sync';
-import type { ChatApi, CatchUpBreakdown, CatchUpResult, OpenResult, SpanTotals } from './api.ts';
+import type {
+  ChatApi,
+  CatchUpBreakdown,
+  CatchUpResult,
+  OpenResult,
+  SingleDocOpenResult,
+  SpanTotals
+} from './api.ts';
 import { trackedBytesSent } from './count-pc.ts';
 import { startedLibp2p, startedSigner } from './ours.ts';
 import { deadline, errorMessage } from './util.ts';
-import { docOf } from '$lib/sync/testing';
+import { encodeAll, headOf, legacyDocOf, memoryConversation } from '$lib/sync/testing';
 
 let sync: Sync | undefined;
-let docs: DocStore | undefined;
+let store: HistoryStore | undefined;
 const PING = 'ping ';
 const PONG = 'pong ';
 
@@ -43,14 +58,16 @@ function conversation(id: string): Conversation {
   return conv;
 }
 
-/** Calls `fn` for every message added to the conversation's doc (remote or local). */
+/** Calls `fn` for every message added to the conversation (remote or local), once each. */
 function onAdded(conv: Conversation, fn: (id: string) => void): () => void {
-  const map = docOf(conv).getMap('messages');
-  const observer = (event: Y.YMapEvent<unknown>): void => {
-    for (const [id, change] of event.changes.keys) if (change.action === 'add') fn(id);
-  };
-  map.observe(observer);
-  return () => map.unobserve(observer);
+  const seen = new Set<string>();
+  return conv.onMessagesChange((ids) => {
+    for (const id of ids) {
+      if (seen.has(id) || conv.message(id) === undefined) continue;
+      seen.add(id);
+      fn(id);
+    }
+  });
 }
 
 const nextFrame = (): Promise<number> =>
@@ -84,17 +101,19 @@ function record(span: SyncSpan, ms: number, bytes?: number): void {
 
 const spanMs = (names: string[]): number => names.reduce((n, k) => n + (spans[k]?.ms ?? 0), 0);
 
-/** A sync service on the started node over a memory DocStore holding `seed` (not started). */
+/** A sync service on the started node over a memory HistoryStore whose heads are `seed`. */
 async function seededSync(seed: Record<string, number[]>): Promise<Sync> {
-  const store = createMemoryDocStore();
-  for (const [id, state] of Object.entries(seed)) await store.append(id, new Uint8Array(state));
-  docs = store;
+  const history = createMemoryHistoryStore();
+  for (const [id, state] of Object.entries(seed)) {
+    await history.appendHead(id, new Uint8Array(state));
+  }
+  store = history;
   const s: Sync = createSync(
     { trace: record },
     {
       transport: createLibp2pSyncTransport(startedLibp2p()),
       self: startedLibp2p().peerId.toString(),
-      docs: store,
+      history,
       access: createMemberAccess((id) => s.conversation(id)),
       // Signed like the app's messages (what the latency includes); checked only on screen.
       sign: startedSigner(),
@@ -109,10 +128,10 @@ export const chat: ChatApi = {
     const self = startedLibp2p().peerId.toString();
     const out: number[][] = [];
     for (const id of ids) {
-      const doc = new Y.Doc();
-      createConversation(doc, { self }).init({ kind: 'group', name: id, members: [peer] });
-      out.push([...Y.encodeStateAsUpdate(doc)]);
-      doc.destroy();
+      const conv = memoryConversation({ self, id });
+      conv.init({ kind: 'group', name: id, members: [peer] });
+      out.push([...Y.encodeStateAsUpdate(headOf(conv))]);
+      conv.destroy();
     }
     return out;
   },
@@ -135,7 +154,8 @@ export const chat: ChatApi = {
       // Signing 10,000 messages blocks for seconds: let the node answer its pings meanwhile.
       if (i % 500 === 499) await new Promise((r) => setTimeout(r));
     }
-    return { ms: performance.now() - t0, state: Y.encodeStateAsUpdate(docOf(conv)).byteLength };
+    const state = encodeAll(conv).reduce((n, u) => n + u.byteLength, 0);
+    return { ms: performance.now() - t0, state };
   },
 
   async catchUp(seed, expected, timeoutMs): Promise<CatchUpResult> {
@@ -206,8 +226,9 @@ export const chat: ChatApi = {
       ...cpu
     };
     const bytesAfter = await trackedBytesSent();
-    // Reference: the same state applied in memory in this page, into fresh docs.
-    const states = ids.map((id) => Y.encodeStateAsUpdate(docOf(conversation(id))));
+    // Reference: the same state (every doc: heads and segments) applied in memory in this
+    // page, into fresh docs.
+    const states = ids.flatMap((id) => encodeAll(conversation(id)));
     const m0 = performance.now();
     const fresh = states.map((st) => {
       const doc = new Y.Doc();
@@ -215,10 +236,17 @@ export const chat: ChatApi = {
       return doc;
     });
     const applyMs = performance.now() - m0;
-    // The same plus ordering the messages (what B's size() check did).
+    // The same plus ordering the messages (what B's model does).
     const o0 = performance.now();
-    let n = 0;
-    for (const doc of fresh) n += createConversation(doc, { self: 'x' }).size();
+    const keys: string[] = [];
+    for (const doc of fresh) {
+      for (const [mid, value] of doc.getMap('messages').entries()) {
+        const e = indexEntryOf(mid, value, 0);
+        if (e !== undefined) keys.push(e.key);
+      }
+    }
+    keys.sort();
+    const n = keys.length;
     const freshOrderMs = performance.now() - o0;
     for (const doc of fresh) doc.destroy();
     if (n !== expected * ids.length) throw new Error(`in-memory copy has ${n} messages`);
@@ -288,35 +316,62 @@ export const chat: ChatApi = {
   async stop() {
     pongOff?.();
     await sync?.stop();
-    await docs?.close();
+    await store?.close();
     sync = undefined;
   },
 
   async seedIdb(id, count, batch) {
-    const store = createIdbDocStore({ prefix: 'bench-doc:', catalog: 'bench-docs' });
-    const doc = new Y.Doc();
-    const conv = createConversation(doc, { self: 'bench-author-a' });
-    const pending: Uint8Array[] = [];
-    doc.on('update', (u: Uint8Array) => pending.push(u));
     const t0 = performance.now();
+    // Written by the app's own model, then stored both ways: as segments with their index (what
+    // the app opens) and as one doc in the DocStore (how it was stored before: the baseline).
+    let t = Date.now() - count * 1000;
+    const conv = memoryConversation({ self: 'bench-author-a', now: () => t });
     conv.init({ kind: 'group', name: 'big', members: ['bench-author-b'] });
-    for (let i = 0; i < count; i += batch) {
-      doc.transact(() => {
-        for (let j = i; j < Math.min(count, i + batch); j++) {
-          conv.send(`message ${j}: an ordinary line of chat text, not too short`);
-        }
-      });
-      for (const u of pending.splice(0)) await store.append(id, u);
+    for (let i = 0; i < count; i++) {
+      t += 1000;
+      conv.send(`message ${i}: an ordinary line of chat text, not too short`);
+      if (i % batch === batch - 1 && i % 10_000 === 9_999) await new Promise((r) => setTimeout(r));
     }
-    // The first load merges the stored updates into one (as the app's first open would).
-    const merged = await store.load(id);
-    await store.close();
+    const single = Y.encodeStateAsUpdate(legacyDocOf(conv));
     conv.destroy();
-    doc.destroy();
-    return { ms: performance.now() - t0, bytes: merged?.byteLength ?? 0 };
+    const history = createIdbHistoryStore({ name: BENCH_HISTORY });
+    const snapshot = splitLegacy(single);
+    await history.replace(id, snapshot);
+    await history.close();
+    const docs = createIdbDocStore({ prefix: 'bench-doc:', catalog: 'bench-docs' });
+    await docs.delete(id);
+    await docs.append(id, single);
+    await docs.close();
+    let bytes = snapshot.head?.byteLength ?? 0;
+    for (const u of snapshot.segments.values()) bytes += u.byteLength;
+    return { ms: performance.now() - t0, bytes, segments: snapshot.segments.size };
   },
 
   async open(id, windowSize): Promise<OpenResult> {
+    // The app's path (what Sync.open runs): head + tail segment, then the newest window.
+    const t0 = performance.now();
+    const history = createIdbHistoryStore({ name: BENCH_HISTORY });
+    const set = await DocSet.open(id, history);
+    const t1 = performance.now();
+    const conv = await openConversation(set, { self: 'bench-reader', id });
+    const list = conv.messages({ limit: windowSize });
+    const t2 = performance.now();
+    const log = paint(list);
+    const painted = await nextFrame();
+    opened = { close: () => history.close(), conv, set, log };
+    return {
+      ms: painted - t0,
+      loadMs: t1 - t0,
+      windowMs: t2 - t1,
+      paintMs: painted - t2,
+      messages: conv.size(),
+      windowMessages: conv.ids().length,
+      segmentsInMemory: set.hotSegments().length
+    };
+  },
+
+  async openSingleDoc(id, windowSize): Promise<SingleDocOpenResult> {
+    // Baseline: the same history stored as one doc, loaded whole and ordered (before segments).
     const t0 = performance.now();
     const store = createIdbDocStore({ prefix: 'bench-doc:', catalog: 'bench-docs' });
     const state = await store.load(id);
@@ -325,28 +380,47 @@ export const chat: ChatApi = {
     const doc = new Y.Doc();
     Y.applyUpdate(doc, state);
     const t2 = performance.now();
-    const conv = createConversation(doc, { self: 'bench-reader' });
-    // What the conversation store does: the full ordered list, then a virtualized window.
-    const list = conv.messages();
-    const t3 = performance.now();
-    const log = document.createElement('ol');
-    for (const m of list.slice(-windowSize)) {
-      const li = document.createElement('li');
-      li.textContent = `${m.author}: ${m.text}`;
-      log.append(li);
+    const keys: string[] = [];
+    for (const [mid, value] of doc.getMap('messages').entries()) {
+      const e = indexEntryOf(mid, value, 0);
+      if (e !== undefined) keys.push(e.key);
     }
-    document.body.append(log);
+    keys.sort();
+    const newest = keys.slice(-windowSize).map((k) => {
+      const m = doc.getMap('messages').get(k.slice(k.lastIndexOf(':') + 1)) as Y.Map<unknown>;
+      return { author: 'x', text: String(m.get('text')) };
+    });
+    const t3 = performance.now();
+    const log = paint(newest);
     const painted = await nextFrame();
-    opened = { store, doc, conv, list, log };
+    opened = {
+      close: () => store.close(),
+      log,
+      destroy: () => doc.destroy()
+    };
     return {
       ms: painted - t0,
       loadMs: t1 - t0,
       applyMs: t2 - t1,
       orderMs: t3 - t2,
       paintMs: painted - t3,
-      messages: list.length,
-      stateBytes: state.byteLength
+      messages: keys.length
     };
+  },
+
+  async scrollToOldest(expected) {
+    // What scrolling to the top does: loadOlder() until the window starts at the oldest.
+    const o = opened;
+    if (o?.conv === undefined) throw new Error('open() first');
+    const t0 = performance.now();
+    let loads = 0;
+    while ((await o.conv.loadOlder(2_000)) > 0) loads++;
+    const ids = o.conv.ids();
+    const oldest = o.conv.message(ids[0] ?? '')?.text ?? '';
+    if (ids.length !== expected || !oldest.startsWith('message 0:')) {
+      throw new Error(`scrolled to ${ids.length} messages, oldest "${oldest.slice(0, 20)}"`);
+    }
+    return { ms: performance.now() - t0, loads };
   },
 
   async release() {
@@ -354,12 +428,32 @@ export const chat: ChatApi = {
     const o = opened;
     opened = undefined;
     o.log.remove();
-    o.conv.destroy();
-    o.doc.destroy();
-    await o.store.close();
+    o.conv?.destroy();
+    o.set?.close();
+    o.destroy?.();
+    await o.close();
   }
 };
 
+const BENCH_HISTORY = 'bench-history';
+
+function paint(list: { author: string; text: string }[]): HTMLElement {
+  const log = document.createElement('ol');
+  for (const m of list) {
+    const li = document.createElement('li');
+    li.textContent = `${m.author}: ${m.text}`;
+    log.append(li);
+  }
+  document.body.append(log);
+  return log;
+}
+
 let opened:
-  | { store: DocStore; doc: Y.Doc; conv: Conversation; list: unknown[]; log: HTMLElement }
+  | {
+      close: () => Promise<void>;
+      log: HTMLElement;
+      conv?: Conversation;
+      set?: DocSet;
+      destroy?: () => void;
+    }
   | undefined;

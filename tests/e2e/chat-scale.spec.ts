@@ -6,8 +6,7 @@
  */
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { generateKeyPair } from '@libp2p/crypto/keys';
-import * as Y from 'yjs';
-import { createConversation } from '../../src/lib/sync/conversation.js';
+import { legacyDocOf, memoryConversation } from '../../src/lib/sync/testing.js';
 import { expect, expectRelayReady, openApp, test } from './fixtures.js';
 import { seedConversation } from './seed.js';
 
@@ -21,16 +20,15 @@ test('a conversation of 100,000 messages opens, scrolls to the newest and takes 
   const alice = await openApp(browser, relay, { name: 'Alice' });
   const other = peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString();
 
-  const doc = new Y.Doc();
   let t = Date.now() - COUNT * 1000;
-  const conv = createConversation(doc, { self: other, now: () => t });
+  const conv = memoryConversation({ self: other, now: () => t });
   conv.init({ kind: 'group', name: 'Archive', members: [alice.peerId] });
-  doc.transact(() => {
-    for (let i = 1; i <= COUNT; i++) {
-      t += 1000;
-      conv.send(`message number ${i}`);
-    }
-  });
+  for (let i = 1; i <= COUNT; i++) {
+    t += 1000;
+    conv.send(`message number ${i}`);
+  }
+  // Stored the way devices stored conversations before segments: opening it migrates it.
+  const doc = legacyDocOf(conv);
   const id = 'g-00000000-0000-4000-8000-000000000001';
   await seedConversation(alice.page, id, doc);
 

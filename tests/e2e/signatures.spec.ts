@@ -7,7 +7,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import * as Y from 'yjs';
 import { ed25519Signer } from '../../src/lib/crypto/signing.js';
-import { createConversation } from '../../src/lib/sync/conversation.js';
+import { legacyDocOf, memoryConversation } from '../../src/lib/sync/testing.js';
 import { article, send } from './chat-helpers.js';
 import { expect, expectRelayReady, openApp, test } from './fixtures.js';
 import { seedConversation } from './seed.js';
@@ -21,11 +21,11 @@ test('messages in someone else’s name, or changed by someone else, show "Not v
   const bob = peerIdFromPrivateKey(key).toString();
   const id = 'g-00000000-0000-4000-8000-00000000000a';
 
-  const doc = new Y.Doc();
-  const conv = createConversation(doc, { self: bob, id, sign: ed25519Signer(key.raw) });
+  const conv = memoryConversation({ self: bob, id, sign: ed25519Signer(key.raw) });
   conv.init({ kind: 'group', name: 'Signed', members: [alice.peerId] });
   conv.send('genuine words from bob');
   const changed = conv.send('original words from bob');
+  const doc = legacyDocOf(conv);
   // Another member (no key of Bob's) writes as Bob, and changes Bob's second message.
   const messages = doc.getMap('messages');
   const forged = new Y.Map<unknown>();

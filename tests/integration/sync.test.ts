@@ -6,7 +6,10 @@
 import { generateKeyPair } from '@libp2p/crypto/keys';
 import type { PrivateKey } from '@libp2p/interface';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createMemoryDocStore, type DocStore } from '../../src/lib/storage/doc-store.js';
+import {
+  createMemoryHistoryStore,
+  type HistoryStore
+} from '../../src/lib/storage/history-store.js';
 import { createSync, type Sync, type SyncAccess, type SyncEvent } from '../../src/lib/sync/sync.js';
 import { createLibp2pSyncTransport } from '../../src/lib/sync/transport-libp2p.js';
 import { createTestPeer, dialWithRetry, waitFor, type TestPeer } from '../fixtures/node-peer.js';
@@ -25,7 +28,7 @@ interface SyncPeer {
 
 async function syncPeer(
   access: SyncAccess,
-  opts: { privateKey?: PrivateKey; docs?: DocStore; relay?: string } = {}
+  opts: { privateKey?: PrivateKey; history?: HistoryStore; relay?: string } = {}
 ): Promise<SyncPeer> {
   const node = await createTestPeer({
     relay: opts.relay ?? relayAddr,
@@ -36,7 +39,7 @@ async function syncPeer(
     {
       transport: createLibp2pSyncTransport(node),
       self: node.peerId.toString(),
-      docs: opts.docs ?? createMemoryDocStore(),
+      history: opts.history ?? createMemoryHistoryStore(),
       access
     }
   );
@@ -135,10 +138,10 @@ describe('sync over libp2p through the relay', () => {
   it('catch-up: A writes while C is offline; B brings C up to date after A is gone', async () => {
     const access = table();
     const cKey = await generateKeyPair('Ed25519');
-    const cDocs = createMemoryDocStore();
+    const cHistory = createMemoryHistoryStore();
     const a = await syncPeer(access);
     const b = await syncPeer(access);
-    let c = await syncPeer(access, { privateKey: cKey, docs: cDocs });
+    let c = await syncPeer(access, { privateKey: cKey, history: cHistory });
     access.set('g', [a.id, b.id, c.id]);
     for (const p of [a, b, c]) await p.sync.open('g');
     a.sync.conversation('g')!.init({ kind: 'group', members: [b.id, c.id] });
@@ -149,7 +152,7 @@ describe('sync over libp2p through the relay', () => {
     for (let i = 0; i < 200; i++) a.sync.conversation('g')!.send(`offline ${i}`);
     await waitFor(() => texts(b, 'g').length === 200, { message: 'b to have all 200' });
     await stopPeer(a);
-    c = await syncPeer(access, { privateKey: cKey, docs: cDocs });
+    c = await syncPeer(access, { privateKey: cKey, history: cHistory });
     await c.sync.open('g');
     expect(texts(c, 'g')).toEqual([]); // saved state: metadata only
     await connect(c, b);

@@ -5,6 +5,7 @@
 import { createIdbContactsStorage } from '../contacts/index.js';
 import {
   createIdbDocStore,
+  createIdbHistoryStore,
   createIdbKeyStore,
   createLocalSettingsStore
 } from '../storage/index.js';
@@ -20,6 +21,8 @@ export function createBrowserApp(): App {
     inviteBase: `${location.origin}${location.pathname.replace(/\/+$/, '')}`,
     keyStore: createIdbKeyStore(),
     settingsStore: createLocalSettingsStore(),
+    history: createIdbHistoryStore(),
+    // Conversations stored before segments: moved into the history store when opened.
     docs: createIdbDocStore(),
     contacts: createIdbContactsStorage()
   });

@@ -4,7 +4,8 @@ import { createNode as defaultCreateNode } from '../p2p/node.js';
 import { connectLink } from '../p2p/target.js';
 import type { NodeDeps, NodeInit, P2PNode } from '../p2p/types.js';
 import { createLiveSearch, type LiveSearch, type SearchDeps } from '../search/index.js';
-import { createMemoryDocStore, type DocStore } from '../storage/doc-store.js';
+import type { DocStore } from '../storage/doc-store.js';
+import { createMemoryHistoryStore, type HistoryStore } from '../storage/history-store.js';
 import type { KeyStore } from '../storage/key-store.js';
 import type { Settings, SettingsStore } from '../storage/settings.js';
 import { createChat } from './chat.js';
@@ -36,13 +37,15 @@ export interface AppConfig {
   keyStore: KeyStore;
   settingsStore: SettingsStore;
   /** Where conversations are kept (default: in memory, nothing kept). */
+  history?: HistoryStore;
+  /** Where conversations were kept before segments (moved into `history` when opened). */
   docs?: DocStore;
   /** Where the profile, contacts and invites are kept (default: in memory). */
   contacts?: ContactsStorage;
   /** Base of invite links (default: origin). */
   inviteBase?: string;
   /** Messenger options (tests: sync transport, timers, visibility, no background dialing). */
-  chat?: Omit<ChatConfig, 'node' | 'docs' | 'storage' | 'origin'>;
+  chat?: Omit<ChatConfig, 'node' | 'docs' | 'history' | 'storage' | 'origin'>;
   /** Search index options (chunking scheduler). */
   search?: SearchDeps;
   fetch?: typeof fetch;
@@ -127,7 +130,8 @@ export function createApp(config: AppConfig): App {
   const chat = createChat({
     ...config.chat,
     node,
-    docs: config.docs ?? createMemoryDocStore(),
+    history: config.history ?? createMemoryHistoryStore(),
+    ...(config.docs !== undefined ? { docs: config.docs } : {}),
     storage: config.contacts ?? createMemoryContactsStorage(),
     origin: config.inviteBase ?? config.origin
   });

@@ -11,6 +11,7 @@ import type {
 } from '../contacts/index.js';
 import type { P2PNode } from '../p2p/types.js';
 import type { DocStore } from '../storage/doc-store.js';
+import type { HistoryStore } from '../storage/history-store.js';
 import type {
   Authenticity,
   ConversationKind,
@@ -23,7 +24,10 @@ import type { Presence, PresenceTimers, VisibilitySource } from './presence.js';
 
 export interface ChatConfig {
   node: P2PNode;
-  docs: DocStore;
+  /** Where conversations are kept: head and segment docs plus the message index. */
+  history: HistoryStore;
+  /** Where conversations were kept before segments: moved into `history` when opened. */
+  docs?: DocStore;
   storage: ContactsStorage;
   /** Base of invite links. */
   origin: string;

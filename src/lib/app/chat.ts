@@ -4,7 +4,7 @@
  * commands by conversation id and plain read models; no Yjs type reaches the UI.
  *
  * ```ts
- * const chat = createChat({ node: app.node, docs: createIdbDocStore(), storage, origin });
+ * const chat = createChat({ node: app.node, history: createIdbHistoryStore(), storage, origin });
  * await chat.start(); // INVITE_PROTOCOL + SYNC_PROTOCOL registered, stored conversations open
  * const id = chat.summaries()[0].id;
  * chat.send(id, 'hello');
@@ -148,7 +148,8 @@ class ChatService implements Chat {
       {
         transport: this.#config.syncTransport ?? createLibp2pSyncTransport(host),
         self: this.#self,
-        docs: this.#config.docs,
+        history: this.#config.history,
+        ...(this.#config.docs !== undefined ? { legacy: this.#config.docs } : {}),
         // Messages are signed with the device key; signatures are checked per shown message.
         sign: (data) => node.sign(data),
         verify: verifyByPeer,
@@ -204,7 +205,11 @@ class ChatService implements Chat {
     await sync.start();
     await invites.start();
     await pairing.start();
-    for (const id of await this.#config.docs.list()) {
+    const stored = new Set([
+      ...(await this.#config.history.list()),
+      ...((await this.#config.docs?.list()) ?? [])
+    ]);
+    for (const id of [...stored].sort()) {
       try {
         await this.#open(id);
       } catch {

@@ -76,7 +76,7 @@ export const CONNECT_LINK_QUERY_PARAM = 'peer';
 // --- App protocols (versioned; a breaking wire change bumps the version) -----------------------
 
 /** Conversation sync: Yjs state-vector handshake, then live updates and ephemeral messages. */
-export const SYNC_PROTOCOL = '/p2p4e/sync/1.0.0';
+export const SYNC_PROTOCOL = '/p2p4e/sync/2.0.0';
 
 /** Invite handshake: proves knowledge of an invite's one-time secret and exchanges profiles. */
 export const INVITE_PROTOCOL = '/p2p4e/invite/1.0.0';

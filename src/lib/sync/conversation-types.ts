@@ -120,19 +120,45 @@ export interface Conversation {
   leave(): void;
   /** Group only. */
   rename(name: string): void;
-  /** Valid messages in order (oldest first). `limit` keeps the newest ones. */
+  /**
+   * Valid messages of the window (see ids()) in order, oldest first. `limit` keeps the newest
+   * ones.
+   */
   messages(options?: { limit?: number }): Message[];
   /**
-   * Ids of the valid messages in order (oldest first). The same array is returned until the
-   * order changes (a new array then): cheap to call on every refresh.
+   * Ids of the window's valid messages in order (oldest first): the newest messages of the
+   * conversation, then older ones as `loadOlder`/`reveal` extend it (a short conversation is
+   * all window). The same array is returned until the order changes (a new array then): cheap
+   * to call on every refresh.
    */
   ids(): readonly string[];
   /** Position of a message in `ids()`, or -1. */
   position(id: string): number;
+  /** A message of the window, or of a segment in memory; undefined otherwise. */
   message(id: string): Message | undefined;
-  /** Number of valid messages. */
+  /** Number of messages in all of history (the window may hold fewer). */
   size(): number;
-  /** Messages newer than the member's read mark, not by them and not deleted. */
+  /**
+   * Extends the window by up to `count` older messages (loading the segments that hold them);
+   * resolves with how many were added (0: the window starts at the oldest message).
+   */
+  loadOlder(count?: number): Promise<number>;
+  /** Extends the window until it holds message `id`; false when there is no such message. */
+  reveal(id: string): Promise<boolean>;
+  /**
+   * Visits every message of the conversation segment by segment (each batch in order; a segment
+   * not in memory is read from storage and let go), e.g. to build a search index. Stops early
+   * once `signal` aborts.
+   */
+  scan(
+    visit: (batch: Message[]) => void | Promise<void>,
+    options?: { signal?: AbortSignal }
+  ): Promise<void>;
+  /**
+   * Messages newer than the member's read mark, not by them and not deleted. Counted in the
+   * window when the mark is in it; otherwise the count from the stored index (refreshed in the
+   * background: a change event follows when it moves).
+   */
   unreadCount(member: string): number;
   /** The current HLC reading (after every message seen). */
   clock(): Hlc;

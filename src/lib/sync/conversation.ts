@@ -38,6 +38,14 @@ import * as Y from 'yjs';
 import type { Signer, Verifier } from '../crypto/signing.js';
 import { MAX_EMOJI_LENGTH, MAX_NAME_LENGTH, MAX_TEXT_LENGTH } from './constants.js';
 import {
+  DocSet,
+  HEAD,
+  indexEntryOf,
+  LOAD_ORIGIN,
+  SEGMENT_MESSAGES,
+  type DocSetListener
+} from './doc-set.js';
+import {
   InvalidInputError,
   NotAGroupError,
   NotAuthorError,
@@ -58,6 +66,7 @@ import {
   REACTION_PREFIX,
   type Header
 } from './message-format.js';
+import { WindowIndex, type WindowEntry } from './window-index.js';
 import type {
   Authenticity,
   Conversation,
@@ -74,145 +83,263 @@ import type {
 export type * from './conversation-types.js';
 export { orderKey } from './message-format.js';
 
-/** Key of the announcements map in a 1:1 conversation doc (group id -> GroupAnnouncement). */
+/** Key of the announcements map in a 1:1 conversation's head (group id -> GroupAnnouncement). */
 const ANNOUNCEMENTS_KEY = 'groups';
-
-export function createConversation(doc: Y.Doc, options: ConversationOptions): Conversation {
-  return new YConversation(doc, options);
-}
+/** Messages of the window when a stored conversation is opened. */
+export const INITIAL_WINDOW = 100;
+/** Messages loadOlder() adds by default. */
+export const OLDER_PAGE = 200;
 
 /**
- * For the sync service only: `conversation` continues over `doc`, the same conversation
- * reloaded from storage (after an update failed to apply). Its listeners stay subscribed.
+ * The model over a conversation's docs. A new or short conversation is all window; `open`
+ * starts a long stored one at its newest INITIAL_WINDOW messages.
  */
-export function replaceDoc(conversation: Conversation, doc: Y.Doc): void {
-  if (!(conversation instanceof YConversation)) {
-    throw new InvalidInputError('not a conversation over a Yjs doc');
-  }
-  conversation.replaceDoc(doc);
+export function createConversation(set: DocSet, options: ConversationOptions): Conversation {
+  return new SegmentedConversation(set, options, undefined);
 }
 
-interface IndexEntry {
-  key: string;
-  id: string;
+/** The model of a stored conversation with its newest `window` messages loaded. */
+export async function openConversation(
+  set: DocSet,
+  options: ConversationOptions,
+  window = INITIAL_WINDOW
+): Promise<Conversation> {
+  const newest = await set.history.window(set.id, { limit: window });
+  const floor = newest.length < window ? undefined : newest[0]?.key;
+  const conversation = new SegmentedConversation(set, options, floor);
+  await conversation.pinAll(newest.map((e) => e.segment));
+  return conversation;
 }
 
-class YConversation implements Conversation {
+/** For the sync service: the Yjs item of a message (its client and clock) and its segment. */
+export function messageItem(
+  conversation: Conversation,
+  id: string
+): { segment: number; client: number; clock: number } | undefined {
+  return conversation instanceof SegmentedConversation ? conversation.itemOf(id) : undefined;
+}
+
+interface Observed {
+  doc: Y.Doc;
+  messages: Y.Map<unknown>;
+  off: () => void;
+}
+
+class SegmentedConversation implements Conversation {
   readonly self: string;
+  private readonly set: DocSet;
   private metaMap!: Y.Map<unknown>;
   private membersMap!: Y.Map<unknown>;
-  private messagesMap!: Y.Map<unknown>;
   private receiptsMap!: Y.Map<unknown>;
-  /** Listeners of onMessagesChange / onChange: they follow the model across replaceDoc(). */
+  private headOff: (() => void) | undefined;
+  /** Hot segments observed: their messages are readable. */
+  private readonly observed = new Map<number, Observed>();
+  /** Segments this model keeps in memory (those with messages in the window). */
+  private readonly pinned = new Set<number>();
+  /** Key of the oldest message in the window; undefined: the window is all of history. */
+  private floor: string | undefined;
+  private readonly window = new WindowIndex();
+  /** Messages in all of history, as last counted in the store (the window may know more). */
+  private stored = 0;
+  private countQueued = false;
+  /** Unread counts of members whose read mark is older than the window (from the store). */
+  private readonly unreadStored = new Map<string, { mark: string | undefined; count: number }>();
   private readonly messageListeners = new Set<(ids: string[]) => void>();
   private readonly changeListeners = new Set<(change: { local: boolean }) => void>();
-  private readonly deepObserver = (events: Y.YEvent<Y.AbstractType<unknown>>[]): void => {
-    if (this.messageListeners.size === 0) return;
-    const ids = new Set<string>();
-    for (const event of events) {
-      if (event.target === this.messagesMap) {
-        for (const id of event.keys.keys()) ids.add(id);
-      } else if (typeof event.path[0] === 'string') {
-        ids.add(event.path[0]);
-      }
-    }
-    if (ids.size === 0) return;
-    const list = [...ids];
-    for (const listener of this.messageListeners) listener(list);
-  };
-  private readonly updateObserver = (_update: Uint8Array, origin: unknown): void => {
-    const change = { local: origin === null || origin === undefined };
-    for (const listener of this.changeListeners) listener(change);
-  };
   private readonly now: () => number;
   private readonly newId: () => string;
   private readonly conversationId: string;
   private readonly sign: Signer | undefined;
   private readonly verify: Verifier | undefined;
-  /** authenticity() results, with what they were computed from (reused while it matches). */
   private readonly checked = new Map<
     string,
     { sig: unknown; text: string; edited: boolean; deleted: boolean; result: Authenticity }
   >();
   private hlc: Hlc = { wall: 0, counter: 0 };
-  /** Sorted by key. Rebuilt lazily when `dirty`. */
-  private index: IndexEntry[] = [];
-  /** ids() of `index`, rebuilt lazily after the index changed. */
-  private idList: readonly string[] | undefined;
-  private keyById = new Map<string, string>();
-  private added = new Set<string>();
-  private removed = new Set<string>();
-  private rebuild = true;
   private readonly firstSeen = new Map<string, number>();
   private readonly createdAtLoad: number;
-  private readonly observer: (event: Y.YMapEvent<unknown>) => void;
+  private readonly unsubscribe: () => void;
+  private destroyed = false;
 
-  doc: Y.Doc;
-
-  constructor(doc: Y.Doc, options: ConversationOptions) {
-    this.doc = doc;
+  constructor(set: DocSet, options: ConversationOptions, floor: string | undefined) {
     if (!isId(options.self)) throw new InvalidInputError('self must be a peer ID');
+    this.set = set;
     this.self = options.self;
     this.now = options.now ?? Date.now;
     this.newId = options.newId ?? (() => crypto.randomUUID());
-    this.conversationId = options.id ?? '';
+    this.conversationId = options.id ?? set.id;
     this.sign = options.sign;
     this.verify = options.verify;
     this.createdAtLoad = this.now();
-    this.observer = (event) => {
-      const t = this.now();
-      for (const [id, change] of event.changes.keys) {
-        if (change.action === 'add') {
-          if (!this.firstSeen.has(id)) this.firstSeen.set(id, t);
-          this.added.add(id);
-          this.removed.delete(id);
-        } else if (change.action === 'delete') {
-          this.removed.add(id);
-          this.added.delete(id);
-        } else {
-          this.removed.add(id);
-          this.added.add(id);
-        }
-      }
+    this.floor = floor;
+    this.attachHead(set.head);
+    const listener: DocSetListener = {
+      attached: (part, doc) => (part === HEAD ? this.attachHead(doc) : this.observe(part, doc)),
+      detached: (part) => this.unobserve(part),
+      segmentAdded: (part) => {
+        if (this.floor === undefined) void this.pinAll([part]);
+      },
+      persisted: () => this.queueCount()
     };
-    this.attach(doc);
+    this.unsubscribe = set.subscribe(listener);
+    for (const n of set.hotSegments()) {
+      const doc = set.doc(n);
+      if (doc !== undefined) this.observe(n, doc, false);
+    }
+    if (floor === undefined) void this.pinAll(set.segments());
+    this.rebuild();
+    this.queueCount();
   }
 
-  private attach(doc: Y.Doc): void {
-    this.doc = doc;
+  // --- docs --------------------------------------------------------------------------------
+
+  private attachHead(doc: Y.Doc): void {
+    this.headOff?.();
     this.metaMap = doc.getMap('meta');
     this.membersMap = doc.getMap('members');
-    this.messagesMap = doc.getMap('messages');
     this.receiptsMap = doc.getMap('receipts');
-    this.messagesMap.observe(this.observer);
-    this.messagesMap.observeDeep(this.deepObserver);
-    doc.on('update', this.updateObserver);
+    const onUpdate = (_u: Uint8Array, origin: unknown): void => this.changed(origin);
+    doc.on('update', onUpdate);
+    this.headOff = () => doc.off('update', onUpdate);
+    if (this.destroyed) this.headOff();
   }
 
-  private detach(): void {
-    this.messagesMap.unobserve(this.observer);
-    this.messagesMap.unobserveDeep(this.deepObserver);
-    this.doc.off('update', this.updateObserver);
+  private observe(n: number, doc: Y.Doc, notify = true): void {
+    this.unobserve(n, false);
+    const messages = doc.getMap<unknown>('messages');
+    const onMessages = (event: Y.YMapEvent<unknown>): void => {
+      const t = this.now();
+      for (const [id, change] of event.changes.keys) {
+        if (change.action === 'add' && !this.firstSeen.has(id)) this.firstSeen.set(id, t);
+        this.track(n, id, messages.get(id));
+      }
+    };
+    const onDeep = (events: Y.YEvent<Y.AbstractType<unknown>>[]): void => {
+      if (this.messageListeners.size === 0) return;
+      const ids = new Set<string>();
+      for (const event of events) {
+        if (event.target === messages) for (const id of event.keys.keys()) ids.add(id);
+        else if (typeof event.path[0] === 'string') ids.add(event.path[0]);
+      }
+      if (ids.size === 0) return;
+      const list = [...ids];
+      for (const listener of this.messageListeners) listener(list);
+    };
+    const onUpdate = (_u: Uint8Array, origin: unknown): void => this.changed(origin);
+    messages.observe(onMessages);
+    messages.observeDeep(onDeep);
+    doc.on('update', onUpdate);
+    this.observed.set(n, {
+      doc,
+      messages,
+      off: () => {
+        messages.unobserve(onMessages);
+        messages.unobserveDeep(onDeep);
+        doc.off('update', onUpdate);
+      }
+    });
+    if (!notify) return;
+    // A reloaded or newly loaded segment: what it holds joins the window if it belongs there.
+    const ids: string[] = [];
+    for (const [id, value] of messages.entries()) {
+      this.track(n, id, value);
+      ids.push(id);
+    }
+    if (ids.length > 0) for (const listener of this.messageListeners) listener(ids);
+    this.changed(LOAD_ORIGIN);
+  }
+
+  private unobserve(n: number, drop = true): void {
+    const o = this.observed.get(n);
+    if (o === undefined) return;
+    o.off();
+    this.observed.delete(n);
+    if (!drop) return;
+    for (const e of [...this.window.sorted()]) if (e.segment === n) this.window.remove(e.id);
+  }
+
+  /** Keeps a message of segment `n` in the window or out of it, as its key says. */
+  private track(n: number, id: string, value: unknown): void {
+    const entry = indexEntryOf(id, value, n);
+    if (entry === undefined) {
+      if (this.window.get(id)?.segment === n) this.window.remove(id);
+      return;
+    }
+    if (this.floor !== undefined && entry.key < this.floor) return;
+    this.window.put({ key: entry.key, id, segment: n });
+    if (!this.pinned.has(n)) {
+      this.pinned.add(n);
+      this.set.pin(n);
+    }
+  }
+
+  /** Rebuilds the window from the observed segments. */
+  private rebuild(): void {
+    const entries: WindowEntry[] = [];
+    for (const [n, o] of this.observed) {
+      for (const [id, value] of o.messages.entries()) {
+        const e = indexEntryOf(id, value, n);
+        if (e !== undefined && (this.floor === undefined || e.key >= this.floor)) {
+          entries.push({ key: e.key, id, segment: n });
+        }
+      }
+    }
+    this.window.reset(entries);
+  }
+
+  /** Loads and pins segments (their messages at or after the floor join the window). */
+  async pinAll(segments: Iterable<number>): Promise<void> {
+    const wanted = [...new Set(segments)].filter((n) => !this.pinned.has(n));
+    for (const n of wanted) {
+      this.pinned.add(n);
+      this.set.pin(n);
+    }
+    await Promise.all(wanted.map((n) => this.set.warm(n)));
+    for (const n of wanted) {
+      const doc = this.set.doc(n);
+      if (doc !== undefined && this.observed.get(n)?.doc !== doc) this.observe(n, doc);
+    }
+  }
+
+  private changed(origin: unknown): void {
+    const change = { local: origin === null || origin === undefined };
+    for (const listener of this.changeListeners) listener(change);
+  }
+
+  private queueCount(): void {
+    if (this.countQueued || this.destroyed) return;
+    this.countQueued = true;
+    queueMicrotask(() => {
+      this.countQueued = false;
+      void this.refreshCounts();
+    });
+  }
+
+  private async refreshCounts(): Promise<void> {
+    try {
+      const stored = await this.set.history.count(this.set.id);
+      let moved = stored !== this.stored;
+      this.stored = stored;
+      for (const [member, cached] of this.unreadStored) {
+        const count = await this.set.history.countAfter(this.set.id, cached.mark, {
+          notAuthor: member
+        });
+        if (count !== cached.count) moved = true;
+        this.unreadStored.set(member, { mark: cached.mark, count });
+      }
+      if (moved && !this.destroyed) this.changed(LOAD_ORIGIN);
+    } catch {
+      // The store is closing (or gone): the counts stay as they were.
+    }
   }
 
   destroy(): void {
-    this.detach();
-  }
-
-  /**
-   * For the sync service only: the model continues over `doc` (the same conversation reloaded
-   * from storage after an update failed to apply). Listeners stay subscribed and hear about
-   * every message, as if they all changed.
-   */
-  replaceDoc(doc: Y.Doc): void {
-    this.detach();
-    this.attach(doc);
-    this.rebuild = true;
-    this.idList = undefined;
-    this.checked.clear();
-    const ids = [...this.messagesMap.keys()];
-    if (ids.length > 0) for (const listener of this.messageListeners) listener(ids);
-    for (const listener of this.changeListeners) listener({ local: false });
+    this.destroyed = true;
+    this.unsubscribe();
+    this.headOff?.();
+    for (const n of [...this.observed.keys()]) this.unobserve(n, false);
+    for (const n of this.pinned) this.set.unpin(n);
+    this.pinned.clear();
   }
 
   onChange(listener: (change: { local: boolean }) => void): () => void {
@@ -220,45 +347,119 @@ class YConversation implements Conversation {
     return () => this.changeListeners.delete(listener);
   }
 
+  onMessagesChange(listener: (ids: string[]) => void): () => void {
+    this.messageListeners.add(listener);
+    return () => this.messageListeners.delete(listener);
+  }
+
+  // --- window --------------------------------------------------------------------------------
+
+  ids(): readonly string[] {
+    return this.window.ids();
+  }
+
+  position(id: string): number {
+    return this.window.position(id);
+  }
+
+  size(): number {
+    return Math.max(this.stored, this.window.size());
+  }
+
+  async loadOlder(count = 200): Promise<number> {
+    if (this.floor === undefined) return 0;
+    const before = this.window.size();
+    const older = await this.set.history.window(this.set.id, { before: this.floor, limit: count });
+    if (older.length === 0) return 0;
+    this.floor = older.length < count ? undefined : older[0]?.key;
+    await this.pinAll(older.map((e) => e.segment));
+    if (this.floor === undefined) await this.pinAll(this.set.segments());
+    this.rebuild();
+    this.changed(LOAD_ORIGIN);
+    return this.window.size() - before;
+  }
+
+  async reveal(id: string): Promise<boolean> {
+    if (this.window.get(id) !== undefined) return true;
+    const entry = await this.set.history.entry(this.set.id, id);
+    if (entry === undefined || this.floor === undefined) return false;
+    if (entry.key >= this.floor) return this.window.get(id) !== undefined;
+    const from = await this.set.history.position(this.set.id, entry.key);
+    const to = await this.set.history.position(this.set.id, this.floor);
+    await this.loadOlder(to - from);
+    return this.window.get(id) !== undefined;
+  }
+
+  async scan(
+    visit: (batch: Message[]) => void | Promise<void>,
+    options: { signal?: AbortSignal } = {}
+  ): Promise<void> {
+    const aborted = (): boolean => options.signal?.aborted === true;
+    for (const n of this.set.segments()) {
+      if (aborted()) return;
+      let doc = this.set.doc(n);
+      let temporary = false;
+      if (doc === undefined) {
+        const bytes = await this.set.history.loadSegment(this.set.id, n);
+        if (bytes === undefined) continue;
+        doc = new Y.Doc();
+        Y.applyUpdate(doc, bytes, LOAD_ORIGIN);
+        temporary = true;
+      }
+      const batch: Message[] = [];
+      for (const [id, value] of doc.getMap<unknown>('messages').entries()) {
+        const m = this.readMessage(id, value);
+        if (m !== undefined) batch.push(m);
+      }
+      if (temporary) doc.destroy();
+      batch.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      if (batch.length > 0 && !aborted()) await visit(batch);
+    }
+  }
+
+  /** The Yjs map of a message and its segment, from the window or any segment in memory. */
+  private locate(id: string): { map: Y.Map<unknown>; segment: number } | undefined {
+    if (!isId(id)) return undefined;
+    const known = this.window.get(id);
+    if (known !== undefined) {
+      const map = this.observed.get(known.segment)?.messages.get(id);
+      if (map instanceof Y.Map) return { map, segment: known.segment };
+    }
+    for (const [n, o] of this.observed) {
+      const map = o.messages.get(id);
+      if (map instanceof Y.Map) return { map, segment: n };
+    }
+    return undefined;
+  }
+
+  itemOf(id: string): { segment: number; client: number; clock: number } | undefined {
+    const found = this.locate(id);
+    const item = found?.map._item;
+    if (found === undefined || item === null || item === undefined) return undefined;
+    return { segment: found.segment, client: item.id.client, clock: item.id.clock };
+  }
+
+  // --- metadata and members ---------------------------------------------------------------
+
   announceGroup(groupId: string, info: GroupAnnouncement): void {
     if (this.meta()?.kind !== '1:1') throw new InvalidInputError('not a 1:1 conversation');
     checkId(groupId, 'group id');
-    this.doc.getMap(ANNOUNCEMENTS_KEY).set(groupId, {
+    this.set.head.getMap(ANNOUNCEMENTS_KEY).set(groupId, {
       name: info.name,
       members: [...info.members]
     });
   }
 
   announcements(): [string, unknown][] {
-    return [...this.doc.getMap<unknown>(ANNOUNCEMENTS_KEY).entries()];
+    return [...this.set.head.getMap<unknown>(ANNOUNCEMENTS_KEY).entries()];
   }
-
-  ids(): readonly string[] {
-    const index = this.sorted();
-    this.idList ??= index.map((e) => e.id);
-    return this.idList;
-  }
-
-  position(id: string): number {
-    const key = this.keyOf(id);
-    if (key === undefined) return -1;
-    this.sorted();
-    return this.find(key);
-  }
-
-  onMessagesChange(listener: (ids: string[]) => void): () => void {
-    this.messageListeners.add(listener);
-    return () => this.messageListeners.delete(listener);
-  }
-
-  // --- metadata and members ---------------------------------------------------------------
 
   init(init: CreateConversationInit): void {
     if (this.meta() !== undefined) return;
     const name = init.name ?? '';
     checkName(name);
     for (const m of init.members) checkId(m, 'member');
-    this.doc.transact(() => {
+    this.set.head.transact(() => {
       this.metaMap.set('kind', init.kind);
       this.metaMap.set('name', name);
       this.metaMap.set('createdAt', this.now());
@@ -296,7 +497,7 @@ class YConversation implements Conversation {
     this.requireMember();
     for (const p of peers) checkId(p, 'member');
     const t = this.now();
-    this.doc.transact(() => {
+    this.set.head.transact(() => {
       for (const p of peers) if (!this.isMember(p)) this.membersMap.set(p, t);
     });
   }
@@ -315,11 +516,39 @@ class YConversation implements Conversation {
 
   // --- messages ---------------------------------------------------------------------------
 
+  /** The messages map new messages go to: the tail segment, or the next one once it is full. */
+  private writable(): { messages: Y.Map<unknown>; segment: number } {
+    let n = this.set.tail();
+    let doc = this.set.doc(n);
+    if (doc === undefined) {
+      // The tail moved on (another device) and is still loading: write into the newest in memory.
+      n = Math.max(...this.observed.keys());
+      doc = this.set.doc(n);
+    }
+    if (doc === undefined) throw new InvalidInputError('the conversation is not loaded');
+    if (doc.getMap('messages').size >= SEGMENT_MESSAGES) {
+      const next = this.set.createSegment(n + 1);
+      if (next !== undefined) {
+        n += 1;
+        doc = next;
+        if (this.observed.get(n)?.doc !== doc) this.observe(n, doc, false);
+      }
+    }
+    if (!this.set.has(n)) this.set.announce(n);
+    if (!this.pinned.has(n)) {
+      this.pinned.add(n);
+      this.set.pin(n);
+    }
+    return { messages: doc.getMap('messages'), segment: n };
+  }
+
   send(text: string, options: SendOptions = {}): Message {
     checkText(text);
     const id = options.id ?? this.newId();
     checkId(id, 'message id');
-    if (this.messagesMap.has(id)) throw new InvalidInputError('a message with this id exists');
+    if (this.locate(id) !== undefined || this.window.get(id) !== undefined) {
+      throw new InvalidInputError('a message with this id exists');
+    }
     if (options.replyTo !== undefined && this.message(options.replyTo) === undefined) {
       throw new UnknownMessageError('the quoted message does not exist');
     }
@@ -331,6 +560,7 @@ class YConversation implements Conversation {
         ? { wall: now, counter: 0 }
         : { wall: this.hlc.wall, counter: this.hlc.counter + 1 };
     this.hlc = hlc;
+    const { messages } = this.writable();
     const m = new Y.Map<unknown>();
     const header: Header = { a: this.self, c: now, w: hlc.wall, n: hlc.counter };
     if (options.replyTo !== undefined) header.r = options.replyTo;
@@ -340,7 +570,7 @@ class YConversation implements Conversation {
       m.set('s', this.sign(this.signedBytes(id, header, text, false, false)));
     }
     this.firstSeen.set(id, now);
-    this.messagesMap.set(id, m);
+    messages.set(id, m);
     const msg = this.message(id);
     if (msg === undefined) throw new InvalidInputError('message could not be written');
     return msg;
@@ -354,7 +584,7 @@ class YConversation implements Conversation {
     checkText(text);
     const { map, msg } = this.ownMessage(id);
     if (msg.deleted) throw new UnknownMessageError('the message was deleted');
-    this.doc.transact(() => {
+    map.doc?.transact(() => {
       map.set('text', text);
       map.set('edited', true);
       this.resign(id, map, text, true, false);
@@ -363,7 +593,7 @@ class YConversation implements Conversation {
 
   remove(id: string): void {
     const { map } = this.ownMessage(id);
-    this.doc.transact(() => {
+    map.doc?.transact(() => {
       map.set('text', '');
       map.set('deleted', true);
       for (const key of [...map.keys()]) if (key.startsWith(REACTION_PREFIX)) map.delete(key);
@@ -377,8 +607,8 @@ class YConversation implements Conversation {
     }
     if (emoji.includes('\n')) throw new InvalidInputError('not an emoji');
     const msg = this.message(id);
-    const map = this.messagesMap.get(id);
-    if (msg === undefined || !(map instanceof Y.Map) || msg.deleted) {
+    const map = this.locate(id)?.map;
+    if (msg === undefined || map === undefined || msg.deleted) {
       throw new UnknownMessageError('no such message');
     }
     const key = `${REACTION_PREFIX}${emoji}\n${this.self}`;
@@ -391,25 +621,20 @@ class YConversation implements Conversation {
   }
 
   message(id: string): Message | undefined {
-    if (!isId(id)) return undefined;
-    const map = this.messagesMap.get(id);
-    return this.readMessage(id, map);
+    const found = this.locate(id);
+    return found === undefined ? undefined : this.readMessage(id, found.map);
   }
 
   messages(options: { limit?: number } = {}): Message[] {
-    const index = this.sorted();
-    const start = options.limit === undefined ? 0 : Math.max(0, index.length - options.limit);
+    const entries = this.window.sorted();
+    const start = options.limit === undefined ? 0 : Math.max(0, entries.length - options.limit);
     const out: Message[] = [];
-    for (let i = start; i < index.length; i++) {
-      const entry = index[i] as IndexEntry;
-      const msg = this.readMessage(entry.id, this.messagesMap.get(entry.id));
+    for (let i = start; i < entries.length; i++) {
+      const e = entries[i] as WindowEntry;
+      const msg = this.readMessage(e.id, this.observed.get(e.segment)?.messages.get(e.id));
       if (msg !== undefined) out.push(msg);
     }
     return out;
-  }
-
-  size(): number {
-    return this.sorted().length;
   }
 
   clock(): Hlc {
@@ -452,21 +677,19 @@ class YConversation implements Conversation {
   }
 
   unreadCount(member: string): number {
-    const index = this.sorted();
     const mark = this.receipts(member).read;
-    let lo = 0;
-    if (mark !== undefined) {
-      let hi = index.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if ((index[mid] as IndexEntry).key <= mark) lo = mid + 1;
-        else hi = mid;
+    if (this.floor !== undefined && (mark === undefined || mark < this.floor)) {
+      // Older than the window: the stored index counts (in the background).
+      const cached = this.unreadStored.get(member);
+      if (cached === undefined || cached.mark !== mark) {
+        this.unreadStored.set(member, { mark, count: cached?.count ?? 0 });
+        this.queueCount();
       }
+      return this.unreadStored.get(member)?.count ?? 0;
     }
     let count = 0;
-    for (let i = lo; i < index.length; i++) {
-      const entry = index[i] as IndexEntry;
-      const map = this.messagesMap.get(entry.id);
+    for (const e of this.window.after(mark)) {
+      const map = this.observed.get(e.segment)?.messages.get(e.id);
       if (!(map instanceof Y.Map)) continue;
       if (readHeader(map)?.a !== member && map.get('deleted') !== true) count++;
     }
@@ -478,15 +701,14 @@ class YConversation implements Conversation {
   private mark(fields: ('delivered' | 'read')[], id?: string): void {
     let key: string | undefined;
     if (id === undefined) {
-      const index = this.sorted();
-      key = index[index.length - 1]?.key;
+      key = this.window.last()?.key;
       if (key === undefined) return;
     } else {
       const msg = this.message(id);
       if (msg === undefined) throw new UnknownMessageError('no such message');
       key = msg.key;
     }
-    this.doc.transact(() => {
+    this.set.head.transact(() => {
       let r = this.receiptsMap.get(this.self);
       if (!(r instanceof Y.Map)) {
         r = new Y.Map<unknown>();
@@ -502,10 +724,8 @@ class YConversation implements Conversation {
 
   private ownMessage(id: string): { map: Y.Map<unknown>; msg: Message } {
     const msg = this.message(id);
-    const map = this.messagesMap.get(id);
-    if (msg === undefined || !(map instanceof Y.Map)) {
-      throw new UnknownMessageError('no such message');
-    }
+    const map = this.locate(id)?.map;
+    if (msg === undefined || map === undefined) throw new UnknownMessageError('no such message');
     if (msg.author !== this.self) throw new NotAuthorError('only the author can change it');
     return { map, msg };
   }
@@ -520,13 +740,12 @@ class YConversation implements Conversation {
     }
   }
 
-  /** Validates one stored message; undefined when anything about it is wrong. */
   authenticity(id: string): Authenticity {
     if (this.verify === undefined) return 'unknown';
-    const map = this.messagesMap.get(id);
-    const header = map instanceof Y.Map ? readHeader(map) : undefined;
+    const map = this.locate(id)?.map;
+    const header = map !== undefined ? readHeader(map) : undefined;
     const msg = this.message(id);
-    if (!(map instanceof Y.Map) || header === undefined || msg === undefined) return 'unverified';
+    if (map === undefined || header === undefined || msg === undefined) return 'unverified';
     const sig = map.get('s');
     const cached = this.checked.get(id);
     if (
@@ -543,20 +762,15 @@ class YConversation implements Conversation {
       this.verify(msg.author, this.signedBytes(id, header, msg.text, msg.edited, msg.deleted), sig);
     const result: Authenticity = ok ? 'verified' : 'unverified';
     if (this.checked.size > 10_000) this.checked.clear();
-    this.checked.set(id, {
-      sig,
-      text: msg.text,
-      edited: msg.edited,
-      deleted: msg.deleted,
-      result
-    });
+    this.checked.set(id, { sig, text: msg.text, edited: msg.edited, deleted: msg.deleted, result });
     return result;
   }
 
   /**
    * What a message signature covers: version, conversation, message id, the immutable header
    * (author, times, quoted message) and the current text and deletion. Reactions and receipts
-   * are not covered (each member writes its own).
+   * are not covered (each member writes its own). The segment is not covered either: a
+   * message means the same wherever it is stored.
    */
   private signedBytes(
     id: string,
@@ -569,7 +783,6 @@ class YConversation implements Conversation {
     return new TextEncoder().encode(JSON.stringify([...fields, text, edited, deleted]));
   }
 
-  /** Signs the message's new state (after an edit or deletion by its author). */
   private resign(
     id: string,
     map: Y.Map<unknown>,
@@ -626,75 +839,9 @@ class YConversation implements Conversation {
     };
   }
 
-  /** The key of a stored message if it is valid enough to be listed. */
-  private keyOf(id: string): string | undefined {
-    if (!isId(id)) return undefined;
-    const map = this.messagesMap.get(id);
-    if (!(map instanceof Y.Map)) return undefined;
-    const header = readHeader(map);
-    const text = map.get('text');
-    if (header === undefined) return undefined;
-    if (typeof text !== 'string' || text.length > MAX_TEXT_LENGTH) return undefined;
-    return orderKey({ wall: header.w, counter: header.n }, header.a, id);
-  }
-
-  private sorted(): IndexEntry[] {
-    if (!this.rebuild && this.added.size + this.removed.size > 256) this.rebuild = true;
-    if (this.added.size + this.removed.size > 0 || this.rebuild) this.idList = undefined;
-    if (this.rebuild) {
-      this.rebuild = false;
-      this.added.clear();
-      this.removed.clear();
-      this.keyById.clear();
-      const entries: IndexEntry[] = [];
-      for (const id of this.messagesMap.keys()) {
-        const key = this.keyOf(id);
-        if (key === undefined) continue;
-        entries.push({ key, id });
-        this.keyById.set(id, key);
-      }
-      entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-      this.index = entries;
-      return this.index;
-    }
-    for (const id of this.removed) {
-      const key = this.keyById.get(id);
-      if (key === undefined) continue;
-      const at = this.find(key);
-      if (at >= 0) this.index.splice(at, 1);
-      this.keyById.delete(id);
-    }
-    this.removed.clear();
-    for (const id of this.added) {
-      const key = this.keyOf(id);
-      if (key === undefined || this.keyById.has(id)) continue;
-      this.keyById.set(id, key);
-      this.index.splice(this.insertionPoint(key), 0, { key, id });
-    }
-    this.added.clear();
-    return this.index;
-  }
-
-  private insertionPoint(key: string): number {
-    let lo = 0;
-    let hi = this.index.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if ((this.index[mid] as IndexEntry).key < key) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
-
-  private find(key: string): number {
-    const at = this.insertionPoint(key);
-    return this.index[at]?.key === key ? at : -1;
-  }
-
-  /** Move the HLC past the newest message in the doc (received messages included). */
+  /** Move the HLC past the newest message in the window (received messages included). */
   private catchUpClock(): void {
-    const index = this.sorted();
-    const last = index[index.length - 1];
+    const last = this.window.last();
     if (last === undefined) return;
     const wall = parseInt(last.key.slice(0, 12), 16);
     const counter = parseInt(last.key.slice(12, 20), 16);

@@ -4,6 +4,7 @@
  */
 import type { Signer, Verifier } from '../crypto/signing.js';
 import type { DocStore } from '../storage/doc-store.js';
+import type { HistoryStore } from '../storage/history-store.js';
 import type { Conversation } from './conversation.js';
 import type { SyncTransport } from './transport.js';
 
@@ -38,7 +39,13 @@ export interface SyncDeps {
   transport: SyncTransport;
   /** This device's peer ID. */
   self: string;
-  docs: DocStore;
+  /** Where conversations are stored: head and segment docs plus the message index. */
+  history: HistoryStore;
+  /**
+   * Where conversations were stored before segments (one doc each): a conversation found only
+   * there is moved into `history` when it is opened.
+   */
+  legacy?: DocStore;
   access: SyncAccess;
   /** Signs this device's messages (see Conversation.authenticity). */
   sign?: Signer;
@@ -69,8 +76,8 @@ export interface Sync {
   start(): Promise<void>;
   stop(): Promise<void>;
   /**
-   * Loads a conversation from the DocStore (empty if new), starts syncing it with every
-   * connected member and returns its model. Local changes are saved at once and sent to
+   * Loads a conversation's head, newest messages and tail segment from the HistoryStore (empty
+   * if new), starts syncing its docs with every connected member and returns its model. Local changes are saved at once and sent to
    * members as soon as one is reachable.
    */
   open(conversationId: string): Promise<Conversation>;

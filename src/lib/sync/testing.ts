@@ -1,12 +1,97 @@
 /**
- * For tests of src/lib/sync only: the Y.Doc behind a conversation, so a test can play a hostile
- * member that writes raw Yjs. Not exported from index.ts: nothing above sync may reach a doc.
+ * For tests of src/lib/sync only: conversation models over in-memory docs, the Y.Docs behind
+ * them (so a test can play a hostile member that writes raw Yjs), and a synchronous exchange of
+ * every doc between two models. Not exported from index.ts: nothing above sync may reach a doc.
  */
-import type * as Y from 'yjs';
-import type { Conversation } from './conversation.js';
+import * as Y from 'yjs';
+import { createMemoryHistoryStore, type HistoryStore } from '../storage/history-store.js';
+import { createConversation, type Conversation, type ConversationOptions } from './conversation.js';
+import { copyMap, DocSet } from './doc-set.js';
 
-export function docOf(conversation: Conversation): Y.Doc {
-  const doc = (conversation as Conversation & { doc?: Y.Doc }).doc;
-  if (doc === undefined) throw new Error('not a Yjs conversation');
+/** A new conversation over docs in memory (stored in `history`, a memory store by default). */
+export function memoryConversation(
+  options: ConversationOptions,
+  history: HistoryStore = createMemoryHistoryStore()
+): Conversation {
+  return createConversation(DocSet.create(options.id ?? 'conv', history), options);
+}
+
+/** The docs behind a conversation model. */
+export function setOf(conversation: Conversation): DocSet {
+  const set = (conversation as unknown as { set?: DocSet }).set;
+  if (!(set instanceof DocSet)) throw new Error('not a conversation over a DocSet');
+  return set;
+}
+
+/** The head doc (meta, members, receipts, announcements, segment numbers). */
+export function headOf(conversation: Conversation): Y.Doc {
+  return setOf(conversation).head;
+}
+
+/** A segment doc in memory (default: the tail, where new messages go). */
+export function segmentOf(conversation: Conversation, n?: number): Y.Doc {
+  const set = setOf(conversation);
+  const doc = set.doc(n ?? set.tail());
+  if (doc === undefined) throw new Error(`segment ${String(n)} is not in memory`);
+  return doc;
+}
+
+/** Brings two models' docs (head and every segment in memory on either side) in step. */
+export function exchange(a: Conversation, b: Conversation): void {
+  copyInto(a, b);
+  copyInto(b, a);
+}
+
+/** Everything `from` has in memory (head and segments), applied to `to`. */
+export function copyInto(from: Conversation, to: Conversation): void {
+  const x = setOf(from);
+  const y = setOf(to);
+  for (const n of x.hotSegments()) {
+    const source = x.doc(n) as Y.Doc;
+    const target = y.doc(n) ?? y.createSegment(n);
+    if (target === undefined) throw new Error(`segment ${n} is not in memory`);
+    Y.applyUpdate(target, Y.encodeStateAsUpdate(source, Y.encodeStateVector(target)));
+  }
+  Y.applyUpdate(y.head, Y.encodeStateAsUpdate(x.head, Y.encodeStateVector(y.head)));
+}
+
+/** The state vector of the head and of every segment in memory, by wire id (converged = equal). */
+export function stateVectors(conversation: Conversation): Record<string, Uint8Array> {
+  const set = setOf(conversation);
+  const out: Record<string, Uint8Array> = { head: Y.encodeStateVector(set.head) };
+  for (const n of set.hotSegments()) out[`#${n}`] = Y.encodeStateVector(set.doc(n) as Y.Doc);
+  return out;
+}
+
+/** Whether any doc in memory waits for missing structs. */
+export function hasPendingStructs(conversation: Conversation): boolean {
+  const set = setOf(conversation);
+  return [set.head, ...set.hotSegments().map((n) => set.doc(n) as Y.Doc)].some(
+    (doc) => doc.store.pendingStructs !== null
+  );
+}
+
+/** The full state of the head and of every segment in memory (to compare before/after). */
+export function encodeAll(conversation: Conversation): Uint8Array[] {
+  const set = setOf(conversation);
+  return [set.head, ...set.hotSegments().map((n) => set.doc(n) as Y.Doc)].map((doc) =>
+    Y.encodeStateAsUpdate(doc)
+  );
+}
+
+/**
+ * The conversation as one doc in the layout before segments (head maps and every message in
+ * one doc): what a device that stored it with the DocStore has, to test the migration.
+ */
+export function legacyDocOf(conversation: Conversation): Y.Doc {
+  const set = setOf(conversation);
+  const doc = new Y.Doc();
+  doc.transact(() => {
+    for (const name of ['meta', 'members', 'receipts', 'groups']) {
+      copyMap(set.head.getMap(name), doc.getMap(name));
+    }
+    const messages = doc.getMap('messages');
+    for (const n of set.hotSegments()) copyMap((set.doc(n) as Y.Doc).getMap('messages'), messages);
+  });
   return doc;
 }

@@ -14,7 +14,7 @@ import {
   type ChatNetwork
 } from '../../fixtures/chat-network.js';
 import { syncOf } from '../../../src/lib/app/testing.js';
-import { docOf } from '../../../src/lib/sync/testing.js';
+import { headOf } from '../../../src/lib/sync/testing.js';
 
 let net: ChatNetwork;
 
@@ -82,7 +82,7 @@ describe('group announcements from a contact are untrusted', () => {
     const b = await net.device('Ben');
     const c = await net.device('Cleo');
     await net.befriend(a, b);
-    const direct = docOf(syncOf(b.chat).conversation(directConversationId(a.id, b.id))!);
+    const direct = headOf(syncOf(b.chat).conversation(directConversationId(a.id, b.id))!);
     direct.transact(() => write(direct.getMap('groups'), { a: a.id, b: b.id, c: c.id }));
     await net.sync.settle();
     return a;
@@ -157,7 +157,7 @@ describe('addGroupMembers', () => {
     expect(texts(c, id)).toEqual(['first']);
     for (const d of [a, b, c]) expect(d.chat.info(id)?.members).toEqual(all);
     // The announcement B got earlier now lists C too (for a device that joins late).
-    const announced = docOf(syncOf(b.chat).conversation(directConversationId(a.id, b.id))!)
+    const announced = headOf(syncOf(b.chat).conversation(directConversationId(a.id, b.id))!)
       .getMap('groups')
       .get(id) as { name: string; members: string[] };
     expect(announced).toEqual({ name: 'Crag', members: all });

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { RECEIPT_INTERVAL_MS } from '../../../src/lib/app/receipts.js';
 import { syncOf } from '../../../src/lib/app/testing.js';
-import { docOf } from '../../../src/lib/sync/testing.js';
+import { headOf } from '../../../src/lib/sync/testing.js';
 import {
   befriendedPair,
   createChatNetwork,
@@ -25,10 +25,13 @@ async function pair(): Promise<{ a: ChatDevice; b: ChatDevice; id: string }> {
   return befriendedPair(net);
 }
 
-/** Counts the updates `device` itself writes into a conversation (each one store write and one frame per member). */
+/**
+ * Counts the updates `device` itself writes into a conversation's head, where receipts live
+ * (each one store write and one frame per member).
+ */
 function countLocalUpdates(device: ChatDevice, id: string): { count: () => number } {
   let n = 0;
-  docOf(syncOf(device.chat).conversation(id)!).on('update', (_u: Uint8Array, origin: unknown) => {
+  headOf(syncOf(device.chat).conversation(id)!).on('update', (_u: Uint8Array, origin: unknown) => {
     if (origin === null || origin === undefined) n++;
   });
   return { count: () => n };

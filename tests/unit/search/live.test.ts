@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import * as Y from 'yjs';
 import {
   createLiveSearch,
   type Scheduler,
   type SearchSource
 } from '../../../src/lib/search/index.js';
-import { createConversation, type Conversation } from '../../../src/lib/sync/conversation.js';
-import { docOf } from '../../../src/lib/sync/testing.js';
+import type { Conversation } from '../../../src/lib/sync/conversation.js';
+import { copyInto, memoryConversation } from '../../../src/lib/sync/testing.js';
 
 type Listener = (change: { type: string; conversationId?: string }) => void;
 
@@ -31,10 +30,9 @@ function fakeChat(self = 'me') {
     for (const l of listeners) l(change);
   };
   const add = (id: string, kind: '1:1' | 'group' = 'group'): Conversation => {
-    const doc = new Y.Doc();
-    const conv = createConversation(doc, { self });
+    const conv = memoryConversation({ self, id });
     conv.init({ kind, name: id, members: ['other'] });
-    doc.on('update', () => emit({ type: 'conversation', conversationId: id }));
+    conv.onChange(() => emit({ type: 'conversation', conversationId: id }));
     convs.set(id, conv);
     return conv;
   };
@@ -116,10 +114,10 @@ describe('live search over conversations', () => {
     await settle(q);
 
     // The other member's message arrives as a Yjs update.
-    const remote = new Y.Doc();
-    Y.applyUpdate(remote, Y.encodeStateAsUpdate(docOf(a)));
-    createConversation(remote, { self: 'other' }).send('Grüße aus Köln');
-    Y.applyUpdate(docOf(a), Y.encodeStateAsUpdate(remote, Y.encodeStateVector(docOf(a))));
+    const remote = memoryConversation({ self: 'other', id: 'g-a' });
+    copyInto(a, remote);
+    remote.send('Grüße aus Köln');
+    copyInto(remote, a);
     expect(live.query('koln')).toMatchObject([{ author: 'other', conversationId: 'g-a' }]);
 
     const c = chat.add('g-c');

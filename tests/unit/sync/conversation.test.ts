@@ -1,21 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import {
-  createConversation,
-  orderKey,
-  type Conversation
-} from '../../../src/lib/sync/conversation.js';
-import { docOf } from '../../../src/lib/sync/testing.js';
+import { orderKey, type Conversation } from '../../../src/lib/sync/conversation.js';
+import { exchange, headOf, memoryConversation, segmentOf } from '../../../src/lib/sync/testing.js';
 
 function pair(): { a: Conversation; b: Conversation; sync: () => void } {
-  const da = new Y.Doc();
-  const db = new Y.Doc();
-  const sync = (): void => {
-    Y.applyUpdate(db, Y.encodeStateAsUpdate(da, Y.encodeStateVector(db)));
-    Y.applyUpdate(da, Y.encodeStateAsUpdate(db, Y.encodeStateVector(da)));
-  };
-  const a = createConversation(da, { self: 'alice' });
-  const b = createConversation(db, { self: 'bob' });
+  const a = memoryConversation({ self: 'alice' });
+  const b = memoryConversation({ self: 'bob' });
+  const sync = (): void => exchange(a, b);
   a.init({ kind: 'group', name: 'g', members: ['bob'] });
   sync();
   return { a, b, sync };
@@ -94,7 +85,7 @@ describe('conversation model', () => {
     expect(() => b.send('still here?')).toThrow(
       expect.objectContaining({ name: 'NotMemberError' })
     );
-    const oneToOne = createConversation(new Y.Doc(), { self: 'x' });
+    const oneToOne = memoryConversation({ self: 'x' });
     oneToOne.init({ kind: '1:1', members: ['y'] });
     expect(() => oneToOne.rename('n')).toThrow(expect.objectContaining({ name: 'NotAGroupError' }));
   });
@@ -102,15 +93,10 @@ describe('conversation model', () => {
   it('orders by HLC across clock skew and clamps future display times', () => {
     let aliceNow = 1_000_000; // alice's clock is an hour behind
     let bobNow = 1_000_000 + 3_600_000;
-    const da = new Y.Doc();
-    const db = new Y.Doc();
-    const a = createConversation(da, { self: 'alice', now: () => aliceNow });
-    const b = createConversation(db, { self: 'bob', now: () => bobNow });
+    const a = memoryConversation({ self: 'alice', now: () => aliceNow });
+    const b = memoryConversation({ self: 'bob', now: () => bobNow });
     a.init({ kind: '1:1', members: ['bob'] });
-    const sync = (): void => {
-      Y.applyUpdate(db, Y.encodeStateAsUpdate(da, Y.encodeStateVector(db)));
-      Y.applyUpdate(da, Y.encodeStateAsUpdate(db, Y.encodeStateVector(da)));
-    };
+    const sync = (): void => exchange(a, b);
     sync();
     b.send('question from the future', { id: 'q' });
     sync();
@@ -131,8 +117,8 @@ describe('conversation model', () => {
     const { a, b, sync } = pair();
     a.send('good', { id: 'good' });
     sync();
-    const messages = docOf(b).getMap('messages');
-    docOf(b).transact(() => {
+    const messages = segmentOf(b).getMap('messages');
+    segmentOf(b).transact(() => {
       messages.set('num', 42);
       messages.set('str', 'garbage');
       const bad = (id: string, h: unknown, text: unknown = 'x'): void => {
@@ -159,9 +145,11 @@ describe('conversation model', () => {
       good.set('r:🎉\nbob', true);
       good.set('edited', 'maybe');
       good.set('h', { ...(good.get('h') as object), extra: 'ignored' });
-      docOf(b).getMap('members').set('mallory', 'not a time');
-      docOf(b).getMap('meta').set('name', 12);
-      docOf(b).getMap('receipts').set('alice', 'nonsense');
+    });
+    headOf(b).transact(() => {
+      headOf(b).getMap('members').set('mallory', 'not a time');
+      headOf(b).getMap('meta').set('name', 12);
+      headOf(b).getMap('receipts').set('alice', 'nonsense');
     });
     sync();
     expect(a.messages().map((m) => m.id)).toEqual(['good']);
@@ -174,14 +162,13 @@ describe('conversation model', () => {
     // still writable
     a.send('after', { id: 'after' });
     expect(a.messages().map((m) => m.id)).toEqual(['good', 'after']);
-    docOf(b).getMap('meta').set('kind', 'weird');
+    headOf(b).getMap('meta').set('kind', 'weird');
     expect(b.meta()).toBeUndefined();
   });
 
   it('keeps a sorted index incrementally over many messages', () => {
-    const doc = new Y.Doc();
     let t = 1_000_000;
-    const c = createConversation(doc, { self: 'me', now: () => t });
+    const c = memoryConversation({ self: 'me', now: () => t });
     c.init({ kind: '1:1', members: ['you'] });
     for (let i = 0; i < 2_000; i++) {
       t = i % 7 === 0 ? t - 3 : t + 1; // clock jumps back sometimes

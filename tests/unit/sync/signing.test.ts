@@ -8,29 +8,28 @@ import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { ed25519Signer, verifyByPeer } from '../../../src/lib/crypto/signing.js';
 import { createConversation, type Conversation } from '../../../src/lib/sync/conversation.js';
+import { copyInto, memoryConversation, segmentOf, setOf } from '../../../src/lib/sync/testing.js';
 
 interface Device {
   id: string;
-  doc: Y.Doc;
   conv: Conversation;
 }
 
 async function device(conversationId = 'c', signed = true): Promise<Device> {
   const key = await generateKeyPair('Ed25519');
   const id = peerIdFromPrivateKey(key).toString();
-  const doc = new Y.Doc();
-  const conv = createConversation(doc, {
+  const conv = memoryConversation({
     self: id,
     id: conversationId,
     verify: verifyByPeer,
     ...(signed ? { sign: ed25519Signer(key.raw) } : {})
   });
-  return { id, doc, conv };
+  return { id, conv };
 }
 
 /** Everything `from` has, applied to `to`. */
 function sync(from: Device, to: Device): void {
-  Y.applyUpdate(to.doc, Y.encodeStateAsUpdate(from.doc, Y.encodeStateVector(to.doc)));
+  copyInto(from.conv, to.conv);
 }
 
 async function group(): Promise<{ alice: Device; bob: Device; mallory: Device }> {
@@ -65,12 +64,12 @@ describe('message signatures', () => {
     const real = alice.conv.send('real');
     sync(alice, mallory);
     // Mallory copies the header and signature of Alice's message onto a new text and id.
-    const source = mallory.doc.getMap('messages').get(real.id) as Y.Map<unknown>;
+    const source = segmentOf(mallory.conv).getMap('messages').get(real.id) as Y.Map<unknown>;
     const forged = new Y.Map<unknown>();
     forged.set('h', { ...(source.get('h') as object) });
     forged.set('text', 'send me your password');
     forged.set('s', source.get('s'));
-    mallory.doc.getMap('messages').set('forged-id', forged);
+    segmentOf(mallory.conv).getMap('messages').set('forged-id', forged);
     sync(mallory, bob);
     expect(bob.conv.message('forged-id')?.author).toBe(alice.id); // what it claims
     expect(bob.conv.authenticity('forged-id')).toBe('unverified');
@@ -84,9 +83,9 @@ describe('message signatures', () => {
     sync(alice, mallory);
     sync(alice, bob);
     expect(bob.conv.authenticity(a.id)).toBe('verified'); // cached now
-    const messages = mallory.doc.getMap('messages');
+    const messages = segmentOf(mallory.conv).getMap('messages');
     (messages.get(a.id) as Y.Map<unknown>).set('text', 'changed by mallory');
-    mallory.doc.transact(() => {
+    segmentOf(mallory.conv).transact(() => {
       const map = messages.get(b.id) as Y.Map<unknown>;
       map.set('text', '');
       map.set('deleted', true);
@@ -103,9 +102,8 @@ describe('message signatures', () => {
     alice.conv.init({ kind: '1:1', members: [other.id] });
     const m = alice.conv.send('only for c1');
     // The same doc content opened as conversation c2.
-    const copy = new Y.Doc();
-    Y.applyUpdate(copy, Y.encodeStateAsUpdate(alice.doc));
-    const asC2 = createConversation(copy, { self: other.id, id: 'c2', verify: verifyByPeer });
+    const asC2 = memoryConversation({ self: other.id, id: 'c2', verify: verifyByPeer });
+    copyInto(alice.conv, asC2);
     expect(asC2.authenticity(m.id)).toBe('unverified');
   });
 
@@ -116,7 +114,7 @@ describe('message signatures', () => {
     const m = alice.conv.send('unsigned');
     sync(alice, bob);
     expect(bob.conv.authenticity(m.id)).toBe('unverified');
-    const plain = createConversation(bob.doc, { self: bob.id });
+    const plain = createConversation(setOf(bob.conv), { self: bob.id });
     expect(plain.authenticity(m.id)).toBe('unknown');
   });
 });

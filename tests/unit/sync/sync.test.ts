@@ -1,10 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import * as Y from 'yjs';
-import { createMemoryDocStore } from '../../../src/lib/storage/doc-store.js';
+import { createMemoryHistoryStore } from '../../../src/lib/storage/history-store.js';
 import { decodeFrame, encodeFrame, FrameType } from '../../../src/lib/sync/protocol.js';
 import type { SyncAccess } from '../../../src/lib/sync/sync.js';
 import { rng, SyncNetwork, type NetPeer } from '../../fixtures/sync-network.js';
-import { docOf } from '../../../src/lib/sync/testing.js';
+import {
+  encodeAll,
+  hasPendingStructs,
+  segmentOf,
+  stateVectors
+} from '../../../src/lib/sync/testing.js';
 
 /** Static membership: conversation id -> member peer IDs. */
 function table(
@@ -132,15 +137,15 @@ describe('sync over an in-memory network', () => {
   it('persists local changes at once and reloads them after a restart', async () => {
     const net = new SyncNetwork();
     const access = table({ c: ['a', 'b'] });
-    const docs = createMemoryDocStore();
-    const a = await net.peer('a', access, {}, docs);
+    const history = createMemoryHistoryStore();
+    const a = await net.peer('a', access, {}, history);
     await a.sync.open('c');
     a.sync.conversation('c')!.init({ kind: '1:1', members: ['b'] });
     a.sync.conversation('c')!.send('kept');
     await new Promise((r) => setImmediate(r));
     await a.sync.stop();
-    expect(await docs.list()).toEqual(['c']);
-    const again = await net.peer('a', access, {}, docs);
+    expect(await history.list()).toEqual(['c']);
+    const again = await net.peer('a', access, {}, history);
     await again.sync.open('c');
     expect(net.texts('a', 'c')).toEqual(['kept']);
     const b = await net.peer('b', access);
@@ -158,11 +163,11 @@ describe('sync over an in-memory network', () => {
     b.sync.onEvent((e) => {
       if (e.type === 'ephemeral') got.push(`${e.peer}:${new TextDecoder().decode(e.payload)}`);
     });
-    const before = Y.encodeStateAsUpdate(docOf(b.sync.conversation('c')!));
+    const before = encodeAll(b.sync.conversation('c')!);
     a.sync.sendEphemeral('c', new TextEncoder().encode('typing'));
     await net.settle();
     expect(got).toEqual(['a:typing']);
-    expect(Y.encodeStateAsUpdate(docOf(b.sync.conversation('c')!))).toEqual(before);
+    expect(encodeAll(b.sync.conversation('c')!)).toEqual(before);
     expect(() => a.sync.sendEphemeral('c', new Uint8Array(10_000))).toThrow(
       expect.objectContaining({ name: 'InvalidInputError' })
     );
@@ -184,7 +189,7 @@ describe('sync over an in-memory network', () => {
     await net.settle();
     expect(net.texts('b', 'c')).toEqual(net.texts('a', 'c'));
     expect(net.texts('b', 'c')).toHaveLength(200);
-    expect(docOf(b.sync.conversation('c')!).store.pendingStructs).toBeNull();
+    expect(hasPendingStructs(b.sync.conversation('c')!)).toBe(false);
   });
 });
 
@@ -255,10 +260,8 @@ describe('sync under chaos: drops, duplicates, reorders, partitions', () => {
       expect(conv.messages()).toEqual(
         reference.map((m) => ({ ...m, displayAt: conv.message(m.id)!.displayAt }))
       );
-      expect(Y.encodeStateVector(docOf(conv))).toEqual(
-        Y.encodeStateVector(docOf(peers[0]!.sync.conversation('g')!))
-      );
-      expect(docOf(conv).store.pendingStructs).toBeNull();
+      expect(stateVectors(conv)).toEqual(stateVectors(peers[0]!.sync.conversation('g')!));
+      expect(hasPendingStructs(conv)).toBe(false);
     }
     const all = new Set([...reference.map((m) => m.text), ...net.texts('p1', 'd')]);
     for (const t of sent) expect(all.has(t)).toBe(true);
@@ -283,8 +286,9 @@ describe('untrusted input', () => {
     await net.settle();
     for (let i = 0; i < 5; i++) a.sync.conversation('c')!.send(`m${i}`);
     await net.settle();
+    // Into the segment that holds the messages.
     const inject = (payload: Uint8Array, type: FrameType = FrameType.Update): void =>
-      a.transport.handler!.frame('m', encodeFrame({ type, conversationId: 'c', payload }));
+      a.transport.handler!.frame('m', encodeFrame({ type, conversationId: 'c#0', payload }));
     return { net, a, m, b, inject, advance: (ms: number) => (t += ms) };
   }
 
@@ -310,8 +314,8 @@ describe('untrusted input', () => {
     let accepted = 0;
     for (let trial = 0; trial < 60; trial++) {
       const { net, a, inject, advance } = await setup();
-      const before = Y.encodeStateAsUpdate(docOf(a.sync.conversation('c')!));
-      const good = validUpdate(docOf(a.sync.conversation('c')!));
+      const before = Y.encodeStateAsUpdate(segmentOf(a.sync.conversation('c')!, 0));
+      const good = validUpdate(segmentOf(a.sync.conversation('c')!, 0));
       let bad: Uint8Array;
       const kind = trial % 4;
       if (kind === 0) {
@@ -333,7 +337,7 @@ describe('untrusted input', () => {
       await net.settle();
       const wasDropped = a.sync.misbehaving().includes('m');
       // The conversation's doc now (a failed update makes it reload from storage).
-      const doc = docOf(a.sync.conversation('c')!);
+      const doc = segmentOf(a.sync.conversation('c')!, 0);
       if (wasDropped) {
         dropped++;
         expect(Y.encodeStateAsUpdate(doc)).toEqual(before);
@@ -367,7 +371,7 @@ describe('untrusted input', () => {
     const conv = a.sync.conversation('c')!;
     const heard: string[][] = [];
     conv.onMessagesChange((ids) => heard.push(ids));
-    const broken = docOf(conv);
+    const broken = segmentOf(conv, 0);
     // Something in applying it throws after part of it was integrated (here: an observer).
     broken.getMap('messages').observe((event) => {
       if (event.keysChanged.has('evil')) throw new Error('boom');
@@ -375,17 +379,17 @@ describe('untrusted input', () => {
     inject(validUpdate(broken));
     await net.settle();
     expect(a.sync.misbehaving()).toEqual(['m']);
-    const reloaded = docOf(a.sync.conversation('c')!);
+    const reloaded = segmentOf(a.sync.conversation('c')!, 0);
     expect(reloaded).not.toBe(broken);
     expect(reloaded.getMap('messages').has('evil')).toBe(false);
     // Not stored: a fresh load from the same store has the 5 messages only.
-    const stored = await net.peers.get('a')!.docs.load('c');
+    const stored = await net.peers.get('a')!.history.loadSegment('c', 0);
     const fromStore = new Y.Doc();
     Y.applyUpdate(fromStore, stored!);
     expect(fromStore.getMap('messages').has('evil')).toBe(false);
     expect(fromStore.getMap('messages').size).toBe(5);
     // Not passed on to the honest member.
-    expect(docOf(b.sync.conversation('c')!).getMap('messages').has('evil')).toBe(false);
+    expect(segmentOf(b.sync.conversation('c')!, 0).getMap('messages').has('evil')).toBe(false);
     // The same model goes on over the reloaded doc, listeners included.
     expect(heard.flat()).toEqual(expect.arrayContaining([...conv.ids()]));
     const after = conv.send('after the reload');
@@ -463,15 +467,29 @@ describe('access control', () => {
     // Updates from a non-member are not applied.
     const evil = new Y.Doc();
     evil.getMap('messages').set('x', 1);
-    ask('secret', FrameType.Update, Y.encodeStateAsUpdate(evil));
+    ask('secret#0', FrameType.Update, Y.encodeStateAsUpdate(evil));
     await net.settle();
-    expect(docOf(a.sync.conversation('secret')!).getMap('messages').has('x')).toBe(false);
+    expect(segmentOf(a.sync.conversation('secret')!, 0).getMap('messages').has('x')).toBe(false);
     expect(replies).toHaveLength(3);
   });
 });
 
 describe('repair on a connection that stays up (lost frames, no reconnect)', () => {
   const typeOf = (bytes: Uint8Array): FrameType => decodeFrame(bytes, 1 << 30).type;
+  const idOf = (bytes: Uint8Array): string => decodeFrame(bytes, 1 << 30).conversationId;
+
+  /** Delivers the handshake's step1s (of the head and of each segment), nothing else. */
+  function deliverStep1s(net: SyncNetwork): void {
+    const step1InFlight = (): boolean => {
+      let found = false;
+      net.discard((f) => {
+        if (typeOf(f.bytes) === FrameType.Step1) found = true;
+        return false;
+      });
+      return found;
+    };
+    while (step1InFlight()) net.step(false);
+  }
 
   /** Runs `rounds` repair rounds, delivering everything after each. */
   async function rounds(net: SyncNetwork, n: number): Promise<void> {
@@ -492,10 +510,11 @@ describe('repair on a connection that stays up (lost frames, no reconnect)', () 
     const { net, a } = await pair();
     for (let i = 0; i < 20; i++) a.sync.conversation('c')!.send(`offline ${i}`);
     net.connect('a', 'b');
-    // Deliver the two step1s, then lose a's step2 to b.
-    net.step(false);
-    net.step(false);
-    expect(net.discard((f) => f.from === 'a' && typeOf(f.bytes) === FrameType.Step2)).toBe(1);
+    // Deliver the step1s, then lose a's step2 of the segment to b.
+    deliverStep1s(net);
+    const isLost = (f: { from: string; bytes: Uint8Array }): boolean =>
+      f.from === 'a' && typeOf(f.bytes) === FrameType.Step2 && idOf(f.bytes) === 'c#0';
+    expect(net.discard(isLost)).toBe(1);
     await net.settle();
     expect(net.texts('b', 'c')).toHaveLength(0);
     await rounds(net, 2);
@@ -506,8 +525,7 @@ describe('repair on a connection that stays up (lost frames, no reconnect)', () 
     const { net, a } = await pair({ repairIntervalMs: 0 });
     for (let i = 0; i < 5; i++) a.sync.conversation('c')!.send(`offline ${i}`);
     net.connect('a', 'b');
-    net.step(false);
-    net.step(false);
+    deliverStep1s(net);
     net.discard((f) => f.from === 'a' && typeOf(f.bytes) === FrameType.Step2);
     await net.settle();
     await rounds(net, 3);
@@ -519,7 +537,9 @@ describe('repair on a connection that stays up (lost frames, no reconnect)', () 
     net.connect('a', 'b');
     await net.settle();
     a.sync.conversation('c')!.send('lost in transit');
-    expect(net.discard((f) => f.from === 'a' && typeOf(f.bytes) === FrameType.Update)).toBe(1);
+    const isMessage = (f: { from: string; bytes: Uint8Array }): boolean =>
+      f.from === 'a' && typeOf(f.bytes) === FrameType.Update && idOf(f.bytes) === 'c#0';
+    expect(net.discard(isMessage)).toBe(1);
     await net.settle();
     expect(net.texts('b', 'c')).toEqual([]);
     await rounds(net, 2);
@@ -534,8 +554,7 @@ describe('repair on a connection that stays up (lost frames, no reconnect)', () 
     const { net, a, b } = await pair({ maxFrameBytes: 4096 });
     for (let i = 0; i < 200; i++) a.sync.conversation('c')!.send(`message ${i} ${'x'.repeat(40)}`);
     net.connect('a', 'b');
-    net.step(false);
-    net.step(false);
+    deliverStep1s(net);
     // Keep the first part of a's step2, lose the rest: b waits for parts that never come.
     const isPart = (f: { from: string; bytes: Uint8Array }): boolean =>
       f.from === 'a' && typeOf(f.bytes) === FrameType.Part;
@@ -603,7 +622,7 @@ describe('repair rounds stay quiet when there is nothing to repair', () => {
       encodeFrame({ type: FrameType.Update, conversationId: 'c', payload: updates[1]! })
     );
     await net.settle();
-    expect(docOf(a.sync.conversation('c')!).store.pendingStructs).not.toBeNull();
+    expect(hasPendingStructs(a.sync.conversation('c')!)).toBe(true);
     const asked = await framesDuring(net, 'a', 10);
     const step1s = asked.filter((t) => t === FrameType.Step1).length;
     expect(step1s).toBeGreaterThan(0);

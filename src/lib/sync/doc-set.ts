@@ -1,0 +1,477 @@
+/**
+ * The documents of one conversation, bounded: a small head doc (meta, members, receipts, group
+ * announcements, and the numbers of the segments in use) plus message segments, each its own
+ * Yjs doc of at most about SEGMENT_MESSAGES messages. Only some segments are in memory ("hot"):
+ * the tail (where new messages go), the ones the conversation model pins (its window on
+ * screen), and up to MAX_WARM_SEGMENTS recently used others (a catch-up applying to an old
+ * segment). The rest stay in the HistoryStore; their state vectors are cached so the sync
+ * handshake of a long conversation does not load them, and a peer's step1 for one is answered
+ * from its stored bytes (Y.diffUpdate) without building the doc.
+ *
+ * Every stored segment update is written together with the message-index entries it changed
+ * (HistoryStore.appendSegment), so the index never lags the stored segments: counts, unread
+ * marks, scrolling back and search use the index, not the segments.
+ *
+ * A conversation stored by the DocStore before segments existed (one doc) is split into head
+ * and segments the first time it is opened (`migrate`).
+ */
+import * as Y from 'yjs';
+import type { DocStore } from '../storage/doc-store.js';
+import type { HistoryEntry, HistorySnapshot, HistoryStore } from '../storage/history-store.js';
+import { MAX_TEXT_LENGTH } from './constants.js';
+import { isId, orderKey, readHeader } from './message-format.js';
+
+/** Part number of the head doc (segments are 0, 1, 2, …). */
+export const HEAD = -1;
+/** Messages per segment before writers move on to the next one. */
+export const SEGMENT_MESSAGES = 1_000;
+/** Highest segment number accepted (100 million messages). */
+export const MAX_SEGMENT = 100_000;
+/** Hot segments kept in memory that are neither the tail nor pinned (least recently used go). */
+export const MAX_WARM_SEGMENTS = 2;
+/** Head map of the segments in use: String(n) -> 1. */
+export const SEGMENTS_KEY = 'segments';
+/** Origin of the state loaded from storage (not saved again, not sent). */
+export const LOAD_ORIGIN = Symbol('load');
+
+const EMPTY_UPDATE = Uint8Array.of(0, 0);
+const EMPTY_STATE_VECTOR = Uint8Array.of(0);
+
+/** The wire id of a part: the conversation id for the head, `${id}#${n}` for segment n. */
+export function unitId(conversationId: string, part: number): string {
+  return part === HEAD ? conversationId : `${conversationId}#${part}`;
+}
+
+/** Parses a wire id (undefined: malformed segment number). */
+export function parseUnitId(id: string): { conversationId: string; part: number } | undefined {
+  const hash = id.lastIndexOf('#');
+  if (hash < 0) return { conversationId: id, part: HEAD };
+  const digits = id.slice(hash + 1);
+  if (!/^(0|[1-9][0-9]{0,5})$/.test(digits)) return undefined;
+  const part = Number(digits);
+  if (part > MAX_SEGMENT || hash === 0) return undefined;
+  return { conversationId: id.slice(0, hash), part };
+}
+
+/** Ids of the messages a transaction on a segment doc added, changed or removed. */
+export function changedMessageIds(tr: Y.Transaction, messages: Y.Map<unknown>): string[] {
+  const ids = new Set<string>();
+  for (const [type, keys] of tr.changed) {
+    if ((type as Y.AbstractType<unknown>) === messages) {
+      for (const k of keys) if (k !== null) ids.add(k);
+      continue;
+    }
+    // A change inside a message (text, edit, deletion, reaction): the message is its parent.
+    let item = type._item;
+    while (item !== null) {
+      if (item.parent === messages) {
+        if (typeof item.parentSub === 'string') ids.add(item.parentSub);
+        break;
+      }
+      item = (item.parent as Y.AbstractType<unknown>)._item;
+    }
+  }
+  return [...ids];
+}
+
+/** The index entry of a stored message, or undefined when it is not valid enough to list. */
+export function indexEntryOf(
+  id: string,
+  value: unknown,
+  segment: number
+): HistoryEntry | undefined {
+  if (!isId(id) || !(value instanceof Y.Map)) return undefined;
+  const header = readHeader(value);
+  const text = value.get('text');
+  if (header === undefined || typeof text !== 'string' || text.length > MAX_TEXT_LENGTH) {
+    return undefined;
+  }
+  return {
+    key: orderKey({ wall: header.w, counter: header.n }, header.a, id),
+    id,
+    segment,
+    author: header.a,
+    deleted: value.get('deleted') === true
+  };
+}
+
+/** What the DocSet tells its owner (the sync service) and the conversation model. */
+export interface DocSetListener {
+  /** `doc` is now the doc of `part` (loaded, created, or reloaded after a failed update). */
+  attached?(part: number, doc: Y.Doc): void;
+  /** The hot segment `part` left memory (its doc is destroyed after this call). */
+  detached?(part: number, doc: Y.Doc): void;
+  /** A segment number became known (stored here, or announced in the head). */
+  segmentAdded?(part: number): void;
+  /** An update of `part` is durable (counts in the store may have moved). */
+  persisted?(part: number): void;
+}
+
+/** Whether a hot segment may leave memory now (e.g. not while an update is being applied). */
+export type EvictionGuard = (part: number) => boolean;
+
+export class DocSet {
+  readonly id: string;
+  head: Y.Doc;
+  /** Where the docs and the message index are stored. */
+  readonly history: HistoryStore;
+  private readonly hot = new Map<number, Y.Doc>();
+  private readonly loading = new Map<number, Promise<Y.Doc>>();
+  private readonly known = new Set<number>();
+  private readonly stateVectors = new Map<number, Uint8Array>();
+  private readonly pins = new Map<number, number>();
+  /** Hot, unpinned, non-tail segments: least recently used first. */
+  private warmOrder: number[] = [];
+  private readonly listeners = new Set<DocSetListener>();
+  private tailPart = 0;
+  private closed = false;
+  canEvict: EvictionGuard = () => true;
+  private readonly onHeadSegments = (): void => this.readHeadSegments();
+
+  private constructor(id: string, history: HistoryStore, head: Y.Doc) {
+    this.id = id;
+    this.history = history;
+    this.head = head;
+    head.getMap(SEGMENTS_KEY).observe(this.onHeadSegments);
+  }
+
+  /**
+   * Loads the head and the tail segment of a conversation (empty ones when it is new), after
+   * moving a DocStore conversation (`legacy`) into the HistoryStore if that is where it is.
+   */
+  static async open(id: string, history: HistoryStore, legacy?: DocStore): Promise<DocSet> {
+    let headBytes = await history.loadHead(id);
+    let stored = await history.segments(id);
+    if (headBytes === undefined && stored.length === 0 && legacy !== undefined) {
+      const old = await legacy.load(id);
+      if (old !== undefined) {
+        await history.replace(id, splitLegacy(old));
+        await legacy.delete(id);
+        headBytes = await history.loadHead(id);
+        stored = await history.segments(id);
+      }
+    }
+    const head = new Y.Doc();
+    if (headBytes !== undefined) Y.applyUpdate(head, headBytes, LOAD_ORIGIN);
+    const set = new DocSet(id, history, head);
+    for (const n of stored) if (n <= MAX_SEGMENT) set.known.add(n);
+    set.readHeadSegments();
+    set.tailPart = set.maxKnown();
+    await set.warm(set.tailPart);
+    return set;
+  }
+
+  /** A new conversation's docs, in memory at once (nothing is read from `history`). */
+  static create(id: string, history: HistoryStore): DocSet {
+    const set = new DocSet(id, history, new Y.Doc());
+    set.hot.set(0, new Y.Doc());
+    return set;
+  }
+
+  subscribe(listener: DocSetListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Segment numbers known here, ascending. */
+  segments(): number[] {
+    return [...this.known].sort((a, b) => a - b);
+  }
+
+  /** Whether segment `n` exists here (stored or announced). */
+  has(n: number): boolean {
+    return this.known.has(n);
+  }
+
+  /** The segment new messages go to. */
+  tail(): number {
+    return this.tailPart;
+  }
+
+  /** The doc of a part if it is in memory. */
+  doc(part: number): Y.Doc | undefined {
+    return part === HEAD ? this.head : this.hot.get(part);
+  }
+
+  /** Segments in memory, ascending. */
+  hotSegments(): number[] {
+    return [...this.hot.keys()].sort((a, b) => a - b);
+  }
+
+  /**
+   * Writers use segment `n` (the model calls this before its first write into it): it is
+   * announced in the head so every member learns about it.
+   */
+  announce(n: number): void {
+    const map = this.head.getMap(SEGMENTS_KEY);
+    if (!map.has(String(n))) map.set(String(n), 1);
+    this.addKnown(n);
+  }
+
+  /** Brings segment `n` into memory (loading it from storage), marks it recently used. */
+  async warm(n: number): Promise<Y.Doc> {
+    const hot = this.hot.get(n);
+    if (hot !== undefined) {
+      this.touch(n);
+      return hot;
+    }
+    let pending = this.loading.get(n);
+    if (pending === undefined) {
+      pending = this.load(n).finally(() => this.loading.delete(n));
+      this.loading.set(n, pending);
+    }
+    return pending;
+  }
+
+  /** Keeps segment `n` in memory until unpin (counted). */
+  pin(n: number): void {
+    this.pins.set(n, (this.pins.get(n) ?? 0) + 1);
+    this.warmOrder = this.warmOrder.filter((p) => p !== n);
+  }
+
+  unpin(n: number): void {
+    const count = (this.pins.get(n) ?? 0) - 1;
+    if (count > 0) {
+      this.pins.set(n, count);
+      return;
+    }
+    this.pins.delete(n);
+    if (this.hot.has(n)) this.touch(n);
+  }
+
+  /** The state vector of a part: from its doc when hot, else cached or read from storage. */
+  async stateVector(part: number): Promise<Uint8Array> {
+    const doc = this.doc(part);
+    if (doc !== undefined) return Y.encodeStateVector(doc);
+    const cached = this.stateVectors.get(part);
+    if (cached !== undefined) return cached;
+    const stored = await this.history.loadSegment(this.id, part);
+    const live = this.doc(part);
+    if (live !== undefined) return Y.encodeStateVector(live);
+    const sv = stored === undefined ? EMPTY_STATE_VECTOR : Y.encodeStateVectorFromUpdate(stored);
+    this.stateVectors.set(part, sv);
+    return sv;
+  }
+
+  /** The cached state vector of a cold segment (undefined: not computed yet). */
+  cachedStateVector(part: number): Uint8Array | undefined {
+    const doc = this.doc(part);
+    return doc !== undefined ? Y.encodeStateVector(doc) : this.stateVectors.get(part);
+  }
+
+  /**
+   * What a peer with state vector `sv` lacks of a part: from the doc when hot, else from the
+   * stored update (no doc is built). Throws on a malformed state vector.
+   */
+  async diff(part: number, sv: Uint8Array): Promise<Uint8Array> {
+    const doc = this.doc(part);
+    if (doc !== undefined) return Y.encodeStateAsUpdate(doc, sv);
+    const stored = await this.history.loadSegment(this.id, part);
+    const live = this.doc(part);
+    if (live !== undefined) return Y.encodeStateAsUpdate(live, sv);
+    if (stored === undefined) {
+      Y.decodeStateVector(sv); // still refuse a malformed one
+      return EMPTY_UPDATE;
+    }
+    return Y.diffUpdate(stored, sv);
+  }
+
+  /**
+   * Stores an update of a part; for a segment, with the index entries of the messages it
+   * changed (`ids`), read from the segment doc as it is now.
+   */
+  async persist(part: number, update: Uint8Array, ids: readonly string[] = []): Promise<void> {
+    if (part === HEAD) {
+      await this.history.appendHead(this.id, update);
+      return;
+    }
+    this.addKnown(part);
+    const doc = this.hot.get(part);
+    const index: HistoryEntry[] = [];
+    const remove: string[] = [];
+    if (doc !== undefined) {
+      const messages = doc.getMap('messages');
+      for (const id of ids) {
+        const entry = indexEntryOf(id, messages.get(id), part);
+        if (entry !== undefined) index.push(entry);
+        else if (isId(id)) remove.push(id);
+      }
+    } else {
+      this.stateVectors.delete(part);
+    }
+    await this.history.appendSegment(this.id, part, update, { index, remove });
+    for (const l of this.listeners) l.persisted?.(part);
+  }
+
+  /**
+   * A new, empty segment `n` in memory at once (a writer filled the tail): undefined when `n`
+   * is already known here (it may have stored content; warm() it instead).
+   */
+  createSegment(n: number): Y.Doc | undefined {
+    if (n < 0 || n > MAX_SEGMENT) return undefined;
+    const hot = this.hot.get(n);
+    if (hot !== undefined || this.known.has(n) || this.loading.has(n)) return hot;
+    const doc = new Y.Doc();
+    this.hot.set(n, doc);
+    for (const l of this.listeners) l.attached?.(n, doc);
+    return doc;
+  }
+
+  /**
+   * Replaces the doc of a part by its stored state (an update failed to apply and may have left
+   * it half-changed). Listeners get the new doc through `attached`.
+   */
+  async reload(part: number): Promise<Y.Doc> {
+    const bytes =
+      part === HEAD
+        ? await this.history.loadHead(this.id)
+        : await this.history.loadSegment(this.id, part);
+    const doc = new Y.Doc();
+    if (bytes !== undefined) Y.applyUpdate(doc, bytes, LOAD_ORIGIN);
+    const old = this.doc(part);
+    if (part === HEAD) {
+      old?.getMap(SEGMENTS_KEY).unobserve(this.onHeadSegments);
+      this.head = doc;
+      doc.getMap(SEGMENTS_KEY).observe(this.onHeadSegments);
+      this.readHeadSegments();
+    } else {
+      this.hot.set(part, doc);
+    }
+    for (const l of this.listeners) l.attached?.(part, doc);
+    old?.destroy();
+    return doc;
+  }
+
+  /** Drops every doc from memory (storage is kept). */
+  close(): void {
+    this.closed = true;
+    this.head.getMap(SEGMENTS_KEY).unobserve(this.onHeadSegments);
+    for (const [n, doc] of this.hot) {
+      for (const l of this.listeners) l.detached?.(n, doc);
+      doc.destroy();
+    }
+    this.hot.clear();
+    this.listeners.clear();
+  }
+
+  // --- internals --------------------------------------------------------------------------
+
+  private async load(n: number): Promise<Y.Doc> {
+    const bytes = await this.history.loadSegment(this.id, n);
+    const existing = this.hot.get(n);
+    if (existing !== undefined) return existing;
+    const doc = new Y.Doc();
+    if (bytes !== undefined) Y.applyUpdate(doc, bytes, LOAD_ORIGIN);
+    if (this.closed) return doc;
+    this.hot.set(n, doc);
+    this.stateVectors.delete(n);
+    for (const l of this.listeners) l.attached?.(n, doc);
+    this.touch(n);
+    return doc;
+  }
+
+  /** Marks a hot segment recently used and lets the least recently used ones go. */
+  private touch(n: number): void {
+    if (n === this.tailPart || this.pins.has(n)) return;
+    this.warmOrder = this.warmOrder.filter((p) => p !== n);
+    this.warmOrder.push(n);
+    this.evict();
+  }
+
+  private evict(): void {
+    if (this.warmOrder.length <= MAX_WARM_SEGMENTS) return;
+    const keep: number[] = [];
+    for (const n of this.warmOrder) {
+      const excess = this.warmOrder.length - keep.length > MAX_WARM_SEGMENTS;
+      const doc = this.hot.get(n);
+      if (!excess || doc === undefined || !this.canEvict(n)) {
+        if (doc !== undefined) keep.push(n);
+        continue;
+      }
+      this.stateVectors.set(n, Y.encodeStateVector(doc));
+      this.hot.delete(n);
+      for (const l of this.listeners) l.detached?.(n, doc);
+      doc.destroy();
+    }
+    this.warmOrder = keep;
+  }
+
+  private maxKnown(): number {
+    let max = 0;
+    for (const n of this.known) if (n > max) max = n;
+    return max;
+  }
+
+  private addKnown(n: number): void {
+    if (this.known.has(n) || n < 0 || n > MAX_SEGMENT) return;
+    this.known.add(n);
+    for (const l of this.listeners) l.segmentAdded?.(n);
+    if (n > this.tailPart) {
+      // A newer tail (another device moved on): it becomes the one kept in memory.
+      const old = this.tailPart;
+      this.tailPart = n;
+      void this.warm(n).then(
+        () => {
+          if (this.hot.has(old)) this.touch(old);
+        },
+        () => undefined
+      );
+    }
+  }
+
+  private readHeadSegments(): void {
+    for (const key of this.head.getMap(SEGMENTS_KEY).keys()) {
+      if (!/^(0|[1-9][0-9]{0,5})$/.test(key)) continue;
+      this.addKnown(Number(key));
+    }
+  }
+}
+
+/** Copies a Y.Map's entries into another (nested maps become new nested maps). */
+export function copyMap(from: Y.Map<unknown>, to: Y.Map<unknown>): void {
+  for (const [k, v] of from.entries()) {
+    if (v instanceof Y.Map) {
+      const inner = new Y.Map<unknown>();
+      to.set(k, inner);
+      copyMap(v, inner);
+    } else if (!(v instanceof Y.AbstractType)) {
+      to.set(k, v);
+    }
+  }
+}
+
+/**
+ * Splits a conversation stored as one doc (before segments) into head and segments of
+ * SEGMENT_MESSAGES messages in order, with their index: what DocSet.open migrates.
+ */
+export function splitLegacy(update: Uint8Array): HistorySnapshot {
+  const old = new Y.Doc();
+  Y.applyUpdate(old, update);
+  const head = new Y.Doc();
+  for (const name of ['meta', 'members', 'receipts', 'groups']) {
+    copyMap(old.getMap(name), head.getMap(name));
+  }
+  const entries: { entry: HistoryEntry; value: Y.Map<unknown> }[] = [];
+  for (const [id, value] of old.getMap('messages').entries()) {
+    const entry = indexEntryOf(id, value, 0);
+    if (entry !== undefined) entries.push({ entry, value: value as Y.Map<unknown> });
+  }
+  entries.sort((a, b) => (a.entry.key < b.entry.key ? -1 : a.entry.key > b.entry.key ? 1 : 0));
+  const segments = new Map<number, Uint8Array>();
+  const index: HistoryEntry[] = [];
+  for (let start = 0, n = 0; start < entries.length; start += SEGMENT_MESSAGES, n++) {
+    const doc = new Y.Doc();
+    const messages = doc.getMap('messages');
+    doc.transact(() => {
+      for (const { entry, value } of entries.slice(start, start + SEGMENT_MESSAGES)) {
+        const copy = new Y.Map<unknown>();
+        messages.set(entry.id, copy);
+        copyMap(value, copy);
+        index.push({ ...entry, segment: n });
+      }
+    });
+    segments.set(n, Y.encodeStateAsUpdate(doc));
+    head.getMap(SEGMENTS_KEY).set(String(n), 1);
+  }
+  return { head: Y.encodeStateAsUpdate(head), segments, index };
+}
