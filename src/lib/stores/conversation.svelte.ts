@@ -126,7 +126,8 @@ export class ConversationStore {
     });
   }
 
-  #refreshNow(): void {
+  /** `jump`: the view is about to scroll elsewhere (a revealed message), not to hold still. */
+  #refreshNow(jump = false): void {
     if (this.#closed) return;
     const info = this.#chat.info(this.id);
     if (info === undefined) {
@@ -146,7 +147,7 @@ export class ConversationStore {
     // rendered ones only.
     const ids = this.#chat.messageIds(this.id);
     if (ids !== this.ids) {
-      this.prepended = onlyPrepended(this.ids, ids);
+      this.prepended = !jump && onlyPrepended(this.ids, ids);
       this.ids = ids;
     }
     const total = this.#chat.messageCount(this.id);
@@ -197,7 +198,8 @@ export class ConversationStore {
     } catch (err) {
       if (this.#focus === messageId) this.error = describeError(err, 'message');
     }
-    this.#refreshNow();
+    // Not a prepend to hold still for: the view jumps to the message.
+    this.#refreshNow(true);
   }
 
   /**

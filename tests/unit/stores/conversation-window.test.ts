@@ -207,6 +207,7 @@ describe('ConversationStore over a windowed history', () => {
     await tick();
     expect(state.calls.reveal).toEqual(['m5']);
     expect(store.ids[0]).toBe('m5');
+    expect(store.prepended).toBe(false); // the view jumps to it: no scroll position to hold
     expect(store.position('m5')).toBe(0);
     expect(store.view('m5')?.text).toBe('text of m5');
     expect(store.hasOlder).toBe(true);
