@@ -61,15 +61,6 @@ interface Watched {
   touched: Set<string> | undefined;
 }
 
-/** A batch's messages to index: neither deleted nor already updated live during the build. */
-function* docs(conversationId: string, batch: Message[], watched: Watched): Generator<SearchDoc> {
-  for (const m of batch) {
-    // Read `touched` per message: an edit that lands while this batch is indexed counts too.
-    if (m.deleted || watched.touched?.has(m.id) === true) continue;
-    yield toSearchDoc(conversationId, m);
-  }
-}
-
 export function toSearchDoc(conversationId: string, m: Message): SearchDoc {
   return { conversationId, messageId: m.id, author: m.author, at: m.displayAt, text: m.text };
 }
@@ -167,7 +158,10 @@ class Live implements LiveSearch {
           id,
           async (batch) => {
             if (signal.aborted) return;
-            await this.index.build(docs(id, batch, watched), { signal });
+            const docs = batch.filter((m) => !m.deleted).map((m) => toSearchDoc(id, m));
+            // Asked per doc, as it is put: an edit that lands while this batch is indexed counts.
+            const skip = (doc: SearchDoc): boolean => watched.touched?.has(doc.messageId) === true;
+            await this.index.build(docs, { signal, skip });
           },
           { signal }
         );

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import {
+  BUILD_CHUNK_SIZE,
   createLiveSearch,
   type Scheduler,
   type SearchSource
@@ -54,8 +55,9 @@ function fakeChat(self = 'me', batchSize = 1_000) {
   return { source, add, emit, convs, scanned };
 }
 
-function queue(): { schedule: Scheduler; drain: () => number } {
+function queue(): { schedule: Scheduler; drain: () => number; turns: () => number } {
   const tasks: (() => void)[] = [];
+  let turns = 0;
   return {
     schedule: (t) => void tasks.push(t),
     drain: () => {
@@ -64,8 +66,10 @@ function queue(): { schedule: Scheduler; drain: () => number } {
         t();
         n++;
       }
+      turns += n;
       return n;
-    }
+    },
+    turns: () => turns
   };
 }
 
@@ -210,6 +214,20 @@ describe('live search over conversations', () => {
       expect(texts(live.query('narwhal'))).toEqual(['the newest narwhal']);
       a.send('a late walrus');
       expect(texts(live.query('walrus'))).toEqual(['a late walrus', 'the very first walrus']);
+      live.stop();
+    });
+
+    it('spends one scheduler turn per chunk, none extra per batch', async () => {
+      const chat = fakeChat('me', BUILD_CHUNK_SIZE * 2);
+      const q = queue();
+      const a = chat.add('g-a');
+      for (let i = 0; i < BUILD_CHUNK_SIZE * 6; i++) a.send(`note ${i}`);
+      const live = createLiveSearch({ source: chat.source }, { schedule: q.schedule });
+      live.start();
+      await until(q, () => !live.building);
+      expect(chat.scanned.batches).toBe(3);
+      expect(live.index.size()).toBe(BUILD_CHUNK_SIZE * 6);
+      expect(q.turns()).toBe(6);
       live.stop();
     });
 
