@@ -1,8 +1,8 @@
 /**
  * The open conversation: the ids of its loaded window of messages in order (the newest ones,
  * extended backwards on demand by `loadOlder()`, or up to a search result by `focus`; rows are
- * read from the Chat façade for the rendered ones only), who is typing, and the composer. Refreshed by ChatStore when the
- * Chat service reports a change to this conversation. Read marks are the façade's business
+ * read from the Chat façade for the rendered ones only), who is typing, and the composer.
+ * Refreshed by ChatStore when the Chat service reports a change to this conversation. Read marks are the façade's business
  * (`chat.show(id)` while this conversation is on screen).
  */
 import type { Chat, MessageRow } from '$lib/app/chat-types';
@@ -100,6 +100,8 @@ export class ConversationStore {
   #closed = false;
   #refreshQueued = false;
   #loading: Promise<void> | undefined;
+  /** `#reveal` calls in flight. */
+  #revealing = 0;
 
   constructor(chat: Chat, id: string) {
     this.#chat = chat;
@@ -126,8 +128,7 @@ export class ConversationStore {
     });
   }
 
-  /** `jump`: the view is about to scroll elsewhere (a revealed message), not to hold still. */
-  #refreshNow(jump = false): void {
+  #refreshNow(): void {
     if (this.#closed) return;
     const info = this.#chat.info(this.id);
     if (info === undefined) {
@@ -147,7 +148,8 @@ export class ConversationStore {
     // rendered ones only.
     const ids = this.#chat.messageIds(this.id);
     if (ids !== this.ids) {
-      this.prepended = !jump && onlyPrepended(this.ids, ids);
+      // While a search result is revealed the view jumps to it: no position to hold still.
+      this.prepended = this.#revealing === 0 && onlyPrepended(this.ids, ids);
       this.ids = ids;
     }
     const total = this.#chat.messageCount(this.id);
@@ -192,14 +194,16 @@ export class ConversationStore {
   }
 
   async #reveal(messageId: string): Promise<void> {
+    this.#revealing++;
     try {
       // false: no such message (yet); `focus` stays set and waits for it to arrive.
       await this.#chat.reveal(this.id, messageId);
     } catch (err) {
       if (this.#focus === messageId) this.error = describeError(err, 'message');
     }
-    // Not a prepend to hold still for: the view jumps to the message.
-    this.#refreshNow(true);
+    // Also covers a refresh that ran first (the façade's change notice).
+    this.#refreshNow();
+    this.#revealing--;
   }
 
   /**

@@ -201,9 +201,18 @@ describe('ConversationStore over a windowed history', () => {
     expect(store.position('m950')).toBeGreaterThanOrEqual(0);
     expect(state.calls.reveal).toEqual([]);
 
+    // The façade's change notice refreshes the store before reveal() resolves (like ChatStore).
+    const reveal = chat.reveal.bind(chat);
+    chat.reveal = async (id, messageId) => {
+      const found = await reveal(id, messageId);
+      store.refresh();
+      await tick();
+      return found;
+    };
     store.focus = 'm5';
     expect(store.focus).toBe('m5');
     expect(store.position('m5')).toBe(-1); // the view waits: not in the window yet
+    await tick();
     await tick();
     expect(state.calls.reveal).toEqual(['m5']);
     expect(store.ids[0]).toBe('m5');
