@@ -146,16 +146,39 @@ export interface Chat {
   conversationIds(): string[];
   /** The header of a conversation, or undefined while it has not arrived. */
   info(conversationId: string): ConversationInfo | undefined;
-  /** Ids of its messages, oldest first: the same array until the order changes. */
+  /**
+   * Ids of the loaded window of messages (the newest ones, then older ones as loadOlder/reveal
+   * extend it), oldest first: the same array until it changes.
+   */
   messageIds(conversationId: string): readonly string[];
-  /** Position of a message in messageIds(), or -1. */
+  /** Number of messages in all of history (messageIds() may hold fewer). */
+  messageCount(conversationId: string): number;
+  /**
+   * Extends the window by up to `count` (default LOAD_OLDER_COUNT) older messages; resolves
+   * with how many were added (0: the oldest message is already in the window). Emits a
+   * 'conversation' change.
+   */
+  loadOlder(conversationId: string, count?: number): Promise<number>;
+  /**
+   * Extends the window until it holds `messageId` (a search result); false when there is no
+   * such message.
+   */
+  reveal(conversationId: string, messageId: string): Promise<boolean>;
+  /**
+   * Visits every message, oldest first, batch by batch (one segment at a time): the search
+   * index build. Resolves after the last batch; stops early once `signal` aborts.
+   */
+  scanMessages(
+    conversationId: string,
+    visit: (batch: Message[]) => void | Promise<void>,
+    options?: { signal?: AbortSignal }
+  ): Promise<void>;
+  /** Position of a message in messageIds() (the window), or -1. */
   position(conversationId: string, messageId: string): number;
   /** A message as the view renders it: status, authenticity and reply preview included. */
   row(conversationId: string, messageId: string): MessageRow | undefined;
   /** The plain message (no status or names), e.g. for the search index. */
   message(conversationId: string, messageId: string): Message | undefined;
-  /** Every message of a conversation, oldest first (search index build). */
-  messages(conversationId: string): Message[];
   /** Calls `listener` with the ids of messages added, changed or removed. */
   onMessagesChange(conversationId: string, listener: (ids: string[]) => void): () => void;
   /** A contact's presence (ephemeral: from notices heard while connected); own state for self. */

@@ -57,6 +57,11 @@ import { conversationInfo, messageRow, summaryOf } from './rows.js';
 
 export { CONTACT_REDIAL_MS } from './contact-dialer.js';
 
+/** Older messages loadOlder() adds by default. */
+export const LOAD_OLDER_COUNT = 200;
+/** Messages per batch of scanMessages() (a segment holds at most this many). */
+export const SCAN_BATCH_SIZE = 1_000;
+
 /** The 1:1 conversation id of two devices: hex SHA-256 of the sorted peer IDs. */
 export function directConversationId(a: string, b: string): string {
   const [x, y] = [a, b].sort();
@@ -307,8 +312,30 @@ class ChatService implements Chat {
     return this.#conv(conversationId)?.message(messageId);
   }
 
-  messages(conversationId: string): Message[] {
-    return this.#conv(conversationId)?.messages() ?? [];
+  messageCount(conversationId: string): number {
+    return this.#conv(conversationId)?.size() ?? 0;
+  }
+
+  // The window is all of history today (one document per conversation): nothing older to
+  // load (LOAD_OLDER_COUNT is the default count once there is).
+  loadOlder(): Promise<number> {
+    return Promise.resolve(0);
+  }
+
+  reveal(conversationId: string, messageId: string): Promise<boolean> {
+    return Promise.resolve(this.position(conversationId, messageId) >= 0);
+  }
+
+  async scanMessages(
+    conversationId: string,
+    visit: (batch: Message[]) => void | Promise<void>,
+    options: { signal?: AbortSignal } = {}
+  ): Promise<void> {
+    const all = this.#conv(conversationId)?.messages() ?? [];
+    for (let at = 0; at < all.length; at += SCAN_BATCH_SIZE) {
+      if (options.signal?.aborted === true) return;
+      await visit(all.slice(at, at + SCAN_BATCH_SIZE));
+    }
   }
 
   onMessagesChange(conversationId: string, listener: (ids: string[]) => void): () => void {

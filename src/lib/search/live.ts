@@ -1,6 +1,7 @@
 /**
  * Keeps a Search index in step with the chat: indexes every conversation this device is a
- * member of (in the background, chunk by chunk), then follows each one's message changes —
+ * member of (in the background, batch by batch from `scanMessages`, chunk by chunk within a
+ * batch: a conversation's history is never held whole), then follows each one's message changes —
  * new messages are added, edits replace, deletions (tombstones) are removed — and forgets a
  * conversation when it is left or goes away.
  */
@@ -17,8 +18,15 @@ import {
 export interface SearchSource {
   /** Ids of the conversations this device belongs to. */
   conversationIds(): string[];
-  /** Every message of a conversation, oldest first. */
-  messages(conversationId: string): Message[];
+  /**
+   * Visits every message of a conversation, oldest first, batch by batch; stops early once
+   * `signal` aborts.
+   */
+  scanMessages(
+    conversationId: string,
+    visit: (batch: Message[]) => void | Promise<void>,
+    options?: { signal?: AbortSignal }
+  ): Promise<void>;
   message(conversationId: string, messageId: string): Message | undefined;
   onMessagesChange(conversationId: string, listener: (ids: string[]) => void): () => void;
   onChange(listener: (change: { type: string; conversationId?: string }) => void): () => void;
@@ -144,16 +152,19 @@ class Live implements LiveSearch {
     // One conversation at a time, so chunks of several builds don't pile up in one turn.
     this.#queue = this.#queue
       .then(async () => {
-        if (watched.abort.signal.aborted) return;
-        const messages = source.messages(id);
-        const touched = watched.touched;
-        function* docs(): Generator<SearchDoc> {
-          for (const m of messages) {
-            if (m.deleted || touched?.has(m.id) === true) continue;
-            yield toSearchDoc(id, m);
-          }
-        }
-        await this.index.build(docs(), { signal: watched.abort.signal });
+        const { signal } = watched.abort;
+        if (signal.aborted) return;
+        await source.scanMessages(
+          id,
+          async (batch) => {
+            if (signal.aborted) return;
+            const docs = batch.filter((m) => !m.deleted).map((m) => toSearchDoc(id, m));
+            // Asked per doc, as it is put: an edit that lands while this batch is indexed counts.
+            const skip = (doc: SearchDoc): boolean => watched.touched?.has(doc.messageId) === true;
+            await this.index.build(docs, { signal, skip });
+          },
+          { signal }
+        );
       })
       .catch(() => undefined)
       .finally(() => {

@@ -55,9 +55,13 @@ export interface Search {
   removeConversation(conversationId: string): void;
   /**
    * Indexes `docs` in chunks, yielding to the scheduler between them, so a large history
-   * doesn't freeze the page. Resolves when done, or early once `signal` aborts.
+   * doesn't freeze the page. Resolves when done, or early once `signal` aborts. `skip` is
+   * asked right before each doc is put (a doc updated meanwhile is left out).
    */
-  build(docs: Iterable<SearchDoc>, options?: { signal?: AbortSignal }): Promise<void>;
+  build(
+    docs: Iterable<SearchDoc>,
+    options?: { signal?: AbortSignal; skip?: (doc: SearchDoc) => boolean }
+  ): Promise<void>;
   /**
    * Messages matching every word of `query` (the last word also as a prefix, one typo allowed
    * in words of 5+ characters; accents and case ignored), best first. Empty query: none.
@@ -189,8 +193,14 @@ class MiniSearchIndex implements Search {
     this.#index.discard(id);
   }
 
-  build(docs: Iterable<SearchDoc>, options: { signal?: AbortSignal } = {}): Promise<void> {
+  build(
+    docs: Iterable<SearchDoc>,
+    options: { signal?: AbortSignal; skip?: (doc: SearchDoc) => boolean } = {}
+  ): Promise<void> {
     const iterator = docs[Symbol.iterator]();
+    // An array's end is known: its build resolves in the turn of its last chunk rather than
+    // one turn later (a turn is >= 4 ms in a browser; LiveSearch builds batch by batch).
+    let left = Array.isArray(docs) ? docs.length : Infinity;
     return new Promise((resolve, reject) => {
       const step = (): void => {
         try {
@@ -198,8 +208,10 @@ class MiniSearchIndex implements Search {
             if (options.signal?.aborted === true) return resolve();
             const next = iterator.next();
             if (next.done === true) return resolve();
-            this.put(next.value);
+            left--;
+            if (options.skip?.(next.value) !== true) this.put(next.value);
           }
+          if (left === 0) return resolve();
           this.#schedule(step);
         } catch (err) {
           reject(err);

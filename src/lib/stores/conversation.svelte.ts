@@ -1,7 +1,8 @@
 /**
- * The open conversation: the ids of its messages in order (rows are read from the Chat façade
- * for the rendered ones only), who is typing, and the composer. Refreshed by ChatStore when the
- * Chat service reports a change to this conversation. Read marks are the façade's business
+ * The open conversation: the ids of its loaded window of messages in order (the newest ones,
+ * extended backwards on demand by `loadOlder()`, or up to a search result by `focus`; rows are
+ * read from the Chat façade for the rendered ones only), who is typing, and the composer.
+ * Refreshed by ChatStore when the Chat service reports a change to this conversation. Read marks are the façade's business
  * (`chat.show(id)` while this conversation is on screen).
  */
 import type { Chat, MessageRow } from '$lib/app/chat-types';
@@ -31,6 +32,17 @@ export interface MessageView extends Omit<MessageRow, 'status'> {
   status?: string;
 }
 
+/** `next` is `prev` with messages added in front only (and at least one added). */
+function onlyPrepended(prev: readonly string[], next: readonly string[]): boolean {
+  const added = next.length - prev.length;
+  return (
+    prev.length > 0 &&
+    added > 0 &&
+    next[added] === prev[0] &&
+    next[next.length - 1] === prev[prev.length - 1]
+  );
+}
+
 export class ConversationStore {
   readonly id: string;
   readonly #chat: Chat;
@@ -38,8 +50,22 @@ export class ConversationStore {
   exists = $state(false);
   name = $state('');
   kind = $state<'1:1' | 'group'>('1:1');
-  /** Ids of the messages, oldest first (rows are read for the rendered ones only). */
+  /**
+   * Ids of the loaded window of messages, oldest first (rows are read for the rendered ones
+   * only): the newest ones, then older ones as `loadOlder()` or `focus` extend it.
+   */
   ids = $state.raw<readonly string[]>([]);
+  /** Number of messages in all of history (`ids` may hold fewer). */
+  total = $state(0);
+  /** Older messages exist outside the window: `loadOlder()` brings them in. */
+  readonly hasOlder = $derived(this.total > this.ids.length);
+  /** A `loadOlder()` call is in flight. */
+  loadingOlder = $state(false);
+  /**
+   * The last change to `ids` only added older messages in front (the view keeps its scroll
+   * position steady across it: virtua's `shift`).
+   */
+  prepended = $state(false);
   /** Bumped on every refresh (receipts and names can change without new messages). */
   version = $state(0);
   typing = $state.raw<string[]>([]);
@@ -64,8 +90,7 @@ export class ConversationStore {
   left = $state(false);
   /** Group only: the "Group details" panel. */
   readonly group: GroupDetailsStore;
-  /** A message to bring into view and highlight (from a search result); the view clears it. */
-  focus = $state<string | undefined>(undefined);
+  #focus = $state<string | undefined>(undefined);
 
   // Not state: `typing` is the reactive view of it.
   // eslint-disable-next-line svelte/prefer-svelte-reactivity
@@ -74,6 +99,9 @@ export class ConversationStore {
   #lastTypingSent = 0;
   #closed = false;
   #refreshQueued = false;
+  #loading: Promise<void> | undefined;
+  /** `#reveal` calls in flight. */
+  #revealing = 0;
 
   constructor(chat: Chat, id: string) {
     this.#chat = chat;
@@ -118,8 +146,19 @@ export class ConversationStore {
     this.left = info.left;
     // Only the order here (the same array while it does not change): rows are made for the
     // rendered ones only.
-    this.ids = this.#chat.messageIds(this.id);
+    const ids = this.#chat.messageIds(this.id);
+    if (ids !== this.ids) {
+      // While a search result is revealed the view jumps to it: no position to hold still.
+      this.prepended = this.#revealing === 0 && onlyPrepended(this.ids, ids);
+      this.ids = ids;
+    }
+    const total = this.#chat.messageCount(this.id);
+    const grew = total !== this.total;
+    this.total = total;
     this.version++;
+    // A search result that was nowhere yet: ask again once new messages arrived.
+    const target = this.#focus;
+    if (grew && target !== undefined && this.position(target) < 0) void this.#reveal(target);
     if (info.kind === 'group') this.group.refresh();
   }
 
@@ -138,6 +177,57 @@ export class ConversationStore {
       unverified: row.authenticity === 'unverified',
       ...(status === undefined ? {} : { status: STATUS_TEXT[status] })
     };
+  }
+
+  /**
+   * A message to bring into view and highlight (from a search result); the view clears it.
+   * Setting it extends the window until it holds the message (`chat.reveal`): the view scrolls
+   * once `position()` finds it there.
+   */
+  get focus(): string | undefined {
+    return this.#focus;
+  }
+
+  set focus(messageId: string | undefined) {
+    this.#focus = messageId;
+    if (messageId !== undefined && this.position(messageId) < 0) void this.#reveal(messageId);
+  }
+
+  async #reveal(messageId: string): Promise<void> {
+    this.#revealing++;
+    try {
+      // false: no such message (yet); `focus` stays set and waits for it to arrive.
+      await this.#chat.reveal(this.id, messageId);
+    } catch (err) {
+      if (this.#focus === messageId) this.error = describeError(err, 'message');
+    }
+    // Also covers a refresh that ran first (the façade's change notice).
+    this.#refreshNow();
+    this.#revealing--;
+  }
+
+  /**
+   * Extends the window by older messages (the façade's default count). One call at a time:
+   * a call while one is in flight returns that one. Errors land in `error`, in words.
+   */
+  loadOlder(): Promise<void> {
+    this.#loading ??= this.#loadOlder().finally(() => {
+      this.#loading = undefined;
+      this.loadingOlder = false;
+    });
+    return this.#loading;
+  }
+
+  async #loadOlder(): Promise<void> {
+    if (this.#closed || !this.hasOlder) return;
+    this.loadingOlder = true;
+    try {
+      await this.#chat.loadOlder(this.id);
+    } catch (err) {
+      this.error = describeError(err, 'message');
+    }
+    // The façade emits a change too; re-reading now shows the rows without waiting for it.
+    this.#refreshNow();
   }
 
   /** Position of a message in `ids` (-1: not here). */

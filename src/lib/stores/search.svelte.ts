@@ -31,7 +31,7 @@ export type SearchStoreChat = Pick<
   | 'self'
   | 'summaries'
   | 'conversationIds'
-  | 'messages'
+  | 'scanMessages'
   | 'message'
   | 'onMessagesChange'
   | 'onChange'

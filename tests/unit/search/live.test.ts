@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  BUILD_CHUNK_SIZE,
   createLiveSearch,
   type Scheduler,
   type SearchSource
@@ -9,16 +10,29 @@ import { copyInto, memoryConversation } from '../../../src/lib/sync/testing.js';
 
 type Listener = (change: { type: string; conversationId?: string }) => void;
 
-/** A stand-in for the Chat service over in-memory conversations. */
-function fakeChat(self = 'me') {
+/**
+ * A stand-in for the Chat service over in-memory conversations. `scanMessages` hands out
+ * batches of `batchSize` (like segments), each after a turn of the event loop (a segment load),
+ * from the history as it was when the scan began; `scanned` counts the batches visited.
+ */
+function fakeChat(self = 'me', batchSize = 1_000) {
   const convs = new Map<string, Conversation>();
   const listeners = new Set<Listener>();
+  const scanned = { batches: 0 };
   const source: SearchSource = {
     conversationIds: () =>
       [...convs.entries()]
         .filter(([, c]) => c.meta() !== undefined && c.isMember(self))
         .map(([id]) => id),
-    messages: (id) => convs.get(id)?.messages() ?? [],
+    scanMessages: async (id, visit, options = {}) => {
+      const all = convs.get(id)?.messages() ?? [];
+      for (let at = 0; at < all.length; at += batchSize) {
+        await new Promise<void>((r) => setImmediate(r));
+        if (options.signal?.aborted === true) return;
+        scanned.batches++;
+        await visit(all.slice(at, at + batchSize));
+      }
+    },
     message: (id, messageId) => convs.get(id)?.message(messageId),
     onMessagesChange: (id, listener) => convs.get(id)?.onMessagesChange(listener) ?? (() => {}),
     onChange: (l) => {
@@ -36,11 +50,12 @@ function fakeChat(self = 'me') {
     convs.set(id, conv);
     return conv;
   };
-  return { source, add, emit, convs };
+  return { source, add, emit, convs, scanned };
 }
 
-function queue(): { schedule: Scheduler; drain: () => number } {
+function queue(): { schedule: Scheduler; drain: () => number; turns: () => number } {
   const tasks: (() => void)[] = [];
+  let turns = 0;
   return {
     schedule: (t) => void tasks.push(t),
     drain: () => {
@@ -49,17 +64,28 @@ function queue(): { schedule: Scheduler; drain: () => number } {
         t();
         n++;
       }
+      turns += n;
       return n;
-    }
+    },
+    turns: () => turns
   };
 }
 
 /** Lets the build's promise chain and the scheduler run until nothing is left. */
 async function settle(q: { drain: () => number }): Promise<void> {
-  for (let i = 0; i < 50; i++) {
-    await new Promise<void>((r) => setImmediate(r));
-    q.drain();
-  }
+  for (let i = 0; i < 50; i++) await step(q);
+}
+
+/** One turn: the event loop (promise chains, batch loads), then the scheduled index chunks. */
+async function step(q: { drain: () => number }): Promise<void> {
+  await new Promise<void>((r) => setImmediate(r));
+  q.drain();
+}
+
+/** Steps until `done()` holds (at most `turns` turns). */
+async function until(q: { drain: () => number }, done: () => boolean, turns = 200): Promise<void> {
+  for (let i = 0; i < turns && !done(); i++) await step(q);
+  expect(done()).toBe(true);
 }
 
 const texts = (hits: { text: string }[]): string[] => hits.map((h) => h.text).sort();
@@ -167,5 +193,92 @@ describe('live search over conversations', () => {
     expect(texts(live.query('final'))).toEqual(['final version']);
     expect(live.query('draft')).toHaveLength(29);
     live.stop();
+  });
+
+  describe('builds from scanMessages batch by batch', () => {
+    it('finds messages of the first and the last batch, and follows sends after the build', async () => {
+      const chat = fakeChat('me', 100);
+      const q = queue();
+      const a = chat.add('g-a');
+      for (let i = 0; i < 450; i++) {
+        a.send(i === 0 ? 'the very first walrus' : i === 449 ? 'the newest narwhal' : `note ${i}`);
+      }
+      const live = createLiveSearch({ source: chat.source }, { schedule: q.schedule });
+      live.start();
+      await until(q, () => !live.building);
+      expect(chat.scanned.batches).toBe(5);
+      expect(live.index.size()).toBe(450);
+      expect(texts(live.query('walrus'))).toEqual(['the very first walrus']);
+      expect(texts(live.query('narwhal'))).toEqual(['the newest narwhal']);
+      a.send('a late walrus');
+      expect(texts(live.query('walrus'))).toEqual(['a late walrus', 'the very first walrus']);
+      live.stop();
+    });
+
+    it('spends one scheduler turn per chunk, none extra per batch', async () => {
+      const chat = fakeChat('me', BUILD_CHUNK_SIZE * 2);
+      const q = queue();
+      const a = chat.add('g-a');
+      for (let i = 0; i < BUILD_CHUNK_SIZE * 6; i++) a.send(`note ${i}`);
+      const live = createLiveSearch({ source: chat.source }, { schedule: q.schedule });
+      live.start();
+      await until(q, () => !live.building);
+      expect(chat.scanned.batches).toBe(3);
+      expect(live.index.size()).toBe(BUILD_CHUNK_SIZE * 6);
+      expect(q.turns()).toBe(6);
+      live.stop();
+    });
+
+    it('stops scanning once the conversation goes away mid-build, and once stopped', async () => {
+      const chat = fakeChat('me', 10);
+      const q = queue();
+      const a = chat.add('g-a');
+      const b = chat.add('g-b');
+      for (let i = 0; i < 100; i++) a.send(`alpha ${i}`);
+      for (let i = 0; i < 100; i++) b.send(`bravo ${i}`);
+      const live = createLiveSearch({ source: chat.source }, { schedule: q.schedule });
+      live.start();
+      await until(q, () => chat.scanned.batches >= 2);
+
+      chat.convs.delete('g-a'); // left or removed while its first batches are indexed
+      chat.emit({ type: 'list' });
+      await until(q, () => !live.building);
+      // g-a's scan ended early: g-b's 10 batches and only a few of g-a's were visited.
+      expect(chat.scanned.batches).toBeLessThan(20);
+      expect(live.query('alpha')).toEqual([]);
+      expect(live.query('bravo')).toHaveLength(50); // the result limit
+      expect(live.index.size()).toBe(100);
+
+      const c = chat.add('g-c');
+      for (let i = 0; i < 100; i++) c.send(`charlie ${i}`);
+      const atAdd = chat.scanned.batches;
+      chat.emit({ type: 'list' });
+      await until(q, () => chat.scanned.batches > atAdd);
+      expect(live.building).toBe(true);
+      const before = chat.scanned.batches;
+      live.stop();
+      await settle(q);
+      expect(chat.scanned.batches).toBe(before);
+      expect(live.index.size()).toBe(0);
+    });
+
+    it('a message edited or deleted during the build is indexed as it is now', async () => {
+      const chat = fakeChat('me', 10);
+      const q = queue();
+      const a = chat.add('g-a');
+      const sent = Array.from({ length: 50 }, (_, i) => a.send(`draft number ${i}`));
+      const live = createLiveSearch({ source: chat.source }, { schedule: q.schedule });
+      live.start();
+      await until(q, () => chat.scanned.batches >= 1);
+      // Both in the last batch, which the scan reads from the history as it began.
+      a.edit(sent[48]!.id, 'final version');
+      a.remove(sent[49]!.id);
+      await until(q, () => !live.building);
+      expect(chat.scanned.batches).toBe(5);
+      expect(texts(live.query('final'))).toEqual(['final version']);
+      expect(live.query('draft')).toHaveLength(48);
+      expect(live.index.has('g-a', sent[49]!.id)).toBe(false);
+      live.stop();
+    });
   });
 });

@@ -139,4 +139,24 @@ describe('ConversationStore', () => {
     expect(sa.ids).toBe(ids);
     expect(sa.view(ids[0]!)?.reactions).toEqual([{ emoji: '❤️', count: 1, mine: false }]);
   });
+
+  it("today's façade: the window is the whole history, and a scan visits all of it", async () => {
+    const { a, id } = await pair();
+    const sa = open(a, id);
+    for (const text of ['one', 'two', 'three']) a.chat.send(id, text);
+    await tick();
+    expect(sa.ids).toHaveLength(3);
+    expect(sa.total).toBe(3);
+    expect(sa.hasOlder).toBe(false);
+    expect(await a.chat.loadOlder(id)).toBe(0);
+    expect(await a.chat.reveal(id, sa.ids[0]!)).toBe(true);
+    expect(await a.chat.reveal(id, 'no-such-message')).toBe(false);
+
+    const batches: string[][] = [];
+    await a.chat.scanMessages(id, (batch) => void batches.push(batch.map((m) => m.text)));
+    expect(batches).toEqual([['one', 'two', 'three']]);
+    const aborted = AbortSignal.abort();
+    await a.chat.scanMessages(id, () => void batches.push([]), { signal: aborted });
+    expect(batches).toHaveLength(1);
+  });
 });
