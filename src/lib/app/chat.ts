@@ -35,6 +35,7 @@ import {
   type Sync,
   UnknownConversationError
 } from '../sync/index.js';
+import { SEGMENT_MESSAGES } from '../sync/constants.js';
 import { decodeEphemeral, encodeEphemeral } from '../sync/ephemeral.js';
 import type {
   Chat,
@@ -59,8 +60,8 @@ export { CONTACT_REDIAL_MS } from './contact-dialer.js';
 
 /** Older messages loadOlder() adds by default. */
 export const LOAD_OLDER_COUNT = 200;
-/** Messages per batch of scanMessages() (a segment holds at most this many). */
-export const SCAN_BATCH_SIZE = 1_000;
+/** Messages per batch of scanMessages() at most (one segment). */
+export const SCAN_BATCH_SIZE = SEGMENT_MESSAGES;
 
 /** The 1:1 conversation id of two devices: hex SHA-256 of the sorted peer IDs. */
 export function directConversationId(a: string, b: string): string {
@@ -316,26 +317,22 @@ class ChatService implements Chat {
     return this.#conv(conversationId)?.size() ?? 0;
   }
 
-  // The window is all of history today (one document per conversation): nothing older to
-  // load (LOAD_OLDER_COUNT is the default count once there is).
-  loadOlder(): Promise<number> {
-    return Promise.resolve(0);
+  /** The model's change events tell the stores (one 'conversation' change). */
+  async loadOlder(conversationId: string, count = LOAD_OLDER_COUNT): Promise<number> {
+    return (await this.#conv(conversationId)?.loadOlder(count)) ?? 0;
   }
 
-  reveal(conversationId: string, messageId: string): Promise<boolean> {
-    return Promise.resolve(this.position(conversationId, messageId) >= 0);
+  async reveal(conversationId: string, messageId: string): Promise<boolean> {
+    return (await this.#conv(conversationId)?.reveal(messageId)) ?? false;
   }
 
+  /** One batch per segment (at most SCAN_BATCH_SIZE messages). */
   async scanMessages(
     conversationId: string,
     visit: (batch: Message[]) => void | Promise<void>,
     options: { signal?: AbortSignal } = {}
   ): Promise<void> {
-    const all = this.#conv(conversationId)?.messages() ?? [];
-    for (let at = 0; at < all.length; at += SCAN_BATCH_SIZE) {
-      if (options.signal?.aborted === true) return;
-      await visit(all.slice(at, at + SCAN_BATCH_SIZE));
-    }
+    await this.#conv(conversationId)?.scan(visit, options);
   }
 
   onMessagesChange(conversationId: string, listener: (ids: string[]) => void): () => void {

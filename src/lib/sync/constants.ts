@@ -70,3 +70,22 @@ export const DEFAULT_OPEN_STREAM_TIMEOUT_MS = 10_000;
 
 /** Wire format version: first byte of every frame. */
 export const FRAME_VERSION = 1;
+
+/**
+ * Messages per segment doc before writers move on to the next one. Opening a conversation
+ * loads its head and the segments of its newest messages, never all of them; 1,000 keeps a
+ * segment's load (~20 ms) and memory (~1 MiB) small while 100,000 messages are only 100 docs.
+ */
+export const SEGMENT_MESSAGES = 1_000;
+
+/** Highest segment number accepted (100 million messages). */
+export const MAX_SEGMENT = 100_000;
+
+/** Segments kept in memory that are neither the tail nor shown (least recently used go). */
+export const MAX_WARM_SEGMENTS = 2;
+
+/** Messages of the window when a stored conversation is opened. */
+export const INITIAL_WINDOW = 100;
+
+/** Messages loadOlder() adds by default. */
+export const OLDER_PAGE = 200;

@@ -18,17 +18,16 @@
 import * as Y from 'yjs';
 import type { DocStore } from '../storage/doc-store.js';
 import type { HistoryEntry, HistorySnapshot, HistoryStore } from '../storage/history-store.js';
-import { MAX_TEXT_LENGTH } from './constants.js';
+import {
+  MAX_SEGMENT,
+  MAX_TEXT_LENGTH,
+  MAX_WARM_SEGMENTS,
+  SEGMENT_MESSAGES
+} from './constants.js';
 import { isId, orderKey, readHeader } from './message-format.js';
 
 /** Part number of the head doc (segments are 0, 1, 2, …). */
 export const HEAD = -1;
-/** Messages per segment before writers move on to the next one. */
-export const SEGMENT_MESSAGES = 1_000;
-/** Highest segment number accepted (100 million messages). */
-export const MAX_SEGMENT = 100_000;
-/** Hot segments kept in memory that are neither the tail nor pinned (least recently used go). */
-export const MAX_WARM_SEGMENTS = 2;
 /** Head map of the segments in use: String(n) -> 1. */
 export const SEGMENTS_KEY = 'segments';
 /** Origin of the state loaded from storage (not saved again, not sent). */

@@ -489,6 +489,15 @@ class SyncService implements Sync {
       }
       case FrameType.Step2:
       case FrameType.Update:
+        if (isEmptyUpdate(payload) && unit.doc() === undefined && unit.waiting === undefined) {
+          // Nothing in it (the peer has nothing we lack): no need to load the segment.
+          if (type === FrameType.Step2) {
+            unit.awaiting.delete(peer);
+            this.parts.resolved(`${peer}\n${unit.wire}`);
+            this.queueAck(peer, unit);
+          }
+          return;
+        }
         this.withDoc(unit, () => this.applyFrame(unit, peer, type, payload));
         return;
       case FrameType.Ephemeral: {

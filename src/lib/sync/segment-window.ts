@@ -1,0 +1,396 @@
+/**
+ * The part of a conversation model that is in memory: the head's maps, the segments it
+ * observes, and its window (the messages it holds in order: the newest ones, then older ones
+ * as loadOlder/reveal extend it, pinning the segments that hold them). Counts beyond the window
+ * come from the stored index.
+ */
+import * as Y from 'yjs';
+import { OLDER_PAGE, SEGMENT_MESSAGES } from './constants.js';
+import type { Message } from './conversation-types.js';
+import { HEAD, indexEntryOf, LOAD_ORIGIN, type DocSet, type DocSetListener } from './doc-set.js';
+import { InvalidInputError } from './errors.js';
+import { readHeader, isId } from './message-format.js';
+import { readMessage } from './message-read.js';
+import { WindowIndex, type WindowEntry } from './window-index.js';
+
+/** Older messages reveal() loads beyond the one asked for. */
+const REVEAL_CONTEXT = 20;
+
+interface Observed {
+  doc: Y.Doc;
+  messages: Y.Map<unknown>;
+  off: () => void;
+}
+
+export class SegmentWindow {
+  readonly set: DocSet;
+  metaMap!: Y.Map<unknown>;
+  membersMap!: Y.Map<unknown>;
+  receiptsMap!: Y.Map<unknown>;
+  private headOff: (() => void) | undefined;
+  /** Hot segments observed: their messages are readable. */
+  private readonly observed = new Map<number, Observed>();
+  /** Segments this model keeps in memory (those with messages in the window). */
+  private readonly pinned = new Set<number>();
+  /** Key of the oldest message in the window; undefined: the window is all of history. */
+  private floor: string | undefined;
+  private readonly window = new WindowIndex();
+  /** Messages in all of history, as last counted in the store (the window may know more). */
+  private stored = 0;
+  private countQueued = false;
+  /** Unread counts of members whose read mark is older than the window (from the store). */
+  private readonly unreadStored = new Map<string, { mark: string | undefined; count: number }>();
+  private readonly messageListeners = new Set<(ids: string[]) => void>();
+  private readonly changeListeners = new Set<(change: { local: boolean }) => void>();
+  /** When this device first saw each message (its displayed time is never later). */
+  readonly firstSeen = new Map<string, number>();
+  private readonly createdAtLoad: number;
+  private readonly unsubscribe: () => void;
+  private destroyed = false;
+
+  constructor(
+    set: DocSet,
+    floor: string | undefined,
+    private readonly now: () => number
+  ) {
+    this.set = set;
+    this.createdAtLoad = now();
+    this.floor = floor;
+    this.attachHead(set.head);
+    const listener: DocSetListener = {
+      attached: (part, doc) => (part === HEAD ? this.attachHead(doc) : this.observe(part, doc)),
+      detached: (part) => this.unobserve(part),
+      segmentAdded: (part) => {
+        if (this.floor === undefined) void this.pinAll([part]);
+      },
+      persisted: () => this.queueCount()
+    };
+    this.unsubscribe = set.subscribe(listener);
+    for (const n of set.hotSegments()) {
+      const doc = set.doc(n);
+      if (doc !== undefined) this.observe(n, doc, false);
+    }
+    if (floor === undefined) void this.pinAll(set.segments());
+    this.rebuild();
+    this.queueCount();
+  }
+
+  private attachHead(doc: Y.Doc): void {
+    this.headOff?.();
+    this.metaMap = doc.getMap('meta');
+    this.membersMap = doc.getMap('members');
+    this.receiptsMap = doc.getMap('receipts');
+    const onUpdate = (_u: Uint8Array, origin: unknown): void => this.changed(origin);
+    doc.on('update', onUpdate);
+    this.headOff = () => doc.off('update', onUpdate);
+    if (this.destroyed) this.headOff();
+  }
+
+  private observe(n: number, doc: Y.Doc, notify = true): void {
+    this.unobserve(n, false);
+    const messages = doc.getMap<unknown>('messages');
+    const onMessages = (event: Y.YMapEvent<unknown>): void => {
+      const t = this.now();
+      for (const [id, change] of event.changes.keys) {
+        if (change.action === 'add' && !this.firstSeen.has(id)) this.firstSeen.set(id, t);
+        this.track(n, id, messages.get(id));
+      }
+    };
+    const onDeep = (events: Y.YEvent<Y.AbstractType<unknown>>[]): void => {
+      if (this.messageListeners.size === 0) return;
+      const ids = new Set<string>();
+      for (const event of events) {
+        if (event.target === messages) for (const id of event.keys.keys()) ids.add(id);
+        else if (typeof event.path[0] === 'string') ids.add(event.path[0]);
+      }
+      if (ids.size === 0) return;
+      const list = [...ids];
+      for (const listener of this.messageListeners) listener(list);
+    };
+    const onUpdate = (_u: Uint8Array, origin: unknown): void => this.changed(origin);
+    messages.observe(onMessages);
+    messages.observeDeep(onDeep);
+    doc.on('update', onUpdate);
+    this.observed.set(n, {
+      doc,
+      messages,
+      off: () => {
+        messages.unobserve(onMessages);
+        messages.unobserveDeep(onDeep);
+        doc.off('update', onUpdate);
+      }
+    });
+    if (!notify) return;
+    // A reloaded or newly loaded segment: what it holds joins the window if it belongs there.
+    const ids: string[] = [];
+    for (const [id, value] of messages.entries()) {
+      this.track(n, id, value);
+      ids.push(id);
+    }
+    if (ids.length > 0) for (const listener of this.messageListeners) listener(ids);
+    this.changed(LOAD_ORIGIN);
+  }
+
+  private unobserve(n: number, drop = true): void {
+    const o = this.observed.get(n);
+    if (o === undefined) return;
+    o.off();
+    this.observed.delete(n);
+    if (!drop) return;
+    for (const e of [...this.window.sorted()]) if (e.segment === n) this.window.remove(e.id);
+  }
+
+  /** Keeps a message of segment `n` in the window or out of it, as its key says. */
+  private track(n: number, id: string, value: unknown): void {
+    const entry = indexEntryOf(id, value, n);
+    if (entry === undefined) {
+      if (this.window.get(id)?.segment === n) this.window.remove(id);
+      return;
+    }
+    if (this.floor !== undefined && entry.key < this.floor) return;
+    this.window.put({ key: entry.key, id, segment: n });
+    if (!this.pinned.has(n)) {
+      this.pinned.add(n);
+      this.set.pin(n);
+    }
+  }
+
+  /** Rebuilds the window from the observed segments. */
+  private rebuild(): void {
+    const entries: WindowEntry[] = [];
+    for (const [n, o] of this.observed) {
+      for (const [id, value] of o.messages.entries()) {
+        const e = indexEntryOf(id, value, n);
+        if (e !== undefined && (this.floor === undefined || e.key >= this.floor)) {
+          entries.push({ key: e.key, id, segment: n });
+        }
+      }
+    }
+    this.window.reset(entries);
+  }
+
+  /** Loads and pins segments (their messages at or after the floor join the window). */
+  async pinAll(segments: Iterable<number>): Promise<void> {
+    const wanted = [...new Set(segments)].filter((n) => !this.pinned.has(n));
+    for (const n of wanted) {
+      this.pinned.add(n);
+      this.set.pin(n);
+    }
+    await Promise.all(wanted.map((n) => this.set.warm(n)));
+    for (const n of wanted) {
+      const doc = this.set.doc(n);
+      if (doc !== undefined && this.observed.get(n)?.doc !== doc) this.observe(n, doc);
+    }
+  }
+
+  changed(origin: unknown): void {
+    const change = { local: origin === null || origin === undefined };
+    for (const listener of this.changeListeners) listener(change);
+  }
+
+  private queueCount(): void {
+    if (this.countQueued || this.destroyed) return;
+    this.countQueued = true;
+    queueMicrotask(() => {
+      this.countQueued = false;
+      void this.refreshCounts();
+    });
+  }
+
+  async refreshCounts(): Promise<void> {
+    try {
+      const stored = await this.set.history.count(this.set.id);
+      let moved = stored !== this.stored;
+      this.stored = stored;
+      for (const [member, cached] of this.unreadStored) {
+        const count = await this.set.history.countAfter(this.set.id, cached.mark, {
+          notAuthor: member
+        });
+        if (count !== cached.count) moved = true;
+        this.unreadStored.set(member, { mark: cached.mark, count });
+      }
+      if (moved && !this.destroyed) this.changed(LOAD_ORIGIN);
+    } catch {
+      // The store is closing (or gone): the counts stay as they were.
+    }
+  }
+
+  destroy(): void {
+    this.destroyed = true;
+    this.unsubscribe();
+    this.headOff?.();
+    for (const n of [...this.observed.keys()]) this.unobserve(n, false);
+    for (const n of this.pinned) this.set.unpin(n);
+    this.pinned.clear();
+  }
+
+  onChange(listener: (change: { local: boolean }) => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
+
+  onMessagesChange(listener: (ids: string[]) => void): () => void {
+    this.messageListeners.add(listener);
+    return () => this.messageListeners.delete(listener);
+  }
+
+  ids(): readonly string[] {
+    return this.window.ids();
+  }
+
+  position(id: string): number {
+    return this.window.position(id);
+  }
+
+  size(): number {
+    return Math.max(this.stored, this.window.size());
+  }
+
+  async loadOlder(count = OLDER_PAGE): Promise<number> {
+    if (this.floor === undefined) return 0;
+    const before = this.window.size();
+    const older = await this.set.history.window(this.set.id, { before: this.floor, limit: count });
+    if (older.length === 0) return 0;
+    this.floor = older.length < count ? undefined : older[0]?.key;
+    await this.pinAll(older.map((e) => e.segment));
+    if (this.floor === undefined) await this.pinAll(this.set.segments());
+    this.rebuild();
+    this.changed(LOAD_ORIGIN);
+    return this.window.size() - before;
+  }
+
+  async reveal(id: string): Promise<boolean> {
+    if (this.window.get(id) !== undefined) return true;
+    const entry = await this.set.history.entry(this.set.id, id);
+    if (entry === undefined || this.floor === undefined) return false;
+    if (entry.key >= this.floor) return this.window.get(id) !== undefined;
+    const from = await this.set.history.position(this.set.id, entry.key);
+    const to = await this.set.history.position(this.set.id, this.floor);
+    // A little of what came before it too, so it does not open at the very top.
+    await this.loadOlder(to - from + REVEAL_CONTEXT);
+    return this.window.get(id) !== undefined;
+  }
+
+  async scan(
+    visit: (batch: Message[]) => void | Promise<void>,
+    options: { signal?: AbortSignal } = {}
+  ): Promise<void> {
+    const aborted = (): boolean => options.signal?.aborted === true;
+    for (const n of this.set.segments()) {
+      if (aborted()) return;
+      let doc = this.set.doc(n);
+      let temporary = false;
+      if (doc === undefined) {
+        const bytes = await this.set.history.loadSegment(this.set.id, n);
+        if (bytes === undefined) continue;
+        doc = new Y.Doc();
+        Y.applyUpdate(doc, bytes, LOAD_ORIGIN);
+        temporary = true;
+      }
+      const batch: Message[] = [];
+      for (const [id, value] of doc.getMap<unknown>('messages').entries()) {
+        const m = this.read(id, value);
+        if (m !== undefined) batch.push(m);
+      }
+      if (temporary) doc.destroy();
+      batch.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      if (batch.length > 0 && !aborted()) await visit(batch);
+    }
+  }
+
+  /** The Yjs map of a message and its segment, from the window or any segment in memory. */
+  locate(id: string): { map: Y.Map<unknown>; segment: number } | undefined {
+    if (!isId(id)) return undefined;
+    const known = this.window.get(id);
+    if (known !== undefined) {
+      const map = this.observed.get(known.segment)?.messages.get(id);
+      if (map instanceof Y.Map) return { map, segment: known.segment };
+    }
+    for (const [n, o] of this.observed) {
+      const map = o.messages.get(id);
+      if (map instanceof Y.Map) return { map, segment: n };
+    }
+    return undefined;
+  }
+
+  itemOf(id: string): { segment: number; client: number; clock: number } | undefined {
+    const found = this.locate(id);
+    const item = found?.map._item;
+    if (found === undefined || item === null || item === undefined) return undefined;
+    return { segment: found.segment, client: item.id.client, clock: item.id.clock };
+  }
+
+  /** The messages map new messages go to: the tail segment, or the next one once it is full. */
+  writable(): { messages: Y.Map<unknown>; segment: number } {
+    let n = this.set.tail();
+    let doc = this.set.doc(n);
+    if (doc === undefined) {
+      // The tail moved on (another device) and is still loading: write into the newest in memory.
+      n = Math.max(...this.observed.keys());
+      doc = this.set.doc(n);
+    }
+    if (doc === undefined) throw new InvalidInputError('the conversation is not loaded');
+    if (doc.getMap('messages').size >= SEGMENT_MESSAGES) {
+      const next = this.set.createSegment(n + 1);
+      if (next !== undefined) {
+        n += 1;
+        doc = next;
+        if (this.observed.get(n)?.doc !== doc) this.observe(n, doc, false);
+      }
+    }
+    if (!this.set.has(n)) this.set.announce(n);
+    if (!this.pinned.has(n)) {
+      this.pinned.add(n);
+      this.set.pin(n);
+    }
+    return { messages: doc.getMap('messages'), segment: n };
+  }
+
+  /** A stored message as plain data (undefined when malformed). */
+  read(id: string, map: unknown): Message | undefined {
+    return readMessage(id, map, this.firstSeen.get(id) ?? this.createdAtLoad);
+  }
+
+  /** The window's messages in order (`limit`: the newest ones). */
+  messages(limit?: number): Message[] {
+    const entries = this.window.sorted();
+    const start = limit === undefined ? 0 : Math.max(0, entries.length - limit);
+    const out: Message[] = [];
+    for (let i = start; i < entries.length; i++) {
+      const e = entries[i] as WindowEntry;
+      const msg = this.read(e.id, this.observed.get(e.segment)?.messages.get(e.id));
+      if (msg !== undefined) out.push(msg);
+    }
+    return out;
+  }
+
+  /** Whether an id is in the window. */
+  inWindow(id: string): boolean {
+    return this.window.get(id) !== undefined;
+  }
+
+  /** Key of the newest message in the window. */
+  newestKey(): string | undefined {
+    return this.window.last()?.key;
+  }
+
+  /** See Conversation.unreadCount: `mark` is the member's read mark. */
+  unreadCount(member: string, mark: string | undefined): number {
+    if (this.floor !== undefined && (mark === undefined || mark < this.floor)) {
+      // Older than the window: the stored index counts (in the background).
+      const cached = this.unreadStored.get(member);
+      if (cached === undefined || cached.mark !== mark) {
+        this.unreadStored.set(member, { mark, count: cached?.count ?? 0 });
+        this.queueCount();
+      }
+      return this.unreadStored.get(member)?.count ?? 0;
+    }
+    let count = 0;
+    for (const e of this.window.after(mark)) {
+      const map = this.observed.get(e.segment)?.messages.get(e.id);
+      if (!(map instanceof Y.Map)) continue;
+      if (readHeader(map)?.a !== member && map.get('deleted') !== true) count++;
+    }
+    return count;
+  }
+}
