@@ -18,12 +18,7 @@
 import * as Y from 'yjs';
 import type { DocStore } from '../storage/doc-store.js';
 import type { HistoryEntry, HistorySnapshot, HistoryStore } from '../storage/history-store.js';
-import {
-  MAX_SEGMENT,
-  MAX_TEXT_LENGTH,
-  MAX_WARM_SEGMENTS,
-  SEGMENT_MESSAGES
-} from './constants.js';
+import { MAX_SEGMENT, MAX_TEXT_LENGTH, MAX_WARM_SEGMENTS, SEGMENT_MESSAGES } from './constants.js';
 import { isId, orderKey, readHeader } from './message-format.js';
 
 /** Part number of the head doc (segments are 0, 1, 2, …). */
