@@ -207,22 +207,22 @@ export class ConversationStore {
   }
 
   /**
-   * Extends the window by older messages (the façade's default count). One call at a time:
+   * Extends the window by `count` older messages (default: the façade's). One call at a time:
    * a call while one is in flight returns that one. Errors land in `error`, in words.
    */
-  loadOlder(): Promise<void> {
-    this.#loading ??= this.#loadOlder().finally(() => {
+  loadOlder(count?: number): Promise<void> {
+    this.#loading ??= this.#loadOlder(count).finally(() => {
       this.#loading = undefined;
       this.loadingOlder = false;
     });
     return this.#loading;
   }
 
-  async #loadOlder(): Promise<void> {
+  async #loadOlder(count: number | undefined): Promise<void> {
     if (this.#closed || !this.hasOlder) return;
     this.loadingOlder = true;
     try {
-      await this.#chat.loadOlder(this.id);
+      await this.#chat.loadOlder(this.id, count);
     } catch (err) {
       this.error = describeError(err, 'message');
     }

@@ -91,8 +91,11 @@ export function indexEntryOf(
 
 /** What the DocSet tells its owner (the sync service) and the conversation model. */
 export interface DocSetListener {
-  /** `doc` is now the doc of `part` (loaded, created, or reloaded after a failed update). */
-  attached?(part: number, doc: Y.Doc): void;
+  /**
+   * `doc` is now the doc of `part`: loaded or created, or (`reloaded`) read again from storage
+   * after a failed update, so its content may differ from the doc it replaces.
+   */
+  attached?(part: number, doc: Y.Doc, reloaded: boolean): void;
   /** The hot segment `part` left memory (its doc is destroyed after this call). */
   detached?(part: number, doc: Y.Doc): void;
   /** A segment number became known (stored here, or announced in the head). */
@@ -307,7 +310,7 @@ export class DocSet {
     if (hot !== undefined || this.known.has(n) || this.loading.has(n)) return hot;
     const doc = new Y.Doc();
     this.hot.set(n, doc);
-    for (const l of this.listeners) l.attached?.(n, doc);
+    for (const l of this.listeners) l.attached?.(n, doc, false);
     return doc;
   }
 
@@ -331,7 +334,7 @@ export class DocSet {
     } else {
       this.hot.set(part, doc);
     }
-    for (const l of this.listeners) l.attached?.(part, doc);
+    for (const l of this.listeners) l.attached?.(part, doc, true);
     old?.destroy();
     return doc;
   }
@@ -359,7 +362,7 @@ export class DocSet {
     if (this.closed) return doc;
     this.hot.set(n, doc);
     this.stateVectors.delete(n);
-    for (const l of this.listeners) l.attached?.(n, doc);
+    for (const l of this.listeners) l.attached?.(n, doc, false);
     this.touch(n);
     return doc;
   }

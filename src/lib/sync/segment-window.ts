@@ -58,7 +58,8 @@ export class SegmentWindow {
     this.floor = floor;
     this.attachHead(set.head);
     const listener: DocSetListener = {
-      attached: (part, doc) => (part === HEAD ? this.attachHead(doc) : this.observe(part, doc)),
+      attached: (part, doc, reloaded) =>
+        part === HEAD ? this.attachHead(doc) : this.observe(part, doc, reloaded ? 'all' : 'track'),
       detached: (part) => this.unobserve(part),
       segmentAdded: (part) => {
         if (this.floor === undefined) void this.pinAll([part]);
@@ -68,7 +69,7 @@ export class SegmentWindow {
     this.unsubscribe = set.subscribe(listener);
     for (const n of set.hotSegments()) {
       const doc = set.doc(n);
-      if (doc !== undefined) this.observe(n, doc, false);
+      if (doc !== undefined) this.observe(n, doc, 'none');
     }
     if (floor === undefined) void this.pinAll(set.segments());
     this.rebuild();
@@ -86,7 +87,12 @@ export class SegmentWindow {
     if (this.destroyed) this.headOff();
   }
 
-  private observe(n: number, doc: Y.Doc, notify = true): void {
+  /**
+   * Observes a segment in memory. `track`: what it holds joins the window if it belongs there
+   * (a loaded segment); `all`: and message listeners hear about all of it (a reloaded one,
+   * whose content may have changed); `none`: nothing yet (the caller rebuilds).
+   */
+  private observe(n: number, doc: Y.Doc, notify: 'none' | 'track' | 'all'): void {
     this.unobserve(n, false);
     const messages = doc.getMap<unknown>('messages');
     const onMessages = (event: Y.YMapEvent<unknown>): void => {
@@ -120,14 +126,15 @@ export class SegmentWindow {
         doc.off('update', onUpdate);
       }
     });
-    if (!notify) return;
-    // A reloaded or newly loaded segment: what it holds joins the window if it belongs there.
+    if (notify === 'none') return;
     const ids: string[] = [];
     for (const [id, value] of messages.entries()) {
       this.track(n, id, value);
       ids.push(id);
     }
-    if (ids.length > 0) for (const listener of this.messageListeners) listener(ids);
+    if (notify === 'all' && ids.length > 0) {
+      for (const listener of this.messageListeners) listener(ids);
+    }
     this.changed(LOAD_ORIGIN);
   }
 
@@ -179,7 +186,7 @@ export class SegmentWindow {
     await Promise.all(wanted.map((n) => this.set.warm(n)));
     for (const n of wanted) {
       const doc = this.set.doc(n);
-      if (doc !== undefined && this.observed.get(n)?.doc !== doc) this.observe(n, doc);
+      if (doc !== undefined && this.observed.get(n)?.doc !== doc) this.observe(n, doc, 'track');
     }
   }
 
@@ -254,7 +261,10 @@ export class SegmentWindow {
     this.floor = older.length < count ? undefined : older[0]?.key;
     await this.pinAll(older.map((e) => e.segment));
     if (this.floor === undefined) await this.pinAll(this.set.segments());
-    this.rebuild();
+    // The index said which messages these are: they join the window (checked against their
+    // segment doc), without walking what is already there.
+    for (const e of older)
+      this.track(e.segment, e.id, this.observed.get(e.segment)?.messages.get(e.id));
     this.changed(LOAD_ORIGIN);
     return this.window.size() - before;
   }
@@ -335,7 +345,7 @@ export class SegmentWindow {
       if (next !== undefined) {
         n += 1;
         doc = next;
-        if (this.observed.get(n)?.doc !== doc) this.observe(n, doc, false);
+        if (this.observed.get(n)?.doc !== doc) this.observe(n, doc, 'none');
       }
     }
     if (!this.set.has(n)) this.set.announce(n);

@@ -54,6 +54,14 @@ export class WindowIndex {
   sorted(): readonly WindowEntry[] {
     if (this.pending.size === 0) return this.entries;
     this.idList = undefined;
+    if (this.prependable()) {
+      // Older messages loaded in front (scrolling back): one concatenation.
+      const older = [...this.pending.values()] as WindowEntry[];
+      for (const e of older) this.byId.set(e.id, e);
+      this.pending.clear();
+      this.entries = older.sort(byKey).concat(this.entries);
+      return this.entries;
+    }
     if (this.pending.size > 256) {
       for (const [id, e] of this.pending) {
         if (e === undefined) this.byId.delete(id);
@@ -121,6 +129,16 @@ export class WindowIndex {
       else hi = mid;
     }
     return entries.slice(lo);
+  }
+
+  /** Whether every pending change adds a new id before the oldest entry. */
+  private prependable(): boolean {
+    const first = this.entries[0];
+    if (first === undefined || this.pending.size < 2) return false;
+    for (const [id, e] of this.pending) {
+      if (e === undefined || this.byId.has(id) || e.key >= first.key) return false;
+    }
+    return true;
   }
 
   private insertionPoint(key: string): number {
