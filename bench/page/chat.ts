@@ -184,7 +184,7 @@ export const chat: ChatApi = {
         const l0 = performance.now();
         events[e.type] = (events[e.type] ?? 0) + 1;
         if (e.type === 'peer-dropped') events[`dropped: ${e.reason}`] = 1;
-        if (e.type === 'synced') check();
+        if (e.type === 'synced' || e.type === 'status') check();
         listenerMs += performance.now() - l0;
       });
     });

@@ -16,6 +16,18 @@ import { WindowIndex, type WindowEntry } from './window-index.js';
 /** Older messages reveal() loads beyond the one asked for. */
 const REVEAL_CONTEXT = 20;
 
+/**
+ * An 'afterTransaction' listener that calls `fn` with the origin of transactions that changed
+ * something. ('update' listeners would make Yjs encode every change once more, a remote
+ * catch-up's whole step2 included.)
+ */
+function onChangedTransaction(fn: (origin: unknown) => void): (tr: Y.Transaction) => void {
+  return (tr) => {
+    if (tr.origin === LOAD_ORIGIN) return;
+    if (tr.changed.size > 0 || tr.deleteSet.clients.size > 0) fn(tr.origin);
+  };
+}
+
 interface Observed {
   doc: Y.Doc;
   messages: Y.Map<unknown>;
@@ -81,9 +93,9 @@ export class SegmentWindow {
     this.metaMap = doc.getMap('meta');
     this.membersMap = doc.getMap('members');
     this.receiptsMap = doc.getMap('receipts');
-    const onUpdate = (_u: Uint8Array, origin: unknown): void => this.changed(origin);
-    doc.on('update', onUpdate);
-    this.headOff = () => doc.off('update', onUpdate);
+    const onUpdate = onChangedTransaction((origin) => this.changed(origin));
+    doc.on('afterTransaction', onUpdate);
+    this.headOff = () => doc.off('afterTransaction', onUpdate);
     if (this.destroyed) this.headOff();
   }
 
@@ -113,17 +125,17 @@ export class SegmentWindow {
       const list = [...ids];
       for (const listener of this.messageListeners) listener(list);
     };
-    const onUpdate = (_u: Uint8Array, origin: unknown): void => this.changed(origin);
+    const onUpdate = onChangedTransaction((origin) => this.changed(origin));
     messages.observe(onMessages);
     messages.observeDeep(onDeep);
-    doc.on('update', onUpdate);
+    doc.on('afterTransaction', onUpdate);
     this.observed.set(n, {
       doc,
       messages,
       off: () => {
         messages.unobserve(onMessages);
         messages.unobserveDeep(onDeep);
-        doc.off('update', onUpdate);
+        doc.off('afterTransaction', onUpdate);
       }
     });
     if (notify === 'none') return;
@@ -340,7 +352,12 @@ export class SegmentWindow {
       doc = this.set.doc(n);
     }
     if (doc === undefined) throw new InvalidInputError('the conversation is not loaded');
-    if (doc.getMap('messages').size >= SEGMENT_MESSAGES) {
+    // Y.Map.size walks every entry: the number of keys (messages are never removed, only
+    // marked deleted) is what bounds a segment, and it is O(1).
+    if (
+      (doc.getMap('messages') as unknown as { _map: Map<string, unknown> })._map.size >=
+      SEGMENT_MESSAGES
+    ) {
       const next = this.set.createSegment(n + 1);
       if (next !== undefined) {
         n += 1;

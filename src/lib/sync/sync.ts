@@ -279,17 +279,18 @@ class SyncService implements Sync {
       unit.part === HEAD || doc === undefined
         ? []
         : changedMessageIds(tr, doc.getMap<unknown>('messages'));
-    const fromPeer = origin instanceof RemoteOrigin ? origin.peer : undefined;
-    if (fromPeer !== undefined && unit.applying !== undefined) {
-      // Stored and passed on once the whole update applied (see applyRemote).
-      unit.applying.push({ update, ids });
-      return;
-    }
-    this.afterUpdate(unit, update, ids, fromPeer);
+    // Remote updates are stored and passed on by applyRemote (as they came), not from here.
+    this.afterUpdate(unit, update, ids);
   }
 
   /** Stores an update of a doc and passes it on to the other members connected. */
-  private afterUpdate(unit: Unit, update: Uint8Array, ids: string[], fromPeer?: string): void {
+  private afterUpdate(
+    unit: Unit,
+    update: Uint8Array,
+    ids: string[],
+    fromPeer?: string,
+    forward = true
+  ): void {
     const conv = unit.conv;
     const t1 = this.tracer.begin();
     try {
@@ -304,9 +305,9 @@ class SyncService implements Sync {
       this.tracer.end('store', t1, update.byteLength);
     }
     const frame: Frame = { type: FrameType.Update, conversationId: unit.wire, payload: update };
-    const to = [...unit.live].filter(
-      (peer) => peer !== fromPeer && this.access.canSync(peer, conv.id)
-    );
+    const to = forward
+      ? [...unit.live].filter((peer) => peer !== fromPeer && this.access.canSync(peer, conv.id))
+      : [];
     if (to.length === 0) {
       // Nobody to send it to (e.g. the step2 of a catch-up): don't frame it (a copy of it).
       this.checkSendable(frame);
@@ -627,9 +628,12 @@ class SyncService implements Sync {
   }
 
   /**
-   * Applies an untrusted update to a doc. What it changes is stored and passed on only once it
-   * applied completely. If it throws (a malformed or hostile update), nothing of it is kept:
-   * the peer is dropped and the doc is reloaded from storage, which holds everything before it.
+   * Applies an untrusted update to a doc. It is stored and passed on, as it came, only once it
+   * applied completely (and changed something). If it throws (a malformed or hostile update),
+   * nothing of it is kept: the peer is dropped and the doc is reloaded from storage, which holds
+   * everything before it. While it applies, the unit does not listen to the doc's 'update'
+   * events: Yjs would encode the whole change again for them (for a catch-up's step2 that was
+   * a good part of the apply), and the bytes are already here.
    * (No shadow copy: trying every update on a second doc doubled the cost of each apply and the
    * memory of each open conversation.)
    */
@@ -639,22 +643,39 @@ class SyncService implements Sync {
     const doc = unit.doc();
     if (unit.reloading || doc === undefined) return false;
     const t1 = this.tracer.begin();
-    unit.applying = [];
+    let tr: Y.Transaction | undefined;
+    const capture = (t: Y.Transaction): void => {
+      tr = t;
+    };
+    unit.applying = true;
+    unit.detach();
+    doc.on('afterTransaction', capture);
     let failed = false;
     try {
       Y.applyUpdate(doc, update, new RemoteOrigin(peer));
     } catch {
       failed = true;
+    } finally {
+      doc.off('afterTransaction', capture);
+      unit.applying = false;
+      unit.attach();
     }
-    const applied = unit.applying;
-    unit.applying = undefined;
     this.tracer.end('apply', t1, update.byteLength);
     if (failed) {
       this.misbehave(peer, 'update failed to apply');
       void this.reload(unit);
       return false;
     }
-    for (const u of applied) this.afterUpdate(unit, u.update, u.ids, peer);
+    const done = tr as Y.Transaction | undefined;
+    if (done !== undefined && (done.changed.size > 0 || done.deleteSet.clients.size > 0)) {
+      const ids =
+        unit.part === HEAD ? [] : changedMessageIds(done, doc.getMap<unknown>('messages'));
+      // Part of it waits for changes we don't have (pending structs): stored, but not passed
+      // on (the others would wait on the same gap; the repair round and step2s bring them what
+      // applied here).
+      const pending = doc.store.pendingStructs !== null || doc.store.pendingDs !== null;
+      this.afterUpdate(unit, update, ids, peer, !pending);
+    }
     return true;
   }
 

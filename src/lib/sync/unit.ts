@@ -32,12 +32,8 @@ export interface Unit {
   readonly wire: string;
   /** The doc when it is in memory. */
   doc(): Y.Doc | undefined;
-  /**
-   * While a remote update is being applied: the doc's updates (and the message ids they
-   * changed), held back until it applied completely (a failing update must not be stored or
-   * passed on, even in part).
-   */
-  applying: { update: Uint8Array; ids: string[] }[] | undefined;
+  /** A remote update is being applied (see SyncService.applyRemote). */
+  applying: boolean;
   /** The doc is being reloaded from storage after an update failed: remote frames wait. */
   reloading: boolean;
   /** Frames waiting for the doc to load. */
@@ -82,7 +78,7 @@ export function createUnit(conv: ConversationState, part: number, onUpdate: Upda
     part,
     wire: unitId(conv.id, part),
     doc: () => conv.set.doc(part),
-    applying: undefined,
+    applying: false,
     reloading: false,
     waiting: undefined,
     live: new Set(),
@@ -113,7 +109,7 @@ export function createUnit(conv: ConversationState, part: number, onUpdate: Upda
     busy() {
       return (
         unit.waiting !== undefined ||
-        unit.applying !== undefined ||
+        unit.applying ||
         unit.reloading ||
         conv.set.doc(part)?.store.pendingStructs != null
       );
