@@ -12,19 +12,20 @@
  *
  * ```ts
  * import { createApp } from '$lib/app';
- * import { createIdbKeyStore, createLocalSettingsStore, createIdbDocStore } from '$lib/storage';
+ * import { createIdbHistoryStore, createIdbKeyStore, createLocalSettingsStore } from '$lib/storage';
  *
  * const app = createApp({
  *   origin: location.origin, // relay-info from <origin>/api/relay-info, unless the page has it:
  *   relayInfo: readInlineRelayInfo(), // inlined by the relay that served the page
  *   keyStore: createIdbKeyStore(),
  *   settingsStore: createLocalSettingsStore(),
- *   docs: createIdbDocStore()
+ *   history: createIdbHistoryStore() // conversations: head + segments + message index
  * });
  * await app.start(); // node started; relay-info retried in the background if the relay is down
  * await app.startMessenger(); // stored conversations open, search index builds in the background
  * const [first] = app.chat.summaries();
  * if (first) app.chat.send(first.id, 'hello');
+ * await app.chat.loadOlder(first.id); // the window starts at the newest messages
  * ```
  */
 export {

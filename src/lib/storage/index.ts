@@ -7,7 +7,7 @@
  * const keyStore = createIdbKeyStore(); // no I/O until load()/save()
  * const key = await keyStore.load(); // undefined on first run
  * const settings = await createLocalSettingsStore().load(); // { relays: [], iceServers: [] }
- * const docs = createIdbDocStore(); // conversation Yjs updates: load/append/list/delete
+ * const docs = createIdbDocStore(); // conversations as one doc each (before segments): migrated
  * const history = createIdbHistoryStore(); // head + segment updates and the message index
  * const newest = await history.window('conv-1', { limit: 40 }); // without loading every segment
  * ```
