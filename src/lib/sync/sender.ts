@@ -1,0 +1,141 @@
+/**
+ * The sync service's outbound side: framing (Parts for what does not fit in one frame), the
+ * send options per frame type, step1s (state vectors, read from storage for a segment not in
+ * memory), acks coalesced per microtask, and storing + forwarding a doc's updates.
+ */
+import { InvalidInputError } from './errors.js';
+import { encodeFrame, encodeParts, frameLength, FrameType, type Frame } from './protocol.js';
+import type { Tracer } from './tracer.js';
+import type { FrameSendOptions, SyncTransport } from './transport.js';
+import type { ConversationState, Unit } from './unit.js';
+
+/** What the sender needs from the sync service. */
+export interface SenderHost {
+  readonly transport: SyncTransport;
+  readonly tracer: Tracer;
+  readonly maxFrameBytes: number;
+  readonly maxMessageBytes: number;
+  /** The current repair round (when a step1 was asked). */
+  round(): number;
+  /** Whether the conversation is still the open one (not closed or reopened meanwhile). */
+  isOpen(conv: ConversationState): boolean;
+  canSync(peer: string, conversationId: string): boolean;
+  /** Storage failed: reported as a 'persist-error' event. */
+  persistError(conversationId: string, error: unknown): void;
+}
+
+export class FrameSender {
+  private readonly ackQueue = new Map<string, { peer: string; unit: Unit }>();
+  private ackScheduled = false;
+
+  constructor(private readonly host: SenderHost) {}
+
+  send(peer: string, frame: Frame): void {
+    const { tracer, transport } = this.host;
+    const t0 = tracer.begin();
+    try {
+      const frames = this.encode(frame);
+      if (frame.type === FrameType.Step2) {
+        const key = `step2\n${frame.conversationId}`;
+        frames.forEach((bytes, i) => transport.send(peer, bytes, { key, replace: i === 0 }));
+        return;
+      }
+      const options: FrameSendOptions =
+        frame.type === FrameType.Update
+          ? {}
+          : { control: true, droppable: frame.type === FrameType.Ephemeral };
+      for (const bytes of frames) transport.send(peer, bytes, options);
+    } finally {
+      tracer.end('send', t0, frame.payload.byteLength);
+    }
+  }
+
+  /** Asks `peer` for what the unit's doc lacks (our state vector). */
+  step1(unit: Unit, peer: string): void {
+    unit.asked.add(peer);
+    if (!unit.awaiting.has(peer)) unit.awaiting.set(peer, { at: this.host.round(), tries: 0 });
+    const send = (payload: Uint8Array): void =>
+      this.send(peer, { type: FrameType.Step1, conversationId: unit.wire, payload });
+    const sv = unit.conv.set.cachedStateVector(unit.part);
+    if (sv !== undefined) {
+      send(sv);
+      return;
+    }
+    unit.conv.set.stateVector(unit.part).then(
+      (v) => {
+        if (this.host.isOpen(unit.conv)) send(v);
+      },
+      (error: unknown) => this.host.persistError(unit.conv.id, error)
+    );
+  }
+
+  /** Acks (our state vector after what `peer` sent), one per unit and peer per microtask. */
+  ack(peer: string, unit: Unit): void {
+    this.ackQueue.set(`${peer}\n${unit.wire}`, { peer, unit });
+    if (this.ackScheduled) return;
+    this.ackScheduled = true;
+    queueMicrotask(() => {
+      this.ackScheduled = false;
+      const queued = [...this.ackQueue.values()];
+      this.ackQueue.clear();
+      const t0 = this.host.tracer.begin();
+      for (const { peer: p, unit: u } of queued) {
+        const sv = u.conv.set.cachedStateVector(u.part);
+        if (sv === undefined || !this.host.isOpen(u.conv)) continue;
+        if (!this.host.canSync(p, u.conv.id)) continue;
+        this.send(p, { type: FrameType.Ack, conversationId: u.wire, payload: sv });
+      }
+      this.host.tracer.end('ack', t0);
+    });
+  }
+
+  /**
+   * Stores an update of a doc (with the ids of the messages it changed, for the index) and,
+   * when `forward`, passes it on to the other members connected (not back to `fromPeer`).
+   */
+  publish(unit: Unit, update: Uint8Array, ids: string[], fromPeer?: string, forward = true): void {
+    const { tracer, transport } = this.host;
+    const conv = unit.conv;
+    const t1 = tracer.begin();
+    try {
+      conv.set.persist(unit.part, update, ids).catch((error: unknown) => {
+        this.host.persistError(conv.id, error);
+      });
+    } finally {
+      tracer.end('store', t1, update.byteLength);
+    }
+    const frame: Frame = { type: FrameType.Update, conversationId: unit.wire, payload: update };
+    const to = forward
+      ? [...unit.live].filter((peer) => peer !== fromPeer && this.host.canSync(peer, conv.id))
+      : [];
+    if (to.length === 0) {
+      // Nobody to send it to (e.g. the step2 of a catch-up): don't frame it (a copy of it).
+      this.checkSendable(frame);
+      return;
+    }
+    const t2 = tracer.begin();
+    try {
+      const frames = this.encode(frame);
+      for (const peer of to) for (const bytes of frames) transport.send(peer, bytes);
+    } finally {
+      tracer.end('forward', t2, update.byteLength);
+    }
+  }
+
+  /** One frame, or Part frames when a step2/update does not fit in one. */
+  private encode(frame: Frame): Uint8Array[] {
+    if (!this.checkSendable(frame)) return [encodeFrame(frame)];
+    return encodeParts(frame, this.host.maxFrameBytes);
+  }
+
+  /** Whether the frame needs Parts; throws when it is too big even for them. */
+  private checkSendable(frame: Frame): boolean {
+    if (frameLength(frame.conversationId, frame.payload.byteLength) <= this.host.maxFrameBytes) {
+      return false;
+    }
+    if (frame.payload.byteLength > this.host.maxMessageBytes) {
+      throw new InvalidInputError('update larger than the sync message limit');
+    }
+    return true;
+  }
+}
