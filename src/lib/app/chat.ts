@@ -30,6 +30,7 @@ import { verifyByPeer } from '../crypto/signing.js';
 import {
   createLibp2pSyncTransport,
   createSync,
+  type Authenticity,
   type Conversation,
   type Message,
   type Sync,
@@ -106,6 +107,9 @@ class ChatService implements Chat {
   /** Conversations changed since the last notification (one 'conversation' change each). */
   readonly #dirty = new Set<string>();
   #flushQueued = false;
+  /** Messages rendered before their signature was checked: conversation id -> message ids. */
+  readonly #unchecked = new Map<string, Set<string>>();
+  #checkQueued = false;
   readonly #stats: ChatStats = { receiptWrites: 0 };
 
   constructor(config: ChatConfig) {
@@ -306,7 +310,13 @@ class ChatService implements Chat {
     const conv = this.#conv(conversationId);
     const sync = this.#sync;
     if (conv === undefined || sync === undefined) return undefined;
-    return messageRow(conv, messageId, this.#names, (id) => sync.messageStatus(conversationId, id));
+    return messageRow(
+      conv,
+      messageId,
+      this.#names,
+      (id) => sync.messageStatus(conversationId, id),
+      (id) => this.#authenticity(conversationId, conv, id)
+    );
   }
 
   message(conversationId: string, messageId: string): Message | undefined {
@@ -521,6 +531,37 @@ class ChatService implements Chat {
       this.#dirty.clear();
       for (const conversationId of ids) this.#emit({ type: 'conversation', conversationId });
     });
+  }
+
+  /**
+   * What a row shows of its signature: the checked result, or (not checked yet) 'unknown' while
+   * the check runs right after this render; a row that fails it re-renders as Not verified. An
+   * Ed25519 check costs a few ms: it stays off the path from a message's arrival to its row.
+   */
+  #authenticity(conversationId: string, conv: Conversation, id: string): Authenticity {
+    const known = conv.checkedAuthenticity(id);
+    if (known !== undefined) return known;
+    let ids = this.#unchecked.get(conversationId);
+    if (ids === undefined) this.#unchecked.set(conversationId, (ids = new Set()));
+    ids.add(id);
+    if (!this.#checkQueued) {
+      this.#checkQueued = true;
+      setTimeout(() => this.#checkSignatures(), 0);
+    }
+    return 'unknown';
+  }
+
+  #checkSignatures(): void {
+    this.#checkQueued = false;
+    const pending = [...this.#unchecked];
+    this.#unchecked.clear();
+    for (const [conversationId, ids] of pending) {
+      const conv = this.#conv(conversationId);
+      if (conv === undefined) continue;
+      let failed = false;
+      for (const id of ids) if (conv.authenticity(id) === 'unverified') failed = true;
+      if (failed) this.#changed(conversationId);
+    }
   }
 
   #emit(change: ChatChange): void {

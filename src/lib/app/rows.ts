@@ -3,7 +3,7 @@
  * a conversation, and message rows as the view renders them (status, authenticity, reply
  * preview, author names). Pure functions of their inputs.
  */
-import type { Conversation, Message, MessageStatus } from '../sync/index.js';
+import type { Authenticity, Conversation, Message, MessageStatus } from '../sync/index.js';
 import type { ConversationInfo, ConversationSummary, MessageRow } from './chat-types.js';
 
 /** How the read models name people. */
@@ -62,23 +62,28 @@ export function conversationInfo(
   };
 }
 
-/** A message as the view renders it. Checks its signature (cached in the model). */
+/**
+ * A message as the view renders it. `authenticity` says what is known of its signature (the
+ * caller decides whether to check it now or later).
+ */
 export function messageRow(
   conv: Conversation,
   messageId: string,
   names: Names,
-  status: (messageId: string) => MessageStatus | undefined
+  status: (messageId: string) => MessageStatus | undefined,
+  authenticity: (messageId: string) => Authenticity
 ): MessageRow | undefined {
   const m = conv.message(messageId);
   if (m === undefined) return undefined;
-  return rowOf(conv, m, names, status);
+  return rowOf(conv, m, names, status, authenticity);
 }
 
 function rowOf(
   conv: Conversation,
   m: Message,
   names: Names,
-  status: (messageId: string) => MessageStatus | undefined
+  status: (messageId: string) => MessageStatus | undefined,
+  authenticity: (messageId: string) => Authenticity
 ): MessageRow {
   const self = names.self();
   const mine = m.author === self;
@@ -94,7 +99,7 @@ function rowOf(
     at: m.displayAt,
     edited: m.edited,
     deleted: m.deleted,
-    authenticity: conv.authenticity(m.id),
+    authenticity: authenticity(m.id),
     ...(quoted === undefined
       ? {}
       : { replyTo: { id: quoted.id, author: names.of(quoted.author), text: quoted.text } }),

@@ -167,6 +167,11 @@ export interface Conversation {
    * verification the first time: call it for the messages on screen, not for all of them.
    */
   authenticity(id: string): Authenticity;
+  /**
+   * The result of an earlier authenticity() check while the message has not changed since;
+   * undefined when it was not checked (costs nothing: for rendering without waiting on it).
+   */
+  checkedAuthenticity(id: string): Authenticity | undefined;
   /** Stop observing the doc. */
   destroy(): void;
   /**

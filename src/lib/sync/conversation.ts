@@ -441,6 +441,10 @@ class SegmentedConversation implements Conversation {
     return this.signatures.check(this.docs.locate(id)?.map, this.message(id));
   }
 
+  checkedAuthenticity(id: string): Authenticity | undefined {
+    return this.signatures.cached(this.docs.locate(id)?.map, this.message(id));
+  }
+
   private signedBytes(
     id: string,
     h: Header,

@@ -92,6 +92,23 @@ export class SignatureChecks {
     private readonly verify: Verifier | undefined
   ) {}
 
+  /** The cached result for `msg` while it is unchanged (no signature is checked). */
+  cached(map: Y.Map<unknown> | undefined, msg: Message | undefined): Authenticity | undefined {
+    if (this.verify === undefined) return 'unknown';
+    if (map === undefined || msg === undefined) return 'unverified';
+    const cached = this.checked.get(msg.id);
+    if (
+      cached === undefined ||
+      cached.sig !== map.get('s') ||
+      cached.text !== msg.text ||
+      cached.edited !== msg.edited ||
+      cached.deleted !== msg.deleted
+    ) {
+      return undefined;
+    }
+    return cached.result;
+  }
+
   /** Whether `msg` (read from `map`) carries its author's valid signature. */
   check(map: Y.Map<unknown> | undefined, msg: Message | undefined): Authenticity {
     if (this.verify === undefined) return 'unknown';
