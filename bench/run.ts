@@ -614,7 +614,11 @@ function catchUpBreakdownRows(cu: CatchUpResult, sender: SpanTotals): string[][]
     row('start', bd.startMs, "createSync.start() + opening B's conversations (no frame yet)"),
     row('decode / reassembly', bd.decodeMs, `${sp('decode')}, ${sp('reassemble')}`),
     row('apply', bd.applyMs, `${sp('apply')} (with the doc's observers)`),
-    row('store', bd.storeMs, `${sp('store')} (DocStore.append, synchronous part)`),
+    row(
+      'store',
+      bd.storeMs,
+      `${sp('store')} (DocSet.persist: update + index entries, synchronous part)`
+    ),
     row('ordering', bd.orderMs, "first size() of B's conversations after the data"),
     row('UI', bd.uiMs, 'event listeners (the bench draws nothing during the catch-up)'),
     row('other sync', bd.otherMs, `${sp('send')}, ${sp('ack')}, ${sp('forward')}, ${sp('diff')}`),

@@ -30,7 +30,6 @@ import { verifyByPeer } from '../crypto/signing.js';
 import {
   createLibp2pSyncTransport,
   createSync,
-  type Authenticity,
   type Conversation,
   type Message,
   type Sync,
@@ -55,6 +54,7 @@ import type { ChatPairing } from './pairing.js';
 import { createChatPresence, type ChatPresence } from './chat-presence.js';
 import { documentVisibility, type Presence } from './presence.js';
 import { createReceiptPolicy, type ReceiptPolicy } from './receipts.js';
+import { createDeferredSignatureChecks } from './signature-checks.js';
 import { conversationInfo, messageRow, summaryOf } from './rows.js';
 
 export { CONTACT_REDIAL_MS } from './contact-dialer.js';
@@ -107,9 +107,11 @@ class ChatService implements Chat {
   /** Conversations changed since the last notification (one 'conversation' change each). */
   readonly #dirty = new Set<string>();
   #flushQueued = false;
-  /** Messages rendered before their signature was checked: conversation id -> message ids. */
-  readonly #unchecked = new Map<string, Set<string>>();
-  #checkQueued = false;
+  /** Signatures of rendered rows, checked right after they are drawn. */
+  readonly #signatures = createDeferredSignatureChecks({
+    conversation: (id) => this.#conv(id),
+    failed: (id) => this.#changed(id)
+  });
   readonly #stats: ChatStats = { receiptWrites: 0 };
 
   constructor(config: ChatConfig) {
@@ -315,7 +317,7 @@ class ChatService implements Chat {
       messageId,
       this.#names,
       (id) => sync.messageStatus(conversationId, id),
-      (id) => this.#authenticity(conversationId, conv, id)
+      (id) => this.#signatures.authenticity(conversationId, conv, id)
     );
   }
 
@@ -531,37 +533,6 @@ class ChatService implements Chat {
       this.#dirty.clear();
       for (const conversationId of ids) this.#emit({ type: 'conversation', conversationId });
     });
-  }
-
-  /**
-   * What a row shows of its signature: the checked result, or (not checked yet) 'unknown' while
-   * the check runs right after this render; a row that fails it re-renders as Not verified. An
-   * Ed25519 check costs a few ms: it stays off the path from a message's arrival to its row.
-   */
-  #authenticity(conversationId: string, conv: Conversation, id: string): Authenticity {
-    const known = conv.checkedAuthenticity(id);
-    if (known !== undefined) return known;
-    let ids = this.#unchecked.get(conversationId);
-    if (ids === undefined) this.#unchecked.set(conversationId, (ids = new Set()));
-    ids.add(id);
-    if (!this.#checkQueued) {
-      this.#checkQueued = true;
-      setTimeout(() => this.#checkSignatures(), 0);
-    }
-    return 'unknown';
-  }
-
-  #checkSignatures(): void {
-    this.#checkQueued = false;
-    const pending = [...this.#unchecked];
-    this.#unchecked.clear();
-    for (const [conversationId, ids] of pending) {
-      const conv = this.#conv(conversationId);
-      if (conv === undefined) continue;
-      let failed = false;
-      for (const id of ids) if (conv.authenticity(id) === 'unverified') failed = true;
-      if (failed) this.#changed(conversationId);
-    }
   }
 
   #emit(change: ChatChange): void {

@@ -17,14 +17,16 @@
  */
 import * as Y from 'yjs';
 import type { DocStore } from '../storage/doc-store.js';
-import type { HistoryEntry, HistorySnapshot, HistoryStore } from '../storage/history-store.js';
-import { MAX_SEGMENT, MAX_TEXT_LENGTH, MAX_WARM_SEGMENTS, SEGMENT_MESSAGES } from './constants.js';
-import { isId, orderKey, readHeader } from './message-format.js';
+import type { HistoryEntry, HistoryStore } from '../storage/history-store.js';
+import { MAX_SEGMENT, MAX_WARM_SEGMENTS } from './constants.js';
+import { indexEntryOf, isId, SEGMENTS_KEY } from './message-format.js';
+import { splitLegacy } from './migrate.js';
+
+export { indexEntryOf, SEGMENTS_KEY } from './message-format.js';
+export { splitLegacy } from './migrate.js';
 
 /** Part number of the head doc (segments are 0, 1, 2, …). */
 export const HEAD = -1;
-/** Head map of the segments in use: String(n) -> 1. */
-export const SEGMENTS_KEY = 'segments';
 /** Origin of the state loaded from storage (not saved again, not sent). */
 export const LOAD_ORIGIN = Symbol('load');
 
@@ -66,27 +68,6 @@ export function changedMessageIds(tr: Y.Transaction, messages: Y.Map<unknown>): 
     }
   }
   return [...ids];
-}
-
-/** The index entry of a stored message, or undefined when it is not valid enough to list. */
-export function indexEntryOf(
-  id: string,
-  value: unknown,
-  segment: number
-): HistoryEntry | undefined {
-  if (!isId(id) || !(value instanceof Y.Map)) return undefined;
-  const header = readHeader(value);
-  const text = value.get('text');
-  if (header === undefined || typeof text !== 'string' || text.length > MAX_TEXT_LENGTH) {
-    return undefined;
-  }
-  return {
-    key: orderKey({ wall: header.w, counter: header.n }, header.a, id),
-    id,
-    segment,
-    author: header.a,
-    deleted: value.get('deleted') === true
-  };
 }
 
 /** What the DocSet tells its owner (the sync service) and the conversation model. */
@@ -422,53 +403,4 @@ export class DocSet {
       this.addKnown(Number(key));
     }
   }
-}
-
-/** Copies a Y.Map's entries into another (nested maps become new nested maps). */
-export function copyMap(from: Y.Map<unknown>, to: Y.Map<unknown>): void {
-  for (const [k, v] of from.entries()) {
-    if (v instanceof Y.Map) {
-      const inner = new Y.Map<unknown>();
-      to.set(k, inner);
-      copyMap(v, inner);
-    } else if (!(v instanceof Y.AbstractType)) {
-      to.set(k, v);
-    }
-  }
-}
-
-/**
- * Splits a conversation stored as one doc (before segments) into head and segments of
- * SEGMENT_MESSAGES messages in order, with their index: what DocSet.open migrates.
- */
-export function splitLegacy(update: Uint8Array): HistorySnapshot {
-  const old = new Y.Doc();
-  Y.applyUpdate(old, update);
-  const head = new Y.Doc();
-  for (const name of ['meta', 'members', 'receipts', 'groups']) {
-    copyMap(old.getMap(name), head.getMap(name));
-  }
-  const entries: { entry: HistoryEntry; value: Y.Map<unknown> }[] = [];
-  for (const [id, value] of old.getMap('messages').entries()) {
-    const entry = indexEntryOf(id, value, 0);
-    if (entry !== undefined) entries.push({ entry, value: value as Y.Map<unknown> });
-  }
-  entries.sort((a, b) => (a.entry.key < b.entry.key ? -1 : a.entry.key > b.entry.key ? 1 : 0));
-  const segments = new Map<number, Uint8Array>();
-  const index: HistoryEntry[] = [];
-  for (let start = 0, n = 0; start < entries.length; start += SEGMENT_MESSAGES, n++) {
-    const doc = new Y.Doc();
-    const messages = doc.getMap('messages');
-    doc.transact(() => {
-      for (const { entry, value } of entries.slice(start, start + SEGMENT_MESSAGES)) {
-        const copy = new Y.Map<unknown>();
-        messages.set(entry.id, copy);
-        copyMap(value, copy);
-        index.push({ ...entry, segment: n });
-      }
-    });
-    segments.set(n, Y.encodeStateAsUpdate(doc));
-    head.getMap(SEGMENTS_KEY).set(String(n), 1);
-  }
-  return { head: Y.encodeStateAsUpdate(head), segments, index };
 }

@@ -3,7 +3,8 @@
  * validators every reader applies (anything malformed is skipped), and the input rules of the
  * writing side. Pure functions.
  */
-import type * as Y from 'yjs';
+import * as Y from 'yjs';
+import type { HistoryEntry } from '../storage/history-store.js';
 import { MAX_ID_LENGTH, MAX_NAME_LENGTH, MAX_TEXT_LENGTH } from './constants.js';
 import type { Hlc } from './conversation-types.js';
 import { InvalidInputError } from './errors.js';
@@ -12,6 +13,8 @@ export const MAX_WALL = 2 ** 48; // year 10889: plenty, and keeps the key fixed 
 export const MAX_COUNTER = 2 ** 32 - 1;
 export const REACTION_PREFIX = 'r:';
 export const KEY_RE = /^[0-9a-f]{12}[0-9a-f]{8}:/;
+/** Head map of the segments in use: String(n) -> 1. */
+export const SEGMENTS_KEY = 'segments';
 
 /** The order key of an HLC reading plus author and id: plain string comparison orders it. */
 export function orderKey(hlc: Hlc, author: string, id: string): string {
@@ -68,4 +71,25 @@ export function checkName(name: string): void {
 
 export function checkId(id: string, what: string): void {
   if (!isId(id)) throw new InvalidInputError(`invalid ${what}`);
+}
+
+/** The index entry of a stored message, or undefined when it is not valid enough to list. */
+export function indexEntryOf(
+  id: string,
+  value: unknown,
+  segment: number
+): HistoryEntry | undefined {
+  if (!isId(id) || !(value instanceof Y.Map)) return undefined;
+  const header = readHeader(value);
+  const text = value.get('text');
+  if (header === undefined || typeof text !== 'string' || text.length > MAX_TEXT_LENGTH) {
+    return undefined;
+  }
+  return {
+    key: orderKey({ wall: header.w, counter: header.n }, header.a, id),
+    id,
+    segment,
+    author: header.a,
+    deleted: value.get('deleted') === true
+  };
 }

@@ -6,7 +6,8 @@
 import * as Y from 'yjs';
 import { createMemoryHistoryStore, type HistoryStore } from '../storage/history-store.js';
 import { createConversation, type Conversation, type ConversationOptions } from './conversation.js';
-import { copyMap, DocSet } from './doc-set.js';
+import { DocSet } from './doc-set.js';
+import { copyMap } from './migrate.js';
 
 /** A new conversation over docs in memory (stored in `history`, a memory store by default). */
 export function memoryConversation(
