@@ -356,16 +356,22 @@ export class DocSet {
     this.evict();
   }
 
+  /** Lets the least recently used segments go until at most MAX_WARM_SEGMENTS are left. */
   private evict(): void {
-    if (this.warmOrder.length <= MAX_WARM_SEGMENTS) return;
+    // Only hot segments that are neither the tail nor pinned count (either may have changed
+    // since they were put in the order).
+    const candidates = this.warmOrder.filter(
+      (n) => this.hot.has(n) && n !== this.tailPart && !this.pins.has(n)
+    );
+    let excess = candidates.length - MAX_WARM_SEGMENTS;
     const keep: number[] = [];
-    for (const n of this.warmOrder) {
-      const excess = this.warmOrder.length - keep.length > MAX_WARM_SEGMENTS;
-      const doc = this.hot.get(n);
-      if (!excess || doc === undefined || !this.canEvict(n)) {
-        if (doc !== undefined) keep.push(n);
+    for (const n of candidates) {
+      const doc = this.hot.get(n) as Y.Doc;
+      if (excess <= 0 || !this.canEvict(n)) {
+        keep.push(n);
         continue;
       }
+      excess--;
       this.stateVectors.set(n, Y.encodeStateVector(doc));
       this.hot.delete(n);
       for (const l of this.listeners) l.detached?.(n, doc);

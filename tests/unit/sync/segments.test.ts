@@ -206,4 +206,28 @@ describe('segments', () => {
     conv.send('new times', { id: 'n1' });
     expect(conv.ids().at(-1)).toBe('n1');
   });
+
+  it('keeps the tail, the pinned segments and the two most recently used ones in memory', async () => {
+    const conv = memoryConversation({ self: 'alice', id: 'c' });
+    conv.init({ kind: 'group', name: 'long', members: ['bob'] });
+    for (let i = 0; i < 5 * SEGMENT_MESSAGES + 10; i++) conv.send(`m${i}`);
+    const history = createMemoryHistoryStore();
+    await history.replace('c', splitLegacy(Y.encodeStateAsUpdate(legacyDocOf(conv))));
+    const set = await DocSet.open('c', history);
+    expect(set.segments()).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(set.hotSegments()).toEqual([5]);
+    for (const n of [0, 1, 2]) await set.warm(n);
+    expect(set.hotSegments()).toEqual([1, 2, 5]); // 0 was the least recently used
+    set.pin(0);
+    await set.warm(0);
+    await set.warm(3);
+    expect(set.hotSegments()).toEqual([0, 2, 3, 5]); // pinned 0 stays, 1 went
+    set.unpin(0);
+    expect(set.hotSegments()).toEqual([0, 3, 5]); // unpinned: the most recently used two stay
+    // A segment that left memory still answers from storage, with the same state.
+    const sv = set.cachedStateVector(1);
+    expect(sv).toBeDefined();
+    expect(await set.stateVector(1)).toEqual(sv);
+    set.close();
+  });
 });
