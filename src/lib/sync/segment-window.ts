@@ -186,6 +186,12 @@ export class SegmentWindow {
       }
     }
     this.window.reset(entries);
+    // A segment with messages in the window stays in memory (as track() ensures).
+    for (const e of entries) {
+      if (this.pinned.has(e.segment)) continue;
+      this.pinned.add(e.segment);
+      this.set.pin(e.segment);
+    }
   }
 
   /** Loads and pins segments (their messages at or after the floor join the window). */
