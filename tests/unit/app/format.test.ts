@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { directConversationId } from '../../../src/lib/app/chat.js';
-import { formatMessage, plainText } from '../../../src/lib/app/format.js';
+import { formatMessage, formatTime, plainText } from '../../../src/lib/app/format.js';
 
 describe('formatMessage', () => {
   it('keeps plain text (HTML included) as text', () => {
@@ -48,5 +48,19 @@ describe('plainText', () => {
       'Hello Bob, see x and this: https://x.org.'
     );
     expect(plainText('2 * 3 = 6, snake_case')).toBe('2 * 3 = 6, snake_case');
+  });
+});
+
+describe('formatTime', () => {
+  it('shows the time alone today and the day before it otherwise, the same on every call', () => {
+    const now = new Date(2026, 11, 1, 15, 30).getTime();
+    const today = new Date(2026, 11, 1, 9, 5).getTime();
+    const earlier = new Date(2026, 10, 3, 14, 5).getTime();
+    const time = formatTime(today, now);
+    expect(time).toMatch(/9.?05|09.?05/);
+    expect(time).not.toMatch(/Nov|Dec/);
+    expect(formatTime(earlier, now)).toMatch(/Nov/);
+    expect(formatTime(earlier, now)).toContain(formatTime(earlier, earlier));
+    expect(formatTime(today, now)).toBe(time); // the cached formatters give the same text
   });
 });
