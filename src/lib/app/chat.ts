@@ -17,7 +17,6 @@
  *   the two sorted peer IDs (directConversationId), so nobody has to announce it;
  * - groups: see group-service.ts; receipts: see receipts.ts (one policy, coalesced).
  */
-import { sha256 } from '@noble/hashes/sha2.js';
 import {
   createContacts,
   createProfileStore,
@@ -26,10 +25,7 @@ import {
   type Invites,
   type ProfileStore
 } from '../contacts/index.js';
-import { verifyByPeer } from '../crypto/signing.js';
 import {
-  createLibp2pSyncTransport,
-  createSync,
   type Conversation,
   type Message,
   type Sync,
@@ -56,6 +52,10 @@ import { documentVisibility, type Presence } from './presence.js';
 import { createReceiptPolicy, type ReceiptPolicy } from './receipts.js';
 import { createDeferredSignatureChecks } from './signature-checks.js';
 import { conversationInfo, messageRow, summaryOf } from './rows.js';
+import { createChatChanges } from './chat-changes.js';
+import { createChatSync, directConversationId, storedConversationIds } from './chat-sync.js';
+
+export { directConversationId } from './chat-sync.js';
 
 export { CONTACT_REDIAL_MS } from './contact-dialer.js';
 
@@ -63,13 +63,6 @@ export { CONTACT_REDIAL_MS } from './contact-dialer.js';
 export const LOAD_OLDER_COUNT = 200;
 /** Messages per batch of scanMessages() at most (one segment). */
 export const SCAN_BATCH_SIZE = SEGMENT_MESSAGES;
-
-/** The 1:1 conversation id of two devices: hex SHA-256 of the sorted peer IDs. */
-export function directConversationId(a: string, b: string): string {
-  const [x, y] = [a, b].sort();
-  const bytes = sha256(new TextEncoder().encode(`p2p4e/1:1\n${x}\n${y}`));
-  return `d-${[...bytes].map((n) => n.toString(16).padStart(2, '0')).join('')}`;
-}
 
 const TYPING = encodeEphemeral({ v: 1, t: 'typing' });
 
@@ -92,7 +85,7 @@ class ChatService implements Chat {
   readonly profile: ProfileStore;
   readonly contacts: Contacts;
   readonly #config: ChatConfig;
-  readonly #listeners = new Set<(change: ChatChange) => void>();
+  readonly #changes = createChatChanges();
   readonly #watched = new Map<string, () => void>();
   #invites: Invites | undefined;
   #pairing: ChatPairing | undefined;
@@ -105,12 +98,10 @@ class ChatService implements Chat {
   #running = false;
   #presence: ChatPresence | undefined;
   /** Conversations changed since the last notification (one 'conversation' change each). */
-  readonly #dirty = new Set<string>();
-  #flushQueued = false;
   /** Signatures of rendered rows, checked right after they are drawn. */
   readonly #signatures = createDeferredSignatureChecks({
     conversation: (id) => this.#conv(id),
-    failed: (id) => this.#changed(id)
+    failed: (id) => this.#changes.conversation(id)
   });
   readonly #stats: ChatStats = { receiptWrites: 0 };
 
@@ -142,7 +133,6 @@ class ChatService implements Chat {
     if (this.#running) return;
     this.#running = true;
     const { node } = this.#config;
-    const host = node.libp2p;
     this.#self = node.peerId;
     await this.contacts.start();
     const groups = createGroupService({
@@ -152,30 +142,16 @@ class ChatService implements Chat {
       lookup: (id) => this.#sync?.conversation(id),
       openDirect: (peer) => this.#openDirect(peer),
       resync: (peer) => this.#sync?.resync(peer),
-      listChanged: () => this.#emit({ type: 'list' })
+      listChanged: () => this.#changes.emit({ type: 'list' })
     });
     this.#groups = groups;
-    const sync = createSync(
-      {},
-      {
-        transport: this.#config.syncTransport ?? createLibp2pSyncTransport(host),
-        self: this.#self,
-        history: this.#config.history,
-        ...(this.#config.docs !== undefined ? { legacy: this.#config.docs } : {}),
-        // Messages are signed with the device key; signatures are checked per shown message.
-        sign: (data) => node.sign(data),
-        verify: verifyByPeer,
-        access: {
-          canSync: (peer, id) => {
-            if (this.contacts.isBlocked(peer)) return false;
-            const conv = sync.conversation(id);
-            if (conv?.meta() !== undefined) return conv.isMember(peer);
-            // A group announced to us whose doc has not arrived: its announced members.
-            return groups.mayJoinFrom(id, peer);
-          }
-        }
-      }
-    );
+    const sync = createChatSync({
+      node,
+      self: this.#self,
+      config: this.#config,
+      contacts: this.contacts,
+      groups
+    });
     this.#sync = sync;
     const visibility = this.#config.visibility ?? documentVisibility();
     this.#receipts = createReceiptPolicy({
@@ -195,7 +171,7 @@ class ChatService implements Chat {
       send: (peer, state) => this.#sendEphemeral(directConversationId(this.#self, peer), state),
       visibility,
       ...(this.#config.presenceTimers === undefined ? {} : { timers: this.#config.presenceTimers }),
-      onChange: (peer) => this.#emit({ type: 'presence', peer })
+      onChange: (peer) => this.#changes.emit({ type: 'presence', peer })
     });
     this.#presence = presence;
     const { invites, pairing } = createContactServices({
@@ -217,11 +193,7 @@ class ChatService implements Chat {
     await sync.start();
     await invites.start();
     await pairing.start();
-    const stored = new Set([
-      ...(await this.#config.history.list()),
-      ...((await this.#config.docs?.list()) ?? [])
-    ]);
-    for (const id of [...stored].sort()) {
+    for (const id of await storedConversationIds(this.#config)) {
       try {
         await this.#open(id);
       } catch {
@@ -234,11 +206,11 @@ class ChatService implements Chat {
       }),
       this.contacts.onChange(() => {
         presence.contactsChanged();
-        this.#emit({ type: 'contacts' });
+        this.#changes.emit({ type: 'contacts' });
       }),
       sync.onEvent((event) => {
         if (event.type === 'status') {
-          this.#changed(event.conversationId);
+          this.#changes.conversation(event.conversationId);
         } else if (event.type === 'ephemeral') {
           this.#onEphemeral(event.conversationId, event.peer, event.payload);
         } else if (event.type === 'synced') {
@@ -267,8 +239,7 @@ class ChatService implements Chat {
   }
 
   onChange(listener: (change: ChatChange) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#changes.on(listener);
   }
 
   // --- read models ------------------------------------------------------------------------
@@ -465,7 +436,7 @@ class ChatService implements Chat {
     const notice = decodeEphemeral(payload);
     if (notice === undefined) return; // malformed or from a newer version: ignored
     if (notice.t === 'typing') {
-      this.#emit({ type: 'typing', conversationId, peer });
+      this.#changes.emit({ type: 'typing', conversationId, peer });
     } else {
       this.#presence?.heard(conversationId, peer, notice.s);
     }
@@ -491,7 +462,7 @@ class ChatService implements Chat {
       // Opened before it had members: nobody was asked for it yet.
       this.#sync?.resync(peer);
     }
-    this.#emit({ type: 'list' });
+    this.#changes.emit({ type: 'list' });
     return id;
   }
 
@@ -499,7 +470,7 @@ class ChatService implements Chat {
     this.#watched.get(id)?.();
     this.#watched.delete(id);
     await this.#sync?.delete(id);
-    this.#emit({ type: 'list' });
+    this.#changes.emit({ type: 'list' });
   }
 
   async #open(id: string): Promise<Conversation> {
@@ -519,29 +490,6 @@ class ChatService implements Chat {
     // What arrives from others is delivered (or read, if on screen): one coalesced mark.
     if (!local) this.#receipts?.changed(id);
     this.#groups?.changed(id, conv);
-    this.#changed(id);
-  }
-
-  /** Coalesces change notifications: one 'conversation' change per conversation and task. */
-  #changed(id: string): void {
-    this.#dirty.add(id);
-    if (this.#flushQueued) return;
-    this.#flushQueued = true;
-    queueMicrotask(() => {
-      this.#flushQueued = false;
-      const ids = [...this.#dirty];
-      this.#dirty.clear();
-      for (const conversationId of ids) this.#emit({ type: 'conversation', conversationId });
-    });
-  }
-
-  #emit(change: ChatChange): void {
-    for (const listener of this.#listeners) {
-      try {
-        listener(change);
-      } catch {
-        // One listener's failure must not stop the others.
-      }
-    }
+    this.#changes.conversation(id);
   }
 }

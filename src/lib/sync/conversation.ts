@@ -288,7 +288,7 @@ class SegmentedConversation implements Conversation {
     m.set('h', header);
     m.set('text', text);
     if (this.sign !== undefined) {
-      m.set('s', this.sign(this.signedBytes(id, header, text, false, false)));
+      m.set('s', this.sign(signedBytes(this.conversationId, id, header, text, false, false)));
     }
     this.docs.firstSeen.set(id, now);
     messages.set(id, m);
@@ -445,16 +445,6 @@ class SegmentedConversation implements Conversation {
     return this.signatures.cached(this.docs.locate(id)?.map, this.message(id));
   }
 
-  private signedBytes(
-    id: string,
-    h: Header,
-    text: string,
-    edited: boolean,
-    deleted: boolean
-  ): Uint8Array {
-    return signedBytes(this.conversationId, id, h, text, edited, deleted);
-  }
-
   private resign(
     id: string,
     map: Y.Map<unknown>,
@@ -465,7 +455,7 @@ class SegmentedConversation implements Conversation {
     if (this.sign === undefined) return;
     const header = readHeader(map);
     if (header === undefined) return;
-    map.set('s', this.sign(this.signedBytes(id, header, text, edited, deleted)));
+    map.set('s', this.sign(signedBytes(this.conversationId, id, header, text, edited, deleted)));
   }
 
   /** Move the HLC past the newest message in the window (received messages included). */
