@@ -88,7 +88,11 @@ async function armSeen(page: Page, text: string): Promise<void> {
     const text = ${JSON.stringify(text)};
     const logEl = document.querySelector('[role="log"][aria-label="Messages"]');
     if (logEl === null) throw new Error('no message log');
-    window.__seen = new Promise((resolve) => {
+    window.__seen = new Promise((resolve, reject) => {
+      setTimeout(() => {
+        const rows = [...logEl.querySelectorAll('article')].map((a) => a.textContent.slice(0, 40));
+        reject(new Error('row never shown: ' + text + '; last rows: ' + rows.slice(-3).join(' | ')));
+      }, ${TIMEOUT_MS});
       const observer = new MutationObserver(() => {
         if (![...logEl.querySelectorAll('article')].some((a) => a.textContent.includes(text))) return;
         const dom = performance.timeOrigin + performance.now();
@@ -139,7 +143,8 @@ async function pingHalf(a: Page, peer: string): Promise<number> {
         peer
       );
     } catch (err) {
-      if (attempt >= 10 || !String(err).includes('TooManyOutboundProtocolStreams')) throw err;
+      const busy = /TooManyOutboundProtocolStreams|AbortError|aborted/.test(String(err));
+      if (attempt >= 10 || !busy) throw err;
       await a.waitForTimeout(20);
     }
   }
@@ -178,13 +183,25 @@ async function run(): Promise<AppBenchResult> {
     const dom: number[] = [];
     const paint: number[] = [];
     const ping: number[] = [];
+    // BENCH_APP_PROFILE=<file>: a CPU profile of page B over the measured sends (for DevTools).
+    const profileTo = process.env.BENCH_APP_PROFILE;
+    const cdp = profileTo === undefined ? undefined : await b.context().newCDPSession(b);
     for (let i = 0; i < WARMUP + SENDS; i++) {
+      if (i === WARMUP && cdp !== undefined) {
+        await cdp.send('Profiler.enable');
+        await cdp.send('Profiler.setSamplingInterval', { interval: 100 });
+        await cdp.send('Profiler.start');
+      }
       const t = await sendOnce(a, b, `latency ${i} ${Math.random().toString(36).slice(2)}`);
       const p = await pingHalf(a, peerB);
       if (i < WARMUP) continue;
       dom.push(t.dom);
       paint.push(t.paint);
       ping.push(p);
+    }
+    if (cdp !== undefined && profileTo !== undefined) {
+      const { profile } = await cdp.send('Profiler.stop');
+      await writeFile(profileTo, JSON.stringify(profile));
     }
 
     // The burst: B shows the conversation; A sends BURST messages in one task.

@@ -5,6 +5,7 @@
  * Refreshed by ChatStore when the Chat service reports a change to this conversation. Read marks are the façade's business
  * (`chat.show(id)` while this conversation is on screen).
  */
+import { createSubscriber } from 'svelte/reactivity';
 import type { Chat, MessageRow } from '$lib/app/chat-types';
 import { cleanNickname, safetyNumberOf } from '$lib/app/contact-view';
 import { describeError } from '$lib/app/error-text';
@@ -30,6 +31,29 @@ export interface MessageView extends Omit<MessageRow, 'status'> {
   unverified: boolean;
   /** Own messages only: "Pending", "Sent", "Delivered" or "Read". */
   status?: string;
+}
+
+/**
+ * A rendered row: its last view and the signal its row's effects follow (only rows whose view
+ * changed re-render on a refresh, not every rendered row).
+ */
+interface RenderedRow {
+  view: MessageView | undefined;
+  subscribe: () => void;
+  changed: (() => void) | undefined;
+}
+
+/** Structural equality of plain row values (strings, numbers, booleans, arrays, records). */
+export function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  const ra = a as Record<string, unknown>;
+  const rb = b as Record<string, unknown>;
+  return ka.every((k) => Object.hasOwn(rb, k) && sameValue(ra[k], rb[k]));
 }
 
 /** `next` is `prev` with messages added in front only (and at least one added). */
@@ -68,6 +92,10 @@ export class ConversationStore {
   prepended = $state(false);
   /** Bumped on every refresh (receipts and names can change without new messages). */
   version = $state(0);
+  /** Rows on screen (read by an effect), by message id. */
+  // Not state: each row has its own signal (`RenderedRow.changed`).
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
+  #rendered = new Map<string, RenderedRow>();
   typing = $state.raw<string[]>([]);
 
   draft = $state('');
@@ -156,19 +184,52 @@ export class ConversationStore {
     const grew = total !== this.total;
     this.total = total;
     this.version++;
+    this.#refreshRows();
     // A search result that was nowhere yet: ask again once new messages arrived.
     const target = this.#focus;
     if (grew && target !== undefined && this.position(target) < 0) void this.#reveal(target);
     if (info.kind === 'group') this.group.refresh();
   }
 
+  /** Re-reads the rendered rows; only those whose view changed re-render. */
+  #refreshRows(): void {
+    for (const [id, row] of this.#rendered) {
+      const view = this.#read(id);
+      if (sameValue(view, row.view)) continue;
+      row.view = view;
+      row.changed?.();
+    }
+  }
+
   /**
-   * What a row shows (undefined: the message is gone). Reads `version`, so rows re-render when
-   * receipts or names change. Only rendered rows get here: this checks the signatures of what
-   * is on screen.
+   * What a row shows (undefined: the message is gone). Read in an effect (a rendered row), the
+   * row re-renders when its own view changes (receipts, reactions, names, authenticity), not on
+   * every refresh. Only rendered rows get here: this checks the signatures of what is on screen.
    */
   view(messageId: string): MessageView | undefined {
-    void this.version;
+    if (!$effect.tracking()) return this.#read(messageId);
+    let row = this.#rendered.get(messageId);
+    if (row === undefined) {
+      const entry: RenderedRow = {
+        view: this.#read(messageId),
+        changed: undefined,
+        subscribe: createSubscriber((changed) => {
+          entry.changed = changed;
+          return () => {
+            // Scrolled out of the list: forget it (read again when it comes back).
+            entry.changed = undefined;
+            if (this.#rendered.get(messageId) === entry) this.#rendered.delete(messageId);
+          };
+        })
+      };
+      row = entry;
+      this.#rendered.set(messageId, row);
+    }
+    row.subscribe();
+    return row.view;
+  }
+
+  #read(messageId: string): MessageView | undefined {
     const row = this.#chat.row(this.id, messageId);
     if (row === undefined) return undefined;
     const { status, ...rest } = row;

@@ -331,7 +331,10 @@ export class NodeStore {
             .getConnections()
             .find((c) => c.remotePeer.toString() === peer && c.limits === undefined);
           if (connection === undefined) throw new Error('no direct connection to that peer');
-          return app.node.libp2p.services.ping.ping(connection.remotePeer);
+          // Bounded: a ping lost on the way would otherwise never settle.
+          return app.node.libp2p.services.ping.ping(connection.remotePeer, {
+            signal: AbortSignal.timeout(2_000)
+          });
         }
       })
     });

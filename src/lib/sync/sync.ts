@@ -9,7 +9,7 @@
 import * as Y from 'yjs';
 import type { Signer, Verifier } from '../crypto/signing.js';
 import type { DocStore } from '../storage/doc-store.js';
-import type { HistoryStore } from '../storage/history-store.js';
+import { deferWrites, type DeferredHistoryStore } from '../storage/deferred-writes.js';
 import {
   DEFAULT_MAX_EPHEMERAL_BYTES,
   DEFAULT_MAX_FRAME_BYTES,
@@ -58,7 +58,7 @@ export function createSync(init: SyncInit, deps: SyncDeps): Sync {
 class SyncService implements Sync {
   private readonly transport: SyncTransport;
   private readonly self: string;
-  private readonly history: HistoryStore;
+  private readonly history: DeferredHistoryStore;
   private readonly legacy: DocStore | undefined;
   private readonly access: SyncAccess;
   private readonly sign: Signer | undefined;
@@ -86,7 +86,9 @@ class SyncService implements Sync {
   constructor(init: SyncInit, deps: SyncDeps) {
     this.transport = deps.transport;
     this.self = deps.self;
-    this.history = deps.history;
+    // Storing an update never delays showing it: writes are issued in a later task (reads
+    // still see them).
+    this.history = deferWrites(deps.history);
     this.legacy = deps.legacy;
     this.access = deps.access;
     this.sign = deps.sign;
@@ -147,6 +149,8 @@ class SyncService implements Sync {
     this.repairTimer = undefined;
     await this.transport.stop();
     for (const id of [...this.convs.keys()]) this.close(id);
+    // Everything said before stop() is stored when it returns.
+    await this.history.flush();
   }
 
   async open(conversationId: string): Promise<Conversation> {

@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { RECEIPT_INTERVAL_MS } from '../../../src/lib/app/receipts.js';
 import { MAX_MESSAGE_UNITS } from '../../../src/lib/core/limits.js';
-import { ConversationStore } from '../../../src/lib/stores/conversation.svelte.js';
+import { ConversationStore, sameValue } from '../../../src/lib/stores/conversation.svelte.js';
 import {
   befriendedPair,
   createChatNetwork,
@@ -42,6 +42,19 @@ const tick = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0
 function texts(store: ConversationStore): string[] {
   return store.ids.map((m) => store.view(m)?.text ?? '?');
 }
+
+describe('sameValue (a rendered row re-renders only when its view changed)', () => {
+  it('compares plain row values structurally', () => {
+    const row = { id: 'm', text: 'hi', reactions: [{ emoji: '👍', count: 1 }], replyTo: undefined };
+    expect(sameValue(row, structuredClone(row))).toBe(true);
+    expect(sameValue(row, { ...row, text: 'hi!' })).toBe(false);
+    expect(sameValue(row, { ...row, reactions: [{ emoji: '👍', count: 2 }] })).toBe(false);
+    expect(sameValue(row, { ...row, reactions: [] })).toBe(false);
+    expect(sameValue({ a: undefined }, {})).toBe(false);
+    expect(sameValue([1], { 0: 1 })).toBe(false);
+    expect(sameValue(undefined, row)).toBe(false);
+  });
+});
 
 describe('ConversationStore', () => {
   it('sends the draft, shows it on the other device with names, and follows statuses to Read', async () => {
