@@ -164,11 +164,14 @@ async function closeSide(side: Side): Promise<void> {
 async function measureReservation(
   env: Env,
   appUrl: string
-): Promise<{ app: AppStartSample[]; bench: ReservationTiming[] }> {
-  const app: AppStartSample[] = [];
+): Promise<{
+  app: (AppStartSample & { returning?: AppStartSample })[];
+  bench: ReservationTiming[];
+}> {
+  const app: (AppStartSample & { returning?: AppStartSample })[] = [];
   const bench: ReservationTiming[] = [];
   for (let i = 0; i < env.cfg.reservationPages; i++) {
-    app.push(await measureAppStart(env.browser, appUrl, 20_000, log));
+    app.push(await measureAppStart(env.browser, appUrl, 20_000, log, { returning: true }));
     const side = await openPage(env, `fresh-${i}`, true);
     try {
       const startError = await side.page.evaluate(() => window.bench.startError());
@@ -689,7 +692,7 @@ async function run(cfg: Config, cleanups: (() => Promise<unknown>)[]): Promise<v
 
   const appUrl = `${relay.url}/`;
   let reservations: ReservationTiming[] | undefined;
-  let appStarts: AppStartSample[] | undefined;
+  let appStarts: (AppStartSample & { returning?: AppStartSample })[] | undefined;
   if (phases.has('reservation')) {
     log(
       `reservation: page load -> reservation on ${cfg.reservationPages} fresh app pages ` +
@@ -783,6 +786,9 @@ async function run(cfg: Config, cleanups: (() => Promise<unknown>)[]): Promise<v
   if (reservations !== undefined && appStarts !== undefined) {
     const app = appStarts;
     const appSummary = summarizeAppStart(app);
+    const back = summarizeAppStart(
+      app.flatMap((a) => (a.returning === undefined ? [] : [a.returning]))
+    );
     const resv = summarize(reservations.map((r) => r.loadToReservedMs));
     const resvCreate = summarize(reservations.map((r) => r.createToReservedMs));
     const resvCircuit = summarize(reservations.map((r) => r.loadToCircuitAddrMs));
@@ -803,6 +809,18 @@ async function run(cfg: Config, cleanups: (() => Promise<unknown>)[]): Promise<v
         '-'
       ]),
       [
+        `page load -> reservation, app returning visit (n=${back.loadToReservedMs.n})`,
+        `${ms(back.loadToReservedMs)} (reload in the same context: scripts cached, key stored)`,
+        '-',
+        '-'
+      ],
+      ...back.steps.map((s): Row => [
+        `  returning: ${s.step}`,
+        `at median ${fmt(s.median, ' ms')}, p95 ${fmt(s.p95, ' ms')}`,
+        '-',
+        '-'
+      ]),
+      [
         `page load -> reservation, bench page (n=${resv.n})`,
         `${ms(resv)} (createNode -> reserved ${fmt(resvCreate.median, ' ms')}; ` +
           `libp2p has the circuit addr at ${fmt(resvCircuit.median, ' ms')})`,
@@ -812,6 +830,7 @@ async function run(cfg: Config, cleanups: (() => Promise<unknown>)[]): Promise<v
     );
     sections.reservation = {
       app: { url: appUrl, ...appSummary, samples: app },
+      returning: back,
       loadToReservedMs: resv,
       createToReservedMs: resvCreate,
       loadToCircuitAddrMs: resvCircuit,
