@@ -78,12 +78,12 @@ class Refused extends Error {
     super(reason);
   }
 }
-const refuse = (reason: string): never => {
+function refuse(reason: string): never {
   throw new Refused(false, reason);
-};
-const wait = (reason: string): never => {
+}
+function wait(reason: string): never {
   throw new Refused(true, reason);
-};
+}
 
 const idText = (id: { client: number; clock: number }): string => `${id.client}:${id.clock}`;
 /** A place as one string: two structs at the same place share it. */
@@ -109,7 +109,7 @@ class WriteCheck {
   private readonly byClient = new Map<number, Struct[]>();
   /** Claims made in this update: client -> author. */
   private readonly claims = new Map<number, string>();
-  private readonly places = new Map<Struct | Y.Item, Place | null>();
+  private readonly places = new Map<Y.Item, Place | null>();
   /** Places this update writes (checked): an item it replaces there may be someone else's. */
   private readonly written = new Set<string>();
 
@@ -138,7 +138,8 @@ class WriteCheck {
   /** Claims of client ids in this update, each checked against its derivation. */
   private collectClaims(): void {
     for (const s of this.structs) {
-      if (!(s instanceof Y.Item) || s.parent !== CLIENTS_KEY || s.parentSub === null) continue;
+      const parent: unknown = s instanceof Y.Item ? s.parent : undefined;
+      if (!(s instanceof Y.Item) || parent !== CLIENTS_KEY || s.parentSub === null) continue;
       const client = Number(s.parentSub);
       if (!Number.isSafeInteger(client) || String(client) !== s.parentSub) {
         refuse('malformed client claim');
@@ -232,8 +233,8 @@ class WriteCheck {
    * Where an item is. Items that continue a key (their origin is set) take their place from
    * the origin, which may itself continue one: followed without recursion.
    */
-  private placeOf(item: Y.Item | Struct): Place | null {
-    const chain: (Y.Item | Struct)[] = [];
+  private placeOf(item: Y.Item): Place | null {
+    const chain: Y.Item[] = [];
     let current: AnyItem | undefined = item;
     let found: Place | null | undefined;
     while (found === undefined) {
@@ -264,12 +265,12 @@ class WriteCheck {
     return found;
   }
 
-  private isDocItem(item: Y.Item | Struct): boolean {
+  private isDocItem(item: Y.Item): boolean {
     return item.parent instanceof Y.AbstractType;
   }
 
   /** The place of an item that names its parent (in the doc: always), or undefined. */
-  private directPlace(item: Y.Item | Struct): Place | undefined {
+  private directPlace(item: Y.Item): Place | undefined {
     const parent: unknown = item.parent;
     if (parent instanceof Y.AbstractType) return this.docPlace(item as Y.Item, parent);
     if (typeof parent === 'string') return { root: parent, key: item.parentSub };
@@ -311,7 +312,7 @@ class WriteCheck {
     };
   }
 
-  private checkPlace(place: Place, item: Y.Item | Struct, deleting: boolean): void {
+  private checkPlace(place: Place, item: Y.Item, deleting: boolean): void {
     const roots = this.ctx.kind === 'head' ? HEAD_ROOTS : SEGMENT_ROOTS;
     if (!roots.has(place.root)) refuse(`no writes to "${place.root}"`);
     if (place.key === null) refuse('not a map entry');
@@ -403,12 +404,12 @@ class WriteCheck {
   }
 
   /** The doc (or an earlier struct of this update) already has an item under root[key]. */
-  private hasKey(root: string, key: string, except: Y.Item | Struct): boolean {
+  private hasKey(root: string, key: string, except: Y.Item): boolean {
     const map = this.ctx.doc.getMap(root);
     if (map._map.has(key)) return true;
     for (const s of this.structs) {
       if (s === except) return false;
-      if (s instanceof Y.Item && s.parent === root && s.parentSub === key) return true;
+      if (s instanceof Y.Item && (s.parent as unknown) === root && s.parentSub === key) return true;
     }
     return false;
   }
