@@ -37,7 +37,7 @@
  * ```
  */
 import * as Y from 'yjs';
-import { checkClaim, CLIENTS_KEY } from './authorship.js';
+import { authorOfClient, checkClaim, CLIENTS_KEY } from './authorship.js';
 import { isId, REACTION_PREFIX, SEGMENTS_KEY } from './message-format.js';
 
 export type DocKind = 'head' | 'segment';
@@ -155,8 +155,7 @@ class WriteCheck {
   }
 
   private docClaim(client: number): string | undefined {
-    const value = this.ctx.doc.getMap(CLIENTS_KEY).get(String(client));
-    return value === undefined ? undefined : checkClaim(this.ctx.wire, client, value)?.a;
+    return authorOfClient(this.ctx.doc, this.ctx.wire, client);
   }
 
   /** The author of a client id: claimed in the doc or in this update. */

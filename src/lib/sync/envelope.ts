@@ -1,0 +1,218 @@
+/**
+ * Author-signed envelopes around Yjs updates (issue 8, "every change authored"). Each update
+ * leaves its author's device in one; members store and forward envelopes unchanged, and a
+ * receiver applies the update only when the signature verifies (then write-rules.ts decides
+ * what in it the author may change).
+ *
+ * Wire form (all lengths checked before anything is allocated):
+ *
+ *   u8 version (1) | varint n, n bytes author | varint m, m bytes wire id | 64 bytes signature |
+ *   the update (the rest)
+ *
+ * The signature covers "p2p4e/envelope/v1", author, wire id and SHA-256 of the update: the
+ * update's client ids and clock ranges are inside it, so they are covered too, and one
+ * envelope cannot be replayed into another doc.
+ *
+ * ```ts
+ * const bytes = sealEnvelope({ author: self, wire: 'conv#2', update }, sign);
+ * const env = openEnvelope(bytes); // throws MalformedEnvelopeError
+ * const ok = await verifier.verifyAll([env]); // [true]
+ * ```
+ */
+import { sha256 } from '@noble/hashes/sha2.js';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { peerIdFromString } from '@libp2p/peer-id';
+import { SIGNATURE_BYTES, type Signer } from '../crypto/signing.js';
+import { MAX_ID_LENGTH } from './constants.js';
+
+export const ENVELOPE_VERSION = 1;
+const LABEL = new TextEncoder().encode('p2p4e/envelope/v1\0');
+const utf8 = new TextEncoder();
+const fromUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Longest wire id: a conversation id, '#', a segment number. */
+const MAX_WIRE_LENGTH = MAX_ID_LENGTH + 8;
+
+/** An envelope's bytes could not be read (or name too long, or no update). */
+export class MalformedEnvelopeError extends Error {
+  override name = 'MalformedEnvelopeError';
+}
+
+export interface EnvelopeContent {
+  author: string;
+  /** The doc: `<conv>` (head) or `<conv>#<n>` (segment n). */
+  wire: string;
+  update: Uint8Array;
+}
+
+export interface Envelope extends EnvelopeContent {
+  sig: Uint8Array;
+}
+
+/** The bytes an author signs for an update of a doc. */
+export function envelopeSignedBytes(c: EnvelopeContent): Uint8Array {
+  const a = utf8.encode(c.author);
+  const w = utf8.encode(c.wire);
+  const h = sha256(c.update);
+  const out = new Uint8Array(LABEL.length + a.length + 1 + w.length + 1 + h.length);
+  let at = 0;
+  out.set(LABEL, at);
+  at += LABEL.length;
+  out.set(a, at);
+  at += a.length + 1;
+  out.set(w, at);
+  at += w.length + 1;
+  out.set(h, at);
+  return out;
+}
+
+function writeVarint(out: number[], n: number): void {
+  while (n >= 0x80) {
+    out.push((n & 0x7f) | 0x80);
+    n = Math.floor(n / 128);
+  }
+  out.push(n);
+}
+
+/** Signs and encodes an update of `wire` by `author`. */
+export function sealEnvelope(c: EnvelopeContent, sign: Signer): Uint8Array {
+  const sig = sign(envelopeSignedBytes(c));
+  if (sig.byteLength !== SIGNATURE_BYTES) throw new TypeError('not an Ed25519 signature');
+  const a = utf8.encode(c.author);
+  const w = utf8.encode(c.wire);
+  const head: number[] = [ENVELOPE_VERSION];
+  writeVarint(head, a.length);
+  const afterAuthor: number[] = [];
+  writeVarint(afterAuthor, w.length);
+  const out = new Uint8Array(
+    head.length + a.length + afterAuthor.length + w.length + SIGNATURE_BYTES + c.update.length
+  );
+  let at = 0;
+  out.set(head, at);
+  at += head.length;
+  out.set(a, at);
+  at += a.length;
+  out.set(afterAuthor, at);
+  at += afterAuthor.length;
+  out.set(w, at);
+  at += w.length;
+  out.set(sig, at);
+  at += SIGNATURE_BYTES;
+  out.set(c.update, at);
+  return out;
+}
+
+/** Reads a short length (at most two varint bytes: up to 16,383). */
+function readLength(bytes: Uint8Array, at: number, max: number): [number, number] {
+  const b0 = bytes[at];
+  if (b0 === undefined) throw new MalformedEnvelopeError('envelope cut short');
+  if (b0 < 0x80) return check(b0, at + 1, max);
+  const b1 = bytes[at + 1];
+  if (b1 === undefined || b1 >= 0x80) throw new MalformedEnvelopeError('bad length');
+  return check((b0 & 0x7f) | (b1 << 7), at + 2, max);
+}
+
+function check(n: number, next: number, max: number): [number, number] {
+  if (n === 0 || n > max) throw new MalformedEnvelopeError('bad length');
+  return [n, next];
+}
+
+/** Decodes an envelope (the update is a view into `bytes`). The signature is not checked. */
+export function openEnvelope(bytes: Uint8Array): Envelope {
+  if (bytes[0] !== ENVELOPE_VERSION) throw new MalformedEnvelopeError('unknown envelope version');
+  let [n, at] = readLength(bytes, 1, MAX_ID_LENGTH * 4);
+  if (at + n > bytes.length) throw new MalformedEnvelopeError('envelope cut short');
+  let author: string;
+  let wire: string;
+  try {
+    author = fromUtf8.decode(bytes.subarray(at, at + n));
+    at += n;
+    [n, at] = readLength(bytes, at, MAX_WIRE_LENGTH * 4);
+    if (at + n > bytes.length) throw new MalformedEnvelopeError('envelope cut short');
+    wire = fromUtf8.decode(bytes.subarray(at, at + n));
+    at += n;
+  } catch (err) {
+    if (err instanceof MalformedEnvelopeError) throw err;
+    throw new MalformedEnvelopeError('names are not UTF-8');
+  }
+  if (author.length > MAX_ID_LENGTH || wire.length > MAX_WIRE_LENGTH) {
+    throw new MalformedEnvelopeError('name too long');
+  }
+  if (at + SIGNATURE_BYTES >= bytes.length) throw new MalformedEnvelopeError('no update');
+  const sig = bytes.subarray(at, at + SIGNATURE_BYTES);
+  return { author, wire, sig, update: bytes.subarray(at + SIGNATURE_BYTES) };
+}
+
+/** Checks envelopes' signatures; `verifyAll` answers per envelope, in order. */
+export interface EnvelopeVerifier {
+  verifyAll(envelopes: readonly Envelope[]): Promise<boolean[]>;
+}
+
+type Subtle = Pick<SubtleCrypto, 'importKey' | 'verify'>;
+
+/**
+ * Ed25519 through WebCrypto where the runtime has it (current Chromium, Node 20), keys
+ * imported once per author; @noble/curves otherwise. A malformed author or signature is
+ * `false`, never an exception.
+ */
+export function createEnvelopeVerifier(
+  subtle: Subtle | undefined = globalThis.crypto?.subtle
+): EnvelopeVerifier {
+  const keys = new Map<string, Promise<CryptoKey | Uint8Array | null>>();
+  let webCrypto: boolean | undefined = subtle === undefined ? false : undefined;
+
+  const rawKey = (author: string): Uint8Array | null => {
+    try {
+      const id = peerIdFromString(author);
+      return id.type === 'Ed25519' && id.publicKey !== undefined ? id.publicKey.raw : null;
+    } catch {
+      return null;
+    }
+  };
+
+  const keyOf = (author: string): Promise<CryptoKey | Uint8Array | null> => {
+    let key = keys.get(author);
+    if (key === undefined) {
+      key = (async () => {
+        const raw = rawKey(author);
+        if (raw === null) return null;
+        if (webCrypto === false || subtle === undefined) return raw;
+        try {
+          const k = await subtle.importKey('raw', raw as BufferSource, { name: 'Ed25519' }, false, [
+            'verify'
+          ]);
+          webCrypto = true;
+          return k;
+        } catch {
+          webCrypto = false; // no Ed25519 in this runtime's WebCrypto
+          return raw;
+        }
+      })();
+      if (keys.size >= 4096) keys.clear();
+      keys.set(author, key);
+    }
+    return key;
+  };
+
+  const verifyOne = async (env: Envelope): Promise<boolean> => {
+    if (env.sig.byteLength !== SIGNATURE_BYTES) return false;
+    const key = await keyOf(env.author);
+    if (key === null) return false;
+    const data = envelopeSignedBytes(env);
+    try {
+      if (key instanceof Uint8Array) return ed25519.verify(env.sig, data, key);
+      return await subtle!.verify(
+        { name: 'Ed25519' },
+        key,
+        env.sig as BufferSource,
+        data as BufferSource
+      );
+    } catch {
+      return false;
+    }
+  };
+
+  return {
+    verifyAll: (envelopes) => Promise.all(envelopes.map(verifyOne))
+  };
+}
