@@ -83,3 +83,14 @@ export const INVITE_PROTOCOL = '/p2p4e/invite/1.0.0';
 
 /** Short-code pairing between two devices online on the same relay. */
 export const PAIR_PROTOCOL = '/p2p4e/pair/1.0.0';
+
+// --- Strangers: peers that send junk -----------------------------------------------------------
+
+/** How long a peer that sent junk (a malformed or oversize frame) is refused. */
+export const DEFAULT_DENY_MS = 10 * 60_000;
+
+/**
+ * Peers the deny list remembers at once; the oldest entry goes first. Bounds what a stranger
+ * with many throwaway peer IDs can make it hold.
+ */
+export const MAX_DENIED_PEERS = 4_096;
