@@ -94,3 +94,14 @@ export const DEFAULT_DENY_MS = 10 * 60_000;
  * with many throwaway peer IDs can make it hold.
  */
 export const MAX_DENIED_PEERS = 4_096;
+
+/**
+ * libp2p's own protocols read with @libp2p/utils lpStream/pbStream (circuit relay, identify):
+ * a stream of these aborted for junk gets its peer denied.
+ */
+export const LIBP2P_LP_PROTOCOLS = [
+  '/libp2p/circuit/relay/0.2.0/hop',
+  '/libp2p/circuit/relay/0.2.0/stop',
+  '/ipfs/id/1.0.0',
+  '/ipfs/id/push/1.0.0'
+] as const;

@@ -12,9 +12,20 @@
  * denyList.deny(peer, 'overlong varint'); // closes its connections, refuses it for 10 minutes
  * ```
  */
-import type { Connection, PeerId } from '@libp2p/interface';
-import { DEFAULT_DENY_MS, MAX_DENIED_PEERS } from './constants.js';
+import type { Connection, Libp2p, PeerId } from '@libp2p/interface';
+import { DEFAULT_DENY_MS, LIBP2P_LP_PROTOCOLS, MAX_DENIED_PEERS } from './constants.js';
 import { PeerDeniedError } from './errors.js';
+
+/**
+ * What @libp2p/utils' length-prefixed readers abort a stream with on junk (an unfinished or
+ * overlong length prefix, an oversize message, more buffered than allowed).
+ */
+export const JUNK_ERRORS: ReadonlySet<string> = new Set([
+  'InvalidDataLengthLengthError',
+  'InvalidDataLengthError',
+  'InvalidMessageLengthError',
+  'StreamBufferError'
+]);
 
 export interface DenyListInit {
   /** How long a denied peer stays out (default DEFAULT_DENY_MS). */
@@ -24,9 +35,10 @@ export interface DenyListInit {
   now?: () => number;
 }
 
-/** What the deny list needs of a node to close a peer's connections. */
+/** What the deny list needs of a node: close a peer's connections, watch libp2p's streams. */
 export interface DenyListHost {
   getConnections(): Connection[];
+  use?: Libp2p['use'];
 }
 
 /** The connectionGater methods that keep a denied peer out. */
@@ -42,7 +54,11 @@ export interface DenyList {
   isDenied(peer: string): boolean;
   /** Peers denied now (for tests and status). */
   denied(): string[];
-  /** The node whose connections deny() closes (set once libp2p exists). */
+  /**
+   * The node whose connections deny() closes (set once libp2p exists, before it starts).
+   * With `use`, libp2p's own length-prefixed streams (LIBP2P_LP_PROTOCOLS) are watched too:
+   * one aborted for junk gets its peer denied.
+   */
   attach(host: DenyListHost): void;
   readonly gater: DenyGater;
 }
@@ -74,6 +90,21 @@ class MapDenyList implements DenyList {
 
   attach(host: DenyListHost): void {
     this.#host = host;
+    for (const protocol of LIBP2P_LP_PROTOCOLS) {
+      host.use?.(protocol, (stream, connection, next) => {
+        stream.addEventListener(
+          'close',
+          (evt) => {
+            const name = evt.error?.name;
+            if (name !== undefined && JUNK_ERRORS.has(name)) {
+              this.deny(connection.remotePeer.toString(), `${name} on ${protocol}`);
+            }
+          },
+          { once: true }
+        );
+        next(stream, connection);
+      });
+    }
   }
 
   deny(peer: string, reason: string): void {
