@@ -84,7 +84,11 @@ describe('Reassembler budget', () => {
     const key = `${PEER}\nc`;
     expect(r.add(key, part(6, 0, new Uint8Array([1, 2, 3]))).type).toBe('more');
     const done = r.add(key, part(6, 3, new Uint8Array([4, 5, 6])));
-    expect(done).toEqual({ type: 'done', inner: FrameType.Step2, payload: new Uint8Array([1, 2, 3, 4, 5, 6]) });
+    expect(done).toEqual({
+      type: 'done',
+      inner: FrameType.Step2,
+      payload: new Uint8Array([1, 2, 3, 4, 5, 6])
+    });
     expect(r.bytesOf(PEER)).toBe(0);
   });
 
@@ -139,7 +143,8 @@ describe('Step1Cache', () => {
   it('keeps at most maxBytes of answers', () => {
     const cache = new Step1Cache(2500);
     const unit = fakeUnit();
-    for (let i = 0; i < 10; i++) cache.answer(unit, new Uint8Array([1, i, 1]), () => new Uint8Array(1000));
+    for (let i = 0; i < 10; i++)
+      cache.answer(unit, new Uint8Array([1, i, 1]), () => new Uint8Array(1000));
     expect(cache.size()).toBeLessThanOrEqual(2500);
   });
 });
