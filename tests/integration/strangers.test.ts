@@ -5,10 +5,8 @@
  * most 2x the bytes sent in heap. Before the fix, 4 MiB of 0x80 (an unfinished varint) held
  * ~400 MiB on the sync stream until the stream closed, and the peer stayed connected.
  */
-import type { Stream } from '@libp2p/interface';
 import { memory } from '@libp2p/memory';
 import { multiaddr } from '@multiformats/multiaddr';
-import * as encoding from 'lib0/encoding';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createContacts } from '../../src/lib/contacts/contacts.js';
 import { createInvites } from '../../src/lib/contacts/invites.js';
@@ -17,10 +15,10 @@ import { INVITE_PROTOCOL, SYNC_PROTOCOL } from '../../src/lib/p2p/constants.js';
 import { createDenyList, type DenyList } from '../../src/lib/p2p/deny-list.js';
 import { createMemoryHistoryStore } from '../../src/lib/storage/history-store.js';
 import { createMemoryRecordStore } from '../../src/lib/storage/record-store.js';
-import { encodeFrame, FrameType } from '../../src/lib/sync/protocol.js';
 import { createSync, type Sync } from '../../src/lib/sync/sync.js';
 import { createLibp2pSyncTransport } from '../../src/lib/sync/transport-libp2p.js';
 import { heapAfterGc } from '../fixtures/heap.js';
+import { lengthPrefixed, partFrameDeclaring, sendUnfinishedVarint } from '../fixtures/junk.js';
 import { createTestPeer, waitFor, type TestPeer } from '../fixtures/node-peer.js';
 import { readMetric, startRelay, type RelayHandle } from '../fixtures/relay.js';
 
@@ -32,25 +30,6 @@ let run = 0;
 afterEach(async () => {
   for (const stop of stops.splice(0).reverse()) await stop().catch(() => {});
 });
-
-/**
- * Writes `bytes` of 0x80 (a varint that never ends) in 64 KiB chunks, as fast as the stream
- * takes them, until done or the stream breaks. Does not close the stream: what the victim
- * holds for it is held as long as it stays open. Returns the bytes it got to send.
- */
-async function sendUnfinishedVarint(stream: Stream, bytes: number): Promise<number> {
-  const chunk = new Uint8Array(64 * 1024).fill(0x80);
-  let sent = 0;
-  try {
-    while (sent < bytes && stream.status === 'open') {
-      if (!stream.send(chunk)) await stream.onDrain();
-      sent += chunk.byteLength;
-    }
-  } catch {
-    // the victim dropped us
-  }
-  return sent;
-}
 
 /** A node on an in-process memory transport (the victim or the attacker). */
 async function memoryPeer(name: string, denyList?: DenyList): Promise<TestPeer> {
@@ -126,18 +105,9 @@ describe('strangers in the tab (real libp2p nodes)', () => {
     const { node: victim, spans } = await victimWithSync();
     const attacker = await memoryPeer('attacker');
     const stream = await attacker.dialProtocol(victim.getMultiaddrs()[0]!, SYNC_PROTOCOL);
-    const e = encoding.createEncoder();
-    encoding.writeUint8(e, FrameType.Step2);
-    encoding.writeVarUint(e, 64 * MiB); // total
-    encoding.writeVarUint(e, 0); // offset
-    encoding.writeUint8Array(e, new Uint8Array(8));
-    const frame = encodeFrame({
-      type: FrameType.Part,
-      conversationId: 'c',
-      payload: encoding.toUint8Array(e)
-    });
+    const frame = partFrameDeclaring('c', 64 * MiB);
     const before = heapAfterGc();
-    const lp = new Uint8Array([frame.byteLength, ...frame]);
+    const lp = lengthPrefixed(frame);
     // 32 such frames, each declaring 64 MiB (each restarts the assembly of the doc).
     let sent = 0;
     for (let i = 0; i < 32; i++) {

@@ -2,9 +2,9 @@
  * Answers to state vectors (step1 -> step2 diffs), kept while the doc does not change. A peer
  * (or many) asking the same thing again, e.g. a stranger repeating an empty state vector that
  * costs a full encode each time, gets the same bytes without another encode. Entries go stale
- * when the unit's generation moves (any change of its doc); the cache holds at most
- * `maxBytes` of diffs (least recently used go first), and identical requests answered from
- * storage while one is in flight share it.
+ * when the unit's generation moves (any change of its doc, or another doc loaded); the cache
+ * holds at most `maxBytes` of diffs (least recently used go first). Answers read from storage
+ * are only shared by identical requests while one is in flight.
  */
 import { DEFAULT_STEP1_CACHE_BYTES, MAX_CACHED_STATE_VECTOR_BYTES } from './constants.js';
 import type { Unit } from './unit.js';
@@ -24,8 +24,9 @@ export class Step1Cache {
   constructor(private readonly maxBytes: number = DEFAULT_STEP1_CACHE_BYTES) {}
 
   /**
-   * The diff for `sv`: cached when the unit did not change since, else `compute()` (whose
-   * result is kept). Identical requests in flight share one computation.
+   * The diff for `sv`: cached when the unit did not change since, else `compute()`. A result
+   * computed from the doc in memory (a Uint8Array) is kept; one read from storage (a promise)
+   * is shared by identical requests while in flight only.
    */
   answer(
     unit: Unit,
@@ -49,18 +50,10 @@ export class Step1Cache {
       this.keep(key, { unit, generation, diff: result });
       return result;
     }
-    const diff = result.then(
-      (bytes) => {
-        this.inflight.delete(key);
-        // Stale already (the doc changed while storage was read): don't keep it.
-        if (unit.generation === generation) this.keep(key, { unit, generation, diff: bytes });
-        return bytes;
-      },
-      (err: unknown) => {
-        this.inflight.delete(key);
-        throw err;
-      }
-    );
+    // Answers read from storage are shared while in flight but not kept: storage may still
+    // change without the doc changing (writes are deferred and land after the doc was
+    // evicted), so a kept one could go stale for good.
+    const diff = result.finally(() => this.inflight.delete(key));
     this.inflight.set(key, { generation, diff });
     return diff;
   }
