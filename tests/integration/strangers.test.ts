@@ -24,11 +24,11 @@ import { readMetric, startRelay, type RelayHandle } from '../fixtures/relay.js';
 
 const MiB = 1024 * 1024;
 const HOP_PROTOCOL = '/libp2p/circuit/relay/0.2.0/hop';
-const stops: (() => Promise<void>)[] = [];
+const stops: (() => void | Promise<void>)[] = [];
 let run = 0;
 
 afterEach(async () => {
-  for (const stop of stops.splice(0).reverse()) await stop().catch(() => {});
+  for (const stop of stops.splice(0).reverse()) await Promise.resolve(stop()).catch(() => {});
 });
 
 /** A node on an in-process memory transport (the victim or the attacker). */
