@@ -73,6 +73,8 @@ export interface RelayMetrics {
   circuitsActive: Gauge;
   relayedBytes: Counter;
   httpRequests: Counter<'route' | 'status'>;
+  /** Peers dropped and kept out for sending junk on a libp2p stream. */
+  peersDenied: Counter;
   /** Attach the running node; gauges read it at scrape time. */
   bind(source: MetricsSource, info: { version: string; peerId: string }): void;
 }
@@ -149,6 +151,11 @@ export function createRelayMetrics(): RelayMetrics {
     help: 'Relayed connections currently open',
     registers
   });
+  const peersDenied = new Counter({
+    name: 'p2p4e_relay_peers_denied_total',
+    help: 'Peers dropped and kept out for sending junk (overlong length prefixes, oversize messages)',
+    registers
+  });
   const relayedBytes = new Counter({
     name: 'p2p4e_relay_relayed_bytes_total',
     help: 'Bytes received on circuit relay HOP and STOP streams (each relayed byte counted once)',
@@ -216,6 +223,7 @@ export function createRelayMetrics(): RelayMetrics {
     circuitsActive,
     relayedBytes,
     httpRequests,
+    peersDenied,
     bind(nextSource, labels) {
       source = nextSource;
       info.reset();

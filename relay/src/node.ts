@@ -31,6 +31,7 @@ import type { RelayConfig } from './config.js';
 import { ListenError } from './errors.js';
 import type { Logger } from './log.js';
 import type { ConnectionInfo, RelayMetrics } from './metrics.js';
+import { createStrangers } from './strangers.js';
 import { hardenedWebSockets } from './websockets.js';
 
 export interface RelayServices extends Record<string, unknown> {
@@ -105,8 +106,19 @@ export async function createRelayNode(init: RelayNodeInit): Promise<RelayNode> {
   const listen = `/${ipVersion}/${config.host}/tcp/${config.wsPort}/ws`;
   const handshakeTimeoutMs = config.handshakeTimeout * 1000;
 
+  const strangers = createStrangers(
+    {},
+    {
+      onDeny: (peer, reason) => {
+        metrics.peersDenied.inc();
+        log.info({ peer, reason }, 'peer denied for sending junk');
+      }
+    }
+  );
   const libp2p = await createLibp2p<RelayServices>({
     privateKey,
+    // Peers that sent junk on a libp2p stream stay out for a while (see strangers.ts).
+    connectionGater: strangers.gater,
     start: false,
     nodeInfo: { name: 'p2p4e-relay', version, userAgent: `p2p4e-relay/${version}` },
     addresses: {
@@ -171,6 +183,7 @@ export async function createRelayNode(init: RelayNodeInit): Promise<RelayNode> {
     }
   });
 
+  strangers.attach(libp2p);
   const peerId = libp2p.peerId.toString();
   const pubsub = libp2p.services.pubsub;
   const relay = libp2p.services.relay;

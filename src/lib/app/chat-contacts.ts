@@ -40,6 +40,7 @@ export function createContactServices(deps: ContactServicesDeps): {
       host,
       contacts,
       store: deps.storage.invites,
+      denyList: node.denyList,
       profile: () => deps.profile.load(),
       relays: () =>
         node.state.relays

@@ -31,7 +31,8 @@ export function createChatSync({ node, self, config, contacts, groups }: ChatSyn
   const sync = createSync(
     {},
     {
-      transport: config.syncTransport ?? createLibp2pSyncTransport(node.libp2p),
+      transport:
+        config.syncTransport ?? createLibp2pSyncTransport(node.libp2p, { denyList: node.denyList }),
       self,
       history: config.history,
       ...(config.docs !== undefined ? { legacy: config.docs } : {}),

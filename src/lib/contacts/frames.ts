@@ -154,7 +154,11 @@ export class FrameChannel {
       return new HandshakeTimeoutError('The other device did not answer in time');
     }
     const name = (err as { name?: string } | null)?.name;
-    if (name === 'InvalidDataLengthError' || name === 'InvalidMessageLengthError') {
+    if (
+      name === 'InvalidDataLengthError' ||
+      name === 'InvalidDataLengthLengthError' ||
+      name === 'InvalidMessageLengthError'
+    ) {
       return new ProtocolViolationError(
         'The other device sent a message that is too large',
         'too-large'

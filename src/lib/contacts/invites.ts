@@ -27,6 +27,7 @@ import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { concatBytes, equalBytes, toBase64Url, utf8 } from '../crypto/encoding.js';
 import { INVITE_PROTOCOL } from '../p2p/constants.js';
+import type { DenyList } from '../p2p/deny-list.js';
 import type { ProtocolHost } from '../p2p/host.js';
 import {
   DEFAULT_HANDSHAKE_DIAL_TIMEOUT_MS,
@@ -47,6 +48,7 @@ import {
   HandshakeRefusedError,
   InvalidInviteError,
   NotStartedError,
+  ProtocolViolationError,
   type RefusalReason
 } from './errors.js';
 import {
@@ -99,6 +101,8 @@ export interface InvitesDeps {
   profile: () => Promise<Profile | undefined> | Profile | undefined;
   /** Relay multiaddrs (ending in /p2p/<relay>) where this device holds a reservation. */
   relays: () => string[];
+  /** Where a peer that sends junk (malformed or oversize frames) goes: dropped, kept out. */
+  denyList?: Pick<DenyList, 'deny'>;
   now?: () => number;
   randomBytes?: (n: number) => Uint8Array;
 }
@@ -364,6 +368,7 @@ class InviteService implements Invites {
       await channel.close();
       this.#accepted.emit({ inviteId: id, contact });
     } catch (err) {
+      this.#denyJunk(peer, err);
       const name = (err as { name?: string }).name;
       this.#refused.emit({
         peerId: peer,
@@ -421,7 +426,18 @@ class InviteService implements Invites {
       });
     } catch (err) {
       channel.abort(err instanceof Error ? err : undefined);
+      this.#denyJunk(invite.inviter, err);
       throw err;
+    }
+  }
+
+  /** Junk (not a refusal, a timeout or a version mismatch) gets the peer dropped and kept out. */
+  #denyJunk(peer: string, err: unknown): void {
+    if (
+      err instanceof ProtocolViolationError &&
+      (err.reason === 'too-large' || err.reason === 'malformed')
+    ) {
+      this.#deps.denyList?.deny(peer, err.message);
     }
   }
 

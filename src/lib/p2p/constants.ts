@@ -83,3 +83,25 @@ export const INVITE_PROTOCOL = '/p2p4e/invite/1.0.0';
 
 /** Short-code pairing between two devices online on the same relay. */
 export const PAIR_PROTOCOL = '/p2p4e/pair/1.0.0';
+
+// --- Strangers: peers that send junk -----------------------------------------------------------
+
+/** How long a peer that sent junk (a malformed or oversize frame) is refused. */
+export const DEFAULT_DENY_MS = 10 * 60_000;
+
+/**
+ * Peers the deny list remembers at once; the oldest entry goes first. Bounds what a stranger
+ * with many throwaway peer IDs can make it hold.
+ */
+export const MAX_DENIED_PEERS = 4_096;
+
+/**
+ * libp2p's own protocols read with @libp2p/utils lpStream/pbStream (circuit relay, identify):
+ * a stream of these aborted for junk gets its peer denied.
+ */
+export const LIBP2P_LP_PROTOCOLS = [
+  '/libp2p/circuit/relay/0.2.0/hop',
+  '/libp2p/circuit/relay/0.2.0/stop',
+  '/ipfs/id/1.0.0',
+  '/ipfs/id/push/1.0.0'
+] as const;

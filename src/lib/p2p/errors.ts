@@ -51,3 +51,8 @@ export class AbortError extends Error {
     super(message);
   }
 }
+
+/** A peer sent junk (a malformed, overlong or oversize frame): its connections were closed. */
+export class PeerDeniedError extends Error {
+  override name = 'PeerDeniedError';
+}

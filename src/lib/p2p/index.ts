@@ -61,3 +61,10 @@ export {
   RELAY_STATUS_TEXT
 } from './messages.js';
 export * as constants from './constants.js';
+export {
+  createDenyList,
+  type DenyList,
+  type DenyListInit,
+  type DenyListHost,
+  type DenyGater
+} from './deny-list.js';

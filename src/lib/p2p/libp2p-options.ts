@@ -21,6 +21,7 @@ import { webSockets } from '@libp2p/websockets';
 import { yamux } from '@libp2p/yamux';
 import type { Libp2pOptions } from 'libp2p';
 import { CONNECTION_PING_TIMEOUT_MS, DEFAULT_RESERVATION_TIMEOUT_MS } from './constants.js';
+import type { DenyList } from './deny-list.js';
 import { installInitChannelFix } from './init-channel-fix.js';
 import type { NodeServices } from './types.js';
 
@@ -43,6 +44,8 @@ export interface Libp2pOptionsInit {
   extraTransports?: NonNullable<Libp2pOptions<NodeServices>['transports']>;
   /** Options merged into the gossipsub init. */
   gossipsub?: Partial<GossipsubOpts>;
+  /** Peers kept out for sending junk (their dials and connections are refused). */
+  denyList?: Pick<DenyList, 'gater'>;
 }
 
 /**
@@ -84,7 +87,7 @@ export function libp2pOptions(init: Libp2pOptionsInit): Libp2pOptions<NodeServic
     streamMuxers: [yamux()],
     // libp2p's browser default refuses plain ws:// and private/loopback addresses; this app's
     // relays are exactly that (a relay on the LAN or on this machine).
-    connectionGater: { denyDialMultiaddr: () => false },
+    connectionGater: { denyDialMultiaddr: () => false, ...init.denyList?.gater },
     // A tab's main thread can stall for seconds (GC, opening a long conversation, a slow or
     // throttled device) and can't answer pings meanwhile. With libp2p's default (abort after
     // 5 s without a pong) the other side dropped healthy direct connections mid catch-up.

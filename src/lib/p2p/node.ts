@@ -15,6 +15,7 @@ import {
   RELAY_RETRY_BACKOFF
 } from './constants.js';
 import { ed25519Signer, type Signer } from '../crypto/signing.js';
+import { createDenyList } from './deny-list.js';
 import { dialPeer, findDirect } from './dial.js';
 import { NodeNotStartedError, PeerNotConnectedError } from './errors.js';
 import { libp2pOptions } from './libp2p-options.js';
@@ -73,6 +74,7 @@ class BrowserNode implements P2PNode {
   #relays: string[];
   #iceServers: RTCIceServer[];
   #libp2p: P2PLibp2p | undefined;
+  readonly denyList = createDenyList();
   /** Signs with the device key (the private key itself stays in this closure). */
   #sign: Signer | undefined;
   #peerId: string | undefined;
@@ -150,6 +152,7 @@ class BrowserNode implements P2PNode {
   async #start(): Promise<void> {
     const libp2p = this.#libp2p ?? (await this.#create());
     this.#libp2p = libp2p;
+    this.denyList.attach(libp2p);
     this.#peerId = libp2p.peerId.toString();
     this.#subscribe(libp2p);
     await libp2p.start();
@@ -191,7 +194,8 @@ class BrowserNode implements P2PNode {
           '/webrtc'
         ],
         iceServers: () => this.#iceServers,
-        reservationTimeoutMs: this.#settings.reservationTimeoutMs
+        reservationTimeoutMs: this.#settings.reservationTimeoutMs,
+        denyList: this.denyList
       })
     );
   }

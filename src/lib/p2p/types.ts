@@ -3,6 +3,7 @@ import type { Libp2p } from '@libp2p/interface';
 import type { Ping } from '@libp2p/ping';
 import type { GossipSub } from '@libp2p/gossipsub';
 import type { KeyStore } from '../storage/key-store.js';
+import type { DenyList } from './deny-list.js';
 
 /** Services every node runs; other subsystems reach them through `node.libp2p.services`. */
 export type NodeServices = {
@@ -106,6 +107,8 @@ export interface P2PNode {
   readonly peerId: string;
   /** The libp2p node, for other services and benchmarks; throws before start(). */
   readonly libp2p: P2PLibp2p;
+  /** Peers kept out for sending junk; app protocols deny() them, libp2p refuses them. */
+  readonly denyList: DenyList;
   /** Signs bytes with this device's Ed25519 key (synchronously); throws before start(). */
   sign(data: Uint8Array): Uint8Array;
   readonly state: NodeState;

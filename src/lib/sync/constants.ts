@@ -89,3 +89,18 @@ export const INITIAL_WINDOW = 100;
 
 /** Messages loadOlder() adds by default. */
 export const OLDER_PAGE = 200;
+
+/**
+ * Bytes of Part frames one peer may have assembling at once (all its docs together). Memory
+ * for an assembly grows with the bytes that arrived, never with the size a part declares.
+ */
+export const DEFAULT_MAX_ASSEMBLING_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Bytes of step2 answers kept for state vectors asked again (identical step1s cost no new
+ * encode while the doc is unchanged).
+ */
+export const DEFAULT_STEP1_CACHE_BYTES = 8 * 1024 * 1024;
+
+/** State vectors longer than this are answered without the cache (keys stay small). */
+export const MAX_CACHED_STATE_VECTOR_BYTES = 1024;

@@ -9,6 +9,7 @@ import type { SyncEvent } from './sync-types.js';
 import { changedMessageIds, HEAD } from './doc-set.js';
 import { decodePart, FrameType } from './protocol.js';
 import type { Reassembler } from './reassembly.js';
+import type { Step1Cache } from './step1-cache.js';
 import type { FrameSender } from './sender.js';
 import type { Tracer } from './tracer.js';
 import type { ConversationState, Unit } from './unit.js';
@@ -22,6 +23,7 @@ export class RemoteOrigin {
 export interface ReceiverHost {
   readonly tracer: Tracer;
   readonly parts: Reassembler;
+  readonly step1Cache: Step1Cache;
   readonly sender: FrameSender;
   readonly maxMessageBytes: number;
   readonly maxEphemeralBytes: number;
@@ -98,7 +100,9 @@ export class FrameReceiver {
           return;
         }
         this.host.tracer.end('reassemble', t0, payload.byteLength);
-        if (result.type === 'gap') {
+        if (result.type === 'over-budget') {
+          this.host.misbehave(peer, 'too many bytes of parts assembling');
+        } else if (result.type === 'gap') {
           // Lost frames: what the parts carried comes again by state vector. One such request
           // at a time per peer, or lossy links would answer gaps with ever more step2s.
           if (this.host.parts.askOnce(key)) this.host.sender.step1(unit, peer);
@@ -129,14 +133,20 @@ export class FrameReceiver {
         conversationId: unit.wire,
         payload: diff
       });
-    if (doc !== undefined) {
+    // Identical step1s (the same peer asking again, or a stranger repeating an empty state
+    // vector) are answered from the cache while the doc is unchanged: no new full encode.
+    const answer = this.host.step1Cache.answer(unit, sv, () => {
+      if (doc === undefined) return unit.conv.set.diff(unit.part, sv);
       const t0 = this.host.tracer.begin();
       const diff = Y.encodeStateAsUpdate(doc, sv);
       this.host.tracer.end('diff', t0, diff.byteLength);
-      reply(diff);
+      return diff;
+    });
+    if (answer instanceof Uint8Array) {
+      reply(answer);
       return;
     }
-    unit.conv.set.diff(unit.part, sv).then(
+    answer.then(
       (diff) => {
         if (this.host.isOpen(unit.conv) && this.host.connected(peer)) {
           reply(diff);

@@ -35,6 +35,7 @@ import {
   type Frame
 } from './protocol.js';
 import { Reassembler } from './reassembly.js';
+import { Step1Cache } from './step1-cache.js';
 import { FrameReceiver } from './receiver.js';
 import type {
   MessageStatus,
@@ -69,6 +70,7 @@ class SyncService implements Sync {
   private readonly misbehavingMs: number;
   private readonly now: () => number;
   private readonly parts = new Reassembler();
+  private readonly step1Cache = new Step1Cache();
   private readonly convs = new Map<string, ConversationState>();
   private readonly opening = new Map<string, Promise<Conversation>>();
   private readonly banned = new Map<string, number>();
@@ -113,6 +115,7 @@ class SyncService implements Sync {
     this.receiver = new FrameReceiver({
       tracer: this.tracer,
       parts: this.parts,
+      step1Cache: this.step1Cache,
       sender: this.sender,
       maxMessageBytes: this.maxMessageBytes,
       maxEphemeralBytes: this.maxEphemeralBytes,

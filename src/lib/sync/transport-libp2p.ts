@@ -1,6 +1,7 @@
 import type { Connection, PeerId, Stream } from '@libp2p/interface';
 import { lpStream } from '@libp2p/utils';
 import { SYNC_PROTOCOL } from '../p2p/constants.js';
+import type { DenyList } from '../p2p/deny-list.js';
 import type { ProtocolHost } from '../p2p/host.js';
 import {
   DEFAULT_MAX_FRAME_BYTES,
@@ -33,6 +34,11 @@ export interface Libp2pSyncTransportInit extends SyncTransportInit {
   readBufferBytes?: number;
   /** Opening a sync stream must finish within this (default DEFAULT_OPEN_STREAM_TIMEOUT_MS). */
   openStreamTimeoutMs?: number;
+  /**
+   * Where a peer that sends junk goes: its connections are closed and it is kept out for a
+   * while (the sync service only ignores it; a stranger is no member and would just retry).
+   */
+  denyList?: Pick<DenyList, 'deny'>;
 }
 
 interface Outbound {
@@ -73,6 +79,7 @@ class Libp2pSyncTransport implements SyncTransport {
   private readonly readBufferBytes: number;
   private readonly openTimeoutMs: number;
   private readonly maxInboundStreams: number;
+  private readonly denyList: Pick<DenyList, 'deny'> | undefined;
 
   constructor(
     private readonly host: ProtocolHost,
@@ -82,6 +89,7 @@ class Libp2pSyncTransport implements SyncTransport {
     this.readBufferBytes = init.readBufferBytes ?? DEFAULT_READ_BUFFER_BYTES;
     this.openTimeoutMs = init.openStreamTimeoutMs ?? DEFAULT_OPEN_STREAM_TIMEOUT_MS;
     this.maxInboundStreams = init.maxInboundStreams ?? MAX_INBOUND_SYNC_STREAMS;
+    this.denyList = init.denyList;
   }
 
   async start(handler: SyncTransportHandler): Promise<void> {
@@ -131,6 +139,8 @@ class Libp2pSyncTransport implements SyncTransport {
   }
 
   drop(peer: string, reason: Error): void {
+    // The sync service drops a peer with MalformedFrameError when it sent junk.
+    if (reason.name === 'MalformedFrameError') this.denyList?.deny(peer, reason.message);
     const out = this.outbound.get(peer);
     this.outbound.delete(peer);
     out?.stream?.abort(reason);
@@ -256,10 +266,13 @@ class Libp2pSyncTransport implements SyncTransport {
         }
       } catch (err) {
         const name = err instanceof Error ? err.name : '';
+        stream.abort(err instanceof Error ? err : new Error('read failed'));
+        // InvalidDataLength(Length)Error, InvalidMessageLengthError: an oversize frame or a
+        // length prefix that never ends (the capped lpStream, see patches/).
         if (name.startsWith('Invalid')) {
           this.handler?.malformed(peer, err as Error);
+          this.denyList?.deny(peer, (err as Error).message);
         }
-        stream.abort(err instanceof Error ? err : new Error('read failed'));
       } finally {
         set.delete(stream);
       }

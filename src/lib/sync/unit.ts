@@ -53,6 +53,8 @@ export interface Unit {
   quietUntil: number;
   /** Per peer: its known state vector (encoded) at the last repair round, if it lacked ours. */
   behind: Map<string, string>;
+  /** Goes up on every change of the doc (answers cached for a state vector go stale). */
+  generation: number;
   /** Listens to the doc's updates (again, after it was loaded or replaced). */
   attach(): void;
   detach(): void;
@@ -71,8 +73,10 @@ export interface Unit {
 
 export function createUnit(conv: ConversationState, part: number, onUpdate: UpdateListener): Unit {
   let attached: Y.Doc | undefined;
-  const listener = (update: Uint8Array, origin: unknown, _doc: Y.Doc, tr: Y.Transaction): void =>
+  const listener = (update: Uint8Array, origin: unknown, _doc: Y.Doc, tr: Y.Transaction): void => {
+    unit.generation++;
     onUpdate(unit, update, origin, tr);
+  };
   const unit: Unit = {
     conv,
     part,
@@ -89,9 +93,12 @@ export function createUnit(conv: ConversationState, part: number, onUpdate: Upda
     resyncSince: 0,
     quietUntil: 0,
     behind: new Map(),
+    generation: 0,
     attach() {
       const doc = conv.set.doc(part);
       if (doc === attached) return;
+      // Another doc (loaded again, or replaced after a failed update): cached answers go.
+      unit.generation++;
       attached?.off('update', listener);
       attached = doc;
       doc?.on('update', listener);
