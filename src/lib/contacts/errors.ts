@@ -46,7 +46,8 @@ export type RefusalReason =
   | 'rate-limited'
   | 'bad-code'
   | 'not-pairing'
-  | 'busy';
+  | 'busy'
+  | 'declined';
 
 /** The handshake was refused. `remote` tells whether the other side (or this one) refused. */
 export class HandshakeRefusedError extends Error {

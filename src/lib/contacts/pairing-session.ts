@@ -8,7 +8,7 @@ import type { Contacts } from './contacts.js';
 import { PairingTimeoutError } from './errors.js';
 import type { FrameChannel } from './frames.js';
 import type { PairingClock } from './pairing-clock.js';
-import { pairingKey, pairingTopic } from './pairing-code.js';
+import { pairingTopic } from './pairing-code.js';
 import type {
   PairingDeps,
   PairingInit,
@@ -26,7 +26,6 @@ export class PairingAbortError extends Error {
 export interface SessionState extends PairingSession {
   role: 'host' | 'joiner';
   room: string;
-  key: Uint8Array;
   busy: boolean;
   failures: number;
   done: boolean;
@@ -60,8 +59,17 @@ export interface PairingContext {
   ): { channel: FrameChannel; release(): void };
   /** Counts a failed handshake; ends the session after too many. */
   failed(session: SessionState): void;
-  /** Adds the contact and resolves the session, unless the session ended meanwhile. */
-  finish(session: SessionState, peer: string, profile: Profile): Promise<void>;
+  /**
+   * Both proved the code: resolves the session with the confirmation step (nobody is added
+   * yet), unless the session ended meanwhile.
+   */
+  finish(
+    session: SessionState,
+    peer: string,
+    profile: Profile,
+    channel: FrameChannel,
+    release: () => void
+  ): void;
 }
 
 export interface OpenSessionInit {
@@ -125,7 +133,6 @@ export function openSession(o: OpenSessionInit): SessionState & {
     result,
     role: o.role,
     room: o.room,
-    key: pairingKey(o.room, o.code),
     busy: false,
     failures: 0,
     done: false,

@@ -73,7 +73,10 @@ export function generatorString(
  */
 export function calculateGenerator(prs: Uint8Array, ci: Uint8Array, sid: Uint8Array): Point {
   const hash = sha512(generatorString(CPACE_DSI, prs, ci, sid));
-  return ristretto255_hasher.deriveToCurve(hash);
+  const derive = ristretto255_hasher.deriveToCurve;
+  // Typed optional across noble's hashers; ristretto255's has it (RFC 9496 §4.3.4).
+  if (derive === undefined) throw new CPaceError('ristretto255 element derivation is missing');
+  return derive(hash);
 }
 
 /**
