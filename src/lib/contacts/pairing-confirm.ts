@@ -6,6 +6,7 @@
  */
 import type { Contact } from './contacts.js';
 import { DEFAULT_PAIRING_CONFIRM_TIMEOUT_MS } from './constants.js';
+import { HandshakeTimeoutError } from './errors.js';
 import type { FrameChannel } from './frames.js';
 import { clockDeadline } from './pairing-clock.js';
 import { PairingAbortError, type PairingContext } from './pairing-session.js';
@@ -44,21 +45,39 @@ export function awaitConfirmation(o: ConfirmInit): PairingResult {
   });
   void outcome.catch(() => {});
   let ended = false;
+  /** Both confirms crossed: the stream may end now without undoing anything. */
+  let agreed = false;
   let confirmed: Promise<void> | undefined;
   const end = (err?: Error): void => {
     if (ended) return;
     ended = true;
     deadline.clear();
     if (err !== undefined) {
-      channel.abort(err);
+      channel.end();
       reject(err);
     }
   };
-  // Read the other side's answer at once, so a decline or a drop is seen while we wait.
+  const fail = (err: unknown): void => {
+    if (!agreed) end(err instanceof Error ? err : new PairingAbortError('The pairing ended'));
+  };
+  // The deadline ends the step whatever is pending (maybe nothing: the other side confirmed
+  // and this person has not answered yet).
+  deadline.signal.addEventListener(
+    'abort',
+    () => fail(new HandshakeTimeoutError('The numbers were not confirmed in time')),
+    { once: true }
+  );
+  // Read the other side's answer at once, so a decline or a drop is seen while we wait; after
+  // its confirm, keep reading: nothing more may come, and a drop still ends the step.
   const remote = channel.receive('confirm').then(
-    () => undefined,
+    () => {
+      void channel.receive('nothing').then(
+        () => fail(new PairingAbortError('The other device sent more than it should')),
+        fail
+      );
+    },
     (err: unknown) => {
-      end(err instanceof Error ? err : new PairingAbortError('The pairing ended'));
+      fail(err);
       throw err;
     }
   );
@@ -67,6 +86,7 @@ export function awaitConfirmation(o: ConfirmInit): PairingResult {
   const complete = async (): Promise<void> => {
     await Promise.all([confirmed, remote]);
     if (ended) return;
+    agreed = true;
     if (ctx.contacts.isBlocked(peer)) {
       end(new PairingAbortError('This device is blocked'));
       return;
