@@ -9,7 +9,7 @@ import { toBase64Url } from '../crypto/encoding.js';
 import { PAIR_PROTOCOL } from '../p2p/constants.js';
 import { DEFAULT_HANDSHAKE_DIAL_TIMEOUT_MS, PAIRING_SID_BYTES } from './constants.js';
 import { bytesField, encodeProfile, profileField } from './frames.js';
-import { announceDialTarget } from './pairing-announce.js';
+import { announceDialTarget, announceSession } from './pairing-announce.js';
 import { clockDeadline } from './pairing-clock.js';
 import { pairingAd, pairingPake } from './pairing-code.js';
 import { PairingAbortError, type PairingContext, type SessionState } from './pairing-session.js';
@@ -24,6 +24,9 @@ export async function onAnnounce(
   const me = ctx.deps.host.peerId.toString();
   const peer = msg.from.toString();
   if (peer === me || ctx.contacts.isBlocked(peer)) return;
+  // One PAKE run, one guess, per join session: its later announcements are ignored.
+  const joinSession = announceSession(msg.data, peer);
+  if (joinSession === undefined || session.failed.has(joinSession)) return;
   const target = announceDialTarget(msg.data, peer, session.room, me, ctx.deps.addresses);
   if (target === undefined) return;
   session.busy = true;
@@ -63,6 +66,7 @@ export async function onAnnounce(
     );
     // The tag first: nothing else the joiner sent is read until it proved the code.
     if (!cpaceVerifyTag(keys.peerTag, bytesField(answer, 'tag', CPACE_TAG_BYTES))) {
+      session.failed.add(joinSession);
       await channel.refuse('bad-code');
       ctx.failed(session);
       return;
@@ -81,6 +85,7 @@ export async function onAnnounce(
     channel.abort(err instanceof Error ? err : undefined);
     // A share that is not a group element is a failed guess too (draft §7.2: abort).
     const name = (err as { name?: string }).name;
+    if (name === 'CPaceError') session.failed.add(joinSession);
     if (name !== 'HandshakeRefusedError' && name !== 'AbortError') ctx.failed(session);
   } finally {
     if (!handedOver) release();

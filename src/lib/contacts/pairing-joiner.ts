@@ -15,15 +15,15 @@ import { bytesField, encodeProfile, profileField, type FrameChannel } from './fr
 import { encodeAnnounce } from './pairing-announce.js';
 import { pairingAd, pairingPake } from './pairing-code.js';
 import type { PairingContext, SessionState } from './pairing-session.js';
-import type { Profile } from './profile.js';
 
 /** Publishes the joiner's announcement soon and then every interval, until the session ends. */
 export function startAnnouncing(ctx: PairingContext, session: SessionState): void {
   const interval = ctx.init.announceIntervalMs ?? DEFAULT_PAIRING_ANNOUNCE_INTERVAL_MS;
+  const nonce = toBase64Url(ctx.random(12));
   const announce = (): void => {
     if (session.done || session.busy) return;
     const me = ctx.deps.host.peerId.toString();
-    const data = encodeAnnounce(ctx.deps.addresses(), session.room, me);
+    const data = encodeAnnounce(ctx.deps.addresses(), session.room, me, nonce);
     // No topic peers yet (the relay has not seen our subscription): try again next time.
     ctx.deps.pubsub.publish(session.topic, data).catch(() => {});
   };
@@ -48,11 +48,7 @@ export async function answerHost(
     if (refusal !== undefined || session === undefined) {
       return await channel.refuse(refusal ?? 'not-pairing');
     }
-    const profile = await answer(ctx, channel, session, peer, me);
-    if (profile !== undefined) {
-      handedOver = true;
-      ctx.finish(session, peer, profile, channel, release);
-    }
+    handedOver = await answer(ctx, channel, release, session, peer, me);
   } finally {
     if (!handedOver) release();
   }
@@ -71,13 +67,15 @@ function refusalFor(
   return undefined;
 }
 
+/** Runs the joiner's side; true when it handed the channel over to the confirmation step. */
 async function answer(
   ctx: PairingContext,
   channel: FrameChannel,
+  release: () => void,
   session: SessionState,
   peer: string,
   me: string
-): Promise<Profile | undefined> {
+): Promise<boolean> {
   session.busy = true;
   try {
     // CPace, responder side (draft-irtf-cfrg-cpace §7.2): Yb and our tag Tb for the host's Ya.
@@ -92,7 +90,7 @@ async function answer(
       // Not a group element: no honest host sends that. It is a failed guess.
       channel.abort();
       ctx.failed(session);
-      return undefined;
+      return false;
     }
     await channel.send({
       t: 'share',
@@ -103,27 +101,29 @@ async function answer(
     // Cancelled or timed out while waiting: the user was told, do not pair behind their back.
     if (session.done) {
       channel.abort();
-      return undefined;
+      return false;
     }
     // The tag first: the host's profile is not read until it proved the code.
     if (!cpaceVerifyTag(keys.peerTag, bytesField(proof, 'tag', CPACE_TAG_BYTES))) {
       // Someone answered who does not know the code: only this ends the join early.
       channel.abort();
       ctx.failed(session);
-      return undefined;
+      return false;
     }
     const profile = profileField(proof);
     await channel.send({ t: 'profile', profile: encodeProfile(await ctx.profile()) });
     if (session.done) {
       channel.abort();
-      return undefined;
+      return false;
     }
-    return profile;
+    // Before idle(): a join timeout waiting for this handshake must see the session resolved.
+    ctx.finish(session, peer, profile, channel, release);
+    return true;
   } catch (err) {
     // Timeouts, refusals, junk or a closed stream: any peer on the topic can cause them, so
     // they do not count toward the failures (the join timeout ends a join nobody completes).
     channel.abort(err instanceof Error ? err : undefined);
-    return undefined;
+    return false;
   } finally {
     session.idle();
   }

@@ -28,6 +28,8 @@ export interface SessionState extends PairingSession {
   room: string;
   busy: boolean;
   failures: number;
+  /** Host: join sessions (`peer/n`) whose PAKE failed; each gets one guess. */
+  failed: Set<string>;
   done: boolean;
   /** Aborted when the session ends: every dial and FrameChannel of the session listens to it. */
   controller: AbortController;
@@ -135,6 +137,7 @@ export function openSession(o: OpenSessionInit): SessionState & {
     room: o.room,
     busy: false,
     failures: 0,
+    failed: new Set(),
     done: false,
     controller: new AbortController(),
     get handshaking() {
