@@ -182,6 +182,10 @@ describe('contacts through the relay', () => {
     // After the people compare the numbers and both confirm: verified contacts on both sides.
     const [ca, cb] = await Promise.all([a.confirm(), b.confirm()]);
     expect(ca).toMatchObject({ peerId: bob.peer.peerId.toString(), name: 'Bob', verified: true });
-    expect(cb).toMatchObject({ peerId: alice.peer.peerId.toString(), name: 'Alice', verified: true });
+    expect(cb).toMatchObject({
+      peerId: alice.peer.peerId.toString(),
+      name: 'Alice',
+      verified: true
+    });
   });
 });

@@ -5,6 +5,7 @@
  * of throwaway peer IDs cannot lock the real invitee out; the invite MAC is checked before the
  * profile is read; private relay addresses in an invite are not dialed from a public page.
  */
+import { peerIdFromString } from '@libp2p/peer-id';
 import { multiaddr } from '@multiformats/multiaddr';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Message } from '@libp2p/gossipsub';
@@ -99,7 +100,9 @@ async function device(
 /** A bare peer connected to the relay (no reservation), for attackers and observers. */
 async function stranger(): Promise<TestPeer> {
   const peer = await createTestPeer({ webrtc: false, listen: [], dial: [relayAddr] });
-  cleanups.push(() => peer.stop());
+  cleanups.push(async () => {
+    await peer.stop();
+  });
   return peer;
 }
 
@@ -323,12 +326,12 @@ describe('invites against strangers', () => {
     await expect(fromPublic.invites.accept(link)).rejects.toMatchObject({
       name: 'HandshakeDialError'
     });
-    expect(fromPublic.peer.getConnections(other.peerId)).toEqual([]);
+    expect(fromPublic.peer.getConnections(peerIdFromString(other.peerId))).toEqual([]);
     expect(fromPublic.contacts.list()).toEqual([]);
 
     const fromLocal = await device('Carol', { pageOrigin: LOCAL_PAGE });
     const contact = await fromLocal.invites.accept(link);
     expect(contact.peerId).toBe(alice.peer.peerId.toString());
-    expect(fromLocal.peer.getConnections(other.peerId).length).toBeGreaterThan(0);
+    expect(fromLocal.peer.getConnections(peerIdFromString(other.peerId)).length).toBeGreaterThan(0);
   });
 });

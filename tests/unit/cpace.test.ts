@@ -21,7 +21,12 @@ import {
 import { utf8 } from '../../src/lib/crypto/encoding.js';
 
 const hex = (s: string): Uint8Array =>
-  Uint8Array.from(s.replace(/\s+/g, '').match(/../g)!.map((b) => parseInt(b, 16)));
+  Uint8Array.from(
+    s
+      .replace(/\s+/g, '')
+      .match(/../g)!
+      .map((b) => parseInt(b, 16))
+  );
 const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
 // B.3.1 inputs
@@ -88,7 +93,9 @@ describe('CPace ristretto255 + SHA-512 (draft B.3)', () => {
   it('scalar_mult_vfy with valid and invalid inputs (B.3.10, B.3.11)', () => {
     const s = scalarFromLe(hex('7cd0e075fa7955ba52c02759a6c90dbbfc10e6d40aea8d283e407d88cf538a05'));
     expect(
-      toHex(scalarMultVfy(s, hex('2c3c6b8c4f3800e7aef6864025b4ed79bd599117e427c41bd47d93d654b4a51c'))!)
+      toHex(
+        scalarMultVfy(s, hex('2c3c6b8c4f3800e7aef6864025b4ed79bd599117e427c41bd47d93d654b4a51c'))!
+      )
     ).toBe('7c13645fe790a468f62c39beb7388e541d8405d1ade69d1778c5fe3e7f6b600e');
     expect(
       scalarMultVfy(s, hex('2b3c6b8c4f3800e7aef6864025b4ed79bd599117e427c41bd47d93d654b4a51c'))

@@ -22,7 +22,8 @@ import { createMemoryRecordStore } from '../../src/lib/storage/record-store.js';
 import { createFakeNetwork, type FakeHost } from '../fixtures/fake-host.js';
 import { webpBytes } from '../fixtures/avatar-images.js';
 
-const RELAY = '/dns4/relay.example.com/tcp/443/wss/p2p/12D3KooWSRMWDQcU2zqjFpjQQCAbNHxPhu5gUrxKyVtMxV4oZ1Bg';
+const RELAY =
+  '/dns4/relay.example.com/tcp/443/wss/p2p/12D3KooWSRMWDQcU2zqjFpjQQCAbNHxPhu5gUrxKyVtMxV4oZ1Bg';
 
 interface Side {
   host: FakeHost;

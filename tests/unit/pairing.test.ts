@@ -374,8 +374,20 @@ describe('pairing', () => {
       const hello = await channel.receive('hello');
       const random = (n: number) => crypto.getRandomValues(new Uint8Array(n));
       const sid = fromBase64Url(hello.sid as string)!;
-      const pake = pairingPake('joiner', '888888', RELAY, alice.host.peerId.toString(), j, sid, random);
-      const keys = pake.finish('responder', fromBase64Url(hello.share as string)!, pairingAd('host'));
+      const pake = pairingPake(
+        'joiner',
+        '888888',
+        RELAY,
+        alice.host.peerId.toString(),
+        j,
+        sid,
+        random
+      );
+      const keys = pake.finish(
+        'responder',
+        fromBase64Url(hello.share as string)!,
+        pairingAd('host')
+      );
       await channel.send({
         t: 'share',
         share: toBase64Url(pake.share),

@@ -71,10 +71,9 @@ export function awaitConfirmation(o: ConfirmInit): PairingResult {
   // its confirm, keep reading: nothing more may come, and a drop still ends the step.
   const remote = channel.receive('confirm').then(
     () => {
-      void channel.receive('nothing').then(
-        () => fail(new PairingAbortError('The other device sent more than it should')),
-        fail
-      );
+      void channel
+        .receive('nothing')
+        .then(() => fail(new PairingAbortError('The other device sent more than it should')), fail);
     },
     (err: unknown) => {
       fail(err);

@@ -27,7 +27,11 @@ export function isPrivateIPv4(ip: string): boolean {
 
 /** True for ::, ::1, fe80::/10, fc00::/7, and IPv4-mapped private addresses. */
 export function isPrivateIPv6(ip: string): boolean {
-  const s = ip.toLowerCase().replace(/^\[|\]$/g, '').split('%')[0] ?? '';
+  const s =
+    ip
+      .toLowerCase()
+      .replace(/^\[|\]$/g, '')
+      .split('%')[0] ?? '';
   if (s === '::' || s === '::1' || /^0*:(0*:)*0*1?$/.test(s)) return true;
   const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/.exec(s);
   if (mapped !== null) return isPrivateIPv4(mapped[1]!);
@@ -82,7 +86,10 @@ export function isPrivateOrigin(pageOrigin: string | undefined): boolean {
 }
 
 /** The relay addresses of an invite this page may dial. */
-export function dialableRelays(relays: readonly string[], pageOrigin: string | undefined): string[] {
+export function dialableRelays(
+  relays: readonly string[],
+  pageOrigin: string | undefined
+): string[] {
   if (isPrivateOrigin(pageOrigin)) return [...relays];
   return relays.filter((r) => !isPrivateMultiaddr(r));
 }

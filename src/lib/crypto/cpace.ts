@@ -132,9 +132,7 @@ export function intermediateSessionKey(
   k: Uint8Array,
   transcript: Uint8Array
 ): Uint8Array {
-  return sha512(
-    concatBytes(lvCat(concatBytes(CPACE_DSI, utf8('_ISK')), sid, k), transcript)
-  );
+  return sha512(concatBytes(lvCat(concatBytes(CPACE_DSI, utf8('_ISK')), sid, k), transcript));
 }
 
 /**

@@ -52,7 +52,6 @@ interface Side {
   conversations: Set<string>;
   opened: string[];
   dialed: string[];
-  forgotten: string[];
 }
 
 async function setup(init: { joinTimeoutMs?: number; handshakeGraceMs?: number } = {}) {
@@ -71,7 +70,6 @@ async function setup(init: { joinTimeoutMs?: number; handshakeGraceMs?: number }
       conversations: new Set(),
       opened: [],
       dialed: [],
-      forgotten: [],
       paired: undefined as unknown as ChatPairing,
       pairing: undefined as unknown as Pairing
     };
@@ -99,10 +97,6 @@ async function setup(init: { joinTimeoutMs?: number; handshakeGraceMs?: number }
         return { conversationId, created };
       },
       dial: (peer) => void side.dialed.push(peer),
-      forget: async (id) => {
-        side.conversations.delete(id);
-        side.forgotten.push(id);
-      },
       clock
     });
     await side.paired.start();
