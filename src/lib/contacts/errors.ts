@@ -103,7 +103,7 @@ export class NotStartedError extends Error {
 }
 
 /**
- * The joiner got too many answers to its code that did not prove the code (the `welcome` MAC did
+ * The joiner got too many answers to its code that did not prove the code (the host's CPace tag did
  * not match): someone other than the device showing the code is answering it.
  */
 export class PairingWrongAnswerError extends Error {
