@@ -135,10 +135,11 @@ export class PairingStore {
           `${view.name} said the numbers don't match, so nobody was added. ` +
           'Someone may have come between you: pair again, in person or on a call.';
       } else {
-        this.error =
+        // A notice, not an error: the panel is closed, and the error line shows only with it.
+        this.notice =
           (err as { name?: unknown } | null)?.name === 'HandshakeTimeoutError'
             ? 'The numbers were not confirmed on both devices in time, so nobody was added. Pair again.'
-            : pairingErrorMessage(err);
+            : `${pairingErrorMessage(err) ?? 'The pairing ended.'} Nobody was added.`;
       }
     }
   }

@@ -321,6 +321,40 @@ describe('the pairing panel', () => {
     expect(store.error).toBeUndefined();
   });
 
+  it('"Numbers match" waits for the other person; their "don\'t match" ends it on both, adding nobody', async () => {
+    const { clock, alice, bob } = await setup();
+    const storeOf = (side: typeof alice) =>
+      new PairingStore(
+        { pairing: side.paired, contacts: { displayName: () => undefined } } as unknown as Chat,
+        () => Promise.resolve()
+      );
+    const a = storeOf(alice);
+    const b = storeOf(bob);
+    a.open = true;
+    b.open = true;
+    const shown = a.showCode();
+    await vi.waitFor(() => expect(a.code).toMatch(/^\d{6}$/));
+    b.codeDraft = a.code;
+    const joined = b.pair();
+    await vi.waitFor(() => expect(b.phase).toBe('joining'));
+    clock.advance(ANNOUNCE_MS);
+    await Promise.all([shown, joined]);
+    expect(a.paired?.name).toBe('Bob');
+    expect(b.paired?.safetyNumber).toBe(a.paired?.safetyNumber);
+
+    a.confirmMatch();
+    expect(a.confirming).toBe(true);
+    expect(a.waiting).toBe('Waiting for Bob to confirm…');
+    b.confirmMismatch();
+    expect(b.paired).toBeUndefined();
+    expect(b.notice).toMatch(/^The numbers didn't match, so Alice was not added to your contacts/);
+    await vi.waitFor(() => expect(a.paired).toBeUndefined());
+    expect(a.notice).toMatch(/^Bob said the numbers don't match, so nobody was added/);
+    expect(a.waiting).toBeUndefined();
+    expect(alice.contacts.list()).toEqual([]);
+    expect(bob.contacts.list()).toEqual([]);
+  });
+
   it('says so when the app could not start', async () => {
     for (const err of [
       Object.assign(new Error('chat not started'), { name: 'ChatNotStartedError' }),
