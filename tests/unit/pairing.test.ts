@@ -211,6 +211,28 @@ describe('pairing', () => {
     expect(eve.contacts.list()).toEqual([]);
   });
 
+  it('one guess per join session: a wrong code is tried once, a new join with the right code pairs', async () => {
+    const { clock, alice, bob } = await setup();
+    const hosting = alice.pairing.host({ code: '512345', room: RELAY });
+    const wrong = bob.pairing.join('598765', { room: RELAY });
+    clock.advance(ANNOUNCE_MS);
+    await hosting.whenIdle();
+    // Bob keeps announcing; Alice does not run the PAKE with that join session again.
+    for (let i = 0; i < 10; i++) {
+      clock.advance(ANNOUNCE_MS);
+      await hosting.whenIdle();
+    }
+    expect(alice.host.dialed).toHaveLength(1);
+    expect(alice.pairing.active).toBe(hosting);
+    wrong.cancel();
+    await wrong.result.catch(() => {});
+    const right = bob.pairing.join('512345', { room: RELAY });
+    clock.advance(ANNOUNCE_MS);
+    const [a, b] = await Promise.all([hosting.result, right.result]);
+    expect(a.safetyNumber).toBe(b.safetyNumber);
+    expect(alice.host.dialed).toHaveLength(2);
+  });
+
   it('ignores blocked peers and can be cancelled', async () => {
     const { clock, alice, bob } = await setup();
     await alice.contacts.block(bob.host.peerId.toString());
