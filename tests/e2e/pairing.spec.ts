@@ -1,7 +1,8 @@
 /**
  * Pairing with a short code through the UI's accessible names only: two Chromium contexts (own
  * IndexedDB, own libp2p node) on one real relay; the code is read from one page and typed into
- * the other, and both compare the same safety number.
+ * the other, and both compare the same safety number. Nobody is a contact until both pressed
+ * "Numbers match"; "Numbers don't match" on one side ends the comparison on both.
  */
 import type { Page } from '@playwright/test';
 import { expect, openApp, test } from './fixtures.js';
@@ -58,11 +59,15 @@ test.describe('pairing with a code', () => {
     await typeCode(bob.page, `${code.slice(0, 3)}-${code.slice(3)}`);
     await expectSameNumber(alice.page, bob.page, ['Alice', 'Bob']);
 
+    // Alice confirms first: she waits for Bob, and nobody is a contact yet.
+    await compare(alice.page).getByRole('button', { name: 'Numbers match' }).click();
+    await expect(compare(alice.page).getByRole('status')).toHaveText('Waiting for Bob to confirm…');
+    await expect(conversations(alice.page).getByRole('link')).toHaveCount(0);
+    await compare(bob.page).getByRole('button', { name: 'Numbers match' }).click();
     for (const [page, other] of [
       [alice.page, 'Bob'],
       [bob.page, 'Alice']
     ] as const) {
-      await compare(page).getByRole('button', { name: 'Numbers match' }).click();
       await expect(compare(page)).toHaveCount(0);
       await expect(page.getByText(`${other} is now a verified contact.`)).toBeVisible();
       const link = conversations(page).getByRole('link', { name: other });
@@ -130,7 +135,7 @@ test.describe('pairing with a code', () => {
     await expectSameNumber(alice.page, bob.page, ['Alice', 'Bob']);
   });
 
-  test('"Numbers don\'t match" removes the contact and its conversation on that side', async ({
+  test('"Numbers don\'t match" on one side adds nobody on either side', async ({
     browser,
     relay
   }) => {
@@ -140,13 +145,16 @@ test.describe('pairing with a code', () => {
     const code = await showCode(alice.page);
     await typeCode(bob.page, code);
     await expectSameNumber(alice.page, bob.page, ['Alice', 'Bob']);
-    await expect(conversations(bob.page).getByRole('link', { name: 'Alice' })).toBeVisible();
+    await expect(conversations(bob.page).getByRole('link')).toHaveCount(0);
 
+    await compare(alice.page).getByRole('button', { name: 'Numbers match' }).click();
     await compare(bob.page).getByRole('button', { name: "Numbers don't match" }).click();
     await expect(compare(bob.page)).toHaveCount(0);
-    await expect(bob.page.getByText(/Alice was removed from your contacts/)).toBeVisible();
+    await expect(bob.page.getByText(/Alice was not added to your contacts/)).toBeVisible();
+    // Alice had confirmed: she is told, and gets no contact either.
+    await expect(compare(alice.page)).toHaveCount(0);
+    await expect(alice.page.getByText(/Bob said the numbers don't match/)).toBeVisible();
     await expect(conversations(bob.page).getByRole('link')).toHaveCount(0);
-    // Alice has not answered yet: she still sees the comparison.
-    await expect(compare(alice.page)).toBeVisible();
+    await expect(conversations(alice.page).getByRole('link')).toHaveCount(0);
   });
 });

@@ -7,7 +7,7 @@ import { lpStream } from '@libp2p/utils';
 import { describe, expect, it } from 'vitest';
 import { createContacts, type Contacts } from '../../src/lib/contacts/contacts.js';
 import { FrameChannel } from '../../src/lib/contacts/frames.js';
-import { inviteId, parseInvite } from '../../src/lib/contacts/invite-link.js';
+import { inviteId, inviteLink, parseInvite } from '../../src/lib/contacts/invite-link.js';
 import {
   createInvites,
   inviteMac,
@@ -22,7 +22,8 @@ import { createMemoryRecordStore } from '../../src/lib/storage/record-store.js';
 import { createFakeNetwork, type FakeHost } from '../fixtures/fake-host.js';
 import { webpBytes } from '../fixtures/avatar-images.js';
 
-const RELAY = '/ip4/127.0.0.1/tcp/9090/ws/p2p/12D3KooWSRMWDQcU2zqjFpjQQCAbNHxPhu5gUrxKyVtMxV4oZ1Bg';
+const RELAY =
+  '/dns4/relay.example.com/tcp/443/wss/p2p/12D3KooWSRMWDQcU2zqjFpjQQCAbNHxPhu5gUrxKyVtMxV4oZ1Bg';
 
 interface Side {
   host: FakeHost;
@@ -253,5 +254,79 @@ describe('invite handshake', () => {
     const { alice, bob } = await setup(undefined, { handshakeTimeoutMs: 200 });
     await bob.host.dialProtocol(alice.host.peerId, INVITE_PROTOCOL);
     await expect.poll(() => alice.refused.map((r) => r.reason)).toEqual(['timeout']);
+  });
+
+  it('stops taking newcomers for an invite only after peers that named it failed its MAC', async () => {
+    const { alice, bob, net } = await setup(undefined, { maxProofFailures: 2 });
+    const { invite, link } = await alice.invites.create();
+    const me = alice.host.peerId.toString();
+    const failProof = async (from: FakeHost): Promise<string> => {
+      const channel = await rawClient(from, alice.host);
+      await channel.send({ t: 'hello', invite: inviteId(invite.secret) });
+      const nonce = fromBase64Url((await channel.receive('challenge')).nonce as string)!;
+      const mac = inviteMac(new Uint8Array(32), 'invitee', me, from.peerId.toString(), nonce);
+      await channel.send({ t: 'proof', mac: toBase64Url(mac), profile: { name: 'X' } });
+      return refusal(channel.receive('welcome'));
+    };
+    // Strangers that do not know the invite spend nothing of it.
+    for (let i = 0; i < 5; i++) {
+      const stranger = await net.host();
+      const channel = await rawClient(stranger, alice.host);
+      await channel.send({ t: 'hello', invite: 'AAAAAAAAAAAAAAAAAAAAAA' });
+      expect(await refusal(channel.receive('challenge'))).toBe('unknown-invite');
+    }
+    expect(await failProof(await net.host())).toBe('bad-secret');
+    expect(await failProof(await net.host())).toBe('bad-secret');
+    const late = await rawClient(await net.host(), alice.host);
+    await late.send({ t: 'hello', invite: inviteId(invite.secret) });
+    expect(await refusal(late.receive('challenge'))).toBe('rate-limited');
+    expect(await refusal(bob.invites.accept(link))).toBe('rate-limited');
+  });
+
+  it('the invitee checks the welcome MAC before it reads the profile', async () => {
+    const { bob, net } = await setup();
+    const fake = await net.host();
+    const secret = new Uint8Array(32).fill(3);
+    const link = inviteLink('https://app.example', {
+      version: 1,
+      inviter: fake.peerId.toString(),
+      relays: [],
+      secret,
+      expiresAt: Date.now() + 60_000
+    });
+    await fake.handle(INVITE_PROTOCOL, async (stream) => {
+      const channel = new FrameChannel(stream, { maxFrameBytes: 64 * 1024, timeoutMs: 2_000 });
+      await channel.receive('hello');
+      await channel.send({ t: 'challenge', nonce: toBase64Url(new Uint8Array(32)) });
+      await channel.receive('proof');
+      await channel.send({ t: 'welcome', mac: toBase64Url(new Uint8Array(32)), profile: 7 });
+    });
+    await expect(bob.invites.accept(link)).rejects.toMatchObject({
+      name: 'HandshakeRefusedError',
+      reason: 'bad-secret'
+    });
+  });
+
+  it('does not dial private relay addresses from a public page', async () => {
+    const { alice, net } = await setup();
+    const host = await net.host();
+    const contacts = createContacts({ store: createMemoryRecordStore() });
+    await contacts.start();
+    const invitee = createInvites(
+      { pageOrigin: 'https://app.example' },
+      {
+        host,
+        contacts,
+        store: createMemoryRecordStore<OutstandingInvite>(),
+        profile: () => ({ name: 'Dan' }),
+        relays: () => []
+      }
+    );
+    await invitee.start();
+    const { invite } = await alice.invites.create();
+    const relayId = RELAY.slice(RELAY.indexOf('/p2p/'));
+    const local = { ...invite, relays: [`/ip4/192.168.1.1/tcp/443/wss${relayId}`] };
+    await expect(invitee.accept(local)).rejects.toMatchObject({ name: 'HandshakeDialError' });
+    expect(host.dialed).toEqual([]);
   });
 });

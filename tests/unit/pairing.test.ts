@@ -15,8 +15,8 @@ import { FrameChannel } from '../../src/lib/contacts/frames.js';
 import {
   createPairing,
   normalizePairingCode,
-  pairingKey,
-  pairingMac,
+  pairingAd,
+  pairingPake,
   pairingTopic,
   randomPairingCode,
   type Pairing
@@ -98,10 +98,11 @@ describe('pairing codes', () => {
     }
   });
 
-  it('map to a topic salted by the room', () => {
-    expect(pairingTopic('r1', '123456')).toMatch(/^\/p2p4e\/pair\/1\/[A-Za-z0-9_-]{22}$/);
+  it('map to a rendezvous topic salted by the room that tells only the first digit', () => {
+    expect(pairingTopic('r1', '123456')).toMatch(/^\/p2p4e\/pair\/2\/[A-Za-z0-9_-]{22}$/);
     expect(pairingTopic('r1', '123456')).not.toBe(pairingTopic('r2', '123456'));
-    expect(pairingTopic('r1', '123456')).not.toContain('123456');
+    expect(pairingTopic('r1', '123456')).toBe(pairingTopic('r1', '199999'));
+    expect(pairingTopic('r1', '123456')).not.toBe(pairingTopic('r1', '223456'));
   });
 });
 
@@ -115,28 +116,47 @@ describe('pairing', () => {
     const [a, b] = await Promise.all([hosting.result, joining.result]);
     expect(a.role).toBe('host');
     expect(b.role).toBe('joiner');
-    expect(a.contact).toMatchObject({
-      peerId: bob.host.peerId.toString(),
-      name: 'Bob',
-      source: 'pair',
-      verified: false
-    });
-    expect(b.contact).toMatchObject({
-      peerId: alice.host.peerId.toString(),
-      name: 'Alice',
-      verified: false
-    });
+    expect(a).toMatchObject({ peerId: bob.host.peerId.toString(), profile: { name: 'Bob' } });
+    expect(b).toMatchObject({ peerId: alice.host.peerId.toString(), profile: { name: 'Alice' } });
     expect(a.safetyNumber).toBe(b.safetyNumber);
     expect(a.safetyNumber).toBe(
       peerSafetyNumber(bob.host.peerId.toString(), alice.host.peerId.toString())
     );
     expect(alice.pairing.active).toBeUndefined();
+    // Nobody is a contact until both confirm.
+    expect(alice.contacts.list()).toEqual([]);
+    expect(bob.contacts.list()).toEqual([]);
+    const [ca, cb] = await Promise.all([a.confirm(), b.confirm()]);
+    expect(ca).toMatchObject({ name: 'Bob', source: 'pair', verified: true });
+    expect(cb).toMatchObject({ name: 'Alice', source: 'pair', verified: true });
+  });
+
+  it('a decline on either side, or no answer in time, adds nobody', async () => {
+    const { clock, alice, bob } = await setup({ confirmTimeoutMs: 5_000 });
+    const run = async () => {
+      const hosting = alice.pairing.host({ room: RELAY });
+      const joining = bob.pairing.join(hosting.code, { room: RELAY });
+      clock.advance(ANNOUNCE_MS);
+      return Promise.all([hosting.result, joining.result]);
+    };
+    const [a1, b1] = await run();
+    const confirmed = b1.confirm();
+    a1.decline();
+    await expect(confirmed).rejects.toMatchObject({ reason: 'declined' });
+    const [a2, b2] = await run();
+    const waiting = a2.confirm();
+    clock.advance(5_000);
+    await expect(waiting).rejects.toMatchObject({ name: 'HandshakeTimeoutError' });
+    await expect(b2.outcome).rejects.toBeDefined();
+    expect(alice.contacts.list()).toEqual([]);
+    expect(bob.contacts.list()).toEqual([]);
   });
 
   it('does not pair different codes or rooms', async () => {
     const { clock, alice, bob, eve } = await setup({ ttlMs: 300 });
     const hosting = alice.pairing.host({ code: '111111', room: RELAY });
-    const otherCode = bob.pairing.join('111112', { room: RELAY });
+    // Another first digit: another rendezvous topic (same first digit: see the PAKE tests).
+    const otherCode = bob.pairing.join('211111', { room: RELAY });
     const otherRoom = eve.pairing.join('111111', { room: OTHER_RELAY });
     clock.advance(5 * ANNOUNCE_MS);
     expect(bob.pubsub.published).toBeGreaterThan(0);
@@ -153,7 +173,7 @@ describe('pairing', () => {
   it('a code is valid for DEFAULT_PAIRING_TTL_MS, then both sides give up', async () => {
     const { clock, alice, bob } = await setup();
     const hosting = alice.pairing.host({ code: '101010', room: RELAY });
-    const joining = bob.pairing.join('101011', { room: RELAY });
+    const joining = bob.pairing.join('201011', { room: RELAY });
     clock.advance(DEFAULT_PAIRING_TTL_MS - 1);
     expect(alice.pairing.active).toBe(hosting);
     expect(bob.pairing.active).toBe(joining);
@@ -164,25 +184,53 @@ describe('pairing', () => {
     expect(bob.pairing.active).toBeUndefined();
   });
 
-  it('refuses a joiner that found the topic but has the wrong key, and gives up after maxFailures', async () => {
-    const { alice, eve } = await setup({ maxFailures: 2 });
+  it('a joiner with another code on the same topic fails the PAKE; the host gives up after maxFailures', async () => {
+    const { alice, bob, eve } = await setup({ maxFailures: 2 });
     const hosting = alice.pairing.host({ code: '222222', room: RELAY });
-    // Eve announces on the right topic but derives her MAC key from another room: her proofs fail.
+    // Bob typed another code with the same first digit: same topic, the PAKE fails.
+    const wrong = bob.pairing.join('298765', { room: RELAY });
+    await announceAs(bob, hosting.topic);
+    await hosting.whenIdle();
+    expect(alice.pairing.active).toBe(hosting);
+    wrong.cancel();
+    await wrong.result.catch(() => {});
+    // Eve announces on the right topic with the right code but another room: her PAKE fails.
     const eveSide = eve.pairing.join('222222', { room: 'other' });
-    for (let i = 0; i < 2; i++) {
-      expect(alice.pairing.active).toBe(hosting);
-      await announceAs(eve, hosting.topic);
-      expect(hosting.handshaking).toBe(true);
-      await hosting.whenIdle();
-    }
+    expect(alice.pairing.active).toBe(hosting);
+    await announceAs(eve, hosting.topic);
+    expect(hosting.handshaking).toBe(true);
+    await hosting.whenIdle();
     await expect(hosting.result).rejects.toMatchObject({
       name: 'HandshakeRefusedError',
       reason: 'bad-code'
     });
     eveSide.cancel();
     expect(alice.host.dialed).toHaveLength(2);
+    expect(bob.contacts.list()).toEqual([]);
     expect(alice.contacts.list()).toEqual([]);
     expect(eve.contacts.list()).toEqual([]);
+  });
+
+  it('one guess per join session: a wrong code is tried once, a new join with the right code pairs', async () => {
+    const { clock, alice, bob } = await setup();
+    const hosting = alice.pairing.host({ code: '512345', room: RELAY });
+    const wrong = bob.pairing.join('598765', { room: RELAY });
+    clock.advance(ANNOUNCE_MS);
+    await hosting.whenIdle();
+    // Bob keeps announcing; Alice does not run the PAKE with that join session again.
+    for (let i = 0; i < 10; i++) {
+      clock.advance(ANNOUNCE_MS);
+      await hosting.whenIdle();
+    }
+    expect(alice.host.dialed).toHaveLength(1);
+    expect(alice.pairing.active).toBe(hosting);
+    wrong.cancel();
+    await wrong.result.catch(() => {});
+    const right = bob.pairing.join('512345', { room: RELAY });
+    clock.advance(ANNOUNCE_MS);
+    const [a, b] = await Promise.all([hosting.result, right.result]);
+    expect(a.safetyNumber).toBe(b.safetyNumber);
+    expect(alice.host.dialed).toHaveLength(2);
   });
 
   it('ignores blocked peers and can be cancelled', async () => {
@@ -253,7 +301,7 @@ describe('pairing', () => {
     expect(joining.handshaking).toBe(true);
     joining.cancel();
     await expect(joining.result).rejects.toMatchObject({ name: 'AbortError' });
-    // A correct welcome after the cancel must not pair (the stream is already aborted).
+    // A correct proof after the cancel must not pair (the stream is already aborted).
     await hs.welcome().catch(() => {});
     await hs.channel.receive('end').catch(() => {});
     await net.settled();
@@ -313,19 +361,19 @@ describe('pairing', () => {
     const joining = bob.pairing.join('123456', { room: RELAY });
     // Junk, refusals and closed streams: anyone on the topic can send them; the join goes on.
     const junk: Array<(c: FrameChannel) => Promise<void>> = [
-      (c) => c.send({ t: 'welcome', mac: 'x', profile: { name: 'M' } }),
+      (c) => c.send({ t: 'proof', tag: 'x', profile: { name: 'M' } }),
       (c) => c.refuse('bad-code'),
-      (c) => c.send({ t: 'hello', nonce: 'short' }),
+      (c) => c.send({ t: 'hello', sid: 'short', share: 'x' }),
       async (c) => c.abort()
     ];
     for (const send of junk) {
       const channel = await openPairChannel(mallory, bob.host);
       await send(channel).catch(() => {});
-      await channel.receive('proof').catch(() => {});
+      await channel.receive('share').catch(() => {});
       await net.settled();
     }
     expect(bob.pairing.active).toBe(joining);
-    // A host that got the proof but answers with a welcome made from another code, twice.
+    // A host that got the share but answers with a proof made from another code, twice.
     for (let i = 0; i < 2; i++) {
       const hs = await startHandshake(mallory, bob.host, '654321');
       await hs.welcome();
@@ -336,7 +384,7 @@ describe('pairing', () => {
     expect(bob.contacts.list()).toEqual([]);
   });
 
-  it('the host adds nobody when the joiner drops the welcome (its session ended meanwhile)', async () => {
+  it('the host adds nobody when the joiner drops out after the proof (its session ended)', async () => {
     const { net, alice } = await setup();
     const joiner = await net.host();
     const j = joiner.peerId.toString();
@@ -346,12 +394,29 @@ describe('pairing', () => {
     await joiner.handle(PAIR_PROTOCOL, async (stream: Stream) => {
       const channel = new FrameChannel(stream, { maxFrameBytes: 32 * 1024, timeoutMs: 5_000 });
       const hello = await channel.receive('hello');
-      const nonce = fromBase64Url(hello.nonce as string)!;
-      const key = pairingKey(RELAY, '888888');
-      const mac = pairingMac(key, 'joiner', alice.host.peerId.toString(), j, nonce);
-      await channel.send({ t: 'proof', mac: toBase64Url(mac), profile: { name: 'J' } });
-      await channel.receive('welcome');
-      channel.abort(); // e.g. the person pressed Cancel while the welcome was on its way
+      const random = (n: number) => crypto.getRandomValues(new Uint8Array(n));
+      const sid = fromBase64Url(hello.sid as string)!;
+      const pake = pairingPake(
+        'joiner',
+        '888888',
+        RELAY,
+        alice.host.peerId.toString(),
+        j,
+        sid,
+        random
+      );
+      const keys = pake.finish(
+        'responder',
+        fromBase64Url(hello.share as string)!,
+        pairingAd('host')
+      );
+      await channel.send({
+        t: 'share',
+        share: toBase64Url(pake.share),
+        tag: toBase64Url(keys.ownTag)
+      });
+      await channel.receive('proof');
+      channel.abort(); // e.g. the person pressed Cancel while the proof was on its way
       dropped();
     });
     await net
@@ -404,20 +469,12 @@ describe('pairing', () => {
 });
 
 /**
- * `from` plays the host showing `code` (room RELAY) by hand: dials the joiner, sends hello and
- * reads the proof; `welcome()` then answers as a host that knows `code`.
+ * `from` plays the host showing `code` (room RELAY) by hand: dials the joiner, runs the CPace
+ * initiator and reads the joiner's share; `welcome()` then sends the proof for `code`.
  */
 async function startHandshake(from: FakeHost, joiner: FakeHost, code: string) {
   const hs = await startHostHandshake(from, joiner, code, { name: 'M' });
-  // The joiner (who typed 123456) proves that code.
-  expect(fromBase64Url(hs.proof.mac as string)).toEqual(
-    pairingMac(
-      pairingKey(RELAY, '123456'),
-      'joiner',
-      from.peerId.toString(),
-      joiner.peerId.toString(),
-      hs.nonce
-    )
-  );
+  // The joiner (who typed 123456) proves that code, and only that one.
+  expect(hs.sameCode).toBe(code === '123456');
   return hs;
 }

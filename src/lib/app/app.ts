@@ -133,7 +133,8 @@ export function createApp(config: AppConfig): App {
     history: config.history ?? createMemoryHistoryStore(),
     ...(config.docs !== undefined ? { docs: config.docs } : {}),
     storage: config.contacts ?? createMemoryContactsStorage(),
-    origin: config.inviteBase ?? config.origin
+    origin: config.inviteBase ?? config.origin,
+    pageOrigin: config.origin
   });
   const search = createLiveSearch({ source: chat }, config.search);
   let messenger: Promise<void> | undefined;

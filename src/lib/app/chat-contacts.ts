@@ -21,11 +21,11 @@ export interface ContactServicesDeps {
   storage: ContactsStorage;
   /** Base of invite links. */
   origin: string;
+  /** Where the page was loaded from (private relay addresses in invites, see invites.ts). */
+  pageOrigin?: string;
   /** Opens (or creates) the 1:1 conversation with `peer`; `created` when it did not exist. */
   openDirect: (peer: string) => Promise<{ conversationId: string; created: boolean }>;
   dial: (peer: string) => void;
-  /** Closes and deletes a conversation (pairing rejected). */
-  forget: (conversationId: string) => Promise<void>;
 }
 
 export function createContactServices(deps: ContactServicesDeps): {
@@ -35,7 +35,10 @@ export function createContactServices(deps: ContactServicesDeps): {
   const { node, contacts } = deps;
   const host = node.libp2p;
   const invites = createInvites(
-    { origin: deps.origin },
+    {
+      origin: deps.origin,
+      ...(deps.pageOrigin !== undefined ? { pageOrigin: deps.pageOrigin } : {})
+    },
     {
       host,
       contacts,
@@ -64,8 +67,7 @@ export function createContactServices(deps: ContactServicesDeps): {
       contacts,
       relays: () => node.state.relays,
       openDirect: deps.openDirect,
-      dial: deps.dial,
-      forget: deps.forget
+      dial: deps.dial
     }
   );
   return { invites, pairing };

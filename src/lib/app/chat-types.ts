@@ -31,6 +31,11 @@ export interface ChatConfig {
   storage: ContactsStorage;
   /** Base of invite links. */
   origin: string;
+  /**
+   * Where the page itself was loaded from: relay addresses on private networks found in an
+   * invite are dialed only when this is a private address too (default: no private relays).
+   */
+  pageOrigin?: string;
   /** Dial contacts in the background (default true). */
   dialContacts?: boolean;
   /** Sync frames over this instead of the node's libp2p streams (tests). */

@@ -180,13 +180,13 @@ class ChatService implements Chat {
       profile: this.profile,
       storage: this.#config.storage,
       origin: this.#config.origin,
+      ...(this.#config.pageOrigin !== undefined ? { pageOrigin: this.#config.pageOrigin } : {}),
       openDirect: async (peer) => {
         const id = directConversationId(this.#self, peer);
         const created = sync.conversation(id)?.meta() === undefined;
         return { conversationId: await this.#openDirect(peer), created };
       },
-      dial: (peer) => this.#dialer.dial(peer),
-      forget: (id) => this.#forget(id)
+      dial: (peer) => this.#dialer.dial(peer)
     });
     this.#invites = invites;
     this.#pairing = pairing;
@@ -464,13 +464,6 @@ class ChatService implements Chat {
     }
     this.#changes.emit({ type: 'list' });
     return id;
-  }
-
-  async #forget(id: string): Promise<void> {
-    this.#watched.get(id)?.();
-    this.#watched.delete(id);
-    await this.#sync?.delete(id);
-    this.#changes.emit({ type: 'list' });
   }
 
   async #open(id: string): Promise<Conversation> {

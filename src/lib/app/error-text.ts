@@ -72,6 +72,8 @@ function refusal(reason: unknown, remote: unknown, context: ErrorContext | undef
       return 'The other device is busy pairing with someone else. Try again in a moment.';
     case 'not-pairing':
       return 'The other device stopped pairing. Ask for a new code.';
+    case 'declined':
+      return "The other person said the numbers don't match, so nobody was added.";
     default:
       return context === 'pairing'
         ? 'The other device refused to pair.'

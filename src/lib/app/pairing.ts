@@ -1,18 +1,18 @@
 /**
  * Short-code pairing as the messenger uses it: runs the PAIR_PROTOCOL service
- * (src/lib/contacts/pairing.ts) in the room of the relay this device holds a reservation on,
- * opens and dials the 1:1 conversation with whoever paired (as an accepted invite does), and
- * ends the safety-number comparison: `confirm()` marks the contact verified, `reject()` removes
- * it and the conversation the pairing opened.
+ * (src/lib/contacts/pairing.ts) in the room of the relay this device holds a reservation on, and
+ * ends the safety-number comparison: nobody is a contact until both people confirmed; then the
+ * contact is verified and the 1:1 conversation opened and dialed (as an accepted invite does).
  *
  * ```ts
  * const paired = createChatPairing({}, { pairing, contacts, relays: () => node.state.relays, … });
  * await paired.start();
  * const hosting = paired.host(); // show hosting.code until hosting.expiresAt
  * // other device: paired.join('123 456')
- * const { contact, safetyNumber, conversationId } = await hosting.result;
- * // both people compare safetyNumber, then:
- * await paired.confirm(contact.peerId); // or paired.reject(contact.peerId)
+ * const { peerId, safetyNumber, outcome } = await hosting.result;
+ * // both people compare safetyNumber, then each:
+ * paired.confirm(peerId); // or paired.reject(peerId)
+ * const { contact, conversationId } = await outcome; // once both confirmed
  * ```
  *
  * Limit: the room is the first relay with a reservation, so both people must be on the same
@@ -60,8 +60,6 @@ export interface ChatPairingDeps {
   openDirect: (peer: string) => Promise<{ conversationId: string; created: boolean }>;
   /** Connects to `peer` in the background. */
   dial: (peer: string) => void;
-  /** Closes and deletes a conversation. */
-  forget: (conversationId: string) => Promise<void>;
   /**
    * Timers for the join timeout and time for the expiry shown next to a code (default the real
    * clock; pass the same one as to createPairing).
@@ -69,13 +67,20 @@ export interface ChatPairingDeps {
   clock?: PairingClock;
 }
 
+/** Both devices proved the code; nobody is a contact yet. */
 export interface Paired {
-  /** The new contact (`verified: false` until confirm()). */
-  contact: Contact;
+  peerId: string;
+  /** The name the other device sent. */
+  name: string;
   /** 12 groups of 5 digits; the other device shows the same one if nobody is in the middle. */
   safetyNumber: string;
   role: 'host' | 'joiner';
-  conversationId: string;
+  /**
+   * Once both people confirmed: the contact (verified) and its open 1:1 conversation. Rejects
+   * with HandshakeRefusedError 'declined' (the other person said no), HandshakeTimeoutError, or
+   * an AbortError after reject().
+   */
+  outcome: Promise<{ contact: Contact; conversationId: string }>;
 }
 
 export interface ChatPairingSession {
@@ -104,13 +109,10 @@ export interface ChatPairing {
   join(code: string): ChatPairingSession;
   /** Cancels the session in progress, if any. */
   cancel(): void;
-  /** The numbers match: marks the contact verified. */
-  confirm(peer: string): Promise<Contact>;
-  /**
-   * The numbers differ: removes the contact, and the 1:1 conversation if this pairing opened it
-   * (so the other device can no longer sync with this one).
-   */
-  reject(peer: string): Promise<void>;
+  /** This person says the numbers match (the contact is added once the other one does too). */
+  confirm(peer: string): void;
+  /** The numbers differ (or this person cancels): tells the other device, adds nobody. */
+  reject(peer: string): void;
 }
 
 export function createChatPairing(init: ChatPairingInit, deps: ChatPairingDeps): ChatPairing {
@@ -137,8 +139,8 @@ class ChatPairingService implements ChatPairing {
   readonly #init: ChatPairingInit;
   readonly #deps: ChatPairingDeps;
   readonly #clock: PairingClock;
-  /** Conversations opened by a pairing whose numbers were not compared yet, by peer. */
-  readonly #opened = new Map<string, string>();
+  /** Pairings whose numbers are being compared, by peer. */
+  readonly #pending = new Map<string, PairingResult>();
   #session: ChatPairingSession | undefined;
 
   constructor(init: ChatPairingInit, deps: ChatPairingDeps) {
@@ -153,6 +155,7 @@ class ChatPairingService implements ChatPairing {
 
   async stop(): Promise<void> {
     this.cancel();
+    this.#declineAll();
     await this.#deps.pairing.stop();
   }
 
@@ -193,17 +196,17 @@ class ChatPairingService implements ChatPairing {
     this.#session = undefined;
   }
 
-  async confirm(peer: string): Promise<Contact> {
-    const contact = await this.#deps.contacts.setVerified(peer, true);
-    this.#opened.delete(peer);
-    return contact;
+  /** Declines every comparison still open (the app stops). */
+  #declineAll(): void {
+    for (const pending of this.#pending.values()) pending.decline();
   }
 
-  async reject(peer: string): Promise<void> {
-    if (this.#deps.contacts.get(peer) !== undefined) await this.#deps.contacts.remove(peer);
-    const opened = this.#opened.get(peer);
-    this.#opened.delete(peer);
-    if (opened !== undefined) await this.#deps.forget(opened);
+  confirm(peer: string): void {
+    void this.#pending.get(peer)?.confirm();
+  }
+
+  reject(peer: string): void {
+    this.#pending.get(peer)?.decline();
   }
 
   #room(): string {
@@ -235,17 +238,27 @@ class ChatPairingService implements ChatPairing {
     return session;
   }
 
-  /** As for an accepted invite: open the 1:1 conversation and dial the new contact. */
-  async #paired(r: PairingResult): Promise<Paired> {
-    const peer = r.contact.peerId;
-    const { conversationId, created } = await this.#deps.openDirect(peer);
-    if (created) this.#opened.set(peer, conversationId);
-    this.#deps.dial(peer);
+  /** Both proved the code: wait for both people, then open and dial as an accepted invite does. */
+  #paired(r: PairingResult): Paired {
+    const peer = r.peerId;
+    this.#pending.get(peer)?.decline();
+    this.#pending.set(peer, r);
+    const outcome = r.outcome
+      .finally(() => {
+        if (this.#pending.get(peer) === r) this.#pending.delete(peer);
+      })
+      .then(async (contact) => {
+        const { conversationId } = await this.#deps.openDirect(peer);
+        this.#deps.dial(peer);
+        return { contact, conversationId };
+      });
+    void outcome.catch(() => {});
     return {
-      contact: r.contact,
+      peerId: peer,
+      name: r.profile.name,
       safetyNumber: r.safetyNumber,
       role: r.role,
-      conversationId
+      outcome
     };
   }
 }

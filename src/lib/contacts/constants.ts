@@ -65,9 +65,6 @@ export const DEFAULT_HANDSHAKE_DIAL_TIMEOUT_MS = 15_000;
 /** Handshake attempts accepted from one peer per window. */
 export const DEFAULT_RATE_LIMIT_PER_PEER = 5;
 
-/** Handshake attempts accepted from everyone together per window. */
-export const DEFAULT_RATE_LIMIT_GLOBAL = 60;
-
 /** Rate-limit window. */
 export const DEFAULT_RATE_LIMIT_WINDOW_MS = 60_000;
 
@@ -101,5 +98,31 @@ export const MAX_PAIRING_FAILURES = 3;
 /** Largest pairing announcement (gossipsub message) accepted. */
 export const MAX_PAIRING_ANNOUNCE_BYTES = 2_048;
 
-/** Prefix of pairing gossipsub topics. */
-export const PAIRING_TOPIC_PREFIX = '/p2p4e/pair/1/';
+/** Prefix of pairing gossipsub topics (rendezvous buckets, see pairing-code.ts). */
+export const PAIRING_TOPIC_PREFIX = '/p2p4e/pair/2/';
+
+/**
+ * Leading digits of the code that pick the rendezvous topic. Anyone can read the topic (the
+ * relay tells every peer which topics it joins), so these digits are public: the PAKE then
+ * protects the other 10^5 values, one online guess per run.
+ */
+export const PAIRING_RENDEZVOUS_DIGITS = 1;
+
+/** Bytes of the host's CPace session id. */
+export const PAIRING_SID_BYTES = 16;
+
+/**
+ * How long both people have to compare the safety number and press "Numbers match" once the
+ * codes matched. Under the relay's 2-minute limit for a relayed connection, which may carry the
+ * handshake stream.
+ */
+export const DEFAULT_PAIRING_CONFIRM_TIMEOUT_MS = 90_000;
+
+// --- Invite attempt limits ---------------------------------------------------------------------
+
+/**
+ * Distinct peers that may fail an invite's proof (a wrong MAC for a known invite ID) per window
+ * before that invite refuses newcomers for the rest of the window. Only proof failures count, so
+ * peers that do not know the invite cannot use it up.
+ */
+export const MAX_INVITE_PROOF_FAILURES = 5;

@@ -46,7 +46,8 @@ export type RefusalReason =
   | 'rate-limited'
   | 'bad-code'
   | 'not-pairing'
-  | 'busy';
+  | 'busy'
+  | 'declined';
 
 /** The handshake was refused. `remote` tells whether the other side (or this one) refused. */
 export class HandshakeRefusedError extends Error {
@@ -102,7 +103,7 @@ export class NotStartedError extends Error {
 }
 
 /**
- * The joiner got too many answers to its code that did not prove the code (the `welcome` MAC did
+ * The joiner got too many answers to its code that did not prove the code (the host's CPace tag did
  * not match): someone other than the device showing the code is answering it.
  */
 export class PairingWrongAnswerError extends Error {

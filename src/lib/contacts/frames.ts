@@ -30,7 +30,8 @@ const REFUSAL_REASONS: readonly RefusalReason[] = [
   'rate-limited',
   'bad-code',
   'not-pairing',
-  'busy'
+  'busy',
+  'declined'
 ];
 
 const encoder = new TextEncoder();
@@ -40,8 +41,8 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 export class FrameChannel {
   readonly #lp: LengthPrefixedStream<Stream>;
   readonly #stream: Stream;
-  readonly signal: AbortSignal;
-  readonly #timeout: AbortSignal;
+  signal: AbortSignal;
+  #timeout: AbortSignal;
 
   constructor(
     stream: Stream,
@@ -58,6 +59,15 @@ export class FrameChannel {
     this.#timeout = opts.deadline ?? AbortSignal.timeout(opts.timeoutMs);
     this.signal =
       opts.signal === undefined ? this.#timeout : AbortSignal.any([opts.signal, this.#timeout]);
+  }
+
+  /**
+   * Replaces the deadline and the cancel signal, for a phase that outlives the first ones (the
+   * pairing confirmation waits for people, not for the network).
+   */
+  rebind(deadline: AbortSignal, signal?: AbortSignal): void {
+    this.#timeout = deadline;
+    this.signal = signal === undefined ? deadline : AbortSignal.any([signal, deadline]);
   }
 
   async send(frame: Omit<Frame, 'v'>): Promise<void> {
@@ -139,6 +149,14 @@ export class FrameChannel {
     } catch {
       this.abort();
     }
+  }
+
+  /**
+   * Ends the stream now that this side gives up, gracefully (no signal, so it works after the
+   * deadline passed): the other side's pending read ends instead of waiting for its own deadline.
+   */
+  end(): void {
+    void this.#stream.close().catch(() => this.abort());
   }
 
   abort(err: Error = new Error('handshake aborted')): void {
@@ -251,5 +269,7 @@ export function refusalMessage(reason: RefusalReason): string {
       return 'The other device is not pairing right now';
     case 'busy':
       return 'The other device is busy with another pairing';
+    case 'declined':
+      return "The other person said the numbers don't match";
   }
 }

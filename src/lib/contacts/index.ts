@@ -42,9 +42,9 @@
  * await pairing.start();
  * const session = pairing.host({ room: relayPeerId }); // show session.code
  * // other device: pairing.join('123456', { room: relayPeerId })
- * const { contact, safetyNumber } = await session.result;
- * // Show safetyNumber on both screens; when the people confirm it matches:
- * await contacts.setVerified(contact.peerId, true);
+ * const pending = await session.result; // both proved the code (CPace); nobody added yet
+ * // Show pending.safetyNumber on both screens; each person confirms (or pending.decline()):
+ * const contact = await pending.confirm(); // once both confirmed: a verified contact
  * ```
  */
 export {

@@ -15,7 +15,16 @@
  * ids = len ‖ inviter peer ID multihash ‖ len ‖ invitee peer ID multihash
  * ```
  *
- * The secret never crosses the wire. The proof is bound to both Noise-authenticated peer IDs and
+ * The secret never crosses the wire. Each side checks the MAC before it reads anything else in
+ * the frame (the profile is parsed only from a peer that proved the secret).
+ *
+ * Attempt limits: each peer has its own budget (DEFAULT_RATE_LIMIT_PER_PEER per window); an
+ * invite stops taking newcomers for the window only after MAX_INVITE_PROOF_FAILURES distinct
+ * peers named it and failed its MAC. There is no budget shared by everyone: 12 throwaway peer
+ * IDs × 5 attempts used to spend it and lock the real invitee out.
+ *
+ * The invitee dials the invite's relay addresses only if they are public, or if the page itself
+ * was loaded from a private address (private-address.ts). The proof is bound to both Noise-authenticated peer IDs and
  * to a fresh nonce, so a relay (or anyone who saw a proof) cannot replay it, on this connection
  * or another. The invite is consumed before the welcome is sent, so it works once even when two
  * attempts race.
@@ -27,22 +36,20 @@ import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { concatBytes, equalBytes, toBase64Url, utf8 } from '../crypto/encoding.js';
 import { INVITE_PROTOCOL } from '../p2p/constants.js';
-import type { DenyList } from '../p2p/deny-list.js';
-import type { ProtocolHost } from '../p2p/host.js';
 import {
   DEFAULT_HANDSHAKE_DIAL_TIMEOUT_MS,
   DEFAULT_HANDSHAKE_TIMEOUT_MS,
   DEFAULT_INVITE_TTL_MS,
-  DEFAULT_RATE_LIMIT_GLOBAL,
   DEFAULT_RATE_LIMIT_PER_PEER,
   DEFAULT_RATE_LIMIT_WINDOW_MS,
   INVITE_SECRET_BYTES,
   MAX_FRAME_BYTES,
+  MAX_INVITE_PROOF_FAILURES,
   MAX_INVITE_TTL_MS,
   MAX_OUTSTANDING_INVITES,
   NONCE_BYTES
 } from './constants.js';
-import type { Contact, Contacts } from './contacts.js';
+import type { Contact } from './contacts.js';
 import {
   HandshakeDialError,
   HandshakeRefusedError,
@@ -64,92 +71,31 @@ import { Listeners } from './listeners.js';
 import {
   isOutstandingInvite,
   type OutstandingInvite,
-  type OutstandingInviteInfo,
-  type OutstandingInviteStore
+  type OutstandingInviteInfo
 } from './outstanding.js';
+import { dialableRelays } from './private-address.js';
+import type {
+  CreatedInvite,
+  CreateInviteOptions,
+  InviteAcceptedEvent,
+  InviteRefusedEvent,
+  Invites,
+  InvitesDeps,
+  InvitesInit
+} from './invite-types.js';
 import type { Profile } from './profile.js';
-import { RateLimiter } from './rate-limit.js';
+import { FailureBudget, RateLimiter } from './rate-limit.js';
 
-export interface HandshakeLimits {
-  /** Whole-handshake deadline (default DEFAULT_HANDSHAKE_TIMEOUT_MS). */
-  handshakeTimeoutMs?: number;
-  /** Dial deadline (default DEFAULT_HANDSHAKE_DIAL_TIMEOUT_MS). */
-  dialTimeoutMs?: number;
-  /** Largest frame accepted (default MAX_FRAME_BYTES). */
-  maxFrameBytes?: number;
-  /** Attempts per peer per window (default DEFAULT_RATE_LIMIT_PER_PEER). */
-  rateLimitPerPeer?: number;
-  /** Attempts from everyone per window (default DEFAULT_RATE_LIMIT_GLOBAL). */
-  rateLimitGlobal?: number;
-  rateLimitWindowMs?: number;
-}
-
-export interface InvitesInit extends HandshakeLimits {
-  /** App origin for links (default `location.origin` when there is one). */
-  origin?: string;
-  /** Invite lifetime (default DEFAULT_INVITE_TTL_MS, at most MAX_INVITE_TTL_MS). */
-  ttlMs?: number;
-  /** Outstanding invites kept (default MAX_OUTSTANDING_INVITES); the oldest go first. */
-  maxOutstanding?: number;
-}
-
-export interface InvitesDeps {
-  host: ProtocolHost;
-  contacts: Contacts;
-  store: OutstandingInviteStore;
-  /** This device's profile; a placeholder name is sent while there is none. */
-  profile: () => Promise<Profile | undefined> | Profile | undefined;
-  /** Relay multiaddrs (ending in /p2p/<relay>) where this device holds a reservation. */
-  relays: () => string[];
-  /** Where a peer that sends junk (malformed or oversize frames) goes: dropped, kept out. */
-  denyList?: Pick<DenyList, 'deny'>;
-  now?: () => number;
-  randomBytes?: (n: number) => Uint8Array;
-}
-
-export interface CreateInviteOptions {
-  ttlMs?: number;
-  label?: string;
-  /** Overrides InvitesInit.origin. */
-  origin?: string;
-}
-
-export interface CreatedInvite {
-  id: string;
-  link: string;
-  invite: Invite;
-}
-
-/** Inviter side: someone used one of this device's invites. */
-export interface InviteAcceptedEvent {
-  inviteId: string;
-  contact: Contact;
-}
-
-/** Inviter side: a handshake was refused (for diagnostics and the UI's activity list). */
-export interface InviteRefusedEvent {
-  peerId: string;
-  reason: RefusalReason | 'protocol' | 'timeout';
-}
-
-export interface Invites {
-  /** Registers the INVITE_PROTOCOL handler (also on limited, relayed connections). */
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  /** Makes a one-time invite link and remembers its secret until used, revoked or expired. */
-  create(options?: CreateInviteOptions): Promise<CreatedInvite>;
-  /** Outstanding invites (secrets left out), expired ones dropped, newest first. */
-  list(): Promise<OutstandingInviteInfo[]>;
-  revoke(id: string): Promise<void>;
-  /**
-   * Invitee side: dials the inviter, runs the handshake, adds the inviter as a contact.
-   * Throws InvalidInviteError, HandshakeDialError, HandshakeRefusedError,
-   * ProtocolViolationError or HandshakeTimeoutError.
-   */
-  accept(linkOrInvite: string | Invite, options?: { signal?: AbortSignal }): Promise<Contact>;
-  onAccepted(listener: (event: InviteAcceptedEvent) => void): () => void;
-  onRefused(listener: (event: InviteRefusedEvent) => void): () => void;
-}
+export type {
+  CreatedInvite,
+  CreateInviteOptions,
+  HandshakeLimits,
+  InviteAcceptedEvent,
+  InviteRefusedEvent,
+  Invites,
+  InvitesDeps,
+  InvitesInit
+} from './invite-types.js';
 
 export function createInvites(init: InvitesInit, deps: InvitesDeps): Invites {
   return new InviteService(init, deps);
@@ -193,6 +139,7 @@ class InviteService implements Invites {
   readonly #now: () => number;
   readonly #random: (n: number) => Uint8Array;
   readonly #limiter: RateLimiter;
+  readonly #proofFailures: FailureBudget;
   readonly #accepted = new Listeners<InviteAcceptedEvent>();
   readonly #refused = new Listeners<InviteRefusedEvent>();
   /** Invite IDs being consumed right now (two racing attempts: only one wins). */
@@ -204,10 +151,15 @@ class InviteService implements Invites {
     this.#deps = deps;
     this.#now = deps.now ?? Date.now;
     this.#random = deps.randomBytes ?? randomBytesDefault;
+    const windowMs = init.rateLimitWindowMs ?? DEFAULT_RATE_LIMIT_WINDOW_MS;
     this.#limiter = new RateLimiter({
       perPeer: init.rateLimitPerPeer ?? DEFAULT_RATE_LIMIT_PER_PEER,
-      global: init.rateLimitGlobal ?? DEFAULT_RATE_LIMIT_GLOBAL,
-      windowMs: init.rateLimitWindowMs ?? DEFAULT_RATE_LIMIT_WINDOW_MS,
+      windowMs,
+      now: this.#now
+    });
+    this.#proofFailures = new FailureBudget({
+      max: init.maxProofFailures ?? MAX_INVITE_PROOF_FAILURES,
+      windowMs,
       now: this.#now
     });
   }
@@ -330,16 +282,20 @@ class InviteService implements Invites {
         await this.#deps.store.delete(id);
         return await refuse('expired');
       }
+      if (this.#proofFailures.exhausted(id)) return await refuse('rate-limited');
 
       const nonce = this.#random(NONCE_BYTES);
       await channel.send({ t: 'challenge', nonce: toBase64Url(nonce) });
 
       const proof = await channel.receive('proof');
+      // The MAC before anything else: a peer that does not know the secret gets 'bad-secret'
+      // whatever else it sent, and its profile is never parsed.
       const mac = bytesField(proof, 'mac', 32);
-      const profile = profileField(proof);
       if (!equalBytes(mac, inviteMac(stored.secret, 'invitee', me, peer, nonce))) {
+        this.#proofFailures.fail(id, peer);
         return await refuse('bad-secret');
       }
+      const profile = profileField(proof);
 
       // Consume before answering: one invite, one contact, even if two attempts race.
       if (this.#consuming.has(id)) return await refuse('unknown-invite');
@@ -412,17 +368,17 @@ class InviteService implements Invites {
       });
       const welcome = await channel.receive('welcome');
       const mac = bytesField(welcome, 'mac', 32);
-      const profile = profileField(welcome);
       if (!equalBytes(mac, inviteMac(invite.secret, 'inviter', invite.inviter, me, nonce))) {
         throw new HandshakeRefusedError(refusalMessage('bad-secret'), 'bad-secret', false);
       }
+      const profile = profileField(welcome);
       await channel.close();
       return await this.#deps.contacts.add({
         peerId: invite.inviter,
         name: profile.name,
         ...(profile.avatar !== undefined ? { avatar: profile.avatar } : {}),
         source: 'invite',
-        relays: invite.relays
+        relays: this.#relays(invite)
       });
     } catch (err) {
       channel.abort(err instanceof Error ? err : undefined);
@@ -441,14 +397,28 @@ class InviteService implements Invites {
     }
   }
 
+  /** The invite's relays this page may dial (private ones only from a private page). */
+  #relays(invite: Invite): string[] {
+    const origin =
+      this.#init.pageOrigin ?? (globalThis as { location?: { origin?: string } }).location?.origin;
+    return dialableRelays(invite.relays, origin);
+  }
+
   async #dial(invite: Invite, signal?: AbortSignal): Promise<Stream> {
     const timeout = AbortSignal.timeout(
       this.#init.dialTimeoutMs ?? DEFAULT_HANDSHAKE_DIAL_TIMEOUT_MS
     );
     const dialSignal = signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
+    const relays = this.#relays(invite);
+    if (relays.length === 0 && invite.relays.length > 0) {
+      // Every relay of the invite is on a private network and this page is not: dial nothing.
+      throw new HandshakeDialError(
+        "This invite's relay is on a private network this app was not opened from"
+      );
+    }
     const target =
-      invite.relays.length > 0
-        ? invite.relays.map((r) => multiaddr(`${r}/p2p-circuit/p2p/${invite.inviter}`))
+      relays.length > 0
+        ? relays.map((r) => multiaddr(`${r}/p2p-circuit/p2p/${invite.inviter}`))
         : peerIdFromString(invite.inviter);
     try {
       return await this.#deps.host.dialProtocol(target, INVITE_PROTOCOL, {

@@ -16,16 +16,37 @@ const MAX_ANNOUNCED_ADDRS = 4;
 
 /**
  * The announcement `me` publishes: its circuit addresses (at most 4), those through the room
- * relay first, since hosts only dial those.
+ * relay first, since hosts only dial those, and `n`, a random value of this join session: a host
+ * runs the PAKE once per (peer, n), so a wrong code is one guess, not one per announcement.
  */
-export function encodeAnnounce(addresses: string[], room: string, me: string): Uint8Array {
+export function encodeAnnounce(
+  addresses: string[],
+  room: string,
+  me: string,
+  nonce: string
+): Uint8Array {
   const rank = (a: string): number =>
     (roomRelayPrefix(a, room, me) === undefined ? 2 : 0) + Number(a.includes('/webrtc'));
   const addrs = addresses
     .filter((a) => a.includes('/p2p-circuit') && a.endsWith(`/p2p/${me}`))
     .sort((a, b) => rank(a) - rank(b))
     .slice(0, MAX_ANNOUNCED_ADDRS);
-  return utf8(JSON.stringify({ v: 1, t: 'announce', addrs }));
+  return utf8(JSON.stringify({ v: 1, t: 'announce', addrs, n: nonce }));
+}
+
+/**
+ * Which join session an announcement belongs to: `<peer>/<n>` (`n` is optional for older
+ * announcements: then the peer alone). Undefined for a malformed `n`.
+ */
+export function announceSession(data: Uint8Array, peer: string): string | undefined {
+  if (data.byteLength > MAX_PAIRING_ANNOUNCE_BYTES) return undefined;
+  try {
+    const n = (JSON.parse(decoder.decode(data)) as { n?: unknown } | null)?.n;
+    if (n === undefined) return peer;
+    return typeof n === 'string' && /^[A-Za-z0-9_-]{1,32}$/.test(n) ? `${peer}/${n}` : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

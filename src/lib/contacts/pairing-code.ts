@@ -1,12 +1,17 @@
 /**
- * Pairing codes and what both devices derive from one: the gossipsub topic they meet on, the
- * handshake key and its MACs (design in pairing.ts). Pure functions.
+ * Pairing codes and what both devices derive from one: the gossipsub topic they meet on (a
+ * rendezvous bucket that reveals only the first digit) and the CPace run over the whole code
+ * (design in pairing.ts). Pure functions.
  */
 import { peerIdFromString } from '@libp2p/peer-id';
-import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { concatBytes, toBase64Url, utf8 } from '../crypto/encoding.js';
-import { PAIRING_CODE_DIGITS, PAIRING_TOPIC_PREFIX } from './constants.js';
+import { cpaceStart, lvCat, type CPaceParty } from '../crypto/cpace.js';
+import { toBase64Url, utf8 } from '../crypto/encoding.js';
+import {
+  PAIRING_CODE_DIGITS,
+  PAIRING_RENDEZVOUS_DIGITS,
+  PAIRING_TOPIC_PREFIX
+} from './constants.js';
 import { InvalidPairingCodeError } from './errors.js';
 
 /** Digits only, exactly PAIRING_CODE_DIGITS of them (spaces and dashes typed by people are removed). */
@@ -29,36 +34,53 @@ export function randomPairingCode(random: (n: number) => Uint8Array = defaultRan
   }
 }
 
+/**
+ * The rendezvous topic: a hash of the room and the code's first PAIRING_RENDEZVOUS_DIGITS
+ * digit(s) only. Why not the whole code: the relay joins every topic a peer subscribes to and
+ * tells all its peers, so a topic made from the whole code let anyone recover the code offline
+ * (10^6 hashes, 0.5 s). Why not one topic per room: every device pairing on the relay would then
+ * run the PAKE with every other, and each wrong run counts as a failed guess. One digit splits
+ * the crowd tenfold and leaves 10^5 codes that only an online guess (one per CPace run, a few
+ * runs per session) can test.
+ */
 export function pairingTopic(room: string, code: string): string {
-  const digest = sha256(utf8(`p2p4e-pair-topic/1\u0000${room}\u0000${code}`));
+  const bucket = code.slice(0, PAIRING_RENDEZVOUS_DIGITS);
+  const digest = sha256(utf8(`p2p4e-pair-rendezvous/2\u0000${room}\u0000${bucket}`));
   return PAIRING_TOPIC_PREFIX + toBase64Url(digest.slice(0, 16));
 }
 
-export function pairingKey(room: string, code: string): Uint8Array {
-  return sha256(utf8(`p2p4e-pair-key/1\u0000${room}\u0000${code}`));
-}
-
-export function pairingMac(
-  key: Uint8Array,
+/**
+ * One side's CPace run for `code` (draft-irtf-cfrg-cpace, initiator = host). CI binds the run
+ * to the protocol, the room and both Noise-authenticated peer IDs, initiator first (§10.1.1), so
+ * a run cannot be relayed between other peers; AD names the role; `sid` is the host's fresh
+ * random value (§10.9).
+ */
+export function pairingPake(
   role: 'host' | 'joiner',
+  code: string,
+  room: string,
   host: string,
   joiner: string,
-  nonce: Uint8Array
-): Uint8Array {
-  const a = peerIdFromString(host).toMultihash().bytes;
-  const b = peerIdFromString(joiner).toMultihash().bytes;
-  return hmac(
-    sha256,
-    key,
-    concatBytes(
-      utf8(`p2p4e/pair/1 ${role}`),
-      new Uint8Array([a.byteLength]),
-      a,
-      new Uint8Array([b.byteLength]),
-      b,
-      nonce
-    )
-  );
+  sid: Uint8Array,
+  random: (n: number) => Uint8Array
+): CPaceParty {
+  return cpaceStart({
+    prs: utf8(code),
+    ci: lvCat(
+      utf8('p2p4e/pair/2'),
+      utf8(room),
+      peerIdFromString(host).toMultihash().bytes,
+      peerIdFromString(joiner).toMultihash().bytes
+    ),
+    sid,
+    ad: pairingAd(role),
+    random
+  });
+}
+
+/** CPace associated data of each role. */
+export function pairingAd(role: 'host' | 'joiner'): Uint8Array {
+  return utf8(`p2p4e/pair/2 ${role}`);
 }
 
 export function defaultRandom(n: number): Uint8Array {

@@ -8,7 +8,7 @@ import type { Contacts } from './contacts.js';
 import { PairingTimeoutError } from './errors.js';
 import type { FrameChannel } from './frames.js';
 import type { PairingClock } from './pairing-clock.js';
-import { pairingKey, pairingTopic } from './pairing-code.js';
+import { pairingTopic } from './pairing-code.js';
 import type {
   PairingDeps,
   PairingInit,
@@ -26,9 +26,10 @@ export class PairingAbortError extends Error {
 export interface SessionState extends PairingSession {
   role: 'host' | 'joiner';
   room: string;
-  key: Uint8Array;
   busy: boolean;
   failures: number;
+  /** Host: join sessions (`peer/n`) whose PAKE failed; each gets one guess. */
+  failed: Set<string>;
   done: boolean;
   /** Aborted when the session ends: every dial and FrameChannel of the session listens to it. */
   controller: AbortController;
@@ -60,8 +61,17 @@ export interface PairingContext {
   ): { channel: FrameChannel; release(): void };
   /** Counts a failed handshake; ends the session after too many. */
   failed(session: SessionState): void;
-  /** Adds the contact and resolves the session, unless the session ended meanwhile. */
-  finish(session: SessionState, peer: string, profile: Profile): Promise<void>;
+  /**
+   * Both proved the code: resolves the session with the confirmation step (nobody is added
+   * yet), unless the session ended meanwhile.
+   */
+  finish(
+    session: SessionState,
+    peer: string,
+    profile: Profile,
+    channel: FrameChannel,
+    release: () => void
+  ): void;
 }
 
 export interface OpenSessionInit {
@@ -125,9 +135,9 @@ export function openSession(o: OpenSessionInit): SessionState & {
     result,
     role: o.role,
     room: o.room,
-    key: pairingKey(o.room, o.code),
     busy: false,
     failures: 0,
+    failed: new Set(),
     done: false,
     controller: new AbortController(),
     get handshaking() {

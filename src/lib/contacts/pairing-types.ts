@@ -13,6 +13,8 @@ export type PairingPubSub = Pick<
 >;
 
 export interface PairingInit extends HandshakeLimits {
+  /** How long both people have to confirm the safety number (DEFAULT_PAIRING_CONFIRM_TIMEOUT_MS). */
+  confirmTimeoutMs?: number;
   /** How long a code is valid (default DEFAULT_PAIRING_TTL_MS). */
   ttlMs?: number;
   /** Joiner re-announce period (default DEFAULT_PAIRING_ANNOUNCE_INTERVAL_MS). */
@@ -33,12 +35,31 @@ export interface PairingDeps {
   clock?: PairingClock;
 }
 
+/**
+ * Both devices proved the same code (CPace). Nobody is a contact yet: both people compare the
+ * safety number and both press confirm, or nothing is added.
+ */
 export interface PairingResult {
-  /** The new (or refreshed) contact, `verified: false` until the people compare numbers. */
-  contact: Contact;
+  /** The other device's peer ID (Noise-authenticated). */
+  peerId: string;
+  /** The profile it sent, after it proved the code. */
+  profile: Profile;
   /** 12 groups of 5 digits; both devices show the same one if nobody is in the middle. */
   safetyNumber: string;
   role: 'host' | 'joiner';
+  /**
+   * This person's "the numbers match". Resolves with the new contact (`verified: true`) once the
+   * other person confirmed too; rejects as `outcome` does.
+   */
+  confirm(): Promise<Contact>;
+  /** This person's "the numbers don't match" (or a cancel): tells the other side, adds nobody. */
+  decline(): void;
+  /**
+   * Settles when the confirmation ends: the contact once both confirmed; HandshakeRefusedError
+   * (reason 'declined') when the other person declined, HandshakeTimeoutError when someone did
+   * not answer in time, an AbortError after decline(), or a connection error.
+   */
+  readonly outcome: Promise<Contact>;
 }
 
 export interface PairingSession {
@@ -46,7 +67,8 @@ export interface PairingSession {
   readonly code: string;
   readonly topic: string;
   /**
-   * Resolves when paired. Rejects with PairingTimeoutError when the code expires,
+   * Resolves when both devices proved the code (then confirm on both). Rejects with
+   * PairingTimeoutError when the code expires,
    * HandshakeRefusedError (reason 'bad-code') after too many failed attempts, or the signal's
    * reason / an AbortError on cancel().
    */

@@ -4,52 +4,47 @@
  *
  * Design:
  * 1. One device (the host) shows a random 6-digit code; the other (the joiner) types it.
- * 2. The code is only used to find each other: both subscribe to the gossipsub topic
- *    `/p2p4e/pair/1/<b64url(SHA-256("p2p4e-pair-topic/1" ‖ room ‖ code)[0..16])>`, where `room`
- *    salts the code per relay (the app passes the relay's peer ID). The relay forwards the
- *    topic. The joiner publishes `{ v:1, t:"announce", addrs: [its circuit addresses] }` every
- *    second until paired; gossipsub signs it, so `from` is the joiner's real peer ID.
+ * 2. Rendezvous: both subscribe to the gossipsub topic
+ *    `/p2p4e/pair/2/<b64url(SHA-256("p2p4e-pair-rendezvous/2" ‖ room ‖ code[0])[0..16])>`: the
+ *    room (the relay's peer ID) and the code's FIRST DIGIT only. The relay joins and announces
+ *    every topic, so the topic is public; it tells an observer one digit and nothing more (see
+ *    pairingTopic()). The joiner publishes `{ v:1, t:"announce", addrs }` every second until
+ *    paired; gossipsub signs it, so `from` is the joiner's real peer ID.
  * 3. The host dials the announcing peer on PAIR_PROTOCOL (a libp2p stream, Noise-authenticated,
- *    also over the limited relayed connection) and runs a handshake:
+ *    also over the limited relayed connection) and runs CPace (draft-irtf-cfrg-cpace,
+ *    ristretto255 + SHA-512, src/lib/crypto/cpace.ts) over the whole code, then key confirmation:
  *    ```
- *    H → J  { v:1, t:"hello", nonce: b64url(32) }
- *    J → H  { v:1, t:"proof",   mac: HMAC(K, "p2p4e/pair/1 joiner" ‖ ids ‖ nonce), profile }
- *    H → J  { v:1, t:"welcome", mac: HMAC(K, "p2p4e/pair/1 host"   ‖ ids ‖ nonce), profile }
- *    K = SHA-256("p2p4e-pair-key/1" ‖ room ‖ code); ids = host then joiner peer ID multihashes
+ *    H → J  { v:1, t:"hello",   sid: b64url(16), share: Ya }
+ *    J → H  { v:1, t:"share",   share: Yb, tag: Tb }
+ *    H → J  { v:1, t:"proof",   tag: Ta, profile }          (H checked Tb first)
+ *    J → H  { v:1, t:"profile", profile }                   (J checked Ta first)
+ *    CI = lv_cat("p2p4e/pair/2", room, host multihash, joiner multihash); AD = role; PRS = code
  *    refuse = { v:1, t:"refuse", reason: "bad-code" | "not-pairing" | "busy" | "blocked" | … }
  *    ```
- *    The MACs only make sure both typed the same code and filter stray peers on the topic.
- * 4. Both add each other as contacts with `verified: false` and get the safety number of the
- *    two keys (computed locally from the Noise-authenticated peer IDs). **The UI must show it on
- *    both screens and let the people confirm it matches** before calling
- *    `contacts.setVerified(peerId, true)` (or `contacts.remove(peerId)` if it does not). That
- *    confirmation step is left to the UI store.
+ *    What crosses the wire (shares, tags) lets nobody test codes offline: a wrong code is one
+ *    failed online guess, and a session ends after MAX_PAIRING_FAILURES of them.
+ * 4. The session resolves with the confirmation step (pairing-confirm.ts): both screens show
+ *    the safety number of the two keys; each person presses confirm (`{ t:"confirm" }`) or
+ *    declines (`refuse "declined"`). A side adds the contact (verified) only after it confirmed
+ *    and read the other's confirm; a decline or timeout adds nothing anywhere.
  *
- * Limits: a 6-digit code has 10^6 values, and whoever sees the topic (the relay, any peer on
- * it) can find the code from the topic hash offline. So the code is not authentication: an
- * attacker who watches the relay can race to pair with either side. What protects the users is
- * the safety-number comparison (the attacker cannot make both sides show the same number,
- * because Noise binds each side to its own key). Codes expire (2 min), a session pairs once,
- * and after 3 failed handshakes the code is dropped (on the joiner, only answers whose `welcome`
- * MAC is wrong count: a host that fails for other reasons does not end the join). Ending a
- * session (success, cancel, expiry) aborts any handshake still running for it, and no contact is
- * added once it has ended. The host only dials circuit addresses through the room relay, and
- * through its own address of that relay (never a transport address a stranger announced).
+ * Codes expire (2 min), a session pairs once. Ending a session (success, cancel, expiry) aborts
+ * any handshake still running for it. The host only dials circuit addresses through the room
+ * relay, and through its own address of that relay (never a transport address a stranger
+ * announced).
  *
- * Files: pairing-code.ts (codes, topic, key, MACs), pairing-announce.ts (the announcement and
- * which addresses count), pairing-session.ts (one session's state and end), pairing-host.ts and
- * pairing-joiner.ts (the two sides of the handshake), pairing-clock.ts (the timers every
- * expiry, announcement and deadline runs on: `deps.clock`, so tests move time themselves),
- * pairing-types.ts (public types).
+ * Files: pairing-code.ts (codes, topic, CPace inputs), pairing-announce.ts (the announcement
+ * and which addresses count), pairing-session.ts (one session's state and end), pairing-host.ts
+ * and pairing-joiner.ts (the two sides of the handshake), pairing-confirm.ts (both people
+ * confirm), pairing-clock.ts (the timers every expiry, announcement and deadline runs on:
+ * `deps.clock`, so tests move time themselves), pairing-types.ts (public types).
  */
 import type { Message } from '@libp2p/gossipsub';
 import type { Stream } from '@libp2p/interface';
-import { peerSafetyNumber } from '../crypto/peer-key.js';
 import { PAIR_PROTOCOL } from '../p2p/constants.js';
 import {
   DEFAULT_HANDSHAKE_TIMEOUT_MS,
   DEFAULT_PAIRING_TTL_MS,
-  DEFAULT_RATE_LIMIT_GLOBAL,
   DEFAULT_RATE_LIMIT_PER_PEER,
   DEFAULT_RATE_LIMIT_WINDOW_MS,
   MAX_FRAME_BYTES,
@@ -60,9 +55,15 @@ import { FrameChannel, refusalMessage } from './frames.js';
 import { placeholderProfile } from './invites.js';
 import { clockDeadline, realPairingClock, type PairingClock } from './pairing-clock.js';
 import { defaultRandom, normalizePairingCode, randomPairingCode } from './pairing-code.js';
+import { awaitConfirmation } from './pairing-confirm.js';
 import { onAnnounce } from './pairing-host.js';
 import { answerHost, startAnnouncing } from './pairing-joiner.js';
-import { openSession, type PairingContext, type SessionState } from './pairing-session.js';
+import {
+  openSession,
+  PairingAbortError,
+  type PairingContext,
+  type SessionState
+} from './pairing-session.js';
 import type {
   Pairing,
   PairingDeps,
@@ -75,8 +76,8 @@ import { RateLimiter } from './rate-limit.js';
 
 export {
   normalizePairingCode,
-  pairingKey,
-  pairingMac,
+  pairingAd,
+  pairingPake,
   pairingTopic,
   randomPairingCode
 } from './pairing-code.js';
@@ -108,9 +109,9 @@ class PairingService implements Pairing {
     this.#deps = deps;
     this.#random = deps.randomBytes ?? defaultRandom;
     this.#clock = deps.clock ?? realPairingClock;
+    // Per peer only: a global cap would let throwaway peer IDs lock the real host out.
     const limiter = new RateLimiter({
       perPeer: init.rateLimitPerPeer ?? DEFAULT_RATE_LIMIT_PER_PEER,
-      global: init.rateLimitGlobal ?? DEFAULT_RATE_LIMIT_GLOBAL,
       windowMs: init.rateLimitWindowMs ?? DEFAULT_RATE_LIMIT_WINDOW_MS,
       now: this.#clock.now
     });
@@ -128,7 +129,8 @@ class PairingService implements Pairing {
       profile: () => this.#profile(),
       channel: (stream, session) => this.#channel(stream, session),
       failed: (session) => this.#failed(session),
-      finish: (session, peer, profile) => this.#finish(session, peer, profile)
+      finish: (session, peer, profile, channel, release) =>
+        this.#finish(session, peer, profile, channel, release)
     };
   }
 
@@ -228,25 +230,29 @@ class PairingService implements Pairing {
     }
   }
 
-  async #finish(session: SessionState, peer: string, profile: Profile): Promise<void> {
-    // Cancelled or expired meanwhile: the other side may have been told so, add nobody.
-    if (session.done) return;
-    const existed = this.#deps.contacts.get(peer) !== undefined;
-    const contact = await this.#deps.contacts.add({
-      peerId: peer,
-      name: profile.name,
-      ...(profile.avatar !== undefined ? { avatar: profile.avatar } : {}),
-      source: 'pair'
-    });
+  #finish(
+    session: SessionState,
+    peer: string,
+    profile: Profile,
+    channel: FrameChannel,
+    release: () => void
+  ): void {
+    // Cancelled or expired meanwhile: the other side may have been told so, go no further.
     if (session.done) {
-      // Ended while the contact was being written: take back a contact this pairing created.
-      if (!existed) await this.#deps.contacts.remove(peer).catch(() => {});
+      channel.abort(new PairingAbortError('The pairing session ended'));
+      release();
       return;
     }
-    session.resolve({
-      contact,
-      safetyNumber: peerSafetyNumber(this.#deps.host.peerId.toString(), peer),
+    // Resolving ends the session (topic left, its signal aborted): the confirmation step has
+    // its own deadline and signal.
+    const result = awaitConfirmation({
+      ctx: this.#ctx,
+      channel,
+      release,
+      peer,
+      profile,
       role: session.role
     });
+    session.resolve(result);
   }
 }

@@ -4,3 +4,8 @@
 export class InvalidKeyError extends Error {
   override name = 'InvalidKeyError';
 }
+
+/** A CPace share that does not decode, or gives the identity element (the run must abort). */
+export class CPaceError extends Error {
+  override name = 'CPaceError';
+}

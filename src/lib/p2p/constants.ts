@@ -81,8 +81,11 @@ export const SYNC_PROTOCOL = '/p2p4e/sync/2.0.0';
 /** Invite handshake: proves knowledge of an invite's one-time secret and exchanges profiles. */
 export const INVITE_PROTOCOL = '/p2p4e/invite/1.0.0';
 
-/** Short-code pairing between two devices online on the same relay. */
-export const PAIR_PROTOCOL = '/p2p4e/pair/1.0.0';
+/**
+ * Short-code pairing between two devices online on the same relay: CPace over the code, then
+ * both people confirm the safety number (2.0.0; 1.0.0 sent MACs keyed by a hash of the code).
+ */
+export const PAIR_PROTOCOL = '/p2p4e/pair/2.0.0';
 
 // --- Strangers: peers that send junk -----------------------------------------------------------
 

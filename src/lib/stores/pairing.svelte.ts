@@ -1,6 +1,7 @@
 /**
- * The "Pair with code" panel: show a code or type one, then compare the safety number and
- * confirm it (verified) or reject it (contact removed). The protocol and the conversation it
+ * The "Pair with code" panel: show a code or type one, then compare the safety number. Nobody is
+ * added until both people pressed "Numbers match"; "Numbers don't match" (on either side), or no
+ * answer in time, adds nobody. The protocol and the conversation it
  * opens live in the Chat service (src/lib/app/pairing.ts); this only mirrors them into state.
  *
  * ```svelte
@@ -30,7 +31,6 @@ export interface PairedView {
   peerId: string;
   name: string;
   safetyNumber: string;
-  conversationId: string;
 }
 
 export class PairingStore {
@@ -51,9 +51,12 @@ export class PairingStore {
   status = $state<string | undefined>(undefined);
   error = $state<string | undefined>(undefined);
   notice = $state<string | undefined>(undefined);
-  /** Paired, numbers not compared yet. */
+  /** Both devices proved the code; the people compare the numbers. */
   paired = $state.raw<PairedView | undefined>(undefined);
+  /** This person pressed "Numbers match": waiting for the other one to do the same. */
   confirming = $state(false);
+  /** "Waiting for Bob to confirm…" while `confirming`. */
+  waiting = $state<string | undefined>(undefined);
 
   #session: ChatPairingSession | undefined;
   /** Bumped by cancel(): a #run that waited for the app to start checks it is still wanted. */
@@ -93,42 +96,58 @@ export class PairingStore {
     this.#reset();
   }
 
-  /** "Numbers match". */
-  async confirmMatch(): Promise<void> {
+  /** "Numbers match": the contact is added once the other person confirms too. */
+  confirmMatch(): void {
     const paired = this.paired;
     if (paired === undefined || this.confirming) return;
     this.confirming = true;
     this.error = undefined;
+    this.waiting = `Waiting for ${paired.name} to confirm…`;
+    this.#chat.pairing.confirm(paired.peerId);
+  }
+
+  /** "Numbers don't match": tells the other device; nobody is added on either side. */
+  confirmMismatch(): void {
+    const paired = this.paired;
+    if (paired === undefined) return;
+    this.#chat.pairing.reject(paired.peerId);
+    this.#endCompare();
+    this.notice =
+      `The numbers didn't match, so ${paired.name} was not added to your contacts. ` +
+      'Someone may have come between you: pair again, in person or on a call.';
+  }
+
+  /** Follows a comparison to its end: both confirmed, the other declined, or time ran out. */
+  async #follow(view: PairedView, result: Paired): Promise<void> {
     try {
-      await this.#chat.pairing.confirm(paired.peerId);
-      this.paired = undefined;
+      const { conversationId } = await result.outcome;
+      if (this.paired !== view) return;
+      this.#endCompare();
       this.open = false;
-      this.notice = `${paired.name} is now a verified contact.`;
-      location.hash = `${CONVERSATION_HASH}${encodeURIComponent(paired.conversationId)}`;
+      this.notice = `${view.name} is now a verified contact.`;
+      location.hash = `${CONVERSATION_HASH}${encodeURIComponent(conversationId)}`;
     } catch (err) {
-      this.error = pairingErrorMessage(err);
-    } finally {
-      this.confirming = false;
+      if (this.paired !== view) return;
+      this.#endCompare();
+      const reason = (err as { reason?: unknown } | null)?.reason;
+      if (reason === 'declined') {
+        this.notice =
+          `${view.name} said the numbers don't match, so nobody was added. ` +
+          'Someone may have come between you: pair again, in person or on a call.';
+      } else {
+        // A notice, not an error: the panel is closed, and the error line shows only with it.
+        this.notice =
+          (err as { name?: unknown } | null)?.name === 'HandshakeTimeoutError'
+            ? 'The numbers were not confirmed on both devices in time, so nobody was added. Pair again.'
+            : `${pairingErrorMessage(err) ?? 'The pairing ended.'} Nobody was added.`;
+      }
     }
   }
 
-  /** "Numbers don't match". */
-  async confirmMismatch(): Promise<void> {
-    const paired = this.paired;
-    if (paired === undefined || this.confirming) return;
-    this.confirming = true;
-    this.error = undefined;
-    try {
-      await this.#chat.pairing.reject(paired.peerId);
-      this.paired = undefined;
-      this.notice =
-        `The numbers didn't match, so ${paired.name} was removed from your contacts. ` +
-        'Someone may have come between you: pair again, in person or on a call.';
-    } catch (err) {
-      this.error = pairingErrorMessage(err);
-    } finally {
-      this.confirming = false;
-    }
+  #endCompare(): void {
+    this.paired = undefined;
+    this.confirming = false;
+    this.waiting = undefined;
   }
 
   async #run(phase: 'hosting' | 'joining', begin: () => ChatPairingSession): Promise<void> {
@@ -171,7 +190,9 @@ export class PairingStore {
       this.codeDraft = '';
       // Only the comparison stays on screen until the people answer it.
       this.open = false;
-      this.paired = this.#view(result);
+      const view = this.#view(result);
+      this.paired = view;
+      void this.#follow(view, result);
     } catch (err) {
       if (this.#session !== session) return;
       this.#session = undefined;
@@ -181,12 +202,11 @@ export class PairingStore {
   }
 
   #view(result: Paired): PairedView {
-    const peerId = result.contact.peerId;
+    const peerId = result.peerId;
     return {
       peerId,
-      name: this.#chat.contacts.displayName(peerId) ?? result.contact.name,
-      safetyNumber: result.safetyNumber,
-      conversationId: result.conversationId
+      name: this.#chat.contacts.displayName(peerId) ?? result.name,
+      safetyNumber: result.safetyNumber
     };
   }
 
