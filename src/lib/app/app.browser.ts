@@ -13,7 +13,7 @@ import { createApp, type App } from './app.js';
 import { readInlineRelayInfo } from './relay-info.js';
 
 export function createBrowserApp(): App {
-  return createApp({
+  const app = createApp({
     origin: location.origin,
     // The relay-info the relay put into the page: no request before the relay dial.
     relayInfo: readInlineRelayInfo(),
@@ -26,4 +26,12 @@ export function createBrowserApp(): App {
     docs: createIdbDocStore(),
     contacts: createIdbContactsStorage()
   });
+  // Storage writes leave the task that made them (deferWrites): a page being hidden or closed
+  // issues the queued ones at once, while it still can.
+  const flush = (): void => void app.chat.flush().catch(() => undefined);
+  addEventListener('pagehide', flush);
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'hidden') flush();
+  });
+  return app;
 }

@@ -142,6 +142,8 @@ export interface Chat {
   /** Loads the contacts; registers the invite and sync protocols; opens stored conversations. */
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** Stores what is still queued for storage now (the page is being hidden or closed). */
+  flush(): Promise<void>;
   onChange(listener: (change: ChatChange) => void): () => void;
 
   // --- read models ---

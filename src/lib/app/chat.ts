@@ -222,6 +222,10 @@ class ChatService implements Chat {
     this.#dialer.start();
   }
 
+  async flush(): Promise<void> {
+    await this.#sync?.flush();
+  }
+
   async stop(): Promise<void> {
     if (!this.#running) return;
     this.#running = false;

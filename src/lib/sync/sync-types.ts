@@ -76,6 +76,11 @@ export interface Sync {
   start(): Promise<void>;
   stop(): Promise<void>;
   /**
+   * Issues the storage writes still queued (they leave the caller's task: see deferWrites)
+   * and resolves once all of them are stored. For a page about to be hidden or closed.
+   */
+  flush(): Promise<void>;
+  /**
    * Loads a conversation's head, newest messages and tail segment from the HistoryStore (empty
    * if new), starts syncing its docs with every connected member and returns its model. Local changes are saved at once and sent to
    * members as soon as one is reachable.

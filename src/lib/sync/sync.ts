@@ -156,6 +156,10 @@ class SyncService implements Sync {
     await this.history.flush();
   }
 
+  flush(): Promise<void> {
+    return this.history.flush();
+  }
+
   async open(conversationId: string): Promise<Conversation> {
     if (!this.started) throw new SyncNotStartedError('sync is not started');
     checkConversationId(conversationId);
