@@ -65,13 +65,25 @@ interface Config {
   chatOpenMessages: number;
   chatOpenRuns: number;
   chatWindow: number;
+  indexEntries: number;
+  indexSends: number;
   budgetMs: number;
   verbose: boolean;
   phases: Set<Phase>;
 }
 
 /** Phases in the order they run; `BENCH_PHASES` picks some of them. */
-const PHASES = ['reservation', 'dial', 'raw', 'rtt', 'bulk', 'catchup', 'latency', 'open'] as const;
+const PHASES = [
+  'reservation',
+  'dial',
+  'raw',
+  'rtt',
+  'bulk',
+  'catchup',
+  'latency',
+  'open',
+  'index'
+] as const;
 type Phase = (typeof PHASES)[number];
 
 /** `BENCH_PHASES=catchup,latency`: the phases to run (unset or empty: all of them). */
@@ -118,6 +130,8 @@ function readConfig(): Config {
     chatLatencyWarmup: intEnv('BENCH_CHAT_LATENCY_WARMUP', 20, 0),
     chatOpenMessages: intEnv('BENCH_CHAT_OPEN_MESSAGES', 100_000, 1),
     chatOpenRuns: intEnv('BENCH_CHAT_OPEN_RUNS', 5, 1),
+    indexEntries: intEnv('BENCH_INDEX_ENTRIES', 10_000, 1),
+    indexSends: intEnv('BENCH_INDEX_SENDS', 200, 1),
     chatWindow: intEnv('BENCH_CHAT_WINDOW', 40, 1),
     budgetMs: intEnv('BENCH_BUDGET_S', 600, 30) * 1000,
     verbose: process.env.BENCH_VERBOSE === '1',
@@ -597,6 +611,29 @@ async function measureOpen(env: Env): Promise<OpenRecord> {
   }
 }
 
+const INDEX_BATCH = 200;
+
+interface IndexRecord {
+  bulkMs: number;
+  sendMs: number;
+  baseBulkMs: number;
+  baseSendMs: number;
+}
+
+// 8. writing the message index into IndexedDB, on a fresh page: our layout vs version 1's.
+async function measureIndex(env: Env): Promise<IndexRecord> {
+  const c = await openPage(env, 'I', false);
+  try {
+    return await c.page.evaluate(([n, b, s]) => window.bench.chat.indexWrites(n, b, s), [
+      env.cfg.indexEntries,
+      INDEX_BATCH,
+      env.cfg.indexSends
+    ] as const);
+  } finally {
+    await c.context.close().catch(() => {});
+  }
+}
+
 /** The catch-up's breakdown as rows: where B's time went, and A's side. */
 function catchUpBreakdownRows(cu: CatchUpResult, sender: SpanTotals): string[][] {
   const bd = cu.breakdown;
@@ -772,6 +809,11 @@ async function run(cfg: Config, cleanups: (() => Promise<unknown>)[]): Promise<v
   if (phases.has('open')) {
     log(`open: ${cfg.chatOpenMessages} messages from IndexedDB x ${cfg.chatOpenRuns}`);
     open = await measureOpen(env);
+  }
+  let index: IndexRecord | undefined;
+  if (phases.has('index')) {
+    log(`index: ${cfg.indexEntries} entries in IndexedDB, ours vs one record per message`);
+    index = await measureIndex(env);
   }
   if (isolated === false) {
     log('warning: page is not cross-origin isolated; clock resolution is 100 µs');
@@ -1042,6 +1084,33 @@ async function run(cfg: Config, cleanups: (() => Promise<unknown>)[]): Promise<v
       scroll: open.scroll,
       runs: open.runs,
       singleDocRuns: open.singleDoc
+    };
+  }
+  if (index !== undefined) {
+    rows.push(
+      [
+        `message index: ${cfg.indexEntries} entries in transactions of ${INDEX_BATCH}`,
+        `${fmt(index.bulkMs, ' ms')} (blocks of a segment)`,
+        `one record per message: ${fmt(index.baseBulkMs, ' ms')}`,
+        ratio(index.bulkMs, index.baseBulkMs)
+      ],
+      [
+        `message index: a send (update + entry, n=${cfg.indexSends})`,
+        `${fmt(index.sendMs, ' ms')} per message (rewrites its segment's block)`,
+        `one record per message: ${fmt(index.baseSendMs, ' ms')}`,
+        ratio(index.sendMs, index.baseSendMs)
+      ]
+    );
+    sections.index = {
+      note:
+        "createIdbHistoryStore's message index (one record per segment) vs version 1's layout " +
+        '(one record per message under three IndexedDB indexes), same entries, same page.',
+      entries: cfg.indexEntries,
+      batch: INDEX_BATCH,
+      sends: cfg.indexSends,
+      ...index,
+      ratioBulk: index.bulkMs / index.baseBulkMs,
+      ratioSend: index.sendMs / index.baseSendMs
     };
   }
   if (Object.keys(chat).length > 0) {

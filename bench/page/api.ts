@@ -228,6 +228,16 @@ export interface ChatApi {
   openSingleDoc(id: string, windowSize: number): Promise<SingleDocOpenResult>;
   /** After open(): loads older messages until the window starts at the oldest one. */
   scrollToOldest(expected: number): Promise<{ ms: number; loads: number }>;
+  /**
+   * Writes `count` index entries in transactions of `batch` (a catch-up), then `sends` messages
+   * one by one with their entry (sending), into the app's HistoryStore and, as the baseline, into
+   * version 1's layout (one record per message, three indexes). Times in ms (send: per message).
+   */
+  indexWrites(
+    count: number,
+    batch: number,
+    sends: number
+  ): Promise<{ bulkMs: number; sendMs: number; baseBulkMs: number; baseSendMs: number }>;
   /** Forgets what `open` built. */
   release(): Promise<void>;
 }

@@ -423,6 +423,82 @@ export const chat: ChatApi = {
     return { ms: performance.now() - t0, loads };
   },
 
+  async indexWrites(count, batch, sends) {
+    // The message index written the app's way (blocks of a segment, history-idb-layout.ts) and,
+    // as the baseline, the way version 1 stored it: one record per message under three indexes.
+    const entries = Array.from({ length: count + sends }, (_, i) => ({
+      key: `${String(1_700_000_000_000 + i * 1000).padStart(16, '0')}-0001-bench`,
+      id: `m-${i.toString(36).padStart(8, '0')}-bench-message-id`,
+      segment: Math.floor(i / 1000),
+      author: i % 2 === 0 ? 'bench-author-a'.padEnd(52, 'a') : 'bench-author-b'.padEnd(52, 'b'),
+      deleted: false
+    }));
+    const empty = Y.encodeStateAsUpdate(new Y.Doc());
+    const ours = createIdbHistoryStore({ name: 'bench-index-ours' });
+    const t0 = performance.now();
+    for (let i = 0; i < count; i += batch)
+      await ours.putIndex('c', entries.slice(i, Math.min(count, i + batch)));
+    const t1 = performance.now();
+    for (let i = count; i < count + sends; i++) {
+      const e = entries[i] as (typeof entries)[number];
+      await ours.appendSegment('c', e.segment, empty, { index: [e] });
+    }
+    const t2 = performance.now();
+    if ((await ours.count('c')) !== count + sends) throw new Error('index: entries lost');
+    await ours.close();
+
+    const v1 = await new Promise<IDBDatabase>((resolve, reject) => {
+      const r = indexedDB.open('bench-index-v1', 1);
+      r.onupgradeneeded = () => {
+        const d = r.result;
+        d.createObjectStore('updates', { autoIncrement: true }).createIndex('part', ['c', 'n']);
+        const st = d.createObjectStore('entries', { keyPath: ['c', 'k'] });
+        st.createIndex('id', ['c', 'i'], { unique: true });
+        st.createIndex('author', ['c', 'a', 'k']);
+        st.createIndex('deleted', ['c', 'x']);
+      };
+      r.onsuccess = () => resolve(r.result);
+      r.onerror = () => reject(r.error);
+    });
+    const write = (fill: (t: IDBTransaction) => void): Promise<void> =>
+      new Promise((resolve, reject) => {
+        const t = v1.transaction(['updates', 'entries'], 'readwrite');
+        fill(t);
+        t.oncomplete = () => resolve();
+        t.onerror = () => reject(t.error);
+      });
+    const record = (e: (typeof entries)[number]) => ({
+      c: 'c',
+      k: e.key,
+      i: e.id,
+      s: e.segment,
+      a: e.author
+    });
+    const t3 = performance.now();
+    for (let i = 0; i < count; i += batch)
+      await write((t) => {
+        for (const e of entries.slice(i, Math.min(count, i + batch)))
+          t.objectStore('entries').add(record(e));
+      });
+    const t4 = performance.now();
+    for (let i = count; i < count + sends; i++) {
+      const e = entries[i] as (typeof entries)[number];
+      await write((t) => {
+        t.objectStore('updates').add({ c: 'c', n: e.segment, u: empty });
+        t.objectStore('entries').add(record(e));
+      });
+    }
+    const t5 = performance.now();
+    v1.close();
+    for (const name of ['bench-index-ours', 'bench-index-v1']) indexedDB.deleteDatabase(name);
+    return {
+      bulkMs: t1 - t0,
+      sendMs: (t2 - t1) / sends,
+      baseBulkMs: t4 - t3,
+      baseSendMs: (t5 - t4) / sends
+    };
+  },
+
   async release() {
     if (opened === undefined) return;
     const o = opened;

@@ -196,8 +196,9 @@ class ChatService implements Chat {
     for (const id of await storedConversationIds(this.#config)) {
       try {
         await this.#open(id);
-      } catch {
+      } catch (err) {
         // An unreadable conversation is skipped; the others still open.
+        console.warn(`p2p4e: conversation ${id} could not be opened`, err);
       }
     }
     this.#unsubscribe.push(

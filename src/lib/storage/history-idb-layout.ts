@@ -1,36 +1,34 @@
 /**
- * The IndexedDB layout of the HistoryStore (history-store-idb.ts): store and index names, how an
- * update and an index entry are stored, the request helpers, and the one routine that writes
- * index entries and their counts inside a transaction.
+ * The IndexedDB layout of the HistoryStore (history-store-idb.ts): store names, how an update and
+ * a block of index entries are stored, the request helpers, and the upgrade from the layout of
+ * version 1 (one record per index entry).
+ *
+ * Why blocks: IndexedDB pays per record and per index on it (Chromium 150 here: ~0.2 ms per
+ * record plus ~0.3 ms per index, bench/history-idb.ts), so a 100,000-message conversation stored
+ * as one record per message with three indexes took minutes to write. A block holds the entries
+ * of one segment (up to SEGMENT_MESSAGES, ~60 KB), written whole when one of them changes: a
+ * message costs one block put, a whole conversation one put per 1,000 messages.
  */
 import type { HistoryEntry } from './history-store.js';
-export const VERSION = 1;
+import { StorageUnavailableError } from './errors.js';
+
+export const VERSION = 2;
 export const CONVERSATIONS = 'conversations';
 export const UPDATES = 'updates';
-export const ENTRIES = 'entries';
-/** Entry counts: [conv] -> all entries, [conv, author] -> that author's entries. */
-export const COUNTS = 'counts';
+/** Index blocks: [conv, segment] -> BlockRecord (the entries of that segment). */
+export const BLOCKS = 'blocks';
+/**
+ * conv -> a stamp that changes with every index write: a store's cached index is current when
+ * the stamp it read with it is still the stored one (another tab may have written since).
+ */
+export const STAMPS = 'stamps';
 /** `updates` index: [conv, part] (part -1 = head, n >= 0 = segment n). */
 export const BY_PART = 'part';
-/** `entries` indexes. */
-export const BY_ID = 'id';
-export const BY_AUTHOR = 'author';
-export const BY_DELETED = 'deleted';
 export const HEAD = -1;
 
-/**
- * How an index entry is stored: primary key [c, k]. `x` (= k) is present only on deleted
- * entries, so the `deleted` index ([c, x]) holds only those (IndexedDB skips records whose
- * index key path does not resolve): unread counts walk the few deleted entries, not all.
- */
-export interface EntryRecord {
-  c: string;
-  k: string;
-  i: string;
-  s: number;
-  a: string;
-  x?: string;
-}
+/** Version 1 stores (one record per index entry, plus counts): read once by the upgrade. */
+const V1_ENTRIES = 'entries';
+const V1_COUNTS = 'counts';
 
 export interface UpdateRecord {
   c: string;
@@ -38,19 +36,74 @@ export interface UpdateRecord {
   u: Uint8Array;
 }
 
-const toRecord = (c: string, e: HistoryEntry): EntryRecord =>
-  e.deleted
-    ? { c, k: e.key, i: e.id, s: e.segment, a: e.author, x: e.key }
-    : { c, k: e.key, i: e.id, s: e.segment, a: e.author };
-export const fromRecord = (r: EntryRecord): HistoryEntry => ({
-  key: r.k,
-  id: r.i,
-  segment: r.s,
-  author: r.a,
-  deleted: r.x !== undefined
-});
+/**
+ * The entries of one segment, sorted by key, as columns: keys, ids, the authors (each once) and
+ * per entry its author's position, and per entry 1 when deleted.
+ */
+export interface BlockRecord {
+  k: string[];
+  i: string[];
+  au: string[];
+  a: Uint32Array;
+  d: Uint8Array;
+}
 
-/** Every key of a conversation in `entries` ([c] sorts before [c, any string] and [c, []] after). */
+/** A block of entries (all of one segment). */
+export function encodeBlock(entries: readonly HistoryEntry[]): BlockRecord {
+  const authors = new Map<string, number>();
+  const a = new Uint32Array(entries.length);
+  const d = new Uint8Array(entries.length);
+  entries.forEach((e, n) => {
+    let at = authors.get(e.author);
+    if (at === undefined) authors.set(e.author, (at = authors.size));
+    a[n] = at;
+    d[n] = e.deleted ? 1 : 0;
+  });
+  return {
+    k: entries.map((e) => e.key),
+    i: entries.map((e) => e.id),
+    au: [...authors.keys()],
+    a,
+    d
+  };
+}
+
+const damaged = (): StorageUnavailableError =>
+  new StorageUnavailableError('The stored message index is damaged');
+
+const isStrings = (v: unknown): v is string[] =>
+  Array.isArray(v) && v.every((s) => typeof s === 'string' && s.length > 0);
+
+/**
+ * The entries of a stored block of segment `segment`. Authors are interned through `authors`
+ * (one string per author across blocks). Throws StorageUnavailableError on a malformed block.
+ */
+export function decodeBlock(
+  segment: number,
+  value: unknown,
+  authors: Map<string, string>
+): HistoryEntry[] {
+  if (typeof value !== 'object' || value === null) throw damaged();
+  const { k, i, au, a, d } = value as Partial<BlockRecord>;
+  if (!isStrings(k) || !isStrings(i) || !Array.isArray(au)) throw damaged();
+  if (!(a instanceof Uint32Array) || !(d instanceof Uint8Array)) throw damaged();
+  if (i.length !== k.length || a.length !== k.length || d.length !== k.length) throw damaged();
+  const names = au.map((name) => {
+    if (typeof name !== 'string') throw damaged();
+    let shared = authors.get(name);
+    if (shared === undefined) authors.set(name, (shared = name));
+    return shared;
+  });
+  const out: HistoryEntry[] = [];
+  for (let n = 0; n < k.length; n++) {
+    const author = names[a[n] as number];
+    if (author === undefined) throw damaged();
+    out.push({ key: k[n] as string, id: i[n] as string, segment, author, deleted: d[n] === 1 });
+  }
+  return out;
+}
+
+/** Every key of a conversation in `blocks` ([c] sorts before [c, n] and [c, []] after). */
 export const allOf = (c: string): IDBKeyRange => IDBKeyRange.bound([c], [c, []]);
 
 export const request = <T>(r: IDBRequest<T>): Promise<T> =>
@@ -77,128 +130,41 @@ export async function deleteUpdates(t: IDBTransaction, c: string): Promise<void>
   for (const key of keys) updates.delete(key);
 }
 
-/**
- * What a batch of puts leaves when applied one after another: an entry survives unless a later
- * one has its id (which moves it) or its key (which replaces it).
- */
-function lastWins(puts: readonly HistoryEntry[]): HistoryEntry[] {
-  const ids = new Set<string>();
-  const keys = new Set<string>();
-  const out: HistoryEntry[] = [];
-  for (let i = puts.length - 1; i >= 0; i--) {
-    const e = puts[i] as HistoryEntry;
-    if (!ids.has(e.id) && !keys.has(e.key)) out.push(e);
-    ids.add(e.id);
-    keys.add(e.key);
+/** Creates the stores of `VERSION` from `oldVersion` (0: none), inside the upgrade's `t`. */
+export function upgrade(d: IDBDatabase, t: IDBTransaction, oldVersion: number): void {
+  if (oldVersion < 1) {
+    d.createObjectStore(CONVERSATIONS);
+    d.createObjectStore(UPDATES, { autoIncrement: true }).createIndex(BY_PART, ['c', 'n']);
   }
-  return out.reverse();
+  if (oldVersion < 2) {
+    d.createObjectStore(BLOCKS);
+    d.createObjectStore(STAMPS);
+    if (oldVersion === 1) upgradeEntries(d, t);
+  }
 }
 
-/**
- * Changes the index inside `t`: removes the entries of `removes`, then upserts `puts` by id, and
- * keeps the counts (all entries, entries per author) in step, in the same transaction.
- *
- * Fast path: one `add` per entry, all issued at once. An add fails (ConstraintError, caught: the
- * transaction goes on) when its key or its id is already stored; those entries are then handled
- * one at a time, once every other request has run (no stale reads): the records holding the
- * id or the key are deleted and the entry put. The counts are changed once, at the end.
- */
-export function writeEntries(
-  t: IDBTransaction,
-  c: string,
-  puts: readonly HistoryEntry[],
-  removes: readonly string[]
-): void {
-  const store = t.objectStore(ENTRIES);
-  const byId = store.index(BY_ID);
-  const perAuthor = new Map<string, number>();
-  const conflicts: EntryRecord[] = [];
-  let total = 0;
-  let pending = 0;
-  const bump = (author: string, d: number): void => {
-    total += d;
-    perAuthor.set(author, (perAuthor.get(author) ?? 0) + d);
+/** Version 1 -> 2: the entry records become blocks per segment; the old stores go. */
+function upgradeEntries(d: IDBDatabase, t: IDBTransaction): void {
+  const read = t.objectStore(V1_ENTRIES).getAll();
+  read.onsuccess = () => {
+    const groups = new Map<string, Map<number, HistoryEntry[]>>();
+    for (const r of read.result as unknown[]) {
+      if (typeof r !== 'object' || r === null) continue;
+      const { c, k, i, s, a, x } = r as Record<string, unknown>;
+      if (typeof c !== 'string' || typeof k !== 'string' || typeof i !== 'string') continue;
+      if (typeof a !== 'string' || typeof s !== 'number' || !Number.isSafeInteger(s) || s < 0)
+        continue;
+      let bySegment = groups.get(c);
+      if (bySegment === undefined) groups.set(c, (bySegment = new Map()));
+      let list = bySegment.get(s);
+      if (list === undefined) bySegment.set(s, (list = []));
+      list.push({ key: k, id: i, segment: s, author: a, deleted: x !== undefined });
+    }
+    const blocks = t.objectStore(BLOCKS);
+    // Records came in [c, k] order: each list is already sorted by key.
+    for (const [c, bySegment] of groups)
+      for (const [s, list] of bySegment) blocks.put(encodeBlock(list), [c, s]);
+    d.deleteObjectStore(V1_ENTRIES);
+    d.deleteObjectStore(V1_COUNTS);
   };
-  const counts = t.objectStore(COUNTS);
-  /** Counts read up front, along with the adds (the flush then needs no round trip). */
-  const known = new Map<string | undefined, number>();
-  const flush = (): void => {
-    const change = (author: string | undefined, d: number): void => {
-      if (d === 0) return;
-      const key = author === undefined ? [c] : [c, author];
-      const write = (stored: number): void => {
-        const n = stored + d;
-        if (n === 0) counts.delete(key);
-        else counts.put(n, key);
-      };
-      const before = known.get(author);
-      if (before !== undefined) return write(before);
-      const get = counts.get(key);
-      get.onsuccess = () => write((get.result as number | undefined) ?? 0);
-    };
-    change(undefined, total);
-    for (const [author, d] of perAuthor) change(author, d);
-  };
-  /** Runs when no request of the batch is outstanding. */
-  const idle = (): void => {
-    const record = conflicts.shift();
-    if (record === undefined) return flush();
-    issue(byId.get([c, record.i]) as IDBRequest<EntryRecord | undefined>, (old) => {
-      issue(store.get([c, record.k]) as IDBRequest<EntryRecord | undefined>, (atKey) => {
-        for (const gone of atKey !== undefined && atKey.i !== old?.i ? [old, atKey] : [old]) {
-          if (gone === undefined) continue;
-          if (gone.k !== record.k) store.delete([c, gone.k]);
-          bump(gone.a, -1);
-        }
-        issue(store.put(record), () => bump(record.a, 1));
-      });
-    });
-  };
-  function issue<T>(r: IDBRequest<T>, ok: (result: T) => void, fail?: (e: Event) => void): void {
-    pending++;
-    const settle = (): void => {
-      if (--pending === 0) idle();
-    };
-    r.onsuccess = () => {
-      ok(r.result);
-      settle();
-    };
-    if (fail !== undefined)
-      r.onerror = (event) => {
-        fail(event);
-        settle();
-      };
-  }
-
-  const unique = lastWins(puts);
-  if (unique.length > 0)
-    for (const author of [undefined, ...new Set(unique.map((e) => e.author))])
-      issue(counts.get(author === undefined ? [c] : [c, author]), (n) =>
-        known.set(author, (n as number | undefined) ?? 0)
-      );
-  for (const id of new Set(removes))
-    issue(byId.get([c, id]) as IDBRequest<EntryRecord | undefined>, (old) => {
-      if (old === undefined) return;
-      store.delete([c, old.k]);
-      bump(old.a, -1);
-    });
-  for (const e of unique) {
-    const record = toRecord(c, e);
-    const add = store.add(record);
-    issue(
-      add,
-      () => bump(e.author, 1),
-      (event) => {
-        if (add.error?.name !== 'ConstraintError') return; // aborts the transaction
-        event.preventDefault();
-        event.stopPropagation();
-        conflicts.push(record);
-      }
-    );
-  }
-  if (pending === 0) flush();
 }
-
-/** Reads a count (0 when absent) inside `t`. */
-export const readCount = (t: IDBTransaction, key: IDBValidKey): Promise<number> =>
-  request(t.objectStore(COUNTS).get(key)).then((n) => (n as number | undefined) ?? 0);

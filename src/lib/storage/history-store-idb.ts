@@ -18,23 +18,23 @@ import {
   VERSION,
   CONVERSATIONS,
   UPDATES,
-  ENTRIES,
-  COUNTS,
+  BLOCKS,
+  STAMPS,
   BY_PART,
-  BY_ID,
-  BY_AUTHOR,
-  BY_DELETED,
   HEAD,
-  type EntryRecord,
   type UpdateRecord,
-  fromRecord,
   allOf,
   request,
   deleteUpdates,
   done,
-  writeEntries,
-  readCount
+  upgrade,
+  encodeBlock,
+  decodeBlock
 } from './history-idb-layout.js';
+import { MessageIndex } from './history-index.js';
+
+/** Conversations whose message index a store keeps in memory (least recently used go first). */
+export const INDEX_CACHE_SIZE = 8;
 
 export interface IdbHistoryStoreInit {
   /** Database name (default 'p2p4e-history'). */
@@ -53,22 +53,19 @@ export const DEFAULT_IDB_HISTORY_STORE = { name: 'p2p4e-history' } as const;
  *   [c, n]. Each append is one `add` (no read first); a head or segment is merged into one
  *   update past `compactAfter` appends, and on load when it has more than one (written back
  *   after the caller has the merged state).
- * - `entries`: the message index, key path [c, key], so `window` is a cursor over one
- *   conversation's newest keys. Indexes: `id` [c, id] (unique: upsert by id, segmentOf),
- *   `author` [c, author, key] (unread counts without my messages), `deleted` [c, key] of
- *   deleted entries only.
- * - `counts`: [c] -> entries, [c, author] -> that author's entries, changed in the same
- *   transaction as the entries. Chromium's `count()` walks the records, so `count` and the
- *   never-read `countAfter` read these instead.
+ * - `blocks`: the message index, [c, segment] -> the entries of that segment (history-idb-layout
+ *   says why blocks: IndexedDB's cost per record).
+ * - `stamps`: c -> a value that changes with every index write.
  *
- * Costs: `count`, `entry`, `segmentOf` O(1); `window` O(limit); `countAfter(mark)` walks the
- * keys after the mark (the unread ones) plus the deleted ones; `position(key)` walks the keys
- * from `key` to the newest; `range` skips to `from` from the nearer end (O(min(from, n -
- * from))) then reads `limit` in one request. Scroll back with `window({ before })`, jump with
- * `range`.
+ * The index of a conversation is read whole on its first query (one getAll: ~100 records for
+ * 100,000 messages) and kept in memory for the `INDEX_CACHE_SIZE` conversations used last;
+ * every query then costs one read of the stamp (another tab's write makes it read the blocks
+ * again) and is answered in memory: `count`, `entry`, `segmentOf`, `position` O(1) or O(log n),
+ * `window` and `range` O(limit), `countAfter` O(entries after the mark). A write changes the
+ * cached index, then puts the blocks of the segments it touched and a new stamp in the same
+ * transaction as the update; if that transaction fails, the cached index is dropped.
  *
- * Every write is one transaction (a batch of 1,000 entries included; `appendSegment` with
- * index changes writes both together). Operations on one conversation run one after another.
+ * Every write is one transaction. Operations on one conversation run one after another.
  * Nothing is opened until the first call.
  */
 export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistoryStore {
@@ -77,21 +74,19 @@ export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistorySt
   const serial = createSerializer();
   /** Updates stored per `${conv}\n${part}`, as far as this store knows (compaction trigger). */
   const updateCounts = new Map<string, number>();
+  /** Cached indexes by conversation, least recently used first, with the stamp read with them. */
+  const cache = new Map<string, { stamp: unknown; index: MessageIndex }>();
+  /** Stamps this store writes: unique to it, changing with every write. */
+  const session = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+  let writes = 0;
   let db: Promise<IDBDatabase> | undefined;
   let closed = false;
 
   const open = (): Promise<IDBDatabase> =>
     (db ??= new Promise<IDBDatabase>((resolve, reject) => {
       const r = indexedDB.open(name, VERSION);
-      r.onupgradeneeded = () => {
-        const d = r.result;
-        d.createObjectStore(CONVERSATIONS);
-        d.createObjectStore(UPDATES, { autoIncrement: true }).createIndex(BY_PART, ['c', 'n']);
-        const entries = d.createObjectStore(ENTRIES, { keyPath: ['c', 'k'] });
-        entries.createIndex(BY_ID, ['c', 'i'], { unique: true });
-        entries.createIndex(BY_AUTHOR, ['c', 'a', 'k']);
-        entries.createIndex(BY_DELETED, ['c', 'x']);
-        d.createObjectStore(COUNTS);
+      r.onupgradeneeded = (event) => {
+        upgrade(r.result, r.transaction as IDBTransaction, event.oldVersion);
       };
       r.onsuccess = () => {
         const d = r.result;
@@ -100,6 +95,7 @@ export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistorySt
           d.close();
           db = undefined;
           updateCounts.clear();
+          cache.clear();
         };
         resolve(d);
       };
@@ -128,6 +124,98 @@ export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistorySt
   };
 
   const partKey = (conv: string, part: number): string => `${conv}\n${part}`;
+
+  /**
+   * The conversation's index inside `t` (which covers STAMPS and BLOCKS): the cached one while
+   * its stamp is the stored one, else read from the blocks.
+   */
+  const indexIn = async (t: IDBTransaction, conv: string): Promise<MessageIndex> => {
+    const stamp: unknown = await request(t.objectStore(STAMPS).get(conv));
+    const cached = cache.get(conv);
+    cache.delete(conv);
+    if (cached !== undefined && cached.stamp === stamp) {
+      cache.set(conv, cached);
+      return cached.index;
+    }
+    const store = t.objectStore(BLOCKS);
+    const [values, keys] = await Promise.all([
+      request(store.getAll(allOf(conv))),
+      request(store.getAllKeys(allOf(conv)))
+    ]);
+    const authors = new Map<string, string>();
+    const entries: HistoryEntry[] = [];
+    values.forEach((value, n) => {
+      const segment = (keys[n] as [string, number])[1];
+      for (const e of decodeBlock(segment, value, authors)) entries.push(e);
+    });
+    const index = MessageIndex.fromEntries(entries);
+    cache.set(conv, { stamp, index });
+    for (const old of cache.keys()) {
+      if (cache.size <= INDEX_CACHE_SIZE) break;
+      cache.delete(old);
+    }
+    return index;
+  };
+
+  /** Reads the index of `conv` (a query answered from it). */
+  const query = <T>(conv: string, fn: (index: MessageIndex) => T): Promise<T> =>
+    op(conv, 'read the message index', async (d) => {
+      const t = d.transaction([STAMPS, BLOCKS], 'readonly');
+      return fn(await indexIn(t, conv));
+    });
+
+  /**
+   * Inside `t` (STAMPS and BLOCKS, readwrite): changes the index (removes, then upserts) and
+   * queues the puts of the blocks it touched and a new stamp. The caller awaits `t` and calls
+   * `settle` with the outcome.
+   */
+  const changeIndex = async (
+    t: IDBTransaction,
+    conv: string,
+    puts: readonly HistoryEntry[],
+    removes: readonly string[]
+  ): Promise<(ok: boolean) => void> => {
+    let index: MessageIndex;
+    const stamp = `${session}-${++writes}`;
+    try {
+      index = await indexIn(t, conv);
+      index.takeTouched();
+      index.remove(removes);
+      index.upsert(puts);
+      const blocks = t.objectStore(BLOCKS);
+      for (const n of index.takeTouched()) {
+        const entries = index.segmentEntries(n);
+        if (entries.length === 0) blocks.delete([conv, n]);
+        else blocks.put(encodeBlock(entries), [conv, n]);
+      }
+      t.objectStore(STAMPS).put(stamp, conv);
+    } catch (err) {
+      // Nothing of this write lands (the update neither: the index never lags the segments).
+      cache.delete(conv);
+      try {
+        t.abort();
+      } catch {
+        // already finished
+      }
+      throw err;
+    }
+    return (ok) => {
+      if (!ok) return void cache.delete(conv);
+      const cached = cache.get(conv);
+      if (cached !== undefined && cached.index === index) cached.stamp = stamp;
+    };
+  };
+
+  /** Awaits a write's transaction and tells the cache how it ended. */
+  const commit = async (finished: Promise<void>, settle: (ok: boolean) => void): Promise<void> => {
+    try {
+      await finished;
+      settle(true);
+    } catch (err) {
+      settle(false);
+      throw err;
+    }
+  };
 
   /** Reads a part's updates and keys; merges them in memory. */
   const readPart = async (
@@ -196,9 +284,10 @@ export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistorySt
     op(conv, 'save a conversation', async (d) => {
       const withIndex = index.length > 0 || remove.length > 0;
       const t = d.transaction(
-        withIndex ? [CONVERSATIONS, UPDATES, ENTRIES, COUNTS] : [CONVERSATIONS, UPDATES],
+        withIndex ? [CONVERSATIONS, UPDATES, STAMPS, BLOCKS] : [CONVERSATIONS, UPDATES],
         'readwrite'
       );
+      const finished = done(t);
       const pk = partKey(conv, part);
       let known = updateCounts.get(pk);
       // Not known yet in this session: count what is stored (requested before the add).
@@ -208,10 +297,9 @@ export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistorySt
           : undefined;
       t.objectStore(CONVERSATIONS).put(true, conv);
       t.objectStore(UPDATES).add({ c: conv, n: part, u: update } satisfies UpdateRecord);
-      if (withIndex) writeEntries(t, conv, index, remove);
-      const finished = done(t);
+      const settle = withIndex ? await changeIndex(t, conv, index, remove) : () => undefined;
       if (counted !== undefined) known = await counted;
-      await finished;
+      await commit(finished, settle);
       const n = (known ?? 0) + 1;
       updateCounts.set(pk, n);
       if (n >= compactAfter) {
@@ -221,29 +309,17 @@ export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistorySt
       }
     });
 
-  /** Collects up to `limit` records from a cursor request. */
-  const collect = (
-    r: IDBRequest<IDBCursorWithValue | null>,
-    limit: number
-  ): Promise<EntryRecord[]> =>
-    new Promise((resolve, reject) => {
-      const out: EntryRecord[] = [];
-      r.onerror = () => reject(r.error);
-      r.onsuccess = () => {
-        const cursor = r.result;
-        if (cursor === null) return resolve(out);
-        out.push(cursor.value as EntryRecord);
-        if (out.length >= limit) resolve(out);
-        else cursor.continue();
-      };
-    });
-
-  const entry = (conv: string, id: string): Promise<HistoryEntry | undefined> =>
-    op(conv, 'read the message index', async (d) => {
-      const t = d.transaction(ENTRIES, 'readonly');
-      const r = (await request(t.objectStore(ENTRIES).index(BY_ID).get([conv, id]))) as
-        EntryRecord | undefined;
-      return r === undefined ? undefined : fromRecord(r);
+  /** Changes only the index (putIndex, removeIndex). */
+  const writeIndex = (
+    conv: string,
+    puts: readonly HistoryEntry[],
+    removes: readonly string[]
+  ): Promise<void> =>
+    op(conv, 'save the message index', async (d) => {
+      const t = d.transaction([CONVERSATIONS, STAMPS, BLOCKS], 'readwrite');
+      const finished = done(t);
+      if (puts.length > 0) t.objectStore(CONVERSATIONS).put(true, conv);
+      await commit(finished, await changeIndex(t, conv, puts, removes));
     });
 
   return {
@@ -288,138 +364,44 @@ export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistorySt
     async putIndex(conv, entries) {
       const checked = entries.map(checkEntry);
       if (checked.length === 0) return checkConv(conv);
-      return op(conv, 'save the message index', async (d) => {
-        const t = d.transaction([CONVERSATIONS, ENTRIES, COUNTS], 'readwrite');
-        t.objectStore(CONVERSATIONS).put(true, conv);
-        writeEntries(t, conv, checked, []);
-        await done(t);
-      });
+      return writeIndex(conv, checked, []);
     },
     async removeIndex(conv, ids) {
       const copy = [...ids];
       checkIds(copy);
       if (copy.length === 0) return checkConv(conv);
-      return op(conv, 'save the message index', async (d) => {
-        const t = d.transaction([ENTRIES, COUNTS], 'readwrite');
-        writeEntries(t, conv, [], copy);
-        await done(t);
-      });
+      return writeIndex(conv, [], copy);
     },
     async window(conv, { before, limit }) {
       if (before !== undefined) checkKey('before', before);
       checkCount('limit', limit);
-      return op(conv, 'read the message index', async (d) => {
-        if (limit === 0) return [];
-        const t = d.transaction(ENTRIES, 'readonly');
-        const range =
-          before === undefined
-            ? allOf(conv)
-            : IDBKeyRange.bound([conv], [conv, before], false, true);
-        const records = await collect(t.objectStore(ENTRIES).openCursor(range, 'prev'), limit);
-        return records.reverse().map(fromRecord);
-      });
+      return query(conv, (index) => index.window(before, limit));
     },
     async range(conv, { from, limit }) {
       checkCount('from', from);
       checkCount('limit', limit);
-      return op(conv, 'read the message index', async (d) => {
-        if (limit === 0) return [];
-        const t = d.transaction([ENTRIES, COUNTS], 'readonly');
-        const store = t.objectStore(ENTRIES);
-        let lower: IDBKeyRange = allOf(conv);
-        if (from > 0) {
-          const total = await readCount(t, [conv]);
-          if (from >= total) return [];
-          // Find the key at `from` by skipping keys from the nearer end (the backend walks
-          // them: the cost grows with the distance), then read on from it in one getAll.
-          const fromEnd = from >= total / 2;
-          const skip = fromEnd ? total - 1 - from : from;
-          const first = await new Promise<IDBValidKey | undefined>((resolve, reject) => {
-            const r = store.openKeyCursor(allOf(conv), fromEnd ? 'prev' : 'next');
-            let skipped = skip === 0;
-            r.onerror = () => reject(r.error);
-            r.onsuccess = () => {
-              const cursor = r.result;
-              if (cursor === null) return resolve(undefined);
-              if (skipped) return resolve(cursor.primaryKey);
-              skipped = true;
-              cursor.advance(skip);
-            };
-          });
-          if (first === undefined) return [];
-          lower = IDBKeyRange.bound(first, [conv, []]);
-        }
-        const records = (await request(store.getAll(lower, limit))) as EntryRecord[];
-        return records.map(fromRecord);
-      });
+      return query(conv, (index) => index.range(from, limit));
     },
     async count(conv) {
-      return op(conv, 'read the message index', async (d) => {
-        return readCount(d.transaction(COUNTS, 'readonly'), [conv]);
-      });
+      return query(conv, (index) => index.count());
     },
     async countAfter(conv, after, options = {}) {
       if (after !== undefined) checkKey('after', after);
       const me = options.notAuthor;
       if (me !== undefined) checkKey('notAuthor', me);
-      return op(conv, 'read the message index', async (d) => {
-        const t = d.transaction([ENTRIES, COUNTS], 'readonly');
-        const store = t.objectStore(ENTRIES);
-        const upper = [conv, []];
-        const afterRange = (...prefix: string[]): IDBKeyRange =>
-          after === undefined
-            ? IDBKeyRange.bound([conv, ...prefix], [conv, ...prefix, []])
-            : IDBKeyRange.bound([conv, ...prefix, after], [conv, ...prefix, []], true);
-        // unread = all after - mine after - deleted after that are not mine. Never read: the
-        // stored counts; otherwise counts over the keys after the mark (the backend walks them).
-        const all = after === undefined ? readCount(t, [conv]) : request(store.count(afterRange()));
-        const mine =
-          me === undefined
-            ? Promise.resolve(0)
-            : after === undefined
-              ? readCount(t, [conv, me])
-              : request(store.index(BY_AUTHOR).count(afterRange(me)));
-        const deleted = new Promise<number>((resolve, reject) => {
-          const r = store
-            .index(BY_DELETED)
-            .openCursor(
-              after === undefined
-                ? IDBKeyRange.bound([conv], upper)
-                : IDBKeyRange.bound([conv, after], upper, true)
-            );
-          let n = 0;
-          r.onerror = () => reject(r.error);
-          r.onsuccess = () => {
-            const cursor = r.result;
-            if (cursor === null) return resolve(n);
-            if ((cursor.value as EntryRecord).a !== me) n++;
-            cursor.continue();
-          };
-        });
-        const [a, m, x] = await Promise.all([all, mine, deleted]);
-        return a - m - x;
-      });
+      return query(conv, (index) => index.countAfter(after, me));
     },
     async position(conv, key) {
       checkKey('key', key);
-      return op(conv, 'read the message index', async (d) => {
-        // All entries minus those from `key` on: the backend walks only the newer ones (the
-        // positions asked for are mostly recent: read marks, the newest window).
-        const t = d.transaction([ENTRIES, COUNTS], 'readonly');
-        const [total, newer] = await Promise.all([
-          readCount(t, [conv]),
-          request(t.objectStore(ENTRIES).count(IDBKeyRange.bound([conv, key], [conv, []])))
-        ]);
-        return total - newer;
-      });
+      return query(conv, (index) => index.position(key));
     },
     async entry(conv, id) {
       checkKey('id', id);
-      return entry(conv, id);
+      return query(conv, (index) => index.entry(id));
     },
     async segmentOf(conv, id) {
       checkKey('id', id);
-      return (await entry(conv, id))?.segment;
+      return query(conv, (index) => index.segmentOf(id));
     },
     async replace(conv, snapshot) {
       const head = snapshot.head;
@@ -431,22 +413,31 @@ export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistorySt
         segments.push([n, u.slice()]);
       }
       const headCopy = head?.slice();
-      const index = snapshot.index.map(checkEntry);
+      const entries = snapshot.index.map(checkEntry);
       return op(conv, 'save a conversation', async (d) => {
-        const t = d.transaction([CONVERSATIONS, UPDATES, ENTRIES, COUNTS], 'readwrite');
+        const index = new MessageIndex();
+        index.upsert(entries);
+        const t = d.transaction([CONVERSATIONS, UPDATES, BLOCKS, STAMPS], 'readwrite');
         const finished = done(t);
-        t.objectStore(ENTRIES).delete(allOf(conv));
-        t.objectStore(COUNTS).delete(allOf(conv));
+        cache.delete(conv);
+        t.objectStore(BLOCKS).delete(allOf(conv));
         await deleteUpdates(t, conv);
         const updates = t.objectStore(UPDATES);
         if (headCopy !== undefined) updates.add({ c: conv, n: HEAD, u: headCopy });
         for (const [n, u] of segments) updates.add({ c: conv, n, u } satisfies UpdateRecord);
-        writeEntries(t, conv, index, []);
+        const blocks = t.objectStore(BLOCKS);
+        for (const n of index.takeTouched()) {
+          const list = index.segmentEntries(n);
+          if (list.length > 0) blocks.put(encodeBlock(list), [conv, n]);
+        }
+        const stamp = `${session}-${++writes}`;
+        t.objectStore(STAMPS).put(stamp, conv);
         const conversations = t.objectStore(CONVERSATIONS);
-        if (headCopy === undefined && segments.length === 0 && index.length === 0)
+        if (headCopy === undefined && segments.length === 0 && entries.length === 0)
           conversations.delete(conv);
         else conversations.put(true, conv);
         await finished;
+        cache.set(conv, { stamp, index });
         for (const pk of [...updateCounts.keys()])
           if (pk.startsWith(`${conv}\n`)) updateCounts.delete(pk);
       });
@@ -460,11 +451,12 @@ export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistorySt
     },
     async delete(conv) {
       return op(conv, 'delete a conversation', async (d) => {
-        const t = d.transaction([CONVERSATIONS, UPDATES, ENTRIES, COUNTS], 'readwrite');
+        const t = d.transaction([CONVERSATIONS, UPDATES, BLOCKS, STAMPS], 'readwrite');
         const finished = done(t);
+        cache.delete(conv);
         t.objectStore(CONVERSATIONS).delete(conv);
-        t.objectStore(ENTRIES).delete(allOf(conv));
-        t.objectStore(COUNTS).delete(allOf(conv));
+        t.objectStore(BLOCKS).delete(allOf(conv));
+        t.objectStore(STAMPS).delete(conv);
         await deleteUpdates(t, conv);
         await finished;
         for (const pk of [...updateCounts.keys()])

@@ -27,6 +27,7 @@
  */
 import * as Y from 'yjs';
 import { StorageInputError, StorageUnavailableError } from './errors.js';
+import { MessageIndex } from './history-index.js';
 
 /** One message in the index. */
 export interface HistoryEntry {
@@ -195,28 +196,8 @@ export function createSerializer(): <T>(key: string, fn: () => Promise<T>) => Pr
 export interface MemoryConversation {
   head: Uint8Array[];
   segments: Map<number, Uint8Array[]>;
-  /** Sorted by key; keys are unique. */
-  index: HistoryEntry[];
-  byId: Map<string, HistoryEntry>;
-  byKey: Map<string, HistoryEntry>;
+  index: MessageIndex;
 }
-
-/** First position whose key is >= `key` (or > `key` with `after`). */
-function lowerBound(index: readonly HistoryEntry[], key: string, after = false): number {
-  let lo = 0;
-  let hi = index.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    const k = (index[mid] as HistoryEntry).key;
-    if (k < key || (after && k === key)) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-const copyEntry = (e: HistoryEntry): HistoryEntry => ({ ...e });
-const byKeyOrder = (a: HistoryEntry, b: HistoryEntry): number =>
-  a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
 
 function mergeUpdates(updates: Uint8Array[]): Uint8Array {
   const merged = updates.length === 1 ? (updates[0] as Uint8Array) : Y.mergeUpdates(updates);
@@ -228,85 +209,6 @@ function appendUpdate(updates: Uint8Array[], update: Uint8Array): void {
   updates.push(update.slice());
   if (updates.length > HISTORY_COMPACT_AFTER)
     updates.splice(0, updates.length, Y.mergeUpdates(updates));
-}
-
-/** Takes entries out of the sorted array (few: binary search each; many: one pass). */
-function dropFromIndex(c: MemoryConversation, doomed: Set<HistoryEntry>): void {
-  if (doomed.size === 0) return;
-  if (doomed.size < 32) {
-    for (const e of doomed) {
-      const i = lowerBound(c.index, e.key);
-      if (c.index[i] === e) c.index.splice(i, 1);
-    }
-  } else {
-    c.index = c.index.filter((e) => !doomed.has(e));
-  }
-}
-
-function removeIds(c: MemoryConversation, ids: readonly string[]): void {
-  const doomed = new Set<HistoryEntry>();
-  for (const id of ids) {
-    const e = c.byId.get(id);
-    if (e === undefined) continue;
-    c.byId.delete(id);
-    c.byKey.delete(e.key);
-    doomed.add(e);
-  }
-  dropFromIndex(c, doomed);
-}
-
-/**
- * Applies the entries as IndexedDB applies puts in order: a key names one record (a put under a
- * taken key replaces that record), an id names one record (a put of a known id under another
- * key moves it). Inserts are merged into the sorted array once, at the end.
- */
-function upsert(c: MemoryConversation, entries: readonly HistoryEntry[]): void {
-  const doomed = new Set<HistoryEntry>();
-  const pending = new Set<HistoryEntry>();
-  const drop = (e: HistoryEntry): void => {
-    c.byId.delete(e.id);
-    c.byKey.delete(e.key);
-    if (!pending.delete(e)) doomed.add(e);
-  };
-  for (const e of entries) {
-    const old = c.byId.get(e.id);
-    if (old !== undefined && old.key === e.key) {
-      Object.assign(old, e);
-      continue;
-    }
-    if (old !== undefined) drop(old);
-    const atKey = c.byKey.get(e.key);
-    if (atKey !== undefined) drop(atKey);
-    const added = copyEntry(e);
-    c.byId.set(added.id, added);
-    c.byKey.set(added.key, added);
-    pending.add(added);
-  }
-  dropFromIndex(c, doomed);
-  if (pending.size === 0) return;
-  const inserts = [...pending].sort(byKeyOrder);
-  const last = c.index.at(-1);
-  if (last === undefined || last.key < (inserts[0] as HistoryEntry).key) {
-    for (const e of inserts) c.index.push(e);
-  } else if (inserts.length < 32) {
-    for (const e of inserts) c.index.splice(lowerBound(c.index, e.key), 0, e);
-  } else {
-    const merged: HistoryEntry[] = [];
-    let i = 0;
-    let j = 0;
-    while (i < c.index.length || j < inserts.length) {
-      const a = c.index[i];
-      const b = inserts[j];
-      if (b === undefined || (a !== undefined && a.key < b.key)) {
-        merged.push(a as HistoryEntry);
-        i++;
-      } else {
-        merged.push(b);
-        j++;
-      }
-    }
-    c.index = merged;
-  }
 }
 
 /** What a memory HistoryStore keeps: share one between stores to "reopen" (tests). */
@@ -340,7 +242,7 @@ export function createMemoryHistoryStore(
   const make = (conv: string): MemoryConversation => {
     let c = convs.get(conv);
     if (c === undefined) {
-      c = { head: [], segments: new Map(), index: [], byId: new Map(), byKey: new Map() };
+      c = { head: [], segments: new Map(), index: new MessageIndex() };
       convs.set(conv, c);
     }
     return c;
@@ -377,8 +279,8 @@ export function createMemoryHistoryStore(
         let updates = c.segments.get(n);
         if (updates === undefined) c.segments.set(n, (updates = []));
         appendUpdate(updates, copy);
-        removeIds(c, remove);
-        upsert(c, entries);
+        c.index.remove(remove);
+        c.index.upsert(entries);
       });
     },
     async segments(conv) {
@@ -387,7 +289,7 @@ export function createMemoryHistoryStore(
     async putIndex(conv, entries) {
       const checked = entries.map(checkEntry);
       return run(conv, () => {
-        if (checked.length > 0) upsert(make(conv), checked);
+        if (checked.length > 0) make(conv).index.upsert(checked);
       });
     },
     async removeIndex(conv, ids) {
@@ -395,56 +297,37 @@ export function createMemoryHistoryStore(
       checkIds(copy);
       return run(conv, () => {
         const c = get(conv);
-        if (c !== undefined) removeIds(c, copy);
+        c?.index.remove(copy);
       });
     },
     async window(conv, { before, limit }) {
       if (before !== undefined) checkKey('before', before);
       checkCount('limit', limit);
-      return run(conv, () => {
-        const index = get(conv)?.index ?? [];
-        const end = before === undefined ? index.length : lowerBound(index, before);
-        return index.slice(Math.max(0, end - limit), end).map(copyEntry);
-      });
+      return run(conv, () => get(conv)?.index.window(before, limit) ?? []);
     },
     async range(conv, { from, limit }) {
       checkCount('from', from);
       checkCount('limit', limit);
-      return run(conv, () => (get(conv)?.index ?? []).slice(from, from + limit).map(copyEntry));
+      return run(conv, () => get(conv)?.index.range(from, limit) ?? []);
     },
     async count(conv) {
-      return run(conv, () => get(conv)?.index.length ?? 0);
+      return run(conv, () => get(conv)?.index.count() ?? 0);
     },
     async countAfter(conv, after, options = {}) {
       if (after !== undefined) checkKey('after', after);
-      return run(conv, () => {
-        const index = get(conv)?.index ?? [];
-        let n = 0;
-        for (
-          let i = after === undefined ? 0 : lowerBound(index, after, true);
-          i < index.length;
-          i++
-        ) {
-          const e = index[i] as HistoryEntry;
-          if (!e.deleted && e.author !== options.notAuthor) n++;
-        }
-        return n;
-      });
+      return run(conv, () => get(conv)?.index.countAfter(after, options.notAuthor) ?? 0);
     },
     async position(conv, key) {
       checkKey('key', key);
-      return run(conv, () => lowerBound(get(conv)?.index ?? [], key));
+      return run(conv, () => get(conv)?.index.position(key) ?? 0);
     },
     async entry(conv, id) {
       checkKey('id', id);
-      return run(conv, () => {
-        const e = get(conv)?.byId.get(id);
-        return e === undefined ? undefined : copyEntry(e);
-      });
+      return run(conv, () => get(conv)?.index.entry(id));
     },
     async segmentOf(conv, id) {
       checkKey('id', id);
-      return run(conv, () => get(conv)?.byId.get(id)?.segment);
+      return run(conv, () => get(conv)?.index.segmentOf(id));
     },
     async replace(conv, snapshot) {
       if (snapshot.head !== undefined) checkUpdate(snapshot.head);
@@ -462,7 +345,7 @@ export function createMemoryHistoryStore(
         const c = make(conv);
         if (head !== undefined) c.head.push(head);
         c.segments = segments;
-        upsert(c, entries);
+        c.index.upsert(entries);
       });
     },
     async list() {

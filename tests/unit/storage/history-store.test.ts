@@ -33,6 +33,26 @@ const entry = (i: number, over: Partial<HistoryEntry> = {}): HistoryEntry => ({
 const entries = (from: number, to: number): HistoryEntry[] =>
   Array.from({ length: to - from }, (_, i) => entry(from + i));
 
+const openRaw = (name: string): Promise<IDBDatabase> =>
+  new Promise((resolve, reject) => {
+    const r = indexedDB.open(name);
+    r.onsuccess = () => resolve(r.result);
+    r.onerror = () => reject(r.error);
+  });
+
+/** One readwrite transaction over `stores`; resolves when it commits. */
+const rawWrite = (
+  d: IDBDatabase,
+  stores: string | string[],
+  fill: (store: IDBObjectStore, t: IDBTransaction) => void
+): Promise<void> =>
+  new Promise((resolve, reject) => {
+    const t = d.transaction(stores, 'readwrite');
+    fill(t.objectStore(Array.isArray(stores) ? (stores[0] as string) : stores), t);
+    t.oncomplete = () => resolve();
+    t.onerror = () => reject(t.error);
+  });
+
 describe('IndexedDB HistoryStore', () => {
   afterEach(() => vi.restoreAllMocks());
 
@@ -53,47 +73,160 @@ describe('IndexedDB HistoryStore', () => {
     await store.close();
   });
 
-  it('window, range, count, countAfter and position walk no more than they return', async () => {
-    const store = createIdbHistoryStore({ name: 'no-scans' });
-    // fake-indexeddb's advance() costs ms per step: a small index (Chromium's is a backend loop)
-    for (let i = 0; i < 1200; i += 600) await store.putIndex('c', entries(i, i + 600));
-    await store.putIndex('c', [entry(1190, { deleted: true }), entry(10, { deleted: true })]);
-    const steps = vi.spyOn(IDBCursor.prototype, 'continue');
-    const advances = vi.spyOn(IDBCursor.prototype, 'advance');
+  it('answers queries from the index it read once: one stamp read per query, no cursor', async () => {
+    const store = createIdbHistoryStore({ name: 'cached' });
+    for (let i = 0; i < 2400; i += 600) await store.putIndex('c', entries(i, i + 600));
+    await store.putIndex('c', [entry(2390, { deleted: true }), entry(10, { deleted: true })]);
+    const reopened = createIdbHistoryStore({ name: 'cached' });
     const getAll = vi.spyOn(IDBObjectStore.prototype, 'getAll');
+    const get = vi.spyOn(IDBObjectStore.prototype, 'get');
+    const cursors = vi.spyOn(IDBObjectStore.prototype, 'openCursor');
 
-    expect((await store.window('c', { limit: 40 })).map((e) => e.id)).toEqual(
-      entries(1160, 1200).map((e) => e.id)
-    );
-    expect(steps.mock.calls.length).toBeLessThanOrEqual(40);
-    expect(getAll).not.toHaveBeenCalled();
-    steps.mockClear();
-
-    // skips from the nearer end: 300 from the oldest, 199 from the newest
-    expect((await store.range('c', { from: 300, limit: 40 }))[0]?.id).toBe('m300');
-    expect((await store.range('c', { from: 1000, limit: 40 }))[39]?.id).toBe('m1039');
-    expect(steps).not.toHaveBeenCalled();
-    expect(advances.mock.calls).toEqual([[300], [199]]);
-    expect(getAll).toHaveBeenCalledTimes(2);
+    expect(await reopened.count('c')).toBe(2400);
+    expect(getAll).toHaveBeenCalledTimes(1); // the blocks, read once
     getAll.mockClear();
-    const counted = vi.spyOn(IDBObjectStore.prototype, 'count');
-    const countedByIndex = vi.spyOn(IDBIndex.prototype, 'count');
-
-    expect(await store.count('c')).toBe(1200);
-    expect(await store.position('c', entry(900).key)).toBe(900);
+    expect((await reopened.window('c', { limit: 40 })).map((e) => e.id)).toEqual(
+      entries(2360, 2400).map((e) => e.id)
+    );
+    expect((await reopened.range('c', { from: 1000, limit: 40 }))[39]?.id).toBe('m1039');
+    expect(await reopened.position('c', entry(900).key)).toBe(900);
+    expect(await reopened.segmentOf('c', 'm1500')).toBe(1);
     const notMine = (e: HistoryEntry): boolean => e.author !== 'me' && !e.deleted;
-    expect(await store.countAfter('c', undefined, { notAuthor: 'me' })).toBe(
-      entries(0, 1200)
-        .map((e) => (e.id === 'm1190' || e.id === 'm10' ? { ...e, deleted: true } : e))
+    expect(await reopened.countAfter('c', undefined, { notAuthor: 'me' })).toBe(
+      entries(0, 2400)
+        .map((e) => (e.id === 'm2390' || e.id === 'm10' ? { ...e, deleted: true } : e))
         .filter(notMine).length
     );
-    // only the two deleted entries are walked; nothing is read in bulk; the total and the
-    // never-read unread count come from the stored counts, not from counting all entries
-    expect(steps.mock.calls.length).toBeLessThanOrEqual(2);
     expect(getAll).not.toHaveBeenCalled();
-    expect(countedByIndex).not.toHaveBeenCalled();
-    // position counts only the entries from the key on (300 of them here)
-    expect(counted.mock.calls).toHaveLength(1);
+    expect(cursors).not.toHaveBeenCalled();
+    expect(get.mock.calls.length).toBe(6); // the stamp, once per query
+    await store.close();
+    await reopened.close();
+  });
+
+  it('a write puts the blocks of the segments it touched, not the others', async () => {
+    const store = createIdbHistoryStore({ name: 'touched' });
+    await store.putIndex('c', entries(0, 5000));
+    const put = vi.spyOn(IDBObjectStore.prototype, 'put');
+    const blockPuts = (): unknown[] =>
+      put.mock.contexts.filter((s) => (s as IDBObjectStore).name === 'blocks');
+    await store.putIndex('c', [entry(4999, { deleted: true })]);
+    expect(blockPuts()).toHaveLength(1);
+    put.mockClear();
+    // moving a message from segment 1 to segment 3 rewrites both
+    await store.putIndex('c', [entry(1500, { segment: 3 })]);
+    expect(blockPuts()).toHaveLength(2);
+    put.mockClear();
+    await store.appendSegment('c', 5, Y.encodeStateAsUpdate(new Y.Doc()), {
+      index: entries(5000, 5010)
+    });
+    expect(blockPuts()).toHaveLength(1);
+    expect(await store.segmentOf('c', 'm1500')).toBe(3);
+    expect(await store.count('c')).toBe(5010);
+    await store.close();
+  });
+
+  it('sees what another store (another tab) wrote since it read the index', async () => {
+    const mine = createIdbHistoryStore({ name: 'two-tabs' });
+    const theirs = createIdbHistoryStore({ name: 'two-tabs' });
+    await mine.putIndex('c', entries(0, 10));
+    expect(await mine.count('c')).toBe(10);
+    await theirs.putIndex('c', entries(10, 15));
+    await theirs.removeIndex('c', ['m0']);
+    expect(await mine.count('c')).toBe(14);
+    expect(await mine.entry('c', 'm0')).toBeUndefined();
+    await mine.putIndex('c', entries(15, 16));
+    expect(await theirs.count('c')).toBe(15);
+    await mine.close();
+    await theirs.close();
+  });
+
+  it('a write that fails leaves nothing behind: not the update, not the entries, not in memory', async () => {
+    const store = createIdbHistoryStore({ name: 'failed-write' });
+    await store.appendSegment('c', 0, Y.encodeStateAsUpdate(new Y.Doc()), {
+      index: entries(0, 10)
+    });
+    const original = IDBObjectStore.prototype.put;
+    vi.spyOn(IDBObjectStore.prototype, 'put').mockImplementation(function (
+      this: IDBObjectStore,
+      ...args: Parameters<IDBObjectStore['put']>
+    ) {
+      if (this.name === 'blocks') throw new DOMException('disk full', 'QuotaExceededError');
+      return original.apply(this, args);
+    });
+    const doc = new Y.Doc();
+    doc.getMap('m').set('x', 1);
+    await expect(
+      store.appendSegment('c', 0, Y.encodeStateAsUpdate(doc), { index: entries(10, 20) })
+    ).rejects.toMatchObject({ name: 'StorageUnavailableError' });
+    vi.restoreAllMocks();
+    expect(await store.count('c')).toBe(10);
+    const reopened = createIdbHistoryStore({ name: 'failed-write' });
+    expect(await reopened.count('c')).toBe(10);
+    const stored = new Y.Doc();
+    Y.applyUpdate(stored, (await reopened.loadSegment('c', 0)) as Uint8Array);
+    expect(stored.getMap('m').has('x')).toBe(false);
+    await store.close();
+    await reopened.close();
+  });
+
+  it('a damaged block is a StorageUnavailableError, and the other conversations still read', async () => {
+    const store = createIdbHistoryStore({ name: 'damaged' });
+    await store.putIndex('c', entries(0, 10));
+    await store.putIndex('d', entries(0, 3));
+    await store.close();
+    const raw = await openRaw('damaged');
+    await rawWrite(raw, 'blocks', (s) => s.put({ k: ['a'], i: [], au: [], a: 1, d: 2 }, ['c', 0]));
+    raw.close();
+    const reopened = createIdbHistoryStore({ name: 'damaged' });
+    await expect(reopened.count('c')).rejects.toMatchObject({
+      name: 'StorageUnavailableError',
+      message: expect.stringContaining('message index') as unknown
+    });
+    expect(await reopened.count('d')).toBe(3);
+    await reopened.close();
+  });
+
+  it('upgrades a version 1 database (one record per entry): every entry, in order, nothing lost', async () => {
+    // The layout of version 1, written the way its store wrote it.
+    const v1 = await new Promise<IDBDatabase>((resolve, reject) => {
+      const r = indexedDB.open('v1-history', 1);
+      r.onupgradeneeded = () => {
+        const d = r.result;
+        d.createObjectStore('conversations');
+        d.createObjectStore('updates', { autoIncrement: true }).createIndex('part', ['c', 'n']);
+        const e = d.createObjectStore('entries', { keyPath: ['c', 'k'] });
+        e.createIndex('id', ['c', 'i'], { unique: true });
+        e.createIndex('author', ['c', 'a', 'k']);
+        e.createIndex('deleted', ['c', 'x']);
+        d.createObjectStore('counts');
+      };
+      r.onsuccess = () => resolve(r.result);
+      r.onerror = () => reject(r.error);
+    });
+    const old = [...entries(0, 2500), entry(3000, { deleted: true })];
+    await rawWrite(v1, ['conversations', 'updates', 'entries', 'counts'], (_s, t) => {
+      t.objectStore('conversations').put(true, 'c');
+      t.objectStore('updates').add({ c: 'c', n: 0, u: Y.encodeStateAsUpdate(new Y.Doc()) });
+      for (const e of old) {
+        const record = { c: 'c', k: e.key, i: e.id, s: e.segment, a: e.author };
+        t.objectStore('entries').put(e.deleted ? { ...record, x: e.key } : record);
+      }
+      t.objectStore('entries').put({ c: 'other', k: 'k', i: 'o1', s: 0, a: 'me' });
+      t.objectStore('counts').put(old.length, ['c']);
+    });
+    v1.close();
+
+    const store = createIdbHistoryStore({ name: 'v1-history' });
+    expect(await store.list()).toEqual(['c']);
+    expect(await store.count('c')).toBe(old.length);
+    expect((await store.range('c', { from: 0, limit: 5000 })).map((e) => e.id)).toEqual(
+      old.map((e) => e.id)
+    );
+    expect(await store.entry('c', 'm3000')).toEqual(old.at(-1));
+    expect(await store.segmentOf('c', 'm2499')).toBe(2);
+    expect(await store.count('other')).toBe(1);
+    expect(await store.segments('c')).toEqual([0]);
     await store.close();
   });
 
