@@ -34,7 +34,6 @@ export class MessageIndex {
   /** Sorted by key; keys are unique. */
   private sorted: HistoryEntry[] = [];
   private readonly byId = new Map<string, HistoryEntry>();
-  private readonly byKey = new Map<string, HistoryEntry>();
   private readonly bySegment = new Map<number, Set<HistoryEntry>>();
   /** Segments whose entries changed since the last `takeTouched()`. */
   private touched = new Set<number>();
@@ -42,9 +41,15 @@ export class MessageIndex {
   /** An index of entries that are known to be valid and unique by id and key (a stored one). */
   static fromEntries(entries: HistoryEntry[]): MessageIndex {
     const index = new MessageIndex();
-    entries.sort(byKeyOrder);
+    // Blocks are read in segment order and segments mostly follow time: often sorted already.
+    let ordered = true;
+    for (let i = 1; i < entries.length && ordered; i++)
+      ordered = (entries[i - 1] as HistoryEntry).key < (entries[i] as HistoryEntry).key;
+    if (!ordered) entries.sort(byKeyOrder);
+    let last: string | undefined;
     for (const e of entries) {
-      if (index.byId.has(e.id) || index.byKey.has(e.key)) continue;
+      if (e.key === last || index.byId.has(e.id)) continue;
+      last = e.key;
       index.sorted.push(e);
       index.link(e);
     }
@@ -75,10 +80,19 @@ export class MessageIndex {
    */
   upsert(entries: readonly HistoryEntry[]): void {
     const doomed = new Set<HistoryEntry>();
-    const pending = new Set<HistoryEntry>();
+    /** Entries added by this batch, by key (not in `sorted` yet). */
+    const pending = new Map<string, HistoryEntry>();
     const drop = (e: HistoryEntry): void => {
       this.unlink(e);
-      if (!pending.delete(e)) doomed.add(e);
+      if (pending.get(e.key) === e) pending.delete(e.key);
+      else doomed.add(e);
+    };
+    /** The entry stored or added under `key`, unless this batch dropped it. */
+    const atKey = (key: string): HistoryEntry | undefined => {
+      const added = pending.get(key);
+      if (added !== undefined) return added;
+      const e = this.sorted[lowerBound(this.sorted, key)];
+      return e !== undefined && e.key === key && !doomed.has(e) ? e : undefined;
     };
     for (const e of entries) {
       const old = this.byId.get(e.id);
@@ -89,15 +103,15 @@ export class MessageIndex {
         continue;
       }
       if (old !== undefined) drop(old);
-      const atKey = this.byKey.get(e.key);
-      if (atKey !== undefined) drop(atKey);
+      const taken = atKey(e.key);
+      if (taken !== undefined) drop(taken);
       const added = copyEntry(e);
       this.link(added);
-      pending.add(added);
+      pending.set(added.key, added);
     }
     this.dropSorted(doomed);
     if (pending.size === 0) return;
-    const inserts = [...pending].sort(byKeyOrder);
+    const inserts = [...pending.values()].sort(byKeyOrder);
     const last = this.sorted.at(-1);
     if (last === undefined || last.key < (inserts[0] as HistoryEntry).key) {
       for (const e of inserts) this.sorted.push(e);
@@ -173,7 +187,6 @@ export class MessageIndex {
 
   private link(e: HistoryEntry): void {
     this.byId.set(e.id, e);
-    this.byKey.set(e.key, e);
     let set = this.bySegment.get(e.segment);
     if (set === undefined) this.bySegment.set(e.segment, (set = new Set()));
     set.add(e);
@@ -182,7 +195,6 @@ export class MessageIndex {
 
   private unlink(e: HistoryEntry): void {
     this.byId.delete(e.id);
-    this.byKey.delete(e.key);
     const set = this.bySegment.get(e.segment);
     set?.delete(e);
     if (set?.size === 0) this.bySegment.delete(e.segment);
