@@ -11,6 +11,7 @@
  */
 import type { HistoryEntry } from './history-store.js';
 import { StorageUnavailableError } from './errors.js';
+import { type BlockSummary, parseSummaries, summarize } from './history-index-stored.js';
 
 export const VERSION = 2;
 export const CONVERSATIONS = 'conversations';
@@ -18,10 +19,34 @@ export const UPDATES = 'updates';
 /** Index blocks: [conv, segment] -> BlockRecord (the entries of that segment). */
 export const BLOCKS = 'blocks';
 /**
- * conv -> a stamp that changes with every index write: a store's cached index is current when
- * the stamp it read with it is still the stored one (another tab may have written since).
+ * conv -> StampRecord: a stamp that changes with every index write (a store's cached index is
+ * current while the stamp it read with it is still the stored one: another tab may have written
+ * since) and a summary of every block (which blocks a window or an unread count needs).
  */
 export const STAMPS = 'stamps';
+
+export interface StampRecord {
+  s: string;
+  b: BlockSummary[];
+}
+
+export const stampRecord = (stamp: string, summaries: BlockSummary[]): StampRecord => ({
+  s: stamp,
+  b: summaries
+});
+
+/**
+ * A stored stamp record: its stamp (undefined when none is stored) and the block summaries
+ * (undefined when missing or malformed: then the blocks themselves are read).
+ */
+export function readStampRecord(value: unknown): {
+  stamp: unknown;
+  summaries: Map<number, BlockSummary> | undefined;
+} {
+  if (typeof value !== 'object' || value === null) return { stamp: value, summaries: undefined };
+  const { s, b } = value as Partial<StampRecord>;
+  return { stamp: s, summaries: parseSummaries(b) };
+}
 /** `updates` index: [conv, part] (part -1 = head, n >= 0 = segment n). */
 export const BY_PART = 'part';
 export const HEAD = -1;
@@ -161,9 +186,16 @@ function upgradeEntries(d: IDBDatabase, t: IDBTransaction): void {
       list.push({ key: k, id: i, segment: s, author: a, deleted: x !== undefined });
     }
     const blocks = t.objectStore(BLOCKS);
+    const stamps = t.objectStore(STAMPS);
     // Records came in [c, k] order: each list is already sorted by key.
-    for (const [c, bySegment] of groups)
-      for (const [s, list] of bySegment) blocks.put(encodeBlock(list), [c, s]);
+    for (const [c, bySegment] of groups) {
+      const summaries: BlockSummary[] = [];
+      for (const [s, list] of [...bySegment].sort((x, y) => x[0] - y[0])) {
+        blocks.put(encodeBlock(list), [c, s]);
+        summaries.push(summarize(s, list));
+      }
+      stamps.put(stampRecord('upgraded', summaries), c);
+    }
     d.deleteObjectStore(V1_ENTRIES);
     d.deleteObjectStore(V1_COUNTS);
   };

@@ -29,9 +29,12 @@ import {
   done,
   upgrade,
   encodeBlock,
-  decodeBlock
+  decodeBlock,
+  readStampRecord,
+  stampRecord
 } from './history-idb-layout.js';
 import { MessageIndex } from './history-index.js';
+import { type BlockReader, StoredIndex, summarize } from './history-index-stored.js';
 
 /** Conversations whose message index a store keeps in memory (least recently used go first). */
 export const INDEX_CACHE_SIZE = 8;
@@ -75,7 +78,7 @@ export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistorySt
   /** Updates stored per `${conv}\n${part}`, as far as this store knows (compaction trigger). */
   const updateCounts = new Map<string, number>();
   /** Cached indexes by conversation, least recently used first, with the stamp read with them. */
-  const cache = new Map<string, { stamp: unknown; index: MessageIndex }>();
+  const cache = new Map<string, StoredIndex>();
   /** Stamps this store writes: unique to it, changing with every write. */
   const session = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
   let writes = 0;
@@ -125,49 +128,75 @@ export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistorySt
 
   const partKey = (conv: string, part: number): string => `${conv}\n${part}`;
 
+  /** Reads blocks of `conv` inside `t` (which covers BLOCKS). */
+  const reader = (t: IDBTransaction, conv: string): BlockReader => {
+    const authors = new Map<string, string>();
+    return {
+      async read(segments) {
+        const store = t.objectStore(BLOCKS);
+        const values = await Promise.all(segments.map((n) => request(store.get([conv, n]))));
+        const out = new Map<number, HistoryEntry[]>();
+        segments.forEach((n, i) => {
+          const value: unknown = values[i];
+          out.set(n, value === undefined ? [] : decodeBlock(n, value, authors));
+        });
+        return out;
+      },
+      async readAll() {
+        const store = t.objectStore(BLOCKS);
+        const [values, keys] = await Promise.all([
+          request(store.getAll(allOf(conv))),
+          request(store.getAllKeys(allOf(conv)))
+        ]);
+        const out = new Map<number, HistoryEntry[]>();
+        values.forEach((value, i) => {
+          const n = (keys[i] as [string, number])[1];
+          out.set(n, decodeBlock(n, value, authors));
+        });
+        return out;
+      }
+    };
+  };
+
   /**
    * The conversation's index inside `t` (which covers STAMPS and BLOCKS): the cached one while
-   * its stamp is the stored one, else read from the blocks.
+   * its stamp is the stored one, else a new one over the stored block summaries.
    */
-  const indexIn = async (t: IDBTransaction, conv: string): Promise<MessageIndex> => {
-    const stamp: unknown = await request(t.objectStore(STAMPS).get(conv));
+  const indexIn = async (t: IDBTransaction, conv: string): Promise<StoredIndex> => {
+    const record = readStampRecord(await request(t.objectStore(STAMPS).get(conv)));
     const cached = cache.get(conv);
     cache.delete(conv);
-    if (cached !== undefined && cached.stamp === stamp) {
+    if (cached !== undefined && cached.stamp === record.stamp) {
       cache.set(conv, cached);
-      return cached.index;
+      return cached;
     }
-    const store = t.objectStore(BLOCKS);
-    const [values, keys] = await Promise.all([
-      request(store.getAll(allOf(conv))),
-      request(store.getAllKeys(allOf(conv)))
-    ]);
-    const authors = new Map<string, string>();
-    const entries: HistoryEntry[] = [];
-    values.forEach((value, n) => {
-      const segment = (keys[n] as [string, number])[1];
-      for (const e of decodeBlock(segment, value, authors)) entries.push(e);
-    });
-    const index = MessageIndex.fromEntries(entries);
-    cache.set(conv, { stamp, index });
+    const stored = new StoredIndex(record.stamp, record.summaries);
+    cache.set(conv, stored);
     for (const old of cache.keys()) {
       if (cache.size <= INDEX_CACHE_SIZE) break;
       cache.delete(old);
     }
-    return index;
+    return stored;
   };
 
-  /** Reads the index of `conv` (a query answered from it). */
-  const query = <T>(conv: string, fn: (index: MessageIndex) => T): Promise<T> =>
+  /** Runs a query on the index of `conv`. */
+  const query = <T>(
+    conv: string,
+    fn: (stored: StoredIndex, io: BlockReader) => Promise<T>
+  ): Promise<T> =>
     op(conv, 'read the message index', async (d) => {
       const t = d.transaction([STAMPS, BLOCKS], 'readonly');
-      return fn(await indexIn(t, conv));
+      return fn(await indexIn(t, conv), reader(t, conv));
     });
+
+  /** Runs a query that needs the whole index. */
+  const lookup = <T>(conv: string, fn: (index: MessageIndex) => T): Promise<T> =>
+    query(conv, async (stored, io) => fn(await stored.index(io)));
 
   /**
    * Inside `t` (STAMPS and BLOCKS, readwrite): changes the index (removes, then upserts) and
-   * queues the puts of the blocks it touched and a new stamp. The caller awaits `t` and calls
-   * `settle` with the outcome.
+   * queues the puts of the blocks it touched and a new stamp record. The caller awaits `t` and
+   * calls `settle` with the outcome.
    */
   const changeIndex = async (
     t: IDBTransaction,
@@ -175,20 +204,23 @@ export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistorySt
     puts: readonly HistoryEntry[],
     removes: readonly string[]
   ): Promise<(ok: boolean) => void> => {
-    let index: MessageIndex;
+    let stored: StoredIndex;
     const stamp = `${session}-${++writes}`;
     try {
-      index = await indexIn(t, conv);
+      stored = await indexIn(t, conv);
+      const index = await stored.index(reader(t, conv));
       index.takeTouched();
       index.remove(removes);
       index.upsert(puts);
+      const touched = index.takeTouched();
       const blocks = t.objectStore(BLOCKS);
-      for (const n of index.takeTouched()) {
+      for (const n of touched) {
         const entries = index.segmentEntries(n);
         if (entries.length === 0) blocks.delete([conv, n]);
         else blocks.put(encodeBlock(entries), [conv, n]);
       }
-      t.objectStore(STAMPS).put(stamp, conv);
+      stored.changed(touched);
+      t.objectStore(STAMPS).put(stampRecord(stamp, stored.summaryList()), conv);
     } catch (err) {
       // Nothing of this write lands (the update neither: the index never lags the segments).
       cache.delete(conv);
@@ -201,8 +233,7 @@ export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistorySt
     }
     return (ok) => {
       if (!ok) return void cache.delete(conv);
-      const cached = cache.get(conv);
-      if (cached !== undefined && cached.index === index) cached.stamp = stamp;
+      if (cache.get(conv) === stored) stored.stamp = stamp;
     };
   };
 
@@ -375,33 +406,33 @@ export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistorySt
     async window(conv, { before, limit }) {
       if (before !== undefined) checkKey('before', before);
       checkCount('limit', limit);
-      return query(conv, (index) => index.window(before, limit));
+      return query(conv, (stored, io) => stored.window(io, before, limit));
     },
     async range(conv, { from, limit }) {
       checkCount('from', from);
       checkCount('limit', limit);
-      return query(conv, (index) => index.range(from, limit));
+      return lookup(conv, (index) => index.range(from, limit));
     },
     async count(conv) {
-      return query(conv, (index) => index.count());
+      return query(conv, (stored, io) => stored.count(io));
     },
     async countAfter(conv, after, options = {}) {
       if (after !== undefined) checkKey('after', after);
       const me = options.notAuthor;
       if (me !== undefined) checkKey('notAuthor', me);
-      return query(conv, (index) => index.countAfter(after, me));
+      return query(conv, (stored, io) => stored.countAfter(io, after, me));
     },
     async position(conv, key) {
       checkKey('key', key);
-      return query(conv, (index) => index.position(key));
+      return lookup(conv, (index) => index.position(key));
     },
     async entry(conv, id) {
       checkKey('id', id);
-      return query(conv, (index) => index.entry(id));
+      return lookup(conv, (index) => index.entry(id));
     },
     async segmentOf(conv, id) {
       checkKey('id', id);
-      return query(conv, (index) => index.segmentOf(id));
+      return lookup(conv, (index) => index.segmentOf(id));
     },
     async replace(conv, snapshot) {
       const head = snapshot.head;
@@ -426,18 +457,21 @@ export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistorySt
         if (headCopy !== undefined) updates.add({ c: conv, n: HEAD, u: headCopy });
         for (const [n, u] of segments) updates.add({ c: conv, n, u } satisfies UpdateRecord);
         const blocks = t.objectStore(BLOCKS);
-        for (const n of index.takeTouched()) {
+        const summaries = [];
+        for (const n of index.takeTouched().sort((a, b) => a - b)) {
           const list = index.segmentEntries(n);
-          if (list.length > 0) blocks.put(encodeBlock(list), [conv, n]);
+          if (list.length === 0) continue;
+          blocks.put(encodeBlock(list), [conv, n]);
+          summaries.push(summarize(n, list));
         }
-        const stamp = `${session}-${++writes}`;
-        t.objectStore(STAMPS).put(stamp, conv);
+        t.objectStore(STAMPS).put(stampRecord(`${session}-${++writes}`, summaries), conv);
         const conversations = t.objectStore(CONVERSATIONS);
         if (headCopy === undefined && segments.length === 0 && entries.length === 0)
           conversations.delete(conv);
         else conversations.put(true, conv);
         await finished;
-        cache.set(conv, { stamp, index });
+        // The next query reads the summaries just written (the whole index only if it must).
+        cache.delete(conv);
         for (const pk of [...updateCounts.keys()])
           if (pk.startsWith(`${conv}\n`)) updateCounts.delete(pk);
       });

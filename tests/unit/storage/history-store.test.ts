@@ -73,35 +73,89 @@ describe('IndexedDB HistoryStore', () => {
     await store.close();
   });
 
-  it('answers queries from the index it read once: one stamp read per query, no cursor', async () => {
-    const store = createIdbHistoryStore({ name: 'cached' });
-    for (let i = 0; i < 2400; i += 600) await store.putIndex('c', entries(i, i + 600));
-    await store.putIndex('c', [entry(2390, { deleted: true }), entry(10, { deleted: true })]);
-    const reopened = createIdbHistoryStore({ name: 'cached' });
+  it('opens on the block summaries: count reads no block, the newest window reads the newest block', async () => {
+    const store = createIdbHistoryStore({ name: 'summaries' });
+    for (let i = 0; i < 5000; i += 1000) await store.putIndex('c', entries(i, i + 1000));
+    await store.putIndex('c', [entry(4990, { deleted: true }), entry(10, { deleted: true })]);
+    await store.close();
+    const reopened = createIdbHistoryStore({ name: 'summaries' });
     const getAll = vi.spyOn(IDBObjectStore.prototype, 'getAll');
     const get = vi.spyOn(IDBObjectStore.prototype, 'get');
-    const cursors = vi.spyOn(IDBObjectStore.prototype, 'openCursor');
+    const blockReads = (): unknown[][] =>
+      get.mock.calls.filter((_c, i) => (get.mock.contexts[i] as IDBObjectStore).name === 'blocks');
 
-    expect(await reopened.count('c')).toBe(2400);
-    expect(getAll).toHaveBeenCalledTimes(1); // the blocks, read once
-    getAll.mockClear();
+    expect(await reopened.count('c')).toBe(5000);
+    expect(blockReads()).toHaveLength(0);
     expect((await reopened.window('c', { limit: 40 })).map((e) => e.id)).toEqual(
-      entries(2360, 2400).map((e) => e.id)
+      entries(4960, 5000).map((e) => e.id)
     );
-    expect((await reopened.range('c', { from: 1000, limit: 40 }))[39]?.id).toBe('m1039');
-    expect(await reopened.position('c', entry(900).key)).toBe(900);
-    expect(await reopened.segmentOf('c', 'm1500')).toBe(1);
+    expect(blockReads()).toEqual([[['c', 4]]]);
+    // read since the 4,500th: only the block holding the mark is read (and it is read already)
     const notMine = (e: HistoryEntry): boolean => e.author !== 'me' && !e.deleted;
-    expect(await reopened.countAfter('c', undefined, { notAuthor: 'me' })).toBe(
-      entries(0, 2400)
-        .map((e) => (e.id === 'm2390' || e.id === 'm10' ? { ...e, deleted: true } : e))
-        .filter(notMine).length
+    const all = entries(0, 5000).map((e) =>
+      e.id === 'm4990' || e.id === 'm10' ? { ...e, deleted: true } : e
     );
+    expect(await reopened.countAfter('c', entry(4500).key, { notAuthor: 'me' })).toBe(
+      all.slice(4501).filter(notMine).length
+    );
+    expect(await reopened.countAfter('c', undefined, { notAuthor: 'me' })).toBe(
+      all.filter(notMine).length
+    );
+    expect(blockReads()).toHaveLength(1);
     expect(getAll).not.toHaveBeenCalled();
-    expect(cursors).not.toHaveBeenCalled();
-    expect(get.mock.calls.length).toBe(6); // the stamp, once per query
-    await store.close();
+
+    // a lookup by id needs the whole index: read once, then kept
+    expect(await reopened.segmentOf('c', 'm1500')).toBe(1);
+    expect(getAll).toHaveBeenCalledTimes(1);
+    getAll.mockClear();
+    expect(await reopened.position('c', entry(900).key)).toBe(900);
+    expect((await reopened.range('c', { from: 1000, limit: 40 }))[39]?.id).toBe('m1039');
+    expect(getAll).not.toHaveBeenCalled();
     await reopened.close();
+  });
+
+  it('a reopened store answers like the memory store over interleaved segments', async () => {
+    const memory = createMemoryHistoryStore();
+    const idb = createIdbHistoryStore({ name: 'interleaved' });
+    // Two writers whose segments overlap in time: keys interleave across blocks.
+    let seed = 7;
+    const random = (): number => (seed = (seed * 48271) % 2147483647) / 2147483647;
+    const all: HistoryEntry[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const writer = random() < 0.5 ? 0 : 1;
+      all.push(
+        entry(i, {
+          segment: writer * 10 + Math.floor(i / 700),
+          author: `w${writer}`,
+          deleted: random() < 0.05
+        })
+      );
+    }
+    for (let i = 0; i < all.length; i += 250) {
+      await memory.putIndex('c', all.slice(i, i + 250));
+      await idb.putIndex('c', all.slice(i, i + 250));
+    }
+    await idb.close();
+    const marks = [undefined, ...[0, 1, 999, 2500, 2999].map((i) => entry(i).key)];
+    const fresh = (): ReturnType<typeof createIdbHistoryStore> =>
+      createIdbHistoryStore({ name: 'interleaved' });
+    for (const before of marks)
+      for (const limit of [0, 1, 40, 700, 5000]) {
+        const reopened = fresh();
+        expect(await reopened.window('c', { before, limit })).toEqual(
+          await memory.window('c', { before, limit })
+        );
+        await reopened.close();
+      }
+    for (const after of marks) {
+      const reopened = fresh();
+      for (const notAuthor of [undefined, 'w0'])
+        expect(await reopened.countAfter('c', after, { notAuthor })).toBe(
+          await memory.countAfter('c', after, { notAuthor })
+        );
+      expect(await reopened.count('c')).toBe(3000);
+      await reopened.close();
+    }
   });
 
   it('a write puts the blocks of the segments it touched, not the others', async () => {
@@ -179,7 +233,7 @@ describe('IndexedDB HistoryStore', () => {
     await rawWrite(raw, 'blocks', (s) => s.put({ k: ['a'], i: [], au: [], a: 1, d: 2 }, ['c', 0]));
     raw.close();
     const reopened = createIdbHistoryStore({ name: 'damaged' });
-    await expect(reopened.count('c')).rejects.toMatchObject({
+    await expect(reopened.window('c', { limit: 40 })).rejects.toMatchObject({
       name: 'StorageUnavailableError',
       message: expect.stringContaining('message index') as unknown
     });
