@@ -61,6 +61,9 @@ export const CONNECTION_PING_TIMEOUT_MS = 20_000;
  */
 export const DEFAULT_RELAYED_CLOSE_DELAY_MS = 3_000;
 
+/** Times a relayed connection that still carries a handshake is left open one more delay. */
+export const MAX_RELAYED_CLOSE_POSTPONES = 10;
+
 /** libp2p's ping protocol (served by the ping service, also on relayed connections). */
 export const PING_PROTOCOL = '/ipfs/ping/1.0.0';
 
@@ -86,6 +89,9 @@ export const INVITE_PROTOCOL = '/p2p4e/invite/1.0.0';
  * both people confirm the safety number (2.0.0; 1.0.0 sent MACs keyed by a hash of the code).
  */
 export const PAIR_PROTOCOL = '/p2p4e/pair/2.0.0';
+
+/** Short handshakes a relayed connection is kept open for, once the peer is reached directly. */
+export const HANDSHAKE_PROTOCOLS: ReadonlySet<string> = new Set([INVITE_PROTOCOL, PAIR_PROTOCOL]);
 
 // --- Strangers: peers that send junk -----------------------------------------------------------
 

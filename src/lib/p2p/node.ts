@@ -12,6 +12,8 @@ import {
   DEFAULT_RESERVATION_TIMEOUT_MS,
   DIAL_RETRY_BACKOFF,
   FIRST_PING_DELAY_MS,
+  HANDSHAKE_PROTOCOLS,
+  MAX_RELAYED_CLOSE_POSTPONES,
   RELAY_RETRY_BACKOFF
 } from './constants.js';
 import { ed25519Signer, type Signer } from '../crypto/signing.js';
@@ -267,26 +269,42 @@ class BrowserNode implements P2PNode {
     // First RTT shortly after opening: right at open the new link is busy with identify etc.
     setTimeout(() => void this.#pingPeer(peerId), FIRST_PING_DELAY_MS);
     if (!isDirectConnection({ remoteAddr: addr, limited: conn.limits != null })) return;
+    this.#scheduleCloseRelayed(peerId, 0);
+  }
+
+  #scheduleCloseRelayed(peerId: string, postponed: number): void {
     clearTimeout(this.#closeTimers.get(peerId));
     this.#closeTimers.set(
       peerId,
       setTimeout(() => {
         this.#closeTimers.delete(peerId);
-        this.#closeRelayed(peerId);
+        this.#closeRelayed(peerId, postponed);
       }, this.#settings.relayedCloseDelayMs)
     );
   }
 
-  #closeRelayed(peerId: string): void {
+  /**
+   * Closes the relayed connections to a peer reached directly. One that carries an invite or a
+   * pairing handshake stays until it ends (closing it would fail the handshake: "the connection
+   * closed before you were connected"), checked again after each delay, a few times at most.
+   */
+  #closeRelayed(peerId: string, postponed: number): void {
     const libp2p = this.#libp2p;
     if (libp2p === undefined || !this.#running) return;
     const peer = peerIdFromString(peerId);
     if (findDirect(libp2p, peer) === undefined) return;
-    for (const c of libp2p.getConnections(peer)) {
-      if (isRelayedAddr(c.remoteAddr.toString())) {
-        c.close().catch(() => c.abort(new Error('Closing relayed connection')));
-      }
+    const relayed = libp2p
+      .getConnections(peer)
+      .filter((c) => isRelayedAddr(c.remoteAddr.toString()));
+    const busy = relayed.some((c) =>
+      c.streams.some((s) => HANDSHAKE_PROTOCOLS.has(s.protocol) && s.status === 'open')
+    );
+    if (busy && postponed < MAX_RELAYED_CLOSE_POSTPONES) {
+      this.#scheduleCloseRelayed(peerId, postponed + 1);
+      return;
     }
+    for (const c of relayed)
+      c.close().catch(() => c.abort(new Error('Closing relayed connection')));
   }
 
   #dispatch(event: NodeEvent): void {
