@@ -293,18 +293,9 @@ class BrowserNode implements P2PNode {
     if (libp2p === undefined || !this.#running) return;
     const peer = peerIdFromString(peerId);
     if (findDirect(libp2p, peer) === undefined) return;
-    const relayed = libp2p
-      .getConnections(peer)
-      .filter((c) => isRelayedAddr(c.remoteAddr.toString()));
-    const busy = relayed.some((c) =>
-      c.streams.some((s) => HANDSHAKE_PROTOCOLS.has(s.protocol) && s.status === 'open')
-    );
-    if (busy && postponed < MAX_RELAYED_CLOSE_POSTPONES) {
-      this.#scheduleCloseRelayed(peerId, postponed + 1);
-      return;
-    }
-    for (const c of relayed)
-      c.close().catch(() => c.abort(new Error('Closing relayed connection')));
+    const retire = relayedToClose(libp2p.getConnections(peer), postponed);
+    if (retire === 'wait') return this.#scheduleCloseRelayed(peerId, postponed + 1);
+    for (const c of retire) c.close().catch(() => c.abort(new Error('Closing relayed connection')));
   }
 
   #dispatch(event: NodeEvent): void {
@@ -427,6 +418,28 @@ class BrowserNode implements P2PNode {
   #pingAll(): void {
     for (const peer of this.#state.peers) void this.#pingPeer(peer.peerId);
   }
+}
+
+/** What a connection shows of itself to the retirement rule. */
+export interface RetirableConnection {
+  remoteAddr: { toString(): string };
+  streams: readonly { protocol: string; status: string }[];
+}
+
+/**
+ * The relayed connections among `connections` to close once the peer is reached directly, or
+ * 'wait' while one still carries an invite or pairing handshake (after `postponed` waits,
+ * MAX_RELAYED_CLOSE_POSTPONES at most, they are closed anyway).
+ */
+export function relayedToClose<C extends RetirableConnection>(
+  connections: readonly C[],
+  postponed: number
+): C[] | 'wait' {
+  const relayed = connections.filter((c) => isRelayedAddr(c.remoteAddr.toString()));
+  const busy = relayed.some((c) =>
+    c.streams.some((s) => HANDSHAKE_PROTOCOLS.has(s.protocol) && s.status === 'open')
+  );
+  return busy && postponed < MAX_RELAYED_CLOSE_POSTPONES ? 'wait' : relayed;
 }
 
 function connectionInfo(conn: Connection): ConnectionInfo {
