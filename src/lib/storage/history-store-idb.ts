@@ -58,15 +58,17 @@ export const DEFAULT_IDB_HISTORY_STORE = { name: 'p2p4e-history' } as const;
  *   after the caller has the merged state).
  * - `blocks`: the message index, [c, segment] -> the entries of that segment (history-idb-layout
  *   says why blocks: IndexedDB's cost per record).
- * - `stamps`: c -> a value that changes with every index write.
+ * - `stamps`: c -> a stamp that changes with every index write, and a summary per block (its
+ *   segment, lowest and highest key, entries, live entries per author).
  *
- * The index of a conversation is read whole on its first query (one getAll: ~100 records for
- * 100,000 messages) and kept in memory for the `INDEX_CACHE_SIZE` conversations used last;
- * every query then costs one read of the stamp (another tab's write makes it read the blocks
- * again) and is answered in memory: `count`, `entry`, `segmentOf`, `position` O(1) or O(log n),
- * `window` and `range` O(limit), `countAfter` O(entries after the mark). A write changes the
- * cached index, then puts the blocks of the segments it touched and a new stamp in the same
- * transaction as the update; if that transaction fails, the cached index is dropped.
+ * Queries run on a `StoredIndex` kept for the `INDEX_CACHE_SIZE` conversations used last; each
+ * costs one read of the stamp record (another tab's write makes it start over). `count` needs
+ * only the summaries; the newest `window` and a recent unread count read the newest block or two
+ * (opening 100,000 messages reads ~1,000 entries, not all); `entry`, `segmentOf`, `position`,
+ * `range` and every write read the whole index once (one getAll: ~100 records for 100,000
+ * messages) and keep it. A write changes that index, then puts the blocks of the segments it
+ * touched and the new stamp record in the same transaction as the update; if that transaction
+ * fails, the cached index is dropped.
  *
  * Every write is one transaction. Operations on one conversation run one after another.
  * Nothing is opened until the first call.
