@@ -4,8 +4,8 @@
  * version 1 (one record per index entry).
  *
  * Why blocks: IndexedDB pays per record and per index on it (Chromium 150 here: ~0.2 ms per
- * record plus ~0.3 ms per index; the `index` phase of `npm run bench`), so a 100,000-message conversation stored
- * as one record per message with three indexes took minutes to write. A block holds the entries
+ * record plus ~0.3 ms per index; the `index` phase of `npm run bench`), so a 100,000-message
+ * conversation stored as one record per message with three indexes took minutes to write. A block holds the entries
  * of one segment (up to SEGMENT_MESSAGES, ~60 KB), written whole when one of them changes: a
  * message costs one block put, a whole conversation one put per 1,000 messages.
  */
