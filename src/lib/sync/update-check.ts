@@ -396,3 +396,28 @@ function checkDepth(
     }
   }
 }
+
+/**
+ * Applies a stored update (a doc's saved state) if it passes inspection; otherwise leaves the
+ * doc as it is, says why on the console, and returns false. The store keeps one merged state
+ * per doc, so what is skipped is that doc's stored state: the conversation's other docs load,
+ * and members fill this one again by sync. (Received updates are inspected before they are
+ * stored, so only state stored by an older version can fail here.)
+ */
+export function applyStored(
+  doc: Y.Doc,
+  update: Uint8Array,
+  origin: unknown,
+  what: string,
+  limits: UpdateLimits = DEFAULT_UPDATE_LIMITS
+): boolean {
+  try {
+    inspectUpdate(update, doc, limits, { allowGaps: true });
+  } catch (err) {
+    if (!(err instanceof UpdateRejectedError)) throw err;
+    console.warn(`p2p4e: stored state of ${what} skipped (${err.reason})`);
+    return false;
+  }
+  Y.applyUpdate(doc, update, origin);
+  return true;
+}
