@@ -51,6 +51,9 @@ export function parseUnitId(id: string): { conversationId: string; part: number 
 }
 
 /** Ids of the messages a transaction on a segment doc added, changed or removed. */
+/** Levels walked up from a changed type to the message that holds it. */
+const MAX_WALK = 4;
+
 export function changedMessageIds(tr: Y.Transaction, messages: Y.Map<unknown>): string[] {
   const ids = new Set<string>();
   for (const [type, keys] of tr.changed) {
@@ -59,8 +62,9 @@ export function changedMessageIds(tr: Y.Transaction, messages: Y.Map<unknown>): 
       continue;
     }
     // A change inside a message (text, edit, deletion, reaction): the message is its parent.
+    // Messages nest one level; a few more steps are walked, never a hostile depth.
     let item = type._item;
-    while (item !== null) {
+    for (let steps = 0; item !== null && steps < MAX_WALK; steps++) {
       if (item.parent === messages) {
         if (typeof item.parentSub === 'string') ids.add(item.parentSub);
         break;
