@@ -27,6 +27,7 @@ import * as decoding from 'lib0/decoding';
 import * as Y from 'yjs';
 import { DEFAULT_UPDATE_LIMITS, type UpdateLimits } from './constants.js';
 import { UpdateRejectedError } from './errors.js';
+import { MAX_CLOCK, readContent, readUint, refuse, skipString } from './update-content.js';
 
 export interface InspectOptions {
   /** Accept clock and dependency gaps (loading stored state, which may hold pending structs). */
@@ -40,15 +41,7 @@ export interface UpdateSummary {
   deleteRanges: number;
 }
 
-const MAX_CLOCK = Number.MAX_SAFE_INTEGER;
 const NONE = -1;
-/** Type refs of Yjs (YArray 0, YMap 1, YText 2, XmlElement 3, XmlFragment 4, XmlHook 5, XmlText 6). */
-const TYPE_REFS_WITH_KEY = new Set([3, 5]);
-const MAX_TYPE_REF = 6;
-
-function refuse(reason: string, gap = false): never {
-  throw new UpdateRejectedError(reason, gap);
-}
 
 /** The structs of one update, in parallel arrays (an index is a struct). */
 class Structs {
@@ -59,8 +52,8 @@ class Structs {
   kind: number[] = [];
   /** Origin, right origin and parent ID as (client, clock) pairs; NONE when absent. */
   deps: number[] = [];
-  /** Parent: a root name, or null (an ID in deps[4..5], or implicit from the origins). */
-  root: (string | null)[] = [];
+  /** Whether the parent is a root type (else an ID in deps[4..5], or implicit from the origins). */
+  root: boolean[] = [];
   /** Index of each client's first struct and its count (structs of a client are contiguous). */
   runs = new Map<number, { first: number; count: number }>();
 }
@@ -91,19 +84,6 @@ export function inspectUpdate(
   return { clients: s.runs.size, structs: s.kind.length, deleteRanges };
 }
 
-/** A varuint that is a clock, a length or a client id (lib0 refuses past 2^53 - 1). */
-function readUint(d: decoding.Decoder): number {
-  const n = decoding.readVarUint(d);
-  if (n > MAX_CLOCK) refuse('number out of range');
-  return n;
-}
-
-function readString(d: decoding.Decoder, limits: UpdateLimits): string {
-  const len = decoding.peekVarUint(d);
-  if (len > limits.maxStringBytes) refuse('string too long');
-  return decoding.readVarString(d);
-}
-
 function readStructs(d: decoding.Decoder, s: Structs, limits: UpdateLimits): void {
   const clients = readUint(d);
   if (clients > limits.maxClients) refuse('too many clients');
@@ -126,7 +106,7 @@ function readStructs(d: decoding.Decoder, s: Structs, limits: UpdateLimits): voi
         r2 = NONE,
         p1 = NONE,
         p2 = NONE;
-      let root: string | null = null;
+      let root = false;
       if (ref === 0 || ref === 10) {
         kind = ref === 0 ? 0 : 1;
         length = readUint(d);
@@ -135,9 +115,11 @@ function readStructs(d: decoding.Decoder, s: Structs, limits: UpdateLimits): voi
         if ((info & 128) !== 0) [o1, o2] = [readUint(d), readUint(d)];
         if ((info & 64) !== 0) [r1, r2] = [readUint(d), readUint(d)];
         if ((info & 192) === 0) {
-          if (readUint(d) === 1) root = readString(d, limits);
-          else [p1, p2] = [readUint(d), readUint(d)];
-          if ((info & 32) !== 0) readString(d, limits); // parentSub: a map key
+          if (readUint(d) === 1) {
+            skipString(d, limits);
+            root = true;
+          } else [p1, p2] = [readUint(d), readUint(d)];
+          if ((info & 32) !== 0) skipString(d, limits); // parentSub: a map key
         }
         [kind, length] = readContent(d, ref, limits);
       }
@@ -150,104 +132,6 @@ function readStructs(d: decoding.Decoder, s: Structs, limits: UpdateLimits): voi
       s.deps.push(o1, o2, r1, r2, p1, p2);
       s.root.push(root);
       clock += length;
-    }
-  }
-}
-
-/** Reads an item's content; returns [kind, length]. */
-function readContent(d: decoding.Decoder, ref: number, limits: UpdateLimits): [number, number] {
-  switch (ref) {
-    case 1: {
-      const len = readUint(d); // deleted content
-      if (len === 0) refuse('zero-length deleted content');
-      return [2, len];
-    }
-    case 2: {
-      const len = readUint(d); // JSON: strings
-      if (len === 0) refuse('empty JSON content');
-      for (let i = 0; i < len; i++) readString(d, limits);
-      return [2, len];
-    }
-    case 3: {
-      if (decoding.peekVarUint(d) > limits.maxBinaryBytes) refuse('binary too long');
-      decoding.readVarUint8Array(d);
-      return [2, 1];
-    }
-    case 4: {
-      const str = readString(d, limits);
-      if (str.length === 0) refuse('empty string content');
-      return [2, str.length];
-    }
-    case 7: {
-      const typeRef = readUint(d);
-      if (typeRef > MAX_TYPE_REF) refuse('unknown type');
-      if (TYPE_REFS_WITH_KEY.has(typeRef)) readString(d, limits);
-      return [3, 1];
-    }
-    case 8: {
-      const len = readUint(d);
-      if (len === 0) refuse('empty value content');
-      if (len > limits.maxAnyEntries) refuse('too many values');
-      for (let i = 0; i < len; i++) skipAny(d, limits);
-      return [2, len];
-    }
-    default:
-      return refuse(`content kind ${ref} not accepted`);
-  }
-}
-
-/** Skips one lib0 `Any` value, iteratively, within depth and size limits. */
-function skipAny(d: decoding.Decoder, limits: UpdateLimits): void {
-  // Per open level: values still to read, and whether it is an object (a key before each).
-  const remaining: number[] = [1];
-  const isObject: boolean[] = [false];
-  while (remaining.length > 0) {
-    const top = remaining.length - 1;
-    if (remaining[top] === 0) {
-      remaining.pop();
-      isObject.pop();
-      continue;
-    }
-    remaining[top]!--;
-    if (isObject[top] === true) readString(d, limits);
-    const type = decoding.readUint8(d);
-    switch (type) {
-      case 127: // undefined
-      case 126: // null
-      case 121: // false
-      case 120: // true
-        break;
-      case 125:
-        decoding.readVarInt(d);
-        break;
-      case 124:
-        decoding.readFloat32(d);
-        break;
-      case 123:
-        decoding.readFloat64(d);
-        break;
-      case 122:
-        decoding.readBigInt64(d);
-        break;
-      case 119:
-        readString(d, limits);
-        break;
-      case 116:
-        if (decoding.peekVarUint(d) > limits.maxBinaryBytes) refuse('binary too long');
-        decoding.readVarUint8Array(d);
-        break;
-      case 118: // object
-      case 117: {
-        // array
-        const n = readUint(d);
-        if (n > limits.maxAnyEntries) refuse('value too large');
-        if (remaining.length > limits.maxAnyDepth) refuse('value nested too deep');
-        remaining.push(n);
-        isObject.push(type === 118);
-        break;
-      }
-      default:
-        refuse('unknown value type');
     }
   }
 }
@@ -347,51 +231,48 @@ function checkDepth(
     if (!((item as Y.Item).content instanceof Y.ContentType)) refuse('parent is not a type');
     return (item as Y.Item).deleted ? -1 : depth + 1;
   };
+  if (!allowGaps) {
+    for (let b = 0; b < s.deps.length; b += 2) {
+      const c = s.deps[b]!;
+      if (c !== NONE && !present(c, s.deps[b + 1]!)) refuse('missing dependency', true);
+    }
+  }
+  // Depth matters for types only; the items their parents are found through are resolved
+  // (and memoized) on the way.
   const stack: number[] = [];
   for (let start = 0; start < n; start++) {
-    if (s.kind[start]! < 2 || depthIn[start] !== -2) continue;
+    if (s.kind[start] !== 3 || depthIn[start] !== -2) continue;
     stack.push(start);
     while (stack.length > 0) {
       const i = stack[stack.length - 1]!;
       const b = 6 * i;
-      let result: number | undefined;
+      let result = -1;
       let next = NONE;
-      const root = s.root[i];
-      if (root !== null) result = 0;
+      if (s.root[i] === true) result = 0;
       else {
         // The parent ID, else the origin, else the right origin (both name the same parent).
-        const [c, k, asParent] =
-          s.deps[b + 4]! !== NONE
-            ? [s.deps[b + 4]!, s.deps[b + 5]!, true]
-            : s.deps[b]! !== NONE
-              ? [s.deps[b]!, s.deps[b + 1]!, false]
-              : [s.deps[b + 2]!, s.deps[b + 3]!, false];
+        const o = s.deps[b + 4]! !== NONE ? 4 : s.deps[b]! !== NONE ? 0 : 2;
+        const asParent = o === 4;
+        const c = s.deps[b + o]!;
+        const k = s.deps[b + o + 1]!;
         if (c === NONE) refuse('item without parent');
-        for (let j = 0; j < 6; j += 2) {
-          const dc = s.deps[b + j]!;
-          if (dc !== NONE && !present(dc, s.deps[b + j + 1]!) && !allowGaps) {
-            refuse('missing dependency', true);
-          }
-        }
         const j = findStruct(s, c, k);
         if (j !== NONE && s.kind[j]! >= 2) {
           if (depthIn[j] === -2) next = j;
           else if (depthIn[j] === -3) refuse('dependency cycle');
           else if (asParent && s.kind[j] !== 3) refuse('parent is not a type');
           else result = asParent ? depthOfItem(j) : depthIn[j]!;
-        } else if (j !== NONE || k >= Y.getState(doc.store, c)) {
-          result = -1; // a GC'd or missing origin: Yjs keeps it pending or as deleted content
-        } else {
+        } else if (j === NONE && k < Y.getState(doc.store, c)) {
           result = docItemDepth(c, k, asParent);
-        }
+        } // else a GC'd or missing origin: Yjs keeps it pending or as deleted content
       }
       if (next !== NONE) {
         depthIn[i] = -3;
         stack.push(next);
         continue;
       }
-      depthIn[i] = result!;
-      if (s.kind[i] === 3 && result! >= maxDepth) refuse('types nested too deep');
+      depthIn[i] = result;
+      if (s.kind[i] === 3 && result >= maxDepth) refuse('types nested too deep');
       stack.pop();
     }
   }
