@@ -104,3 +104,41 @@ export const DEFAULT_STEP1_CACHE_BYTES = 8 * 1024 * 1024;
 
 /** State vectors longer than this are answered without the cache (keys stay small). */
 export const MAX_CACHED_STATE_VECTOR_BYTES = 1024;
+
+/**
+ * Bounds of one Yjs update, checked before Yjs sees it (update-check.ts). Sized to what the
+ * app sends: a map value is one clock (a 1,000-message segment snapshot is ~10,000 structs and
+ * a few hundred clients), and a GC run merges at most one client's overwritten values.
+ */
+export const DEFAULT_UPDATE_LIMITS = {
+  /** Clients (struct groups) per update. */
+  maxClients: 65_536,
+  /** Structs per update (GC, Skip and items). */
+  maxStructs: 1_000_000,
+  /** Delete-set ranges per update. */
+  maxDeleteRanges: 1_000_000,
+  /**
+   * Clocks one struct or deletion range may cover. Far below 2^40 (a GC run that long takes a
+   * device's future clocks); 16.7 million overwrites by one session of one doc is more than
+   * any device writes.
+   */
+  maxStructLength: 2 ** 24,
+  /** Nested types: messages[id] and receipts[P] are depth 1. */
+  maxTypeDepth: 3,
+  /** Bytes of one string (a value, a key, a JSON entry): a longest message in UTF-8, plus room. */
+  maxStringBytes: 3 * MAX_TEXT_LENGTH + 4096,
+  /** Bytes of one binary value. */
+  maxBinaryBytes: 64 * 1024,
+  /** Nesting of a plain (Any) value: a header or a claim is depth 1. */
+  maxAnyDepth: 8,
+  /** Entries of one plain object or array value. */
+  maxAnyEntries: 4096
+} as const;
+
+export type UpdateLimits = { readonly [K in keyof typeof DEFAULT_UPDATE_LIMITS]: number };
+
+/**
+ * How far ahead of this device's clock a received message's HLC wall may be and still move
+ * the local HLC (a peer's clock may be off; one set to the year 10889 must not stop sends).
+ */
+export const MAX_CLOCK_SKEW_MS = 24 * 60 * 60_000;

@@ -36,7 +36,13 @@
  */
 import * as Y from 'yjs';
 import type { Signer } from '../crypto/signing.js';
-import { INITIAL_WINDOW, MAX_EMOJI_LENGTH, MAX_NAME_LENGTH, OLDER_PAGE } from './constants.js';
+import {
+  INITIAL_WINDOW,
+  MAX_CLOCK_SKEW_MS,
+  MAX_EMOJI_LENGTH,
+  MAX_NAME_LENGTH,
+  OLDER_PAGE
+} from './constants.js';
 import type { DocSet } from './doc-set.js';
 import {
   InvalidInputError,
@@ -52,6 +58,7 @@ import {
   isId,
   isKey,
   isWall,
+  MAX_COUNTER,
   MAX_WALL,
   readHeader,
   REACTION_PREFIX,
@@ -279,7 +286,9 @@ class SegmentedConversation implements Conversation {
     const hlc =
       now > this.hlc.wall && now < MAX_WALL
         ? { wall: now, counter: 0 }
-        : { wall: this.hlc.wall, counter: this.hlc.counter + 1 };
+        : this.hlc.counter < MAX_COUNTER || this.hlc.wall + 1 >= MAX_WALL
+          ? { wall: this.hlc.wall, counter: Math.min(this.hlc.counter + 1, MAX_COUNTER) }
+          : { wall: this.hlc.wall + 1, counter: 0 };
     this.hlc = hlc;
     const { messages } = this.docs.writable();
     const m = new Y.Map<unknown>();
@@ -458,12 +467,17 @@ class SegmentedConversation implements Conversation {
     map.set('s', this.sign(signedBytes(this.conversationId, id, header, text, edited, deleted)));
   }
 
-  /** Move the HLC past the newest message in the window (received messages included). */
+  /**
+   * Move the HLC past the newest message in the window (received messages included), unless
+   * its wall is implausibly far ahead of this device's clock (more than MAX_CLOCK_SKEW_MS): a
+   * message dated 2^48 - 1 must not drag every later send of every member along.
+   */
   private catchUpClock(): void {
     const last = this.docs.newestKey();
     if (last === undefined) return;
     const wall = parseInt(last.slice(0, 12), 16);
     const counter = parseInt(last.slice(12, 20), 16);
+    if (wall > this.now() + MAX_CLOCK_SKEW_MS) return;
     if (wall > this.hlc.wall || (wall === this.hlc.wall && counter > this.hlc.counter)) {
       this.hlc = { wall, counter };
     }

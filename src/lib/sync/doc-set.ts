@@ -21,6 +21,7 @@ import type { HistoryEntry, HistoryStore } from '../storage/history-store.js';
 import { MAX_SEGMENT, MAX_WARM_SEGMENTS } from './constants.js';
 import { indexEntryOf, isId, SEGMENTS_KEY } from './message-format.js';
 import { splitLegacy } from './migrate.js';
+import { applyStored } from './update-check.js';
 
 export { indexEntryOf, SEGMENTS_KEY } from './message-format.js';
 export { splitLegacy } from './migrate.js';
@@ -50,6 +51,9 @@ export function parseUnitId(id: string): { conversationId: string; part: number 
 }
 
 /** Ids of the messages a transaction on a segment doc added, changed or removed. */
+/** Levels walked up from a changed type to the message that holds it. */
+const MAX_WALK = 4;
+
 export function changedMessageIds(tr: Y.Transaction, messages: Y.Map<unknown>): string[] {
   const ids = new Set<string>();
   for (const [type, keys] of tr.changed) {
@@ -58,8 +62,9 @@ export function changedMessageIds(tr: Y.Transaction, messages: Y.Map<unknown>): 
       continue;
     }
     // A change inside a message (text, edit, deletion, reaction): the message is its parent.
+    // Messages nest one level; a few more steps are walked, never a hostile depth.
     let item = type._item;
-    while (item !== null) {
+    for (let steps = 0; item !== null && steps < MAX_WALK; steps++) {
       if (item.parent === messages) {
         if (typeof item.parentSub === 'string') ids.add(item.parentSub);
         break;
@@ -130,7 +135,7 @@ export class DocSet {
       }
     }
     const head = new Y.Doc();
-    if (headBytes !== undefined) Y.applyUpdate(head, headBytes, LOAD_ORIGIN);
+    if (headBytes !== undefined) applyStored(head, headBytes, LOAD_ORIGIN, `${id} (head)`);
     const set = new DocSet(id, history, head);
     for (const n of stored) if (n <= MAX_SEGMENT) set.known.add(n);
     set.readHeadSegments();
@@ -305,7 +310,7 @@ export class DocSet {
         ? await this.history.loadHead(this.id)
         : await this.history.loadSegment(this.id, part);
     const doc = new Y.Doc();
-    if (bytes !== undefined) Y.applyUpdate(doc, bytes, LOAD_ORIGIN);
+    if (bytes !== undefined) applyStored(doc, bytes, LOAD_ORIGIN, `${this.id}#${part}`);
     const old = this.doc(part);
     if (part === HEAD) {
       old?.getMap(SEGMENTS_KEY).unobserve(this.onHeadSegments);
@@ -339,7 +344,7 @@ export class DocSet {
     const existing = this.hot.get(n);
     if (existing !== undefined) return existing;
     const doc = new Y.Doc();
-    if (bytes !== undefined) Y.applyUpdate(doc, bytes, LOAD_ORIGIN);
+    if (bytes !== undefined) applyStored(doc, bytes, LOAD_ORIGIN, `${this.id}#${n}`);
     if (this.closed) return doc;
     this.hot.set(n, doc);
     this.stateVectors.delete(n);

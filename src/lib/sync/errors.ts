@@ -42,3 +42,17 @@ export class MalformedFrameError extends Error {
 export class SyncNotStartedError extends Error {
   override name = 'SyncNotStartedError';
 }
+
+/**
+ * A Yjs update was refused before it was applied (update-check.ts): malformed, out of bounds,
+ * or (`gap`) it needs changes this doc does not have (Yjs would hold it pending).
+ */
+export class UpdateRejectedError extends Error {
+  override name = 'UpdateRejectedError';
+  constructor(
+    readonly reason: string,
+    readonly gap = false
+  ) {
+    super(`update refused: ${reason}`);
+  }
+}

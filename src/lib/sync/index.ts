@@ -14,6 +14,8 @@
  *   to date; a segment not in memory answers from storage). A peer that sends anything invalid
  *   is dropped and ignored for a while; a doc an update broke is reloaded from storage. Wire
  *   format: protocol.ts (frame ids: `<conversation>` head, `<conversation>#<n>` segment n).
+ *   Every received update passes `inspectUpdate` (update-check.ts: structure, bounds, nesting
+ *   depth, clock gaps) before Yjs sees it; stored state is inspected when loaded.
  * - `createLibp2pSyncTransport(host, init)`: the frames' transport, SYNC_PROTOCOL streams over
  *   a libp2p node; `createMemorySyncNetwork()` is its in-memory twin for tests (same contract,
  *   same queueing rules: outbound-queue.ts). The interfaces are in transport.ts.

@@ -7,12 +7,15 @@
 import * as Y from 'yjs';
 import type { SyncEvent } from './sync-types.js';
 import { changedMessageIds, HEAD } from './doc-set.js';
+import type { UpdateLimits } from './constants.js';
+import { UpdateRejectedError } from './errors.js';
 import { decodePart, FrameType } from './protocol.js';
 import type { Reassembler } from './reassembly.js';
 import type { Step1Cache } from './step1-cache.js';
 import type { FrameSender } from './sender.js';
 import type { Tracer } from './tracer.js';
 import type { ConversationState, Unit } from './unit.js';
+import { inspectUpdate } from './update-check.js';
 
 /** Origin of changes applied from a peer. */
 export class RemoteOrigin {
@@ -27,6 +30,8 @@ export interface ReceiverHost {
   readonly sender: FrameSender;
   readonly maxMessageBytes: number;
   readonly maxEphemeralBytes: number;
+  /** Bounds of one Yjs update (inspectUpdate). */
+  readonly updateLimits: UpdateLimits;
   /** The current repair round. */
   round(): number;
   isOpen(conv: ConversationState): boolean;
@@ -203,7 +208,7 @@ export class FrameReceiver {
       if (!unit.asked.has(peer)) this.host.sender.step1(unit, peer);
       return;
     }
-    if (!this.applyRemote(unit, peer, payload)) return;
+    if (!this.applyRemote(unit, peer, payload, true)) return;
     unit.noteRemoteHas(peer, payload);
     if (doc.store.pendingStructs !== null && unit.setResyncing(true, this.host.round())) {
       this.host.sender.step1(unit, peer);
@@ -222,11 +227,12 @@ export class FrameReceiver {
    * (No shadow copy: trying every update on a second doc doubled the cost of each apply and the
    * memory of each open conversation.)
    */
-  private applyRemote(unit: Unit, peer: string, update: Uint8Array): boolean {
+  private applyRemote(unit: Unit, peer: string, update: Uint8Array, live = false): boolean {
     // Nothing in it (the usual step2 from a peer that has nothing new): nothing to do.
     if (isEmptyUpdate(update)) return true;
     const doc = unit.doc();
     if (unit.reloading || doc === undefined) return false;
+    if (!this.inspect(unit, doc, peer, update, live)) return false;
     const t1 = this.host.tracer.begin();
     let tr: Y.Transaction | undefined;
     const capture = (t: Y.Transaction): void => {
@@ -262,6 +268,35 @@ export class FrameReceiver {
       this.host.sender.publish(unit, update, ids, peer, !pending);
     }
     return true;
+  }
+
+  /**
+   * Checks an update's structure before Yjs sees it (update-check.ts). A refused update is not
+   * applied, stored or passed on, and its sender is dropped like any sender of a bad frame.
+   * A gap (changes it needs are missing here) is no misbehaviour: a frame lost with a
+   * replaced stream causes it too. A live update with a gap is dropped and the peer asked for
+   * a step2 (which carries all that is missing, gap-free); a step2 with a gap (the peer's own
+   * pending changes) waits for the next repair round.
+   */
+  private inspect(
+    unit: Unit,
+    doc: Y.Doc,
+    peer: string,
+    update: Uint8Array,
+    live: boolean
+  ): boolean {
+    const t0 = this.host.tracer.begin();
+    try {
+      inspectUpdate(update, doc, this.host.updateLimits);
+      return true;
+    } catch (err) {
+      if (!(err instanceof UpdateRejectedError)) throw err;
+      if (!err.gap) this.host.misbehave(peer, err.message);
+      else if (live && !unit.awaiting.has(peer)) this.host.sender.step1(unit, peer);
+      return false;
+    } finally {
+      this.host.tracer.end('inspect', t0, update.byteLength);
+    }
   }
 
   /**

@@ -11,6 +11,7 @@ import { HEAD, indexEntryOf, LOAD_ORIGIN, type DocSet, type DocSetListener } fro
 import { InvalidInputError } from './errors.js';
 import { readHeader, isId } from './message-format.js';
 import { readMessage } from './message-read.js';
+import { applyStored } from './update-check.js';
 import { WindowIndex, type WindowEntry } from './window-index.js';
 
 /** Older messages reveal() loads beyond the one asked for. */
@@ -312,7 +313,7 @@ export class SegmentWindow {
         const bytes = await this.set.history.loadSegment(this.set.id, n);
         if (bytes === undefined) continue;
         doc = new Y.Doc();
-        Y.applyUpdate(doc, bytes, LOAD_ORIGIN);
+        applyStored(doc, bytes, LOAD_ORIGIN, `${this.set.id}#${n}`);
         temporary = true;
       }
       const batch: Message[] = [];

@@ -5,6 +5,7 @@
 import type { Signer, Verifier } from '../crypto/signing.js';
 import type { DocStore } from '../storage/doc-store.js';
 import type { HistoryStore } from '../storage/history-store.js';
+import type { UpdateLimits } from './constants.js';
 import type { Conversation } from './conversation.js';
 import type { SyncTransport } from './transport.js';
 
@@ -21,6 +22,8 @@ export interface SyncInit {
   maxMessageBytes?: number;
   /** Largest ephemeral payload (default DEFAULT_MAX_EPHEMERAL_BYTES). */
   maxEphemeralBytes?: number;
+  /** Bounds of one received Yjs update (default DEFAULT_UPDATE_LIMITS; see update-check.ts). */
+  updateLimits?: Partial<UpdateLimits>;
   /** How long a misbehaving peer is ignored (default DEFAULT_MISBEHAVING_MS). */
   misbehavingMs?: number;
   /** Clock for bans and message times (default Date.now). */
@@ -119,7 +122,16 @@ export interface Sync {
  * - events: SyncEvent listeners (the UI's stores).
  */
 export type SyncSpan =
-  'decode' | 'reassemble' | 'apply' | 'store' | 'forward' | 'diff' | 'send' | 'ack' | 'events';
+  | 'decode'
+  | 'reassemble'
+  | 'inspect'
+  | 'apply'
+  | 'store'
+  | 'forward'
+  | 'diff'
+  | 'send'
+  | 'ack'
+  | 'events';
 
 /** Observer of SyncSpans (SyncInit.trace): `bytes` is what the span handled, when it has any. */
 export type SyncTrace = (span: SyncSpan, ms: number, bytes?: number) => void;

@@ -14,6 +14,7 @@ import {
   DEFAULT_MAX_EPHEMERAL_BYTES,
   DEFAULT_MAX_FRAME_BYTES,
   DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_UPDATE_LIMITS,
   DEFAULT_MISBEHAVING_MS,
   DEFAULT_REPAIR_INTERVAL_MS,
   MAX_ID_LENGTH
@@ -119,6 +120,7 @@ class SyncService implements Sync {
       sender: this.sender,
       maxMessageBytes: this.maxMessageBytes,
       maxEphemeralBytes: this.maxEphemeralBytes,
+      updateLimits: { ...DEFAULT_UPDATE_LIMITS, ...init.updateLimits },
       round: () => this.repairRound,
       isOpen: (conv) => this.convs.get(conv.id) === conv,
       connected: (peer) => this.transport.peers().includes(peer),
