@@ -29,6 +29,13 @@ export async function openApp(
 ): Promise<AppPage> {
   const context = await browser.newContext();
   const page = await context.newPage();
+  // E2E_CONSOLE=1: the page's warnings and errors in the test output (debugging a flake).
+  if (process.env.E2E_CONSOLE === '1') {
+    const who = options.name ?? 'page';
+    page.on('console', (m) => {
+      if (m.type() === 'warning' || m.type() === 'error') console.log(`[${who}] ${m.text()}`);
+    });
+  }
   await page.goto(`${relay.url}${options.path ?? ''}`);
   await completeOnboarding(page, options.name);
   await expectRelayReady(page);

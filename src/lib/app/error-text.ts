@@ -81,8 +81,24 @@ function refusal(reason: unknown, remote: unknown, context: ErrorContext | undef
   }
 }
 
-/** The sentence to show for `err`. */
+/** `err` and its causes, one `Name: message` each (what the developer console gets). */
+export function errorChain(err: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = err, depth = 0; e !== undefined && e !== null && depth < 5; depth++) {
+    const { name, message, cause } = e as { name?: unknown; message?: unknown; cause?: unknown };
+    parts.push(`${String(name ?? typeof e)}: ${String(message ?? e)}`);
+    e = cause;
+  }
+  return parts.join(' <- ');
+}
+
+/**
+ * The sentence to show for `err`. An error with a cause (what libp2p or the browser said, which
+ * the sentence leaves out) also goes to the developer console.
+ */
 export function describeError(err: unknown, context?: ErrorContext): string {
+  if ((err as { cause?: unknown } | null)?.cause !== undefined)
+    console.warn(`p2p4e: ${context ?? 'error'}: ${errorChain(err)}`);
   const e = (typeof err === 'object' && err !== null ? err : {}) as ErrorLike;
   const name = typeof e.name === 'string' ? e.name : undefined;
   const message = typeof e.message === 'string' ? e.message : '';

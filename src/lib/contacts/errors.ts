@@ -66,9 +66,10 @@ export class ProtocolViolationError extends Error {
   override name = 'ProtocolViolationError';
   constructor(
     message: string,
-    readonly reason: 'too-large' | 'malformed' | 'version' | 'unexpected' | 'closed'
+    readonly reason: 'too-large' | 'malformed' | 'version' | 'unexpected' | 'closed',
+    options?: ErrorOptions
   ) {
-    super(message);
+    super(message, options);
   }
 }
 

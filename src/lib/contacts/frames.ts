@@ -185,7 +185,10 @@ export class FrameChannel {
     if (name === 'AbortError' && this.signal.aborted) {
       return err as Error;
     }
-    return new ProtocolViolationError('The connection closed during the handshake', 'closed');
+    // What libp2p said (reset, closed, aborted by the other side) stays as the cause.
+    return new ProtocolViolationError('The connection closed during the handshake', 'closed', {
+      cause: err
+    });
   }
 }
 
