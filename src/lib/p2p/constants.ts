@@ -64,6 +64,12 @@ export const DEFAULT_RELAYED_CLOSE_DELAY_MS = 3_000;
 /** Times a relayed connection that still carries a handshake is left open one more delay. */
 export const MAX_RELAYED_CLOSE_POSTPONES = 10;
 
+/**
+ * Ping streams per connection and direction: libp2p's connection monitor and the app's RTT
+ * measurement may ping at the same moment (ping's default allows one outbound stream).
+ */
+export const PING_STREAMS = 4;
+
 /** libp2p's ping protocol (served by the ping service, also on relayed connections). */
 export const PING_PROTOCOL = '/ipfs/ping/1.0.0';
 

@@ -20,7 +20,11 @@ import { webRTC } from '@libp2p/webrtc';
 import { webSockets } from '@libp2p/websockets';
 import { yamux } from '@libp2p/yamux';
 import type { Libp2pOptions } from 'libp2p';
-import { CONNECTION_PING_TIMEOUT_MS, DEFAULT_RESERVATION_TIMEOUT_MS } from './constants.js';
+import {
+  CONNECTION_PING_TIMEOUT_MS,
+  DEFAULT_RESERVATION_TIMEOUT_MS,
+  PING_STREAMS
+} from './constants.js';
 import type { DenyList } from './deny-list.js';
 import { installInitChannelFix } from './init-channel-fix.js';
 import type { NodeServices } from './types.js';
@@ -95,7 +99,12 @@ export function libp2pOptions(init: Libp2pOptionsInit): Libp2pOptions<NodeServic
     connectionMonitor: { pingTimeout: { minTimeout: CONNECTION_PING_TIMEOUT_MS } },
     services: {
       identify: identify(),
-      ping: ping(),
+      // Two pings may run on one connection at once: libp2p's connection monitor and this app's
+      // RTT measurement. With ping's default (one outbound stream) the second failed with
+      // TooManyOutboundProtocolStreamsError, and when that was the monitor's it aborted the whole
+      // connection, with any invite or pairing handshake on it ("the connection closed before
+      // you were connected").
+      ping: ping({ maxOutboundStreams: PING_STREAMS, maxInboundStreams: PING_STREAMS }),
       pubsub: gossipsub(init.gossipsub)
     }
   };
