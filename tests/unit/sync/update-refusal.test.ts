@@ -190,3 +190,18 @@ describe('stored state that fails inspection', () => {
     expect(again.texts('a', 'c')).toEqual(['hello']);
   });
 });
+
+describe('found by the fuzzer (tests/unit/sync/fuzz.test.ts)', () => {
+  it('an update of GC structs only is stored and passed on (members converge)', async () => {
+    const { net, a, b, inject } = await setup();
+    inject('c#0', gcUpdate(4242, 0, 1));
+    await net.settle();
+    expect(a.sync.misbehaving()).toEqual([]);
+    const sv = (doc: Y.Doc): number => Y.decodeStateVector(Y.encodeStateVector(doc)).get(4242) ?? 0;
+    expect(sv(segmentOf(a.sync.conversation('c')!, 0))).toBe(1);
+    // Passed on: before, the honest members' state vectors differed until a repair round.
+    expect(sv(segmentOf(b.sync.conversation('c')!, 0))).toBe(1);
+    // Stored: the doc in memory and storage agree.
+    expect(sv(docOf((await a.history.loadSegment('c', 0))!))).toBe(1);
+  });
+});
