@@ -12,7 +12,8 @@
  *   values over their limits (plain values are read iteratively, depth-bounded);
  * - a type nested deeper than `maxTypeDepth` (counting the doc's containers above it);
  * - **gaps** (`gap: true`): a struct that starts past what the doc and the update before it
- *   hold for its client, or an item whose origin or parent is in neither. Yjs would keep such
+ *   hold for its client, an item whose origin or parent is in neither, or a deletion of clocks
+ *   neither holds (Yjs would delete those changes whenever they came). Yjs would keep such
  *   an update pending until the missing changes came, and the receiver stops applying live
  *   updates while it waits. Honest peers cause gaps too (a frame lost with a replaced
  *   stream), so a gap is not misbehaviour: the receiver asks that peer for a step2 instead,
@@ -69,11 +70,13 @@ export function inspectUpdate(
   options: InspectOptions = {}
 ): UpdateSummary {
   const s = new Structs();
+  /** The end of the furthest deletion per client. */
+  const deletes = new Map<number, number>();
   let deleteRanges = 0;
   try {
     const d = decoding.createDecoder(update);
     readStructs(d, s, limits);
-    deleteRanges = readDeleteSet(d, limits);
+    deleteRanges = readDeleteSet(d, limits, deletes);
     if (decoding.hasContent(d)) refuse('trailing bytes');
   } catch (err) {
     if (err instanceof UpdateRejectedError) throw err;
@@ -81,6 +84,7 @@ export function inspectUpdate(
   }
   const reach = checkGaps(s, doc, options.allowGaps === true);
   checkDepth(s, doc, reach, limits.maxTypeDepth, options.allowGaps === true);
+  if (options.allowGaps !== true) checkDeleteGaps(deletes, doc, reach);
   return { clients: s.runs.size, structs: s.kind.length, deleteRanges };
 }
 
@@ -136,12 +140,16 @@ function readStructs(d: decoding.Decoder, s: Structs, limits: UpdateLimits): voi
   }
 }
 
-function readDeleteSet(d: decoding.Decoder, limits: UpdateLimits): number {
+function readDeleteSet(
+  d: decoding.Decoder,
+  limits: UpdateLimits,
+  deletes: Map<number, number>
+): number {
   const clients = readUint(d);
   if (clients > limits.maxClients) refuse('too many clients in the delete set');
   let ranges = 0;
   for (let c = 0; c < clients; c++) {
-    readUint(d); // client
+    const client = readUint(d);
     const n = readUint(d);
     ranges += n;
     if (ranges > limits.maxDeleteRanges) refuse('too many deletions');
@@ -151,6 +159,7 @@ function readDeleteSet(d: decoding.Decoder, limits: UpdateLimits): number {
       if (len === 0) refuse('zero-length deletion');
       if (len > limits.maxStructLength) refuse('deletion too long');
       if (clock + len > MAX_CLOCK) refuse('clock out of range');
+      deletes.set(client, Math.max(deletes.get(client) ?? 0, clock + len));
     }
   }
   return ranges;
@@ -176,6 +185,23 @@ function checkGaps(s: Structs, doc: Y.Doc, allowGaps: boolean): Map<number, numb
     reach.set(client, expected);
   }
   return reach;
+}
+
+/**
+ * Deletions must name changes that the doc or the update holds. Yjs keeps the rest pending
+ * (`pendingDs`) and deletes those items whenever they arrive: a member could delete changes
+ * other devices have not written yet, and the update would be stored but never passed on.
+ */
+function checkDeleteGaps(
+  deletes: Map<number, number>,
+  doc: Y.Doc,
+  reach: Map<number, number>
+): void {
+  for (const [client, end] of deletes) {
+    if (end > (reach.get(client) ?? Y.getState(doc.store, client))) {
+      refuse('deletion of changes not here', true);
+    }
+  }
 }
 
 /** The struct of the update holding (client, clock), or NONE. */

@@ -204,4 +204,25 @@ describe('found by the fuzzer (tests/unit/sync/fuzz.test.ts)', () => {
     // Stored: the doc in memory and storage agree.
     expect(sv(docOf((await a.history.loadSegment('c', 0))!))).toBe(1);
   });
+
+  it("a deletion of clocks the doc does not have yet is a gap: never held pending, so a device's next message is not deleted when it comes", async () => {
+    const { net, a, b, inject } = await setup();
+    const conv = a.sync.conversation('c')!;
+    const seg = segmentOf(conv, 0);
+    // 10 bytes: no structs; delete a's next 100 clocks of the segment.
+    const e = encoding.createEncoder();
+    for (const n of [0, 1, seg.clientID, 1, Y.getState(seg.store, seg.clientID), 100]) {
+      encoding.writeVarUint(e, n);
+    }
+    inject('c#0', encoding.toUint8Array(e));
+    await net.settle();
+    expect(a.sync.misbehaving()).toEqual([]); // a gap: asked for a step2, nobody dropped
+    expect(seg.store.pendingDs).toBeNull();
+    const next = conv.send('next');
+    b.sync.conversation('c')!.send('from b'); // a remote update: Yjs retries pending deletions
+    await net.settle();
+    for (const peer of ['a', 'b']) {
+      expect(net.peers.get(peer)!.sync.conversation('c')!.message(next.id)?.text).toBe('next');
+    }
+  });
 });
