@@ -10,6 +10,9 @@
  * `FUZZ_SEED=<seed> FUZZ_CASES=<case + 1> npm run fuzz`.
  */
 import { describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { LOAD_ORIGIN } from '../../../src/lib/sync/doc-set.js';
+import { headOf, segmentOf } from '../../../src/lib/sync/testing.js';
 import { runFuzz } from '../../fixtures/fuzz-run.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20_261_202);
@@ -29,3 +32,52 @@ describe('sync fuzzing', () => {
     );
   }, 120_000);
 });
+
+describe('the fuzz checks can fail', () => {
+  const short = { seed: 1, cases: 200, batch: 100 };
+
+  it('an honest message changed on one member', async () => {
+    await expect(
+      runFuzz({
+        ...short,
+        tamper: ([a]) => {
+          const messages = segmentOf(a, 0).getMap<Y.Map<unknown>>('messages');
+          const id = [...messages.keys()].find((k) => k.startsWith('b-'));
+          messages.get(id!)!.set('text', 'changed behind their back');
+        }
+      })
+    ).rejects.toThrow(/case 99: honest message b-\d+ on a/);
+  });
+
+  it('members that do not converge', async () => {
+    await expect(
+      runFuzz({
+        ...short,
+        tamper: ([a]) => {
+          // A change of a's that sync never sees (applied as if it came from storage).
+          const doc = headOf(a);
+          Y.applyUpdate(doc, gcOf(doc.clientID + 1, 0, 3), LOAD_ORIGIN);
+        }
+      })
+    ).rejects.toThrow(/case 99: the honest members do not converge on head: /);
+  });
+
+  it('a hang, and a heap over budget', async () => {
+    await expect(runFuzz({ ...short, timeoutMs: 0 })).rejects.toThrow(/no answer within 0 ms/);
+    await expect(runFuzz({ ...short, heapBudget: -1 })).rejects.toThrow(/case 199: heap grew/);
+  });
+});
+
+function gcOf(client: number, clock: number, length: number): Uint8Array {
+  return Uint8Array.of(1, 1, ...varUint(client), clock, 0, length, 0);
+}
+
+function varUint(n: number): number[] {
+  const out: number[] = [];
+  while (n > 0x7f) {
+    out.push(0x80 | (n & 0x7f));
+    n = Math.floor(n / 128);
+  }
+  out.push(n);
+  return out;
+}
