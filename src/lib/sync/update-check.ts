@@ -7,6 +7,7 @@
  * Refused (UpdateRejectedError, with a reason):
  * - a GC or Skip struct of length 0 (Yjs accepts it, then fails to encode: "Unexpected case"),
  *   any struct or deletion longer than `maxStructLength`, clocks or client ids past 2^53 - 1;
+ * - a GC struct over changes the doc holds that are not deleted (storage would keep the GC);
  * - more clients, structs or delete-set ranges than the limits, a client listed twice;
  * - content the app never writes (embeds, formats, subdocs), strings, binaries and plain
  *   values over their limits (plain values are read iteratively, depth-bounded);
@@ -70,8 +71,8 @@ export function inspectUpdate(
   options: InspectOptions = {}
 ): UpdateSummary {
   const s = new Structs();
-  /** The end of the furthest deletion per client. */
-  const deletes = new Map<number, number>();
+  /** Deletion ranges per client, [clock, end) pairs flat. */
+  const deletes = new Map<number, number[]>();
   let deleteRanges = 0;
   try {
     const d = decoding.createDecoder(update);
@@ -85,6 +86,7 @@ export function inspectUpdate(
   const reach = checkGaps(s, doc, options.allowGaps === true);
   checkDepth(s, doc, reach, limits.maxTypeDepth, options.allowGaps === true);
   if (options.allowGaps !== true) checkDeleteGaps(deletes, doc, reach);
+  checkCollected(s, doc, deletes);
   return { clients: s.runs.size, structs: s.kind.length, deleteRanges };
 }
 
@@ -143,7 +145,7 @@ function readStructs(d: decoding.Decoder, s: Structs, limits: UpdateLimits): voi
 function readDeleteSet(
   d: decoding.Decoder,
   limits: UpdateLimits,
-  deletes: Map<number, number>
+  deletes: Map<number, number[]>
 ): number {
   const clients = readUint(d);
   if (clients > limits.maxClients) refuse('too many clients in the delete set');
@@ -159,7 +161,9 @@ function readDeleteSet(
       if (len === 0) refuse('zero-length deletion');
       if (len > limits.maxStructLength) refuse('deletion too long');
       if (clock + len > MAX_CLOCK) refuse('clock out of range');
-      deletes.set(client, Math.max(deletes.get(client) ?? 0, clock + len));
+      let own = deletes.get(client);
+      if (own === undefined) deletes.set(client, (own = []));
+      own.push(clock, clock + len);
     }
   }
   return ranges;
@@ -193,13 +197,45 @@ function checkGaps(s: Structs, doc: Y.Doc, allowGaps: boolean): Map<number, numb
  * other devices have not written yet, and the update would be stored but never passed on.
  */
 function checkDeleteGaps(
-  deletes: Map<number, number>,
+  deletes: Map<number, number[]>,
   doc: Y.Doc,
   reach: Map<number, number>
 ): void {
-  for (const [client, end] of deletes) {
-    if (end > (reach.get(client) ?? Y.getState(doc.store, client))) {
-      refuse('deletion of changes not here', true);
+  for (const [client, ranges] of deletes) {
+    const held = reach.get(client) ?? Y.getState(doc.store, client);
+    for (let i = 1; i < ranges.length; i += 2) {
+      if (ranges[i]! > held) refuse('deletion of changes not here', true);
+    }
+  }
+}
+
+/**
+ * A GC struct over clocks the doc already holds must cover only deleted changes (deleted in
+ * the doc or by the update itself): what an honest peer collected. Yjs skips clocks it holds,
+ * but storage merges the stored updates with Y.mergeUpdates, which keeps the GC struct in
+ * their place, so the next load would lose live messages of any device.
+ */
+function checkCollected(s: Structs, doc: Y.Doc, deletes: Map<number, number[]>): void {
+  for (let i = 0; i < s.kind.length; i++) {
+    if (s.kind[i] !== 0) continue;
+    const client = s.client[i]!;
+    const start = s.clock[i]!;
+    const end = Math.min(start + s.length[i]!, Y.getState(doc.store, client));
+    if (start >= end) continue;
+    const structs = doc.store.clients.get(client);
+    if (structs === undefined) continue;
+    const ranges = deletes.get(client) ?? [];
+    for (let k = Y.findIndexSS(structs, start); k < structs.length; k++) {
+      const struct = structs[k]!;
+      if (struct.id.clock >= end) break;
+      if (!(struct instanceof Y.Item) || struct.deleted) continue;
+      const from = Math.max(struct.id.clock, start);
+      const to = Math.min(struct.id.clock + struct.length, end);
+      let covered = false;
+      for (let r = 0; r < ranges.length && !covered; r += 2) {
+        covered = ranges[r]! <= from && to <= ranges[r + 1]!;
+      }
+      if (!covered) refuse('GC struct over live changes');
     }
   }
 }

@@ -225,4 +225,20 @@ describe('found by the fuzzer (tests/unit/sync/fuzz.test.ts)', () => {
       expect(net.peers.get(peer)!.sync.conversation('c')!.message(next.id)?.text).toBe('next');
     }
   });
+
+  it("a GC struct over another device's live changes: refused (storage would keep it in their place)", async () => {
+    const { net, a, b, inject } = await setup();
+    const seg = segmentOf(a.sync.conversation('c')!, 0);
+    // All of a's changes to the segment and one clock more, as one GC struct (7 bytes).
+    inject('c#0', gcUpdate(seg.clientID, 0, Y.getState(seg.store, seg.clientID) + 1));
+    await net.settle();
+    expect(a.sync.misbehaving()).toEqual(['m']);
+    // What storage holds still loads the 5 messages.
+    const stored = docOf((await a.history.loadSegment('c', 0))!);
+    expect(stored.getMap('messages').size).toBe(5);
+    expect(net.texts('b', 'c')).toHaveLength(5);
+    expect(
+      segmentOf(b.sync.conversation('c')!, 0).store.clients.get(seg.clientID)?.[0]
+    ).toBeInstanceOf(Y.Item);
+  });
 });
