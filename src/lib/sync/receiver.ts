@@ -258,7 +258,13 @@ export class FrameReceiver {
       return false;
     }
     const done = tr as Y.Transaction | undefined;
-    if (done !== undefined && (done.changed.size > 0 || done.deleteSet.clients.size > 0)) {
+    // A change is also structs that change no type (GC structs, which step2s carry for deleted
+    // content): the state vector moved, so they are stored and passed on like the rest, or
+    // members would disagree on state vectors and the doc in memory on what storage holds.
+    if (
+      done !== undefined &&
+      (done.changed.size > 0 || done.deleteSet.clients.size > 0 || stateMoved(done))
+    ) {
       const ids =
         unit.part === HEAD ? [] : changedMessageIds(done, doc.getMap<unknown>('messages'));
       // Part of it waits for changes we don't have (pending structs): stored, but not passed
@@ -318,6 +324,15 @@ export class FrameReceiver {
       if (this.host.canSync(peer, unit.conv.id)) this.host.sender.step1(unit, peer);
     }
   }
+}
+
+/** Whether a transaction added structs (of any kind) to the doc. */
+function stateMoved(tr: Y.Transaction): boolean {
+  if (tr.afterState.size !== tr.beforeState.size) return true;
+  for (const [client, clock] of tr.afterState) {
+    if (tr.beforeState.get(client) !== clock) return true;
+  }
+  return false;
 }
 
 /** The v1 update of no structs and no deletions (what encodeStateAsUpdate gives for "nothing"). */

@@ -7,12 +7,14 @@
  * Refused (UpdateRejectedError, with a reason):
  * - a GC or Skip struct of length 0 (Yjs accepts it, then fails to encode: "Unexpected case"),
  *   any struct or deletion longer than `maxStructLength`, clocks or client ids past 2^53 - 1;
+ * - a GC struct over changes the doc holds that are not deleted (storage would keep the GC);
  * - more clients, structs or delete-set ranges than the limits, a client listed twice;
  * - content the app never writes (embeds, formats, subdocs), strings, binaries and plain
  *   values over their limits (plain values are read iteratively, depth-bounded);
  * - a type nested deeper than `maxTypeDepth` (counting the doc's containers above it);
  * - **gaps** (`gap: true`): a struct that starts past what the doc and the update before it
- *   hold for its client, or an item whose origin or parent is in neither. Yjs would keep such
+ *   hold for its client, an item whose origin or parent is in neither, or a deletion of clocks
+ *   neither holds (Yjs would delete those changes whenever they came). Yjs would keep such
  *   an update pending until the missing changes came, and the receiver stops applying live
  *   updates while it waits. Honest peers cause gaps too (a frame lost with a replaced
  *   stream), so a gap is not misbehaviour: the receiver asks that peer for a step2 instead,
@@ -69,11 +71,13 @@ export function inspectUpdate(
   options: InspectOptions = {}
 ): UpdateSummary {
   const s = new Structs();
+  /** Deletion ranges per client, [clock, end) pairs flat. */
+  const deletes = new Map<number, number[]>();
   let deleteRanges = 0;
   try {
     const d = decoding.createDecoder(update);
     readStructs(d, s, limits);
-    deleteRanges = readDeleteSet(d, limits);
+    deleteRanges = readDeleteSet(d, limits, deletes);
     if (decoding.hasContent(d)) refuse('trailing bytes');
   } catch (err) {
     if (err instanceof UpdateRejectedError) throw err;
@@ -81,6 +85,8 @@ export function inspectUpdate(
   }
   const reach = checkGaps(s, doc, options.allowGaps === true);
   checkDepth(s, doc, reach, limits.maxTypeDepth, options.allowGaps === true);
+  if (options.allowGaps !== true) checkDeleteGaps(deletes, doc, reach);
+  checkCollected(s, doc, deletes);
   return { clients: s.runs.size, structs: s.kind.length, deleteRanges };
 }
 
@@ -136,12 +142,16 @@ function readStructs(d: decoding.Decoder, s: Structs, limits: UpdateLimits): voi
   }
 }
 
-function readDeleteSet(d: decoding.Decoder, limits: UpdateLimits): number {
+function readDeleteSet(
+  d: decoding.Decoder,
+  limits: UpdateLimits,
+  deletes: Map<number, number[]>
+): number {
   const clients = readUint(d);
   if (clients > limits.maxClients) refuse('too many clients in the delete set');
   let ranges = 0;
   for (let c = 0; c < clients; c++) {
-    readUint(d); // client
+    const client = readUint(d);
     const n = readUint(d);
     ranges += n;
     if (ranges > limits.maxDeleteRanges) refuse('too many deletions');
@@ -151,6 +161,9 @@ function readDeleteSet(d: decoding.Decoder, limits: UpdateLimits): number {
       if (len === 0) refuse('zero-length deletion');
       if (len > limits.maxStructLength) refuse('deletion too long');
       if (clock + len > MAX_CLOCK) refuse('clock out of range');
+      let own = deletes.get(client);
+      if (own === undefined) deletes.set(client, (own = []));
+      own.push(clock, clock + len);
     }
   }
   return ranges;
@@ -176,6 +189,55 @@ function checkGaps(s: Structs, doc: Y.Doc, allowGaps: boolean): Map<number, numb
     reach.set(client, expected);
   }
   return reach;
+}
+
+/**
+ * Deletions must name changes that the doc or the update holds. Yjs keeps the rest pending
+ * (`pendingDs`) and deletes those items whenever they arrive: a member could delete changes
+ * other devices have not written yet, and the update would be stored but never passed on.
+ */
+function checkDeleteGaps(
+  deletes: Map<number, number[]>,
+  doc: Y.Doc,
+  reach: Map<number, number>
+): void {
+  for (const [client, ranges] of deletes) {
+    const held = reach.get(client) ?? Y.getState(doc.store, client);
+    for (let i = 1; i < ranges.length; i += 2) {
+      if (ranges[i]! > held) refuse('deletion of changes not here', true);
+    }
+  }
+}
+
+/**
+ * A GC struct over clocks the doc already holds must cover only deleted changes (deleted in
+ * the doc or by the update itself): what an honest peer collected. Yjs skips clocks it holds,
+ * but storage merges the stored updates with Y.mergeUpdates, which keeps the GC struct in
+ * their place, so the next load would lose live messages of any device.
+ */
+function checkCollected(s: Structs, doc: Y.Doc, deletes: Map<number, number[]>): void {
+  for (let i = 0; i < s.kind.length; i++) {
+    if (s.kind[i] !== 0) continue;
+    const client = s.client[i]!;
+    const start = s.clock[i]!;
+    const end = Math.min(start + s.length[i]!, Y.getState(doc.store, client));
+    if (start >= end) continue;
+    const structs = doc.store.clients.get(client);
+    if (structs === undefined) continue;
+    const ranges = deletes.get(client) ?? [];
+    for (let k = Y.findIndexSS(structs, start); k < structs.length; k++) {
+      const struct = structs[k]!;
+      if (struct.id.clock >= end) break;
+      if (!(struct instanceof Y.Item) || struct.deleted) continue;
+      const from = Math.max(struct.id.clock, start);
+      const to = Math.min(struct.id.clock + struct.length, end);
+      let covered = false;
+      for (let r = 0; r < ranges.length && !covered; r += 2) {
+        covered = ranges[r]! <= from && to <= ranges[r + 1]!;
+      }
+      if (!covered) refuse('GC struct over live changes');
+    }
+  }
 }
 
 /** The struct of the update holding (client, clock), or NONE. */

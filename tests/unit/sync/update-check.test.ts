@@ -129,7 +129,11 @@ describe('inspectUpdate refuses', () => {
       }
       return encoding.toUint8Array(e);
     };
-    expect(refusal(many(10))).toBeUndefined();
+    // Deletions of what the doc holds (client 1, clocks 0..19).
+    const holder = new Y.Doc();
+    holder.clientID = 1;
+    holder.getText('t').insert(0, 'x'.repeat(20));
+    expect(refusal(many(10), holder)).toBeUndefined();
     expect(refusal(many(DEFAULT_UPDATE_LIMITS.maxDeleteRanges + 1))?.reason).toBe(
       'too many deletions'
     );
@@ -163,6 +167,14 @@ describe('inspectUpdate refuses', () => {
     c.on('update', (u: Uint8Array) => cu.push(u));
     c.getMap('m').set('x', 3); // origin: a's item
     expect(refusal(cu[0]!, new Y.Doc())).toMatchObject({ reason: 'missing dependency', gap: true });
+    // So is a deletion of changes the doc does not have (Yjs would hold it pending and delete
+    // them whenever they came).
+    const ds = encoding.createEncoder();
+    for (const n of [0, 1, 1, 1, 0, 1]) encoding.writeVarUint(ds, n);
+    expect(refusal(encoding.toUint8Array(ds))).toMatchObject({
+      reason: 'deletion of changes not here',
+      gap: true
+    });
     // On load, gaps are kept (stored state may hold pending structs).
     expect(() =>
       inspectUpdate(updates[1]!, new Y.Doc(), undefined, { allowGaps: true })

@@ -190,3 +190,55 @@ describe('stored state that fails inspection', () => {
     expect(again.texts('a', 'c')).toEqual(['hello']);
   });
 });
+
+describe('found by the fuzzer (tests/unit/sync/fuzz.test.ts)', () => {
+  it('an update of GC structs only is stored and passed on (members converge)', async () => {
+    const { net, a, b, inject } = await setup();
+    inject('c#0', gcUpdate(4242, 0, 1));
+    await net.settle();
+    expect(a.sync.misbehaving()).toEqual([]);
+    const sv = (doc: Y.Doc): number => Y.decodeStateVector(Y.encodeStateVector(doc)).get(4242) ?? 0;
+    expect(sv(segmentOf(a.sync.conversation('c')!, 0))).toBe(1);
+    // Passed on: before, the honest members' state vectors differed until a repair round.
+    expect(sv(segmentOf(b.sync.conversation('c')!, 0))).toBe(1);
+    // Stored: the doc in memory and storage agree.
+    expect(sv(docOf((await a.history.loadSegment('c', 0))!))).toBe(1);
+  });
+
+  it("a deletion of clocks the doc does not have yet is a gap: never held pending, so a device's next message is not deleted when it comes", async () => {
+    const { net, a, b, inject } = await setup();
+    const conv = a.sync.conversation('c')!;
+    const seg = segmentOf(conv, 0);
+    // 10 bytes: no structs; delete a's next 100 clocks of the segment.
+    const e = encoding.createEncoder();
+    for (const n of [0, 1, seg.clientID, 1, Y.getState(seg.store, seg.clientID), 100]) {
+      encoding.writeVarUint(e, n);
+    }
+    inject('c#0', encoding.toUint8Array(e));
+    await net.settle();
+    expect(a.sync.misbehaving()).toEqual([]); // a gap: asked for a step2, nobody dropped
+    expect(seg.store.pendingDs).toBeNull();
+    const next = conv.send('next');
+    b.sync.conversation('c')!.send('from b'); // a remote update: Yjs retries pending deletions
+    await net.settle();
+    for (const peer of ['a', 'b']) {
+      expect(net.peers.get(peer)!.sync.conversation('c')!.message(next.id)?.text).toBe('next');
+    }
+  });
+
+  it("a GC struct over another device's live changes: refused (storage would keep it in their place)", async () => {
+    const { net, a, b, inject } = await setup();
+    const seg = segmentOf(a.sync.conversation('c')!, 0);
+    // All of a's changes to the segment and one clock more, as one GC struct (7 bytes).
+    inject('c#0', gcUpdate(seg.clientID, 0, Y.getState(seg.store, seg.clientID) + 1));
+    await net.settle();
+    expect(a.sync.misbehaving()).toEqual(['m']);
+    // What storage holds still loads the 5 messages.
+    const stored = docOf((await a.history.loadSegment('c', 0))!);
+    expect(stored.getMap('messages').size).toBe(5);
+    expect(net.texts('b', 'c')).toHaveLength(5);
+    expect(
+      segmentOf(b.sync.conversation('c')!, 0).store.clients.get(seg.clientID)?.[0]
+    ).toBeInstanceOf(Y.Item);
+  });
+});
