@@ -11,7 +11,12 @@
  */
 import type { HistoryEntry } from './history-store.js';
 import { StorageUnavailableError } from './errors.js';
-import { type BlockSummary, parseSummaries, summarize } from './history-index-stored.js';
+import {
+  type BlockReader,
+  type BlockSummary,
+  parseSummaries,
+  summarize
+} from './history-index-stored.js';
 
 export const VERSION = 2;
 export const CONVERSATIONS = 'conversations';
@@ -126,6 +131,36 @@ export function decodeBlock(
     out.push({ key: k[n] as string, id: i[n] as string, segment, author, deleted: d[n] === 1 });
   }
   return out;
+}
+
+/** Reads the blocks of `conv` inside `t` (which covers BLOCKS); authors shared across blocks. */
+export function blockReader(t: IDBTransaction, conv: string): BlockReader {
+  const authors = new Map<string, string>();
+  return {
+    async read(segments) {
+      const store = t.objectStore(BLOCKS);
+      const values = await Promise.all(segments.map((n) => request(store.get([conv, n]))));
+      const out = new Map<number, HistoryEntry[]>();
+      segments.forEach((n, i) => {
+        const value: unknown = values[i];
+        out.set(n, value === undefined ? [] : decodeBlock(n, value, authors));
+      });
+      return out;
+    },
+    async readAll() {
+      const store = t.objectStore(BLOCKS);
+      const [values, keys] = await Promise.all([
+        request(store.getAll(allOf(conv))),
+        request(store.getAllKeys(allOf(conv)))
+      ]);
+      const out = new Map<number, HistoryEntry[]>();
+      values.forEach((value, i) => {
+        const n = (keys[i] as [string, number])[1];
+        out.set(n, decodeBlock(n, value, authors));
+      });
+      return out;
+    }
+  };
 }
 
 /** Every key of a conversation in `blocks` ([c] sorts before [c, n] and [c, []] after). */

@@ -29,7 +29,7 @@ import {
   done,
   upgrade,
   encodeBlock,
-  decodeBlock,
+  blockReader,
   readStampRecord,
   stampRecord
 } from './history-idb-layout.js';
@@ -130,36 +130,6 @@ export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistorySt
 
   const partKey = (conv: string, part: number): string => `${conv}\n${part}`;
 
-  /** Reads blocks of `conv` inside `t` (which covers BLOCKS). */
-  const reader = (t: IDBTransaction, conv: string): BlockReader => {
-    const authors = new Map<string, string>();
-    return {
-      async read(segments) {
-        const store = t.objectStore(BLOCKS);
-        const values = await Promise.all(segments.map((n) => request(store.get([conv, n]))));
-        const out = new Map<number, HistoryEntry[]>();
-        segments.forEach((n, i) => {
-          const value: unknown = values[i];
-          out.set(n, value === undefined ? [] : decodeBlock(n, value, authors));
-        });
-        return out;
-      },
-      async readAll() {
-        const store = t.objectStore(BLOCKS);
-        const [values, keys] = await Promise.all([
-          request(store.getAll(allOf(conv))),
-          request(store.getAllKeys(allOf(conv)))
-        ]);
-        const out = new Map<number, HistoryEntry[]>();
-        values.forEach((value, i) => {
-          const n = (keys[i] as [string, number])[1];
-          out.set(n, decodeBlock(n, value, authors));
-        });
-        return out;
-      }
-    };
-  };
-
   /**
    * The conversation's index inside `t` (which covers STAMPS and BLOCKS): the cached one while
    * its stamp is the stored one, else a new one over the stored block summaries.
@@ -188,7 +158,7 @@ export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistorySt
   ): Promise<T> =>
     op(conv, 'read the message index', async (d) => {
       const t = d.transaction([STAMPS, BLOCKS], 'readonly');
-      return fn(await indexIn(t, conv), reader(t, conv));
+      return fn(await indexIn(t, conv), blockReader(t, conv));
     });
 
   /** Runs a query that needs the whole index. */
@@ -210,7 +180,7 @@ export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistorySt
     const stamp = `${session}-${++writes}`;
     try {
       stored = await indexIn(t, conv);
-      const index = await stored.index(reader(t, conv));
+      const index = await stored.index(blockReader(t, conv));
       index.takeTouched();
       index.remove(removes);
       index.upsert(puts);
