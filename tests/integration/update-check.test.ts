@@ -4,7 +4,6 @@
  * honest device's client id (a 2^40 GC) and a 20,000-deep nesting bomb. The honest members
  * drop it each time; their docs stay intact, encode, reload and keep converging.
  */
-import * as encoding from 'lib0/encoding';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { createMemoryHistoryStore } from '../../src/lib/storage/history-store.js';
@@ -14,6 +13,7 @@ import { headOf, segmentOf } from '../../src/lib/sync/testing.js';
 import { createLibp2pSyncTransport } from '../../src/lib/sync/transport-libp2p.js';
 import type { SyncTransport } from '../../src/lib/sync/transport.js';
 import { createTestPeer, dialWithRetry, waitFor, type TestPeer } from '../fixtures/node-peer.js';
+import { gcUpdate, nestingBomb } from '../fixtures/crafted-updates.js';
 import { startRelay, type RelayHandle } from '../fixtures/relay.js';
 
 let relay: RelayHandle;
@@ -52,31 +52,6 @@ async function connect(a: TestPeer, b: TestPeer): Promise<void> {
     message: 'a /webrtc address'
   });
   await dialWithRetry(a, `${relayAddr}/p2p-circuit/webrtc/p2p/${b.peerId.toString()}`);
-}
-
-function gcUpdate(client: number, clock: number, len: number): Uint8Array {
-  const e = encoding.createEncoder();
-  for (const n of [1, 1, client, clock]) encoding.writeVarUint(e, n);
-  encoding.writeUint8(e, 0);
-  encoding.writeVarUint(e, len);
-  encoding.writeVarUint(e, 0);
-  return encoding.toUint8Array(e);
-}
-
-function nestingBomb(doc: Y.Doc, key: string): Uint8Array {
-  const copy = new Y.Doc();
-  Y.applyUpdate(copy, Y.encodeStateAsUpdate(doc));
-  const sv = Y.encodeStateVector(copy);
-  copy.transact(() => {
-    let map = new Y.Map<unknown>();
-    copy.getMap('receipts').set(key, map);
-    for (let i = 0; i < 20_000; i++) {
-      const inner = new Y.Map<unknown>();
-      map.set('x', inner);
-      map = inner;
-    }
-  });
-  return Y.encodeStateAsUpdate(copy, sv);
 }
 
 const texts = (p: Honest): string[] =>
@@ -125,7 +100,7 @@ describe('a member sending hostile Yjs updates over libp2p', () => {
     const attacks: [string, string, Uint8Array][] = [
       ['poison', 'g#0', gcUpdate(777, 0, 0)],
       ['claim', 'g#0', gcUpdate(seg.clientID, Y.getState(seg.store, seg.clientID), 2 ** 40)],
-      ['bomb', 'g', nestingBomb(headOf(a.sync.conversation('g')!), a.id)]
+      ['bomb', 'g', nestingBomb(headOf(a.sync.conversation('g')!), 'receipts', a.id, 20_000)]
     ];
     for (const [name, wire, payload] of attacks) {
       for (const victim of [a, b]) {

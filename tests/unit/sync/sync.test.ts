@@ -3,7 +3,7 @@ import * as Y from 'yjs';
 import { createMemoryHistoryStore } from '../../../src/lib/storage/history-store.js';
 import { decodeFrame, encodeFrame, FrameType } from '../../../src/lib/sync/protocol.js';
 import type { SyncAccess } from '../../../src/lib/sync/sync.js';
-import { rng, SyncNetwork, type NetPeer } from '../../fixtures/sync-network.js';
+import { groupWithBadMember, rng, SyncNetwork, type NetPeer } from '../../fixtures/sync-network.js';
 import {
   encodeAll,
   hasPendingStructs,
@@ -273,19 +273,9 @@ describe('sync under chaos: drops, duplicates, reorders, partitions', () => {
 
 describe('untrusted input', () => {
   async function setup() {
-    const net = new SyncNetwork();
     const access = table({ c: ['a', 'm', 'b'] });
     let t = 1_000_000;
-    const a = await net.peer('a', access, { now: () => t, misbehavingMs: 60_000 });
-    const m = await net.peer('m', access); // a member device gone bad
-    const b = await net.peer('b', access);
-    for (const p of [a, m, b]) await p.sync.open('c');
-    a.sync.conversation('c')!.init({ kind: 'group', members: ['m', 'b'] });
-    net.connect('a', 'm');
-    net.connect('a', 'b');
-    await net.settle();
-    for (let i = 0; i < 5; i++) a.sync.conversation('c')!.send(`m${i}`);
-    await net.settle();
+    const { net, a, m, b } = await groupWithBadMember(access, { now: () => t });
     // Into the segment that holds the messages.
     const inject = (payload: Uint8Array, type: FrameType = FrameType.Update): void =>
       a.transport.handler!.frame('m', encodeFrame({ type, conversationId: 'c#0', payload }));

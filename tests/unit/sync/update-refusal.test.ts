@@ -13,55 +13,19 @@ import {
 import { encodeFrame, FrameType } from '../../../src/lib/sync/protocol.js';
 import type { SyncAccess } from '../../../src/lib/sync/sync.js';
 import { headOf, segmentOf } from '../../../src/lib/sync/testing.js';
-import { SyncNetwork } from '../../fixtures/sync-network.js';
+import { gcUpdate, nestingBomb } from '../../fixtures/crafted-updates.js';
+import { groupWithBadMember, SyncNetwork } from '../../fixtures/sync-network.js';
 
 const access: SyncAccess = { canSync: (peer) => ['a', 'm', 'b'].includes(peer) };
 
 async function setup() {
-  const net = new SyncNetwork();
-  const a = await net.peer('a', access, { misbehavingMs: 60_000 });
-  const m = await net.peer('m', access);
-  const b = await net.peer('b', access);
-  for (const p of [a, m, b]) await p.sync.open('c');
-  a.sync.conversation('c')!.init({ kind: 'group', members: ['m', 'b'] });
-  net.connect('a', 'm');
-  net.connect('a', 'b');
-  await net.settle();
-  for (let i = 0; i < 5; i++) a.sync.conversation('c')!.send(`m${i}`);
-  await net.settle();
+  const { net, a, m, b } = await groupWithBadMember(access);
   const inject = (wire: string, payload: Uint8Array): void =>
     a.transport.handler!.frame(
       'm',
       encodeFrame({ type: FrameType.Update, conversationId: wire, payload })
     );
   return { net, a, m, b, inject };
-}
-
-/** One GC struct of `client` at `clock`, `len` long (what the fuzzer sent). */
-function gcUpdate(client: number, clock: number, len: number): Uint8Array {
-  const e = encoding.createEncoder();
-  for (const n of [1, 1, client, clock]) encoding.writeVarUint(e, n);
-  encoding.writeUint8(e, 0);
-  encoding.writeVarUint(e, len);
-  encoding.writeVarUint(e, 0);
-  return encoding.toUint8Array(e);
-}
-
-/** A map nested `depth` deep under root[key], built on a copy of `doc` (one update). */
-function nestingBomb(doc: Y.Doc, root: string, key: string, depth: number): Uint8Array {
-  const copy = new Y.Doc();
-  Y.applyUpdate(copy, Y.encodeStateAsUpdate(doc));
-  const sv = Y.encodeStateVector(copy);
-  copy.transact(() => {
-    let map = new Y.Map<unknown>();
-    copy.getMap(root).set(key, map);
-    for (let i = 0; i < depth; i++) {
-      const inner = new Y.Map<unknown>();
-      map.set('x', inner);
-      map = inner;
-    }
-  });
-  return Y.encodeStateAsUpdate(copy, sv);
 }
 
 function reloads(doc: Y.Doc): Y.Doc {
