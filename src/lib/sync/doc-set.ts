@@ -50,10 +50,10 @@ export function parseUnitId(id: string): { conversationId: string; part: number 
   return { conversationId: id.slice(0, hash), part };
 }
 
-/** Ids of the messages a transaction on a segment doc added, changed or removed. */
 /** Levels walked up from a changed type to the message that holds it. */
 const MAX_WALK = 4;
 
+/** Ids of the messages a transaction on a segment doc added, changed or removed. */
 export function changedMessageIds(tr: Y.Transaction, messages: Y.Map<unknown>): string[] {
   const ids = new Set<string>();
   for (const [type, keys] of tr.changed) {
