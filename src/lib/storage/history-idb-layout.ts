@@ -11,47 +11,38 @@
  */
 import type { HistoryEntry } from './history-store.js';
 import { StorageUnavailableError } from './errors.js';
-import {
-  type BlockReader,
-  type BlockSummary,
-  parseSummaries,
-  summarize
-} from './history-index-stored.js';
+import { type BlockReader, type BlockSummary, summarize } from './history-index-stored.js';
 
-export const VERSION = 2;
+export const VERSION = 3;
 export const CONVERSATIONS = 'conversations';
 export const UPDATES = 'updates';
 /** Index blocks: [conv, segment] -> BlockRecord (the entries of that segment). */
 export const BLOCKS = 'blocks';
 /**
- * conv -> StampRecord: a stamp that changes with every index write (a store's cached index is
- * current while the stamp it read with it is still the stored one: another tab may have written
- * since) and a summary of every block (which blocks a window or an unread count needs).
+ * conv -> a stamp that changes with every index write: a store's cached index is current while
+ * the stamp it read with it is still the stored one (another tab may have written since). Read
+ * before every query, so it stays one small string.
  */
 export const STAMPS = 'stamps';
-
-export interface StampRecord {
-  s: string;
-  b: BlockSummary[];
-}
-
-export const stampRecord = (stamp: string, summaries: BlockSummary[]): StampRecord => ({
-  s: stamp,
-  b: summaries
-});
-
 /**
- * A stored stamp record: its stamp (undefined when none is stored) and the block summaries
- * (undefined when missing or malformed: then the blocks themselves are read).
+ * conv -> BlockSummary[]: which blocks a window or an unread count needs. Read only when the
+ * stamp says the cached index is stale.
  */
-export function readStampRecord(value: unknown): {
-  stamp: unknown;
-  summaries: Map<number, BlockSummary> | undefined;
-} {
-  if (typeof value !== 'object' || value === null) return { stamp: value, summaries: undefined };
-  const { s, b } = value as Partial<StampRecord>;
-  return { stamp: s, summaries: parseSummaries(b) };
+export const SUMMARIES = 'summaries';
+/** The stores an index write or read covers. */
+export const INDEX_STORES = [STAMPS, SUMMARIES, BLOCKS];
+
+/** Queues the stamp and the block summaries of `conv` inside `t` (a write of its index). */
+export function putIndexMeta(
+  t: IDBTransaction,
+  conv: string,
+  stamp: string,
+  summaries: BlockSummary[]
+): void {
+  t.objectStore(STAMPS).put(stamp, conv);
+  t.objectStore(SUMMARIES).put(summaries, conv);
 }
+
 /** `updates` index: [conv, part] (part -1 = head, n >= 0 = segment n). */
 export const BY_PART = 'part';
 export const HEAD = -1;
@@ -199,11 +190,13 @@ export function upgrade(d: IDBDatabase, t: IDBTransaction, oldVersion: number): 
   if (oldVersion < 2) {
     d.createObjectStore(BLOCKS);
     d.createObjectStore(STAMPS);
-    if (oldVersion === 1) upgradeEntries(d, t);
   }
+  // Version 2 (never released) kept the summaries inside the stamp record.
+  if (oldVersion < 3 && !d.objectStoreNames.contains(SUMMARIES)) d.createObjectStore(SUMMARIES);
+  if (oldVersion === 1) upgradeEntries(d, t);
 }
 
-/** Version 1 -> 2: the entry records become blocks per segment; the old stores go. */
+/** Version 1 -> 3: the entry records become blocks per segment; the old stores go. */
 function upgradeEntries(d: IDBDatabase, t: IDBTransaction): void {
   const read = t.objectStore(V1_ENTRIES).getAll();
   read.onsuccess = () => {
@@ -221,7 +214,6 @@ function upgradeEntries(d: IDBDatabase, t: IDBTransaction): void {
       list.push({ key: k, id: i, segment: s, author: a, deleted: x !== undefined });
     }
     const blocks = t.objectStore(BLOCKS);
-    const stamps = t.objectStore(STAMPS);
     // Records came in [c, k] order: each list is already sorted by key.
     for (const [c, bySegment] of groups) {
       const summaries: BlockSummary[] = [];
@@ -229,7 +221,7 @@ function upgradeEntries(d: IDBDatabase, t: IDBTransaction): void {
         blocks.put(encodeBlock(list), [c, s]);
         summaries.push(summarize(s, list));
       }
-      stamps.put(stampRecord('upgraded', summaries), c);
+      putIndexMeta(t, c, 'upgraded', summaries);
     }
     d.deleteObjectStore(V1_ENTRIES);
     d.deleteObjectStore(V1_COUNTS);

@@ -1,15 +1,15 @@
 /**
  * The message index of one conversation as the IndexedDB HistoryStore keeps it between calls:
- * a summary per stored block (segment, lowest and highest key, entries, live entries per author)
- * read with the conversation's stamp, the blocks read so far, and the whole `MessageIndex` once
- * something needs it.
+ * a summary per stored block (segment, lowest and highest key, entries, live entries per
+ * author) read when the conversation's stamp changed, the blocks read so far, and the whole
+ * `MessageIndex` once something needs it.
  *
  * The summaries answer `count` alone, and tell `window` and `countAfter` which blocks hold what
  * they ask for: opening a 100,000-message conversation reads its newest block or two, not 100.
  * Lookups by id or position and every write take the whole index (read once, then kept).
  *
  * ```ts
- * const stored = new StoredIndex(stamp, summaries); // from the stamp record
+ * const stored = new StoredIndex(stamp, summaries); // as stored with the index
  * await stored.window(reader, undefined, 40); // reads only the newest blocks
  * const index = await stored.index(reader); // everything, for a write
  * ```
@@ -17,7 +17,7 @@
 import type { HistoryEntry } from './history-store.js';
 import { copyEntry, MessageIndex } from './history-index.js';
 
-/** What the stamp record says about one stored block. */
+/** What the summaries store says about one stored block. */
 export interface BlockSummary {
   /** Segment number. */
   n: number;
@@ -109,14 +109,14 @@ export class StoredIndex {
     return full;
   }
 
-  /** After a write into `index()`: the summaries of segments `touched` follow it. */
-  changed(touched: readonly number[]): void {
-    const full = this.full;
-    if (full === undefined) throw new Error('changed() before index()');
-    for (const n of touched) this.resummarize(full, n);
+  /** After a write into `index()`: segment `n` now holds `entries` (sorted; none: gone). */
+  changed(n: number, entries: readonly HistoryEntry[]): void {
+    const summaries = (this.summaries ??= new Map());
+    if (entries.length === 0) summaries.delete(n);
+    else summaries.set(n, summarize(n, entries));
   }
 
-  /** Every block's summary (what the stamp record stores). */
+  /** Every block's summary (what the summaries store keeps). */
   summaryList(): BlockSummary[] {
     return [...(this.summaries ?? new Map<number, BlockSummary>()).values()].sort(
       (a, b) => a.n - b.n
@@ -189,12 +189,5 @@ export class StoredIndex {
       this.loaded.set(n, list);
     }
     return list;
-  }
-
-  private resummarize(full: MessageIndex, n: number): void {
-    const summaries = (this.summaries ??= new Map());
-    const entries = full.segmentEntries(n);
-    if (entries.length === 0) summaries.delete(n);
-    else summaries.set(n, summarize(n, entries));
   }
 }

@@ -20,6 +20,9 @@ import {
   UPDATES,
   BLOCKS,
   STAMPS,
+  SUMMARIES,
+  INDEX_STORES,
+  putIndexMeta,
   BY_PART,
   HEAD,
   type UpdateRecord,
@@ -29,12 +32,15 @@ import {
   done,
   upgrade,
   encodeBlock,
-  blockReader,
-  readStampRecord,
-  stampRecord
+  blockReader
 } from './history-idb-layout.js';
 import { MessageIndex } from './history-index.js';
-import { type BlockReader, StoredIndex, summarize } from './history-index-stored.js';
+import {
+  type BlockReader,
+  parseSummaries,
+  StoredIndex,
+  summarize
+} from './history-index-stored.js';
 
 /** Conversations whose message index a store keeps in memory (least recently used go first). */
 export const INDEX_CACHE_SIZE = 8;
@@ -58,16 +64,17 @@ export const DEFAULT_IDB_HISTORY_STORE = { name: 'p2p4e-history' } as const;
  *   after the caller has the merged state).
  * - `blocks`: the message index, [c, segment] -> the entries of that segment (history-idb-layout
  *   says why blocks: IndexedDB's cost per record).
- * - `stamps`: c -> a stamp that changes with every index write, and a summary per block (its
- *   segment, lowest and highest key, entries, live entries per author).
+ * - `stamps`: c -> a stamp that changes with every index write (read before every query).
+ * - `summaries`: c -> a summary per block (its segment, lowest and highest key, entries, live
+ *   entries per author), read when the stamp says the cached index is stale.
  *
  * Queries run on a `StoredIndex` kept for the `INDEX_CACHE_SIZE` conversations used last; each
- * costs one read of the stamp record (another tab's write makes it start over). `count` needs
+ * costs one read of the stamp (another tab's write makes it start over). `count` needs
  * only the summaries; the newest `window` and a recent unread count read the newest block or two
  * (opening 100,000 messages reads ~1,000 entries, not all); `entry`, `segmentOf`, `position`,
  * `range` and every write read the whole index once (one getAll: ~100 records for 100,000
  * messages) and keep it. A write changes that index, then puts the blocks of the segments it
- * touched and the new stamp record in the same transaction as the update; if that transaction
+ * touched, the summaries and a new stamp in the same transaction as the update; if that transaction
  * fails, the cached index is dropped.
  *
  * Every write is one transaction. Operations on one conversation run one after another.
@@ -131,18 +138,19 @@ export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistorySt
   const partKey = (conv: string, part: number): string => `${conv}\n${part}`;
 
   /**
-   * The conversation's index inside `t` (which covers STAMPS and BLOCKS): the cached one while
+   * The conversation's index inside `t` (which covers INDEX_STORES): the cached one while
    * its stamp is the stored one, else a new one over the stored block summaries.
    */
   const indexIn = async (t: IDBTransaction, conv: string): Promise<StoredIndex> => {
-    const record = readStampRecord(await request(t.objectStore(STAMPS).get(conv)));
+    const stamp: unknown = await request(t.objectStore(STAMPS).get(conv));
     const cached = cache.get(conv);
     cache.delete(conv);
-    if (cached !== undefined && cached.stamp === record.stamp) {
+    if (cached !== undefined && cached.stamp === stamp) {
       cache.set(conv, cached);
       return cached;
     }
-    const stored = new StoredIndex(record.stamp, record.summaries);
+    const summaries = parseSummaries(await request(t.objectStore(SUMMARIES).get(conv)));
+    const stored = new StoredIndex(stamp, summaries);
     cache.set(conv, stored);
     for (const old of cache.keys()) {
       if (cache.size <= INDEX_CACHE_SIZE) break;
@@ -157,7 +165,7 @@ export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistorySt
     fn: (stored: StoredIndex, io: BlockReader) => Promise<T>
   ): Promise<T> =>
     op(conv, 'read the message index', async (d) => {
-      const t = d.transaction([STAMPS, BLOCKS], 'readonly');
+      const t = d.transaction(INDEX_STORES, 'readonly');
       return fn(await indexIn(t, conv), blockReader(t, conv));
     });
 
@@ -166,8 +174,8 @@ export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistorySt
     query(conv, async (stored, io) => fn(await stored.index(io)));
 
   /**
-   * Inside `t` (STAMPS and BLOCKS, readwrite): changes the index (removes, then upserts) and
-   * queues the puts of the blocks it touched and a new stamp record. The caller awaits `t` and
+   * Inside `t` (INDEX_STORES, readwrite): changes the index (removes, then upserts) and
+   * queues the puts of the blocks it touched, their summaries and a new stamp. The caller awaits `t` and
    * calls `settle` with the outcome.
    */
   const changeIndex = async (
@@ -184,15 +192,14 @@ export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistorySt
       index.takeTouched();
       index.remove(removes);
       index.upsert(puts);
-      const touched = index.takeTouched();
       const blocks = t.objectStore(BLOCKS);
-      for (const n of touched) {
+      for (const n of index.takeTouched()) {
         const entries = index.segmentEntries(n);
         if (entries.length === 0) blocks.delete([conv, n]);
         else blocks.put(encodeBlock(entries), [conv, n]);
+        stored.changed(n, entries);
       }
-      stored.changed(touched);
-      t.objectStore(STAMPS).put(stampRecord(stamp, stored.summaryList()), conv);
+      putIndexMeta(t, conv, stamp, stored.summaryList());
     } catch (err) {
       // Nothing of this write lands (the update neither: the index never lags the segments).
       cache.delete(conv);
@@ -287,7 +294,7 @@ export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistorySt
     op(conv, 'save a conversation', async (d) => {
       const withIndex = index.length > 0 || remove.length > 0;
       const t = d.transaction(
-        withIndex ? [CONVERSATIONS, UPDATES, STAMPS, BLOCKS] : [CONVERSATIONS, UPDATES],
+        withIndex ? [CONVERSATIONS, UPDATES, ...INDEX_STORES] : [CONVERSATIONS, UPDATES],
         'readwrite'
       );
       const finished = done(t);
@@ -319,7 +326,7 @@ export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistorySt
     removes: readonly string[]
   ): Promise<void> =>
     op(conv, 'save the message index', async (d) => {
-      const t = d.transaction([CONVERSATIONS, STAMPS, BLOCKS], 'readwrite');
+      const t = d.transaction([CONVERSATIONS, ...INDEX_STORES], 'readwrite');
       const finished = done(t);
       if (puts.length > 0) t.objectStore(CONVERSATIONS).put(true, conv);
       await commit(finished, await changeIndex(t, conv, puts, removes));
@@ -420,7 +427,7 @@ export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistorySt
       return op(conv, 'save a conversation', async (d) => {
         const index = new MessageIndex();
         index.upsert(entries);
-        const t = d.transaction([CONVERSATIONS, UPDATES, BLOCKS, STAMPS], 'readwrite');
+        const t = d.transaction([CONVERSATIONS, UPDATES, ...INDEX_STORES], 'readwrite');
         const finished = done(t);
         cache.delete(conv);
         t.objectStore(BLOCKS).delete(allOf(conv));
@@ -436,7 +443,7 @@ export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistorySt
           blocks.put(encodeBlock(list), [conv, n]);
           summaries.push(summarize(n, list));
         }
-        t.objectStore(STAMPS).put(stampRecord(`${session}-${++writes}`, summaries), conv);
+        putIndexMeta(t, conv, `${session}-${++writes}`, summaries);
         const conversations = t.objectStore(CONVERSATIONS);
         if (headCopy === undefined && segments.length === 0 && entries.length === 0)
           conversations.delete(conv);
@@ -457,12 +464,13 @@ export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistorySt
     },
     async delete(conv) {
       return op(conv, 'delete a conversation', async (d) => {
-        const t = d.transaction([CONVERSATIONS, UPDATES, BLOCKS, STAMPS], 'readwrite');
+        const t = d.transaction([CONVERSATIONS, UPDATES, ...INDEX_STORES], 'readwrite');
         const finished = done(t);
         cache.delete(conv);
         t.objectStore(CONVERSATIONS).delete(conv);
         t.objectStore(BLOCKS).delete(allOf(conv));
         t.objectStore(STAMPS).delete(conv);
+        t.objectStore(SUMMARIES).delete(conv);
         await deleteUpdates(t, conv);
         await finished;
         for (const pk of [...updateCounts.keys()])

@@ -103,6 +103,11 @@ describe('IndexedDB HistoryStore', () => {
     );
     expect(blockReads()).toHaveLength(1);
     expect(getAll).not.toHaveBeenCalled();
+    // the summaries are read once; every query reads only the stamp
+    const reads = (store: string): number =>
+      get.mock.contexts.filter((c) => (c as IDBObjectStore).name === store).length;
+    expect(reads('summaries')).toBe(1);
+    expect(reads('stamps')).toBe(4);
 
     // a lookup by id needs the whole index: read once, then kept
     expect(await reopened.segmentOf('c', 'm1500')).toBe(1);
