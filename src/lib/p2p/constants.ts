@@ -84,8 +84,17 @@ export const CONNECT_LINK_QUERY_PARAM = 'peer';
 
 // --- App protocols (versioned; a breaking wire change bumps the version) -----------------------
 
-/** Conversation sync: Yjs state-vector handshake, then live updates and ephemeral messages. */
-export const SYNC_PROTOCOL = '/p2p4e/sync/2.0.0';
+/**
+ * Conversation sync: Yjs state-vector handshake, then live updates and ephemeral messages.
+ * Version 3 adds Deflated frames (sync/deflate.ts).
+ */
+export const SYNC_PROTOCOL = '/p2p4e/sync/3.0.0';
+
+/** Sync as devices with the previous version of the app speak it: still read and written. */
+export const SYNC_PROTOCOL_V2 = '/p2p4e/sync/2.0.0';
+
+/** Every sync version spoken, newest first (the order a stream offers them). */
+export const SYNC_PROTOCOLS = [SYNC_PROTOCOL, SYNC_PROTOCOL_V2];
 
 /** Invite handshake: proves knowledge of an invite's one-time secret and exchanges profiles. */
 export const INVITE_PROTOCOL = '/p2p4e/invite/1.0.0';

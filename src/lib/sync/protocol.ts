@@ -1,16 +1,18 @@
 /**
- * Wire format of SYNC_PROTOCOL (`/p2p4e/sync/1.0.0`) frames. Each frame travels length-prefixed
+ * Wire format of SYNC_PROTOCOL (`/p2p4e/sync/3.0.0`; 2.0.0 is the same without Deflated frames). Each frame travels length-prefixed
  * (unsigned varint length, then the bytes) on a libp2p stream and is:
  *
  * ```
  * u8       version      FRAME_VERSION (1)
  * u8       type         1 step1 | 2 step2 | 3 update | 4 ephemeral | 5 error | 6 ack | 7 part
+ *                       | 8 deflated (sync 3 only)
  * varuint  idLength     1..MAX_ID_LENGTH
  * bytes    id           conversation id, UTF-8
  * varuint  payloadLength
  * bytes    payload      step1/ack: Yjs state vector; step2/update: Yjs update (v1);
  *                       ephemeral: opaque app bytes (never stored); error: u8 code;
- *                       part: u8 inner type (2 or 3), varuint total, varuint offset, chunk
+ *                       part: u8 inner type (2, 3 or 8), varuint total, varuint offset, chunk;
+ *                       deflated: see deflate.ts
  * ```
  *
  * A step2 or update too big for one frame is sent as consecutive Part frames (offsets 0, n,
@@ -38,8 +40,10 @@ export const FrameType = {
   Error: 5,
   /** "After what you sent, my state vector is this." Not answered; drives message status. */
   Ack: 6,
-  /** A slice of a step2 or update too big for one frame. */
-  Part: 7
+  /** A slice of a step2, update or deflated frame too big for one frame. */
+  Part: 7,
+  /** A step2 or update compressed (sync 3, deflate.ts). */
+  Deflated: 8
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
@@ -80,7 +84,7 @@ export function decodeFrame(bytes: Uint8Array, maxBytes: number): Frame {
     const version = decoding.readUint8(d);
     if (version !== FRAME_VERSION) throw new MalformedFrameError(`unknown version ${version}`);
     const type = decoding.readUint8(d);
-    if (type < FrameType.Step1 || type > FrameType.Part) {
+    if (type < FrameType.Step1 || type > FrameType.Deflated) {
       throw new MalformedFrameError(`unknown frame type ${type}`);
     }
     const idLength = decoding.readVarUint(d);
@@ -105,7 +109,7 @@ export function errorFrame(conversationId: string, code: SyncErrorCode): Frame {
 }
 
 export interface PartHeader {
-  inner: typeof FrameType.Step2 | typeof FrameType.Update;
+  inner: typeof FrameType.Step2 | typeof FrameType.Update | typeof FrameType.Deflated;
   total: number;
   offset: number;
   chunk: Uint8Array;
@@ -195,8 +199,8 @@ export function decodePart(payload: Uint8Array, maxMessageBytes: number): PartHe
   try {
     const d = decoding.createDecoder(payload);
     const inner = decoding.readUint8(d);
-    if (inner !== FrameType.Step2 && inner !== FrameType.Update) {
-      throw new MalformedFrameError('a part must carry a step2 or an update');
+    if (inner !== FrameType.Step2 && inner !== FrameType.Update && inner !== FrameType.Deflated) {
+      throw new MalformedFrameError('a part must carry a step2, an update or a deflated frame');
     }
     const total = decoding.readVarUint(d);
     const offset = decoding.readVarUint(d);

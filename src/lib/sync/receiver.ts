@@ -9,6 +9,7 @@ import type { SyncEvent } from './sync-types.js';
 import { changedMessageIds, HEAD } from './doc-set.js';
 import type { UpdateLimits } from './constants.js';
 import { UpdateRejectedError } from './errors.js';
+import { type Inflated, inflatePayload } from './deflate.js';
 import { decodePart, FrameType } from './protocol.js';
 import type { Reassembler } from './reassembly.js';
 import type { Step1Cache } from './step1-cache.js';
@@ -114,6 +115,23 @@ export class FrameReceiver {
         } else if (result.type === 'done') {
           this.handle(unit, peer, result.inner as FrameType, result.payload);
         }
+        return;
+      }
+      case FrameType.Deflated: {
+        const t0 = this.host.tracer.begin();
+        let inflated: Inflated;
+        try {
+          inflated = inflatePayload(payload, this.host.maxMessageBytes);
+        } catch (err) {
+          this.host.tracer.end('inflate', t0);
+          this.host.misbehave(
+            peer,
+            err instanceof Error ? err.message : 'malformed deflated frame'
+          );
+          return;
+        }
+        this.host.tracer.end('inflate', t0, payload.byteLength);
+        this.handle(unit, peer, inflated.inner, inflated.payload);
         return;
       }
       case FrameType.Ack: {

@@ -3,6 +3,7 @@
  * send options per frame type, step1s (state vectors, read from storage for a segment not in
  * memory), acks coalesced per microtask, and storing + forwarding a doc's updates.
  */
+import { deflateFrame } from './deflate.js';
 import { InvalidInputError } from './errors.js';
 import { encodeFrame, encodeParts, frameLength, FrameType, type Frame } from './protocol.js';
 import type { Tracer } from './tracer.js';
@@ -34,7 +35,7 @@ export class FrameSender {
     const { tracer, transport } = this.host;
     const t0 = tracer.begin();
     try {
-      const frames = this.encode(frame);
+      const frames = this.encode(transport.deflates(peer) ? this.deflate(frame) : frame);
       if (frame.type === FrameType.Step2) {
         const key = `step2\n${frame.conversationId}`;
         frames.forEach((bytes, i) => transport.send(peer, bytes, { key, replace: i === 0 }));
@@ -115,11 +116,26 @@ export class FrameSender {
     }
     const t2 = tracer.begin();
     try {
-      const frames = this.encode(frame);
-      for (const peer of to) for (const bytes of frames) transport.send(peer, bytes);
+      // Encoded at most twice (deflated for the peers that read it, as it is for the others).
+      const plain: { frames?: Uint8Array[] } = {};
+      const deflated: { frames?: Uint8Array[] } = {};
+      for (const peer of to) {
+        const frames = transport.deflates(peer)
+          ? (deflated.frames ??= this.encode(this.deflate(frame)))
+          : (plain.frames ??= this.encode(frame));
+        for (const bytes of frames) transport.send(peer, bytes);
+      }
     } finally {
       tracer.end('forward', t2, update.byteLength);
     }
+  }
+
+  /** The frame Deflated when that pays (deflate.ts). */
+  private deflate(frame: Frame): Frame {
+    const t0 = this.host.tracer.begin();
+    const out = deflateFrame(frame);
+    this.host.tracer.end('deflate', t0, frame.payload.byteLength);
+    return out;
   }
 
   /** One frame, or Part frames when a step2/update does not fit in one. */

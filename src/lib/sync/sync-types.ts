@@ -124,12 +124,14 @@ export interface Sync {
 export type SyncSpan =
   | 'decode'
   | 'reassemble'
+  | 'inflate'
   | 'inspect'
   | 'apply'
   | 'store'
   | 'forward'
   | 'diff'
   | 'send'
+  | 'deflate'
   | 'ack'
   | 'events';
 

@@ -1,6 +1,6 @@
 import type { Connection, PeerId, Stream } from '@libp2p/interface';
 import { lpStream } from '@libp2p/utils';
-import { SYNC_PROTOCOL } from '../p2p/constants.js';
+import { SYNC_PROTOCOL, SYNC_PROTOCOL_V2, SYNC_PROTOCOLS } from '../p2p/constants.js';
 import type { DenyList } from '../p2p/deny-list.js';
 import type { ProtocolHost } from '../p2p/host.js';
 import {
@@ -75,6 +75,9 @@ class Libp2pSyncTransport implements SyncTransport {
   /** Bytes written by sync on each limited connection. */
   private readonly budget = new LimitedBudget<Connection>();
   private readonly inbound = new Map<string, Set<Stream>>();
+  /** Peers that negotiated sync 3 on a stream (either way): they read Deflated frames. */
+  private readonly speaks3 = new Set<string>();
+  private readonly protocols: string[];
   private readonly maxFrameBytes: number;
   private readonly readBufferBytes: number;
   private readonly openTimeoutMs: number;
@@ -90,12 +93,13 @@ class Libp2pSyncTransport implements SyncTransport {
     this.openTimeoutMs = init.openStreamTimeoutMs ?? DEFAULT_OPEN_STREAM_TIMEOUT_MS;
     this.maxInboundStreams = init.maxInboundStreams ?? MAX_INBOUND_SYNC_STREAMS;
     this.denyList = init.denyList;
+    this.protocols = init.legacy === true ? [SYNC_PROTOCOL_V2] : SYNC_PROTOCOLS;
   }
 
   async start(handler: SyncTransportHandler): Promise<void> {
     this.handler = handler;
     await this.host.handle(
-      SYNC_PROTOCOL,
+      this.protocols,
       (stream, connection) => this.onInbound(stream, connection),
       {
         maxInboundStreams: this.maxInboundStreams,
@@ -110,10 +114,11 @@ class Libp2pSyncTransport implements SyncTransport {
   async stop(): Promise<void> {
     this.host.removeEventListener('connection:open', this.onConnectionOpen);
     this.host.removeEventListener('peer:disconnect', this.onPeerDisconnect);
-    await this.host.unhandle(SYNC_PROTOCOL);
+    await this.host.unhandle(this.protocols);
     for (const peer of [...this.outbound.keys(), ...this.inbound.keys()]) {
       this.drop(peer, new Error('sync stopped'));
     }
+    this.speaks3.clear();
     this.handler = undefined;
   }
 
@@ -138,6 +143,10 @@ class Libp2pSyncTransport implements SyncTransport {
     return out === undefined ? 0 : backlogOf(out.queue);
   }
 
+  deflates(peer: string): boolean {
+    return this.speaks3.has(peer);
+  }
+
   drop(peer: string, reason: Error): void {
     // The sync service drops a peer with MalformedFrameError when it sent junk.
     if (reason.name === 'MalformedFrameError') this.denyList?.deny(peer, reason.message);
@@ -156,6 +165,7 @@ class Libp2pSyncTransport implements SyncTransport {
     const peer = event.detail.toString();
     this.outbound.delete(peer);
     this.inbound.delete(peer);
+    this.speaks3.delete(peer);
     this.handler?.peerDown(peer);
   };
 
@@ -194,7 +204,7 @@ class Libp2pSyncTransport implements SyncTransport {
     }
     void (async () => {
       try {
-        const stream = await connection.newStream(SYNC_PROTOCOL, {
+        const stream = await connection.newStream(this.protocols, {
           runOnLimitedConnection: true,
           signal: AbortSignal.timeout(this.openTimeoutMs)
         });
@@ -203,6 +213,7 @@ class Libp2pSyncTransport implements SyncTransport {
           return;
         }
         out.stream = stream;
+        this.noteProtocol(peer, stream);
         out.lp = lpStream(stream, { maxDataLength: this.maxFrameBytes });
         // Frames queued before the stream existed were answers to the peer; the handshake
         // below comes after them, which is fine: every frame stands on its own.
@@ -246,8 +257,14 @@ class Libp2pSyncTransport implements SyncTransport {
     }
   }
 
+  /** What a stream negotiated says which frames the peer reads. */
+  private noteProtocol(peer: string, stream: Stream): void {
+    if (stream.protocol === SYNC_PROTOCOL) this.speaks3.add(peer);
+  }
+
   private onInbound(stream: Stream, connection: Connection): void {
     const peer = connection.remotePeer.toString();
+    this.noteProtocol(peer, stream);
     let set = this.inbound.get(peer);
     if (set === undefined) {
       set = new Set();

@@ -86,6 +86,11 @@ class Network implements MemorySyncNetwork {
 
   // --- used by the transports -------------------------------------------------------------
 
+  speaksDeflate(peer: string): boolean {
+    const t = this.attached.get(peer);
+    return t !== undefined && !t.legacy;
+  }
+
   attach(t: Transport): void {
     this.attached.set(t.self, t);
   }
@@ -265,6 +270,7 @@ class Transport implements MemorySyncTransport {
   private readonly inbound = new Map<string, Set<MemoryStream>>();
   private readonly maxFrameBytes: number;
   private readonly maxInboundStreams: number;
+  readonly legacy: boolean;
 
   constructor(
     readonly self: string,
@@ -273,6 +279,7 @@ class Transport implements MemorySyncTransport {
   ) {
     this.maxFrameBytes = init.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
     this.maxInboundStreams = init.maxInboundStreams ?? MAX_INBOUND_SYNC_STREAMS;
+    this.legacy = init.legacy ?? false;
   }
 
   async start(handler: SyncTransportHandler): Promise<void> {
@@ -307,6 +314,12 @@ class Transport implements MemorySyncTransport {
   backlog(peer: string): number {
     const out = this.outbound.get(peer);
     return out === undefined ? 0 : backlogOf(out.queue);
+  }
+
+  deflates(peer: string): boolean {
+    // As negotiated on a stream: both sides must speak sync 3, and a channel must be open.
+    const open = this.outbound.get(peer)?.stream !== undefined || this.inbound.has(peer);
+    return open && !this.legacy && this.net.speaksDeflate(peer);
   }
 
   drop(peer: string): void {

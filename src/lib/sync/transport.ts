@@ -21,6 +21,11 @@ export interface SyncTransport {
   peers(): string[];
   /** Frames to `peer` not written yet (e.g. waiting for a connection without limits). */
   backlog(peer: string): number;
+  /**
+   * Whether `peer` reads Deflated frames: it speaks sync 3 (a stream either way negotiated
+   * it). False when that is not known yet; frames then go uncompressed.
+   */
+  deflates(peer: string): boolean;
 }
 
 /** How a transport may treat a frame that can't be written yet (e.g. a relayed connection's budget). */
@@ -59,4 +64,9 @@ export interface SyncTransportInit {
   maxFrameBytes?: number;
   /** Inbound sync streams one peer may have open at once (default MAX_INBOUND_SYNC_STREAMS). */
   maxInboundStreams?: number;
+  /**
+   * Speak only sync 2 (no Deflated frames), like a device with an older version of the app
+   * (default false). For tests of mixed versions.
+   */
+  legacy?: boolean;
 }

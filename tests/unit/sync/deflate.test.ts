@@ -1,0 +1,176 @@
+/**
+ * Deflated frames (sync 3): big step2s and updates travel compressed between devices that both
+ * speak sync 3, uncompressed to a device with the previous version; a deflated frame that lies
+ * about its size or does not inflate is refused and its sender dropped, with the doc intact.
+ */
+import { deflateSync } from 'fflate';
+import * as encoding from 'lib0/encoding';
+import { describe, expect, it } from 'vitest';
+import {
+  DEFLATE_MIN_BYTES,
+  deflateFrame,
+  inflatePayload,
+  MAX_INFLATE_RATIO
+} from '../../../src/lib/sync/deflate.js';
+import { MalformedFrameError } from '../../../src/lib/sync/errors.js';
+import { encodeFrame, FrameType } from '../../../src/lib/sync/protocol.js';
+import type { SyncAccess, SyncEvent, SyncSpan } from '../../../src/lib/sync/sync.js';
+import { SyncNetwork } from '../../fixtures/sync-network.js';
+
+const MAX = 64 * 1024 * 1024;
+
+/** Text-like bytes that compress well (as Yjs updates of messages do). */
+function chatty(bytes: number): Uint8Array {
+  const text = new TextEncoder().encode(
+    Array.from({ length: Math.ceil(bytes / 40) }, (_, i) => `message ${i}: some text here, `).join(
+      ''
+    )
+  );
+  return text.subarray(0, bytes);
+}
+
+/** A Deflated payload as a peer could craft it. */
+function crafted(inner: number, rawLength: number, deflated: Uint8Array): Uint8Array {
+  const e = encoding.createEncoder();
+  encoding.writeUint8(e, inner);
+  encoding.writeVarUint(e, rawLength);
+  encoding.writeUint8Array(e, deflated);
+  return encoding.toUint8Array(e);
+}
+
+describe('deflateFrame / inflatePayload', () => {
+  it('a big step2 goes deflated and comes back byte for byte', () => {
+    const payload = chatty(200_000);
+    const frame = deflateFrame({ type: FrameType.Step2, conversationId: 'c', payload });
+    expect(frame.type).toBe(FrameType.Deflated);
+    expect(frame.payload.byteLength).toBeLessThan(payload.byteLength / 4);
+    const back = inflatePayload(frame.payload, MAX);
+    expect(back.inner).toBe(FrameType.Step2);
+    expect(back.payload).toEqual(payload);
+  });
+
+  it('small payloads, incompressible ones and other frame types go as they are', () => {
+    const small = {
+      type: FrameType.Update,
+      conversationId: 'c',
+      payload: chatty(DEFLATE_MIN_BYTES - 1)
+    };
+    expect(deflateFrame(small)).toBe(small);
+    const random = new Uint8Array(100_000);
+    for (let i = 0; i < random.length; i += 65536)
+      crypto.getRandomValues(random.subarray(i, i + 65536));
+    const noisy = { type: FrameType.Step2, conversationId: 'c', payload: random };
+    expect(deflateFrame(noisy)).toBe(noisy);
+    const step1 = { type: FrameType.Step1, conversationId: 'c', payload: chatty(10_000) };
+    expect(deflateFrame(step1)).toBe(step1);
+  });
+
+  it('content that would inflate past MAX_INFLATE_RATIO is not compressed (the receiver would refuse it)', () => {
+    const zeros = {
+      type: FrameType.Step2,
+      conversationId: 'c',
+      payload: new Uint8Array(1_000_000)
+    };
+    expect(deflateSync(zeros.payload, { level: 1 }).byteLength * MAX_INFLATE_RATIO).toBeLessThan(
+      1_000_000
+    );
+    expect(deflateFrame(zeros)).toBe(zeros);
+  });
+
+  it('refuses frames that lie or do not inflate, with MalformedFrameError', () => {
+    const raw = chatty(10_000);
+    const good = deflateSync(raw, { level: 1 });
+    const refuse = (payload: Uint8Array, max = MAX): void => {
+      expect(() => inflatePayload(payload, max)).toThrow(MalformedFrameError);
+    };
+    expect(inflatePayload(crafted(FrameType.Update, raw.byteLength, good), MAX).payload).toEqual(
+      raw
+    );
+    refuse(crafted(FrameType.Step1, raw.byteLength, good)); // only step2 and update
+    refuse(crafted(FrameType.Deflated, raw.byteLength, good)); // no nesting
+    refuse(crafted(FrameType.Step2, raw.byteLength - 1, good)); // inflates to more
+    refuse(crafted(FrameType.Step2, raw.byteLength + 1, good)); // inflates to less
+    refuse(crafted(FrameType.Step2, 0, good));
+    refuse(crafted(FrameType.Step2, raw.byteLength, good), raw.byteLength - 1); // over the limit
+    refuse(crafted(FrameType.Step2, good.byteLength * MAX_INFLATE_RATIO + 1, good)); // ratio
+    refuse(crafted(FrameType.Step2, raw.byteLength, good.subarray(0, good.byteLength >> 1)));
+    refuse(crafted(FrameType.Step2, 100, Uint8Array.of(0xff, 0xff, 0xff, 0xff)));
+    refuse(crafted(FrameType.Step2, 100, new Uint8Array(0)));
+    refuse(Uint8Array.of(FrameType.Step2)); // no length
+  });
+
+  it('a bomb costs the declared length, not what it would inflate to', () => {
+    // 1 MiB of zeros deflates to ~1 KiB; declared as 16 KiB it is refused after filling the
+    // 16 KiB + 1 byte buffer, never allocating the megabyte.
+    const bomb = deflateSync(new Uint8Array(1 << 20), { level: 9 });
+    expect(() => inflatePayload(crafted(FrameType.Step2, bomb.byteLength * 16, bomb), MAX)).toThrow(
+      /another length/
+    );
+  });
+});
+
+const access: SyncAccess = { canSync: (peer) => ['a', 'b', 'm'].includes(peer) };
+
+function spans(): { trace: (span: SyncSpan) => void; count: (span: SyncSpan) => number } {
+  const seen: SyncSpan[] = [];
+  return {
+    trace: (span) => void seen.push(span),
+    count: (span) => seen.filter((s) => s === span).length
+  };
+}
+
+async function catchUp(legacyB: boolean) {
+  const net = new SyncNetwork();
+  const ta = spans();
+  const tb = spans();
+  const a = await net.peer('a', access, { trace: ta.trace, repairIntervalMs: 0 });
+  const b = await net.peer('b', access, { trace: tb.trace, repairIntervalMs: 0 }, undefined, {
+    legacy: legacyB
+  });
+  await a.sync.open('c');
+  await b.sync.open('c');
+  const conv = a.sync.conversation('c')!;
+  conv.init({ kind: '1:1', members: ['b'] });
+  for (let i = 0; i < 300; i++) conv.send(`offline ${i}: a message of ordinary length`);
+  net.connect('a', 'b');
+  await net.settle();
+  return { net, ta, tb };
+}
+
+describe('deflated frames between devices', () => {
+  it('a catch-up between two sync 3 devices travels deflated', async () => {
+    const { net, ta, tb } = await catchUp(false);
+    expect(net.texts('b', 'c')).toHaveLength(300);
+    expect(ta.count('deflate')).toBeGreaterThan(0);
+    expect(tb.count('inflate')).toBeGreaterThan(0);
+  });
+
+  it('a device that speaks only sync 2 gets the same catch-up uncompressed', async () => {
+    const { net, tb } = await catchUp(true);
+    expect(net.texts('b', 'c')).toHaveLength(300);
+    expect(tb.count('inflate')).toBe(0);
+  });
+
+  it('a member whose deflated frame lies about its length is dropped; the doc keeps what it had', async () => {
+    const net = new SyncNetwork();
+    const a = await net.peer('a', access, { repairIntervalMs: 0 });
+    const m = await net.peer('m', access, { repairIntervalMs: 0 });
+    await a.sync.open('c');
+    await m.sync.open('c');
+    const conv = a.sync.conversation('c')!;
+    conv.init({ kind: 'group', name: 'g', members: ['m'] });
+    conv.send('before');
+    net.connect('a', 'm');
+    await net.settle();
+    const events: SyncEvent[] = [];
+    a.sync.onEvent((e) => events.push(e));
+    const raw = chatty(10_000);
+    const payload = crafted(FrameType.Update, raw.byteLength - 10, deflateSync(raw));
+    a.transport.handler!.frame(
+      'm',
+      encodeFrame({ type: FrameType.Deflated, conversationId: 'c', payload })
+    );
+    expect(events).toContainEqual(expect.objectContaining({ type: 'peer-dropped', peer: 'm' }));
+    expect(net.texts('a', 'c')).toEqual(['before']);
+  });
+});
