@@ -411,6 +411,10 @@ interface CatchUpRecord {
   aWireBytes: number;
   /** A's sync spans during the catch-up (answering B's step1s, acks). */
   sender: SpanTotals;
+  /** CPU time both pages spent during the catch-up. */
+  cpu: { a: CpuTime; b: CpuTime };
+  /** The in-memory reference in a fresh page (code not warmed up, like B's at the catch-up). */
+  coldApplyMs: number;
 }
 
 interface LatencyRecord {
@@ -467,11 +471,16 @@ async function measureCatchUp(env: Env, a: Side, b: Side, bId: string): Promise<
   log(`A-B connections before the catch-up: ${JSON.stringify(connectionsBefore)}`);
   const aBytes0 = await a.page.evaluate(() => window.bench.chat.bytesSent());
   await a.page.evaluate(() => window.bench.chat.traceReset());
+  const profiler = process.env.BENCH_PROFILE === '1' ? await startProfile(b) : undefined;
+  const cpuA = await cpuMeter(a);
+  const cpuB = await cpuMeter(b);
   const catchUp = await b.page.evaluate(([s, n, t]) => window.bench.chat.catchUp(s, n, t), [
     seed,
     chatMessages,
     env.cfg.chatCatchUpTimeoutMs
   ] as const);
+  const cpu = { a: await cpuA.take(), b: await cpuB.take() };
+  if (profiler !== undefined) await profiler.stop('catch-up-b');
   const sender = await a.page.evaluate(() => window.bench.chat.traceTake());
   const aWireBytes = (await a.page.evaluate(() => window.bench.chat.bytesSent())) - aBytes0;
   if (aWireBytes < catchUp.stateBytes) {
@@ -483,7 +492,97 @@ async function measureCatchUp(env: Env, a: Side, b: Side, bId: string): Promise<
     `B caught up ${catchUp.messages} messages in ${fmt(catchUp.ms, ' ms')} ` +
       `(in memory ${fmt(catchUp.applyMs, ' ms')})`
   );
-  return { writeMs, connectionsBefore, catchUp, aWireBytes, sender };
+  // The same reference in a fresh page (its own renderer): Yjs not warmed up yet, like B's
+  // catch-up (the same-page reference runs after it, on warm code).
+  const states = await b.page.evaluate((ids) => window.bench.chat.states(ids), CATCH_UP_IDS);
+  const fresh = await openPage(env, 'C', false);
+  const coldApplyMs = await fresh.page.evaluate((s) => window.bench.chat.applyStates(s), states);
+  await fresh.context.close();
+  log(`the same state applied in a fresh page: ${fmt(coldApplyMs, ' ms')}`);
+  log(
+    `CPU during the catch-up: B main thread ${fmt(cpu.b.threadMs, ' ms')}, ` +
+      `B renderer ${fmt(cpu.b.processMs, ' ms')}, A renderer ${fmt(cpu.a.processMs, ' ms')} ` +
+      `(${cpus().length} cores)`
+  );
+  return { writeMs, connectionsBefore, catchUp, aWireBytes, sender, cpu, coldApplyMs };
+}
+
+interface CpuTime {
+  /** CPU time of the page's main thread. */
+  threadMs: number;
+  /** CPU time of its renderer process (all threads: WebRTC's network thread too). */
+  processMs: number;
+}
+
+/** CPU time a page spends from now until take() (Chrome's Performance metrics). */
+async function cpuMeter(side: Side): Promise<{ take(): Promise<CpuTime> }> {
+  const cdp = await side.context.newCDPSession(side.page);
+  await cdp.send('Performance.enable');
+  const read = async (): Promise<CpuTime> => {
+    const { metrics } = await cdp.send('Performance.getMetrics');
+    const m = (name: string): number => (metrics.find((x) => x.name === name)?.value ?? 0) * 1000;
+    return { threadMs: m('ThreadTime'), processMs: m('ProcessTime') };
+  };
+  const t0 = await read();
+  return {
+    async take() {
+      const t1 = await read();
+      await cdp.detach();
+      return { threadMs: t1.threadMs - t0.threadMs, processMs: t1.processMs - t0.processMs };
+    }
+  };
+}
+
+/**
+ * `BENCH_PROFILE=1`: a CPU profile of one page (Chrome DevTools format, open it in DevTools'
+ * Performance panel) written to bench/results/<name>.cpuprofile, and its top functions by self
+ * time logged.
+ */
+async function startProfile(side: Side): Promise<{ stop(name: string): Promise<void> }> {
+  const cdp = await side.context.newCDPSession(side.page);
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+  await cdp.send('Profiler.start');
+  return {
+    async stop(name) {
+      const { profile } = await cdp.send('Profiler.stop');
+      await cdp.detach();
+      await mkdir(`${benchDir}results`, { recursive: true });
+      const file = `${benchDir}results/${name}.cpuprofile`;
+      await writeFile(file, JSON.stringify(profile));
+      const self = new Map<string, number>();
+      const dt = profile.timeDeltas ?? [];
+      const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+      (profile.samples ?? []).forEach((id, i) => {
+        const f = byId.get(id)?.callFrame;
+        if (f === undefined) return;
+        const key = `${f.functionName || '(anonymous)'} ${f.url.split('/').pop()}:${f.lineNumber + 1}`;
+        self.set(key, (self.get(key) ?? 0) + (dt[i] ?? 0) / 1000);
+      });
+      const top = [...self].sort((x, y) => y[1] - x[1]).slice(0, 25);
+      log(`profile ${file}, self time:`);
+      for (const [k, ms] of top) log(`  ${fmt(ms, ' ms').padStart(10)}  ${k}`);
+      // Total time (self + callees) per function, each counted once per sample.
+      const parent = new Map<number, number>();
+      for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+      const total = new Map<string, number>();
+      (profile.samples ?? []).forEach((id, i) => {
+        const seen = new Set<string>();
+        for (let n: number | undefined = id; n !== undefined; n = parent.get(n)) {
+          const f = byId.get(n)?.callFrame;
+          if (f === undefined || f.functionName === '') continue;
+          const key = `${f.functionName} ${f.url.split('/').pop()}:${f.lineNumber + 1}`;
+          if (seen.has(key)) continue;
+          seen.add(key);
+          total.set(key, (total.get(key) ?? 0) + (dt[i] ?? 0) / 1000);
+        }
+      });
+      log('total time (with callees):');
+      for (const [k, ms] of [...total].sort((x, y) => y[1] - x[1]).slice(0, 40)) {
+        log(`  ${fmt(ms, ' ms').padStart(10)}  ${k}`);
+      }
+    }
+  };
 }
 
 // 6. send latency: ping-pong in a live conversation, interleaved with the echo references.
@@ -635,7 +734,11 @@ async function measureIndex(env: Env): Promise<IndexRecord> {
 }
 
 /** The catch-up's breakdown as rows: where B's time went, and A's side. */
-function catchUpBreakdownRows(cu: CatchUpResult, sender: SpanTotals): string[][] {
+function catchUpBreakdownRows(
+  cu: CatchUpResult,
+  sender: SpanTotals,
+  cpu: CatchUpRecord['cpu']
+): string[][] {
   const bd = cu.breakdown;
   const share = (x: number): string => `${((x / cu.ms) * 100).toFixed(1)}%`;
   const row = (part: string, x: number, note: string): string[] => [
@@ -652,7 +755,12 @@ function catchUpBreakdownRows(cu: CatchUpResult, sender: SpanTotals): string[][]
   return [
     ['part (B = receiver)', 'ms', 'share', 'what'],
     row('start', bd.startMs, "createSync.start() + opening B's conversations (no frame yet)"),
-    row('decode / reassembly', bd.decodeMs, `${sp('decode')}, ${sp('reassemble')}`),
+    row(
+      'decode / reassembly',
+      bd.decodeMs,
+      `${sp('decode')}, ${sp('reassemble')}, ${sp('inflate')}`
+    ),
+    row('check', bd.checkMs, `${sp('inspect')} (update-check.ts, before Yjs sees an update)`),
     row('apply', bd.applyMs, `${sp('apply')} (with the doc's observers)`),
     row(
       'store',
@@ -661,7 +769,11 @@ function catchUpBreakdownRows(cu: CatchUpResult, sender: SpanTotals): string[][]
     ),
     row('ordering', bd.orderMs, "first size() of B's conversations after the data"),
     row('UI', bd.uiMs, 'event listeners (the bench draws nothing during the catch-up)'),
-    row('other sync', bd.otherMs, `${sp('send')}, ${sp('ack')}, ${sp('forward')}, ${sp('diff')}`),
+    row(
+      'other sync',
+      bd.otherMs,
+      `${sp('send')}, ${sp('ack')}, ${sp('forward')}, ${sp('diff')}, ${sp('deflate')}`
+    ),
     row('idle / waiting', bd.idleMs, 'stream setup, A at work, the network, GC'),
     row('total', cu.ms, `in-memory Y.applyUpdate of the same state: ${fmt(cu.applyMs, ' ms')}`),
     [
@@ -675,8 +787,16 @@ function catchUpBreakdownRows(cu: CatchUpResult, sender: SpanTotals): string[][]
       'A (sender)',
       fmt(aMs, ' ms'),
       '-',
-      `${sp('diff', sender)}, ${sp('send', sender)}, ${sp('events', sender)}, ` +
-        `${sp('decode', sender)}`
+      `${sp('diff', sender)}, ${sp('deflate', sender)}, ${sp('send', sender)}, ` +
+        `${sp('events', sender)}, ${sp('decode', sender)}`
+    ],
+    [
+      'CPU',
+      fmt(cpu.a.processMs + cpu.b.processMs, ' ms'),
+      '-',
+      `both renderers (${cpus().length} cores): B main thread ${fmt(cpu.b.threadMs, ' ms')}, ` +
+        `B ${fmt(cpu.b.processMs, ' ms')}, A ${fmt(cpu.a.processMs, ' ms')} ` +
+        '(plus the browser process: DTLS/SCTP)'
     ]
   ];
 }
@@ -996,16 +1116,25 @@ async function run(cfg: Config, cleanups: (() => Promise<unknown>)[]): Promise<v
         `(with ordering: ${fmt(cu.applyAndOrderMs, ' ms')})`,
       ratio(cu.ms, cu.applyMs)
     ]);
-    breakdown = formatRows(catchUpBreakdownRows(cu, catchUp.sender));
+    rows.push([
+      'catch-up vs a cold in-memory apply',
+      `${fmt(cu.ms, ' ms')} (B's page had applied nothing before)`,
+      `in memory, fresh page: Y.applyUpdate ${fmt(catchUp.coldApplyMs, ' ms')}`,
+      ratio(cu.ms, catchUp.coldApplyMs)
+    ]);
+    breakdown = formatRows(catchUpBreakdownRows(cu, catchUp.sender, catchUp.cpu));
     chat.catchUp = {
       conversations: CATCH_UP_IDS.length,
       messagesPerConversation: cfg.chatMessages,
       ...cu,
       ratioToApply: cu.ms / cu.applyMs,
+      coldApplyMs: catchUp.coldApplyMs,
+      ratioToColdApply: cu.ms / catchUp.coldApplyMs,
       aWireBytes: catchUp.aWireBytes,
       writeMs: catchUp.writeMs,
       connectionsBefore: catchUp.connectionsBefore,
-      senderSpans: catchUp.sender
+      senderSpans: catchUp.sender,
+      cpu: catchUp.cpu
     };
   }
   if (latency !== undefined) {

@@ -124,6 +124,8 @@ export interface CatchUpBreakdown {
   frames: number;
   /** Frame headers, Part headers and reassembly copies. */
   decodeMs: number;
+  /** Checking each update before Yjs sees it (update-check.ts). */
+  checkMs: number;
   /** Y.applyUpdate into the conversation docs (with their observers). */
   applyMs: number;
   /** DocStore.append (its synchronous part). */
@@ -240,6 +242,10 @@ export interface ChatApi {
   ): Promise<{ bulkMs: number; sendMs: number; baseBulkMs: number; baseSendMs: number }>;
   /** Forgets what `open` built. */
   release(): Promise<void>;
+  /** The conversations' docs (head and segments) as Yjs updates, base64. */
+  states(ids: string[]): string[];
+  /** Reference: Y.applyUpdate of `states` (base64) into fresh docs; ms of the applies alone. */
+  applyStates(states: string[]): number;
 }
 
 export interface BenchApi {

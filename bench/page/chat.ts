@@ -42,6 +42,15 @@ import { startedLibp2p, startedSigner } from './ours.ts';
 import { deadline, errorMessage } from './util.ts';
 import { encodeAll, headOf, legacyDocOf, memoryConversation } from '$lib/sync/testing';
 
+const toBase64 = (b: Uint8Array): string => {
+  let s = '';
+  for (let i = 0; i < b.byteLength; i += 0x8000) {
+    s += String.fromCharCode(...b.subarray(i, i + 0x8000));
+  }
+  return btoa(s);
+};
+const fromBase64 = (s: string): Uint8Array => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
+
 let sync: Sync | undefined;
 let store: HistoryStore | undefined;
 const PING = 'ping ';
@@ -205,19 +214,27 @@ export const chat: ChatApi = {
     const decode = spans.decode;
     const sumOf = (names: string[]): number => spanMs(names);
     const cpu: Omit<CatchUpBreakdown, 'firstFrameMs' | 'wireMs' | 'wireBytes' | 'frames'> = {
-      decodeMs: sumOf(['decode', 'reassemble']),
+      decodeMs: sumOf(['decode', 'reassemble', 'inflate']),
+      checkMs: sumOf(['inspect']),
       applyMs: sumOf(['apply']),
       storeMs: sumOf(['store']),
       orderMs,
       uiMs: listenerMs - orderMs,
-      otherMs: sumOf(['forward', 'diff', 'send', 'ack']),
+      otherMs: sumOf(['forward', 'diff', 'send', 'deflate', 'ack']),
       startMs,
       idleMs: 0,
       spans
     };
     // 'events' (the listeners) is measured by the listener itself: listenerMs.
     cpu.idleMs =
-      ms - (cpu.decodeMs + cpu.applyMs + cpu.storeMs + listenerMs + cpu.otherMs + cpu.startMs);
+      ms -
+      (cpu.decodeMs +
+        cpu.checkMs +
+        cpu.applyMs +
+        cpu.storeMs +
+        listenerMs +
+        cpu.otherMs +
+        cpu.startMs);
     const breakdown: CatchUpBreakdown = {
       firstFrameMs: decode?.first ?? Number.NaN,
       wireMs: decode === undefined ? Number.NaN : decode.last - decode.first,
@@ -497,6 +514,23 @@ export const chat: ChatApi = {
       baseBulkMs: t4 - t3,
       baseSendMs: (t5 - t4) / sends
     };
+  },
+
+  states(ids) {
+    return ids.flatMap((id) => encodeAll(conversation(id))).map(toBase64);
+  },
+
+  applyStates(states) {
+    const bytes = states.map(fromBase64);
+    const t0 = performance.now();
+    const docs = bytes.map((st) => {
+      const doc = new Y.Doc();
+      Y.applyUpdate(doc, st);
+      return doc;
+    });
+    const ms = performance.now() - t0;
+    for (const doc of docs) doc.destroy();
+    return ms;
   },
 
   async release() {
