@@ -408,10 +408,16 @@ export class DocSet {
     }
   }
 
+  /**
+   * Segments listed in the head become known newest first: a catch-up asks for (and shows)
+   * the newest messages before older ones.
+   */
   private readHeadSegments(): void {
+    const parts: number[] = [];
     for (const key of this.head.getMap(SEGMENTS_KEY).keys()) {
-      if (!/^(0|[1-9][0-9]{0,5})$/.test(key)) continue;
-      this.addKnown(Number(key));
+      if (/^(0|[1-9][0-9]{0,5})$/.test(key)) parts.push(Number(key));
     }
+    parts.sort((x, y) => y - x);
+    for (const part of parts) this.addKnown(part);
   }
 }

@@ -108,8 +108,18 @@ describe('segments', () => {
     const b = await net.peer('b', access);
     const convA = await a.sync.open('c');
     await b.sync.open('c');
+    const asked: string[] = [];
+    const bSend = b.transport.send.bind(b.transport);
+    b.transport.send = (peer, bytes, options) => {
+      const f = decodeFrame(bytes, 1 << 30);
+      if (f.type === FrameType.Step1) asked.push(f.conversationId);
+      bSend(peer, bytes, options);
+    };
     net.connect('a', 'b');
     await net.settle();
+    // Segments learnt from the head are asked for newest first (the newest messages come first).
+    expect(asked.indexOf('c#2')).toBeGreaterThanOrEqual(0);
+    expect(asked.indexOf('c#2')).toBeLessThan(asked.indexOf('c#1'));
     expect(await b.history.count('c')).toBe(TOTAL);
     expect(await b.history.segments('c')).toEqual([0, 1, 2]);
     const convB = b.sync.conversation('c')!;
