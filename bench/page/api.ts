@@ -243,7 +243,7 @@ export interface ChatApi {
   /** Forgets what `open` built. */
   release(): Promise<void>;
   /** The conversations' docs (head and segments) as Yjs updates, base64. */
-  states(ids: string[]): string[];
+  states(ids: string[]): Promise<string[]>;
   /** Reference: Y.applyUpdate of `states` (base64) into fresh docs; ms of the applies alone. */
   applyStates(states: string[]): number;
 }

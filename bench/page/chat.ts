@@ -52,6 +52,25 @@ const toBase64 = (b: Uint8Array): string => {
 const fromBase64 = (s: string): Uint8Array => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
 
 let sync: Sync | undefined;
+
+/**
+ * Every doc of the conversations (head and all segments) as stored: the docs in memory are
+ * only the newest ones.
+ */
+async function storedStates(ids: string[]): Promise<Uint8Array[]> {
+  const h = store;
+  if (h === undefined) throw new Error('chat: no store');
+  const out: Uint8Array[] = [];
+  for (const id of ids) {
+    const head = await h.loadHead(id);
+    if (head !== undefined) out.push(head);
+    for (const n of await h.segments(id)) {
+      const seg = await h.loadSegment(id, n);
+      if (seg !== undefined) out.push(seg);
+    }
+  }
+  return out;
+}
 let store: HistoryStore | undefined;
 const PING = 'ping ';
 const PONG = 'pong ';
@@ -178,6 +197,7 @@ export const chat: ChatApi = {
     let listenerMs = 0;
     traceReset();
     const t0 = performance.now();
+    let checkNow = (): void => {};
     const done = new Promise<number>((resolve) => {
       const check = (): void => {
         const o0 = performance.now();
@@ -189,6 +209,7 @@ export const chat: ChatApi = {
           off();
         }
       };
+      checkNow = check;
       const off = s.onEvent((e) => {
         const l0 = performance.now();
         events[e.type] = (events[e.type] ?? 0) + 1;
@@ -199,7 +220,9 @@ export const chat: ChatApi = {
     });
     await s.start();
     sync = s;
-    for (const id of ids) await s.open(id);
+    // A conversation's count beyond its window comes from storage (after the data is stored):
+    // its change events say when it moved.
+    for (const id of ids) (await s.open(id)).onChange(() => checkNow());
     // Spans before the first frame (step1s once the stream is up) are B's own work too.
     const startMs = performance.now() - t0 - spanMs(Object.keys(spans));
     const t1 = await deadline(done, timeoutMs, 'catch-up did not finish').catch((err: unknown) => {
@@ -245,7 +268,7 @@ export const chat: ChatApi = {
     const bytesAfter = await trackedBytesSent();
     // Reference: the same state (every doc: heads and segments) applied in memory in this
     // page, into fresh docs.
-    const states = ids.flatMap((id) => encodeAll(conversation(id)));
+    const states = await storedStates(ids);
     const m0 = performance.now();
     const fresh = states.map((st) => {
       const doc = new Y.Doc();
@@ -516,8 +539,8 @@ export const chat: ChatApi = {
     };
   },
 
-  states(ids) {
-    return ids.flatMap((id) => encodeAll(conversation(id))).map(toBase64);
+  async states(ids) {
+    return (await storedStates(ids)).map(toBase64);
   },
 
   applyStates(states) {

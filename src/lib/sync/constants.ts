@@ -91,6 +91,14 @@ export const INITIAL_WINDOW = 100;
 export const OLDER_PAGE = 200;
 
 /**
+ * A window that holds all of a conversation (a short one) and grows past this by sync (a
+ * catch-up of thousands of messages) keeps only its newest INITIAL_WINDOW + OLDER_PAGE: older
+ * messages stay in storage and their segments may leave memory, as when a long conversation
+ * is opened. (Not after the reader scrolled back to the first message.)
+ */
+export const WINDOW_TRIM_AT = 2 * SEGMENT_MESSAGES;
+
+/**
  * Bytes of Part frames one peer may have assembling at once (all its docs together). Memory
  * for an assembly grows with the bytes that arrived, never with the size a part declares.
  */

@@ -5,7 +5,7 @@
  * come from the stored index.
  */
 import * as Y from 'yjs';
-import { OLDER_PAGE, SEGMENT_MESSAGES } from './constants.js';
+import { INITIAL_WINDOW, OLDER_PAGE, SEGMENT_MESSAGES, WINDOW_TRIM_AT } from './constants.js';
 import type { Message } from './conversation-types.js';
 import { HEAD, indexEntryOf, LOAD_ORIGIN, type DocSet, type DocSetListener } from './doc-set.js';
 import { InvalidInputError } from './errors.js';
@@ -47,6 +47,8 @@ export class SegmentWindow {
   private readonly pinned = new Set<number>();
   /** Key of the oldest message in the window; undefined: the window is all of history. */
   private floor: string | undefined;
+  /** The reader scrolled back to the first message: the window is never trimmed. */
+  private scrolledToStart = false;
   private readonly window = new WindowIndex();
   /** Messages in all of history, as last counted in the store (the window may know more). */
   private stored = 0;
@@ -210,8 +212,26 @@ export class SegmentWindow {
   }
 
   changed(origin: unknown): void {
+    this.trim();
     const change = { local: origin === null || origin === undefined };
     for (const listener of this.changeListeners) listener(change);
+  }
+
+  /** See WINDOW_TRIM_AT: older messages leave the window, their segments are unpinned. */
+  private trim(): void {
+    if (this.floor !== undefined || this.scrolledToStart) return;
+    if (this.window.size() <= WINDOW_TRIM_AT) return;
+    const sorted = this.window.sorted();
+    const cut = sorted.length - (INITIAL_WINDOW + OLDER_PAGE);
+    const kept = sorted.slice(cut);
+    this.floor = kept[0]?.key;
+    this.window.reset(kept);
+    const shown = new Set(kept.map((e) => e.segment));
+    for (const n of [...this.pinned]) {
+      if (shown.has(n)) continue;
+      this.pinned.delete(n);
+      this.set.unpin(n);
+    }
   }
 
   private queueCount(): void {
@@ -278,6 +298,7 @@ export class SegmentWindow {
     const older = await this.set.history.window(this.set.id, { before: this.floor, limit: count });
     if (older.length === 0) return 0;
     this.floor = older.length < count ? undefined : older[0]?.key;
+    if (this.floor === undefined) this.scrolledToStart = true;
     await this.pinAll(older.map((e) => e.segment));
     if (this.floor === undefined) await this.pinAll(this.set.segments());
     // The index said which messages these are: they join the window (checked against their

@@ -10,7 +10,7 @@ import {
   createMemoryHistoryStore,
   type HistoryStore
 } from '../../../src/lib/storage/history-store.js';
-import { INITIAL_WINDOW, SEGMENT_MESSAGES } from '../../../src/lib/sync/constants.js';
+import { INITIAL_WINDOW, OLDER_PAGE, SEGMENT_MESSAGES } from '../../../src/lib/sync/constants.js';
 import { openConversation } from '../../../src/lib/sync/conversation.js';
 import { DocSet, parseUnitId, splitLegacy } from '../../../src/lib/sync/doc-set.js';
 import { decodeFrame, encodeFrame, FrameType } from '../../../src/lib/sync/protocol.js';
@@ -156,6 +156,35 @@ describe('segments', () => {
       .filter((f) => f.type === FrameType.Step2 || f.type === FrameType.Update)
       .reduce((n, f) => n + f.bytes, 0);
     expect(carried).toBeLessThan(1_000);
+  });
+
+  it('a catch-up of thousands of messages into an open short conversation keeps a bounded window and segments in memory', async () => {
+    const net = new SyncNetwork();
+    const a = await net.peer('a', access);
+    const b = await net.peer('b', access);
+    const convA = await a.sync.open('c');
+    convA.init({ kind: '1:1', members: ['b'] });
+    const total = 5 * SEGMENT_MESSAGES + 10;
+    for (let i = 0; i < total; i++) convA.send(`m${i}`, { id: `id${i}` });
+    await net.settle();
+    const convB = await b.sync.open('c');
+    expect(convB.size()).toBe(0); // open, with a window that is all of history
+    net.connect('a', 'b');
+    await net.settle();
+    await new Promise((r) => setTimeout(r)); // the stored count (queued on a microtask)
+    expect(convB.size()).toBe(total);
+    expect(convB.ids().length).toBe(INITIAL_WINDOW + OLDER_PAGE);
+    expect(convB.ids().at(-1)).toBe(`id${total - 1}`);
+    // The segments of the trimmed part may leave memory: the tail, what is shown, two warm.
+    expect(setOf(convB).hotSegments().length).toBeLessThanOrEqual(4);
+    // Scrolling back still reaches the first message.
+    while ((await convB.loadOlder()) > 0);
+    expect(convB.ids().length).toBe(total);
+    expect(convB.ids()[0]).toBe('id0');
+    // A live message still joins at the bottom.
+    convA.send('live', { id: 'live' });
+    await net.settle();
+    expect(convB.ids().at(-1)).toBe('live');
   });
 
   it('frames for an unknown or malformed segment get the "unavailable" answer', async () => {
