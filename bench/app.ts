@@ -19,6 +19,7 @@ import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { chromiumArgs, findChromium } from '../tests/fixtures/browser.js';
 import { startRelay, type RelayHandle } from '../tests/fixtures/relay.js';
+import { startProfile } from './lib/profile.js';
 import { fmt, formatTable, ratio, type Row } from './lib/report.js';
 import { summarize, type Summary } from './lib/stats.js';
 
@@ -183,14 +184,12 @@ async function run(): Promise<AppBenchResult> {
     const dom: number[] = [];
     const paint: number[] = [];
     const ping: number[] = [];
-    // BENCH_APP_PROFILE=<file>: a CPU profile of page B over the measured sends (for DevTools).
-    const profileTo = process.env.BENCH_APP_PROFILE;
-    const cdp = profileTo === undefined ? undefined : await b.context().newCDPSession(b);
+    // BENCH_PROFILE=1: CPU profiles of both pages over the measured sends (lib/profile.ts; build
+    // with `npx vite build --minify false` for readable names).
+    let profiles: { stop(name: string): Promise<void> }[] = [];
     for (let i = 0; i < WARMUP + SENDS; i++) {
-      if (i === WARMUP && cdp !== undefined) {
-        await cdp.send('Profiler.enable');
-        await cdp.send('Profiler.setSamplingInterval', { interval: 100 });
-        await cdp.send('Profiler.start');
+      if (i === WARMUP && process.env.BENCH_PROFILE === '1') {
+        profiles = [await startProfile(a.context(), a), await startProfile(b.context(), b)];
       }
       const t = await sendOnce(a, b, `latency ${i} ${Math.random().toString(36).slice(2)}`);
       const p = await pingHalf(a, peerB);
@@ -199,10 +198,7 @@ async function run(): Promise<AppBenchResult> {
       paint.push(t.paint);
       ping.push(p);
     }
-    if (cdp !== undefined && profileTo !== undefined) {
-      const { profile } = await cdp.send('Profiler.stop');
-      await writeFile(profileTo, JSON.stringify(profile));
-    }
+    for (const [i, profile] of profiles.entries()) await profile.stop(`app-send-${'ab'[i]}`);
 
     // The burst: B shows the conversation; A sends BURST messages in one task.
     const before = await b.evaluate(

@@ -34,6 +34,7 @@ import type {
   ReservationTiming
 } from './page/api.js';
 import { measureAppStart, summarizeAppStart, type AppStartSample } from './lib/app-start.js';
+import { startProfile } from './lib/profile.js';
 import { fmt, formatTable, ratio, type Row } from './lib/report.js';
 import { startStaticServer, type StaticServer } from './lib/static-server.js';
 import { mbPerSecond, summarize, type Summary } from './lib/stats.js';
@@ -471,7 +472,8 @@ async function measureCatchUp(env: Env, a: Side, b: Side, bId: string): Promise<
   log(`A-B connections before the catch-up: ${JSON.stringify(connectionsBefore)}`);
   const aBytes0 = await a.page.evaluate(() => window.bench.chat.bytesSent());
   await a.page.evaluate(() => window.bench.chat.traceReset());
-  const profiler = process.env.BENCH_PROFILE === '1' ? await startProfile(b) : undefined;
+  const profiler =
+    process.env.BENCH_PROFILE === '1' ? await startProfile(b.context, b.page) : undefined;
   const cpuA = await cpuMeter(a);
   const cpuB = await cpuMeter(b);
   const catchUp = await b.page.evaluate(([s, n, t]) => window.bench.chat.catchUp(s, n, t), [
@@ -529,58 +531,6 @@ async function cpuMeter(side: Side): Promise<{ take(): Promise<CpuTime> }> {
       const t1 = await read();
       await cdp.detach();
       return { threadMs: t1.threadMs - t0.threadMs, processMs: t1.processMs - t0.processMs };
-    }
-  };
-}
-
-/**
- * `BENCH_PROFILE=1`: a CPU profile of one page (Chrome DevTools format, open it in DevTools'
- * Performance panel) written to bench/results/<name>.cpuprofile, and its top functions by self
- * time logged.
- */
-async function startProfile(side: Side): Promise<{ stop(name: string): Promise<void> }> {
-  const cdp = await side.context.newCDPSession(side.page);
-  await cdp.send('Profiler.enable');
-  await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
-  await cdp.send('Profiler.start');
-  return {
-    async stop(name) {
-      const { profile } = await cdp.send('Profiler.stop');
-      await cdp.detach();
-      await mkdir(`${benchDir}results`, { recursive: true });
-      const file = `${benchDir}results/${name}.cpuprofile`;
-      await writeFile(file, JSON.stringify(profile));
-      const self = new Map<string, number>();
-      const dt = profile.timeDeltas ?? [];
-      const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-      (profile.samples ?? []).forEach((id, i) => {
-        const f = byId.get(id)?.callFrame;
-        if (f === undefined) return;
-        const key = `${f.functionName || '(anonymous)'} ${f.url.split('/').pop()}:${f.lineNumber + 1}`;
-        self.set(key, (self.get(key) ?? 0) + (dt[i] ?? 0) / 1000);
-      });
-      const top = [...self].sort((x, y) => y[1] - x[1]).slice(0, 25);
-      log(`profile ${file}, self time:`);
-      for (const [k, ms] of top) log(`  ${fmt(ms, ' ms').padStart(10)}  ${k}`);
-      // Total time (self + callees) per function, each counted once per sample.
-      const parent = new Map<number, number>();
-      for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-      const total = new Map<string, number>();
-      (profile.samples ?? []).forEach((id, i) => {
-        const seen = new Set<string>();
-        for (let n: number | undefined = id; n !== undefined; n = parent.get(n)) {
-          const f = byId.get(n)?.callFrame;
-          if (f === undefined || f.functionName === '') continue;
-          const key = `${f.functionName} ${f.url.split('/').pop()}:${f.lineNumber + 1}`;
-          if (seen.has(key)) continue;
-          seen.add(key);
-          total.set(key, (total.get(key) ?? 0) + (dt[i] ?? 0) / 1000);
-        }
-      });
-      log('total time (with callees):');
-      for (const [k, ms] of [...total].sort((x, y) => y[1] - x[1]).slice(0, 40)) {
-        log(`  ${fmt(ms, ' ms').padStart(10)}  ${k}`);
-      }
     }
   };
 }
