@@ -15,6 +15,7 @@ import { webSockets } from '@libp2p/websockets';
 import { yamux } from '@libp2p/yamux';
 import { multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p } from 'libp2p';
+import { describe, expect, it } from 'vitest';
 import { createLibp2pSyncTransport } from '../../src/lib/sync/transport-libp2p.js';
 import { createTestPeer, type TestPeer } from '../fixtures/node-peer.js';
 import {
@@ -72,4 +73,53 @@ runSyncTransportContract('libp2p streams (@libp2p/memory + in-process circuit re
       await relay.stop();
     }
   };
+});
+
+describe('libp2p sync transport and other app versions', () => {
+  it('reports a peer whose app speaks none of our sync versions as incompatible, not as up', async () => {
+    const prefix = `sync-versions-${process.pid}`;
+    const plain = (name: string): Promise<Libp2p> =>
+      createLibp2p({
+        addresses: { listen: [`/memory/${prefix}-${name}`] },
+        transports: [memory()],
+        connectionEncrypters: [noise()],
+        streamMuxers: [yamux()],
+        services: { identify: identify() }
+      });
+    const ours = await plain('ours');
+    const old = await plain('old');
+    try {
+      // An app from before sync 2: it answers only its own version.
+      await old.handle('/p2p4e/sync/1.0.0', (stream) => stream.abort(new Error('unused')));
+      const seen: string[] = [];
+      let wake = (): void => {};
+      const transport = createLibp2pSyncTransport(ours);
+      await transport.start({
+        peerUp: (peer) => seen.push(`up ${peer}`),
+        peerDown: () => {},
+        frame: () => {},
+        malformed: () => {},
+        incompatible: (peer) => {
+          seen.push(`incompatible ${peer}`);
+          wake();
+        }
+      });
+      const reported = new Promise<void>((resolve) => (wake = resolve));
+      await ours.dial(multiaddr(`/memory/${prefix}-old/p2p/${old.peerId.toString()}`));
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        reported,
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error('no incompatible report')), 10_000);
+        })
+      ]).finally(() => clearTimeout(timer));
+      expect(seen).toEqual([`incompatible ${old.peerId.toString()}`]);
+      expect(transport.peers()).toEqual([]);
+      expect(transport.deflates(old.peerId.toString())).toBe(false);
+      await transport.stop();
+    } finally {
+      await ours.stop();
+      await old.stop();
+    }
+  });
 });

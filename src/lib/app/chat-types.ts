@@ -74,6 +74,11 @@ export interface ConversationInfo {
   left: boolean;
   /** Number of messages. */
   size: number;
+  /**
+   * Display names of members whose app speaks no sync version this one does: nothing reaches
+   * them, or comes from them, until one side updates.
+   */
+  outdated: string[];
 }
 
 /** A quoted message as its reply shows it. */

@@ -104,6 +104,8 @@ class ChatService implements Chat {
     failed: (id) => this.#changes.conversation(id)
   });
   readonly #stats: ChatStats = { receiptWrites: 0 };
+  /** Devices whose app speaks no sync version this one does (until they sync again). */
+  readonly #incompatible = new Set<string>();
 
   constructor(config: ChatConfig) {
     this.#config = config;
@@ -216,6 +218,10 @@ class ChatService implements Chat {
           this.#onEphemeral(event.conversationId, event.peer, event.payload);
         } else if (event.type === 'synced') {
           presence.synced(event.conversationId, event.peer);
+          if (this.#incompatible.delete(event.peer)) this.#changes.emit({ type: 'contacts' });
+        } else if (event.type === 'incompatible' && !this.#incompatible.has(event.peer)) {
+          this.#incompatible.add(event.peer);
+          this.#changes.emit({ type: 'contacts' });
         }
       })
     );
@@ -273,7 +279,8 @@ class ChatService implements Chat {
 
   info(conversationId: string): ConversationInfo | undefined {
     const conv = this.#conv(conversationId);
-    return conv === undefined ? undefined : conversationInfo(conversationId, conv, this.#names);
+    if (conv === undefined) return undefined;
+    return conversationInfo(conversationId, conv, this.#names, (p) => this.#incompatible.has(p));
   }
 
   messageIds(conversationId: string): readonly string[] {

@@ -43,7 +43,8 @@ export function summaryOf(
 export function conversationInfo(
   id: string,
   conv: Conversation,
-  names: Names
+  names: Names,
+  incompatible: (peer: string) => boolean = () => false
 ): ConversationInfo | undefined {
   const meta = conv.meta();
   if (meta === undefined) return undefined;
@@ -58,7 +59,8 @@ export function conversationInfo(
     members,
     ...(peer === undefined ? {} : { peer }),
     left: kind === 'group' && !conv.isMember(names.self()),
-    size: conv.size()
+    size: conv.size(),
+    outdated: members.filter((m) => m !== names.self() && incompatible(m)).map((m) => names.of(m))
   };
 }
 

@@ -31,3 +31,16 @@ export function needsTick(node: NodeState, relayInfo: RelayInfoState): boolean {
     (relayInfo.status === 'error' && relayInfo.nextRetryAt !== undefined)
   );
 }
+
+/**
+ * What a conversation says when members' apps speak no sync version this one does
+ * (ConversationInfo.outdated); '' when none.
+ */
+export function outdatedNotice(names: readonly string[]): string {
+  if (names.length === 0) return '';
+  const who = names.length === 1 ? `${names[0]}'s app` : `the apps of ${names.join(', ')}`;
+  return (
+    `Can't sync with ${who}: a different version of p2p4everything. ` +
+    'Messages go through once you both run the latest version.'
+  );
+}

@@ -116,6 +116,8 @@ export class ConversationStore {
   detailsNotice = $state<string | undefined>(undefined);
   /** Group only: true once this device left it. */
   left = $state(false);
+  /** Members whose app can't sync with this one (ConversationInfo.outdated). */
+  outdated = $state<string[]>([]);
   /** Group only: the "Group details" panel. */
   readonly group: GroupDetailsStore;
   #focus = $state<string | undefined>(undefined);
@@ -172,6 +174,7 @@ export class ConversationStore {
     }
     this.contact = info.peer === undefined ? undefined : this.#chat.contacts.get(info.peer);
     this.left = info.left;
+    if (info.outdated.join('\n') !== this.outdated.join('\n')) this.outdated = info.outdated;
     // Only the order here (the same array while it does not change): rows are made for the
     // rendered ones only.
     const ids = this.#chat.messageIds(this.id);

@@ -72,6 +72,8 @@ export type SyncEvent =
   | { type: 'unavailable'; conversationId: string; peer: string }
   /** The peer sent something invalid and is ignored for `misbehavingMs`. */
   | { type: 'peer-dropped'; peer: string; reason: string }
+  /** The peer's app speaks no sync version this one does (see SyncTransportHandler). */
+  | { type: 'incompatible'; peer: string }
   /** An update could not be saved (it stays in memory and syncs). */
   | { type: 'persist-error'; conversationId: string; error: Error };
 

@@ -136,6 +136,7 @@ class SyncService implements Sync {
     this.started = true;
     await this.transport.start({
       peerUp: (peer) => this.peerUp(peer),
+      incompatible: (peer) => this.emit({ type: 'incompatible', peer }),
       peerDown: (peer) => this.peerDown(peer),
       frame: (peer, bytes) => this.onFrame(peer, bytes),
       malformed: (peer, err) => this.misbehave(peer, err.message)

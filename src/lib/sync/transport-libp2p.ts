@@ -219,8 +219,12 @@ class Libp2pSyncTransport implements SyncTransport {
         // below comes after them, which is fine: every frame stands on its own.
         this.handler?.peerUp(peer);
         void this.pump(peer, out);
-      } catch {
+      } catch (err) {
         if (this.outbound.get(peer) === out) this.outbound.delete(peer);
+        // The other app negotiated none of our versions (multistream-select said "na").
+        if (err instanceof Error && err.name === 'UnsupportedProtocolError') {
+          this.handler?.incompatible?.(peer);
+        }
       }
     })();
     return out;

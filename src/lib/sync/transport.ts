@@ -52,6 +52,11 @@ export interface SyncTransportHandler {
   frame(peer: string, bytes: Uint8Array): void;
   /** The peer sent something that isn't a frame (e.g. a length over the limit). */
   malformed(peer: string, err: Error): void;
+  /**
+   * The peer's app speaks none of this one's sync versions (an older or newer protocol): no
+   * channel can open until one of the two updates.
+   */
+  incompatible?(peer: string): void;
   peerDown(peer: string): void;
 }
 

@@ -4,6 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { RECEIPT_INTERVAL_MS } from '../../../src/lib/app/receipts.js';
+import { outdatedNotice } from '../../../src/lib/app/status.js';
 import { MAX_MESSAGE_UNITS } from '../../../src/lib/core/limits.js';
 import { ConversationStore, sameValue } from '../../../src/lib/stores/conversation.svelte.js';
 import {
@@ -57,6 +58,28 @@ describe('sameValue (a rendered row re-renders only when its view changed)', () 
 });
 
 describe('ConversationStore', () => {
+  it("says when a member's app speaks no sync version this one does, until it syncs again", async () => {
+    const { a, b, id } = await pair();
+    const sa = open(a, id);
+    // ChatStore refreshes the open conversation on 'contacts' changes too.
+    a.chat.onChange((c) => {
+      if (c.type === 'contacts') sa.refresh();
+    });
+    expect(sa.outdated).toEqual([]);
+    // What the libp2p transport reports when multistream-select finds no common version.
+    a.transport.handler!.incompatible!(b.id);
+    await tick();
+    expect(sa.outdated).toEqual(['Ben']);
+    expect(outdatedNotice(sa.outdated)).toBe(
+      "Can't sync with Ben's app: a different version of p2p4everything. " +
+        'Messages go through once you both run the latest version.'
+    );
+    net.unlink(a, b);
+    await net.link(a, b); // Ben updated: the conversation syncs again
+    await tick();
+    expect(sa.outdated).toEqual([]);
+  });
+
   it('sends the draft, shows it on the other device with names, and follows statuses to Read', async () => {
     const { a, b, id } = await pair();
     const sa = open(a, id);

@@ -60,7 +60,8 @@ function windowedChat(total = 1_000, window = 100, step = 200) {
       groupName: '',
       members: ['ben', 'me'],
       left: false,
-      size: all.length
+      size: all.length,
+      outdated: []
     }),
     messageIds: () => ids,
     messageCount: () => all.length,
