@@ -250,13 +250,19 @@ interface DialRecord extends DialResult {
 }
 
 async function hangUpBoth(a: Side, aId: string, b: Side, bId: string): Promise<boolean> {
-  await a.page.evaluate((p) => window.bench.ours.hangUp(p), bId);
-  await b.page.evaluate((p) => window.bench.ours.hangUp(p), aId);
-  const [ga, gb] = await Promise.all([
-    a.page.evaluate(([p, t]) => window.bench.ours.waitDisconnected(p, t), [bId, 10_000] as const),
-    b.page.evaluate(([p, t]) => window.bench.ours.waitDisconnected(p, t), [aId, 10_000] as const)
-  ]);
-  return ga && gb;
+  // A connection that was still being set up when hung up (an upgrade in flight) can open
+  // right after: hang up again, a few times.
+  for (let attempt = 0; attempt < 3; attempt++) {
+    await a.page.evaluate((p) => window.bench.ours.hangUp(p), bId);
+    await b.page.evaluate((p) => window.bench.ours.hangUp(p), aId);
+    const [ga, gb] = await Promise.all([
+      a.page.evaluate(([p, t]) => window.bench.ours.waitDisconnected(p, t), [bId, 5_000] as const),
+      b.page.evaluate(([p, t]) => window.bench.ours.waitDisconnected(p, t), [aId, 5_000] as const)
+    ]);
+    if (ga && gb) return true;
+    log(`hang-up ${attempt + 1}: still connected, again`);
+  }
+  return false;
 }
 
 // 2. direct dials: hang up, then redial, alternating who dials.
