@@ -130,8 +130,12 @@ export class FrameSender {
     }
   }
 
-  /** The frame Deflated when that pays (deflate.ts). */
+  /**
+   * The frame Deflated when that pays (deflate.ts). Not past the message limit: the receiver
+   * refuses to inflate more than that, and encode() must refuse it here as it is.
+   */
   private deflate(frame: Frame): Frame {
+    if (frame.payload.byteLength > this.host.maxMessageBytes) return frame;
     const t0 = this.host.tracer.begin();
     const out = deflateFrame(frame);
     this.host.tracer.end('deflate', t0, frame.payload.byteLength);

@@ -79,4 +79,24 @@ describe('catch-up work', () => {
       expect.objectContaining({ name: 'InvalidInputError' })
     );
   });
+
+  it('an update over the message limit is refused, not sent deflated, to a sync 3 member', async () => {
+    const net = new SyncNetwork();
+    const limits = { maxFrameBytes: 1024, maxMessageBytes: 5000 };
+    const a = await net.peer('a', access, limits);
+    const b = await net.peer('b', access, limits);
+    await a.sync.open('c');
+    await b.sync.open('c');
+    const conv = a.sync.conversation('c')!;
+    conv.init({ kind: '1:1', members: ['b'] });
+    net.connect('a', 'b');
+    await net.settle();
+    expect(a.transport.deflates('b')).toBe(true);
+    // ~6.4 KB that deflates to well under the limit (and under 16x): b would refuse to inflate
+    // it and drop a.
+    const text = Array.from({ length: 800 }, (_, i) => `word${i} `).join('');
+    expect(() => conv.send(text)).toThrow(expect.objectContaining({ name: 'InvalidInputError' }));
+    await net.settle();
+    expect(b.sync.misbehaving()).toEqual([]);
+  });
 });
