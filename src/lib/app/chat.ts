@@ -51,6 +51,7 @@ import { createChatPresence, type ChatPresence } from './chat-presence.js';
 import { documentVisibility, type Presence } from './presence.js';
 import { createReceiptPolicy, type ReceiptPolicy } from './receipts.js';
 import { createDeferredSignatureChecks } from './signature-checks.js';
+import { IncompatiblePeers } from './incompatible-peers.js';
 import { conversationInfo, messageRow, summaryOf } from './rows.js';
 import { createChatChanges } from './chat-changes.js';
 import { createChatSync, directConversationId, storedConversationIds } from './chat-sync.js';
@@ -104,8 +105,7 @@ class ChatService implements Chat {
     failed: (id) => this.#changes.conversation(id)
   });
   readonly #stats: ChatStats = { receiptWrites: 0 };
-  /** Devices whose app speaks no sync version this one does (until they sync again). */
-  readonly #incompatible = new Set<string>();
+  readonly #incompatible = new IncompatiblePeers();
 
   constructor(config: ChatConfig) {
     this.#config = config;
@@ -219,8 +219,7 @@ class ChatService implements Chat {
         } else if (event.type === 'synced') {
           presence.synced(event.conversationId, event.peer);
           if (this.#incompatible.delete(event.peer)) this.#changes.emit({ type: 'contacts' });
-        } else if (event.type === 'incompatible' && !this.#incompatible.has(event.peer)) {
-          this.#incompatible.add(event.peer);
+        } else if (event.type === 'incompatible' && this.#incompatible.add(event.peer)) {
           this.#changes.emit({ type: 'contacts' });
         }
       })
