@@ -1,8 +1,8 @@
 /**
  * Deflated frames (sync 3): a step2 or update of at least DEFLATE_MIN_BYTES travels compressed
  * (raw DEFLATE, RFC 1951, with fflate) when that saves at least a fifth of it. Yjs updates of
- * chat messages shrink to a fifth to a third (map keys, peer ids, clocks repeat), which is what
- * a catch-up over a home uplink waits for.
+ * chat messages shrink to a fifth to two fifths (map keys, peer ids, clocks repeat; signatures
+ * do not), which is what a catch-up over a home uplink waits for.
  *
  * ```
  * u8       inner        2 step2 | 3 update
@@ -38,7 +38,7 @@ export function deflateFrame(frame: Frame): Frame {
   if (frame.type !== FrameType.Step2 && frame.type !== FrameType.Update) return frame;
   const raw = frame.payload;
   if (raw.byteLength < DEFLATE_MIN_BYTES) return frame;
-  // Level 1: a fifth of the time of the default for a few percent more bytes.
+  // Level 1: about 60% of the time of the default level (6) for ~1% more bytes on chat updates.
   const deflated = deflateSync(raw, { level: 1 });
   if (deflated.byteLength > raw.byteLength * WORTH) return frame;
   if (raw.byteLength > deflated.byteLength * MAX_INFLATE_RATIO) return frame;
