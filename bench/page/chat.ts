@@ -222,7 +222,13 @@ export const chat: ChatApi = {
     sync = s;
     // A conversation's count beyond its window comes from storage (after the data is stored):
     // its change events say when it moved.
-    for (const id of ids) (await s.open(id)).onChange(() => checkNow());
+    for (const id of ids) {
+      (await s.open(id)).onChange(() => {
+        const l0 = performance.now();
+        checkNow();
+        listenerMs += performance.now() - l0;
+      });
+    }
     // Spans before the first frame (step1s once the stream is up) are B's own work too.
     const startMs = performance.now() - t0 - spanMs(Object.keys(spans));
     const t1 = await deadline(done, timeoutMs, 'catch-up did not finish').catch((err: unknown) => {
