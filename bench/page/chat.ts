@@ -53,6 +53,17 @@ const fromBase64 = (s: string): Uint8Array => Uint8Array.from(atob(s), (c) => c.
 
 let sync: Sync | undefined;
 
+/** The reference: each state applied into a fresh doc; `ms` of the applies alone. */
+function applyFresh(states: Uint8Array[]): { docs: Y.Doc[]; ms: number } {
+  const t0 = performance.now();
+  const docs = states.map((st) => {
+    const doc = new Y.Doc();
+    Y.applyUpdate(doc, st);
+    return doc;
+  });
+  return { docs, ms: performance.now() - t0 };
+}
+
 /**
  * Every doc of the conversations (head and all segments) as stored: the docs in memory are
  * only the newest ones.
@@ -275,13 +286,7 @@ export const chat: ChatApi = {
     // Reference: the same state (every doc: heads and segments) applied in memory in this
     // page, into fresh docs.
     const states = await storedStates(ids);
-    const m0 = performance.now();
-    const fresh = states.map((st) => {
-      const doc = new Y.Doc();
-      Y.applyUpdate(doc, st);
-      return doc;
-    });
-    const applyMs = performance.now() - m0;
+    const { docs: fresh, ms: applyMs } = applyFresh(states);
     // The same plus ordering the messages (what B's model does).
     const o0 = performance.now();
     const keys: string[] = [];
@@ -550,14 +555,7 @@ export const chat: ChatApi = {
   },
 
   applyStates(states) {
-    const bytes = states.map(fromBase64);
-    const t0 = performance.now();
-    const docs = bytes.map((st) => {
-      const doc = new Y.Doc();
-      Y.applyUpdate(doc, st);
-      return doc;
-    });
-    const ms = performance.now() - t0;
+    const { docs, ms } = applyFresh(states.map(fromBase64));
     for (const doc of docs) doc.destroy();
     return ms;
   },

@@ -117,12 +117,12 @@ export class FrameSender {
     const t2 = tracer.begin();
     try {
       // Encoded at most twice (deflated for the peers that read it, as it is for the others).
-      const plain: { frames?: Uint8Array[] } = {};
-      const deflated: { frames?: Uint8Array[] } = {};
+      let plain: Uint8Array[] | undefined;
+      let deflated: Uint8Array[] | undefined;
       for (const peer of to) {
         const frames = transport.deflates(peer)
-          ? (deflated.frames ??= this.encode(this.deflate(frame)))
-          : (plain.frames ??= this.encode(frame));
+          ? (deflated ??= this.encode(this.deflate(frame)))
+          : (plain ??= this.encode(frame));
         for (const bytes of frames) transport.send(peer, bytes);
       }
     } finally {

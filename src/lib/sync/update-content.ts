@@ -23,6 +23,12 @@ export function readUint(d: decoding.Decoder): number {
   return n;
 }
 
+/** Skips `n` bytes (a fixed-width number) without reading them. */
+function skipBytes(d: decoding.Decoder, n: number): void {
+  if (d.pos + n > d.arr.length) refuse('malformed update');
+  d.pos += n;
+}
+
 /** Skips a string (bounded); nothing here needs its text, so it is not decoded. */
 export function skipString(d: decoding.Decoder, limits: UpdateLimits): void {
   const len = readUint(d);
@@ -103,14 +109,12 @@ function skipAny(d: decoding.Decoder, limits: UpdateLimits): void {
       case 125:
         decoding.readVarInt(d);
         break;
-      case 124:
-        decoding.readFloat32(d);
+      case 124: // float32
+        skipBytes(d, 4);
         break;
-      case 123:
-        decoding.readFloat64(d);
-        break;
-      case 122:
-        decoding.readBigInt64(d);
+      case 123: // float64
+      case 122: // bigint64
+        skipBytes(d, 8);
         break;
       case 119:
         skipString(d, limits);
