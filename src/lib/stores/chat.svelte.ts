@@ -328,8 +328,14 @@ export class ChatStore {
   }
 }
 
+export interface BrowserStores {
+  node: NodeStore;
+  chat: ChatStore;
+  search: SearchStore;
+}
+
 /** The stores over this browser's app (createBrowserApp: IndexedDB, the page's relay). */
-export function createBrowserStores(): { node: NodeStore; chat: ChatStore; search: SearchStore } {
+export function createBrowserStores(): BrowserStores {
   const app = createBrowserApp();
   const node = new NodeStore(app);
   return {
@@ -337,4 +343,15 @@ export function createBrowserStores(): { node: NodeStore; chat: ChatStore; searc
     chat: new ChatStore(app, node),
     search: new SearchStore(app.chat, {}, { live: app.search })
   };
+}
+
+let pageStores: BrowserStores | undefined;
+
+/**
+ * This page's one set of stores, made on first use: the client hook (hooks.client.ts) starts
+ * them before the first render, the page component renders them.
+ */
+export function browserStores(): BrowserStores {
+  pageStores ??= createBrowserStores();
+  return pageStores;
 }
