@@ -22,14 +22,14 @@ export function directConversationId(a: string, b: string): string {
 export interface ChatSyncDeps {
   node: P2PNode;
   self: string;
-  config: Pick<ChatConfig, 'syncTransport' | 'history' | 'docs'>;
+  config: Pick<ChatConfig, 'syncTransport' | 'syncInit' | 'history' | 'docs'>;
   contacts: Contacts;
   groups: Pick<GroupService, 'mayJoinFrom'>;
 }
 
 export function createChatSync({ node, self, config, contacts, groups }: ChatSyncDeps): Sync {
   const sync = createSync(
-    {},
+    { ...config.syncInit },
     {
       transport:
         config.syncTransport ?? createLibp2pSyncTransport(node.libp2p, { denyList: node.denyList }),

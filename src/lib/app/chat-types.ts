@@ -17,6 +17,7 @@ import type {
   ConversationKind,
   Message,
   MessageStatus,
+  SyncInit,
   SyncTransport
 } from '../sync/index.js';
 import type { ChatPairing } from './pairing.js';
@@ -40,6 +41,8 @@ export interface ChatConfig {
   dialContacts?: boolean;
   /** Sync frames over this instead of the node's libp2p streams (tests). */
   syncTransport?: SyncTransport;
+  /** Options of the sync service (tests: `{ deflate: 'inline' }` with a stepped network). */
+  syncInit?: SyncInit;
   /** Presence and receipt timers (default: the real ones) and page visibility (default: `document`). */
   presenceTimers?: PresenceTimers;
   visibility?: VisibilitySource;

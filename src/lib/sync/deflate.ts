@@ -13,7 +13,8 @@
  * Inflating is bounded: the output buffer is `rawLength + 1` bytes and `rawLength` is at most
  * MAX_INFLATE_RATIO times the deflated bytes (the sender never compresses past that ratio), so
  * a frame costs at most that multiple of its own size in memory; one that inflates to more or
- * less than it declares is malformed. Both ends are synchronous: frames keep their order.
+ * less than it declares is malformed. The sender compresses asynchronously (the platform's
+ * DEFLATE) and keeps its frames in order per peer (sender.ts); inflating is synchronous.
  */
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
@@ -30,16 +31,67 @@ export const MAX_INFLATE_RATIO = 16;
 /** Compressed only when this saves at least a fifth. */
 const WORTH = 0.8;
 
+/** Whether `frame` is a step2 or update big enough to try compressing. */
+export function wantsDeflate(frame: Frame): boolean {
+  return (
+    (frame.type === FrameType.Step2 || frame.type === FrameType.Update) &&
+    frame.payload.byteLength >= DEFLATE_MIN_BYTES
+  );
+}
+
 /**
  * `frame` as a Deflated frame when it is a step2 or update big enough and compressing pays;
- * otherwise `frame` itself.
+ * otherwise `frame` itself. Synchronous (fflate, level 1): see deflateFrameAsync for the
+ * sender's path.
  */
 export function deflateFrame(frame: Frame): Frame {
-  if (frame.type !== FrameType.Step2 && frame.type !== FrameType.Update) return frame;
-  const raw = frame.payload;
-  if (raw.byteLength < DEFLATE_MIN_BYTES) return frame;
+  if (!wantsDeflate(frame)) return frame;
   // Level 1: about 60% of the time of the default level (6) for ~1% more bytes on chat updates.
-  const deflated = deflateSync(raw, { level: 1 });
+  return wrap(frame, deflateSync(frame.payload, { level: 1 }));
+}
+
+/** Raw DEFLATE of `raw`, asynchronously. */
+export type DeflateRaw = (raw: Uint8Array) => Promise<Uint8Array>;
+
+/**
+ * The platform's own DEFLATE (CompressionStream 'deflate-raw': zlib in the browser, 4-8x faster
+ * than fflate's JavaScript and a few percent smaller), or undefined where it is missing.
+ */
+export const nativeDeflateRaw: DeflateRaw | undefined =
+  typeof CompressionStream === 'function'
+    ? async (raw) => {
+        const stream = new CompressionStream('deflate-raw');
+        const writer = stream.writable.getWriter();
+        // Failures surface through the readable side, read below.
+        writer.write(raw as Uint8Array<ArrayBuffer>).catch(() => undefined);
+        writer.close().catch(() => undefined);
+        return new Uint8Array(await new Response(stream.readable).arrayBuffer());
+      }
+    : undefined;
+
+/**
+ * deflateFrame, with `deflateRaw` (the platform's DEFLATE by default): the same rules and the
+ * same wire format, the work off the JavaScript thread's hot path. Falls back to fflate when
+ * there is no native DEFLATE or it fails.
+ */
+export async function deflateFrameAsync(
+  frame: Frame,
+  deflateRaw: DeflateRaw | undefined = nativeDeflateRaw
+): Promise<Frame> {
+  if (!wantsDeflate(frame)) return frame;
+  if (deflateRaw === undefined) return deflateFrame(frame);
+  let deflated: Uint8Array;
+  try {
+    deflated = await deflateRaw(frame.payload);
+  } catch {
+    return deflateFrame(frame);
+  }
+  return wrap(frame, deflated);
+}
+
+/** The Deflated frame around `deflated`, or `frame` when compressing did not pay. */
+function wrap(frame: Frame, deflated: Uint8Array): Frame {
+  const raw = frame.payload;
   if (deflated.byteLength > raw.byteLength * WORTH) return frame;
   if (raw.byteLength > deflated.byteLength * MAX_INFLATE_RATIO) return frame;
   const e = encoding.createEncoder();

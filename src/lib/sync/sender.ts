@@ -3,7 +3,7 @@
  * send options per frame type, step1s (state vectors, read from storage for a segment not in
  * memory), acks coalesced per microtask, and storing + forwarding a doc's updates.
  */
-import { deflateFrame } from './deflate.js';
+import { deflateFrame, deflateFrameAsync, type DeflateRaw, wantsDeflate } from './deflate.js';
 import { InvalidInputError } from './errors.js';
 import { encodeFrame, encodeParts, frameLength, FrameType, type Frame } from './protocol.js';
 import type { Tracer } from './tracer.js';
@@ -16,6 +16,8 @@ export interface SenderHost {
   readonly tracer: Tracer;
   readonly maxFrameBytes: number;
   readonly maxMessageBytes: number;
+  /** Compresses asynchronously, or 'inline' (fflate, within the send call): SyncInit.deflate. */
+  readonly deflate: DeflateRaw | 'inline';
   /** The current repair round (when a step1 was asked). */
   round(): number;
   /** Whether the conversation is still the open one (not closed or reopened meanwhile). */
@@ -25,30 +27,86 @@ export interface SenderHost {
   persistError(conversationId: string, error: unknown): void;
 }
 
+/** A frame's encodings, made once for all the peers it goes to. */
+interface Encodings {
+  plain?: Uint8Array[];
+  compressed?: Uint8Array[] | Promise<Uint8Array[]>;
+}
+
 export class FrameSender {
   private readonly ackQueue = new Map<string, { peer: string; unit: Unit }>();
   private ackScheduled = false;
+  /**
+   * Per peer, the frames still being compressed, in send order: every later frame to that peer
+   * waits behind them, so a peer reads frames in the order they were sent.
+   */
+  private readonly pending = new Map<string, Promise<void>>();
 
   constructor(private readonly host: SenderHost) {}
 
   send(peer: string, frame: Frame): void {
-    const { tracer, transport } = this.host;
-    const t0 = tracer.begin();
+    const t0 = this.host.tracer.begin();
     try {
-      const frames = this.encode(transport.deflates(peer) ? this.deflate(frame) : frame);
-      if (frame.type === FrameType.Step2) {
-        const key = `step2\n${frame.conversationId}`;
-        frames.forEach((bytes, i) => transport.send(peer, bytes, { key, replace: i === 0 }));
-        return;
-      }
-      const options: FrameSendOptions =
-        frame.type === FrameType.Update
-          ? {}
-          : { control: true, droppable: frame.type === FrameType.Ephemeral };
-      for (const bytes of frames) transport.send(peer, bytes, options);
+      this.dispatch(peer, frame, {});
     } finally {
-      tracer.end('send', t0, frame.payload.byteLength);
+      this.host.tracer.end('send', t0, frame.payload.byteLength);
     }
+  }
+
+  /**
+   * Hands `frame` to the transport for `peer`: compressed when the peer reads that, after
+   * every frame sent to `peer` before it. `enc` keeps the encodings for the next peer.
+   */
+  private dispatch(peer: string, frame: Frame, enc: Encodings): void {
+    const frames = this.compresses(peer, frame)
+      ? (enc.compressed ??= this.compress(frame))
+      : (enc.plain ??= this.encode(frame));
+    if (frames instanceof Promise || this.pending.has(peer)) {
+      this.later(peer, frame, Promise.resolve(frames));
+    } else {
+      this.put(peer, frame, frames);
+    }
+  }
+
+  /** Hands `frame`'s encoded bytes to the transport, with the send options of its type. */
+  private put(peer: string, frame: Frame, frames: Uint8Array[]): void {
+    const { transport } = this.host;
+    if (frame.type === FrameType.Step2) {
+      const key = `step2\n${frame.conversationId}`;
+      frames.forEach((bytes, i) => transport.send(peer, bytes, { key, replace: i === 0 }));
+      return;
+    }
+    const options: FrameSendOptions =
+      frame.type === FrameType.Update
+        ? {}
+        : { control: true, droppable: frame.type === FrameType.Ephemeral };
+    for (const bytes of frames) transport.send(peer, bytes, options);
+  }
+
+  /** put() once `frames` is ready and every frame sent to `peer` before it has been put. */
+  private later(peer: string, frame: Frame, frames: Promise<Uint8Array[]>): void {
+    const before = this.pending.get(peer) ?? Promise.resolve();
+    frames.catch(() => undefined); // handled below, once its turn comes
+    const done: Promise<void> = before
+      .then(() => frames)
+      .then((encoded) => this.put(peer, frame, encoded))
+      .catch(() => {
+        // Best effort, as every send: a frame that could not be put is lost like one on a
+        // broken channel, and comes again by state vector.
+      })
+      .finally(() => {
+        if (this.pending.get(peer) === done) this.pending.delete(peer);
+      });
+    this.pending.set(peer, done);
+  }
+
+  /** Whether `frame` goes compressed to `peer` (deflate.ts; not past the message limit). */
+  private compresses(peer: string, frame: Frame): boolean {
+    return (
+      wantsDeflate(frame) &&
+      frame.payload.byteLength <= this.host.maxMessageBytes &&
+      this.host.transport.deflates(peer)
+    );
   }
 
   /** Asks `peer` for what the unit's doc lacks (our state vector). */
@@ -95,7 +153,7 @@ export class FrameSender {
    * when `forward`, passes it on to the other members connected (not back to `fromPeer`).
    */
   publish(unit: Unit, update: Uint8Array, ids: string[], fromPeer?: string, forward = true): void {
-    const { tracer, transport } = this.host;
+    const { tracer } = this.host;
     const conv = unit.conv;
     const t1 = tracer.begin();
     try {
@@ -117,29 +175,31 @@ export class FrameSender {
     const t2 = tracer.begin();
     try {
       // Encoded at most twice (deflated for the peers that read it, as it is for the others).
-      let plain: Uint8Array[] | undefined;
-      let deflated: Uint8Array[] | undefined;
-      for (const peer of to) {
-        const frames = transport.deflates(peer)
-          ? (deflated ??= this.encode(this.deflate(frame)))
-          : (plain ??= this.encode(frame));
-        for (const bytes of frames) transport.send(peer, bytes);
-      }
+      const enc: Encodings = {};
+      for (const peer of to) this.dispatch(peer, frame, enc);
     } finally {
       tracer.end('forward', t2, update.byteLength);
     }
   }
 
   /**
-   * The frame Deflated when that pays (deflate.ts). Not past the message limit: the receiver
-   * refuses to inflate more than that, and encode() must refuse it here as it is.
+   * The frame's encoding, Deflated when that pays (deflate.ts): within this call ('inline'), or
+   * once the asynchronous DEFLATE is back (the span then is the wait, the work runs in the
+   * platform's DEFLATE).
    */
-  private deflate(frame: Frame): Frame {
-    if (frame.payload.byteLength > this.host.maxMessageBytes) return frame;
-    const t0 = this.host.tracer.begin();
-    const out = deflateFrame(frame);
-    this.host.tracer.end('deflate', t0, frame.payload.byteLength);
-    return out;
+  private compress(frame: Frame): Uint8Array[] | Promise<Uint8Array[]> {
+    const { deflate, tracer } = this.host;
+    if (deflate === 'inline') {
+      const t0 = tracer.begin();
+      const out = deflateFrame(frame);
+      tracer.end('deflate', t0, frame.payload.byteLength);
+      return this.encode(out);
+    }
+    const t0 = tracer.now();
+    return deflateFrameAsync(frame, deflate).then((out) => {
+      tracer.report('deflate', t0, frame.payload.byteLength);
+      return this.encode(out);
+    });
   }
 
   /** One frame, or Part frames when a step2/update does not fit in one. */

@@ -6,6 +6,7 @@ import type { Signer, Verifier } from '../crypto/signing.js';
 import type { DocStore } from '../storage/doc-store.js';
 import type { HistoryStore } from '../storage/history-store.js';
 import type { UpdateLimits } from './constants.js';
+import type { DeflateRaw } from './deflate.js';
 import type { Conversation } from './conversation.js';
 import type { SyncTransport } from './transport.js';
 
@@ -35,6 +36,13 @@ export interface SyncInit {
   repairIntervalMs?: number;
   /** Optional observer of where receive/send time goes (benchmarks): see SyncTrace. */
   trace?: SyncTrace;
+  /**
+   * How big step2s and updates are compressed for peers that read Deflated frames: a raw
+   * DEFLATE function, asynchronous (default: the platform's CompressionStream, else fflate), or
+   * 'inline' (fflate within the send call: frames reach the transport before send() returns,
+   * which tests that step a network frame by frame rely on).
+   */
+  deflate?: DeflateRaw | 'inline';
 }
 
 export interface SyncDeps {

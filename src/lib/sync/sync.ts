@@ -35,6 +35,7 @@ import {
   SyncErrorCode,
   type Frame
 } from './protocol.js';
+import { nativeDeflateRaw } from './deflate.js';
 import { Reassembler } from './reassembly.js';
 import { Step1Cache } from './step1-cache.js';
 import { FrameReceiver } from './receiver.js';
@@ -108,6 +109,7 @@ class SyncService implements Sync {
       tracer: this.tracer,
       maxFrameBytes: this.maxFrameBytes,
       maxMessageBytes: this.maxMessageBytes,
+      deflate: init.deflate ?? nativeDeflateRaw ?? 'inline',
       round: () => this.repairRound,
       isOpen: (conv) => this.convs.get(conv.id) === conv,
       canSync: (peer, id) => this.access.canSync(peer, id),

@@ -15,6 +15,24 @@ export class Tracer {
     return performance.now();
   }
 
+  /** A clock reading for report() (0 without an observer). */
+  now(): number {
+    return this.trace === undefined ? 0 : performance.now();
+  }
+
+  /**
+   * Reports `span` as the time since `t0` (from now()), as it is: for work that ends in a later
+   * task (an asynchronous DEFLATE), which nests in nothing and has nothing nested in it.
+   */
+  report(span: SyncSpan, t0: number, bytes?: number): void {
+    if (this.trace === undefined) return;
+    try {
+      this.trace(span, performance.now() - t0, bytes);
+    } catch {
+      // An observer's failure must not break sync.
+    }
+  }
+
   /** Ends the span begun at `t0`: reports its time minus that of the spans nested in it. */
   end(span: SyncSpan, t0: number, bytes?: number): void {
     if (this.trace === undefined) return;

@@ -5,15 +5,16 @@
  */
 import { deflateSync } from 'fflate';
 import * as encoding from 'lib0/encoding';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   DEFLATE_MIN_BYTES,
   deflateFrame,
   inflatePayload,
-  MAX_INFLATE_RATIO
+  MAX_INFLATE_RATIO,
+  nativeDeflateRaw
 } from '../../../src/lib/sync/deflate.js';
 import { MalformedFrameError } from '../../../src/lib/sync/errors.js';
-import { encodeFrame, FrameType } from '../../../src/lib/sync/protocol.js';
+import { decodeFrame, encodeFrame, FrameType } from '../../../src/lib/sync/protocol.js';
 import type { SyncAccess, SyncEvent, SyncSpan } from '../../../src/lib/sync/sync.js';
 import { SyncNetwork } from '../../fixtures/sync-network.js';
 
@@ -143,6 +144,32 @@ describe('deflated frames between devices', () => {
     expect(net.texts('b', 'c')).toHaveLength(300);
     expect(ta.count('deflate')).toBeGreaterThan(0);
     expect(tb.count('inflate')).toBeGreaterThan(0);
+  });
+
+  it("compressing asynchronously (the platform's DEFLATE) keeps a peer's frames in send order", async () => {
+    expect(nativeDeflateRaw).toBeDefined();
+    const net = new SyncNetwork();
+    const a = await net.peer('a', access, { repairIntervalMs: 0, deflate: nativeDeflateRaw });
+    const b = await net.peer('b', access, { repairIntervalMs: 0 });
+    await a.sync.open('c');
+    await b.sync.open('c');
+    const conv = a.sync.conversation('c')!;
+    conv.init({ kind: '1:1', members: ['b'] });
+    net.connect('a', 'b');
+    await net.settle();
+    const long = new TextDecoder().decode(chatty(9_000));
+    conv.send(long); // an update of ~9 KB: compressed, asynchronously
+    conv.send('sent right after'); // ~300 bytes: goes as it is, but not before the long one
+    const inFlight = (): number[] => {
+      const types: number[] = [];
+      net.discard(({ bytes }) => (types.unshift(decodeFrame(bytes, MAX).type), false));
+      return types;
+    };
+    await vi.waitFor(() => expect(inFlight()).toContain(FrameType.Deflated));
+    // (The long message's send may write a small update first, e.g. the segment's head.)
+    expect(inFlight().slice(-2)).toEqual([FrameType.Deflated, FrameType.Update]);
+    await net.settle();
+    expect(net.texts('b', 'c')).toEqual([long, 'sent right after']);
   });
 
   it('a device that speaks only sync 2 gets the same catch-up uncompressed', async () => {
