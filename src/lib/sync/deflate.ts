@@ -54,8 +54,9 @@ export function deflateFrame(frame: Frame): Frame {
 export type DeflateRaw = (raw: Uint8Array) => Promise<Uint8Array>;
 
 /**
- * The platform's own DEFLATE (CompressionStream 'deflate-raw': zlib in the browser, 4-8x faster
- * than fflate's JavaScript and a few percent smaller), or undefined where it is missing.
+ * The platform's own DEFLATE (CompressionStream 'deflate-raw': native zlib, a few percent smaller
+ * than fflate's level 1; the sender of a 2 x 10,000-message catch-up spent 334 ms in fflate and
+ * waits 12-30 ms for it), or undefined where it is missing.
  */
 export const nativeDeflateRaw: DeflateRaw | undefined =
   typeof CompressionStream === 'function'
