@@ -1,11 +1,14 @@
 /**
- * Runs before SvelteKit renders the first screen: the app (key load, node, relay dial and
- * reservation) starts here, so its I/O overlaps the router's start and the first render
- * instead of waiting for the page component.
+ * Runs before SvelteKit renders the first screen: the page's node (key load, relay dial,
+ * reservation) starts here, from a module graph without the messenger's code, so its I/O
+ * overlaps loading and compiling the rest of the app and the first render. The stores pick the
+ * same node up (boot.browser.ts, app.browser.ts); a failure shows there, on "start".
  */
 import type { ClientInit } from '@sveltejs/kit';
-import { browserStores } from '$lib/stores/chat.svelte';
+import { browserNodeApp } from '$lib/app/boot.browser';
 
 export const init: ClientInit = () => {
-  void browserStores().chat.start();
+  browserNodeApp()
+    .start()
+    .catch(() => undefined);
 };

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createApp } from '../../src/lib/app/app.js';
+import { composeApp, createApp } from '../../src/lib/app/app.js';
+import { createNodeApp } from '../../src/lib/app/node-app.js';
 import {
   effectiveIceServers,
   effectiveRelays,
@@ -192,6 +193,57 @@ describe('createApp', () => {
     await app.saveSettings({ relays: [EXTRA], iceServers: [] });
     expect(await settingsStore.load()).toEqual({ relays: [EXTRA], iceServers: [] });
     expect(calls.relays.at(-1)).toEqual([RELAY_ADDR, EXTRA]);
+    await app.stop();
+  });
+
+  it('the node half starts first (before the page renders); the messenger composed later shares its start', async () => {
+    let release!: () => void;
+    const { node, calls } = fakeNode();
+    node.start = () => {
+      calls.started++;
+      return new Promise<void>((resolve) => (release = resolve));
+    };
+    const base = createNodeApp({
+      origin: 'http://127.0.0.1:8080',
+      relayInfo: info,
+      keyStore: createMemoryKeyStore(),
+      settingsStore: createMemorySettingsStore(),
+      createNode: () => node
+    });
+    const booting = base.start();
+    const app = composeApp(base, { origin: 'http://127.0.0.1:8080' });
+    expect(app.node).toBe(node);
+    let started = false;
+    const appStart = app.start().then(() => (started = true));
+    await vi.waitFor(() => expect(calls.started).toBe(1));
+    await Promise.resolve();
+    expect(started).toBe(false); // waits for the start under way, does not start again
+    release();
+    await Promise.all([booting, appStart]);
+    expect(started).toBe(true);
+    expect(calls.started).toBe(1);
+    await app.stop();
+    expect(calls.stopped).toBe(1);
+  });
+
+  it('a start that failed (settings unreadable) can be tried again', async () => {
+    const { node, calls } = fakeNode();
+    let fail = true;
+    const settingsStore = createMemorySettingsStore();
+    const load = settingsStore.load.bind(settingsStore);
+    settingsStore.load = () => (fail ? Promise.reject(new Error('storage gone')) : load());
+    const app = createApp({
+      origin: 'http://127.0.0.1:8080',
+      relayInfo: info,
+      keyStore: createMemoryKeyStore(),
+      settingsStore,
+      createNode: () => node
+    });
+    await expect(app.start()).rejects.toThrow('storage gone');
+    expect(calls.started).toBe(0);
+    fail = false;
+    await app.start();
+    expect(calls.started).toBe(1);
     await app.stop();
   });
 });

@@ -1,26 +1,17 @@
 /**
- * The app as this browser runs it: createApp() with IndexedDB storage, localStorage settings
- * and the page's own address. The only place that picks the browser's I/O.
+ * The app as this browser runs it: the page's node half (boot.browser.ts: IndexedDB key,
+ * localStorage settings, the page's relay) with the messenger on IndexedDB storage. The only
+ * place that picks the browser's I/O for the messenger.
  */
 import { createIdbContactsStorage } from '../contacts/index.js';
-import {
-  createIdbDocStore,
-  createIdbHistoryStore,
-  createIdbKeyStore,
-  createLocalSettingsStore
-} from '../storage/index.js';
-import { createApp, type App } from './app.js';
-import { readInlineRelayInfo } from './relay-info.js';
+import { createIdbDocStore, createIdbHistoryStore } from '../storage/index.js';
+import { composeApp, type App } from './app.js';
+import { browserNodeApp } from './boot.browser.js';
 
 export function createBrowserApp(): App {
-  const app = createApp({
+  const app = composeApp(browserNodeApp(), {
     origin: location.origin,
-    // The relay-info the relay put into the page: no request before the relay dial.
-    relayInfo: readInlineRelayInfo(),
-    linkBase: `${location.origin}${location.pathname}`,
     inviteBase: `${location.origin}${location.pathname.replace(/\/+$/, '')}`,
-    keyStore: createIdbKeyStore(),
-    settingsStore: createLocalSettingsStore(),
     history: createIdbHistoryStore(),
     // Conversations stored before segments: moved into the history store when opened.
     docs: createIdbDocStore(),

@@ -3,7 +3,10 @@
  *
  * - `createApp(config)`: wires relay-info, settings, storage, the p2p node, the messenger (Chat:
  *   contacts, invites, pairing, sync, groups, receipts, presence) and local search. I/O comes in
- *   through the config (`app.browser.ts` picks the browser's: IndexedDB, the page's relay).
+ *   through the config (`app.browser.ts` picks the browser's: IndexedDB, the page's relay). It
+ *   is `composeApp(createNodeApp(config), config)`: the node half (node-app.ts: relay-info,
+ *   settings, node) can be made and started first, from fewer modules (boot.browser.ts, started
+ *   by src/hooks.client.ts before the first render), and the messenger composed on it later.
  * - `Chat` (chat.ts, types in chat-types.ts): commands by conversation id (send, reply, edit,
  *   remove, react, markRead/show, rename, add members, leave...) and plain read models
  *   (summaries, info, messageIds, row with status, authenticity and reply preview). No Yjs type
@@ -29,14 +32,19 @@
  * ```
  */
 export {
+  composeApp,
   createApp,
   DEFAULT_RELAY_INFO_TIMEOUT_MS,
   RELAY_INFO_BACKOFF,
   type App,
   type AppConfig,
   type AppSnapshot,
+  type MessengerConfig,
+  type NodeApp,
+  type NodeAppConfig,
   type RelayInfoState
 } from './app.js';
+export { createNodeApp } from './node-app.js';
 export {
   fetchRelayInfo,
   parseRelayInfo,

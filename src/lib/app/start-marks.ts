@@ -12,7 +12,7 @@ import type { KeyStore } from '../storage/key-store.js';
 import type { NodeState, P2PNode } from '../p2p/types.js';
 
 export const START_MARKS = {
-  /** createApp() ran: the bundle is loaded and parsed, the page's script runs. */
+  /** createNodeApp() ran (the page's node half): its code is loaded and the page's script runs. */
   appCreated: 'p2p4e:app-created',
   /** The device key came out of the key store (IndexedDB). */
   keyLoaded: 'p2p4e:key-loaded',

@@ -1,7 +1,7 @@
 /** The "Relay status" line, from the node's state plus relay-info. Pure. */
 import { RELAY_STATUS_TEXT, relayStatusText, secondsUntil } from '../p2p/messages.js';
 import type { NodeState } from '../p2p/types.js';
-import type { RelayInfoState } from './app.js';
+import type { RelayInfoState } from './node-app.js';
 
 export interface StatusInput {
   node: NodeState;

@@ -344,14 +344,3 @@ export function createBrowserStores(): BrowserStores {
     search: new SearchStore(app.chat, {}, { live: app.search })
   };
 }
-
-let pageStores: BrowserStores | undefined;
-
-/**
- * This page's one set of stores, made on first use: the client hook (hooks.client.ts) starts
- * them before the first render, the page component renders them.
- */
-export function browserStores(): BrowserStores {
-  pageStores ??= createBrowserStores();
-  return pageStores;
-}
