@@ -174,6 +174,8 @@ export interface Chat {
    * 'conversation' change.
    */
   loadOlder(conversationId: string, count?: number): Promise<number>;
+  /** Whether the reader is at the newest messages of the conversation (see Conversation). */
+  following(conversationId: string, atNewest: boolean): void;
   /**
    * Extends the window until it holds `messageId` (a search result); false when there is no
    * such message.

@@ -316,6 +316,10 @@ class ChatService implements Chat {
     return (await this.#conv(conversationId)?.loadOlder(count)) ?? 0;
   }
 
+  following(conversationId: string, atNewest: boolean): void {
+    this.#conv(conversationId)?.following(atNewest);
+  }
+
   async reveal(conversationId: string, messageId: string): Promise<boolean> {
     return (await this.#conv(conversationId)?.reveal(messageId)) ?? false;
   }

@@ -282,6 +282,11 @@ export class ConversationStore {
     return this.#loading;
   }
 
+  /** The view follows the newest messages, or the reader scrolled up (Chat.following). */
+  following(atNewest: boolean): void {
+    if (!this.#closed) this.#chat.following(this.id, atNewest);
+  }
+
   async #loadOlder(count: number | undefined): Promise<void> {
     if (this.#closed || !this.hasOlder) return;
     this.loadingOlder = true;

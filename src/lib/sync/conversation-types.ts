@@ -143,6 +143,11 @@ export interface Conversation {
    * resolves with how many were added (0: the window starts at the oldest message).
    */
   loadOlder(count?: number): Promise<number>;
+  /**
+   * Whether the reader is at the newest messages (the view follows them). While they are
+   * scrolled up, a window that grows past WINDOW_TRIM_AT by sync keeps all its rows.
+   */
+  following(atNewest: boolean): void;
   /** Extends the window until it holds message `id`; false when there is no such message. */
   reveal(id: string): Promise<boolean>;
   /**

@@ -182,6 +182,10 @@ class SegmentedConversation implements Conversation {
     return this.docs.loadOlder(count);
   }
 
+  following(atNewest: boolean): void {
+    this.docs.following(atNewest);
+  }
+
   reveal(id: string): Promise<boolean> {
     return this.docs.reveal(id);
   }

@@ -49,6 +49,8 @@ export class SegmentWindow {
   private floor: string | undefined;
   /** The reader scrolled back to the first message: the window is never trimmed. */
   private scrolledToStart = false;
+  /** The reader is scrolled up, away from the newest messages: trimming waits (following()). */
+  private readerAway = false;
   private readonly window = new WindowIndex();
   /** Messages in all of history, as last counted in the store (the window may know more). */
   private stored = 0;
@@ -217,10 +219,27 @@ export class SegmentWindow {
     for (const listener of this.changeListeners) listener(change);
   }
 
+  /**
+   * Whether the reader is at the newest messages. While they are scrolled up, the window is not
+   * trimmed (that would take the rows they read from under them); back at the newest, it is.
+   */
+  following(atNewest: boolean): void {
+    this.readerAway = !atNewest;
+    if (this.trimmable()) this.changed(LOAD_ORIGIN);
+  }
+
+  private trimmable(): boolean {
+    return (
+      this.floor === undefined &&
+      !this.scrolledToStart &&
+      !this.readerAway &&
+      this.window.size() > WINDOW_TRIM_AT
+    );
+  }
+
   /** See WINDOW_TRIM_AT: older messages leave the window, their segments are unpinned. */
   private trim(): void {
-    if (this.floor !== undefined || this.scrolledToStart) return;
-    if (this.window.size() <= WINDOW_TRIM_AT) return;
+    if (!this.trimmable()) return;
     const sorted = this.window.sorted();
     const cut = sorted.length - (INITIAL_WINDOW + OLDER_PAGE);
     const kept = sorted.slice(cut);

@@ -196,3 +196,26 @@ describe('ConversationStore', () => {
     expect(batches).toHaveLength(1);
   });
 });
+
+describe('ConversationStore.following (the view scrolled up, then back at the newest)', () => {
+  it('a catch-up bigger than the window keeps the rows the reader is on until they return', async () => {
+    const { a, b, id } = await pair();
+    a.chat.send(id, 'the first message');
+    await net.sync.settle();
+    const sb = open(b, id);
+    await tick();
+    expect(texts(sb)).toEqual(['the first message']);
+    sb.following(false); // scrolled up, reading it
+    net.unlink(a, b);
+    for (let i = 0; i < 2_100; i++) a.chat.send(id, `catching up ${i}`);
+    await net.link(a, b);
+    await net.sync.settle();
+    await tick();
+    expect(sb.ids).toHaveLength(2_101);
+    expect(texts(sb)[0]).toBe('the first message');
+    sb.following(true);
+    await tick();
+    expect(sb.ids).toHaveLength(300);
+    expect(texts(sb).at(-1)).toBe('catching up 2099');
+  });
+});

@@ -187,6 +187,31 @@ describe('segments', () => {
     expect(convB.ids().at(-1)).toBe('live');
   });
 
+  it('while the reader is scrolled up, such a catch-up keeps their rows; back at the newest, the window is trimmed', async () => {
+    const net = new SyncNetwork();
+    const a = await net.peer('a', access);
+    const b = await net.peer('b', access);
+    const convA = await a.sync.open('c');
+    convA.init({ kind: '1:1', members: ['b'] });
+    for (let i = 0; i < 20; i++) convA.send(`old ${i}`, { id: `old${i}` });
+    const convB = await b.sync.open('c');
+    net.connect('a', 'b');
+    await net.settle();
+    expect(convB.ids()).toHaveLength(20);
+    convB.following(false); // the reader scrolled up to the first messages
+    net.disconnect('a', 'b');
+    const total = 3 * SEGMENT_MESSAGES;
+    for (let i = 0; i < total; i++) convA.send(`m${i}`, { id: `id${i}` });
+    await net.settle();
+    net.connect('a', 'b');
+    await net.settle();
+    expect(convB.ids()).toHaveLength(20 + total);
+    expect(convB.ids()[0]).toBe('old0'); // what they were reading is still there
+    convB.following(true);
+    expect(convB.ids()).toHaveLength(INITIAL_WINDOW + OLDER_PAGE);
+    expect(convB.ids().at(-1)).toBe(`id${total - 1}`);
+  });
+
   it('frames for an unknown or malformed segment get the "unavailable" answer', async () => {
     const net = new SyncNetwork();
     const a = await net.peer('a', access);
