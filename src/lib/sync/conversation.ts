@@ -36,28 +36,13 @@
  */
 import * as Y from 'yjs';
 import type { Signer } from '../crypto/signing.js';
-import {
-  INITIAL_WINDOW,
-  MAX_CLOCK_SKEW_MS,
-  MAX_EMOJI_LENGTH,
-  MAX_NAME_LENGTH,
-  OLDER_PAGE
-} from './constants.js';
+import { INITIAL_WINDOW, MAX_CLOCK_SKEW_MS, MAX_EMOJI_LENGTH, OLDER_PAGE } from './constants.js';
 import type { DocSet } from './doc-set.js';
-import {
-  InvalidInputError,
-  NotAGroupError,
-  NotAuthorError,
-  NotMemberError,
-  UnknownMessageError
-} from './errors.js';
+import { InvalidInputError, NotAuthorError, UnknownMessageError } from './errors.js';
 import {
   checkId,
-  checkName,
   checkText,
   isId,
-  isKey,
-  isWall,
   MAX_COUNTER,
   MAX_WALL,
   readHeader,
@@ -65,6 +50,7 @@ import {
   type Header
 } from './message-format.js';
 import { SignatureChecks, signedBytes } from './message-read.js';
+import { ConversationHead } from './conversation-head.js';
 import { SegmentWindow } from './segment-window.js';
 import type {
   Authenticity,
@@ -81,9 +67,6 @@ import type {
 
 export type * from './conversation-types.js';
 export { orderKey } from './message-format.js';
-
-/** Key of the announcements map in a 1:1 conversation's head (group id -> GroupAnnouncement). */
-const ANNOUNCEMENTS_KEY = 'groups';
 
 /**
  * The model over a conversation's docs. A new or short conversation is all window; `open`
@@ -119,6 +102,8 @@ class SegmentedConversation implements Conversation {
   readonly self: string;
   /** What is in memory: head maps, observed segments, the window. */
   readonly docs: SegmentWindow;
+  /** Meta, members, receipts, announcements. */
+  private readonly head: ConversationHead;
   private readonly now: () => number;
   private readonly newId: () => string;
   private readonly conversationId: string;
@@ -135,23 +120,12 @@ class SegmentedConversation implements Conversation {
     this.sign = options.sign;
     this.signatures = new SignatureChecks(this.conversationId, options.verify);
     this.docs = new SegmentWindow(set, floor, this.now);
+    this.head = new ConversationHead(this.docs, this.self, this.now);
   }
 
   /** The docs (tests reach them through sync/testing.ts). */
   get set(): DocSet {
     return this.docs.set;
-  }
-
-  private get metaMap(): Y.Map<unknown> {
-    return this.docs.metaMap;
-  }
-
-  private get membersMap(): Y.Map<unknown> {
-    return this.docs.membersMap;
-  }
-
-  private get receiptsMap(): Y.Map<unknown> {
-    return this.docs.receiptsMap;
   }
 
   destroy(): void {
@@ -197,79 +171,42 @@ class SegmentedConversation implements Conversation {
     return this.docs.scan(visit, options);
   }
 
-  // --- metadata and members ---------------------------------------------------------------
+  // --- metadata and members (the head: conversation-head.ts) ------------------------------
 
   announceGroup(groupId: string, info: GroupAnnouncement): void {
-    if (this.meta()?.kind !== '1:1') throw new InvalidInputError('not a 1:1 conversation');
-    checkId(groupId, 'group id');
-    this.docs.set.head.getMap(ANNOUNCEMENTS_KEY).set(groupId, {
-      name: info.name,
-      members: [...info.members]
-    });
+    this.head.announceGroup(groupId, info);
   }
 
   announcements(): [string, unknown][] {
-    return [...this.docs.set.head.getMap<unknown>(ANNOUNCEMENTS_KEY).entries()];
+    return this.head.announcements();
   }
 
   init(init: CreateConversationInit): void {
-    if (this.meta() !== undefined) return;
-    const name = init.name ?? '';
-    checkName(name);
-    for (const m of init.members) checkId(m, 'member');
-    this.docs.set.head.transact(() => {
-      this.metaMap.set('kind', init.kind);
-      this.metaMap.set('name', name);
-      this.metaMap.set('createdAt', this.now());
-      const t = this.now();
-      for (const m of new Set([...init.members, this.self])) this.membersMap.set(m, t);
-    });
+    this.head.init(init);
   }
 
   meta(): ConversationMeta | undefined {
-    const kind = this.metaMap.get('kind');
-    const name = this.metaMap.get('name');
-    const createdAt = this.metaMap.get('createdAt');
-    if (kind !== '1:1' && kind !== 'group') return undefined;
-    return {
-      kind,
-      name: typeof name === 'string' && name.length <= MAX_NAME_LENGTH ? name : '',
-      createdAt: isWall(createdAt) ? createdAt : 0
-    };
+    return this.head.meta();
   }
 
   members(): string[] {
-    const out: string[] = [];
-    for (const [peer, joined] of this.membersMap.entries()) {
-      if (isId(peer) && isWall(joined)) out.push(peer);
-    }
-    return out.sort();
+    return this.head.members();
   }
 
   isMember(peerId: string): boolean {
-    return isId(peerId) && isWall(this.membersMap.get(peerId));
+    return this.head.isMember(peerId);
   }
 
   addMembers(peers: string[]): void {
-    this.requireGroup();
-    this.requireMember();
-    for (const p of peers) checkId(p, 'member');
-    const t = this.now();
-    this.docs.set.head.transact(() => {
-      for (const p of peers) if (!this.isMember(p)) this.membersMap.set(p, t);
-    });
+    this.head.addMembers(peers);
   }
 
   leave(): void {
-    this.requireGroup();
-    this.membersMap.delete(this.self);
+    this.head.leave();
   }
 
   rename(name: string): void {
-    this.requireGroup();
-    this.requireMember();
-    checkName(name);
-    this.metaMap.set('name', name);
+    this.head.rename(name);
   }
 
   // --- messages ---------------------------------------------------------------------------
@@ -284,7 +221,7 @@ class SegmentedConversation implements Conversation {
     if (options.replyTo !== undefined && this.message(options.replyTo) === undefined) {
       throw new UnknownMessageError('the quoted message does not exist');
     }
-    this.requireMember();
+    this.head.requireMember();
     this.catchUpClock();
     const now = this.now();
     const hlc =
@@ -379,14 +316,7 @@ class SegmentedConversation implements Conversation {
   }
 
   receipts(member: string): Receipts {
-    const r = this.receiptsMap.get(member);
-    if (!(r instanceof Y.Map)) return {};
-    const out: Receipts = {};
-    const delivered = r.get('delivered');
-    const read = r.get('read');
-    if (isKey(delivered)) out.delivered = delivered;
-    if (isKey(read)) out.read = read;
-    return out;
+    return this.head.receipts(member);
   }
 
   receiptStatus(id: string): 'read' | 'delivered' | undefined {
@@ -418,18 +348,7 @@ class SegmentedConversation implements Conversation {
       if (msg === undefined) throw new UnknownMessageError('no such message');
       key = msg.key;
     }
-    this.docs.set.head.transact(() => {
-      let r = this.receiptsMap.get(this.self);
-      if (!(r instanceof Y.Map)) {
-        r = new Y.Map<unknown>();
-        this.receiptsMap.set(this.self, r);
-      }
-      const map = r as Y.Map<unknown>;
-      for (const field of fields) {
-        const current = map.get(field);
-        if (!isKey(current) || current < (key as string)) map.set(field, key);
-      }
-    });
+    this.head.mark(fields, key);
   }
 
   private ownMessage(id: string): { map: Y.Map<unknown>; msg: Message } {
@@ -438,16 +357,6 @@ class SegmentedConversation implements Conversation {
     if (msg === undefined || map === undefined) throw new UnknownMessageError('no such message');
     if (msg.author !== this.self) throw new NotAuthorError('only the author can change it');
     return { map, msg };
-  }
-
-  private requireGroup(): void {
-    if (this.meta()?.kind !== 'group') throw new NotAGroupError('not a group conversation');
-  }
-
-  private requireMember(): void {
-    if (this.meta() !== undefined && !this.isMember(this.self)) {
-      throw new NotMemberError('this device is not a member of the conversation');
-    }
   }
 
   authenticity(id: string): Authenticity {
