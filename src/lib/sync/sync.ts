@@ -36,6 +36,7 @@ import {
   type Frame
 } from './protocol.js';
 import { nativeDeflateRaw } from './deflate.js';
+import { PeerBans } from './peer-bans.js';
 import { Reassembler } from './reassembly.js';
 import { Step1Cache } from './step1-cache.js';
 import { FrameReceiver } from './receiver.js';
@@ -50,7 +51,7 @@ import type {
 import { FrameSender } from './sender.js';
 import { Tracer } from './tracer.js';
 import type { SyncTransport } from './transport.js';
-import { createUnit, repairUnit, type ConversationState, type Unit } from './unit.js';
+import { createConversationState, repairUnit, type ConversationState, type Unit } from './unit.js';
 
 export type * from './sync-types.js';
 
@@ -69,16 +70,13 @@ class SyncService implements Sync {
   private readonly maxFrameBytes: number;
   private readonly maxMessageBytes: number;
   private readonly maxEphemeralBytes: number;
-  private readonly misbehavingMs: number;
+  private readonly bans: PeerBans;
   private readonly now: () => number;
   private readonly parts = new Reassembler();
   private readonly step1Cache = new Step1Cache();
   private readonly convs = new Map<string, ConversationState>();
   private readonly opening = new Map<string, Promise<Conversation>>();
-  private readonly banned = new Map<string, number>();
   private readonly listeners = new Set<(event: SyncEvent) => void>();
-  private readonly ackQueue = new Map<string, { peer: string; unit: Unit }>();
-  private ackScheduled = false;
   private started = false;
   private readonly repairIntervalMs: number;
   private repairTimer: ReturnType<typeof setInterval> | undefined;
@@ -100,8 +98,8 @@ class SyncService implements Sync {
     this.maxFrameBytes = init.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
     this.maxMessageBytes = init.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.maxEphemeralBytes = init.maxEphemeralBytes ?? DEFAULT_MAX_EPHEMERAL_BYTES;
-    this.misbehavingMs = init.misbehavingMs ?? DEFAULT_MISBEHAVING_MS;
     this.now = init.now ?? Date.now;
+    this.bans = new PeerBans(this.now, init.misbehavingMs ?? DEFAULT_MISBEHAVING_MS);
     this.repairIntervalMs = init.repairIntervalMs ?? DEFAULT_REPAIR_INTERVAL_MS;
     this.tracer = new Tracer(init.trace);
     this.sender = new FrameSender({
@@ -238,8 +236,7 @@ class SyncService implements Sync {
   }
 
   misbehaving(): string[] {
-    const now = this.now();
-    return [...this.banned].filter(([, until]) => until > now).map(([peer]) => peer);
+    return this.bans.list();
   }
 
   onEvent(listener: (event: SyncEvent) => void): () => void {
@@ -265,34 +262,9 @@ class SyncService implements Sync {
       if (existing === undefined) throw new SyncNotStartedError('sync stopped');
       return existing.conversation;
     }
-    const conv: ConversationState = {
-      id,
-      set,
-      conversation,
-      units: new Map(),
-      head: undefined as unknown as Unit,
-      off: () => undefined
-    };
-    const unitOf = (part: number): Unit => {
-      let unit = conv.units.get(part);
-      if (unit === undefined) {
-        unit = createUnit(conv, part, (u, update, origin, tr) =>
-          this.onDocUpdate(u, update, origin, tr)
-        );
-        conv.units.set(part, unit);
-      }
-      return unit;
-    };
-    conv.head = unitOf(HEAD);
-    conv.head.attach();
-    for (const n of set.segments()) unitOf(n);
-    for (const n of set.hotSegments()) unitOf(n).attach();
-    set.canEvict = (part) => conv.units.get(part)?.busy() !== true;
-    conv.off = set.subscribe({
-      attached: (part) => unitOf(part).attach(),
-      detached: (part) => conv.units.get(part)?.detach(),
-      segmentAdded: (part) => {
-        const unit = unitOf(part);
+    const conv = createConversationState(id, set, conversation, {
+      onUpdate: (u, update, origin, tr) => this.onDocUpdate(u, update, origin, tr),
+      segmentAdded: (unit) => {
         // A segment the peers may have: ask every member connected for it.
         for (const peer of this.transport.peers()) {
           if (unit.asked.has(peer) || this.isBanned(peer)) continue;
@@ -344,15 +316,11 @@ class SyncService implements Sync {
   }
 
   private isBanned(peer: string): boolean {
-    const until = this.banned.get(peer);
-    if (until === undefined) return false;
-    if (until > this.now()) return true;
-    this.banned.delete(peer);
-    return false;
+    return this.bans.has(peer);
   }
 
   private misbehave(peer: string, reason: string): void {
-    this.banned.set(peer, this.now() + this.misbehavingMs);
+    this.bans.ban(peer);
     this.peerDown(peer);
     this.transport.drop(peer, new MalformedFrameError(reason));
     this.emit({ type: 'peer-dropped', peer, reason });
@@ -442,18 +410,5 @@ function checkConversationId(id: string): void {
   }
 }
 
-/**
- * SyncAccess from the members map of each open conversation doc: a device may sync a
- * conversation it is listed in. `lookup` is usually `(id) => sync.conversation(id)`.
- */
-export function createMemberAccess(
-  lookup: (conversationId: string) => Conversation | undefined
-): SyncAccess {
-  return {
-    canSync(peer, conversationId) {
-      return lookup(conversationId)?.isMember(peer) ?? false;
-    }
-  };
-}
-
+export { createMemberAccess } from './member-access.js';
 export { unitId };

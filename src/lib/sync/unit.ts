@@ -5,7 +5,7 @@
 import * as Y from 'yjs';
 import { RESYNC_GIVE_UP_ROUNDS } from './constants.js';
 import type { Conversation } from './conversation.js';
-import { unitId, type DocSet } from './doc-set.js';
+import { HEAD, unitId, type DocSet } from './doc-set.js';
 
 export interface ConversationState {
   id: string;
@@ -69,6 +69,46 @@ export interface Unit {
    * (otherwise the repair round would send a one-way talker its own messages back).
    */
   noteRemoteHas(peer: string, update: Uint8Array): void;
+}
+
+/**
+ * The sync state of a conversation just opened: a unit per doc it knows (head, segments),
+ * attached while its doc is in memory (`onUpdate` hears its updates). A segment the set learns
+ * about later gets a unit, then `segmentAdded` runs (the service asks the peers for it).
+ */
+export function createConversationState(
+  id: string,
+  set: DocSet,
+  conversation: Conversation,
+  hooks: { onUpdate: UpdateListener; segmentAdded: (unit: Unit) => void }
+): ConversationState {
+  const conv: ConversationState = {
+    id,
+    set,
+    conversation,
+    units: new Map(),
+    head: undefined as unknown as Unit,
+    off: () => undefined
+  };
+  const unitOf = (part: number): Unit => {
+    let unit = conv.units.get(part);
+    if (unit === undefined) {
+      unit = createUnit(conv, part, hooks.onUpdate);
+      conv.units.set(part, unit);
+    }
+    return unit;
+  };
+  conv.head = unitOf(HEAD);
+  conv.head.attach();
+  for (const n of set.segments()) unitOf(n);
+  for (const n of set.hotSegments()) unitOf(n).attach();
+  set.canEvict = (part) => conv.units.get(part)?.busy() !== true;
+  conv.off = set.subscribe({
+    attached: (part) => unitOf(part).attach(),
+    detached: (part) => conv.units.get(part)?.detach(),
+    segmentAdded: (part) => hooks.segmentAdded(unitOf(part))
+  });
+  return conv;
 }
 
 export function createUnit(conv: ConversationState, part: number, onUpdate: UpdateListener): Unit {
