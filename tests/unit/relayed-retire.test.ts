@@ -5,7 +5,7 @@ import {
   PAIR_PROTOCOL,
   SYNC_PROTOCOL
 } from '../../src/lib/p2p/constants.js';
-import { relayedToClose } from '../../src/lib/p2p/node.js';
+import { relayedToClose } from '../../src/lib/p2p/peer-links.js';
 
 const relay = '/ip4/127.0.0.1/tcp/4001/ws/p2p/12D3KooWRelay';
 const relayed = (...streams: { protocol: string; status: string }[]) => ({

@@ -1,6 +1,5 @@
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys';
 import type { Connection, PrivateKey } from '@libp2p/interface';
-import { peerIdFromString } from '@libp2p/peer-id';
 import { createLibp2p } from 'libp2p';
 import {
   DEFAULT_DIAL_ATTEMPTS,
@@ -11,25 +10,19 @@ import {
   DEFAULT_RELAYED_CLOSE_DELAY_MS,
   DEFAULT_RESERVATION_TIMEOUT_MS,
   DIAL_RETRY_BACKOFF,
-  FIRST_PING_DELAY_MS,
-  HANDSHAKE_PROTOCOLS,
-  MAX_RELAYED_CLOSE_POSTPONES,
   RELAY_RETRY_BACKOFF
 } from './constants.js';
 import { ed25519Signer, type Signer } from '../crypto/signing.js';
 import { createDenyList } from './deny-list.js';
-import { dialPeer, findDirect } from './dial.js';
-import { NodeNotStartedError, PeerNotConnectedError } from './errors.js';
+import { dialPeer } from './dial.js';
+import { NodeNotStartedError } from './errors.js';
 import { libp2pOptions } from './libp2p-options.js';
+import { createPeerLinks, type PeerLinks } from './peer-links.js';
 import { createRelayKeeper, reservedRelayAddrs, type RelayKeeper } from './relays.js';
-import { measureRtt } from './rtt.js';
 import { parseTarget } from './target.js';
 import {
   deriveState,
   INITIAL_MODEL,
-  isDirectConnection,
-  isPeerAddr,
-  isRelayedAddr,
   reduce,
   statesEqual,
   type ConnectionInfo,
@@ -83,9 +76,7 @@ class BrowserNode implements P2PNode {
   #model: NodeModel = INITIAL_MODEL;
   #state: NodeState = deriveState(INITIAL_MODEL);
   #keeper: RelayKeeper | undefined;
-  #pingTimer: ReturnType<typeof setInterval> | undefined;
-  #pinging = new Set<string>();
-  #closeTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  readonly #links: PeerLinks;
   #dials = new Map<string, Promise<PeerState>>();
   #starting: Promise<void> | undefined;
   #running = false;
@@ -106,6 +97,15 @@ class BrowserNode implements P2PNode {
       pingTimeoutMs: init.pingTimeoutMs ?? DEFAULT_PING_TIMEOUT_MS,
       relayedCloseDelayMs: init.relayedCloseDelayMs ?? DEFAULT_RELAYED_CLOSE_DELAY_MS
     };
+    this.#links = createPeerLinks({
+      libp2p: () => this.#libp2p,
+      running: () => this.#running,
+      peers: () => this.#state.peers,
+      dispatch: (e) => this.#dispatch(e),
+      pingIntervalMs: this.#settings.pingIntervalMs,
+      pingTimeoutMs: this.#settings.pingTimeoutMs,
+      relayedCloseDelayMs: this.#settings.relayedCloseDelayMs
+    });
   }
 
   addEventListener<K extends keyof P2PNodeEvents>(
@@ -180,7 +180,7 @@ class BrowserNode implements P2PNode {
     keeper.addressesChanged(this.#model.addresses);
     keeper.start();
 
-    this.#pingTimer = setInterval(() => this.#pingAll(), this.#settings.pingIntervalMs);
+    this.#links.start();
   }
 
   async #create(): Promise<P2PLibp2p> {
@@ -228,7 +228,7 @@ class BrowserNode implements P2PNode {
     on('connection:open', (e) => {
       const conn = (e as CustomEvent<Connection>).detail;
       this.#dispatch({ type: 'connection:open', connection: connectionInfo(conn) });
-      this.#onPeerConnection(conn);
+      this.#links.connectionOpened(conn);
     });
     on('connection:close', (e) => {
       const conn = (e as CustomEvent<Connection>).detail;
@@ -261,43 +261,6 @@ class BrowserNode implements P2PNode {
     this.#keeper?.addressesChanged(addresses);
   }
 
-  /** A new connection to another device: measure it, and retire a relayed one once direct. */
-  #onPeerConnection(conn: Connection): void {
-    const addr = conn.remoteAddr.toString();
-    if (!isPeerAddr(addr)) return;
-    const peerId = conn.remotePeer.toString();
-    // First RTT shortly after opening: right at open the new link is busy with identify etc.
-    setTimeout(() => void this.#pingPeer(peerId), FIRST_PING_DELAY_MS);
-    if (!isDirectConnection({ remoteAddr: addr, limited: conn.limits != null })) return;
-    this.#scheduleCloseRelayed(peerId, 0);
-  }
-
-  #scheduleCloseRelayed(peerId: string, postponed: number): void {
-    clearTimeout(this.#closeTimers.get(peerId));
-    this.#closeTimers.set(
-      peerId,
-      setTimeout(() => {
-        this.#closeTimers.delete(peerId);
-        this.#closeRelayed(peerId, postponed);
-      }, this.#settings.relayedCloseDelayMs)
-    );
-  }
-
-  /**
-   * Closes the relayed connections to a peer reached directly. One that carries an invite or a
-   * pairing handshake stays until it ends (closing it would fail the handshake: "the connection
-   * closed before you were connected"), checked again after each delay, a few times at most.
-   */
-  #closeRelayed(peerId: string, postponed: number): void {
-    const libp2p = this.#libp2p;
-    if (libp2p === undefined || !this.#running) return;
-    const peer = peerIdFromString(peerId);
-    if (findDirect(libp2p, peer) === undefined) return;
-    const retire = relayedToClose(libp2p.getConnections(peer), postponed);
-    if (retire === 'wait') return this.#scheduleCloseRelayed(peerId, postponed + 1);
-    for (const c of retire) c.close().catch(() => c.abort(new Error('Closing relayed connection')));
-  }
-
   #dispatch(event: NodeEvent): void {
     this.#model = reduce(this.#model, event);
     const next = deriveState(this.#model);
@@ -310,10 +273,7 @@ class BrowserNode implements P2PNode {
     await this.#starting?.catch(() => {});
     if (!this.#running) return;
     this.#running = false;
-    clearInterval(this.#pingTimer);
-    this.#pingTimer = undefined;
-    for (const t of this.#closeTimers.values()) clearTimeout(t);
-    this.#closeTimers.clear();
+    this.#links.stop();
     this.#keeper?.stop();
     this.#keeper = undefined;
     for (const off of this.#unsubscribe.splice(0)) off();
@@ -375,71 +335,9 @@ class BrowserNode implements P2PNode {
     return dial;
   }
 
-  async ping(peerId: string, options: PingOptions = {}): Promise<number> {
-    const libp2p = this.libp2p;
-    const conn = this.#preferredConnection(peerId);
-    if (conn === undefined) throw new PeerNotConnectedError(`Not connected to ${peerId}`);
-    const rtt = await measureRtt(conn, {
-      signal: options.signal ?? AbortSignal.timeout(this.#settings.pingTimeoutMs)
-    });
-    if (libp2p === this.#libp2p) this.#dispatch({ type: 'rtt', peerId, rttMs: rtt });
-    return rtt;
+  ping(peerId: string, options: PingOptions = {}): Promise<number> {
+    return this.#links.ping(peerId, options);
   }
-
-  #preferredConnection(peerId: string): Connection | undefined {
-    const libp2p = this.#libp2p;
-    if (libp2p === undefined) return undefined;
-    let peer;
-    try {
-      peer = peerIdFromString(peerId);
-    } catch {
-      return undefined;
-    }
-    const open = libp2p.getConnections(peer).filter((c) => c.status === 'open');
-    return (
-      open.find((c) =>
-        isDirectConnection({ remoteAddr: c.remoteAddr.toString(), limited: c.limits != null })
-      ) ?? open.find((c) => isPeerAddr(c.remoteAddr.toString()))
-    );
-  }
-
-  async #pingPeer(peerId: string): Promise<void> {
-    if (this.#pinging.has(peerId)) return;
-    this.#pinging.add(peerId);
-    try {
-      await this.ping(peerId);
-    } catch {
-      // A failed ping only means no fresh RTT; libp2p's connection monitor closes dead links.
-    } finally {
-      this.#pinging.delete(peerId);
-    }
-  }
-
-  #pingAll(): void {
-    for (const peer of this.#state.peers) void this.#pingPeer(peer.peerId);
-  }
-}
-
-/** What a connection shows of itself to the retirement rule. */
-export interface RetirableConnection {
-  remoteAddr: { toString(): string };
-  streams: readonly { protocol: string; status: string }[];
-}
-
-/**
- * The relayed connections among `connections` to close once the peer is reached directly, or
- * 'wait' while one still carries an invite or pairing handshake (after `postponed` waits,
- * MAX_RELAYED_CLOSE_POSTPONES at most, they are closed anyway).
- */
-export function relayedToClose<C extends RetirableConnection>(
-  connections: readonly C[],
-  postponed: number
-): C[] | 'wait' {
-  const relayed = connections.filter((c) => isRelayedAddr(c.remoteAddr.toString()));
-  const busy = relayed.some((c) =>
-    c.streams.some((s) => HANDSHAKE_PROTOCOLS.has(s.protocol) && s.status === 'open')
-  );
-  return busy && postponed < MAX_RELAYED_CLOSE_POSTPONES ? 'wait' : relayed;
 }
 
 function connectionInfo(conn: Connection): ConnectionInfo {
