@@ -48,6 +48,8 @@ export function createPeerLinks(init: PeerLinksInit): PeerLinks {
   let pingTimer: ReturnType<typeof setInterval> | undefined;
   const pinging = new Set<string>();
   const closeTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  /** First pings scheduled (cleared by stop(): no timer outlives the node). */
+  const firstPings = new Set<ReturnType<typeof setTimeout>>();
 
   /** A new connection to another device: measure it, and retire a relayed one once direct. */
   function connectionOpened(conn: Connection): void {
@@ -55,7 +57,11 @@ export function createPeerLinks(init: PeerLinksInit): PeerLinks {
     if (!isPeerAddr(addr)) return;
     const peerId = conn.remotePeer.toString();
     // First RTT shortly after opening: right at open the new link is busy with identify etc.
-    setTimeout(() => void pingPeer(peerId), FIRST_PING_DELAY_MS);
+    const timer = setTimeout(() => {
+      firstPings.delete(timer);
+      void pingPeer(peerId);
+    }, FIRST_PING_DELAY_MS);
+    firstPings.add(timer);
     if (!isDirectConnection({ remoteAddr: addr, limited: conn.limits != null })) return;
     scheduleCloseRelayed(peerId, 0);
   }
@@ -140,6 +146,8 @@ export function createPeerLinks(init: PeerLinksInit): PeerLinks {
       pingTimer = undefined;
       for (const t of closeTimers.values()) clearTimeout(t);
       closeTimers.clear();
+      for (const t of firstPings) clearTimeout(t);
+      firstPings.clear();
     },
     connectionOpened,
     ping
