@@ -181,6 +181,24 @@ export async function deleteUpdates(t: IDBTransaction, c: string): Promise<void>
   for (const key of keys) updates.delete(key);
 }
 
+/** The segments of a conversation with updates stored, ascending (inside `t`, over UPDATES). */
+export function segmentsOf(t: IDBTransaction, c: string): Promise<number[]> {
+  const r = t
+    .objectStore(UPDATES)
+    .index(BY_PART)
+    .openKeyCursor(IDBKeyRange.bound([c, 0], [c, Infinity]), 'nextunique');
+  return new Promise<number[]>((resolve, reject) => {
+    const out: number[] = [];
+    r.onerror = () => reject(r.error);
+    r.onsuccess = () => {
+      const cursor = r.result;
+      if (cursor === null) return resolve(out);
+      out.push((cursor.key as [string, number])[1]);
+      cursor.continue();
+    };
+  });
+}
+
 /** Creates the stores of `VERSION` from `oldVersion` (0: none), inside the upgrade's `t`. */
 export function upgrade(d: IDBDatabase, t: IDBTransaction, oldVersion: number): void {
   if (oldVersion < 1) {

@@ -22,28 +22,22 @@ import {
   STAMPS,
   SUMMARIES,
   INDEX_STORES,
-  putIndexMeta,
   BY_PART,
   HEAD,
   type UpdateRecord,
   allOf,
   request,
   deleteUpdates,
+  segmentsOf,
   done,
   upgrade,
-  encodeBlock,
   blockReader
 } from './history-idb-layout.js';
+import { commit, createIdbIndexCache } from './history-idb-index.js';
 import { MessageIndex } from './history-index.js';
-import {
-  type BlockReader,
-  parseSummaries,
-  StoredIndex,
-  summarize
-} from './history-index-stored.js';
+import type { BlockReader, StoredIndex } from './history-index-stored.js';
 
-/** Conversations whose message index a store keeps in memory (least recently used go first). */
-export const INDEX_CACHE_SIZE = 8;
+export { INDEX_CACHE_SIZE } from './history-idb-index.js';
 
 export interface IdbHistoryStoreInit {
   /** Database name (default 'p2p4e-history'). */
@@ -68,14 +62,14 @@ export const DEFAULT_IDB_HISTORY_STORE = { name: 'p2p4e-history' } as const;
  * - `summaries`: c -> a summary per block (its segment, lowest and highest key, entries, live
  *   entries per author), read when the stamp says the cached index is stale.
  *
- * Queries run on a `StoredIndex` kept for the `INDEX_CACHE_SIZE` conversations used last; each
- * costs one read of the stamp (another tab's write makes it start over). `count` needs
- * only the summaries; the newest `window` and a recent unread count read the newest block or two
- * (opening 100,000 messages reads ~1,000 entries, not all); `entry`, `segmentOf`, `position`,
- * `range` and every write read the whole index once (one getAll: ~100 records for 100,000
- * messages) and keep it. A write changes that index, then puts the blocks of the segments it
- * touched, the summaries and a new stamp in the same transaction as the update; if that transaction
- * fails, the cached index is dropped.
+ * Queries run on a `StoredIndex` kept for the `INDEX_CACHE_SIZE` conversations used last
+ * (history-idb-index.ts); each costs one read of the stamp (another tab's write makes it start
+ * over). `count` needs only the summaries; the newest `window` and a recent unread count read the
+ * newest block or two (opening 100,000 messages reads ~1,000 entries, not all); `entry`,
+ * `segmentOf`, `position`, `range` and every write read the whole index once (one getAll: ~100
+ * records for 100,000 messages) and keep it. A write changes that index, then puts the blocks of
+ * the segments it touched, the summaries and a new stamp in the same transaction as the update; if
+ * that transaction fails, the cached index is dropped.
  *
  * Every write is one transaction. Operations on one conversation run one after another.
  * Nothing is opened until the first call.
@@ -86,11 +80,8 @@ export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistorySt
   const serial = createSerializer();
   /** Updates stored per `${conv}\n${part}`, as far as this store knows (compaction trigger). */
   const updateCounts = new Map<string, number>();
-  /** Cached indexes by conversation, least recently used first, with the stamp read with them. */
-  const cache = new Map<string, StoredIndex>();
-  /** Stamps this store writes: unique to it, changing with every write. */
-  const session = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
-  let writes = 0;
+  /** The message indexes (history-idb-index.ts). */
+  const indexes = createIdbIndexCache();
   let db: Promise<IDBDatabase> | undefined;
   let closed = false;
 
@@ -107,7 +98,7 @@ export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistorySt
           d.close();
           db = undefined;
           updateCounts.clear();
-          cache.clear();
+          indexes.clear();
         };
         resolve(d);
       };
@@ -137,28 +128,6 @@ export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistorySt
 
   const partKey = (conv: string, part: number): string => `${conv}\n${part}`;
 
-  /**
-   * The conversation's index inside `t` (which covers INDEX_STORES): the cached one while
-   * its stamp is the stored one, else a new one over the stored block summaries.
-   */
-  const indexIn = async (t: IDBTransaction, conv: string): Promise<StoredIndex> => {
-    const stamp: unknown = await request(t.objectStore(STAMPS).get(conv));
-    const cached = cache.get(conv);
-    cache.delete(conv);
-    if (cached !== undefined && cached.stamp === stamp) {
-      cache.set(conv, cached);
-      return cached;
-    }
-    const summaries = parseSummaries(await request(t.objectStore(SUMMARIES).get(conv)));
-    const stored = new StoredIndex(stamp, summaries);
-    cache.set(conv, stored);
-    for (const old of cache.keys()) {
-      if (cache.size <= INDEX_CACHE_SIZE) break;
-      cache.delete(old);
-    }
-    return stored;
-  };
-
   /** Runs a query on the index of `conv`. */
   const query = <T>(
     conv: string,
@@ -166,66 +135,12 @@ export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistorySt
   ): Promise<T> =>
     op(conv, 'read the message index', async (d) => {
       const t = d.transaction(INDEX_STORES, 'readonly');
-      return fn(await indexIn(t, conv), blockReader(t, conv));
+      return fn(await indexes.indexIn(t, conv), blockReader(t, conv));
     });
 
   /** Runs a query that needs the whole index. */
   const lookup = <T>(conv: string, fn: (index: MessageIndex) => T): Promise<T> =>
     query(conv, async (stored, io) => fn(await stored.index(io)));
-
-  /**
-   * Inside `t` (INDEX_STORES, readwrite): changes the index (removes, then upserts) and
-   * queues the puts of the blocks it touched, their summaries and a new stamp. The caller awaits `t` and
-   * calls `settle` with the outcome.
-   */
-  const changeIndex = async (
-    t: IDBTransaction,
-    conv: string,
-    puts: readonly HistoryEntry[],
-    removes: readonly string[]
-  ): Promise<(ok: boolean) => void> => {
-    let stored: StoredIndex;
-    const stamp = `${session}-${++writes}`;
-    try {
-      stored = await indexIn(t, conv);
-      const index = await stored.index(blockReader(t, conv));
-      index.takeTouched();
-      index.remove(removes);
-      index.upsert(puts);
-      const blocks = t.objectStore(BLOCKS);
-      for (const n of index.takeTouched()) {
-        const entries = index.segmentEntries(n);
-        if (entries.length === 0) blocks.delete([conv, n]);
-        else blocks.put(encodeBlock(entries), [conv, n]);
-        stored.changed(n, entries);
-      }
-      putIndexMeta(t, conv, stamp, stored.summaryList());
-    } catch (err) {
-      // Nothing of this write lands (the update neither: the index never lags the segments).
-      cache.delete(conv);
-      try {
-        t.abort();
-      } catch {
-        // already finished
-      }
-      throw err;
-    }
-    return (ok) => {
-      if (!ok) return void cache.delete(conv);
-      if (cache.get(conv) === stored) stored.stamp = stamp;
-    };
-  };
-
-  /** Awaits a write's transaction and tells the cache how it ended. */
-  const commit = async (finished: Promise<void>, settle: (ok: boolean) => void): Promise<void> => {
-    try {
-      await finished;
-      settle(true);
-    } catch (err) {
-      settle(false);
-      throw err;
-    }
-  };
 
   /** Reads a part's updates and keys; merges them in memory. */
   const readPart = async (
@@ -307,7 +222,7 @@ export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistorySt
           : undefined;
       t.objectStore(CONVERSATIONS).put(true, conv);
       t.objectStore(UPDATES).add({ c: conv, n: part, u: update } satisfies UpdateRecord);
-      const settle = withIndex ? await changeIndex(t, conv, index, remove) : () => undefined;
+      const settle = withIndex ? await indexes.change(t, conv, index, remove) : () => undefined;
       if (counted !== undefined) known = await counted;
       await commit(finished, settle);
       const n = (known ?? 0) + 1;
@@ -329,7 +244,7 @@ export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistorySt
       const t = d.transaction([CONVERSATIONS, ...INDEX_STORES], 'readwrite');
       const finished = done(t);
       if (puts.length > 0) t.objectStore(CONVERSATIONS).put(true, conv);
-      await commit(finished, await changeIndex(t, conv, puts, removes));
+      await commit(finished, await indexes.change(t, conv, puts, removes));
     });
 
   return {
@@ -353,23 +268,9 @@ export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistorySt
       return append(conv, n, update.slice(), index, remove);
     },
     async segments(conv) {
-      return op(conv, 'list segments', async (d) => {
-        const t = d.transaction(UPDATES, 'readonly');
-        const r = t
-          .objectStore(UPDATES)
-          .index(BY_PART)
-          .openKeyCursor(IDBKeyRange.bound([conv, 0], [conv, Infinity]), 'nextunique');
-        return new Promise<number[]>((resolve, reject) => {
-          const out: number[] = [];
-          r.onerror = () => reject(r.error);
-          r.onsuccess = () => {
-            const cursor = r.result;
-            if (cursor === null) return resolve(out);
-            out.push((cursor.key as [string, number])[1]);
-            cursor.continue();
-          };
-        });
-      });
+      return op(conv, 'list segments', async (d) =>
+        segmentsOf(d.transaction(UPDATES, 'readonly'), conv)
+      );
     },
     async putIndex(conv, entries) {
       const checked = entries.map(checkEntry);
@@ -429,28 +330,20 @@ export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistorySt
         index.upsert(entries);
         const t = d.transaction([CONVERSATIONS, UPDATES, ...INDEX_STORES], 'readwrite');
         const finished = done(t);
-        cache.delete(conv);
+        indexes.drop(conv);
         t.objectStore(BLOCKS).delete(allOf(conv));
         await deleteUpdates(t, conv);
         const updates = t.objectStore(UPDATES);
         if (headCopy !== undefined) updates.add({ c: conv, n: HEAD, u: headCopy });
         for (const [n, u] of segments) updates.add({ c: conv, n, u } satisfies UpdateRecord);
-        const blocks = t.objectStore(BLOCKS);
-        const summaries = [];
-        for (const n of index.takeTouched().sort((a, b) => a - b)) {
-          const list = index.segmentEntries(n);
-          if (list.length === 0) continue;
-          blocks.put(encodeBlock(list), [conv, n]);
-          summaries.push(summarize(n, list));
-        }
-        putIndexMeta(t, conv, `${session}-${++writes}`, summaries);
+        indexes.putAll(t, conv, index);
         const conversations = t.objectStore(CONVERSATIONS);
         if (headCopy === undefined && segments.length === 0 && entries.length === 0)
           conversations.delete(conv);
         else conversations.put(true, conv);
         await finished;
         // The next query reads the summaries just written (the whole index only if it must).
-        cache.delete(conv);
+        indexes.drop(conv);
         for (const pk of [...updateCounts.keys()])
           if (pk.startsWith(`${conv}\n`)) updateCounts.delete(pk);
       });
@@ -466,7 +359,7 @@ export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistorySt
       return op(conv, 'delete a conversation', async (d) => {
         const t = d.transaction([CONVERSATIONS, UPDATES, ...INDEX_STORES], 'readwrite');
         const finished = done(t);
-        cache.delete(conv);
+        indexes.drop(conv);
         t.objectStore(CONVERSATIONS).delete(conv);
         t.objectStore(BLOCKS).delete(allOf(conv));
         t.objectStore(STAMPS).delete(conv);
