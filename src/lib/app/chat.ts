@@ -44,17 +44,17 @@ import type {
 } from './chat-types.js';
 import { createContactDialer, type ContactDialer } from './contact-dialer.js';
 import { ChatNotStartedError } from './errors.js';
-import { createGroupService, type GroupService } from './group-service.js';
-import { createContactServices } from './chat-contacts.js';
+import type { GroupService } from './group-service.js';
+import { createChatServices } from './chat-services.js';
 import type { ChatPairing } from './pairing.js';
-import { createChatPresence, type ChatPresence } from './chat-presence.js';
-import { documentVisibility, type Presence } from './presence.js';
-import { createReceiptPolicy, type ReceiptPolicy } from './receipts.js';
+import type { ChatPresence } from './chat-presence.js';
+import type { Presence } from './presence.js';
+import type { ReceiptPolicy } from './receipts.js';
 import { createDeferredSignatureChecks } from './signature-checks.js';
 import { IncompatiblePeers } from './incompatible-peers.js';
 import { conversationInfo, messageRow, summaryOf } from './rows.js';
 import { createChatChanges } from './chat-changes.js';
-import { createChatSync, directConversationId, storedConversationIds } from './chat-sync.js';
+import { directConversationId, storedConversationIds } from './chat-sync.js';
 
 export { directConversationId } from './chat-sync.js';
 
@@ -98,7 +98,6 @@ class ChatService implements Chat {
   readonly #dialer: ContactDialer;
   #running = false;
   #presence: ChatPresence | undefined;
-  /** Conversations changed since the last notification (one 'conversation' change each). */
   /** Signatures of rendered rows, checked right after they are drawn. */
   readonly #signatures = createDeferredSignatureChecks({
     conversation: (id) => this.#conv(id),
@@ -137,59 +136,23 @@ class ChatService implements Chat {
     const { node } = this.#config;
     this.#self = node.peerId;
     await this.contacts.start();
-    const groups = createGroupService({
-      self: () => this.#self,
-      contacts: this.contacts,
-      open: (id) => this.#open(id),
-      lookup: (id) => this.#sync?.conversation(id),
-      openDirect: (peer) => this.#openDirect(peer),
-      resync: (peer) => this.#sync?.resync(peer),
-      listChanged: () => this.#changes.emit({ type: 'list' })
-    });
-    this.#groups = groups;
-    const sync = createChatSync({
-      node,
-      self: this.#self,
+    const { groups, sync, receipts, presence, invites, pairing } = createChatServices({
       config: this.#config,
-      contacts: this.contacts,
-      groups
-    });
-    this.#sync = sync;
-    const visibility = this.#config.visibility ?? documentVisibility();
-    this.#receipts = createReceiptPolicy({
-      lookup: (id) => sync.conversation(id),
-      visibility,
-      ...(this.#config.presenceTimers === undefined ? {} : { timers: this.#config.presenceTimers }),
-      ...(this.#config.receiptIntervalMs === undefined
-        ? {}
-        : { intervalMs: this.#config.receiptIntervalMs }),
-      onWrite: () => this.#stats.receiptWrites++
-    });
-    const presence = createChatPresence({
-      node,
-      contacts: this.contacts,
-      self: () => this.#self,
-      isDirectWith: (id, peer) => this.#isDirectWith(id, peer),
-      send: (peer, state) => this.#sendEphemeral(directConversationId(this.#self, peer), state),
-      visibility,
-      ...(this.#config.presenceTimers === undefined ? {} : { timers: this.#config.presenceTimers }),
-      onChange: (peer) => this.#changes.emit({ type: 'presence', peer })
-    });
-    this.#presence = presence;
-    const { invites, pairing } = createContactServices({
-      node,
+      self: this.#self,
       contacts: this.contacts,
       profile: this.profile,
-      storage: this.#config.storage,
-      origin: this.#config.origin,
-      ...(this.#config.pageOrigin !== undefined ? { pageOrigin: this.#config.pageOrigin } : {}),
-      openDirect: async (peer) => {
-        const id = directConversationId(this.#self, peer);
-        const created = sync.conversation(id)?.meta() === undefined;
-        return { conversationId: await this.#openDirect(peer), created };
-      },
-      dial: (peer) => this.#dialer.dial(peer)
+      changes: this.#changes,
+      stats: this.#stats,
+      open: (id) => this.#open(id),
+      openDirect: (peer) => this.#openDirect(peer),
+      dial: (peer) => this.#dialer.dial(peer),
+      isDirectWith: (id, peer) => this.#isDirectWith(id, peer),
+      sendPresence: (id, state) => this.#sendEphemeral(id, state)
     });
+    this.#groups = groups;
+    this.#sync = sync;
+    this.#receipts = receipts;
+    this.#presence = presence;
     this.#invites = invites;
     this.#pairing = pairing;
     await sync.start();
