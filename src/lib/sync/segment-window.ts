@@ -11,29 +11,12 @@ import { HEAD, indexEntryOf, LOAD_ORIGIN, type DocSet, type DocSetListener } fro
 import { InvalidInputError } from './errors.js';
 import { readHeader, isId } from './message-format.js';
 import { readMessage } from './message-read.js';
+import { onChangedTransaction, SegmentObservers, type Observed } from './segment-observers.js';
 import { applyStored } from './update-check.js';
 import { WindowIndex, type WindowEntry } from './window-index.js';
 
 /** Older messages reveal() loads beyond the one asked for. */
 const REVEAL_CONTEXT = 20;
-
-/**
- * An 'afterTransaction' listener that calls `fn` with the origin of transactions that changed
- * something. ('update' listeners would make Yjs encode every change once more, a remote
- * catch-up's whole step2 included.)
- */
-function onChangedTransaction(fn: (origin: unknown) => void): (tr: Y.Transaction) => void {
-  return (tr) => {
-    if (tr.origin === LOAD_ORIGIN) return;
-    if (tr.changed.size > 0 || tr.deleteSet.clients.size > 0) fn(tr.origin);
-  };
-}
-
-interface Observed {
-  doc: Y.Doc;
-  messages: Y.Map<unknown>;
-  off: () => void;
-}
 
 export class SegmentWindow {
   readonly set: DocSet;
@@ -41,8 +24,10 @@ export class SegmentWindow {
   membersMap!: Y.Map<unknown>;
   receiptsMap!: Y.Map<unknown>;
   private headOff: (() => void) | undefined;
+  /** Observes the hot segments (see SegmentObservers). */
+  private readonly observers: SegmentObservers;
   /** Hot segments observed: their messages are readable. */
-  private readonly observed = new Map<number, Observed>();
+  private readonly observed: ReadonlyMap<number, Observed>;
   /** Segments this model keeps in memory (those with messages in the window). */
   private readonly pinned = new Set<number>();
   /** Key of the oldest message in the window; undefined: the window is all of history. */
@@ -57,26 +42,29 @@ export class SegmentWindow {
   private countQueued = false;
   /** Unread counts of members whose read mark is older than the window (from the store). */
   private readonly unreadStored = new Map<string, { mark: string | undefined; count: number }>();
-  private readonly messageListeners = new Set<(ids: string[]) => void>();
   private readonly changeListeners = new Set<(change: { local: boolean }) => void>();
   /** When this device first saw each message (its displayed time is never later). */
-  readonly firstSeen = new Map<string, number>();
+  readonly firstSeen: Map<string, number>;
   private readonly createdAtLoad: number;
   private readonly unsubscribe: () => void;
   private destroyed = false;
 
-  constructor(
-    set: DocSet,
-    floor: string | undefined,
-    private readonly now: () => number
-  ) {
+  constructor(set: DocSet, floor: string | undefined, now: () => number) {
     this.set = set;
     this.createdAtLoad = now();
+    this.observers = new SegmentObservers(
+      { track: (n, id, value) => this.track(n, id, value), changed: (o) => this.changed(o) },
+      now
+    );
+    this.observed = this.observers.observed;
+    this.firstSeen = this.observers.firstSeen;
     this.floor = floor;
     this.attachHead(set.head);
     const listener: DocSetListener = {
       attached: (part, doc, reloaded) =>
-        part === HEAD ? this.attachHead(doc) : this.observe(part, doc, reloaded ? 'all' : 'track'),
+        part === HEAD
+          ? this.attachHead(doc)
+          : this.observers.observe(part, doc, reloaded ? 'all' : 'track'),
       detached: (part) => this.unobserve(part),
       segmentAdded: (part) => {
         if (this.floor === undefined) void this.pinAll([part]);
@@ -86,7 +74,7 @@ export class SegmentWindow {
     this.unsubscribe = set.subscribe(listener);
     for (const n of set.hotSegments()) {
       const doc = set.doc(n);
-      if (doc !== undefined) this.observe(n, doc, 'none');
+      if (doc !== undefined) this.observers.observe(n, doc, 'none');
     }
     if (floor === undefined) void this.pinAll(set.segments());
     this.rebuild();
@@ -104,63 +92,9 @@ export class SegmentWindow {
     if (this.destroyed) this.headOff();
   }
 
-  /**
-   * Observes a segment in memory. `track`: what it holds joins the window if it belongs there
-   * (a loaded segment); `all`: and message listeners hear about all of it (a reloaded one,
-   * whose content may have changed); `none`: nothing yet (the caller rebuilds).
-   */
-  private observe(n: number, doc: Y.Doc, notify: 'none' | 'track' | 'all'): void {
-    this.unobserve(n, false);
-    const messages = doc.getMap<unknown>('messages');
-    const onMessages = (event: Y.YMapEvent<unknown>): void => {
-      const t = this.now();
-      for (const [id, change] of event.changes.keys) {
-        if (change.action === 'add' && !this.firstSeen.has(id)) this.firstSeen.set(id, t);
-        this.track(n, id, messages.get(id));
-      }
-    };
-    const onDeep = (events: Y.YEvent<Y.AbstractType<unknown>>[]): void => {
-      if (this.messageListeners.size === 0) return;
-      const ids = new Set<string>();
-      for (const event of events) {
-        if (event.target === messages) for (const id of event.keys.keys()) ids.add(id);
-        else if (typeof event.path[0] === 'string') ids.add(event.path[0]);
-      }
-      if (ids.size === 0) return;
-      const list = [...ids];
-      for (const listener of this.messageListeners) listener(list);
-    };
-    const onUpdate = onChangedTransaction((origin) => this.changed(origin));
-    messages.observe(onMessages);
-    messages.observeDeep(onDeep);
-    doc.on('afterTransaction', onUpdate);
-    this.observed.set(n, {
-      doc,
-      messages,
-      off: () => {
-        messages.unobserve(onMessages);
-        messages.unobserveDeep(onDeep);
-        doc.off('afterTransaction', onUpdate);
-      }
-    });
-    if (notify === 'none') return;
-    const ids: string[] = [];
-    for (const [id, value] of messages.entries()) {
-      this.track(n, id, value);
-      ids.push(id);
-    }
-    if (notify === 'all' && ids.length > 0) {
-      for (const listener of this.messageListeners) listener(ids);
-    }
-    this.changed(LOAD_ORIGIN);
-  }
-
+  /** Stops observing segment `n` (`drop`: its messages leave the window). */
   private unobserve(n: number, drop = true): void {
-    const o = this.observed.get(n);
-    if (o === undefined) return;
-    o.off();
-    this.observed.delete(n);
-    if (!drop) return;
+    if (!this.observers.unobserve(n) || !drop) return;
     for (const e of [...this.window.sorted()]) if (e.segment === n) this.window.remove(e.id);
   }
 
@@ -209,7 +143,8 @@ export class SegmentWindow {
     await Promise.all(wanted.map((n) => this.set.warm(n)));
     for (const n of wanted) {
       const doc = this.set.doc(n);
-      if (doc !== undefined && this.observed.get(n)?.doc !== doc) this.observe(n, doc, 'track');
+      if (doc !== undefined && this.observed.get(n)?.doc !== doc)
+        this.observers.observe(n, doc, 'track');
     }
   }
 
@@ -295,8 +230,7 @@ export class SegmentWindow {
   }
 
   onMessagesChange(listener: (ids: string[]) => void): () => void {
-    this.messageListeners.add(listener);
-    return () => this.messageListeners.delete(listener);
+    return this.observers.onMessagesChange(listener);
   }
 
   ids(): readonly string[] {
@@ -409,7 +343,7 @@ export class SegmentWindow {
       if (next !== undefined) {
         n += 1;
         doc = next;
-        if (this.observed.get(n)?.doc !== doc) this.observe(n, doc, 'none');
+        if (this.observed.get(n)?.doc !== doc) this.observers.observe(n, doc, 'none');
       }
     }
     if (!this.set.has(n)) this.set.announce(n);
