@@ -24,20 +24,17 @@
  * IDs × 5 attempts used to spend it and lock the real invitee out.
  *
  * The invitee dials the invite's relay addresses only if they are public, or if the page itself
- * was loaded from a private address (private-address.ts). The proof is bound to both Noise-authenticated peer IDs and
- * to a fresh nonce, so a relay (or anyone who saw a proof) cannot replay it, on this connection
- * or another. The invite is consumed before the welcome is sent, so it works once even when two
- * attempts race.
+ * was loaded from a private address (private-address.ts). The proof is bound to both
+ * Noise-authenticated peer IDs and to a fresh nonce, so a relay (or anyone who saw a proof)
+ * cannot replay it, on this connection or another. The invite is consumed before the welcome is
+ * sent, so it works once even when two attempts race.
+ *
+ * The invitee side (accept: dial, proof, welcome check) and inviteMac are in invite-accept.ts.
  */
 import type { Connection, Stream } from '@libp2p/interface';
-import { peerIdFromString } from '@libp2p/peer-id';
-import { multiaddr } from '@multiformats/multiaddr';
-import { hmac } from '@noble/hashes/hmac.js';
-import { sha256 } from '@noble/hashes/sha2.js';
-import { concatBytes, equalBytes, toBase64Url, utf8 } from '../crypto/encoding.js';
+import { equalBytes, toBase64Url } from '../crypto/encoding.js';
 import { INVITE_PROTOCOL } from '../p2p/constants.js';
 import {
-  DEFAULT_HANDSHAKE_DIAL_TIMEOUT_MS,
   DEFAULT_HANDSHAKE_TIMEOUT_MS,
   DEFAULT_INVITE_TTL_MS,
   DEFAULT_RATE_LIMIT_PER_PEER,
@@ -50,30 +47,16 @@ import {
   NONCE_BYTES
 } from './constants.js';
 import type { Contact } from './contacts.js';
-import {
-  HandshakeDialError,
-  HandshakeRefusedError,
-  InvalidInviteError,
-  NotStartedError,
-  ProtocolViolationError,
-  type RefusalReason
-} from './errors.js';
-import {
-  bytesField,
-  encodeProfile,
-  FrameChannel,
-  profileField,
-  refusalMessage,
-  stringField
-} from './frames.js';
-import { inviteId, inviteLink, parseInvite, type Invite } from './invite-link.js';
+import { NotStartedError, ProtocolViolationError, type RefusalReason } from './errors.js';
+import { bytesField, encodeProfile, FrameChannel, profileField, stringField } from './frames.js';
+import { acceptInvite, inviteMac, type InviteeContext } from './invite-accept.js';
+import { inviteId, inviteLink, type Invite } from './invite-link.js';
 import { Listeners } from './listeners.js';
 import {
   isOutstandingInvite,
   type OutstandingInvite,
   type OutstandingInviteInfo
 } from './outstanding.js';
-import { dialableRelays } from './private-address.js';
 import type {
   CreatedInvite,
   CreateInviteOptions,
@@ -86,6 +69,7 @@ import type {
 import type { Profile } from './profile.js';
 import { FailureBudget, RateLimiter } from './rate-limit.js';
 
+export { inviteMac } from './invite-accept.js';
 export type {
   CreatedInvite,
   CreateInviteOptions,
@@ -99,30 +83,6 @@ export type {
 
 export function createInvites(init: InvitesInit, deps: InvitesDeps): Invites {
   return new InviteService(init, deps);
-}
-
-const LABEL_INVITEE = utf8('p2p4e/invite/1 invitee');
-const LABEL_INVITER = utf8('p2p4e/invite/1 inviter');
-
-/** HMAC over the role label, both peer IDs (length-prefixed multihashes) and the nonce. */
-export function inviteMac(
-  secret: Uint8Array,
-  role: 'invitee' | 'inviter',
-  inviter: string,
-  invitee: string,
-  nonce: Uint8Array
-): Uint8Array {
-  const a = peerIdFromString(inviter).toMultihash().bytes;
-  const b = peerIdFromString(invitee).toMultihash().bytes;
-  const message = concatBytes(
-    role === 'invitee' ? LABEL_INVITEE : LABEL_INVITER,
-    new Uint8Array([a.byteLength]),
-    a,
-    new Uint8Array([b.byteLength]),
-    b,
-    nonce
-  );
-  return hmac(sha256, secret, message);
 }
 
 function randomBytesDefault(n: number): Uint8Array {
@@ -144,6 +104,7 @@ class InviteService implements Invites {
   readonly #refused = new Listeners<InviteRefusedEvent>();
   /** Invite IDs being consumed right now (two racing attempts: only one wins). */
   readonly #consuming = new Set<string>();
+  readonly #ctx: InviteeContext;
   #started = false;
 
   constructor(init: InvitesInit, deps: InvitesDeps) {
@@ -162,6 +123,14 @@ class InviteService implements Invites {
       windowMs,
       now: this.#now
     });
+    this.#ctx = {
+      init,
+      deps,
+      now: () => this.#now(),
+      profile: () => this.#profile(),
+      channel: (stream, signal) => this.#channel(stream, signal),
+      denyJunk: (peer, err) => this.#denyJunk(peer, err)
+    };
   }
 
   async start(): Promise<void> {
@@ -334,57 +303,14 @@ class InviteService implements Invites {
     }
   }
 
-  // --- Invitee side ---------------------------------------------------------------------------
+  // --- Invitee side (the handshake itself: invite-accept.ts) ----------------------------------
 
   async accept(
     linkOrInvite: string | Invite,
     options: { signal?: AbortSignal } = {}
   ): Promise<Contact> {
     if (!this.#started) throw new NotStartedError('Invites are not started');
-    const me = this.#deps.host.peerId.toString();
-    const invite =
-      typeof linkOrInvite === 'string'
-        ? parseInvite(linkOrInvite, { now: this.#now(), self: me })
-        : linkOrInvite;
-    if (invite.inviter === me)
-      throw new InvalidInviteError('That is your own invite', 'own-invite');
-    if (invite.expiresAt <= this.#now()) {
-      throw new InvalidInviteError('That invite has expired: ask for a new one', 'expired');
-    }
-    if (this.#deps.contacts.isBlocked(invite.inviter)) {
-      throw new HandshakeRefusedError(refusalMessage('blocked'), 'blocked', false);
-    }
-
-    const stream = await this.#dial(invite, options.signal);
-    const channel = this.#channel(stream, options.signal);
-    try {
-      await channel.send({ t: 'hello', invite: inviteId(invite.secret) });
-      const challenge = await channel.receive('challenge');
-      const nonce = bytesField(challenge, 'nonce', NONCE_BYTES);
-      await channel.send({
-        t: 'proof',
-        mac: toBase64Url(inviteMac(invite.secret, 'invitee', invite.inviter, me, nonce)),
-        profile: encodeProfile(await this.#profile())
-      });
-      const welcome = await channel.receive('welcome');
-      const mac = bytesField(welcome, 'mac', 32);
-      if (!equalBytes(mac, inviteMac(invite.secret, 'inviter', invite.inviter, me, nonce))) {
-        throw new HandshakeRefusedError(refusalMessage('bad-secret'), 'bad-secret', false);
-      }
-      const profile = profileField(welcome);
-      await channel.close();
-      return await this.#deps.contacts.add({
-        peerId: invite.inviter,
-        name: profile.name,
-        ...(profile.avatar !== undefined ? { avatar: profile.avatar } : {}),
-        source: 'invite',
-        relays: this.#relays(invite)
-      });
-    } catch (err) {
-      channel.abort(err instanceof Error ? err : undefined);
-      this.#denyJunk(invite.inviter, err);
-      throw err;
-    }
+    return acceptInvite(this.#ctx, linkOrInvite, options.signal);
   }
 
   /** Junk (not a refusal, a timeout or a version mismatch) gets the peer dropped and kept out. */
@@ -394,42 +320,6 @@ class InviteService implements Invites {
       (err.reason === 'too-large' || err.reason === 'malformed')
     ) {
       this.#deps.denyList?.deny(peer, err.message);
-    }
-  }
-
-  /** The invite's relays this page may dial (private ones only from a private page). */
-  #relays(invite: Invite): string[] {
-    const origin =
-      this.#init.pageOrigin ?? (globalThis as { location?: { origin?: string } }).location?.origin;
-    return dialableRelays(invite.relays, origin);
-  }
-
-  async #dial(invite: Invite, signal?: AbortSignal): Promise<Stream> {
-    const timeout = AbortSignal.timeout(
-      this.#init.dialTimeoutMs ?? DEFAULT_HANDSHAKE_DIAL_TIMEOUT_MS
-    );
-    const dialSignal = signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
-    const relays = this.#relays(invite);
-    if (relays.length === 0 && invite.relays.length > 0) {
-      // Every relay of the invite is on a private network and this page is not: dial nothing.
-      throw new HandshakeDialError(
-        "This invite's relay is on a private network this app was not opened from"
-      );
-    }
-    const target =
-      relays.length > 0
-        ? relays.map((r) => multiaddr(`${r}/p2p-circuit/p2p/${invite.inviter}`))
-        : peerIdFromString(invite.inviter);
-    try {
-      return await this.#deps.host.dialProtocol(target, INVITE_PROTOCOL, {
-        runOnLimitedConnection: true,
-        signal: dialSignal
-      });
-    } catch (err) {
-      if (signal?.aborted === true) throw err;
-      throw new HandshakeDialError('Could not reach the device that made this invite', {
-        cause: err
-      });
     }
   }
 }
