@@ -19,7 +19,7 @@ import * as Y from 'yjs';
 import type { DocStore } from '../storage/doc-store.js';
 import type { HistoryEntry, HistoryStore } from '../storage/history-store.js';
 import { MAX_SEGMENT, MAX_WARM_SEGMENTS } from './constants.js';
-import { indexEntryOf, isId, SEGMENTS_KEY } from './message-format.js';
+import { entryIn, isId, SEGMENTS_KEY } from './message-format.js';
 import { splitLegacy } from './migrate.js';
 import { applyStored } from './update-check.js';
 
@@ -261,9 +261,15 @@ export class DocSet {
 
   /**
    * Stores an update of a part; for a segment, with the index entries of the messages it
-   * changed (`ids`), read from the segment doc as it is now.
+   * changed (`ids`), read from the segment doc as it is now (`tr`: the transaction that made
+   * the update, whose entries the window may have computed already).
    */
-  async persist(part: number, update: Uint8Array, ids: readonly string[] = []): Promise<void> {
+  async persist(
+    part: number,
+    update: Uint8Array,
+    ids: readonly string[] = [],
+    tr?: Y.Transaction
+  ): Promise<void> {
     if (part === HEAD) {
       await this.history.appendHead(this.id, update);
       return;
@@ -275,7 +281,7 @@ export class DocSet {
     if (doc !== undefined) {
       const messages = doc.getMap('messages');
       for (const id of ids) {
-        const entry = indexEntryOf(id, messages.get(id), part);
+        const entry = entryIn(tr, id, messages.get(id), part);
         if (entry !== undefined) index.push(entry);
         else if (isId(id)) remove.push(id);
       }

@@ -102,3 +102,30 @@ export function indexEntryOf(
     deleted: value.get('deleted') === true
   };
 }
+
+/**
+ * Index entries computed in a transaction. A catch-up indexes each message twice (the window's
+ * observer, then storage right after the transaction); both read the same final state of the
+ * transaction, so the second reuses the first. Keyed by the transaction: nothing carries over.
+ */
+const transactionEntries = new WeakMap<Y.Transaction, Map<string, HistoryEntry | undefined>>();
+
+/** indexEntryOf, once per message and transaction (`tr` undefined: computed as it is). */
+export function entryIn(
+  tr: Y.Transaction | undefined,
+  id: string,
+  value: unknown,
+  segment: number
+): HistoryEntry | undefined {
+  if (tr === undefined) return indexEntryOf(id, value, segment);
+  let entries = transactionEntries.get(tr);
+  if (entries === undefined) {
+    entries = new Map();
+    transactionEntries.set(tr, entries);
+  } else if (entries.has(id)) {
+    return entries.get(id);
+  }
+  const entry = indexEntryOf(id, value, segment);
+  entries.set(id, entry);
+  return entry;
+}

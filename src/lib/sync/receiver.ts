@@ -289,7 +289,7 @@ export class FrameReceiver {
       // on (the others would wait on the same gap; the repair round and step2s bring them what
       // applied here).
       const pending = doc.store.pendingStructs !== null || doc.store.pendingDs !== null;
-      this.host.sender.publish(unit, update, ids, peer, !pending);
+      this.host.sender.publish(unit, update, ids, peer, !pending, done);
     }
     return true;
   }

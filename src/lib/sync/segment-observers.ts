@@ -28,7 +28,7 @@ export interface Observed {
 /** What the window does with what observed segments hold. */
 export interface ObservedHooks {
   /** Keeps a message of segment `n` in the window or out of it, as its key says. */
-  track(n: number, id: string, value: unknown): void;
+  track(n: number, id: string, value: unknown, tr?: Y.Transaction): void;
   /** Something changed (`origin`: the transaction's). */
   changed(origin: unknown): void;
 }
@@ -57,7 +57,7 @@ export class SegmentObservers {
       const t = this.now();
       for (const [id, change] of event.changes.keys) {
         if (change.action === 'add' && !this.firstSeen.has(id)) this.firstSeen.set(id, t);
-        this.hooks.track(n, id, messages.get(id));
+        this.hooks.track(n, id, messages.get(id), event.transaction);
       }
     };
     const onDeep = (events: Y.YEvent<Y.AbstractType<unknown>>[]): void => {

@@ -9,7 +9,7 @@ import { INITIAL_WINDOW, OLDER_PAGE, SEGMENT_MESSAGES, WINDOW_TRIM_AT } from './
 import type { Message } from './conversation-types.js';
 import { HEAD, indexEntryOf, LOAD_ORIGIN, type DocSet, type DocSetListener } from './doc-set.js';
 import { InvalidInputError } from './errors.js';
-import { readHeader, isId } from './message-format.js';
+import { entryIn, readHeader, isId } from './message-format.js';
 import { readMessage } from './message-read.js';
 import { onChangedTransaction, SegmentObservers, type Observed } from './segment-observers.js';
 import { applyStored } from './update-check.js';
@@ -53,7 +53,10 @@ export class SegmentWindow {
     this.set = set;
     this.createdAtLoad = now();
     this.observers = new SegmentObservers(
-      { track: (n, id, value) => this.track(n, id, value), changed: (o) => this.changed(o) },
+      {
+        track: (n, id, value, tr) => this.track(n, id, value, tr),
+        changed: (o) => this.changed(o)
+      },
       now
     );
     this.observed = this.observers.observed;
@@ -99,8 +102,8 @@ export class SegmentWindow {
   }
 
   /** Keeps a message of segment `n` in the window or out of it, as its key says. */
-  private track(n: number, id: string, value: unknown): void {
-    const entry = indexEntryOf(id, value, n);
+  private track(n: number, id: string, value: unknown, tr?: Y.Transaction): void {
+    const entry = entryIn(tr, id, value, n);
     if (entry === undefined) {
       if (this.window.get(id)?.segment === n) this.window.remove(id);
       return;

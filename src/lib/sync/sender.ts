@@ -3,6 +3,7 @@
  * send options per frame type, step1s (state vectors, read from storage for a segment not in
  * memory), acks coalesced per microtask, and storing + forwarding a doc's updates.
  */
+import type * as Y from 'yjs';
 import { deflateFrame, deflateFrameAsync, type DeflateRaw, wantsDeflate } from './deflate.js';
 import { InvalidInputError } from './errors.js';
 import { encodeFrame, encodeParts, frameLength, FrameType, type Frame } from './protocol.js';
@@ -152,12 +153,19 @@ export class FrameSender {
    * Stores an update of a doc (with the ids of the messages it changed, for the index) and,
    * when `forward`, passes it on to the other members connected (not back to `fromPeer`).
    */
-  publish(unit: Unit, update: Uint8Array, ids: string[], fromPeer?: string, forward = true): void {
+  publish(
+    unit: Unit,
+    update: Uint8Array,
+    ids: string[],
+    fromPeer?: string,
+    forward = true,
+    tr?: Y.Transaction
+  ): void {
     const { tracer } = this.host;
     const conv = unit.conv;
     const t1 = tracer.begin();
     try {
-      conv.set.persist(unit.part, update, ids).catch((error: unknown) => {
+      conv.set.persist(unit.part, update, ids, tr).catch((error: unknown) => {
         this.host.persistError(conv.id, error);
       });
     } finally {

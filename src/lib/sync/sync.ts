@@ -288,7 +288,7 @@ class SyncService implements Sync {
         ? []
         : changedMessageIds(tr, doc.getMap<unknown>('messages'));
     // Remote updates are stored and passed on by applyRemote (as they came), not from here.
-    this.sender.publish(unit, update, ids);
+    this.sender.publish(unit, update, ids, undefined, true, tr);
   }
 
   // --- peers ----------------------------------------------------------------------------
