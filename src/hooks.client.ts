@@ -8,7 +8,11 @@ import type { ClientInit } from '@sveltejs/kit';
 import { browserNodeApp } from '$lib/app/boot.browser';
 
 export const init: ClientInit = () => {
-  browserNodeApp()
-    .start()
-    .catch(() => undefined);
+  try {
+    browserNodeApp()
+      .start()
+      .catch(() => undefined);
+  } catch {
+    // Never keep the app from rendering: the page starts it again and shows what went wrong.
+  }
 };
