@@ -1,5 +1,7 @@
 import { generateKeyPair } from '@libp2p/crypto/keys';
-import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id';
+import { peerIdFromMultihash, peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id';
+import { base58btc } from 'multiformats/bases/base58';
+import * as Digest from 'multiformats/hashes/digest';
 import { multiaddr } from '@multiformats/multiaddr';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -100,6 +102,21 @@ describe('invite links', () => {
     expect(multiaddr(notAPeer).toString()).toMatch(/\/p2p\/1/);
     const badRelay = new Uint8Array([...bytes.slice(0, -1), 1, notAPeer.length, ...notAPeer]);
     expect(reason(() => decodeInvitePayload(toBase64Url(badRelay)))).toBe('malformed');
+    // An identity multihash that is no key but reads as a URL: libp2p makes it a URL peer ID
+    // (random key bytes did so once in a while, and the relay above was taken).
+    const urlDigest = new TextEncoder().encode('http://relay.example/');
+    const urlPeer = new Uint8Array([0x00, urlDigest.length, ...urlDigest]);
+    expect(peerIdFromMultihash(Digest.decode(urlPeer)).type).toBe('url');
+    const urlAddr = multiaddr(
+      `/ip4/127.0.0.1/tcp/9090/ws/p2p/${base58btc.encode(urlPeer).slice(1)}`
+    );
+    const urlRelay = new Uint8Array([
+      ...bytes.slice(0, -1),
+      1,
+      urlAddr.bytes.length,
+      ...urlAddr.bytes
+    ]);
+    expect(reason(() => decodeInvitePayload(toBase64Url(urlRelay)))).toBe('malformed');
   });
 
   it('refuses expired invites and your own', () => {

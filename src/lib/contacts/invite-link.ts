@@ -100,7 +100,10 @@ export function decodeInvitePayload(payload: string): Invite {
   }
   let inviter: string;
   try {
-    inviter = peerIdFromString(bytesToString(take(peerLength), 'base58btc')).toString();
+    const id = peerIdFromString(bytesToString(take(peerLength), 'base58btc'));
+    // An identity multihash that decodes to no key is a URL peer ID: nobody to dial or verify.
+    if (id.type === 'url') throw new Error('a URL peer ID');
+    inviter = id.toString();
   } catch (err) {
     if (err instanceof InvalidInviteError) throw err;
     throw new InvalidInviteError('That invite has no valid device ID', 'malformed');
@@ -118,7 +121,9 @@ export function decodeInvitePayload(payload: string): Invite {
       const ma = multiaddr(raw);
       const last = ma.getComponents().at(-1);
       if (last?.name !== 'p2p' || last.value === undefined) throw new Error('no /p2p/');
-      peerIdFromString(last.value); // a relay nobody could dial: its /p2p/ part is no peer ID
+      // A relay nobody could dial: its /p2p/ part is no peer ID, or a URL one (an identity
+      // multihash whose bytes are no key but happen to read as a URL).
+      if (peerIdFromString(last.value).type === 'url') throw new Error('a URL peer ID');
       relays.push(ma.toString());
     } catch {
       throw new InvalidInviteError('That invite has an invalid relay address', 'malformed');
