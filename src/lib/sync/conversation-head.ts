@@ -17,6 +17,11 @@ import type {
   Receipts
 } from './conversation-types.js';
 
+/** A member entry: the time it joined (> 0); 0 is a member that left (absent: never was). */
+function joinedAt(value: unknown): boolean {
+  return isWall(value) && value > 0;
+}
+
 /** Key of the announcements map in a 1:1 conversation's head (group id -> GroupAnnouncement). */
 const ANNOUNCEMENTS_KEY = 'groups';
 
@@ -74,13 +79,13 @@ export class ConversationHead {
   members(): string[] {
     const out: string[] = [];
     for (const [peer, joined] of this.docs.membersMap.entries()) {
-      if (isId(peer) && isWall(joined)) out.push(peer);
+      if (isId(peer) && joinedAt(joined)) out.push(peer);
     }
     return out.sort();
   }
 
   isMember(peerId: string): boolean {
-    return isId(peerId) && isWall(this.docs.membersMap.get(peerId));
+    return isId(peerId) && joinedAt(this.docs.membersMap.get(peerId));
   }
 
   addMembers(peers: string[]): void {
@@ -93,9 +98,13 @@ export class ConversationHead {
     });
   }
 
+  /**
+   * Leaves the group: `members[self] = 0`, a change of one's own, not the deletion of an entry
+   * someone else wrote (write-rules.ts lets a member remove only itself, and only this way).
+   */
   leave(): void {
     this.requireGroup();
-    this.docs.membersMap.delete(this.self);
+    this.docs.membersMap.set(this.self, 0);
   }
 
   rename(name: string): void {

@@ -82,9 +82,16 @@ describe('conversation model', () => {
     b.leave();
     sync();
     expect(a.members()).toEqual(['alice', 'carol']);
+    expect(a.isMember('bob')).toBe(false);
     expect(() => b.send('still here?')).toThrow(
       expect.objectContaining({ name: 'NotMemberError' })
     );
+    // Leaving writes members[bob] = 0 (bob's own change), it deletes nothing alice wrote.
+    expect(headOf(b).getMap('members').get('bob')).toBe(0);
+    a.addMembers(['bob']); // asked back in
+    sync();
+    expect(b.members()).toEqual(['alice', 'bob', 'carol']);
+    b.send('back');
     const oneToOne = memoryConversation({ self: 'x' });
     oneToOne.init({ kind: '1:1', members: ['y'] });
     expect(() => oneToOne.rename('n')).toThrow(expect.objectContaining({ name: 'NotAGroupError' }));
