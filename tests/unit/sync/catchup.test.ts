@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { SyncAccess, SyncEvent, SyncSpan } from '../../../src/lib/sync/sync.js';
-import { SyncNetwork } from '../../fixtures/sync-network.js';
+import { directPair, SyncNetwork } from '../../fixtures/sync-network.js';
 
 const access: SyncAccess = { canSync: (peer) => peer === 'a' || peer === 'b' };
 
@@ -26,15 +26,13 @@ function recorder(): {
 }
 
 async function offlineWrites(count: number, init: { maxFrameBytes?: number } = {}) {
-  const net = new SyncNetwork();
   const ta = recorder();
   const tb = recorder();
-  const a = await net.peer('a', access, { ...init, trace: ta.trace, repairIntervalMs: 0 });
-  const b = await net.peer('b', access, { ...init, trace: tb.trace, repairIntervalMs: 0 });
-  await a.sync.open('c');
-  await b.sync.open('c');
-  const conv = a.sync.conversation('c')!;
-  conv.init({ kind: '1:1', members: ['b'] });
+  const { net, a, b, conv } = await directPair(
+    access,
+    { ...init, trace: ta.trace, repairIntervalMs: 0 },
+    { ...init, trace: tb.trace, repairIntervalMs: 0 }
+  );
   for (let i = 0; i < count; i++) conv.send(`offline ${i}`);
   const events: SyncEvent[] = [];
   a.sync.onEvent((e) => events.push(e));
@@ -81,14 +79,8 @@ describe('catch-up work', () => {
   });
 
   it('an update over the message limit is refused, not sent deflated, to a sync 3 member', async () => {
-    const net = new SyncNetwork();
     const limits = { maxFrameBytes: 1024, maxMessageBytes: 5000 };
-    const a = await net.peer('a', access, limits);
-    const b = await net.peer('b', access, limits);
-    await a.sync.open('c');
-    await b.sync.open('c');
-    const conv = a.sync.conversation('c')!;
-    conv.init({ kind: '1:1', members: ['b'] });
+    const { net, a, b, conv } = await directPair(access, limits, limits);
     net.connect('a', 'b');
     await net.settle();
     expect(a.transport.deflates('b')).toBe(true);

@@ -16,7 +16,7 @@ import {
 import { MalformedFrameError } from '../../../src/lib/sync/errors.js';
 import { decodeFrame, encodeFrame, FrameType } from '../../../src/lib/sync/protocol.js';
 import type { SyncAccess, SyncEvent, SyncSpan } from '../../../src/lib/sync/sync.js';
-import { SyncNetwork } from '../../fixtures/sync-network.js';
+import { directPair, SyncNetwork } from '../../fixtures/sync-network.js';
 
 const MAX = 64 * 1024 * 1024;
 
@@ -121,17 +121,14 @@ function spans(): { trace: (span: SyncSpan) => void; count: (span: SyncSpan) => 
 }
 
 async function catchUp(legacyB: boolean) {
-  const net = new SyncNetwork();
   const ta = spans();
   const tb = spans();
-  const a = await net.peer('a', access, { trace: ta.trace, repairIntervalMs: 0 });
-  const b = await net.peer('b', access, { trace: tb.trace, repairIntervalMs: 0 }, undefined, {
-    legacy: legacyB
-  });
-  await a.sync.open('c');
-  await b.sync.open('c');
-  const conv = a.sync.conversation('c')!;
-  conv.init({ kind: '1:1', members: ['b'] });
+  const { net, conv } = await directPair(
+    access,
+    { trace: ta.trace, repairIntervalMs: 0 },
+    { trace: tb.trace, repairIntervalMs: 0 },
+    { legacy: legacyB }
+  );
   for (let i = 0; i < 300; i++) conv.send(`offline ${i}: a message of ordinary length`);
   net.connect('a', 'b');
   await net.settle();
@@ -148,13 +145,11 @@ describe('deflated frames between devices', () => {
 
   it("compressing asynchronously (the platform's DEFLATE) keeps a peer's frames in send order", async () => {
     expect(nativeDeflateRaw).toBeDefined();
-    const net = new SyncNetwork();
-    const a = await net.peer('a', access, { repairIntervalMs: 0, deflate: nativeDeflateRaw });
-    const b = await net.peer('b', access, { repairIntervalMs: 0 });
-    await a.sync.open('c');
-    await b.sync.open('c');
-    const conv = a.sync.conversation('c')!;
-    conv.init({ kind: '1:1', members: ['b'] });
+    const { net, conv } = await directPair(
+      access,
+      { repairIntervalMs: 0, deflate: nativeDeflateRaw },
+      { repairIntervalMs: 0 }
+    );
     net.connect('a', 'b');
     await net.settle();
     const long = new TextDecoder().decode(chatty(9_000));
