@@ -26,8 +26,6 @@ export class SegmentWindow {
   private headOff: (() => void) | undefined;
   /** Observes the hot segments (see SegmentObservers). */
   private readonly observers: SegmentObservers;
-  /** Hot segments observed: their messages are readable. */
-  private readonly observed: ReadonlyMap<number, Observed>;
   /** Segments this model keeps in memory (those with messages in the window). */
   private readonly pinned = new Set<number>();
   /** Key of the oldest message in the window; undefined: the window is all of history. */
@@ -43,8 +41,7 @@ export class SegmentWindow {
   /** Unread counts of members whose read mark is older than the window (from the store). */
   private readonly unreadStored = new Map<string, { mark: string | undefined; count: number }>();
   private readonly changeListeners = new Set<(change: { local: boolean }) => void>();
-  /** When this device first saw each message (its displayed time is never later). */
-  readonly firstSeen: Map<string, number>;
+  /** When this model was made: messages seen before it (stored ones) show no later than this. */
   private readonly createdAtLoad: number;
   private readonly unsubscribe: () => void;
   private destroyed = false;
@@ -59,8 +56,6 @@ export class SegmentWindow {
       },
       now
     );
-    this.observed = this.observers.observed;
-    this.firstSeen = this.observers.firstSeen;
     this.floor = floor;
     this.attachHead(set.head);
     const listener: DocSetListener = {
@@ -82,6 +77,16 @@ export class SegmentWindow {
     if (floor === undefined) void this.pinAll(set.segments());
     this.rebuild();
     this.queueCount();
+  }
+
+  /** Hot segments observed: their messages are readable (owned by SegmentObservers). */
+  private get observed(): ReadonlyMap<number, Observed> {
+    return this.observers.observed;
+  }
+
+  /** When this device first saw each message (its displayed time is never later). */
+  get firstSeen(): Map<string, number> {
+    return this.observers.firstSeen;
   }
 
   private attachHead(doc: Y.Doc): void {

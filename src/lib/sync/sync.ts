@@ -267,14 +267,14 @@ class SyncService implements Sync {
       segmentAdded: (unit) => {
         // A segment the peers may have: ask every member connected for it.
         for (const peer of this.transport.peers()) {
-          if (unit.asked.has(peer) || this.isBanned(peer)) continue;
+          if (unit.asked.has(peer) || this.bans.has(peer)) continue;
           if (this.access.canSync(peer, id)) this.sender.step1(unit, peer);
         }
       }
     });
     this.convs.set(id, conv);
     for (const peer of this.transport.peers()) {
-      if (this.isBanned(peer) || !this.access.canSync(peer, id)) continue;
+      if (this.bans.has(peer) || !this.access.canSync(peer, id)) continue;
       for (const unit of conv.units.values()) this.sender.step1(unit, peer);
     }
     return conversation;
@@ -295,7 +295,7 @@ class SyncService implements Sync {
 
   private peerUp(peer: string): void {
     if (peer === this.self) return;
-    if (this.isBanned(peer)) {
+    if (this.bans.has(peer)) {
       this.transport.drop(peer, new Error('peer is ignored for misbehaving'));
       return;
     }
@@ -313,10 +313,6 @@ class SyncService implements Sync {
     this.parts.forgetPeer(peer, true);
     for (const conv of this.convs.values())
       for (const unit of conv.units.values()) unit.forget(peer);
-  }
-
-  private isBanned(peer: string): boolean {
-    return this.bans.has(peer);
   }
 
   private misbehave(peer: string, reason: string): void {
@@ -354,7 +350,7 @@ class SyncService implements Sync {
 
   private onFrame(peer: string, bytes: Uint8Array): void {
     if (!this.started || peer === this.self) return;
-    if (this.isBanned(peer)) {
+    if (this.bans.has(peer)) {
       this.transport.drop(peer, new Error('peer is ignored for misbehaving'));
       return;
     }
