@@ -5,9 +5,12 @@
  * paid, instead of after it.
  *
  * Nothing is reordered and nothing is read stale: every read issues the queued writes first
- * (both stores run a conversation's operations in the order they were made), and `close()`
- * issues them before closing. Durability is what it was: a write was never durable before its
- * promise resolved, and the promise still resolves only once the store committed it.
+ * (both stores run a conversation's operations in the order they were made), so `envelopes()`
+ * sees the envelopes of queued appends as loads see their updates, and `close()` issues them
+ * before closing. `dropEnvelopes` is queued like a write: the positions it names are those of
+ * the last `envelopes()` read, which saw every write made before it, and appends only add after
+ * them. Durability is what it was: a write was never durable before its promise resolved, and
+ * the promise still resolves only once the store committed it.
  *
  * ```ts
  * const history = deferWrites(createIdbHistoryStore());
@@ -21,6 +24,7 @@ import type { HistoryEntry, HistoryStore } from './history-store.js';
 // as it is, so a bad value still gets the store's own error.
 const copyEntries = (entries: readonly HistoryEntry[]): HistoryEntry[] =>
   entries.map((e) => (typeof e === 'object' && e !== null ? { ...e } : e));
+const copyBytes = <T>(bytes: T): T => (bytes instanceof Uint8Array ? (bytes.slice() as T) : bytes);
 
 /** Runs `issue` in a later task. */
 export type WriteScheduler = (issue: () => void) => void;
@@ -79,9 +83,10 @@ export function deferWrites(store: HistoryStore, schedule = nextTask): DeferredH
     },
     loadHead: (conv) => read(() => store.loadHead(conv)),
     // The caller may reuse its buffer once the call returns: the queue keeps its own copy.
-    appendHead: async (conv, update) => {
+    appendHead: async (conv, update, envelope) => {
       const copy = update.slice();
-      return write(() => store.appendHead(conv, copy));
+      const sealed = copyBytes(envelope);
+      return write(() => store.appendHead(conv, copy, sealed));
     },
     loadSegment: (conv, n) => read(() => store.loadSegment(conv, n)),
     appendSegment: async (conv, n, update, w) => {
@@ -89,10 +94,19 @@ export function deferWrites(store: HistoryStore, schedule = nextTask): DeferredH
       const entries =
         w === undefined
           ? undefined
-          : { index: copyEntries(w.index ?? []), remove: [...(w.remove ?? [])] };
+          : {
+              index: copyEntries(w.index ?? []),
+              remove: [...(w.remove ?? [])],
+              envelope: copyBytes(w.envelope)
+            };
       return write(() => store.appendSegment(conv, n, copy, entries));
     },
     segments: (conv) => read(() => store.segments(conv)),
+    envelopes: (conv, n) => read(() => store.envelopes(conv, n)),
+    dropEnvelopes: async (conv, n, which) => {
+      const copy = Array.isArray(which) ? [...which] : which;
+      return write(() => store.dropEnvelopes(conv, n, copy));
+    },
     putIndex: async (conv, entries) => {
       const copy = copyEntries(entries);
       return write(() => store.putIndex(conv, copy));

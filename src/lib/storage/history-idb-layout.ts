@@ -1,7 +1,7 @@
 /**
- * The IndexedDB layout of the HistoryStore (history-store-idb.ts): store names, how an update and
- * a block of index entries are stored, the request helpers, and the upgrade from the layout of
- * version 1 (one record per index entry).
+ * The IndexedDB layout of the HistoryStore (history-store-idb.ts): store names, how an update, an
+ * envelope and a block of index entries are stored, the request helpers, and the upgrades from
+ * the layout of version 1 (one record per index entry) and version 3 (no envelopes).
  *
  * Why blocks: IndexedDB pays per record and per index on it (Chromium 150 here: ~0.2 ms per
  * record plus ~0.3 ms per index; the `index` phase of `npm run bench`), so a 100,000-message
@@ -13,7 +13,7 @@ import type { HistoryEntry } from './history-store.js';
 import { StorageUnavailableError } from './errors.js';
 import { type BlockReader, type BlockSummary, summarize } from './history-index-stored.js';
 
-export const VERSION = 3;
+export const VERSION = 4;
 export const CONVERSATIONS = 'conversations';
 export const UPDATES = 'updates';
 /** Index blocks: [conv, segment] -> BlockRecord (the entries of that segment). */
@@ -43,7 +43,13 @@ export function putIndexMeta(
   t.objectStore(SUMMARIES).put(summaries, conv);
 }
 
-/** `updates` index: [conv, part] (part -1 = head, n >= 0 = segment n). */
+/**
+ * Envelopes (version 4): auto-increment key -> EnvelopeRecord, index BY_PART. One record per
+ * envelope, never merged: the keys keep the order they were stored in.
+ */
+export const ENVELOPES = 'envelopes';
+
+/** `updates` and `envelopes` index: [conv, part] (part -1 = head, n >= 0 = segment n). */
 export const BY_PART = 'part';
 export const HEAD = -1;
 
@@ -55,6 +61,12 @@ export interface UpdateRecord {
   c: string;
   n: number;
   u: Uint8Array;
+}
+
+export interface EnvelopeRecord {
+  c: string;
+  n: number;
+  e: Uint8Array;
 }
 
 /**
@@ -174,11 +186,54 @@ export const done = (t: IDBTransaction): Promise<void> => {
   return p;
 };
 
-/** Deletes all head/segment updates of a conversation (inside `t`). */
-export async function deleteUpdates(t: IDBTransaction, c: string): Promise<void> {
-  const updates = t.objectStore(UPDATES);
-  const keys = await request(updates.index(BY_PART).getAllKeys(allOf(c)));
-  for (const key of keys) updates.delete(key);
+/** Deletes all head/segment updates and envelopes of a conversation (inside `t`, over both). */
+export async function deleteParts(t: IDBTransaction, c: string): Promise<void> {
+  const keys = await Promise.all(
+    [UPDATES, ENVELOPES].map((name) =>
+      request(t.objectStore(name).index(BY_PART).getAllKeys(allOf(c)))
+    )
+  );
+  [UPDATES, ENVELOPES].forEach((name, i) => {
+    for (const key of keys[i] ?? []) t.objectStore(name).delete(key);
+  });
+}
+
+/** The envelopes of a part, in the order stored (one readonly transaction). */
+export async function readEnvelopes(
+  d: IDBDatabase,
+  c: string,
+  part: number
+): Promise<Uint8Array[]> {
+  const t = d.transaction(ENVELOPES, 'readonly');
+  const records = await request(t.objectStore(ENVELOPES).index(BY_PART).getAll([c, part]));
+  return records.map((r: unknown) => {
+    const e = typeof r === 'object' && r !== null ? (r as Partial<EnvelopeRecord>).e : undefined;
+    if (!(e instanceof Uint8Array))
+      throw new StorageUnavailableError('A stored envelope is damaged');
+    return e;
+  });
+}
+
+/**
+ * Deletes the envelopes of a part at positions `which` (in the order readEnvelopes gives), in
+ * one readwrite transaction: reads the keys of the part's records in order, deletes those at
+ * the positions (out of range ones match nothing).
+ */
+export async function deleteEnvelopesAt(
+  d: IDBDatabase,
+  c: string,
+  part: number,
+  which: ReadonlySet<number>
+): Promise<void> {
+  if (which.size === 0) return;
+  const t = d.transaction(ENVELOPES, 'readwrite');
+  const finished = done(t);
+  const store = t.objectStore(ENVELOPES);
+  const keys = await request(store.index(BY_PART).getAllKeys([c, part]));
+  keys.forEach((key, i) => {
+    if (which.has(i)) store.delete(key);
+  });
+  await finished;
 }
 
 /** The segments of a conversation with updates stored, ascending (inside `t`, over UPDATES). */
@@ -211,6 +266,8 @@ export function upgrade(d: IDBDatabase, t: IDBTransaction, oldVersion: number): 
   }
   // Version 2 (never released) kept the summaries inside the stamp record.
   if (oldVersion < 3 && !d.objectStoreNames.contains(SUMMARIES)) d.createObjectStore(SUMMARIES);
+  if (oldVersion < 4)
+    d.createObjectStore(ENVELOPES, { autoIncrement: true }).createIndex(BY_PART, ['c', 'n']);
   if (oldVersion === 1) upgradeEntries(d, t);
 }
 

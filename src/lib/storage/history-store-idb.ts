@@ -6,18 +6,20 @@ import {
   checkEntry,
   checkIds,
   checkKey,
+  checkPart,
+  checkPositions,
   checkSegment,
   checkUpdate,
   closedError,
-  createSerializer,
-  HISTORY_COMPACT_AFTER,
-  type HistoryEntry,
-  type HistoryStore
-} from './history-store.js';
+  copyEnvelope,
+  createSerializer
+} from './history-checks.js';
+import { HISTORY_COMPACT_AFTER, type HistoryEntry, type HistoryStore } from './history-store.js';
 import {
   VERSION,
   CONVERSATIONS,
   UPDATES,
+  ENVELOPES,
   BLOCKS,
   STAMPS,
   SUMMARIES,
@@ -25,9 +27,12 @@ import {
   BY_PART,
   HEAD,
   type UpdateRecord,
+  type EnvelopeRecord,
   allOf,
   request,
-  deleteUpdates,
+  deleteParts,
+  readEnvelopes,
+  deleteEnvelopesAt,
   segmentsOf,
   done,
   upgrade,
@@ -61,6 +66,8 @@ export const DEFAULT_IDB_HISTORY_STORE = { name: 'p2p4e-history' } as const;
  * - `stamps`: c -> a stamp that changes with every index write (read before every query).
  * - `summaries`: c -> a summary per block (its segment, lowest and highest key, entries, live
  *   entries per author), read when the stamp says the cached index is stale.
+ * - `envelopes`: auto-increment key -> { c, n, e }, index [c, n]: the envelope of an append, added
+ *   in its transaction (which covers the store only then); never merged.
  *
  * Queries run on a `StoredIndex` kept for the `INDEX_CACHE_SIZE` conversations used last
  * (history-idb-index.ts); each costs one read of the stamp (another tab's write makes it start
@@ -204,14 +211,14 @@ export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistorySt
     part: number,
     update: Uint8Array,
     index: readonly HistoryEntry[],
-    remove: readonly string[]
+    remove: readonly string[],
+    envelope: Uint8Array | undefined
   ): Promise<void> =>
     op(conv, 'save a conversation', async (d) => {
       const withIndex = index.length > 0 || remove.length > 0;
-      const t = d.transaction(
-        withIndex ? [CONVERSATIONS, UPDATES, ...INDEX_STORES] : [CONVERSATIONS, UPDATES],
-        'readwrite'
-      );
+      const stores = [CONVERSATIONS, UPDATES];
+      if (envelope !== undefined) stores.push(ENVELOPES);
+      const t = d.transaction(withIndex ? [...stores, ...INDEX_STORES] : stores, 'readwrite');
       const finished = done(t);
       const pk = partKey(conv, part);
       let known = updateCounts.get(pk);
@@ -220,6 +227,9 @@ export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistorySt
         known === undefined
           ? request(t.objectStore(UPDATES).index(BY_PART).count([conv, part]))
           : undefined;
+      // First: should it throw, nothing is written (the count above only reads).
+      if (envelope !== undefined)
+        t.objectStore(ENVELOPES).add({ c: conv, n: part, e: envelope } satisfies EnvelopeRecord);
       t.objectStore(CONVERSATIONS).put(true, conv);
       t.objectStore(UPDATES).add({ c: conv, n: part, u: update } satisfies UpdateRecord);
       const settle = withIndex ? await indexes.change(t, conv, index, remove) : () => undefined;
@@ -251,9 +261,9 @@ export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistorySt
     async loadHead(conv) {
       return load(conv, HEAD);
     },
-    async appendHead(conv, update) {
+    async appendHead(conv, update, envelope) {
       checkUpdate(update);
-      return append(conv, HEAD, update.slice(), [], []);
+      return append(conv, HEAD, update.slice(), [], [], copyEnvelope(envelope));
     },
     async loadSegment(conv, n) {
       checkSegment(n);
@@ -265,12 +275,21 @@ export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistorySt
       const index = (write.index ?? []).map(checkEntry);
       const remove = [...(write.remove ?? [])];
       checkIds(remove);
-      return append(conv, n, update.slice(), index, remove);
+      return append(conv, n, update.slice(), index, remove, copyEnvelope(write.envelope));
     },
     async segments(conv) {
       return op(conv, 'list segments', async (d) =>
         segmentsOf(d.transaction(UPDATES, 'readonly'), conv)
       );
+    },
+    async envelopes(conv, n) {
+      checkPart(n);
+      return op(conv, 'read envelopes', (d) => readEnvelopes(d, conv, n ?? HEAD));
+    },
+    async dropEnvelopes(conv, n, which) {
+      checkPart(n);
+      const gone = new Set(checkPositions(which));
+      return op(conv, 'drop envelopes', (d) => deleteEnvelopesAt(d, conv, n ?? HEAD, gone));
     },
     async putIndex(conv, entries) {
       const checked = entries.map(checkEntry);
@@ -328,11 +347,11 @@ export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistorySt
       return op(conv, 'save a conversation', async (d) => {
         const index = new MessageIndex();
         index.upsert(entries);
-        const t = d.transaction([CONVERSATIONS, UPDATES, ...INDEX_STORES], 'readwrite');
+        const t = d.transaction([CONVERSATIONS, UPDATES, ENVELOPES, ...INDEX_STORES], 'readwrite');
         const finished = done(t);
         indexes.drop(conv);
         t.objectStore(BLOCKS).delete(allOf(conv));
-        await deleteUpdates(t, conv);
+        await deleteParts(t, conv);
         const updates = t.objectStore(UPDATES);
         if (headCopy !== undefined) updates.add({ c: conv, n: HEAD, u: headCopy });
         for (const [n, u] of segments) updates.add({ c: conv, n, u } satisfies UpdateRecord);
@@ -357,14 +376,14 @@ export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistorySt
     },
     async delete(conv) {
       return op(conv, 'delete a conversation', async (d) => {
-        const t = d.transaction([CONVERSATIONS, UPDATES, ...INDEX_STORES], 'readwrite');
+        const t = d.transaction([CONVERSATIONS, UPDATES, ENVELOPES, ...INDEX_STORES], 'readwrite');
         const finished = done(t);
         indexes.drop(conv);
         t.objectStore(CONVERSATIONS).delete(conv);
         t.objectStore(BLOCKS).delete(allOf(conv));
         t.objectStore(STAMPS).delete(conv);
         t.objectStore(SUMMARIES).delete(conv);
-        await deleteUpdates(t, conv);
+        await deleteParts(t, conv);
         await finished;
         for (const pk of [...updateCounts.keys()])
           if (pk.startsWith(`${conv}\n`)) updateCounts.delete(pk);

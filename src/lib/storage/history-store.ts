@@ -22,11 +22,34 @@
  * a doc needs: split it, `replace()`, then delete it from the DocStore. A crash in between
  * leaves the conversation in both stores, and the copy here is complete.
  *
+ * Next to the updates, the author-signed envelopes they came in can be kept (opaque bytes, to
+ * forward unchanged later): stored in the same transaction as their update, one record per
+ * envelope in the order stored, never merged or compacted away (only `dropEnvelopes`, `delete`
+ * and `replace` remove them).
+ *
+ * ```ts
+ * await history.appendSegment('conv-1', 0, update, { index: [entry], envelope: signed });
+ * const kept = await history.envelopes('conv-1', 0); // [signed]
+ * ```
+ *
  * Order keys are compared as plain strings (UTF-16 code units, the order IndexedDB uses too):
  * `orderKey()` of src/lib/sync/conversation.ts produces such keys.
  */
 import * as Y from 'yjs';
-import { StorageInputError, StorageUnavailableError } from './errors.js';
+import {
+  checkConv,
+  checkCount,
+  checkEntry,
+  checkIds,
+  checkKey,
+  checkPart,
+  checkPositions,
+  checkSegment,
+  checkUpdate,
+  closedError,
+  copyEnvelope,
+  createSerializer
+} from './history-checks.js';
 import { MessageIndex } from './history-index.js';
 
 /** One message in the index. */
@@ -49,6 +72,8 @@ export interface SegmentWrite {
   index?: readonly HistoryEntry[];
   /** Message ids to remove from the index (see `removeIndex`), before `index` is applied. */
   remove?: readonly string[];
+  /** The signed envelope the update came in, kept as it is (see `envelopes`). */
+  envelope?: Uint8Array;
 }
 
 /** A whole conversation, for `replace()`. */
@@ -62,17 +87,33 @@ export interface HistorySnapshot {
 export interface HistoryStore {
   /** The head doc's stored updates merged into one, or undefined when none are stored. */
   loadHead(conv: string): Promise<Uint8Array | undefined>;
-  /** Stores one more head update; resolves once it is durable. */
-  appendHead(conv: string, update: Uint8Array): Promise<void>;
+  /**
+   * Stores one more head update; resolves once it is durable. With `envelope` (the signed
+   * envelope the update came in), stores that too, in the same transaction (see `envelopes`).
+   */
+  appendHead(conv: string, update: Uint8Array, envelope?: Uint8Array): Promise<void>;
   /** Segment `n`'s stored updates merged into one, or undefined when none are stored. */
   loadSegment(conv: string, n: number): Promise<Uint8Array | undefined>;
   /**
    * Stores one more update of segment `n`; with `write.index` / `write.remove`, changes the
-   * message index in the same transaction (the index never lags the stored segments).
+   * message index in the same transaction (the index never lags the stored segments); with
+   * `write.envelope`, stores that envelope in the same transaction too.
    */
   appendSegment(conv: string, n: number, update: Uint8Array, write?: SegmentWrite): Promise<void>;
   /** Numbers of the segments that have stored updates, ascending. */
   segments(conv: string): Promise<number[]>;
+  /**
+   * The envelopes stored with the updates of the head (`n` undefined) or of segment `n`, in the
+   * order they were stored (copies). Never merged or compacted: one per envelope given. `[]` for
+   * an unknown conversation or part.
+   */
+  envelopes(conv: string, n?: number): Promise<Uint8Array[]>;
+  /**
+   * Removes the envelopes of the head (`n` undefined) or segment `n` at these positions (indexes
+   * into what `envelopes()` returned last, e.g. those a merged envelope supersedes), in one
+   * transaction. Positions out of range are ignored; the rest keep their order.
+   */
+  dropEnvelopes(conv: string, n: number | undefined, which: readonly number[]): Promise<void>;
   /**
    * Upserts index entries by message id, all in one transaction. An entry replaces the stored
    * one with the same id (its `deleted`, `segment` and `author` may change; if its `key`
@@ -112,12 +153,12 @@ export interface HistoryStore {
   segmentOf(conv: string, id: string): Promise<number | undefined>;
   /**
    * Replaces everything stored for the conversation by `snapshot`, atomically (e.g. migrating
-   * a single-doc conversation into head + segments).
+   * a single-doc conversation into head + segments). Its envelopes go (a snapshot has none).
    */
   replace(conv: string, snapshot: HistorySnapshot): Promise<void>;
   /** Ids of the conversations written to (and not deleted or emptied by `replace`), sorted. */
   list(): Promise<string[]>;
-  /** Forgets a conversation: head, segments and index (no-op when unknown). */
+  /** Forgets a conversation: head, segments, index and envelopes (no-op when unknown). */
   delete(conv: string): Promise<void>;
   /** Releases resources (open databases). Calls afterwards fail with StorageUnavailableError. */
   close(): Promise<void>;
@@ -126,70 +167,6 @@ export interface HistoryStore {
 /** Stored updates per head or segment before they are merged into one (as DocStore). */
 export const HISTORY_COMPACT_AFTER = 500;
 
-// --- input checks shared by both implementations ---------------------------------------------
-
-export function checkConv(conv: unknown): asserts conv is string {
-  if (typeof conv !== 'string' || conv.length === 0)
-    throw new StorageInputError('conversation id must be a non-empty string');
-}
-
-export function checkSegment(n: unknown): asserts n is number {
-  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0)
-    throw new StorageInputError(`segment number must be an integer >= 0, got ${String(n)}`);
-}
-
-export function checkCount(what: string, n: unknown): asserts n is number {
-  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0)
-    throw new StorageInputError(`${what} must be an integer >= 0, got ${String(n)}`);
-}
-
-export function checkKey(what: string, key: unknown): asserts key is string {
-  if (typeof key !== 'string') throw new StorageInputError(`${what} must be a string`);
-}
-
-export function checkUpdate(update: unknown): asserts update is Uint8Array {
-  if (!(update instanceof Uint8Array)) throw new StorageInputError('update must be a Uint8Array');
-}
-
-/** A validated plain copy of an entry (no extra properties are stored). */
-export function checkEntry(e: HistoryEntry): HistoryEntry {
-  if (typeof e !== 'object' || e === null) throw new StorageInputError('entry must be an object');
-  if (typeof e.key !== 'string' || e.key.length === 0)
-    throw new StorageInputError('entry key must be a non-empty string');
-  if (typeof e.id !== 'string' || e.id.length === 0)
-    throw new StorageInputError('entry id must be a non-empty string');
-  if (typeof e.author !== 'string') throw new StorageInputError('entry author must be a string');
-  if (typeof e.deleted !== 'boolean')
-    throw new StorageInputError('entry deleted must be a boolean');
-  checkSegment(e.segment);
-  return { key: e.key, id: e.id, segment: e.segment, author: e.author, deleted: e.deleted };
-}
-
-export function checkIds(ids: readonly string[]): void {
-  for (const id of ids)
-    if (typeof id !== 'string' || id.length === 0)
-      throw new StorageInputError('message ids must be non-empty strings');
-}
-
-/** What calls on a closed store fail with. */
-export const closedError = (): StorageUnavailableError =>
-  new StorageUnavailableError('The history store is closed');
-
-/** Runs operations on one key one after another (a failed one doesn't stop the next). */
-export function createSerializer(): <T>(key: string, fn: () => Promise<T>) => Promise<T> {
-  const queues = new Map<string, Promise<unknown>>();
-  return <T>(key: string, fn: () => Promise<T>): Promise<T> => {
-    const prev = queues.get(key) ?? Promise.resolve();
-    const next = prev.then(fn, fn);
-    const settled = next.catch(() => undefined);
-    queues.set(key, settled);
-    void settled.then(() => {
-      if (queues.get(key) === settled) queues.delete(key);
-    });
-    return next;
-  };
-}
-
 // --- memory implementation -------------------------------------------------------------------
 
 /** One conversation in a MemoryHistoryBacking. */
@@ -197,6 +174,8 @@ export interface MemoryConversation {
   head: Uint8Array[];
   segments: Map<number, Uint8Array[]>;
   index: MessageIndex;
+  /** Envelopes per part (-1 = head, n >= 0 = segment n), in the order stored. */
+  envelopes: Map<number, Uint8Array[]>;
 }
 
 function mergeUpdates(updates: Uint8Array[]): Uint8Array {
@@ -209,6 +188,13 @@ function appendUpdate(updates: Uint8Array[], update: Uint8Array): void {
   updates.push(update.slice());
   if (updates.length > HISTORY_COMPACT_AFTER)
     updates.splice(0, updates.length, Y.mergeUpdates(updates));
+}
+
+/** Keeps `envelope` (a copy already) as the last one of `part`. */
+function appendEnvelope(c: MemoryConversation, part: number, envelope: Uint8Array): void {
+  let list = c.envelopes.get(part);
+  if (list === undefined) c.envelopes.set(part, (list = []));
+  list.push(envelope);
 }
 
 /** What a memory HistoryStore keeps: share one between stores to "reopen" (tests). */
@@ -242,7 +228,7 @@ export function createMemoryHistoryStore(
   const make = (conv: string): MemoryConversation => {
     let c = convs.get(conv);
     if (c === undefined) {
-      c = { head: [], segments: new Map(), index: new MessageIndex() };
+      c = { head: [], segments: new Map(), index: new MessageIndex(), envelopes: new Map() };
       convs.set(conv, c);
     }
     return c;
@@ -255,10 +241,15 @@ export function createMemoryHistoryStore(
         return head === undefined || head.length === 0 ? undefined : mergeUpdates(head);
       });
     },
-    async appendHead(conv, update) {
+    async appendHead(conv, update, envelope) {
       checkUpdate(update);
       const copy = update.slice();
-      return run(conv, () => appendUpdate(make(conv).head, copy));
+      const sealed = copyEnvelope(envelope);
+      return run(conv, () => {
+        const c = make(conv);
+        appendUpdate(c.head, copy);
+        if (sealed !== undefined) appendEnvelope(c, -1, sealed);
+      });
     },
     async loadSegment(conv, n) {
       checkSegment(n);
@@ -274,6 +265,7 @@ export function createMemoryHistoryStore(
       const entries = (write.index ?? []).map(checkEntry);
       const remove = [...(write.remove ?? [])];
       checkIds(remove);
+      const sealed = copyEnvelope(write.envelope);
       return run(conv, () => {
         const c = make(conv);
         let updates = c.segments.get(n);
@@ -281,10 +273,28 @@ export function createMemoryHistoryStore(
         appendUpdate(updates, copy);
         c.index.remove(remove);
         c.index.upsert(entries);
+        if (sealed !== undefined) appendEnvelope(c, n, sealed);
       });
     },
     async segments(conv) {
       return run(conv, () => [...(get(conv)?.segments.keys() ?? [])].sort((a, b) => a - b));
+    },
+    async envelopes(conv, n) {
+      checkPart(n);
+      return run(conv, () => (get(conv)?.envelopes.get(n ?? -1) ?? []).map((e) => e.slice()));
+    },
+    async dropEnvelopes(conv, n, which) {
+      checkPart(n);
+      const gone = new Set(checkPositions(which));
+      return run(conv, () => {
+        const list = get(conv)?.envelopes.get(n ?? -1);
+        if (list === undefined || gone.size === 0) return;
+        let kept = 0;
+        list.forEach((e, i) => {
+          if (!gone.has(i)) list[kept++] = e;
+        });
+        list.length = kept;
+      });
     },
     async putIndex(conv, entries) {
       const checked = entries.map(checkEntry);

@@ -46,9 +46,13 @@ function recording(): { store: HistoryStore; calls: string[] } {
       calls.push(`append ${part}`);
       return inner.appendSegment(conv, part, u, w);
     },
-    appendHead: (conv, u) => {
+    appendHead: (conv, u, e) => {
       calls.push('head');
-      return inner.appendHead(conv, u);
+      return inner.appendHead(conv, u, e);
+    },
+    dropEnvelopes: (conv, n, which) => {
+      calls.push(`drop ${n}`);
+      return inner.dropEnvelopes(conv, n, which);
     }
   };
   return { store, calls };
@@ -101,5 +105,25 @@ describe('deferWrites', () => {
     void deferred.appendSegment('c', 0, update('b'), { index: [entry(2)] });
     await deferred.close();
     await expect(inner.count('c')).rejects.toThrow();
+  });
+
+  it('passes envelopes through with their write; envelopes() sees the queued ones', async () => {
+    const { store, calls } = recording();
+    const deferred = deferWrites(store, () => undefined); // the timer never fires
+    const sealed = new Uint8Array([1, 2, 3]);
+    void deferred.appendSegment('c', 0, update('a'), { index: [entry(1)], envelope: sealed });
+    void deferred.appendHead('c', update('h'), new Uint8Array([4]));
+    sealed.fill(0); // the queue keeps its own copy
+    expect(calls).toEqual([]);
+    expect(await deferred.envelopes('c', 0)).toEqual([new Uint8Array([1, 2, 3])]);
+    expect(await deferred.envelopes('c')).toEqual([new Uint8Array([4])]);
+    expect(calls).toEqual(['append 0', 'head']);
+    // a drop is queued like a write, after the appends made before it
+    void deferred.appendSegment('c', 0, update('b'), { envelope: new Uint8Array([5]) });
+    void deferred.dropEnvelopes('c', 0, [0]);
+    void deferred.appendSegment('c', 0, update('c'), { envelope: new Uint8Array([6]) });
+    expect(calls).toEqual(['append 0', 'head']);
+    expect(await deferred.envelopes('c', 0)).toEqual([new Uint8Array([5]), new Uint8Array([6])]);
+    expect(calls).toEqual(['append 0', 'head', 'append 0', 'drop 0', 'append 0']);
   });
 });

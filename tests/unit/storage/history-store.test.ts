@@ -2,6 +2,8 @@ import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import * as Y from 'yjs';
 import { createIdbDocStore } from '../../../src/lib/storage/doc-store-idb.js';
+import { encodeBlock, putIndexMeta, VERSION } from '../../../src/lib/storage/history-idb-layout.js';
+import { summarize } from '../../../src/lib/storage/history-index-stored.js';
 import { createIdbHistoryStore } from '../../../src/lib/storage/history-store-idb.js';
 import {
   createMemoryHistoryBacking,
@@ -286,6 +288,7 @@ describe('IndexedDB HistoryStore', () => {
     expect(await store.segmentOf('c', 'm2499')).toBe(2);
     expect(await store.count('other')).toBe(1);
     expect(await store.segments('c')).toEqual([0]);
+    expect(await store.envelopes('c', 0)).toEqual([]); // the envelopes store exists, empty
     await store.close();
   });
 
@@ -353,5 +356,156 @@ describe('IndexedDB HistoryStore', () => {
     expect(newest.getMap('messages').get('m24')).toBe('text 24');
     await docs.close();
     await history.close();
+  });
+
+  it('an envelope goes in the transaction of its update; a plain append leaves its store out', async () => {
+    const store = createIdbHistoryStore({ name: 'envelope-tx' });
+    await store.list(); // opened
+    const transaction = vi.spyOn(IDBDatabase.prototype, 'transaction');
+    const scopes = (): string[][] =>
+      transaction.mock.calls
+        .filter((c) => c[1] === 'readwrite')
+        .map((c) => (typeof c[0] === 'string' ? [c[0]] : [...c[0]]).sort());
+    await store.appendSegment('c', 0, Y.encodeStateAsUpdate(new Y.Doc()), {
+      index: entries(0, 3)
+    });
+    await store.appendHead('c', Y.encodeStateAsUpdate(new Y.Doc()));
+    expect(scopes().every((s) => !s.includes('envelopes'))).toBe(true);
+    transaction.mockClear();
+    await store.appendSegment('c', 0, Y.encodeStateAsUpdate(new Y.Doc()), {
+      index: entries(3, 6),
+      envelope: new Uint8Array([1])
+    });
+    await store.appendHead('c', Y.encodeStateAsUpdate(new Y.Doc()), new Uint8Array([2]));
+    expect(scopes()).toEqual([
+      ['blocks', 'conversations', 'envelopes', 'stamps', 'summaries', 'updates'],
+      ['conversations', 'envelopes', 'updates']
+    ]);
+    expect(transaction).toHaveBeenCalledTimes(2);
+    expect(await store.envelopes('c', 0)).toEqual([new Uint8Array([1])]);
+    await store.close();
+  });
+
+  it('an envelope that fails to store takes its update and entries with it (and the reverse)', async () => {
+    const store = createIdbHistoryStore({ name: 'failed-envelope' });
+    const first = new Y.Doc();
+    first.getMap('m').set('a', 1);
+    await store.appendSegment('c', 0, Y.encodeStateAsUpdate(first), {
+      index: entries(0, 10),
+      envelope: new Uint8Array([1])
+    });
+    const add = IDBObjectStore.prototype.add;
+    // An add under a key in use: its request fails later, as a full disk would.
+    vi.spyOn(IDBObjectStore.prototype, 'add').mockImplementation(function (
+      this: IDBObjectStore,
+      value: unknown
+    ) {
+      return this.name === 'envelopes' ? add.call(this, value, 1) : add.call(this, value);
+    });
+    const doc = new Y.Doc();
+    doc.getMap('m').set('x', 1);
+    await expect(
+      store.appendSegment('c', 0, Y.encodeStateAsUpdate(doc), {
+        index: entries(10, 20),
+        envelope: new Uint8Array([2])
+      })
+    ).rejects.toMatchObject({ name: 'StorageUnavailableError' });
+    await expect(
+      store.appendHead('new', Y.encodeStateAsUpdate(doc), new Uint8Array([3]))
+    ).rejects.toMatchObject({ name: 'StorageUnavailableError' });
+    vi.restoreAllMocks();
+    // and an update that fails takes its envelope with it
+    const put = IDBObjectStore.prototype.put;
+    vi.spyOn(IDBObjectStore.prototype, 'put').mockImplementation(function (
+      this: IDBObjectStore,
+      ...args: Parameters<IDBObjectStore['put']>
+    ) {
+      if (this.name === 'blocks') throw new DOMException('disk full', 'QuotaExceededError');
+      return put.apply(this, args);
+    });
+    await expect(
+      store.appendSegment('c', 0, Y.encodeStateAsUpdate(doc), {
+        index: entries(10, 20),
+        envelope: new Uint8Array([4])
+      })
+    ).rejects.toMatchObject({ name: 'StorageUnavailableError' });
+    vi.restoreAllMocks();
+    const reopened = createIdbHistoryStore({ name: 'failed-envelope' });
+    for (const s of [store, reopened]) {
+      expect(await s.envelopes('c', 0)).toEqual([new Uint8Array([1])]);
+      expect(await s.count('c')).toBe(10);
+      expect(await s.list()).toEqual(['c']);
+      expect(await s.envelopes('new')).toEqual([]);
+    }
+    const stored = new Y.Doc();
+    Y.applyUpdate(stored, (await reopened.loadSegment('c', 0)) as Uint8Array);
+    expect(stored.getMap('m').has('x')).toBe(false);
+    // and it writes on
+    await reopened.appendSegment('c', 0, Y.encodeStateAsUpdate(doc), {
+      envelope: new Uint8Array([5])
+    });
+    expect(await reopened.envelopes('c', 0)).toEqual([new Uint8Array([1]), new Uint8Array([5])]);
+    await store.close();
+    await reopened.close();
+  });
+
+  it('upgrades a version 3 database (no envelopes): everything kept, envelopes stored from then on', async () => {
+    // The layout of version 3, written the way its store wrote it.
+    const v3 = await new Promise<IDBDatabase>((resolve, reject) => {
+      const r = indexedDB.open('v3-history', 3);
+      r.onupgradeneeded = () => {
+        const d = r.result;
+        d.createObjectStore('conversations');
+        d.createObjectStore('updates', { autoIncrement: true }).createIndex('part', ['c', 'n']);
+        for (const name of ['blocks', 'stamps', 'summaries']) d.createObjectStore(name);
+      };
+      r.onsuccess = () => resolve(r.result);
+      r.onerror = () => reject(r.error);
+    });
+    const head = new Y.Doc();
+    head.getMap('meta').set('name', 'old');
+    const seg = new Y.Doc();
+    seg.getMap('messages').set('m1', 'hello');
+    const old = entries(0, 5);
+    await rawWrite(v3, ['conversations', 'updates', 'blocks', 'stamps', 'summaries'], (_s, t) => {
+      t.objectStore('conversations').put(true, 'c');
+      t.objectStore('updates').add({ c: 'c', n: -1, u: Y.encodeStateAsUpdate(head) });
+      t.objectStore('updates').add({ c: 'c', n: 0, u: Y.encodeStateAsUpdate(seg) });
+      t.objectStore('blocks').put(encodeBlock(old), ['c', 0]);
+      putIndexMeta(t, 'c', 'v3', [summarize(0, old)]);
+    });
+    v3.close();
+
+    const store = createIdbHistoryStore({ name: 'v3-history' });
+    expect(await store.list()).toEqual(['c']);
+    expect(await store.segments('c')).toEqual([0]);
+    expect(await store.count('c')).toBe(5);
+    expect(await store.range('c', { from: 0, limit: 10 })).toEqual(old);
+    const loaded = new Y.Doc();
+    Y.applyUpdate(loaded, (await store.loadHead('c')) as Uint8Array);
+    expect(loaded.getMap('meta').get('name')).toBe('old');
+    expect(await store.envelopes('c')).toEqual([]);
+    expect(await store.envelopes('c', 0)).toEqual([]);
+    seg.getMap('messages').set('m2', 'again');
+    await store.appendSegment('c', 0, Y.encodeStateAsUpdate(seg), {
+      index: [entry(5)],
+      envelope: new Uint8Array([9, 9])
+    });
+    await store.close();
+    const reopened = createIdbHistoryStore({ name: 'v3-history' });
+    expect(await reopened.envelopes('c', 0)).toEqual([new Uint8Array([9, 9])]);
+    expect(await reopened.count('c')).toBe(6);
+    const raw = await openRaw('v3-history');
+    expect(raw.version).toBe(VERSION);
+    expect([...raw.objectStoreNames].sort()).toEqual([
+      'blocks',
+      'conversations',
+      'envelopes',
+      'stamps',
+      'summaries',
+      'updates'
+    ]);
+    raw.close();
+    await reopened.close();
   });
 });
