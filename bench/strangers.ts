@@ -32,7 +32,7 @@ import {
   partFrameDeclaring,
   sendUnfinishedVarint
 } from '../tests/fixtures/junk.js';
-import { createTestPeer, waitFor, type TestPeer } from '../tests/fixtures/node-peer.js';
+import { createTestPeer, signerOf, waitFor, type TestPeer } from '../tests/fixtures/node-peer.js';
 import { readMetric, startRelay } from '../tests/fixtures/relay.js';
 import { fmt } from './lib/report.js';
 
@@ -75,6 +75,7 @@ async function syncVictim(
     {
       transport: createLibp2pSyncTransport(node, { denyList }),
       self: node.peerId.toString(),
+      sign: signerOf(node),
       history: createMemoryHistoryStore(),
       access: { canSync: () => true }
     }

@@ -19,7 +19,7 @@ import { createSync, type Sync } from '../../src/lib/sync/sync.js';
 import { createLibp2pSyncTransport } from '../../src/lib/sync/transport-libp2p.js';
 import { heapAfterGc } from '../fixtures/heap.js';
 import { lengthPrefixed, partFrameDeclaring, sendUnfinishedVarint } from '../fixtures/junk.js';
-import { createTestPeer, waitFor, type TestPeer } from '../fixtures/node-peer.js';
+import { createTestPeer, signerOf, waitFor, type TestPeer } from '../fixtures/node-peer.js';
 import { readMetric, startRelay, type RelayHandle } from '../fixtures/relay.js';
 
 const MiB = 1024 * 1024;
@@ -60,6 +60,7 @@ async function victimWithSync(): Promise<{
     {
       transport: createLibp2pSyncTransport(node, { denyList }),
       self: node.peerId.toString(),
+      sign: signerOf(node),
       history: createMemoryHistoryStore(),
       // Everyone may sync 'c': the attacker is a member, the worst case for Part frames.
       access: { canSync: () => true }

@@ -13,7 +13,13 @@ import {
 import type { Conversation } from '../../src/lib/sync/conversation-types.js';
 import { createSync, type Sync, type SyncAccess, type SyncEvent } from '../../src/lib/sync/sync.js';
 import { createLibp2pSyncTransport } from '../../src/lib/sync/transport-libp2p.js';
-import { createTestPeer, dialWithRetry, waitFor, type TestPeer } from '../fixtures/node-peer.js';
+import {
+  createTestPeer,
+  dialWithRetry,
+  signerOf,
+  waitFor,
+  type TestPeer
+} from '../fixtures/node-peer.js';
 import { startRelay, type RelayHandle } from '../fixtures/relay.js';
 
 let relay: RelayHandle;
@@ -40,6 +46,7 @@ async function syncPeer(
     {
       transport: createLibp2pSyncTransport(node),
       self: node.peerId.toString(),
+      sign: signerOf(node),
       history: opts.history ?? createMemoryHistoryStore(),
       access
     }

@@ -1,18 +1,28 @@
 /**
  * A member gone bad sends the outside fuzzer's Yjs updates (issue 8) over real libp2p sync
- * streams, through the relay and direct WebRTC: the poison (zero-length GC), a claim of an
- * honest device's client id (a 2^40 GC) and a 20,000-deep nesting bomb. The honest members
- * drop it each time; their docs stay intact, encode, reload and keep converging.
+ * streams, through the relay and direct WebRTC, each sealed in an envelope signed with its own
+ * key (so only the checks behind the signature can refuse them): the poison (zero-length GC),
+ * a claim of an honest device's client id (a 2^40 GC), a 20,000-deep nesting bomb, the
+ * deletion of an honest member's message, and the same deletion sealed in that member's name
+ * with the attacker's key. The honest members drop it each time; their docs stay intact,
+ * encode, reload and keep converging.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { createMemoryHistoryStore } from '../../src/lib/storage/history-store.js';
+import { sealEnvelope } from '../../src/lib/sync/envelope.js';
 import { encodeFrame, FrameType } from '../../src/lib/sync/protocol.js';
 import { createSync, type Sync, type SyncAccess, type SyncEvent } from '../../src/lib/sync/sync.js';
 import { headOf, segmentOf } from '../../src/lib/sync/testing.js';
 import { createLibp2pSyncTransport } from '../../src/lib/sync/transport-libp2p.js';
 import type { SyncTransport } from '../../src/lib/sync/transport.js';
-import { createTestPeer, dialWithRetry, waitFor, type TestPeer } from '../fixtures/node-peer.js';
+import {
+  createTestPeer,
+  dialWithRetry,
+  signerOf,
+  waitFor,
+  type TestPeer
+} from '../fixtures/node-peer.js';
 import { gcUpdate, nestingBomb } from '../fixtures/crafted-updates.js';
 import { startRelay, type RelayHandle } from '../fixtures/relay.js';
 
@@ -36,6 +46,7 @@ async function honest(access: SyncAccess): Promise<Honest> {
     {
       transport: createLibp2pSyncTransport(node),
       self: node.peerId.toString(),
+      sign: signerOf(node),
       history: createMemoryHistoryStore(),
       access
     }
@@ -97,12 +108,34 @@ describe('a member sending hostile Yjs updates over libp2p', () => {
     await waitFor(() => texts(a).length === 4 && texts(b).length === 4, { message: 'in step' });
 
     const seg = segmentOf(a.sync.conversation('g')!, 0);
-    const attacks: [string, string, Uint8Array][] = [
-      ['poison', 'g#0', gcUpdate(777, 0, 0)],
-      ['claim', 'g#0', gcUpdate(seg.clientID, Y.getState(seg.store, seg.clientID), 2 ** 40)],
-      ['bomb', 'g', nestingBomb(headOf(a.sync.conversation('g')!), 'receipts', a.id, 20_000)]
+    // The deletion of a's first message, as a Yjs update.
+    const copy = new Y.Doc();
+    Y.applyUpdate(copy, Y.encodeStateAsUpdate(seg));
+    const sv = Y.encodeStateVector(copy);
+    const first = a.sync.conversation('g')!.messages()[0]!.id;
+    copy.getMap('messages').delete(first);
+    const deletion = Y.encodeStateAsUpdate(copy, sv);
+    const signM = signerOf(mNode);
+    const sealed = (wire: string, update: Uint8Array, author = mId): Uint8Array =>
+      sealEnvelope({ author, wire, update }, signM);
+    const attacks: [string, string, Uint8Array, string][] = [
+      ['poison', 'g#0', sealed('g#0', gcUpdate(777, 0, 0)), 'update refused'],
+      [
+        'claim',
+        'g#0',
+        sealed('g#0', gcUpdate(seg.clientID, Y.getState(seg.store, seg.clientID), 2 ** 40)),
+        'update refused'
+      ],
+      [
+        'bomb',
+        'g',
+        sealed('g', nestingBomb(headOf(a.sync.conversation('g')!), 'receipts', a.id, 20_000)),
+        'update refused'
+      ],
+      ['delete', 'g#0', sealed('g#0', deletion), 'another author'],
+      ['forged author', 'g#0', sealed('g#0', deletion, a.id), 'bad signature']
     ];
-    for (const [name, wire, payload] of attacks) {
+    for (const [name, wire, payload, why] of attacks) {
       for (const victim of [a, b]) {
         const dropped = (): number =>
           victim.events.filter((e) => e.type === 'peer-dropped' && e.peer === mId).length;
@@ -119,7 +152,7 @@ describe('a member sending hostile Yjs updates over libp2p', () => {
           { message: `${name} refused`, intervalMs: 300 }
         );
         const reason = victim.events.filter((e) => e.type === 'peer-dropped').at(-1);
-        expect(reason).toMatchObject({ reason: expect.stringContaining('update refused') });
+        expect(reason).toMatchObject({ reason: expect.stringContaining(why) });
       }
     }
 

@@ -86,15 +86,18 @@ export const CONNECT_LINK_QUERY_PARAM = 'peer';
 
 /**
  * Conversation sync: Yjs state-vector handshake, then live updates and ephemeral messages.
- * Version 3 adds Deflated frames (sync/deflate.ts).
+ * Version 3 added Deflated frames (sync/deflate.ts); version 4 carries every update in its
+ * author's signed envelope and answers a step1 with the envelopes the peer lacks
+ * (sync/authored.ts). Versions before 4 can't be spoken safely any more: a device running
+ * one is told apart as incompatible ("update the app").
  */
-export const SYNC_PROTOCOL = '/p2p4e/sync/3.0.0';
+export const SYNC_PROTOCOL = '/p2p4e/sync/4.0.0';
 
-/** Sync as devices with the previous version of the app speak it: still read and written. */
-export const SYNC_PROTOCOL_V2 = '/p2p4e/sync/2.0.0';
+/** The version before: no longer spoken (the transport's `legacy` option, for tests). */
+export const SYNC_PROTOCOL_V3 = '/p2p4e/sync/3.0.0';
 
 /** Every sync version spoken, newest first (the order a stream offers them). */
-export const SYNC_PROTOCOLS = [SYNC_PROTOCOL, SYNC_PROTOCOL_V2];
+export const SYNC_PROTOCOLS = [SYNC_PROTOCOL];
 
 /** Invite handshake: proves knowledge of an invite's one-time secret and exchanges profiles. */
 export const INVITE_PROTOCOL = '/p2p4e/invite/1.0.0';

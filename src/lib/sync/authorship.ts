@@ -109,3 +109,25 @@ export function claimClientId(
   }
   throw new Error('no free client id slot');
 }
+
+const watched = new WeakSet<Y.Doc>();
+
+/**
+ * Makes every local change of `doc` go under a client id of `author` (claimClientId before
+ * the first local transaction, and again whenever the doc's id is not one of the author's:
+ * Yjs picks a new random id when it sees another writer use ours). Remote and stored updates
+ * (applied with `local` false) don't claim. Idempotent per doc.
+ */
+export function claimOnWrite(
+  doc: Y.Doc,
+  author: string,
+  wire: string,
+  random: () => number = Math.random
+): void {
+  if (watched.has(doc)) return;
+  watched.add(doc);
+  doc.on('beforeTransaction', (tr: Y.Transaction) => {
+    if (!tr.local || authorOfClient(doc, wire, doc.clientID) === author) return;
+    claimClientId(doc, author, wire, random);
+  });
+}

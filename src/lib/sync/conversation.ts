@@ -267,7 +267,7 @@ class SegmentedConversation implements Conversation {
     map.doc?.transact(() => {
       map.set('text', '');
       map.set('deleted', true);
-      for (const key of [...map.keys()]) if (key.startsWith(REACTION_PREFIX)) map.delete(key);
+      // Others' reactions stay (theirs to change); a deleted message shows none.
       this.resign(id, map, '', map.get('edited') === true, true);
     });
   }
@@ -284,7 +284,8 @@ class SegmentedConversation implements Conversation {
     }
     const key = `${REACTION_PREFIX}${emoji}\n${this.self}`;
     if (map.get(key) === true) {
-      map.delete(key);
+      // Written, not deleted: every change carries structs of its author (write-rules.ts).
+      map.set(key, false);
       return false;
     }
     map.set(key, true);

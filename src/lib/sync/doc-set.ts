@@ -6,7 +6,8 @@
  * screen), and up to MAX_WARM_SEGMENTS recently used others (a catch-up applying to an old
  * segment). The rest stay in the HistoryStore; their state vectors are cached so the sync
  * handshake of a long conversation does not load them, and a peer's step1 for one is answered
- * from its stored bytes (Y.diffUpdate) without building the doc.
+ * from its stored envelopes (the signed updates it was made of, authored.ts) without building
+ * the doc.
  *
  * Every stored segment update is written together with the message-index entries it changed
  * (HistoryStore.appendSegment), so the index never lags the stored segments: counts, unread
@@ -22,6 +23,7 @@ import { MAX_SEGMENT, MAX_WARM_SEGMENTS } from './constants.js';
 import { entryIn, isId, SEGMENTS_KEY } from './message-format.js';
 import { splitLegacy } from './migrate.js';
 import { applyStored } from './update-check.js';
+import { claimOnWrite } from './authorship.js';
 
 export { indexEntryOf, SEGMENTS_KEY } from './message-format.js';
 export { splitLegacy } from './migrate.js';
@@ -31,7 +33,6 @@ export const HEAD = -1;
 /** Origin of the state loaded from storage (not saved again, not sent). */
 export const LOAD_ORIGIN = Symbol('load');
 
-const EMPTY_UPDATE = Uint8Array.of(0, 0);
 const EMPTY_STATE_VECTOR = Uint8Array.of(0);
 
 /** The wire id of a part: the conversation id for the head, `${id}#${n}` for segment n. */
@@ -90,6 +91,14 @@ export interface DocSetListener {
   persisted?(part: number): void;
 }
 
+/** Who writes the docs: local changes go under client ids of `author` (authorship.ts). */
+export interface DocWriter {
+  /** None: client ids are Yjs's random ones, claimed by nobody (local-only tests). */
+  author?: string;
+  /** Picks the claim's slot (default Math.random; seeded in the fuzz tests). */
+  random?: () => number;
+}
+
 /** Whether a hot segment may leave memory now (e.g. not while an update is being applied). */
 export type EvictionGuard = (part: number) => boolean;
 
@@ -111,18 +120,36 @@ export class DocSet {
   canEvict: EvictionGuard = () => true;
   private readonly onHeadSegments = (): void => this.readHeadSegments();
 
-  private constructor(id: string, history: HistoryStore, head: Y.Doc) {
+  private constructor(
+    id: string,
+    history: HistoryStore,
+    head: Y.Doc,
+    private readonly writer: DocWriter = {}
+  ) {
     this.id = id;
     this.history = history;
     this.head = head;
+    this.track(HEAD, head);
     head.getMap(SEGMENTS_KEY).observe(this.onHeadSegments);
+  }
+
+  /** Local changes of `doc` (part `part`) go under the author's client ids. */
+  private track(part: number, doc: Y.Doc): Y.Doc {
+    const { author, random } = this.writer;
+    if (author !== undefined) claimOnWrite(doc, author, unitId(this.id, part), random);
+    return doc;
   }
 
   /**
    * Loads the head and the tail segment of a conversation (empty ones when it is new), after
    * moving a DocStore conversation (`legacy`) into the HistoryStore if that is where it is.
    */
-  static async open(id: string, history: HistoryStore, legacy?: DocStore): Promise<DocSet> {
+  static async open(
+    id: string,
+    history: HistoryStore,
+    legacy?: DocStore,
+    writer: DocWriter = {}
+  ): Promise<DocSet> {
     let headBytes = await history.loadHead(id);
     let stored = await history.segments(id);
     if (headBytes === undefined && stored.length === 0 && legacy !== undefined) {
@@ -136,7 +163,7 @@ export class DocSet {
     }
     const head = new Y.Doc();
     if (headBytes !== undefined) applyStored(head, headBytes, LOAD_ORIGIN, `${id} (head)`);
-    const set = new DocSet(id, history, head);
+    const set = new DocSet(id, history, head, writer);
     for (const n of stored) if (n <= MAX_SEGMENT) set.known.add(n);
     set.readHeadSegments();
     set.tailPart = set.maxKnown();
@@ -145,9 +172,9 @@ export class DocSet {
   }
 
   /** A new conversation's docs, in memory at once (nothing is read from `history`). */
-  static create(id: string, history: HistoryStore): DocSet {
-    const set = new DocSet(id, history, new Y.Doc());
-    set.hot.set(0, new Y.Doc());
+  static create(id: string, history: HistoryStore, writer: DocWriter = {}): DocSet {
+    const set = new DocSet(id, history, new Y.Doc(), writer);
+    set.hot.set(0, set.track(0, new Y.Doc()));
     return set;
   }
 
@@ -243,23 +270,6 @@ export class DocSet {
   }
 
   /**
-   * What a peer with state vector `sv` lacks of a part: from the doc when hot, else from the
-   * stored update (no doc is built). Throws on a malformed state vector.
-   */
-  async diff(part: number, sv: Uint8Array): Promise<Uint8Array> {
-    const doc = this.doc(part);
-    if (doc !== undefined) return Y.encodeStateAsUpdate(doc, sv);
-    const stored = await this.history.loadSegment(this.id, part);
-    const live = this.doc(part);
-    if (live !== undefined) return Y.encodeStateAsUpdate(live, sv);
-    if (stored === undefined) {
-      Y.decodeStateVector(sv); // still refuse a malformed one
-      return EMPTY_UPDATE;
-    }
-    return Y.diffUpdate(stored, sv);
-  }
-
-  /**
    * Stores an update of a part; for a segment, with the index entries of the messages it
    * changed (`ids`), read from the segment doc as it is now (`tr`: the transaction that made
    * the update, whose entries the window may have computed already).
@@ -268,10 +278,11 @@ export class DocSet {
     part: number,
     update: Uint8Array,
     ids: readonly string[] = [],
-    tr?: Y.Transaction
+    tr?: Y.Transaction,
+    envelope?: Uint8Array
   ): Promise<void> {
     if (part === HEAD) {
-      await this.history.appendHead(this.id, update);
+      await this.history.appendHead(this.id, update, envelope);
       return;
     }
     this.addKnown(part);
@@ -288,8 +299,22 @@ export class DocSet {
     } else {
       this.stateVectors.delete(part);
     }
-    await this.history.appendSegment(this.id, part, update, { index, remove });
+    await this.history.appendSegment(this.id, part, update, {
+      index,
+      remove,
+      ...(envelope !== undefined ? { envelope } : {})
+    });
     for (const l of this.listeners) l.persisted?.(part);
+  }
+
+  /** The author-signed envelopes stored for a part, in the order they were stored. */
+  envelopes(part: number): Promise<Uint8Array[]> {
+    return this.history.envelopes(this.id, part === HEAD ? undefined : part);
+  }
+
+  /** Forgets envelopes of a part (positions in what `envelopes` gave): a merged one covers them. */
+  dropEnvelopes(part: number, positions: readonly number[]): Promise<void> {
+    return this.history.dropEnvelopes(this.id, part === HEAD ? undefined : part, positions);
   }
 
   /**
@@ -300,7 +325,7 @@ export class DocSet {
     if (n < 0 || n > MAX_SEGMENT) return undefined;
     const hot = this.hot.get(n);
     if (hot !== undefined || this.known.has(n) || this.loading.has(n)) return hot;
-    const doc = new Y.Doc();
+    const doc = this.track(n, new Y.Doc());
     this.hot.set(n, doc);
     for (const l of this.listeners) l.attached?.(n, doc, false);
     return doc;
@@ -315,7 +340,7 @@ export class DocSet {
       part === HEAD
         ? await this.history.loadHead(this.id)
         : await this.history.loadSegment(this.id, part);
-    const doc = new Y.Doc();
+    const doc = this.track(part, new Y.Doc());
     if (bytes !== undefined) applyStored(doc, bytes, LOAD_ORIGIN, `${this.id}#${part}`);
     const old = this.doc(part);
     if (part === HEAD) {
@@ -349,7 +374,7 @@ export class DocSet {
     const bytes = await this.history.loadSegment(this.id, n);
     const existing = this.hot.get(n);
     if (existing !== undefined) return existing;
-    const doc = new Y.Doc();
+    const doc = this.track(n, new Y.Doc());
     if (bytes !== undefined) applyStored(doc, bytes, LOAD_ORIGIN, `${this.id}#${n}`);
     if (this.closed) return doc;
     this.hot.set(n, doc);

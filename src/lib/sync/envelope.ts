@@ -22,7 +22,7 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { peerIdFromString } from '@libp2p/peer-id';
-import { SIGNATURE_BYTES, type Signer } from '../crypto/signing.js';
+import { SIGNATURE_BYTES, type Signer, type Verifier } from '../crypto/signing.js';
 import { MAX_ID_LENGTH } from './constants.js';
 
 export const ENVELOPE_VERSION = 1;
@@ -216,3 +216,72 @@ export function createEnvelopeVerifier(
     verifyAll: (envelopes) => Promise.all(envelopes.map(verifyOne))
   };
 }
+
+/** Checks one envelope's signature with a synchronous verifier (never throws). */
+export function envelopeSigned(env: Envelope, verify: Verifier): boolean {
+  return verify(env.author, envelopeSignedBytes(env), env.sig);
+}
+
+/**
+ * A list of envelopes (a step2 of sync 4: what the asking peer lacks, as the authors signed
+ * it): varint count, then per envelope varint length and its bytes.
+ */
+export function encodeEnvelopeList(envelopes: readonly Uint8Array[]): Uint8Array {
+  const head: number[] = [];
+  writeVarint(head, envelopes.length);
+  const lengths = envelopes.map((e) => {
+    const l: number[] = [];
+    writeVarint(l, e.byteLength);
+    return l;
+  });
+  let size = head.length;
+  envelopes.forEach((e, i) => (size += lengths[i]!.length + e.byteLength));
+  const out = new Uint8Array(size);
+  out.set(head, 0);
+  let at = head.length;
+  envelopes.forEach((e, i) => {
+    out.set(lengths[i]!, at);
+    at += lengths[i]!.length;
+    out.set(e, at);
+    at += e.byteLength;
+  });
+  return out;
+}
+
+/** Reads an unsigned varint of at most 5 bytes (< 2^35) at `at`: [value, next]. */
+function readVarint(bytes: Uint8Array, at: number): [number, number] {
+  let n = 0;
+  let scale = 1;
+  for (let i = 0; i < 5; i++) {
+    const b = bytes[at + i];
+    if (b === undefined) throw new MalformedEnvelopeError('envelope list cut short');
+    n += (b & 0x7f) * scale;
+    if (b < 0x80) return [n, at + i + 1];
+    scale *= 128;
+  }
+  throw new MalformedEnvelopeError('bad length');
+}
+
+/**
+ * Decodes a list of envelopes (views into `bytes`, not opened). The count is checked against
+ * the bytes there are (each envelope takes at least one byte more than its length prefix),
+ * so a hostile count allocates nothing.
+ */
+export function decodeEnvelopeList(bytes: Uint8Array): Uint8Array[] {
+  const [count, first] = readVarint(bytes, 0);
+  let at = first;
+  if (count > (bytes.byteLength - at) / 2) throw new MalformedEnvelopeError('bad count');
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < count; i++) {
+    let n: number;
+    [n, at] = readVarint(bytes, at);
+    if (n === 0 || at + n > bytes.byteLength) throw new MalformedEnvelopeError('bad length');
+    out.push(bytes.subarray(at, at + n));
+    at += n;
+  }
+  if (at !== bytes.byteLength) throw new MalformedEnvelopeError('trailing bytes');
+  return out;
+}
+
+/** The step2 of "nothing you lack". */
+export const EMPTY_ENVELOPE_LIST = Uint8Array.of(0);

@@ -5,14 +5,16 @@
  * doc an update broke.
  */
 import * as Y from 'yjs';
+import type { Verifier } from '../crypto/signing.js';
+import { admit, openFor } from './authored.js';
 import type { SyncEvent } from './sync-types.js';
 import { changedMessageIds, HEAD } from './doc-set.js';
+import { decodeEnvelopeList, type Envelope } from './envelope.js';
 import type { UpdateLimits } from './constants.js';
 import { UpdateRejectedError } from './errors.js';
 import { type Inflated, inflatePayload } from './deflate.js';
 import { decodePart, FrameType } from './protocol.js';
 import type { Reassembler } from './reassembly.js';
-import type { Step1Cache } from './step1-cache.js';
 import type { FrameSender } from './sender.js';
 import type { Tracer } from './tracer.js';
 import type { ConversationState, Unit } from './unit.js';
@@ -27,8 +29,9 @@ export class RemoteOrigin {
 export interface ReceiverHost {
   readonly tracer: Tracer;
   readonly parts: Reassembler;
-  readonly step1Cache: Step1Cache;
   readonly sender: FrameSender;
+  /** Checks envelope signatures (the author's key from its peer ID). */
+  readonly verify: Verifier;
   readonly maxMessageBytes: number;
   readonly maxEphemeralBytes: number;
   /** Bounds of one Yjs update (inspectUpdate). */
@@ -44,6 +47,9 @@ export interface ReceiverHost {
   emit(event: SyncEvent): void;
   persistError(conversationId: string, error: unknown): void;
 }
+
+/** Passes over a step2's envelopes that wait on each other (see applyStep2). */
+const MAX_STEP2_PASSES = 8;
 
 export class FrameReceiver {
   constructor(private readonly host: ReceiverHost) {}
@@ -66,18 +72,26 @@ export class FrameReceiver {
         this.host.emit({ type: 'status', conversationId: conv.id });
         return;
       }
-      case FrameType.Step2:
-      case FrameType.Update:
-        if (isEmptyUpdate(payload) && unit.doc() === undefined && unit.waiting === undefined) {
-          // Nothing in it (the peer has nothing we lack): no need to load the segment.
-          if (type === FrameType.Step2) {
-            unit.awaiting.delete(peer);
-            this.host.parts.resolved(`${peer}\n${unit.wire}`);
-            this.host.sender.ack(peer, unit);
-          }
+      case FrameType.Step2: {
+        let list: Uint8Array[];
+        try {
+          list = decodeEnvelopeList(payload);
+        } catch (err) {
+          this.host.misbehave(peer, err instanceof Error ? err.message : 'malformed step2');
           return;
         }
-        this.withDoc(unit, () => this.applyFrame(unit, peer, type, payload));
+        if (list.length === 0 && unit.doc() === undefined && unit.waiting === undefined) {
+          // Nothing in it (the peer has nothing we lack): no need to load the segment.
+          unit.awaiting.delete(peer);
+          this.host.parts.resolved(`${peer}\n${unit.wire}`);
+          this.host.sender.ack(peer, unit);
+          return;
+        }
+        this.withDoc(unit, () => this.applyStep2(unit, peer, list));
+        return;
+      }
+      case FrameType.Update:
+        this.withDoc(unit, () => this.applyUpdate(unit, peer, payload));
         return;
       case FrameType.Ephemeral: {
         if (payload.byteLength > this.host.maxEphemeralBytes) {
@@ -147,36 +161,9 @@ export class FrameReceiver {
     }
   }
 
-  /** Sends the step2 for a peer's step1: from the doc when it is in memory, else from storage. */
+  /** Sends the step2 for a peer's step1: the envelopes it lacks (sender.step2). */
   private answerStep1(unit: Unit, peer: string, sv: Uint8Array): void {
-    const doc = unit.doc();
-    const reply = (diff: Uint8Array): void =>
-      this.host.sender.send(peer, {
-        type: FrameType.Step2,
-        conversationId: unit.wire,
-        payload: diff
-      });
-    // Identical step1s (the same peer asking again, or a stranger repeating an empty state
-    // vector) are answered from the cache while the doc is unchanged: no new full encode.
-    const answer = this.host.step1Cache.answer(unit, sv, () => {
-      if (doc === undefined) return unit.conv.set.diff(unit.part, sv);
-      const t0 = this.host.tracer.begin();
-      const diff = Y.encodeStateAsUpdate(doc, sv);
-      this.host.tracer.end('diff', t0, diff.byteLength);
-      return diff;
-    });
-    if (answer instanceof Uint8Array) {
-      reply(answer);
-      return;
-    }
-    answer.then(
-      (diff) => {
-        if (this.host.isOpen(unit.conv) && this.host.connected(peer)) {
-          reply(diff);
-        }
-      },
-      (error: unknown) => this.host.persistError(unit.conv.id, error)
-    );
+    this.host.sender.step2(unit, peer, sv);
   }
 
   /** Runs `fn` once the unit's doc is in memory (frames keep their order while it loads). */
@@ -204,53 +191,102 @@ export class FrameReceiver {
     );
   }
 
-  private applyFrame(unit: Unit, peer: string, type: FrameType, payload: Uint8Array): void {
+  /**
+   * A step2: the envelopes the peer found we lack, applied one by one in client and clock
+   * order. One that needs changes another brings (a reaction on a message further on) is
+   * tried again after the others, a few passes at most; what still waits comes again with
+   * the next step1 (the repair round asks).
+   */
+  private applyStep2(unit: Unit, peer: string, list: Uint8Array[]): void {
     const conv = unit.conv;
     const doc = unit.doc();
-    if (doc === undefined) return;
-    if (type === FrameType.Step2) {
-      if (!this.applyRemote(unit, peer, payload)) return;
-      // A step2 we did not ask for is a repair push: the peer has what it carries. (One we
-      // asked for answers our step1; the peer's own step1 already told us its state.)
-      if (!unit.awaiting.delete(peer)) unit.noteRemoteHas(peer, payload);
-      this.host.parts.resolved(`${peer}\n${unit.wire}`);
-      unit.setResyncing(doc.store.pendingStructs !== null, this.host.round());
-      this.host.sender.ack(peer, unit);
-      if (unit.part === HEAD) this.host.emit({ type: 'synced', conversationId: conv.id, peer });
-      this.host.emit({ type: 'status', conversationId: conv.id });
-      return;
+    if (doc === undefined || unit.reloading) return;
+    let todo = list;
+    for (let pass = 0; todo.length > 0 && pass < MAX_STEP2_PASSES; pass++) {
+      const next: Uint8Array[] = [];
+      let progress = false;
+      for (const bytes of todo) {
+        const outcome = this.applyEnvelope(unit, peer, bytes);
+        if (outcome === 'stop') return;
+        if (outcome === 'pending') next.push(bytes);
+        else if (outcome === 'applied') progress = true;
+      }
+      todo = next;
+      if (!progress) break;
     }
-    if (unit.resyncing) {
-      // Applying more out-of-order updates on top of pending structs costs quadratic time:
-      // wait for the step2 asked for instead (ask this peer too, once).
-      if (!unit.asked.has(peer)) this.host.sender.step1(unit, peer);
-      return;
+    this.host.parts.resolved(`${peer}\n${unit.wire}`);
+    if (todo.length > 0) {
+      // Still waiting on changes nobody sent yet: ask this peer again in a while.
+      unit.awaiting.set(peer, { at: this.host.round(), tries: 0 });
+    } else {
+      unit.awaiting.delete(peer);
     }
-    if (!this.applyRemote(unit, peer, payload, true)) return;
-    unit.noteRemoteHas(peer, payload);
-    if (doc.store.pendingStructs !== null && unit.setResyncing(true, this.host.round())) {
-      this.host.sender.step1(unit, peer);
-    }
+    unit.setResyncing(false, this.host.round());
     this.host.sender.ack(peer, unit);
+    if (unit.part === HEAD) this.host.emit({ type: 'synced', conversationId: conv.id, peer });
     this.host.emit({ type: 'status', conversationId: conv.id });
   }
 
+  private applyUpdate(unit: Unit, peer: string, bytes: Uint8Array): void {
+    const outcome = this.applyEnvelope(unit, peer, bytes);
+    if (outcome === 'stop') return;
+    if (outcome === 'pending') {
+      // It needs changes we lack (a frame lost on a replaced stream, or it overtook the one
+      // it builds on): the peer's step2 brings them, with this one.
+      if (!unit.awaiting.has(peer)) this.host.sender.step1(unit, peer);
+      return;
+    }
+    this.host.sender.ack(peer, unit);
+    this.host.emit({ type: 'status', conversationId: unit.conv.id });
+  }
+
   /**
-   * Applies an untrusted update to a doc. It is stored and passed on, as it came, only once it
-   * applied completely (and changed something). If it throws (a malformed or hostile update),
-   * nothing of it is kept: the peer is dropped and the doc is reloaded from storage, which holds
-   * everything before it. While it applies, the unit does not listen to the doc's 'update'
-   * events: Yjs would encode the whole change again for them (for a catch-up's step2 that was
-   * a good part of the apply), and the bytes are already here.
-   * (No shadow copy: trying every update on a second doc doubled the cost of each apply and the
-   * memory of each open conversation.)
+   * Admits and applies one envelope (authored.ts): its structure first (update-check.ts), then
+   * its signature and the author's write rights. `pending`: it needs changes the doc lacks;
+   * `stop`: the peer was dropped (or the doc is being reloaded), stop handling its frame.
    */
-  private applyRemote(unit: Unit, peer: string, update: Uint8Array, live = false): boolean {
-    // Nothing in it (the usual step2 from a peer that has nothing new): nothing to do.
-    if (isEmptyUpdate(update)) return true;
+  private applyEnvelope(
+    unit: Unit,
+    peer: string,
+    bytes: Uint8Array
+  ): 'applied' | 'have' | 'pending' | 'stop' {
     const doc = unit.doc();
-    if (unit.reloading || doc === undefined) return false;
-    if (!this.inspect(unit, doc, peer, update, live)) return false;
+    if (unit.reloading || doc === undefined) return 'stop';
+    const env = openFor(bytes, unit.wire);
+    if (typeof env === 'string') {
+      this.host.misbehave(peer, env);
+      return 'stop';
+    }
+    const inspected = this.inspect(doc, peer, env.update);
+    if (inspected !== 'ok') return inspected;
+    const t0 = this.host.tracer.begin();
+    const verdict = admit(env, {
+      wire: unit.wire,
+      doc,
+      kind: unit.part === HEAD ? 'head' : 'segment',
+      isMember: (p) => unit.conv.conversation.isMember(p),
+      verify: this.host.verify
+    });
+    this.host.tracer.end('check', t0, bytes.byteLength);
+    if (!verdict.ok) {
+      if (verdict.pending) return 'pending';
+      this.host.misbehave(peer, verdict.reason);
+      return 'stop';
+    }
+    unit.noteRemoteHas(peer, env.update);
+    if (!verdict.fresh) return 'have';
+    return this.applyRemote(unit, peer, env, bytes) ? 'applied' : 'stop';
+  }
+
+  /**
+   * Applies an admitted update to its doc. It is stored and passed on, in the envelope it came
+   * in, only once it applied completely (and changed something). If it throws, nothing of it
+   * is kept: the peer is dropped and the doc is reloaded from storage, which holds everything
+   * before it. While it applies, the unit does not listen to the doc's 'update' events: Yjs
+   * would encode the whole change again for them, and the bytes are already here.
+   */
+  private applyRemote(unit: Unit, peer: string, env: Envelope, bytes: Uint8Array): boolean {
+    const doc = unit.doc() as Y.Doc;
     const t1 = this.host.tracer.begin();
     let tr: Y.Transaction | undefined;
     const capture = (t: Y.Transaction): void => {
@@ -261,7 +297,7 @@ export class FrameReceiver {
     doc.on('afterTransaction', capture);
     let failed = false;
     try {
-      Y.applyUpdate(doc, update, new RemoteOrigin(peer));
+      Y.applyUpdate(doc, env.update, new RemoteOrigin(peer));
     } catch {
       failed = true;
     } finally {
@@ -269,27 +305,19 @@ export class FrameReceiver {
       unit.applying = false;
       unit.attach();
     }
-    this.host.tracer.end('apply', t1, update.byteLength);
+    this.host.tracer.end('apply', t1, env.update.byteLength);
     if (failed) {
       this.host.misbehave(peer, 'update failed to apply');
       void this.reload(unit);
       return false;
     }
     const done = tr as Y.Transaction | undefined;
-    // A change is also structs that change no type (GC structs, which step2s carry for deleted
-    // content): the state vector moved, so they are stored and passed on like the rest, or
-    // members would disagree on state vectors and the doc in memory on what storage holds.
-    if (
-      done !== undefined &&
-      (done.changed.size > 0 || done.deleteSet.clients.size > 0 || stateMoved(done))
-    ) {
+    // Only what changed the doc is stored and passed on (a deletions-only envelope that came
+    // again would otherwise go round the members for ever). A step2's envelopes go on too.
+    if (done !== undefined && (done.deleteSet.clients.size > 0 || stateMoved(done))) {
       const ids =
         unit.part === HEAD ? [] : changedMessageIds(done, doc.getMap<unknown>('messages'));
-      // Part of it waits for changes we don't have (pending structs): stored, but not passed
-      // on (the others would wait on the same gap; the repair round and step2s bring them what
-      // applied here).
-      const pending = doc.store.pendingStructs !== null || doc.store.pendingDs !== null;
-      this.host.sender.publish(unit, update, ids, peer, !pending, done);
+      this.host.sender.publish(unit, env.update, bytes, ids, peer, true, done);
     }
     return true;
   }
@@ -297,27 +325,18 @@ export class FrameReceiver {
   /**
    * Checks an update's structure before Yjs sees it (update-check.ts). A refused update is not
    * applied, stored or passed on, and its sender is dropped like any sender of a bad frame.
-   * A gap (changes it needs are missing here) is no misbehaviour: a frame lost with a
-   * replaced stream causes it too. A live update with a gap is dropped and the peer asked for
-   * a step2 (which carries all that is missing, gap-free); a step2 with a gap (the peer's own
-   * pending changes) waits for the next repair round.
+   * A gap (changes it needs are missing here) is no misbehaviour: it is `pending`.
    */
-  private inspect(
-    unit: Unit,
-    doc: Y.Doc,
-    peer: string,
-    update: Uint8Array,
-    live: boolean
-  ): boolean {
+  private inspect(doc: Y.Doc, peer: string, update: Uint8Array): 'ok' | 'pending' | 'stop' {
     const t0 = this.host.tracer.begin();
     try {
       inspectUpdate(update, doc, this.host.updateLimits);
-      return true;
+      return 'ok';
     } catch (err) {
       if (!(err instanceof UpdateRejectedError)) throw err;
-      if (!err.gap) this.host.misbehave(peer, err.message);
-      else if (live && !unit.awaiting.has(peer)) this.host.sender.step1(unit, peer);
-      return false;
+      if (err.gap) return 'pending';
+      this.host.misbehave(peer, err.message);
+      return 'stop';
     } finally {
       this.host.tracer.end('inspect', t0, update.byteLength);
     }
@@ -351,9 +370,4 @@ function stateMoved(tr: Y.Transaction): boolean {
     if (tr.beforeState.get(client) !== clock) return true;
   }
   return false;
-}
-
-/** The v1 update of no structs and no deletions (what encodeStateAsUpdate gives for "nothing"). */
-export function isEmptyUpdate(update: Uint8Array): boolean {
-  return update.byteLength === 2 && update[0] === 0 && update[1] === 0;
 }

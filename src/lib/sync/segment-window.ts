@@ -59,10 +59,11 @@ export class SegmentWindow {
     this.floor = floor;
     this.attachHead(set.head);
     const listener: DocSetListener = {
-      attached: (part, doc, reloaded) =>
-        part === HEAD
-          ? this.attachHead(doc)
-          : this.observers.observe(part, doc, reloaded ? 'all' : 'track'),
+      attached: (part, doc, reloaded) => {
+        if (part === HEAD) return this.attachHead(doc);
+        if (reloaded) this.dropGone(part, doc);
+        this.observers.observe(part, doc, reloaded ? 'all' : 'track');
+      },
       detached: (part) => this.unobserve(part),
       segmentAdded: (part) => {
         if (this.floor === undefined) void this.pinAll([part]);
@@ -118,6 +119,17 @@ export class SegmentWindow {
     if (!this.pinned.has(n)) {
       this.pinned.add(n);
       this.set.pin(n);
+    }
+  }
+
+  /**
+   * A segment read again from storage (an update failed while applying): what it brought is
+   * gone, so are its messages from the window.
+   */
+  private dropGone(n: number, doc: Y.Doc): void {
+    const messages = doc.getMap<unknown>('messages');
+    for (const id of [...this.window.ids()]) {
+      if (this.window.get(id)?.segment === n && !messages.has(id)) this.window.remove(id);
     }
   }
 

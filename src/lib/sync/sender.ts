@@ -3,10 +3,14 @@
  * send options per frame type, step1s (state vectors, read from storage for a segment not in
  * memory), acks coalesced per microtask, and storing + forwarding a doc's updates.
  */
-import type * as Y from 'yjs';
+import * as Y from 'yjs';
+import type { Signer } from '../crypto/signing.js';
+import { lacking } from './authored.js';
+import { encodeEnvelopeList } from './envelope.js';
 import { deflateFrame, deflateFrameAsync, type DeflateRaw, wantsDeflate } from './deflate.js';
 import { InvalidInputError } from './errors.js';
 import { encodeFrame, encodeParts, frameLength, FrameType, type Frame } from './protocol.js';
+import type { Step1Cache } from './step1-cache.js';
 import type { Tracer } from './tracer.js';
 import type { FrameSendOptions, SyncTransport } from './transport.js';
 import type { ConversationState, Unit } from './unit.js';
@@ -14,6 +18,10 @@ import type { ConversationState, Unit } from './unit.js';
 /** What the sender needs from the sync service. */
 export interface SenderHost {
   readonly transport: SyncTransport;
+  /** This device (the author of what it seals) and its signer. */
+  readonly self: string;
+  readonly sign: Signer;
+  readonly step1Cache: Step1Cache;
   readonly tracer: Tracer;
   readonly maxFrameBytes: number;
   readonly maxMessageBytes: number;
@@ -150,12 +158,45 @@ export class FrameSender {
   }
 
   /**
-   * Stores an update of a doc (with the ids of the messages it changed, for the index) and,
-   * when `forward`, passes it on to the other members connected (not back to `fromPeer`).
+   * Answers a peer's state vector `sv` with the envelopes it lacks (authored.ts `lacking`,
+   * read from storage). Identical requests in flight share one answer (Step1Cache).
+   */
+  step2(unit: Unit, peer: string, sv: Uint8Array): void {
+    let theirs: Map<number, number>;
+    try {
+      theirs = Y.decodeStateVector(sv);
+    } catch {
+      return; // the receiver refused it already
+    }
+    const answer = this.host.step1Cache.answer(unit, sv, () => this.lackingOf(unit, theirs));
+    Promise.resolve(answer).then(
+      (payload) => {
+        if (this.host.isOpen(unit.conv) && this.host.canSync(peer, unit.conv.id)) {
+          this.send(peer, { type: FrameType.Step2, conversationId: unit.wire, payload });
+        }
+      },
+      (error: unknown) => this.host.persistError(unit.conv.id, error)
+    );
+  }
+
+  private async lackingOf(unit: Unit, sv: Map<number, number>): Promise<Uint8Array> {
+    const stored = await unit.conv.set.envelopes(unit.part);
+    const { tracer, self, sign } = this.host;
+    const t0 = tracer.begin();
+    const list = encodeEnvelopeList(lacking(stored, sv, { self, wire: unit.wire, sign }));
+    tracer.end('diff', t0, list.byteLength);
+    return list;
+  }
+
+  /**
+   * Stores an update of a doc with the envelope it came in (and the ids of the messages it
+   * changed, for the index) and, when `forward`, passes the envelope on unchanged to the
+   * other members connected (not back to `fromPeer`).
    */
   publish(
     unit: Unit,
     update: Uint8Array,
+    envelope: Uint8Array,
     ids: string[],
     fromPeer?: string,
     forward = true,
@@ -165,13 +206,13 @@ export class FrameSender {
     const conv = unit.conv;
     const t1 = tracer.begin();
     try {
-      conv.set.persist(unit.part, update, ids, tr).catch((error: unknown) => {
+      conv.set.persist(unit.part, update, ids, tr, envelope).catch((error: unknown) => {
         this.host.persistError(conv.id, error);
       });
     } finally {
       tracer.end('store', t1, update.byteLength);
     }
-    const frame: Frame = { type: FrameType.Update, conversationId: unit.wire, payload: update };
+    const frame: Frame = { type: FrameType.Update, conversationId: unit.wire, payload: envelope };
     const to = forward
       ? [...unit.live].filter((peer) => peer !== fromPeer && this.host.canSync(peer, conv.id))
       : [];
@@ -186,7 +227,7 @@ export class FrameSender {
       const enc: Encodings = {};
       for (const peer of to) this.dispatch(peer, frame, enc);
     } finally {
-      tracer.end('forward', t2, update.byteLength);
+      tracer.end('forward', t2, envelope.byteLength);
     }
   }
 

@@ -43,6 +43,8 @@ export interface SyncInit {
    * which tests that step a network frame by frame rely on).
    */
   deflate?: DeflateRaw | 'inline';
+  /** Picks client id slots (authorship.ts; default Math.random): seeded in the fuzz tests. */
+  random?: () => number;
 }
 
 export interface SyncDeps {
@@ -58,9 +60,12 @@ export interface SyncDeps {
    */
   legacy?: DocStore;
   access: SyncAccess;
-  /** Signs this device's messages (see Conversation.authenticity). */
-  sign?: Signer;
-  /** Checks message signatures. */
+  /**
+   * Signs this device's messages (see Conversation.authenticity) and the envelope every update
+   * leaves in (authored.ts): this device's key.
+   */
+  sign: Signer;
+  /** Checks message and envelope signatures (default verifyByPeer: Ed25519 peer IDs). */
   verify?: Verifier;
 }
 
@@ -123,6 +128,8 @@ export interface Sync {
  * Where sync spends its time, span by span (all synchronous, measured with performance.now();
  * `ms` excludes the spans nested in it, so the spans of one frame add up):
  * - decode: a received frame's header; reassemble: a Part's header and copying its chunk;
+ * - inspect: an update's structure (update-check.ts); check: an envelope's signature and its
+ *   author's write rights (authored.ts); sign: sealing a local update in its envelope;
  * - apply: applying a remote update to the doc (with the doc's observers, e.g. the
  *   conversation's index bookkeeping);
  * - store: the synchronous part of DocStore.append; forward: framing an update and handing it
@@ -136,6 +143,8 @@ export type SyncSpan =
   | 'reassemble'
   | 'inflate'
   | 'inspect'
+  | 'check'
+  | 'sign'
   | 'apply'
   | 'store'
   | 'forward'

@@ -7,7 +7,8 @@
  * it, so reconnecting a long conversation costs a state vector per segment, not the history.
  */
 import * as Y from 'yjs';
-import type { Signer, Verifier } from '../crypto/signing.js';
+import { verifyByPeer, type Signer, type Verifier } from '../crypto/signing.js';
+import { sealLocal } from './authored.js';
 import type { DocStore } from '../storage/doc-store.js';
 import { deferWrites, type DeferredHistoryStore } from '../storage/deferred-writes.js';
 import {
@@ -65,8 +66,11 @@ class SyncService implements Sync {
   private readonly history: DeferredHistoryStore;
   private readonly legacy: DocStore | undefined;
   private readonly access: SyncAccess;
-  private readonly sign: Signer | undefined;
-  private readonly verify: Verifier | undefined;
+  private readonly sign: Signer;
+  private readonly verify: Verifier;
+  /** Message signatures (Conversation.authenticity): unchecked when not given. */
+  private readonly messageVerify: Verifier | undefined;
+  private readonly random: (() => number) | undefined;
   private readonly maxFrameBytes: number;
   private readonly maxMessageBytes: number;
   private readonly maxEphemeralBytes: number;
@@ -94,7 +98,9 @@ class SyncService implements Sync {
     this.legacy = deps.legacy;
     this.access = deps.access;
     this.sign = deps.sign;
-    this.verify = deps.verify;
+    this.verify = deps.verify ?? verifyByPeer;
+    this.messageVerify = deps.verify;
+    this.random = init.random;
     this.maxFrameBytes = init.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
     this.maxMessageBytes = init.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.maxEphemeralBytes = init.maxEphemeralBytes ?? DEFAULT_MAX_EPHEMERAL_BYTES;
@@ -104,6 +110,9 @@ class SyncService implements Sync {
     this.tracer = new Tracer(init.trace);
     this.sender = new FrameSender({
       transport: this.transport,
+      self: this.self,
+      sign: this.sign,
+      step1Cache: this.step1Cache,
       tracer: this.tracer,
       maxFrameBytes: this.maxFrameBytes,
       maxMessageBytes: this.maxMessageBytes,
@@ -116,8 +125,8 @@ class SyncService implements Sync {
     this.receiver = new FrameReceiver({
       tracer: this.tracer,
       parts: this.parts,
-      step1Cache: this.step1Cache,
       sender: this.sender,
+      verify: this.verify,
       maxMessageBytes: this.maxMessageBytes,
       maxEphemeralBytes: this.maxEphemeralBytes,
       updateLimits: { ...DEFAULT_UPDATE_LIMITS, ...init.updateLimits },
@@ -247,13 +256,16 @@ class SyncService implements Sync {
   // --- conversations --------------------------------------------------------------------
 
   private async load(id: string): Promise<Conversation> {
-    const set = await DocSet.open(id, this.history, this.legacy);
+    const set = await DocSet.open(id, this.history, this.legacy, {
+      author: this.self,
+      ...(this.random !== undefined ? { random: this.random } : {})
+    });
     const conversation = await openConversation(set, {
       self: this.self,
       now: this.now,
       id,
-      ...(this.sign !== undefined ? { sign: this.sign } : {}),
-      ...(this.verify !== undefined ? { verify: this.verify } : {})
+      sign: this.sign,
+      ...(this.messageVerify !== undefined ? { verify: this.messageVerify } : {})
     });
     const existing = this.convs.get(id);
     if (existing !== undefined || !this.started) {
@@ -288,7 +300,10 @@ class SyncService implements Sync {
         ? []
         : changedMessageIds(tr, doc.getMap<unknown>('messages'));
     // Remote updates are stored and passed on by applyRemote (as they came), not from here.
-    this.sender.publish(unit, update, ids, undefined, true, tr);
+    const t0 = this.tracer.begin();
+    const envelope = sealLocal(unit.wire, update, this.self, this.sign);
+    this.tracer.end('sign', t0, update.byteLength);
+    this.sender.publish(unit, update, envelope, ids, undefined, true, tr);
   }
 
   // --- peers ----------------------------------------------------------------------------
@@ -339,8 +354,7 @@ class SyncService implements Sync {
           arriving,
           canSync: (peer) => this.access.canSync(peer, conv.id),
           step1: (peer) => this.sender.step1(unit, peer),
-          step2: (peer, payload) =>
-            this.sender.send(peer, { type: FrameType.Step2, conversationId: unit.wire, payload })
+          step2: (peer, sv) => this.sender.step2(unit, peer, sv)
         });
       }
     }

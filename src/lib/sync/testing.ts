@@ -3,18 +3,27 @@
  * them (so a test can play a hostile member that writes raw Yjs), and a synchronous exchange of
  * every doc between two models. Not exported from index.ts: nothing above sync may reach a doc.
  */
+import { sha256 } from '@noble/hashes/sha2.js';
 import * as Y from 'yjs';
+import { concatBytes } from '../crypto/encoding.js';
+import type { Signer, Verifier } from '../crypto/signing.js';
 import { createMemoryHistoryStore, type HistoryStore } from '../storage/history-store.js';
 import { createConversation, type Conversation, type ConversationOptions } from './conversation.js';
 import { DocSet } from './doc-set.js';
 import { copyMap } from './migrate.js';
 
-/** A new conversation over docs in memory (stored in `history`, a memory store by default). */
+/**
+ * A new conversation over docs in memory (stored in `history`, a memory store by default).
+ * With `claims`, its writes go under client ids of `options.self` (authorship.ts), as a sync
+ * service's do; without, under Yjs's random ones.
+ */
 export function memoryConversation(
   options: ConversationOptions,
-  history: HistoryStore = createMemoryHistoryStore()
+  history: HistoryStore = createMemoryHistoryStore(),
+  claims?: { random?: () => number }
 ): Conversation {
-  return createConversation(DocSet.create(options.id ?? 'conv', history), options);
+  const writer = claims === undefined ? {} : { author: options.self, ...claims };
+  return createConversation(DocSet.create(options.id ?? 'conv', history, writer), options);
 }
 
 /** The docs behind a conversation model. */
@@ -95,4 +104,41 @@ export function legacyDocOf(conversation: Conversation): Y.Doc {
     for (const n of set.hotSegments()) copyMap((set.doc(n) as Y.Doc).getMap('messages'), messages);
   });
   return doc;
+}
+
+/**
+ * Signatures for devices with made-up peer IDs ('a', 'b': no keys in them), for tests over the
+ * memory transport: each device gets a random secret, a "signature" is SHA-256(secret, data)
+ * twice over, and only the holder of a device's secret can make one that verifies. The real
+ * thing (Ed25519 by the key in the peer ID, verifyByPeer) runs in the integration tests.
+ */
+export interface TestSigning {
+  signer(peer: string): Signer;
+  verify: Verifier;
+  /** What createSync takes for device `peer`: its signer and the verifier. */
+  deps(peer: string): { sign: Signer; verify: Verifier };
+}
+
+export function createTestSigning(): TestSigning {
+  const secrets = new Map<string, Uint8Array>();
+  const secretOf = (peer: string): Uint8Array => {
+    let s = secrets.get(peer);
+    if (s === undefined) secrets.set(peer, (s = crypto.getRandomValues(new Uint8Array(32))));
+    return s;
+  };
+  const sig = (secret: Uint8Array, data: Uint8Array): Uint8Array => {
+    const h = sha256(concatBytes(secret, data));
+    return concatBytes(h, sha256(concatBytes(h, secret)));
+  };
+  const signer = (peer: string): Signer => {
+    const secret = secretOf(peer);
+    return (data) => sig(secret, data);
+  };
+  const verify: Verifier = (peer, data, signature) => {
+    const secret = secrets.get(peer);
+    if (secret === undefined || signature.byteLength !== 64) return false;
+    const expected = sig(secret, data);
+    return expected.every((b, i) => b === signature[i]);
+  };
+  return { signer, verify, deps: (peer) => ({ sign: signer(peer), verify }) };
 }

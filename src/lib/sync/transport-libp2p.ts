@@ -1,6 +1,6 @@
 import type { Connection, PeerId, Stream } from '@libp2p/interface';
 import { lpStream } from '@libp2p/utils';
-import { SYNC_PROTOCOL, SYNC_PROTOCOL_V2, SYNC_PROTOCOLS } from '../p2p/constants.js';
+import { SYNC_PROTOCOL, SYNC_PROTOCOL_V3, SYNC_PROTOCOLS } from '../p2p/constants.js';
 import type { DenyList } from '../p2p/deny-list.js';
 import type { ProtocolHost } from '../p2p/host.js';
 import {
@@ -93,7 +93,7 @@ class Libp2pSyncTransport implements SyncTransport {
     this.openTimeoutMs = init.openStreamTimeoutMs ?? DEFAULT_OPEN_STREAM_TIMEOUT_MS;
     this.maxInboundStreams = init.maxInboundStreams ?? MAX_INBOUND_SYNC_STREAMS;
     this.denyList = init.denyList;
-    this.protocols = init.legacy === true ? [SYNC_PROTOCOL_V2] : SYNC_PROTOCOLS;
+    this.protocols = init.legacy === true ? [SYNC_PROTOCOL_V3] : SYNC_PROTOCOLS;
   }
 
   async start(handler: SyncTransportHandler): Promise<void> {

@@ -70,8 +70,9 @@ export interface SyncTransportInit {
   /** Inbound sync streams one peer may have open at once (default MAX_INBOUND_SYNC_STREAMS). */
   maxInboundStreams?: number;
   /**
-   * Speak only sync 2 (no Deflated frames), like a device with an older version of the app
-   * (default false). For tests of mixed versions.
+   * Act like a device with the previous version of the app (default false), for tests of mixed
+   * versions: over libp2p it speaks only sync 3 (so the other side reports it incompatible); the
+   * memory transport reads no Deflated frames.
    */
   legacy?: boolean;
 }

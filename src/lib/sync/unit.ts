@@ -196,7 +196,8 @@ export interface RepairContext {
   arriving: Set<string>;
   canSync(peer: string): boolean;
   step1(peer: string): void;
-  step2(peer: string, payload: Uint8Array): void;
+  /** Sends `peer` what it lacks by its state vector `sv`. */
+  step2(peer: string, sv: Uint8Array): void;
 }
 
 /**
@@ -257,6 +258,6 @@ export function repairUnit(unit: Unit, round: number, ctx: RepairContext): void 
       continue;
     }
     unit.behind.delete(peer);
-    ctx.step2(peer, Y.encodeStateAsUpdate(doc, Y.encodeStateVector(theirs)));
+    ctx.step2(peer, Y.encodeStateVector(theirs));
   }
 }

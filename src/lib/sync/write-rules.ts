@@ -12,7 +12,7 @@
  * | meta.name                | a member (anyone while the conversation is being created)    |
  * | members[P] = time > 0    | a member (adds P); members[P] = 0: only P (leaves)           |
  * | receipts[P] (a map)      | only P, and only its own keys `delivered` / `read`           |
- * | groups[g], segments[n]   | a member; a group announcement is never overwritten          |
+ * | groups[g], segments[n]   | a member (an announcement is updated, never deleted)         |
  * | clients[c]               | only the author whose key c is derived from (self-certified) |
  *
  * | where (segment doc)      | who may write                                                |
@@ -92,6 +92,12 @@ const placeText = (p: Place): string => `${p.root}\n${p.container?.id ?? ''}\n${
 type Struct = ReturnType<typeof Y.decodeUpdate>['structs'][number];
 type AnyItem = Y.Item | Y.GC | Struct;
 
+function isOwnHeader(value: unknown, author: string): boolean {
+  return (
+    typeof value === 'object' && value !== null && (value as Record<string, unknown>).a === author
+  );
+}
+
 export function checkWrites(update: Uint8Array, ctx: RuleContext): Verdict {
   try {
     new WriteCheck(update, ctx).run();
@@ -129,7 +135,12 @@ class WriteCheck {
 
   run(): void {
     this.collectClaims();
-    for (const s of this.structs) this.checkStruct(s);
+    const store = this.ctx.doc.store;
+    for (const s of this.structs) {
+      // Already here (an envelope that came again, or overlapping a merged run): Yjs skips it.
+      if (s.id.clock + s.length <= Y.getState(store, s.id.client)) continue;
+      this.checkStruct(s);
+    }
     for (const [client, ranges] of this.ds.clients) {
       for (const r of ranges) this.checkDeletion(client, r.clock, r.len);
     }
@@ -198,7 +209,10 @@ class WriteCheck {
       } else {
         const place = this.placeOf(item);
         if (own) {
-          if (place !== null) this.checkPlace(place, item, true);
+          // Replacing one's own value: the write at that place was checked.
+          if (place !== null && !this.written.has(placeText(place))) {
+            this.checkPlace(place, item, true);
+          }
         } else if (place === null || !this.written.has(placeText(place))) {
           refuse('deletes another author’s items');
         }
@@ -288,7 +302,7 @@ class WriteCheck {
         container: {
           key: cp!.key,
           id: idText((container as Y.Item).id),
-          owner: this.authorOf((container as Y.Item).id.client)
+          owner: this.ownerOf(container as Y.Item, cp!.root)
         }
       };
     }
@@ -300,15 +314,32 @@ class WriteCheck {
     if (containerItem === null) return { root: Y.findRootTypeKey(parent), key: item.parentSub };
     const outer = containerItem.parent;
     if (!(outer instanceof Y.AbstractType) || outer._item !== null) refuse('nested too deep');
+    const root = Y.findRootTypeKey(outer as Y.AbstractType<unknown>);
     return {
-      root: Y.findRootTypeKey(outer as Y.AbstractType<unknown>),
+      root,
       key: item.parentSub,
       container: {
         key: containerItem.parentSub,
         id: idText(containerItem.id),
-        owner: this.authorOf(containerItem.id.client)
+        owner: this.ownerOf(containerItem, root)
       }
     };
+  }
+
+  /**
+   * Who owns a message or receipts map: the author of its client id; for one written before
+   * client ids were claimed (a conversation from before sync 4, in the doc already), the
+   * author its header names, or the member its receipts slot is named after. Nothing new can
+   * be written under an unclaimed client id, so only such old maps have no claimed author.
+   */
+  private ownerOf(container: Y.Item, root: string): string | undefined {
+    const claimed = this.authorOf(container.id.client);
+    if (claimed !== undefined || !(container.parent instanceof Y.AbstractType)) return claimed;
+    if (root === 'receipts') return container.parentSub ?? undefined;
+    if (root !== 'messages' || !(container.content instanceof Y.ContentType)) return undefined;
+    const header = (container.content.type as Y.Map<unknown>).get('h');
+    const a = typeof header === 'object' && header !== null ? (header as { a?: unknown }).a : null;
+    return isId(a) ? a : undefined;
   }
 
   private checkPlace(place: Place, item: Y.Item, deleting: boolean): void {
@@ -321,7 +352,7 @@ class WriteCheck {
     const value = content instanceof Y.ContentAny ? content.arr[0] : undefined;
     if (place.container !== undefined) {
       if (isType) refuse('nested too deep');
-      this.checkNested(place, place.key!, deleting);
+      this.checkNested(place, place.key!, deleting, value);
       return;
     }
     const key = place.key!;
@@ -339,7 +370,15 @@ class WriteCheck {
         return;
       case 'meta':
         if (key === 'kind' || key === 'createdAt') {
-          if (deleting || this.hasKey('meta', key, item)) refuse(`meta.${key} is set once`);
+          // Both sides of a 1:1 conversation create it, maybe at once: the kind may be written
+          // again with the same value, the creation time only along with it.
+          if (deleting) refuse(`meta.${key} is set once`);
+          if (!this.hasKey('meta', key, item)) return;
+          const same =
+            key === 'kind'
+              ? this.ctx.doc.getMap('meta').get('kind') === value
+              : this.writesKey('meta', 'kind');
+          if (!same) refuse(`meta.${key} is set once`);
           return;
         }
         if (key !== 'name') refuse(`no meta.${key}`);
@@ -364,7 +403,8 @@ class WriteCheck {
         if (!deleting && !isType) refuse('receipts are a map');
         return;
       case 'groups':
-        if (deleting || this.hasKey('groups', key, item)) refuse('announcements stay');
+        // Announced again on a rename or a new member (group-service.ts), never taken back.
+        if (deleting) refuse('announcements stay');
         if (!this.ctx.isMember(author)) refuse('not a member');
         return;
       case SEGMENTS_KEY:
@@ -377,13 +417,17 @@ class WriteCheck {
     }
   }
 
-  private checkNested(place: Place, key: string, deleting: boolean): void {
+  private checkNested(place: Place, key: string, deleting: boolean, value: unknown): void {
     const { author } = this.ctx;
     const owner = place.container!.owner;
     if (owner === undefined) wait('container author unknown');
     if (place.root === 'messages') {
       if (MESSAGE_KEYS.has(key)) {
         if (owner !== author) refuse('changes someone else’s message');
+        // The header names the author: the one who wrote it.
+        if (key === 'h' && !deleting && !isOwnHeader(value, author)) {
+          refuse('a header in someone else’s name');
+        }
         return;
       }
       if (key.startsWith(REACTION_PREFIX)) {
@@ -409,6 +453,17 @@ class WriteCheck {
     for (const s of this.structs) {
       if (s === except) return false;
       if (s instanceof Y.Item && (s.parent as unknown) === root && s.parentSub === key) return true;
+    }
+    return false;
+  }
+
+  /** Some struct of this update writes root[key]. */
+  private writesKey(root: string, key: string): boolean {
+    for (const s of this.structs) {
+      if (!(s instanceof Y.Item) || s.parentSub !== key) continue;
+      const parent: unknown = s.parent;
+      if (parent === root) return true;
+      if (parent instanceof Y.AbstractType && parent === this.ctx.doc.getMap(root)) return true;
     }
     return false;
   }

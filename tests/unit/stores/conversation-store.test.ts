@@ -217,5 +217,5 @@ describe('ConversationStore.following (the view scrolled up, then back at the ne
     await tick();
     expect(sb.ids).toHaveLength(300);
     expect(texts(sb).at(-1)).toBe('catching up 2099');
-  });
+  }, 30_000); // 2,100 sends through the app, each signed twice (message and envelope)
 });

@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import * as Y from 'yjs';
 import { createMemoryHistoryStore } from '../../../src/lib/storage/history-store.js';
+import { claimClientId } from '../../../src/lib/sync/authorship.js';
+import { encodeEnvelopeList, sealEnvelope } from '../../../src/lib/sync/envelope.js';
 import { decodeFrame, encodeFrame, FrameType } from '../../../src/lib/sync/protocol.js';
 import type { SyncAccess } from '../../../src/lib/sync/sync.js';
 import { groupWithBadMember, rng, SyncNetwork, type NetPeer } from '../../fixtures/sync-network.js';
@@ -276,25 +278,36 @@ describe('untrusted input', () => {
     const access = table({ c: ['a', 'm', 'b'] });
     let t = 1_000_000;
     const { net, a, m, b } = await groupWithBadMember(access, { now: () => t });
-    // Into the segment that holds the messages.
-    const inject = (payload: Uint8Array, type: FrameType = FrameType.Update): void =>
-      a.transport.handler!.frame('m', encodeFrame({ type, conversationId: 'c#0', payload }));
+    // Into the segment that holds the messages: a step2 or an update sealed with m's key (m is a
+    // member: only the checks behind the signature stand in its way), other frames as they are.
+    const signM = net.signing.signer('m');
+    const inject = (payload: Uint8Array, type: FrameType = FrameType.Update): void => {
+      const sealed = (): Uint8Array =>
+        sealEnvelope({ author: 'm', wire: 'c#0', update: payload }, signM);
+      const bytes =
+        type === FrameType.Update
+          ? sealed()
+          : type === FrameType.Step2
+            ? encodeEnvelopeList([sealed()])
+            : payload;
+      a.transport.handler!.frame('m', encodeFrame({ type, conversationId: 'c#0', payload: bytes }));
+    };
     return { net, a, m, b, inject, advance: (ms: number) => (t += ms) };
   }
 
-  // A valid update from m built on top of the shared state.
+  // A valid update from m built on top of the shared state: a message of its own, written
+  // under a client id claimed for m's key.
   function validUpdate(doc: Y.Doc): Uint8Array {
     const copy = new Y.Doc();
     Y.applyUpdate(copy, Y.encodeStateAsUpdate(doc));
     const sv = Y.encodeStateVector(copy);
-    const msg = new Y.Map<unknown>();
-    copy.getMap('messages').set('evil', msg);
-    msg.set('author', 'm');
-    msg.set('text', 'x'.repeat(200));
-    msg.set('createdAt', 1);
-    msg.set('wall', 1);
-    msg.set('ctr', 0);
-    copy.getText('notes').insert(0, 'some text to corrupt '.repeat(10));
+    copy.transact(() => {
+      claimClientId(copy, 'm', 'c#0');
+      const msg = new Y.Map<unknown>();
+      copy.getMap('messages').set('evil', msg);
+      msg.set('h', { a: 'm', c: 1, w: 1, n: 0 });
+      msg.set('text', 'x'.repeat(200));
+    });
     return Y.encodeStateAsUpdate(copy, sv);
   }
 
@@ -469,16 +482,30 @@ describe('repair on a connection that stays up (lost frames, no reconnect)', () 
   const idOf = (bytes: Uint8Array): string => decodeFrame(bytes, 1 << 30).conversationId;
 
   /** Delivers the handshake's step1s (of the head and of each segment), nothing else. */
-  function deliverStep1s(net: SyncNetwork): void {
-    const step1InFlight = (): boolean => {
-      let found = false;
+  /**
+   * Delivers the step1s in flight, then waits (a bounded number of turns of the event loop)
+   * until the step2s answering them are in flight too: they are read from storage.
+   */
+  async function deliverStep1s(net: SyncNetwork): Promise<void> {
+    const inFlight = (...types: FrameType[]): number => {
+      let found = 0;
       net.discard((f) => {
-        if (typeOf(f.bytes) === FrameType.Step1) found = true;
+        if (types.includes(typeOf(f.bytes) as FrameType)) found++;
         return false;
       });
       return found;
     };
-    while (step1InFlight()) net.step(false);
+    // A step2 may go as one frame, compressed, or in Parts.
+    const answers = (): number => inFlight(FrameType.Step2, FrameType.Deflated, FrameType.Part);
+    let asked = 0;
+    while (inFlight(FrameType.Step1) > 0) {
+      net.step(false);
+      asked++;
+    }
+    for (let turn = 0; turn < 100 && answers() < asked; turn++) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    if (answers() < asked) throw new Error('step1s left unanswered');
   }
 
   /** Runs `rounds` repair rounds, delivering everything after each. */
@@ -501,9 +528,11 @@ describe('repair on a connection that stays up (lost frames, no reconnect)', () 
     for (let i = 0; i < 20; i++) a.sync.conversation('c')!.send(`offline ${i}`);
     net.connect('a', 'b');
     // Deliver the step1s, then lose a's step2 of the segment to b.
-    deliverStep1s(net);
+    await deliverStep1s(net);
     const isLost = (f: { from: string; bytes: Uint8Array }): boolean =>
-      f.from === 'a' && typeOf(f.bytes) === FrameType.Step2 && idOf(f.bytes) === 'c#0';
+      f.from === 'a' &&
+      (typeOf(f.bytes) === FrameType.Step2 || typeOf(f.bytes) === FrameType.Deflated) &&
+      idOf(f.bytes) === 'c#0';
     expect(net.discard(isLost)).toBe(1);
     await net.settle();
     expect(net.texts('b', 'c')).toHaveLength(0);
@@ -515,7 +544,7 @@ describe('repair on a connection that stays up (lost frames, no reconnect)', () 
     const { net, a } = await pair({ repairIntervalMs: 0 });
     for (let i = 0; i < 5; i++) a.sync.conversation('c')!.send(`offline ${i}`);
     net.connect('a', 'b');
-    deliverStep1s(net);
+    await deliverStep1s(net);
     net.discard((f) => f.from === 'a' && typeOf(f.bytes) === FrameType.Step2);
     await net.settle();
     await rounds(net, 3);
@@ -544,7 +573,7 @@ describe('repair on a connection that stays up (lost frames, no reconnect)', () 
     const { net, a, b } = await pair({ maxFrameBytes: 4096 });
     for (let i = 0; i < 200; i++) a.sync.conversation('c')!.send(`message ${i} ${'x'.repeat(40)}`);
     net.connect('a', 'b');
-    deliverStep1s(net);
+    await deliverStep1s(net);
     // Keep the first part of a's step2, lose the rest: b waits for parts that never come.
     const isPart = (f: { from: string; bytes: Uint8Array }): boolean =>
       f.from === 'a' && typeOf(f.bytes) === FrameType.Part;
@@ -619,7 +648,14 @@ describe('repair rounds stay quiet when there is nothing to repair', () => {
     const sent = await framesDuring(net, 'a', 0, () =>
       a.transport.handler!.frame(
         'b',
-        encodeFrame({ type: FrameType.Update, conversationId: 'c', payload: updates[1]! })
+        encodeFrame({
+          type: FrameType.Update,
+          conversationId: 'c',
+          payload: sealEnvelope(
+            { author: 'b', wire: 'c', update: updates[1]! },
+            net.signing.signer('b')
+          )
+        })
       )
     );
     expect(hasPendingStructs(a.sync.conversation('c')!)).toBe(false);

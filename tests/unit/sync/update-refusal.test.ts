@@ -10,6 +10,7 @@ import {
   createMemoryHistoryBacking,
   createMemoryHistoryStore
 } from '../../../src/lib/storage/history-store.js';
+import { sealEnvelope } from '../../../src/lib/sync/envelope.js';
 import { encodeFrame, FrameType } from '../../../src/lib/sync/protocol.js';
 import type { SyncAccess } from '../../../src/lib/sync/sync.js';
 import { headOf, segmentOf } from '../../../src/lib/sync/testing.js';
@@ -20,10 +21,16 @@ const access: SyncAccess = { canSync: (peer) => ['a', 'm', 'b'].includes(peer) }
 
 async function setup() {
   const { net, a, m, b } = await groupWithBadMember(access);
+  // Sealed with m's key: m is a member, only the checks behind the signature stop it.
+  const signM = net.signing.signer('m');
   const inject = (wire: string, payload: Uint8Array): void =>
     a.transport.handler!.frame(
       'm',
-      encodeFrame({ type: FrameType.Update, conversationId: wire, payload })
+      encodeFrame({
+        type: FrameType.Update,
+        conversationId: wire,
+        payload: sealEnvelope({ author: 'm', wire, update: payload }, signM)
+      })
     );
   return { net, a, m, b, inject };
 }
@@ -108,7 +115,14 @@ describe('updates refused by inspection', () => {
     net.discard(() => false);
     a.transport.handler!.frame(
       'm',
-      encodeFrame({ type: FrameType.Update, conversationId: 'c#0', payload: updates.at(-1)! })
+      encodeFrame({
+        type: FrameType.Update,
+        conversationId: 'c#0',
+        payload: sealEnvelope(
+          { author: 'm', wire: 'c#0', update: updates.at(-1)! },
+          net.signing.signer('m')
+        )
+      })
     );
     await net.settle();
     expect(a.sync.misbehaving()).toEqual([]);
@@ -141,7 +155,7 @@ describe('stored state that fails inspection', () => {
       .segments.get(0)!
       .push(gcUpdate(4242, 0, 0));
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
-    const again = new SyncNetwork();
+    const again = new SyncNetwork({}, net.signing); // the same devices, the same keys
     const a2 = await again.peer('a', access, {}, createMemoryHistoryStore(backing));
     const b2 = await again.peer('b', access, {}, b.history);
     await a2.sync.open('c');
@@ -157,16 +171,31 @@ describe('stored state that fails inspection', () => {
 
 describe('found by the fuzzer (tests/unit/sync/fuzz.test.ts)', () => {
   it('an update of GC structs only is stored and passed on (members converge)', async () => {
-    const { net, a, b, inject } = await setup();
+    const { net, a, b, m, inject } = await setup();
+    // m's own client id in the segment (claimed with its first message), one clock further.
+    m.sync.conversation('c')!.send('from m');
+    await net.settle();
+    const mSeg = segmentOf(m.sync.conversation('c')!, 0);
+    const client = mSeg.clientID;
+    const at = Y.getState(mSeg.store, client);
+    inject('c#0', gcUpdate(client, at, 1));
+    await net.settle();
+    expect(a.sync.misbehaving()).toEqual([]);
+    const sv = (doc: Y.Doc): number =>
+      Y.decodeStateVector(Y.encodeStateVector(doc)).get(client) ?? 0;
+    expect(sv(segmentOf(a.sync.conversation('c')!, 0))).toBe(at + 1);
+    // Passed on: before, the honest members' state vectors differed until a repair round.
+    expect(sv(segmentOf(b.sync.conversation('c')!, 0))).toBe(at + 1);
+    // Stored: the doc in memory and storage agree.
+    expect(sv(docOf((await a.history.loadSegment('c', 0))!))).toBe(at + 1);
+  });
+
+  it('GC structs under a client id nobody claimed wait (never applied), nobody is dropped', async () => {
+    const { net, a, inject } = await setup();
     inject('c#0', gcUpdate(4242, 0, 1));
     await net.settle();
     expect(a.sync.misbehaving()).toEqual([]);
-    const sv = (doc: Y.Doc): number => Y.decodeStateVector(Y.encodeStateVector(doc)).get(4242) ?? 0;
-    expect(sv(segmentOf(a.sync.conversation('c')!, 0))).toBe(1);
-    // Passed on: before, the honest members' state vectors differed until a repair round.
-    expect(sv(segmentOf(b.sync.conversation('c')!, 0))).toBe(1);
-    // Stored: the doc in memory and storage agree.
-    expect(sv(docOf((await a.history.loadSegment('c', 0))!))).toBe(1);
+    expect(Y.getState(segmentOf(a.sync.conversation('c')!, 0).store, 4242)).toBe(0);
   });
 
   it("a deletion of clocks the doc does not have yet is a gap: never held pending, so a device's next message is not deleted when it comes", async () => {

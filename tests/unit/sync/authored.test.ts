@@ -1,0 +1,223 @@
+/**
+ * Author-bound updates through the sync service (issue 8, part 1; authored.ts): a member
+ * device gone bad (`m`) writes raw Yjs into its own copy of the group, which its sync service
+ * seals with m's key like any local change. Honest `a` refuses what m may not write, drops m,
+ * and keeps every message as its authors wrote it; envelopes are forwarded unchanged, so a
+ * member that joins later checks every author's signature itself.
+ */
+import { describe, expect, it, vi } from 'vitest';
+import * as Y from 'yjs';
+import { authorOfClient } from '../../../src/lib/sync/authorship.js';
+import { decodeEnvelopeList, openEnvelope, sealEnvelope } from '../../../src/lib/sync/envelope.js';
+import { decodeFrame, encodeFrame, FrameType } from '../../../src/lib/sync/protocol.js';
+import type { SyncAccess } from '../../../src/lib/sync/sync.js';
+import { headOf, segmentOf } from '../../../src/lib/sync/testing.js';
+import { groupWithBadMember, SyncNetwork } from '../../fixtures/sync-network.js';
+
+const access: SyncAccess = { canSync: (peer) => ['a', 'm', 'b', 'c'].includes(peer) };
+
+async function group() {
+  const setup = await groupWithBadMember(access);
+  const { net, a, m } = setup;
+  const mConv = m.sync.conversation('c')!;
+  const aConv = a.sync.conversation('c')!;
+  /** What a's messages are: id -> [author, text, deleted]. */
+  const snapshot = (): string =>
+    JSON.stringify(aConv.messages().map((x) => [x.id, x.author, x.text, x.deleted]));
+  /** Runs a raw change in m's copy, lets it travel, says whether a dropped m. */
+  const mWrites = async (part: 'head' | 'segment', change: (doc: Y.Doc) => void) => {
+    const doc = part === 'head' ? headOf(mConv) : segmentOf(mConv, 0);
+    doc.transact(() => change(doc));
+    await net.settle();
+    return a.sync.misbehaving().includes('m');
+  };
+  return { ...setup, aConv, mConv, snapshot, mWrites };
+}
+
+describe('every change authored', () => {
+  it("a member's own changes go under client ids claimed for its key, and arrive", async () => {
+    const { net, a, aConv, mConv } = await group();
+    mConv.send('from m');
+    await net.settle();
+    expect(aConv.messages().map((x) => x.text)).toContain('from m');
+    const seg = segmentOf(mConv, 0);
+    expect(authorOfClient(seg, 'c#0', seg.clientID)).toBe('m');
+    expect(a.sync.misbehaving()).toEqual([]);
+  });
+
+  it("deleting someone else's message: refused, the member dropped, the message kept", async () => {
+    const { net, snapshot, mWrites } = await group();
+    const before = snapshot();
+    const dropped = await mWrites('segment', (doc) => {
+      const id = [...doc.getMap('messages').keys()][0]!;
+      doc.getMap('messages').delete(id);
+    });
+    expect(dropped).toBe(true);
+    expect(snapshot()).toBe(before);
+    expect(net.texts('b', 'c')).toHaveLength(5);
+  });
+
+  it("rewriting a message's text or author: refused", async () => {
+    for (const [field, value] of [
+      ['text', 'forged'],
+      ['h', { a: 'm', c: 1, w: 1, n: 0 }]
+    ] as const) {
+      const { snapshot, mWrites } = await group();
+      const before = snapshot();
+      const dropped = await mWrites('segment', (doc) => {
+        const id = [...doc.getMap('messages').keys()][0]!;
+        (doc.getMap('messages').get(id) as Y.Map<unknown>).set(field, value);
+      });
+      expect(dropped, field).toBe(true);
+      expect(snapshot(), field).toBe(before);
+    }
+  });
+
+  it('undoing a deletion by replaying the old text: refused; the tombstone stays', async () => {
+    const { net, aConv, snapshot, mWrites } = await group();
+    const target = aConv.messages()[0]!;
+    aConv.remove(target.id);
+    await net.settle();
+    const before = snapshot();
+    const dropped = await mWrites('segment', (doc) => {
+      const map = doc.getMap('messages').get(target.id) as Y.Map<unknown>;
+      map.set('text', target.text);
+      map.set('deleted', false);
+    });
+    expect(dropped).toBe(true);
+    expect(snapshot()).toBe(before);
+    expect(aConv.message(target.id)?.deleted).toBe(true);
+  });
+
+  it('removing another member or wiping meta.kind: refused; the group goes on', async () => {
+    for (const change of [
+      (doc: Y.Doc) => doc.getMap('members').delete('b'),
+      (doc: Y.Doc) => doc.getMap('members').set('b', 0),
+      (doc: Y.Doc) => doc.getMap('meta').delete('kind')
+    ]) {
+      const { net, aConv, mWrites } = await group();
+      expect(await mWrites('head', change)).toBe(true);
+      expect(aConv.members()).toEqual(['a', 'b', 'm']);
+      expect(aConv.meta()?.kind).toBe('group');
+      aConv.send('still here');
+      await net.settle();
+      expect(net.texts('b', 'c')).toContain('still here');
+    }
+  });
+
+  it('a reaction or a receipt in someone else’s name: refused', async () => {
+    for (const [part, change] of [
+      [
+        'segment',
+        (doc: Y.Doc) => {
+          const id = [...doc.getMap('messages').keys()][0]!;
+          (doc.getMap('messages').get(id) as Y.Map<unknown>).set('r:👍\nb', true);
+        }
+      ],
+      [
+        'head',
+        (doc: Y.Doc) => {
+          const r = new Y.Map<unknown>();
+          doc.getMap('receipts').set('b', r);
+          r.set('read', 'zzzz');
+        }
+      ]
+    ] as const) {
+      const { mWrites } = await group();
+      expect(await mWrites(part, change), part).toBe(true);
+    }
+  });
+
+  it('an envelope whose signature does not verify: the sender is dropped', async () => {
+    const { net, a, mConv } = await group();
+    const doc = segmentOf(mConv, 0);
+    const sv = Y.encodeStateVector(doc);
+    mConv.send('sealed by m');
+    const update = Y.encodeStateAsUpdate(doc, sv);
+    // Sealed as 'b' with m's key.
+    const forged = sealEnvelope({ author: 'b', wire: 'c#0', update }, net.signing.signer('m'));
+    a.transport.handler!.frame(
+      'm',
+      encodeFrame({ type: FrameType.Update, conversationId: 'c#0', payload: forged })
+    );
+    await net.settle();
+    expect(a.sync.misbehaving()).toContain('m');
+  });
+
+  it('an envelope of another doc, or a raw update where an envelope belongs: dropped', async () => {
+    for (const payload of [
+      (m: Y.Doc) =>
+        sealEnvelope(
+          { author: 'm', wire: 'c', update: Y.encodeStateAsUpdate(m) },
+          new SyncNetwork().signing.signer('m')
+        ),
+      (m: Y.Doc) => Y.encodeStateAsUpdate(m)
+    ]) {
+      const { net, a, mConv } = await group();
+      a.transport.handler!.frame(
+        'm',
+        encodeFrame({
+          type: FrameType.Update,
+          conversationId: 'c#0',
+          payload: payload(segmentOf(mConv, 0))
+        })
+      );
+      await net.settle();
+      expect(a.sync.misbehaving()).toContain('m');
+    }
+  });
+
+  it('reactions are taken back by writing, and sync', async () => {
+    const { net, aConv } = await group();
+    const id = aConv.messages()[0]!.id;
+    const bConv = () => net.peers.get('b')!.sync.conversation('c')!;
+    expect(bConv().react(id, '👍')).toBe(true);
+    await net.settle();
+    expect(aConv.message(id)?.reactions).toEqual({ '👍': ['b'] });
+    expect(bConv().react(id, '👍')).toBe(false);
+    await net.settle();
+    expect(aConv.message(id)?.reactions).toEqual({});
+    expect(net.peers.get('a')!.sync.misbehaving()).toEqual([]);
+  });
+
+  it('both sides creating a 1:1 conversation at once converge; nobody is dropped', async () => {
+    const net = new SyncNetwork();
+    const a = await net.peer('a', access);
+    const b = await net.peer('b', access);
+    await a.sync.open('d');
+    await b.sync.open('d');
+    a.sync.conversation('d')!.init({ kind: '1:1', members: ['b'] });
+    b.sync.conversation('d')!.init({ kind: '1:1', members: ['a'] });
+    a.sync.conversation('d')!.send('hi from a');
+    b.sync.conversation('d')!.send('hi from b');
+    net.connect('a', 'b');
+    await net.settle();
+    expect(a.sync.misbehaving()).toEqual([]);
+    expect(b.sync.misbehaving()).toEqual([]);
+    expect(net.texts('a', 'd').sort()).toEqual(['hi from a', 'hi from b']);
+    expect(net.texts('b', 'd').sort()).toEqual(['hi from a', 'hi from b']);
+  });
+
+  it('a member that comes later gets every author’s envelopes as they were signed', async () => {
+    const { net, aConv, mConv } = await group();
+    mConv.send('from m');
+    await net.settle();
+    // c joins through b only: what a and m wrote reaches it forwarded, never re-signed by b.
+    const c = await net.peer('c', access);
+    await c.sync.open('c');
+    aConv.addMembers(['c']);
+    await net.settle();
+    const frames = vi.spyOn(c.transport.handler!, 'frame');
+    net.connect('b', 'c');
+    await net.settle();
+    expect(net.texts('c', 'c')).toHaveLength(6);
+    const seen: string[] = [];
+    for (const [, bytes] of frames.mock.calls) {
+      const frame = decodeFrame(bytes, Infinity);
+      if (frame.type !== FrameType.Step2 || frame.conversationId !== 'c#0') continue;
+      for (const e of decodeEnvelopeList(frame.payload)) seen.push(openEnvelope(e).author);
+    }
+    expect(new Set(seen)).toEqual(new Set(['a', 'm']));
+    expect(c.sync.misbehaving()).toEqual([]);
+  });
+});
