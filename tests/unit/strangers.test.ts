@@ -118,7 +118,7 @@ describe('Step1Cache', () => {
   it('answers the same state vector again without computing while the doc is unchanged', () => {
     const cache = new Step1Cache();
     const unit = fakeUnit();
-    const compute = vi.fn(() => new Uint8Array(1000));
+    const compute = vi.fn(() => [new Uint8Array(1000)]);
     const empty = new Uint8Array([0]);
     for (let i = 0; i < 100; i++) cache.answer(unit, empty, compute);
     expect(compute).toHaveBeenCalledTimes(1);
@@ -127,26 +127,41 @@ describe('Step1Cache', () => {
     expect(compute).toHaveBeenCalledTimes(2);
   });
 
-  it('shares one storage read among identical requests in flight, and keeps none', async () => {
+  it('shares one storage read among identical requests in flight, and keeps it while the doc is unchanged', async () => {
     const cache = new Step1Cache();
     const unit = fakeUnit();
-    let resolve!: (v: Uint8Array) => void;
-    const compute = vi.fn(() => new Promise<Uint8Array>((r) => (resolve = r)));
+    let resolve!: (v: Uint8Array[]) => void;
+    const compute = vi.fn(() => new Promise<Uint8Array[]>((r) => (resolve = r)));
     const first = cache.answer(unit, new Uint8Array([0]), compute);
     const second = cache.answer(unit, new Uint8Array([0]), compute);
-    resolve(new Uint8Array(5));
+    resolve([new Uint8Array(5)]);
     expect(await first).toBe(await second);
     expect(compute).toHaveBeenCalledTimes(1);
-    // Not kept afterwards: storage may change without the doc changing.
+    expect(cache.answer(unit, new Uint8Array([0]), compute)).toBe(await first);
+    expect(compute).toHaveBeenCalledTimes(1);
+    // The doc changed: read again.
+    unit.generation++;
     void cache.answer(unit, new Uint8Array([0]), compute);
     expect(compute).toHaveBeenCalledTimes(2);
+  });
+
+  it('does not keep a storage read the doc changed during', async () => {
+    const cache = new Step1Cache();
+    const unit = fakeUnit();
+    let resolve!: (v: Uint8Array[]) => void;
+    const compute = vi.fn(() => new Promise<Uint8Array[]>((r) => (resolve = r)));
+    const first = cache.answer(unit, new Uint8Array([0]), compute);
+    unit.generation++;
+    resolve([new Uint8Array(5)]);
+    await first;
+    expect(cache.size()).toBe(0);
   });
 
   it('keeps at most maxBytes of answers', () => {
     const cache = new Step1Cache(2500);
     const unit = fakeUnit();
     for (let i = 0; i < 10; i++)
-      cache.answer(unit, new Uint8Array([1, i, 1]), () => new Uint8Array(1000));
+      cache.answer(unit, new Uint8Array([1, i, 1]), () => [new Uint8Array(1000)]);
     expect(cache.size()).toBeLessThanOrEqual(2500);
   });
 });

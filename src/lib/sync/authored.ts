@@ -22,6 +22,7 @@
 import * as Y from 'yjs';
 import type { Signer, Verifier } from '../crypto/signing.js';
 import {
+  encodeEnvelopeList,
   envelopeSigned,
   MalformedEnvelopeError,
   openEnvelope,
@@ -112,6 +113,8 @@ export interface AnswerContext {
   self: string;
   wire: string;
   sign: Signer;
+  /** Largest update one merged envelope of our own may hold (a run longer is split). */
+  maxMergedBytes: number;
 }
 
 /**
@@ -146,8 +149,50 @@ export function lacking(
     out.push(bytes);
   }
   for (const updates of own.values()) {
-    const update = updates.length === 1 ? updates[0]! : Y.mergeUpdates(updates);
-    out.push(sealEnvelope({ author: ctx.self, wire: ctx.wire, update }, ctx.sign));
+    for (const run of runsUpTo(updates, ctx.maxMergedBytes)) {
+      const update = run.length === 1 ? run[0]! : Y.mergeUpdates(run);
+      out.push(sealEnvelope({ author: ctx.self, wire: ctx.wire, update }, ctx.sign));
+    }
   }
+  return out;
+}
+
+/** Consecutive runs of updates of at most `max` bytes together (a longer one alone). */
+function runsUpTo(updates: Uint8Array[], max: number): Uint8Array[][] {
+  const runs: Uint8Array[][] = [];
+  let run: Uint8Array[] = [];
+  let bytes = 0;
+  for (const u of updates) {
+    if (run.length > 0 && bytes + u.byteLength > max) {
+      runs.push(run);
+      run = [];
+      bytes = 0;
+    }
+    run.push(u);
+    bytes += u.byteLength;
+  }
+  if (run.length > 0) runs.push(run);
+  return runs;
+}
+
+/**
+ * Envelopes as step2 payloads of at most `max` bytes each (a list per payload): a history of
+ * any size reaches a newcomer, in as many step2s as it takes. Always at least one payload.
+ */
+export function step2Payloads(envelopes: readonly Uint8Array[], max: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let batch: Uint8Array[] = [];
+  let bytes = 0;
+  for (const e of envelopes) {
+    const cost = e.byteLength + 5; // its length prefix
+    if (batch.length > 0 && bytes + cost > max) {
+      out.push(encodeEnvelopeList(batch));
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(e);
+    bytes += cost;
+  }
+  if (batch.length > 0 || out.length === 0) out.push(encodeEnvelopeList(batch));
   return out;
 }

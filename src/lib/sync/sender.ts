@@ -5,8 +5,7 @@
  */
 import * as Y from 'yjs';
 import type { Signer } from '../crypto/signing.js';
-import { lacking } from './authored.js';
-import { encodeEnvelopeList } from './envelope.js';
+import { lacking, step2Payloads } from './authored.js';
 import { deflateFrame, deflateFrameAsync, type DeflateRaw, wantsDeflate } from './deflate.js';
 import { InvalidInputError } from './errors.js';
 import { encodeFrame, encodeParts, frameLength, FrameType, type Frame } from './protocol.js';
@@ -169,23 +168,30 @@ export class FrameSender {
       return; // the receiver refused it already
     }
     const answer = this.host.step1Cache.answer(unit, sv, () => this.lackingOf(unit, theirs));
-    Promise.resolve(answer).then(
-      (payload) => {
-        if (this.host.isOpen(unit.conv) && this.host.canSync(peer, unit.conv.id)) {
+    Promise.resolve(answer)
+      .then((payloads) => {
+        if (!this.host.isOpen(unit.conv) || !this.host.canSync(peer, unit.conv.id)) return;
+        for (const payload of payloads) {
           this.send(peer, { type: FrameType.Step2, conversationId: unit.wire, payload });
         }
-      },
-      (error: unknown) => this.host.persistError(unit.conv.id, error)
-    );
+      })
+      .catch((error: unknown) => this.host.persistError(unit.conv.id, error));
   }
 
-  private async lackingOf(unit: Unit, sv: Map<number, number>): Promise<Uint8Array> {
+  private async lackingOf(unit: Unit, sv: Map<number, number>): Promise<Uint8Array[]> {
     const stored = await unit.conv.set.envelopes(unit.part);
-    const { tracer, self, sign } = this.host;
+    const { tracer, self, sign, maxMessageBytes } = this.host;
     const t0 = tracer.begin();
-    const list = encodeEnvelopeList(lacking(stored, sv, { self, wire: unit.wire, sign }));
-    tracer.end('diff', t0, list.byteLength);
-    return list;
+    // Each step2 stays well inside the message limit (an envelope adds its name and signature).
+    const budget = Math.floor(maxMessageBytes / 2);
+    const envelopes = lacking(stored, sv, { self, wire: unit.wire, sign, maxMergedBytes: budget });
+    const payloads = step2Payloads(envelopes, budget);
+    tracer.end(
+      'diff',
+      t0,
+      payloads.reduce((n, p) => n + p.byteLength, 0)
+    );
+    return payloads;
   }
 
   /**

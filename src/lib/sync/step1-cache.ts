@@ -3,36 +3,39 @@
  * (or many) asking the same thing again, e.g. a stranger repeating an empty state vector that
  * costs a full encode each time, gets the same bytes without another encode. Entries go stale
  * when the unit's generation moves (any change of its doc, or another doc loaded); the cache
- * holds at most `maxBytes` of diffs (least recently used go first). Answers read from storage
- * are only shared by identical requests while one is in flight.
+ * holds at most `maxBytes` of answers (least recently used go first).
  */
 import { DEFAULT_STEP1_CACHE_BYTES, MAX_CACHED_STATE_VECTOR_BYTES } from './constants.js';
 import type { Unit } from './unit.js';
 
+/** An answer: one step2 payload, or several when it is too big for one message. */
+export type Step2Answer = Uint8Array[];
+
 interface Entry {
   unit: Unit;
   generation: number;
-  diff: Uint8Array;
+  diff: Step2Answer;
+  bytes: number;
 }
 
 export class Step1Cache {
   /** key -> entry; Map order is recency order. */
   private readonly entries = new Map<string, Entry>();
-  private readonly inflight = new Map<string, { generation: number; diff: Promise<Uint8Array> }>();
+  private readonly inflight = new Map<string, { generation: number; diff: Promise<Step2Answer> }>();
   private bytes = 0;
 
   constructor(private readonly maxBytes: number = DEFAULT_STEP1_CACHE_BYTES) {}
 
   /**
-   * The diff for `sv`: cached when the unit did not change since, else `compute()`. A result
-   * computed from the doc in memory (a Uint8Array) is kept; one read from storage (a promise)
-   * is shared by identical requests while in flight only.
+   * The answer for `sv`: cached when the unit did not change since, else `compute()`. A
+   * result computed synchronously is kept; one read from storage (a promise) is shared by
+   * identical requests while in flight only.
    */
   answer(
     unit: Unit,
     sv: Uint8Array,
-    compute: () => Uint8Array | Promise<Uint8Array>
-  ): Uint8Array | Promise<Uint8Array> {
+    compute: () => Step2Answer | Promise<Step2Answer>
+  ): Step2Answer | Promise<Step2Answer> {
     if (sv.byteLength > MAX_CACHED_STATE_VECTOR_BYTES) return compute();
     const key = keyOf(unit, sv);
     const hit = this.entries.get(key);
@@ -46,14 +49,28 @@ export class Step1Cache {
     const pending = this.inflight.get(key);
     if (pending !== undefined && pending.generation === generation) return pending.diff;
     const result = compute();
-    if (result instanceof Uint8Array) {
-      this.keep(key, { unit, generation, diff: result });
+    if (!(result instanceof Promise)) {
+      const bytes = result.reduce((n, d) => n + d.byteLength, 0);
+      this.keep(key, { unit, generation, diff: result, bytes });
       return result;
     }
-    // Answers read from storage are shared while in flight but not kept: storage may still
-    // change without the doc changing (writes are deferred and land after the doc was
-    // evicted), so a kept one could go stale for good.
-    const diff = result.finally(() => this.inflight.delete(key));
+    // Read from storage (the envelope log): shared while in flight, and kept once read if the
+    // doc did not change meanwhile. Every stored change moves the generation first (the doc
+    // changes before its write is issued), and reads see the writes still queued.
+    const diff = result.then(
+      (answer) => {
+        this.inflight.delete(key);
+        if (unit.generation === generation) {
+          const bytes = answer.reduce((n, d) => n + d.byteLength, 0);
+          this.keep(key, { unit, generation, diff: answer, bytes });
+        }
+        return answer;
+      },
+      (err: unknown) => {
+        this.inflight.delete(key);
+        throw err;
+      }
+    );
     this.inflight.set(key, { generation, diff });
     return diff;
   }
@@ -64,14 +81,14 @@ export class Step1Cache {
   }
 
   private keep(key: string, entry: Entry): void {
-    if (entry.diff.byteLength > this.maxBytes) return;
+    if (entry.bytes > this.maxBytes) return;
     this.remove(key);
     this.entries.set(key, entry);
-    this.bytes += entry.diff.byteLength;
+    this.bytes += entry.bytes;
     for (const [old, e] of this.entries) {
       if (this.bytes <= this.maxBytes) break;
       this.entries.delete(old);
-      this.bytes -= e.diff.byteLength;
+      this.bytes -= e.bytes;
     }
   }
 
@@ -79,7 +96,7 @@ export class Step1Cache {
     const e = this.entries.get(key);
     if (e === undefined) return;
     this.entries.delete(key);
-    this.bytes -= e.diff.byteLength;
+    this.bytes -= e.bytes;
   }
 }
 

@@ -221,3 +221,25 @@ describe('every change authored', () => {
     expect(c.sync.misbehaving()).toEqual([]);
   });
 });
+
+describe('large histories reach newcomers', () => {
+  it('a history many times the message limit arrives in several step2s, from its author and forwarded', async () => {
+    const limits = { maxMessageBytes: 16 * 1024, maxFrameBytes: 4096 };
+    const net = new SyncNetwork();
+    const [a, b, c] = await Promise.all(['a', 'b', 'c'].map((id) => net.peer(id, access, limits)));
+    for (const p of [a!, b!, c!]) await p.sync.open('g');
+    const conv = a!.sync.conversation('g')!;
+    conv.init({ kind: 'group', members: ['b', 'c'] });
+    for (let i = 0; i < 300; i++) conv.send(`${i} `.padEnd(200, '~'));
+    // Over 60 KB of envelopes against a 16 KiB message limit: b gets them from their author.
+    net.connect('a', 'b');
+    await net.settle();
+    expect(net.texts('b', 'g')).toHaveLength(300);
+    // c only ever meets b: the envelopes come forwarded, each still a's.
+    net.disconnect('a', 'b');
+    net.connect('b', 'c');
+    await net.settle();
+    expect(net.texts('c', 'g')).toHaveLength(300);
+    for (const p of [a!, b!, c!]) expect(p.sync.misbehaving()).toEqual([]);
+  });
+});
