@@ -90,13 +90,34 @@ for (const env of envs) {
   applyMs += performance.now() - t1;
 }
 
+// A catch-up's case: the author's run merged into one update (authored.ts OwnRuns, lacking),
+// checked once against an empty doc, side by side with applying it.
+const merged = Y.mergeUpdates(updates);
+const mergedRules = await time(() => {
+  const verdict = checkWrites(merged, {
+    doc: new Y.Doc(),
+    kind: 'segment',
+    wire: WIRE,
+    author,
+    isMember: () => true
+  });
+  if (!verdict.ok) throw new Error(`merged run refused: ${verdict.reason}`);
+});
+const mergedApply = await time(() => Y.applyUpdate(new Y.Doc(), merged));
+
 const per = (ms: number): string => `${fmt((ms * 1000) / COUNT, ' µs')} per message`;
 const rows: Row[] = [
   ['sign (noble Ed25519) + seal', per(signMs), per(applyMs), ratio(signMs, applyMs)],
   ['open (decode)', per(openMs), per(applyMs), ratio(openMs, applyMs)],
   ['verify, WebCrypto Ed25519', per(webMs), per(applyMs), ratio(webMs, applyMs)],
   ['verify, noble Ed25519', per(nobleMs), per(applyMs), ratio(nobleMs, applyMs)],
-  ['write rules (checkWrites)', per(rulesMs), per(applyMs), ratio(rulesMs, applyMs)]
+  ['write rules (checkWrites)', per(rulesMs), per(applyMs), ratio(rulesMs, applyMs)],
+  [
+    'write rules, one merged run',
+    per(mergedRules),
+    `${per(mergedApply)} (merged)`,
+    ratio(mergedRules, mergedApply)
+  ]
 ];
 console.log(`\nAuthored updates (${COUNT} messages, one update each)`);
 console.log(formatTable(rows, ['step', 'cost', 'baseline: Y.applyUpdate', 'step / baseline']));
@@ -108,7 +129,9 @@ const result = {
     verifyWebCrypto: (webMs * 1000) / COUNT,
     verifyNoble: (nobleMs * 1000) / COUNT,
     writeRules: (rulesMs * 1000) / COUNT,
-    apply: (applyMs * 1000) / COUNT
+    apply: (applyMs * 1000) / COUNT,
+    writeRulesMergedRun: (mergedRules * 1000) / COUNT,
+    applyMergedRun: (mergedApply * 1000) / COUNT
   }
 };
 const dir = new URL('./results/', import.meta.url);

@@ -718,7 +718,11 @@ function catchUpBreakdownRows(
       bd.decodeMs,
       `${sp('decode')}, ${sp('reassemble')}, ${sp('inflate')}`
     ),
-    row('check', bd.checkMs, `${sp('inspect')} (update-check.ts, before Yjs sees an update)`),
+    row(
+      'check',
+      bd.checkMs,
+      `${sp('inspect')}, ${sp('check')} (structure, then signature and write rules: before Yjs sees an update)`
+    ),
     row('apply', bd.applyMs, `${sp('apply')} (with the doc's observers)`),
     row(
       'store',

@@ -255,7 +255,7 @@ export const chat: ChatApi = {
     const sumOf = (names: string[]): number => spanMs(names);
     const cpu: Omit<CatchUpBreakdown, 'firstFrameMs' | 'wireMs' | 'wireBytes' | 'frames'> = {
       decodeMs: sumOf(['decode', 'reassemble', 'inflate']),
-      checkMs: sumOf(['inspect']),
+      checkMs: sumOf(['inspect', 'check']),
       applyMs: sumOf(['apply']),
       storeMs: sumOf(['store']),
       orderMs,

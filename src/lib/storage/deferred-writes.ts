@@ -103,9 +103,10 @@ export function deferWrites(store: HistoryStore, schedule = nextTask): DeferredH
     },
     segments: (conv) => read(() => store.segments(conv)),
     envelopes: (conv, n) => read(() => store.envelopes(conv, n)),
-    dropEnvelopes: async (conv, n, which) => {
+    dropEnvelopes: async (conv, n, which, replacement) => {
       const copy = Array.isArray(which) ? [...which] : which;
-      return write(() => store.dropEnvelopes(conv, n, copy));
+      const add = replacement instanceof Uint8Array ? replacement.slice() : replacement;
+      return write(() => store.dropEnvelopes(conv, n, copy, add));
     },
     putIndex: async (conv, entries) => {
       const copy = copyEntries(entries);

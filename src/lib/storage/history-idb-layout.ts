@@ -223,9 +223,10 @@ export async function deleteEnvelopesAt(
   d: IDBDatabase,
   c: string,
   part: number,
-  which: ReadonlySet<number>
+  which: ReadonlySet<number>,
+  replacement?: Uint8Array
 ): Promise<void> {
-  if (which.size === 0) return;
+  if (which.size === 0 && replacement === undefined) return;
   const t = d.transaction(ENVELOPES, 'readwrite');
   const finished = done(t);
   const store = t.objectStore(ENVELOPES);
@@ -233,6 +234,7 @@ export async function deleteEnvelopesAt(
   keys.forEach((key, i) => {
     if (which.has(i)) store.delete(key);
   });
+  if (replacement !== undefined) store.add({ c, n: part, e: replacement });
   await finished;
 }
 

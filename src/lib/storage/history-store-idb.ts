@@ -286,10 +286,11 @@ export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistorySt
       checkPart(n);
       return op(conv, 'read envelopes', (d) => readEnvelopes(d, conv, n ?? HEAD));
     },
-    async dropEnvelopes(conv, n, which) {
+    async dropEnvelopes(conv, n, which, replacement) {
       checkPart(n);
       const gone = new Set(checkPositions(which));
-      return op(conv, 'drop envelopes', (d) => deleteEnvelopesAt(d, conv, n ?? HEAD, gone));
+      const add = replacement === undefined ? undefined : copyEnvelope(replacement);
+      return op(conv, 'drop envelopes', (d) => deleteEnvelopesAt(d, conv, n ?? HEAD, gone, add));
     },
     async putIndex(conv, entries) {
       const checked = entries.map(checkEntry);

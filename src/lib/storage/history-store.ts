@@ -111,9 +111,16 @@ export interface HistoryStore {
   /**
    * Removes the envelopes of the head (`n` undefined) or segment `n` at these positions (indexes
    * into what `envelopes()` returned last, e.g. those a merged envelope supersedes), in one
-   * transaction. Positions out of range are ignored; the rest keep their order.
+   * transaction. Positions out of range are ignored; the rest keep their order. With
+   * `replacement` (the merged envelope that supersedes them), it is stored after the rest in
+   * the same transaction.
    */
-  dropEnvelopes(conv: string, n: number | undefined, which: readonly number[]): Promise<void>;
+  dropEnvelopes(
+    conv: string,
+    n: number | undefined,
+    which: readonly number[],
+    replacement?: Uint8Array
+  ): Promise<void>;
   /**
    * Upserts index entries by message id, all in one transaction. An entry replaces the stored
    * one with the same id (its `deleted`, `segment` and `author` may change; if its `key`
@@ -283,17 +290,23 @@ export function createMemoryHistoryStore(
       checkPart(n);
       return run(conv, () => (get(conv)?.envelopes.get(n ?? -1) ?? []).map((e) => e.slice()));
     },
-    async dropEnvelopes(conv, n, which) {
+    async dropEnvelopes(conv, n, which, replacement) {
       checkPart(n);
       const gone = new Set(checkPositions(which));
+      const add = replacement === undefined ? undefined : copyEnvelope(replacement);
       return run(conv, () => {
+        if (add !== undefined) {
+          const c = make(conv);
+          if (!c.envelopes.has(n ?? -1)) c.envelopes.set(n ?? -1, []);
+        }
         const list = get(conv)?.envelopes.get(n ?? -1);
-        if (list === undefined || gone.size === 0) return;
+        if (list === undefined) return;
         let kept = 0;
         list.forEach((e, i) => {
           if (!gone.has(i)) list[kept++] = e;
         });
         list.length = kept;
+        if (add !== undefined) list.push(add);
       });
     },
     async putIndex(conv, entries) {

@@ -10,8 +10,9 @@
  *   structs are all of one client id, and write-rules.ts lets its author write everything in
  *   it (its structs and its deletions). Structure is checked first (update-check.ts), by the
  *   receiver, since decoding hostile bytes is what the structural limits are for.
- * - An author merges its own envelopes a peer lacks into one and signs it again, so a
- *   catch-up costs a verification per author, client and doc, not per message.
+ * - An author merges its own envelopes a peer lacks into one, cut to what the peer lacks, and
+ *   signs it again, so a catch-up costs a verification per author, client and doc, not per
+ *   message; and keeps its stored runs merged as it writes (OwnRuns, below).
  *
  * ```ts
  * const env = sealLocal(unit.wire, update, self, sign);
@@ -148,10 +149,15 @@ export function lacking(
     }
     out.push(bytes);
   }
-  for (const updates of own.values()) {
-    for (const run of runsUpTo(updates, ctx.maxMergedBytes)) {
-      const update = run.length === 1 ? run[0]! : Y.mergeUpdates(run);
-      out.push(sealEnvelope({ author: ctx.self, wire: ctx.wire, update }, ctx.sign));
+  if (own.size > 0) {
+    // Our own changes: merged, cut to what the peer lacks, signed again (ours to sign).
+    const svBytes = Y.encodeStateVector(sv as Map<number, number>);
+    for (const updates of own.values()) {
+      for (const run of runsUpTo(updates, ctx.maxMergedBytes)) {
+        const merged = run.length === 1 ? run[0]! : Y.mergeUpdates(run);
+        const update = Y.diffUpdate(merged, svBytes);
+        out.push(sealEnvelope({ author: ctx.self, wire: ctx.wire, update }, ctx.sign));
+      }
     }
   }
   return out;
@@ -195,4 +201,95 @@ export function step2Payloads(envelopes: readonly Uint8Array[], max: number): Ui
   }
   if (batch.length > 0 || out.length === 0) out.push(encodeEnvelopeList(batch));
   return out;
+}
+
+/** Own envelopes of one client id a device keeps merged as one (about a segment's worth). */
+export const OWN_RUN_EVERY = 64;
+
+export interface OwnRunsHost {
+  self: string;
+  sign: Signer;
+  /** Largest update of one merged envelope. */
+  maxMergedBytes: number;
+  persistError(conversationId: string, error: unknown): void;
+}
+
+/** What OwnRuns needs of a doc: its wire id and where its envelopes are stored. */
+export interface OwnRunsDoc {
+  readonly wire: string;
+  readonly part: number;
+  readonly conv: {
+    readonly id: string;
+    readonly set: {
+      envelopes(part: number): Promise<Uint8Array[]>;
+      dropEnvelopes(part: number, positions: readonly number[], add?: Uint8Array): Promise<void>;
+    };
+  };
+}
+
+/**
+ * Keeps this device's stored envelopes merged: after every OWN_RUN_EVERY local updates of a
+ * doc, its own envelopes of one client id (the newest, up to `maxMergedBytes` together) are
+ * replaced by one, merged and signed again. So what a catch-up reads, verifies and applies
+ * stays a few envelopes per author and doc however many messages were written.
+ */
+export class OwnRuns {
+  private readonly counts = new WeakMap<OwnRunsDoc, number>();
+  private readonly running = new WeakSet<OwnRunsDoc>();
+
+  constructor(private readonly host: OwnRunsHost) {}
+
+  /** A local update of `doc` was stored. */
+  noted(doc: OwnRunsDoc): void {
+    this.counts.set(doc, (this.counts.get(doc) ?? 0) + 1);
+    this.start(doc);
+  }
+
+  /** Merges when enough were written since the last merge (again once one running ends). */
+  private start(doc: OwnRunsDoc): void {
+    if ((this.counts.get(doc) ?? 0) < OWN_RUN_EVERY || this.running.has(doc)) return;
+    this.counts.set(doc, 0);
+    this.running.add(doc);
+    this.merge(doc)
+      .catch((error: unknown) => this.host.persistError(doc.conv.id, error))
+      .finally(() => {
+        this.running.delete(doc);
+        this.start(doc);
+      });
+  }
+
+  /** Merges the newest run of own envelopes of the client id with the most of them. */
+  async merge(doc: OwnRunsDoc): Promise<void> {
+    const { self, sign, maxMergedBytes } = this.host;
+    const stored = await doc.conv.set.envelopes(doc.part);
+    const byClient = new Map<number, { at: number[]; updates: Uint8Array[] }>();
+    stored.forEach((bytes, i) => {
+      const env = openFor(bytes, doc.wire);
+      if (typeof env === 'string' || env.author !== self) return;
+      let range: UpdateRange | undefined;
+      try {
+        range = updateRange(env.update);
+      } catch {
+        return;
+      }
+      if (range === undefined) return;
+      let group = byClient.get(range.client);
+      if (group === undefined) byClient.set(range.client, (group = { at: [], updates: [] }));
+      group.at.push(i);
+      group.updates.push(env.update);
+    });
+    let best: { at: number[]; updates: Uint8Array[] } | undefined;
+    for (const g of byClient.values()) if (g.at.length > (best?.at.length ?? 1)) best = g;
+    if (best === undefined) return;
+    // The newest envelopes that fit together (an older full run stays as it is).
+    let bytes = 0;
+    let from = best.updates.length;
+    while (from > 0 && bytes + best.updates[from - 1]!.byteLength <= maxMergedBytes) {
+      bytes += best.updates[--from]!.byteLength;
+    }
+    if (best.updates.length - from < 2) return;
+    const update = Y.mergeUpdates(best.updates.slice(from));
+    const merged = sealEnvelope({ author: self, wire: doc.wire, update }, sign);
+    await doc.conv.set.dropEnvelopes(doc.part, best.at.slice(from), merged);
+  }
 }

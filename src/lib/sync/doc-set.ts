@@ -312,9 +312,12 @@ export class DocSet {
     return this.history.envelopes(this.id, part === HEAD ? undefined : part);
   }
 
-  /** Forgets envelopes of a part (positions in what `envelopes` gave): a merged one covers them. */
-  dropEnvelopes(part: number, positions: readonly number[]): Promise<void> {
-    return this.history.dropEnvelopes(this.id, part === HEAD ? undefined : part, positions);
+  /**
+   * Forgets envelopes of a part (positions in what `envelopes` gave) and stores `add`, the
+   * merged one that covers them, in the same write.
+   */
+  dropEnvelopes(part: number, positions: readonly number[], add?: Uint8Array): Promise<void> {
+    return this.history.dropEnvelopes(this.id, part === HEAD ? undefined : part, positions, add);
   }
 
   /**

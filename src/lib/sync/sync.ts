@@ -8,7 +8,7 @@
  */
 import * as Y from 'yjs';
 import { verifyByPeer, type Signer, type Verifier } from '../crypto/signing.js';
-import { sealLocal } from './authored.js';
+import { OwnRuns, sealLocal } from './authored.js';
 import type { DocStore } from '../storage/doc-store.js';
 import { deferWrites, type DeferredHistoryStore } from '../storage/deferred-writes.js';
 import {
@@ -88,6 +88,7 @@ class SyncService implements Sync {
   private readonly tracer: Tracer;
   private readonly sender: FrameSender;
   private readonly receiver: FrameReceiver;
+  private readonly ownRuns: OwnRuns;
 
   constructor(init: SyncInit, deps: SyncDeps) {
     this.transport = deps.transport;
@@ -136,6 +137,12 @@ class SyncService implements Sync {
       canSync: (peer, id) => this.access.canSync(peer, id),
       misbehave: (peer, reason) => this.misbehave(peer, reason),
       emit: (event) => this.emit(event),
+      persistError: (id, error) => this.persistError(id, error)
+    });
+    this.ownRuns = new OwnRuns({
+      self: this.self,
+      sign: this.sign,
+      maxMergedBytes: Math.floor(this.maxMessageBytes / 2),
       persistError: (id, error) => this.persistError(id, error)
     });
   }
@@ -304,6 +311,7 @@ class SyncService implements Sync {
     const envelope = sealLocal(unit.wire, update, this.self, this.sign);
     this.tracer.end('sign', t0, update.byteLength);
     this.sender.publish(unit, update, envelope, ids, undefined, true, tr);
+    this.ownRuns.noted(unit);
   }
 
   // --- peers ----------------------------------------------------------------------------

@@ -118,6 +118,7 @@ class WriteCheck {
   private readonly places = new Map<Y.Item, Place | null>();
   /** Places this update writes (checked): an item it replaces there may be someone else's. */
   private readonly written = new Set<string>();
+  private firstByKey: Map<string, Struct> | undefined;
 
   constructor(
     update: Uint8Array,
@@ -450,11 +451,22 @@ class WriteCheck {
   private hasKey(root: string, key: string, except: Y.Item): boolean {
     const map = this.ctx.doc.getMap(root);
     if (map._map.has(key)) return true;
-    for (const s of this.structs) {
-      if (s === except) return false;
-      if (s instanceof Y.Item && (s.parent as unknown) === root && s.parentSub === key) return true;
+    const first = this.firstWrites().get(`${root}\n${key}`);
+    return first !== undefined && first !== except;
+  }
+
+  /** Per `root\nkey`, the first struct of the update naming that root map entry (built once). */
+  private firstWrites(): Map<string, Struct> {
+    if (this.firstByKey === undefined) {
+      this.firstByKey = new Map();
+      for (const s of this.structs) {
+        if (!(s instanceof Y.Item) || typeof s.parent !== 'string' || s.parentSub === null)
+          continue;
+        const k = `${s.parent}\n${s.parentSub}`;
+        if (!this.firstByKey.has(k)) this.firstByKey.set(k, s);
+      }
     }
-    return false;
+    return this.firstByKey;
   }
 
   /** Some struct of this update writes root[key]. */

@@ -243,3 +243,34 @@ describe('large histories reach newcomers', () => {
     for (const p of [a!, b!, c!]) expect(p.sync.misbehaving()).toEqual([]);
   });
 });
+
+describe('own runs', () => {
+  it('an author keeps its stored envelopes merged as it writes; a newcomer still gets everything', async () => {
+    const net = new SyncNetwork();
+    const a = await net.peer('a', access);
+    const b = await net.peer('b', access);
+    await a.sync.open('g');
+    await b.sync.open('g');
+    const conv = a.sync.conversation('g')!;
+    conv.init({ kind: 'group', members: ['b'] });
+    for (let i = 0; i < 300; i++) conv.send(`message ${i}`);
+    await a.sync.flush();
+    // Merged every 64 local updates: a few envelopes, not 300.
+    await waitUntil(async () => (await a.history.envelopes('g', 0)).length < 64);
+    const stored = await a.history.envelopes('g', 0);
+    expect(stored.every((e) => openEnvelope(e).author === 'a')).toBe(true);
+    net.connect('a', 'b');
+    await net.settle();
+    expect(net.texts('b', 'g')).toHaveLength(300);
+    expect(b.sync.misbehaving()).toEqual([]);
+  });
+});
+
+/** Polls `check` (a storage read) until it holds, 200 turns of the event loop at most. */
+async function waitUntil(check: () => Promise<boolean>): Promise<void> {
+  for (let turn = 0; turn < 200; turn++) {
+    if (await check()) return;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  throw new Error('condition not reached');
+}
