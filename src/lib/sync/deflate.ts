@@ -1,5 +1,5 @@
 /**
- * Deflated frames (sync 3): a step2 or update of at least DEFLATE_MIN_BYTES travels compressed
+ * Deflated frames (since sync 3): a step2 or update of at least DEFLATE_MIN_BYTES travels compressed
  * (raw DEFLATE, RFC 1951, with fflate) when that saves at least a fifth of it. Yjs updates of
  * chat messages shrink to a fifth to two fifths (map keys, peer ids, clocks repeat; signatures
  * do not), which is what a catch-up over a home uplink waits for.

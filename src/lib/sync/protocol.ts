@@ -1,15 +1,18 @@
 /**
- * Wire format of SYNC_PROTOCOL (`/p2p4e/sync/3.0.0`; 2.0.0 is the same without Deflated frames). Each frame travels length-prefixed
+ * Wire format of SYNC_PROTOCOL (`/p2p4e/sync/4.0.0`; 3.0.0 carried bare Yjs updates and is no
+ * longer spoken). Each frame travels length-prefixed
  * (unsigned varint length, then the bytes) on a libp2p stream and is:
  *
  * ```
  * u8       version      FRAME_VERSION (1)
  * u8       type         1 step1 | 2 step2 | 3 update | 4 ephemeral | 5 error | 6 ack | 7 part
- *                       | 8 deflated (sync 3 only)
+ *                       | 8 deflated
  * varuint  idLength     1..MAX_ID_LENGTH
  * bytes    id           conversation id, UTF-8
  * varuint  payloadLength
- * bytes    payload      step1/ack: Yjs state vector; step2/update: Yjs update (v1);
+ * bytes    payload      step1/ack: Yjs state vector; update: one author-signed envelope of a
+ *                       Yjs update (envelope.ts); step2: a list of envelopes (varuint count,
+ *                       then varuint length + bytes each; authored.ts says which);
  *                       ephemeral: opaque app bytes (never stored); error: u8 code;
  *                       part: u8 inner type (2, 3 or 8), varuint total, varuint offset, chunk;
  *                       deflated: see deflate.ts
@@ -42,7 +45,7 @@ export const FrameType = {
   Ack: 6,
   /** A slice of a step2, update or deflated frame too big for one frame. */
   Part: 7,
-  /** A step2 or update compressed (sync 3, deflate.ts). */
+  /** A step2 or update compressed (deflate.ts). */
   Deflated: 8
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];

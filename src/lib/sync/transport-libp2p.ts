@@ -75,8 +75,8 @@ class Libp2pSyncTransport implements SyncTransport {
   /** Bytes written by sync on each limited connection. */
   private readonly budget = new LimitedBudget<Connection>();
   private readonly inbound = new Map<string, Set<Stream>>();
-  /** Peers that negotiated sync 3 on a stream (either way): they read Deflated frames. */
-  private readonly speaks3 = new Set<string>();
+  /** Peers that negotiated the current sync version on a stream (either way): they read Deflated frames. */
+  private readonly current = new Set<string>();
   private readonly protocols: string[];
   private readonly maxFrameBytes: number;
   private readonly readBufferBytes: number;
@@ -118,7 +118,7 @@ class Libp2pSyncTransport implements SyncTransport {
     for (const peer of [...this.outbound.keys(), ...this.inbound.keys()]) {
       this.drop(peer, new Error('sync stopped'));
     }
-    this.speaks3.clear();
+    this.current.clear();
     this.handler = undefined;
   }
 
@@ -144,7 +144,7 @@ class Libp2pSyncTransport implements SyncTransport {
   }
 
   deflates(peer: string): boolean {
-    return this.speaks3.has(peer);
+    return this.current.has(peer);
   }
 
   drop(peer: string, reason: Error): void {
@@ -165,7 +165,7 @@ class Libp2pSyncTransport implements SyncTransport {
     const peer = event.detail.toString();
     this.outbound.delete(peer);
     this.inbound.delete(peer);
-    this.speaks3.delete(peer);
+    this.current.delete(peer);
     this.handler?.peerDown(peer);
   };
 
@@ -263,7 +263,7 @@ class Libp2pSyncTransport implements SyncTransport {
 
   /** What a stream negotiated says which frames the peer reads. */
   private noteProtocol(peer: string, stream: Stream): void {
-    if (stream.protocol === SYNC_PROTOCOL) this.speaks3.add(peer);
+    if (stream.protocol === SYNC_PROTOCOL) this.current.add(peer);
   }
 
   private onInbound(stream: Stream, connection: Connection): void {

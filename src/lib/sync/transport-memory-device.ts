@@ -25,7 +25,7 @@ import type {
 
 /** What a device's transport uses of its network (the Network in transport-memory.ts). */
 export interface MemoryNetworkPort {
-  /** Whether `peer` has a started transport that speaks sync 3. */
+  /** Whether `peer` has a started transport that reads Deflated frames (not `legacy`). */
   speaksDeflate(peer: string): boolean;
   attach(t: MemoryDeviceTransport): void;
   detach(t: MemoryDeviceTransport): void;
@@ -96,7 +96,7 @@ export class MemoryDeviceTransport implements MemorySyncTransport {
   }
 
   deflates(peer: string): boolean {
-    // As negotiated on a stream: both sides must speak sync 3, and a channel must be open.
+    // As negotiated on a stream: both sides must read Deflated frames, and a channel must be open.
     const open = this.outbound.get(peer)?.stream !== undefined || this.inbound.has(peer);
     return open && !this.legacy && this.net.speaksDeflate(peer);
   }

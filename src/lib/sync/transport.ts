@@ -22,7 +22,7 @@ export interface SyncTransport {
   /** Frames to `peer` not written yet (e.g. waiting for a connection without limits). */
   backlog(peer: string): number;
   /**
-   * Whether `peer` reads Deflated frames: it speaks sync 3 (a stream either way negotiated
+   * Whether `peer` reads Deflated frames: it speaks the current sync (a stream either way negotiated
    * it). False when that is not known yet; frames then go uncompressed.
    */
   deflates(peer: string): boolean;
