@@ -7,8 +7,7 @@
  *   FUZZ_SEED=42       seed (default: random, printed)
  *   FUZZ_BATCH=100     cases between two checks of every invariant
  *   FUZZ_EPOCH=10000   cases per pair of fresh honest members (heap growth across is a leak)
- *   FUZZ_FORGE=1       let the attacker reach other devices' changes (expected to fail until
- *                      author-bound updates are in the receive path: see FuzzOptions.forge)
+ *   FUZZ_FORGE=1       let the attacker reach other devices' changes (see FuzzOptions.forge)
  *
  * Replay a failure: `FUZZ_SEED=<seed> FUZZ_CASES=<case + 1> npm run fuzz`.
  */

@@ -31,6 +31,14 @@ describe('sync fuzzing', () => {
         `${(stats.ms / 1000).toFixed(1)} s`
     );
   }, 120_000);
+
+  it(`${CASES / 2} forging cases: the attacker aims at the honest members' own changes`, async () => {
+    // Their client ids, overwrites of their values, deletions of their messages, snapshots of
+    // their state, all sealed with the attacker's key: the write rules refuse them.
+    const stats = await runFuzz({ seed: SEED + 1, cases: CASES / 2, batch: 100, forge: true });
+    expect(stats.cases).toBe(CASES / 2);
+    expect(stats.drops).toBeGreaterThan(CASES / 20);
+  }, 120_000);
 });
 
 describe('the fuzz checks can fail', () => {
