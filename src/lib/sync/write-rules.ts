@@ -27,6 +27,9 @@
  * member never deletes someone else's item (leaving writes members[self] = 0). Nested types
  * exist only at messages[id] and receipts[P], one level deep: anything else is refused.
  *
+ * The rules per place are place-rules.ts; this module finds where each struct and deletion of
+ * an update lands, and what those rules need to know about it.
+ *
  * A struct whose parent or origin this doc does not have yet (or whose client's claim has
  * not arrived) is `pending`: the caller keeps the update and checks it again once the doc
  * changed, as Yjs would keep it pending.
@@ -38,7 +41,16 @@
  */
 import * as Y from 'yjs';
 import { authorOfClient, checkClaim, CLIENTS_KEY } from './authorship.js';
-import { isId, REACTION_PREFIX, SEGMENTS_KEY } from './message-format.js';
+import { isId, SEGMENTS_KEY } from './message-format.js';
+import {
+  checkEntry,
+  checkNested,
+  Refused,
+  refuse,
+  wait,
+  type Place,
+  type WriteFacts
+} from './place-rules.js';
 
 export type DocKind = 'head' | 'segment';
 
@@ -56,34 +68,8 @@ export interface RuleContext {
 
 export type Verdict = { ok: true } | { ok: false; pending: boolean; reason: string };
 
-/** Keys inside a message map that only its author writes. */
-const MESSAGE_KEYS = new Set(['h', 'text', 's', 'deleted', 'edited']);
-const RECEIPT_KEYS = new Set(['delivered', 'read']);
 const HEAD_ROOTS = new Set(['meta', 'members', 'receipts', 'groups', SEGMENTS_KEY, CLIENTS_KEY]);
 const SEGMENT_ROOTS = new Set(['messages', CLIENTS_KEY]);
-
-/** Where a struct is: a root map's key, or a key inside a nested map (one level). */
-interface Place {
-  root: string;
-  key: string | null;
-  /** Set when the struct is inside a nested map: that map's own key, id and author. */
-  container?: { key: string | null; id: string; owner: string | undefined };
-}
-
-class Refused extends Error {
-  constructor(
-    readonly pending: boolean,
-    reason: string
-  ) {
-    super(reason);
-  }
-}
-function refuse(reason: string): never {
-  throw new Refused(false, reason);
-}
-function wait(reason: string): never {
-  throw new Refused(true, reason);
-}
 
 const idText = (id: { client: number; clock: number }): string => `${id.client}:${id.clock}`;
 /** A place as one string: two structs at the same place share it. */
@@ -91,12 +77,6 @@ const placeText = (p: Place): string => `${p.root}\n${p.container?.id ?? ''}\n${
 
 type Struct = ReturnType<typeof Y.decodeUpdate>['structs'][number];
 type AnyItem = Y.Item | Y.GC | Struct;
-
-function isOwnHeader(value: unknown, author: string): boolean {
-  return (
-    typeof value === 'object' && value !== null && (value as Record<string, unknown>).a === author
-  );
-}
 
 export function checkWrites(update: Uint8Array, ctx: RuleContext): Verdict {
   try {
@@ -351,100 +331,24 @@ class WriteCheck {
     const isType = content instanceof Y.ContentType;
     if (isType && !(content.type instanceof Y.Map)) refuse('only maps nest');
     const value = content instanceof Y.ContentAny ? content.arr[0] : undefined;
+    const facts: WriteFacts = {
+      author: this.ctx.author,
+      value,
+      isType,
+      deleting,
+      isMember: (peer) => this.ctx.isMember(peer),
+      creating: () => this.creating(),
+      claimOf: (client) => this.claims.get(client),
+      hasKey: (root, key) => this.hasKey(root, key, item),
+      writesKey: (root, key) => this.writesKey(root, key),
+      metaKind: () => this.ctx.doc.getMap('meta').get('kind')
+    };
     if (place.container !== undefined) {
       if (isType) refuse('nested too deep');
-      this.checkNested(place, place.key!, deleting, value);
+      checkNested(place, place.key!, facts);
       return;
     }
-    const key = place.key!;
-    const { author } = this.ctx;
-    switch (place.root) {
-      case CLIENTS_KEY:
-        if (deleting) refuse('claims stay');
-        if (this.claims.get(Number(key)) !== author) refuse('client claim not the author’s');
-        return;
-      case 'messages':
-        if (deleting) refuse('messages are never deleted (a tombstone is)');
-        if (!isType) refuse('a message is a map');
-        if (!isId(key)) refuse('bad message id');
-        if (this.hasKey('messages', key, item)) refuse('message id taken');
-        return;
-      case 'meta':
-        if (key === 'kind' || key === 'createdAt') {
-          // Both sides of a 1:1 conversation create it, maybe at once: the kind may be written
-          // again with the same value, the creation time only along with it.
-          if (deleting) refuse(`meta.${key} is set once`);
-          if (!this.hasKey('meta', key, item)) return;
-          const same =
-            key === 'kind'
-              ? this.ctx.doc.getMap('meta').get('kind') === value
-              : this.writesKey('meta', 'kind');
-          if (!same) refuse(`meta.${key} is set once`);
-          return;
-        }
-        if (key !== 'name') refuse(`no meta.${key}`);
-        if (!this.creating() && !this.ctx.isMember(author)) refuse('not a member');
-        if (!deleting && typeof value !== 'string') refuse('a name is text');
-        return;
-      case 'members':
-        if (!isId(key)) refuse('bad member id');
-        if (deleting) {
-          if (key !== author) refuse('only a member removes itself');
-          return;
-        }
-        if (typeof value !== 'number' || !Number.isFinite(value)) refuse('bad member entry');
-        if ((value as number) <= 0) {
-          if (key !== author) refuse('only a member removes itself');
-        } else if (!this.creating() && !this.ctx.isMember(author)) {
-          refuse('not a member');
-        }
-        return;
-      case 'receipts':
-        if (key !== author) refuse('receipts of someone else');
-        if (!deleting && !isType) refuse('receipts are a map');
-        return;
-      case 'groups':
-        // Announced again on a rename or a new member (group-service.ts), never taken back.
-        if (deleting) refuse('announcements stay');
-        if (!this.ctx.isMember(author)) refuse('not a member');
-        return;
-      case SEGMENTS_KEY:
-        if (deleting) refuse('segments stay');
-        if (!/^(0|[1-9]\d{0,5})$/.test(key) || value !== 1) refuse('bad segment entry');
-        if (!this.creating() && !this.ctx.isMember(author)) refuse('not a member');
-        return;
-      default:
-        refuse(`no writes to "${place.root}"`);
-    }
-  }
-
-  private checkNested(place: Place, key: string, deleting: boolean, value: unknown): void {
-    const { author } = this.ctx;
-    const owner = place.container!.owner;
-    if (owner === undefined) wait('container author unknown');
-    if (place.root === 'messages') {
-      if (MESSAGE_KEYS.has(key)) {
-        if (owner !== author) refuse('changes someone else’s message');
-        // The header names the author: the one who wrote it.
-        if (key === 'h' && !deleting && !isOwnHeader(value, author)) {
-          refuse('a header in someone else’s name');
-        }
-        return;
-      }
-      if (key.startsWith(REACTION_PREFIX)) {
-        const peer = key.slice(key.lastIndexOf('\n') + 1);
-        if (!key.includes('\n') || peer !== author) refuse('a reaction in someone else’s name');
-        return;
-      }
-      refuse(`no message field "${key}"`);
-    }
-    if (place.root === 'receipts') {
-      if (owner !== author || place.container!.key !== author) refuse('receipts of someone else');
-      if (!RECEIPT_KEYS.has(key)) refuse(`no receipt field "${key}"`);
-      return;
-    }
-    void deleting;
-    refuse(`nothing nests in "${place.root}"`);
+    checkEntry(place, place.key!, facts);
   }
 
   /** The doc (or an earlier struct of this update) already has an item under root[key]. */
