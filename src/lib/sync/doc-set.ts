@@ -24,83 +24,18 @@ import { entryIn, isId, SEGMENTS_KEY } from './message-format.js';
 import { splitLegacy } from './migrate.js';
 import { applyStored } from './update-check.js';
 import { claimOnWrite } from './authorship.js';
+import { HEAD, unitId } from './doc-ids.js';
+import type { DocSetListener, DocWriter, EvictionGuard } from './doc-set-types.js';
 
 export { indexEntryOf, SEGMENTS_KEY } from './message-format.js';
 export { splitLegacy } from './migrate.js';
+export { changedMessageIds, HEAD, parseUnitId, unitId } from './doc-ids.js';
+export type { DocSetListener, DocWriter, EvictionGuard } from './doc-set-types.js';
 
-/** Part number of the head doc (segments are 0, 1, 2, …). */
-export const HEAD = -1;
 /** Origin of the state loaded from storage (not saved again, not sent). */
 export const LOAD_ORIGIN = Symbol('load');
 
 const EMPTY_STATE_VECTOR = Uint8Array.of(0);
-
-/** The wire id of a part: the conversation id for the head, `${id}#${n}` for segment n. */
-export function unitId(conversationId: string, part: number): string {
-  return part === HEAD ? conversationId : `${conversationId}#${part}`;
-}
-
-/** Parses a wire id (undefined: malformed segment number). */
-export function parseUnitId(id: string): { conversationId: string; part: number } | undefined {
-  const hash = id.lastIndexOf('#');
-  if (hash < 0) return { conversationId: id, part: HEAD };
-  const digits = id.slice(hash + 1);
-  if (!/^(0|[1-9][0-9]{0,5})$/.test(digits)) return undefined;
-  const part = Number(digits);
-  if (part > MAX_SEGMENT || hash === 0) return undefined;
-  return { conversationId: id.slice(0, hash), part };
-}
-
-/** Levels walked up from a changed type to the message that holds it. */
-const MAX_WALK = 4;
-
-/** Ids of the messages a transaction on a segment doc added, changed or removed. */
-export function changedMessageIds(tr: Y.Transaction, messages: Y.Map<unknown>): string[] {
-  const ids = new Set<string>();
-  for (const [type, keys] of tr.changed) {
-    if ((type as Y.AbstractType<unknown>) === messages) {
-      for (const k of keys) if (k !== null) ids.add(k);
-      continue;
-    }
-    // A change inside a message (text, edit, deletion, reaction): the message is its parent.
-    // Messages nest one level; a few more steps are walked, never a hostile depth.
-    let item = type._item;
-    for (let steps = 0; item !== null && steps < MAX_WALK; steps++) {
-      if (item.parent === messages) {
-        if (typeof item.parentSub === 'string') ids.add(item.parentSub);
-        break;
-      }
-      item = (item.parent as Y.AbstractType<unknown>)._item;
-    }
-  }
-  return [...ids];
-}
-
-/** What the DocSet tells its owner (the sync service) and the conversation model. */
-export interface DocSetListener {
-  /**
-   * `doc` is now the doc of `part`: loaded or created, or (`reloaded`) read again from storage
-   * after a failed update, so its content may differ from the doc it replaces.
-   */
-  attached?(part: number, doc: Y.Doc, reloaded: boolean): void;
-  /** The hot segment `part` left memory (its doc is destroyed after this call). */
-  detached?(part: number, doc: Y.Doc): void;
-  /** A segment number became known (stored here, or announced in the head). */
-  segmentAdded?(part: number): void;
-  /** An update of `part` is durable (counts in the store may have moved). */
-  persisted?(part: number): void;
-}
-
-/** Who writes the docs: local changes go under client ids of `author` (authorship.ts). */
-export interface DocWriter {
-  /** None: client ids are Yjs's random ones, claimed by nobody (local-only tests). */
-  author?: string;
-  /** Picks the claim's slot (default Math.random; seeded in the fuzz tests). */
-  random?: () => number;
-}
-
-/** Whether a hot segment may leave memory now (e.g. not while an update is being applied). */
-export type EvictionGuard = (part: number) => boolean;
 
 export class DocSet {
   readonly id: string;
