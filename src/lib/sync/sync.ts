@@ -20,7 +20,7 @@ import {
   DEFAULT_REPAIR_INTERVAL_MS,
   MAX_ID_LENGTH
 } from './constants.js';
-import { messageItem, openConversation, type Conversation } from './conversation.js';
+import { openConversation, type Conversation } from './conversation.js';
 import { changedMessageIds, DocSet, HEAD, LOAD_ORIGIN, parseUnitId, unitId } from './doc-set.js';
 import {
   InvalidInputError,
@@ -52,7 +52,8 @@ import type {
 import { FrameSender } from './sender.js';
 import { Tracer } from './tracer.js';
 import type { SyncTransport } from './transport.js';
-import { createConversationState, repairUnit, type ConversationState, type Unit } from './unit.js';
+import { createConversationState, type ConversationState, type Unit } from './unit.js';
+import { deliveryStatus, peerDown, peerUp, repairAll, type PeerRoom } from './sync-peers.js';
 
 export type * from './sync-types.js';
 
@@ -89,6 +90,7 @@ class SyncService implements Sync {
   private readonly sender: FrameSender;
   private readonly receiver: FrameReceiver;
   private readonly ownRuns: OwnRuns;
+  private readonly room: PeerRoom;
 
   constructor(init: SyncInit, deps: SyncDeps) {
     this.transport = deps.transport;
@@ -145,15 +147,24 @@ class SyncService implements Sync {
       maxMergedBytes: Math.floor(this.maxMessageBytes / 2),
       persistError: (id, error) => this.persistError(id, error)
     });
+    this.room = {
+      self: this.self,
+      transport: this.transport,
+      access: this.access,
+      bans: this.bans,
+      parts: this.parts,
+      sender: this.sender,
+      convs: this.convs
+    };
   }
 
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
     await this.transport.start({
-      peerUp: (peer) => this.peerUp(peer),
+      peerUp: (peer) => peerUp(this.room, peer),
       incompatible: (peer) => this.emit({ type: 'incompatible', peer }),
-      peerDown: (peer) => this.peerDown(peer),
+      peerDown: (peer) => peerDown(this.room, peer),
       frame: (peer, bytes) => this.onFrame(peer, bytes),
       malformed: (peer, err) => this.misbehave(peer, err.message)
     });
@@ -218,7 +229,7 @@ class SyncService implements Sync {
 
   resync(peer?: string): void {
     const peers = peer === undefined ? this.transport.peers() : [peer];
-    for (const p of peers) this.peerUp(p);
+    for (const p of peers) peerUp(this.room, p);
   }
 
   sendEphemeral(conversationId: string, payload: Uint8Array): void {
@@ -236,19 +247,7 @@ class SyncService implements Sync {
   }
 
   messageStatus(conversationId: string, messageId: string): MessageStatus | undefined {
-    const conv = this.convs.get(conversationId);
-    if (conv === undefined) return undefined;
-    if (conv.conversation.message(messageId) === undefined) return undefined;
-    const receipt = conv.conversation.receiptStatus(messageId);
-    if (receipt !== undefined) return receipt;
-    const item = messageItem(conv.conversation, messageId);
-    const unit = item === undefined ? undefined : conv.units.get(item.segment);
-    if (item === undefined || unit === undefined) return 'pending';
-    for (const [peer, sv] of unit.remote) {
-      if (peer === this.self || !this.access.canSync(peer, conversationId)) continue;
-      if ((sv.get(item.client) ?? 0) > item.clock) return 'sent';
-    }
-    return 'pending';
+    return deliveryStatus(this.room, conversationId, messageId);
   }
 
   misbehaving(): string[] {
@@ -316,56 +315,17 @@ class SyncService implements Sync {
 
   // --- peers ----------------------------------------------------------------------------
 
-  private peerUp(peer: string): void {
-    if (peer === this.self) return;
-    if (this.bans.has(peer)) {
-      this.transport.drop(peer, new Error('peer is ignored for misbehaving'));
-      return;
-    }
-    // Parts in flight stay (the peer's frames keep their order); a new gap may ask again.
-    this.parts.forgetPeer(peer, false);
-    // `live` is kept: the peer's own step1 may already have arrived on its new stream (both
-    // sides open theirs on the same connection event, in any order).
-    for (const conv of this.convs.values()) {
-      if (!this.access.canSync(peer, conv.id)) continue;
-      for (const unit of conv.units.values()) this.sender.step1(unit, peer);
-    }
-  }
-
-  private peerDown(peer: string): void {
-    this.parts.forgetPeer(peer, true);
-    for (const conv of this.convs.values())
-      for (const unit of conv.units.values()) unit.forget(peer);
-  }
-
   private misbehave(peer: string, reason: string): void {
     this.bans.ban(peer);
-    this.peerDown(peer);
+    peerDown(this.room, peer);
     this.transport.drop(peer, new MalformedFrameError(reason));
     this.emit({ type: 'peer-dropped', peer, reason });
   }
 
-  /** The repair round (see unit.ts repairUnit) over every doc of every open conversation. */
+  /** The repair round (see sync-peers.ts repairAll). */
   private repair(): void {
     if (!this.started) return;
-    const round = ++this.repairRound;
-    // Peers with frames still waiting to be written are left alone: what was sent may still
-    // arrive, and more would only pile up behind it.
-    const connected = new Set(
-      this.transport.peers().filter((p) => this.transport.backlog(p) === 0)
-    );
-    const arriving = this.parts.round();
-    for (const conv of this.convs.values()) {
-      for (const unit of conv.units.values()) {
-        repairUnit(unit, round, {
-          connected,
-          arriving,
-          canSync: (peer) => this.access.canSync(peer, conv.id),
-          step1: (peer) => this.sender.step1(unit, peer),
-          step2: (peer, sv) => this.sender.step2(unit, peer, sv)
-        });
-      }
-    }
+    repairAll(this.room, ++this.repairRound);
   }
 
   // --- frames ---------------------------------------------------------------------------
