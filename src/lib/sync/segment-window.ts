@@ -2,7 +2,7 @@
  * The part of a conversation model that is in memory: the head's maps, the segments it
  * observes, and its window (the messages it holds in order: the newest ones, then older ones
  * as loadOlder/reveal extend it, pinning the segments that hold them). Counts beyond the window
- * come from the stored index.
+ * come from the stored index (stored-counts.ts).
  */
 import * as Y from 'yjs';
 import { INITIAL_WINDOW, OLDER_PAGE, SEGMENT_MESSAGES, WINDOW_TRIM_AT } from './constants.js';
@@ -12,6 +12,7 @@ import { InvalidInputError } from './errors.js';
 import { entryIn, readHeader, isId } from './message-format.js';
 import { readMessage } from './message-read.js';
 import { onChangedTransaction, SegmentObservers, type Observed } from './segment-observers.js';
+import { StoredCounts } from './stored-counts.js';
 import { applyStored } from './update-check.js';
 import { WindowIndex, type WindowEntry } from './window-index.js';
 
@@ -35,11 +36,8 @@ export class SegmentWindow {
   /** The reader is scrolled up, away from the newest messages: trimming waits (following()). */
   private readerAway = false;
   private readonly window = new WindowIndex();
-  /** Messages in all of history, as last counted in the store (the window may know more). */
-  private stored = 0;
-  private countQueued = false;
-  /** Unread counts of members whose read mark is older than the window (from the store). */
-  private readonly unreadStored = new Map<string, { mark: string | undefined; count: number }>();
+  /** Counts beyond the window, from the store. */
+  private readonly counts: StoredCounts;
   private readonly changeListeners = new Set<(change: { local: boolean }) => void>();
   /** When this model was made: messages seen before it (stored ones) show no later than this. */
   private readonly createdAtLoad: number;
@@ -49,6 +47,11 @@ export class SegmentWindow {
   constructor(set: DocSet, floor: string | undefined, now: () => number) {
     this.set = set;
     this.createdAtLoad = now();
+    this.counts = new StoredCounts(
+      set,
+      () => this.destroyed,
+      () => this.changed(LOAD_ORIGIN)
+    );
     this.observers = new SegmentObservers(
       {
         track: (n, id, value, tr) => this.track(n, id, value, tr),
@@ -68,7 +71,7 @@ export class SegmentWindow {
       segmentAdded: (part) => {
         if (this.floor === undefined) void this.pinAll([part]);
       },
-      persisted: () => this.queueCount()
+      persisted: () => this.counts.queue()
     };
     this.unsubscribe = set.subscribe(listener);
     for (const n of set.hotSegments()) {
@@ -77,7 +80,7 @@ export class SegmentWindow {
     }
     if (floor === undefined) void this.pinAll(set.segments());
     this.rebuild();
-    this.queueCount();
+    this.counts.queue();
   }
 
   /** Hot segments observed: their messages are readable (owned by SegmentObservers). */
@@ -208,31 +211,8 @@ export class SegmentWindow {
     }
   }
 
-  private queueCount(): void {
-    if (this.countQueued || this.destroyed) return;
-    this.countQueued = true;
-    queueMicrotask(() => {
-      this.countQueued = false;
-      void this.refreshCounts();
-    });
-  }
-
-  async refreshCounts(): Promise<void> {
-    try {
-      const stored = await this.set.history.count(this.set.id);
-      let moved = stored !== this.stored;
-      this.stored = stored;
-      for (const [member, cached] of this.unreadStored) {
-        const count = await this.set.history.countAfter(this.set.id, cached.mark, {
-          notAuthor: member
-        });
-        if (count !== cached.count) moved = true;
-        this.unreadStored.set(member, { mark: cached.mark, count });
-      }
-      if (moved && !this.destroyed) this.changed(LOAD_ORIGIN);
-    } catch {
-      // The store is closing (or gone): the counts stay as they were.
-    }
+  refreshCounts(): Promise<void> {
+    return this.counts.refresh();
   }
 
   destroy(): void {
@@ -262,7 +242,7 @@ export class SegmentWindow {
   }
 
   size(): number {
-    return Math.max(this.stored, this.window.size());
+    return Math.max(this.counts.total, this.window.size());
   }
 
   async loadOlder(count = OLDER_PAGE): Promise<number> {
@@ -406,12 +386,7 @@ export class SegmentWindow {
   unreadCount(member: string, mark: string | undefined): number {
     if (this.floor !== undefined && (mark === undefined || mark < this.floor)) {
       // Older than the window: the stored index counts (in the background).
-      const cached = this.unreadStored.get(member);
-      if (cached === undefined || cached.mark !== mark) {
-        this.unreadStored.set(member, { mark, count: cached?.count ?? 0 });
-        this.queueCount();
-      }
-      return this.unreadStored.get(member)?.count ?? 0;
+      return this.counts.unreadAfter(member, mark);
     }
     let count = 0;
     for (const e of this.window.after(mark)) {
