@@ -11,7 +11,8 @@ import { authorOfClient } from '../../../src/lib/sync/authorship.js';
 import { decodeEnvelopeList, openEnvelope, sealEnvelope } from '../../../src/lib/sync/envelope.js';
 import { decodeFrame, encodeFrame, FrameType } from '../../../src/lib/sync/protocol.js';
 import type { SyncAccess } from '../../../src/lib/sync/sync.js';
-import { headOf, segmentOf } from '../../../src/lib/sync/testing.js';
+import { createMemoryHistoryStore } from '../../../src/lib/storage/history-store.js';
+import { exchange, headOf, memoryConversation, segmentOf } from '../../../src/lib/sync/testing.js';
 import { groupWithBadMember, SyncNetwork } from '../../fixtures/sync-network.js';
 
 const access: SyncAccess = { canSync: (peer) => ['a', 'm', 'b', 'c'].includes(peer) };
@@ -274,3 +275,46 @@ async function waitUntil(check: () => Promise<boolean>): Promise<void> {
   }
   throw new Error('condition not reached');
 }
+
+describe('conversations from before sync 4', () => {
+  it('stay readable and keep syncing between the members who had them: new messages, edits of old ones, receipts, a rename', async () => {
+    // What an older version stored on a and on b: the head and messages, under client ids
+    // nobody claimed (no envelopes).
+    const stored = { a: createMemoryHistoryStore(), b: createMemoryHistoryStore() };
+    const oldA = memoryConversation({ self: 'a', id: 'g' });
+    oldA.init({ kind: 'group', name: 'old group', members: ['b'] });
+    const first = oldA.send('from before the upgrade');
+    oldA.markRead();
+    const oldB = memoryConversation({ self: 'b', id: 'g' });
+    exchange(oldA, oldB);
+    oldB.markRead();
+    exchange(oldA, oldB);
+    for (const [conv, history] of [
+      [oldA, stored.a],
+      [oldB, stored.b]
+    ] as const) {
+      await history.appendHead('g', Y.encodeStateAsUpdate(headOf(conv)));
+      await history.appendSegment('g', 0, Y.encodeStateAsUpdate(segmentOf(conv, 0)));
+    }
+
+    const net = new SyncNetwork();
+    const a = await net.peer('a', access, {}, stored.a);
+    const b = await net.peer('b', access, {}, stored.b);
+    const aConv = await a.sync.open('g');
+    const bConv = await b.sync.open('g');
+    expect(net.texts('a', 'g')).toEqual(['from before the upgrade']);
+    net.connect('a', 'b');
+    await net.settle();
+    aConv.edit(first.id, 'edited after the upgrade');
+    aConv.rename('renamed');
+    bConv.send('new from b');
+    await net.settle();
+    aConv.markRead();
+    await net.settle();
+    expect(net.texts('b', 'g')).toEqual(['edited after the upgrade', 'new from b']);
+    expect(bConv.meta()?.name).toBe('renamed');
+    expect(bConv.receipts('a').read).toBe(bConv.messages().at(-1)!.key);
+    expect(a.sync.misbehaving()).toEqual([]);
+    expect(b.sync.misbehaving()).toEqual([]);
+  });
+});
