@@ -69,6 +69,7 @@ export type {
   SyncTransportHandler,
   SyncTransportInit
 } from './transport.js';
+export { createEnvelopeVerifier, type EnvelopeVerifier } from './envelope.js';
 export { createLibp2pSyncTransport, type Libp2pSyncTransportInit } from './transport-libp2p.js';
 export {
   createMemorySyncNetwork,

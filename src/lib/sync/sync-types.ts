@@ -7,6 +7,7 @@ import type { DocStore } from '../storage/doc-store.js';
 import type { HistoryStore } from '../storage/history-store.js';
 import type { UpdateLimits } from './constants.js';
 import type { DeflateRaw } from './deflate.js';
+import type { EnvelopeVerifier } from './envelope.js';
 import type { Conversation } from './conversation.js';
 import type { SyncTransport } from './transport.js';
 
@@ -45,6 +46,13 @@ export interface SyncInit {
   deflate?: DeflateRaw | 'inline';
   /** Picks client id slots (authorship.ts; default Math.random): seeded in the fuzz tests. */
   random?: () => number;
+  /**
+   * How envelope signatures are checked: 'async' (default: SyncDeps.envelopeVerifier, else
+   * WebCrypto Ed25519, native; frames of a doc wait their turn meanwhile) or 'inline'
+   * (SyncDeps.verify within the frame's handling: tests that step a network frame by frame,
+   * and made-up keys).
+   */
+  envelopeChecks?: 'async' | 'inline';
 }
 
 export interface SyncDeps {
@@ -65,8 +73,13 @@ export interface SyncDeps {
    * leaves in (authored.ts): this device's key.
    */
   sign: Signer;
-  /** Checks message and envelope signatures (default verifyByPeer: Ed25519 peer IDs). */
+  /**
+   * Checks message signatures (unchecked without), and envelope signatures with
+   * SyncInit.envelopeChecks 'inline' (default there: verifyByPeer).
+   */
   verify?: Verifier;
+  /** Checks envelope signatures asynchronously (default createEnvelopeVerifier(): WebCrypto). */
+  envelopeVerifier?: EnvelopeVerifier;
 }
 
 /**
@@ -94,8 +107,9 @@ export interface Sync {
   start(): Promise<void>;
   stop(): Promise<void>;
   /**
-   * Issues the storage writes still queued (they leave the caller's task: see deferWrites)
-   * and resolves once all of them are stored. For a page about to be hidden or closed.
+   * Applies the frames received whose signatures are still being checked, issues the storage
+   * writes still queued (they leave the caller's task: see deferWrites) and resolves once all
+   * of them are stored. For a page about to be hidden or closed.
    */
   flush(): Promise<void>;
   /**
@@ -128,8 +142,9 @@ export interface Sync {
  * Where sync spends its time, span by span (all synchronous, measured with performance.now();
  * `ms` excludes the spans nested in it, so the spans of one frame add up):
  * - decode: a received frame's header; reassemble: a Part's header and copying its chunk;
- * - inspect: an update's structure (update-check.ts); check: an envelope's signature and its
- *   author's write rights (authored.ts); sign: sealing a local update in its envelope;
+ * - inspect: an update's structure (update-check.ts); check: an envelope's signature (when
+ *   checked synchronously) and its author's write rights (authored.ts); verify: the wait for
+ *   asynchronous (WebCrypto) signature checks; sign: sealing a local update in its envelope;
  * - apply: applying a remote update to the doc (with the doc's observers, e.g. the
  *   conversation's index bookkeeping);
  * - store: the synchronous part of DocStore.append; forward: framing an update and handing it
@@ -144,6 +159,7 @@ export type SyncSpan =
   | 'inflate'
   | 'inspect'
   | 'check'
+  | 'verify'
   | 'sign'
   | 'apply'
   | 'store'

@@ -9,6 +9,7 @@
 import * as Y from 'yjs';
 import { verifyByPeer, type Signer, type Verifier } from '../crypto/signing.js';
 import { OwnRuns, sealLocal } from './authored.js';
+import { createEnvelopeVerifier } from './envelope.js';
 import type { DocStore } from '../storage/doc-store.js';
 import { deferWrites, type DeferredHistoryStore } from '../storage/deferred-writes.js';
 import {
@@ -101,7 +102,7 @@ class SyncService implements Sync {
     this.legacy = deps.legacy;
     this.access = deps.access;
     this.sign = deps.sign;
-    this.verify = deps.verify ?? verifyByPeer;
+    this.verify = deps.verify ?? verifyByPeer; // envelopes, with envelopeChecks 'inline'
     this.messageVerify = deps.verify;
     this.random = init.random;
     this.maxFrameBytes = init.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
@@ -130,6 +131,10 @@ class SyncService implements Sync {
       parts: this.parts,
       sender: this.sender,
       verify: this.verify,
+      verifier:
+        init.envelopeChecks === 'inline'
+          ? undefined
+          : (deps.envelopeVerifier ?? createEnvelopeVerifier()),
       maxMessageBytes: this.maxMessageBytes,
       maxEphemeralBytes: this.maxEphemeralBytes,
       updateLimits: { ...DEFAULT_UPDATE_LIMITS, ...init.updateLimits },
@@ -186,8 +191,19 @@ class SyncService implements Sync {
     await this.history.flush();
   }
 
-  flush(): Promise<void> {
-    return this.history.flush();
+  async flush(): Promise<void> {
+    // Frames whose signatures are still being checked are applied (and stored) first.
+    for (let round = 0; round < 64; round++) {
+      const checking: Promise<void>[] = [];
+      for (const conv of this.convs.values()) {
+        for (const unit of conv.units.values()) {
+          if (unit.verifying !== undefined) checking.push(unit.verifying);
+        }
+      }
+      if (checking.length === 0) break;
+      await Promise.all(checking);
+    }
+    await this.history.flush();
   }
 
   async open(conversationId: string): Promise<Conversation> {

@@ -7,6 +7,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import * as Y from 'yjs';
 import { concatBytes } from '../crypto/encoding.js';
 import type { Signer, Verifier } from '../crypto/signing.js';
+import { envelopeSignedBytes, type EnvelopeVerifier } from './envelope.js';
 import { createMemoryHistoryStore, type HistoryStore } from '../storage/history-store.js';
 import { createConversation, type Conversation, type ConversationOptions } from './conversation.js';
 import { DocSet } from './doc-set.js';
@@ -115,8 +116,8 @@ export function legacyDocOf(conversation: Conversation): Y.Doc {
 export interface TestSigning {
   signer(peer: string): Signer;
   verify: Verifier;
-  /** What createSync takes for device `peer`: its signer and the verifier. */
-  deps(peer: string): { sign: Signer; verify: Verifier };
+  /** What createSync takes for device `peer`: its signer and the verifiers. */
+  deps(peer: string): { sign: Signer; verify: Verifier; envelopeVerifier: EnvelopeVerifier };
 }
 
 export function createTestSigning(): TestSigning {
@@ -140,5 +141,16 @@ export function createTestSigning(): TestSigning {
     const expected = sig(secret, data);
     return expected.every((b, i) => b === signature[i]);
   };
-  return { signer, verify, deps: (peer) => ({ sign: signer(peer), verify }) };
+  // The asynchronous path (SyncInit.envelopeChecks 'async'), answering a turn of the loop later.
+  const envelopeVerifier: EnvelopeVerifier = {
+    verifyAll: async (envs) => {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      return envs.map((e) => verify(e.author, envelopeSignedBytes(e), e.sig));
+    }
+  };
+  return {
+    signer,
+    verify,
+    deps: (peer) => ({ sign: signer(peer), verify, envelopeVerifier })
+  };
 }

@@ -38,6 +38,8 @@ export interface Unit {
   reloading: boolean;
   /** Frames waiting for the doc to load. */
   waiting: (() => void)[] | undefined;
+  /** Envelope signatures being checked (frames after them wait their turn). */
+  verifying: Promise<void> | undefined;
   /** Peers that sent step1 (they hold the doc): live updates go to them. */
   live: Set<string>;
   /** Peers that got our step1 since their channel came up. */
@@ -125,6 +127,7 @@ export function createUnit(conv: ConversationState, part: number, onUpdate: Upda
     applying: false,
     reloading: false,
     waiting: undefined,
+    verifying: undefined,
     live: new Set(),
     asked: new Set(),
     remote: new Map(),
@@ -156,6 +159,7 @@ export function createUnit(conv: ConversationState, part: number, onUpdate: Upda
     busy() {
       return (
         unit.waiting !== undefined ||
+        unit.verifying !== undefined ||
         unit.applying ||
         unit.reloading ||
         conv.set.doc(part)?.store.pendingStructs != null

@@ -318,3 +318,56 @@ describe('conversations from before sync 4', () => {
     expect(b.sync.misbehaving()).toEqual([]);
   });
 });
+
+describe('signatures checked asynchronously (WebCrypto in the app)', () => {
+  it('frames of a doc keep their order while their checks run; a forged one still drops its sender', async () => {
+    const net = new SyncNetwork();
+    const [a, b] = await Promise.all(
+      ['a', 'b'].map((id) => net.peer(id, access, { envelopeChecks: 'async' }))
+    );
+    for (const p of [a!, b!]) await p.sync.open('g');
+    const conv = a!.sync.conversation('g')!;
+    conv.init({ kind: 'group', members: ['b'] });
+    net.connect('a', 'b');
+    await net.settle();
+    const sent = Array.from({ length: 30 }, (_, i) => conv.send(`live ${i}`));
+    const edited = sent[3]!;
+    conv.edit(edited.id, 'edited while in flight');
+    await net.settle();
+    expect(net.texts('b', 'g')).toHaveLength(30);
+    expect(b!.sync.conversation('g')!.message(edited.id)?.text).toBe('edited while in flight');
+    // A's message deleted by b, sealed with b's key: refused after the asynchronous check.
+    const bSeg = segmentOf(b!.sync.conversation('g')!, 0);
+    bSeg.getMap('messages').delete(sent[0]!.id);
+    await net.settle();
+    expect(a!.sync.misbehaving()).toEqual(['b']);
+    expect(net.texts('a', 'g')).toHaveLength(30);
+    // In a's name with c's key: the asynchronous check refuses it.
+    const c = await net.peer('c', access, { envelopeChecks: 'async' });
+    await c.sync.open('g');
+    // Continuing a's own client id, a message with a's header: only the signature is wrong.
+    const aSeg = segmentOf(conv, 0);
+    const copy = new Y.Doc();
+    Y.applyUpdate(copy, Y.encodeStateAsUpdate(aSeg));
+    copy.clientID = aSeg.clientID;
+    const sv = Y.encodeStateVector(copy);
+    copy.transact(() => {
+      const m = new Y.Map<unknown>();
+      copy.getMap('messages').set('forged', m);
+      m.set('h', { a: 'a', c: 1, w: 1, n: 0 });
+      m.set('text', 'not really from a');
+    });
+    const forged = sealEnvelope(
+      { author: 'a', wire: 'g#0', update: Y.encodeStateAsUpdate(copy, sv) },
+      net.signing.signer('c')
+    );
+    a!.transport.handler!.frame(
+      'c',
+      encodeFrame({ type: FrameType.Update, conversationId: 'g#0', payload: forged })
+    );
+    net.connect('a', 'c');
+    await net.settle();
+    expect(a!.sync.misbehaving()).toContain('c');
+    expect(conv.message('forged')).toBeUndefined();
+  });
+});
