@@ -49,6 +49,8 @@ export interface ReceiverHost {
   canSync(peer: string, conversationId: string): boolean;
   /** Drops and ignores the peer for a while. */
   misbehave(peer: string, reason: string): void;
+  /** Whether the peer is ignored now (see misbehave). */
+  banned(peer: string): boolean;
   emit(event: SyncEvent): void;
   persistError(conversationId: string, error: unknown): void;
 }
@@ -208,7 +210,8 @@ export class FrameReceiver {
       .then(() => checks)
       .then((ok) => {
         this.host.tracer.report('verify', t0, envs.length);
-        if (!this.host.isOpen(unit.conv) || !this.host.connected(peer)) return;
+        // Dropped for misbehaving meanwhile: what it sent before is not applied either.
+        if (!this.host.isOpen(unit.conv) || this.host.banned(peer)) return;
         if (ok.includes(false)) this.host.misbehave(peer, 'bad signature');
         else fn(true);
       })

@@ -143,6 +143,7 @@ class SyncService implements Sync {
       connected: (peer) => this.transport.peers().includes(peer),
       canSync: (peer, id) => this.access.canSync(peer, id),
       misbehave: (peer, reason) => this.misbehave(peer, reason),
+      banned: (peer) => this.bans.has(peer),
       emit: (event) => this.emit(event),
       persistError: (id, error) => this.persistError(id, error)
     });
