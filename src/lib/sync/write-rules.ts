@@ -8,7 +8,8 @@
  *
  * | where (head doc)         | who may write                                                |
  * |--------------------------|--------------------------------------------------------------|
- * | meta.kind, meta.createdAt| whoever creates the conversation, once; never deleted        |
+ * | meta.kind, meta.createdAt| who creates it; kind again only with its value, createdAt   |
+ * |                          | only along with kind (both sides create a 1:1); not deleted  |
  * | meta.name                | a member (anyone while the conversation is being created)    |
  * | members[P] = time > 0    | a member (adds P); members[P] = 0: only P (leaves)           |
  * | receipts[P] (a map)      | only P, and only its own keys `delivered` / `read`           |
@@ -18,13 +19,15 @@
  * | where (segment doc)      | who may write                                                |
  * |--------------------------|--------------------------------------------------------------|
  * | messages[id] (a map)     | its author, once; never deleted, never overwritten           |
- * | inside messages[id]      | h, text, s, deleted, edited: its author only                 |
+ * | inside messages[id]      | h (naming its writer), text, s, deleted, edited: its author  |
  * |                          | `r:<emoji>\n<P>` (a reaction): only P                        |
  * | clients[c]               | as in the head                                               |
  *
  * Deleting an item counts as writing where it is, with two more rules: meta.kind/createdAt and
  * messages[id] are never deleted (a deletion is a signed tombstone: `deleted: true`), and a
- * member never deletes someone else's item (leaving writes members[self] = 0). Nested types
+ * member never deletes someone else's item except the value its own write at the same place
+ * replaces (leaving writes members[self] = 0; a value written before sync 4, under a client
+ * id nobody claimed, is nobody's own: only replaced, never deleted). Nested types
  * exist only at messages[id] and receipts[P], one level deep: anything else is refused.
  *
  * The rules per place are place-rules.ts; this module finds where each struct and deletion of
