@@ -15,7 +15,7 @@
  *   message; and keeps its stored runs merged as it writes (OwnRuns, below).
  *
  * ```ts
- * const env = sealLocal(unit.wire, update, self, sign);
+ * const env = sealEnvelope({ author: self, wire: unit.wire, update }, sign); // envelope.ts
  * const verdict = admit(bytes, { wire, doc, kind, isMember, verify }); // after inspectUpdate
  * const list = lacking(await set.envelopes(part), sv, { self, wire, sign });
  * ```
@@ -48,16 +48,6 @@ export function updateRange(update: Uint8Array): UpdateRange | undefined {
   return { client, from: start, to: to.get(client) ?? start };
 }
 
-/** Seals a local update of doc `wire` as `author`. */
-export function sealLocal(
-  wire: string,
-  update: Uint8Array,
-  author: string,
-  sign: Signer
-): Uint8Array {
-  return sealEnvelope({ author, wire, update }, sign);
-}
-
 export interface AdmitContext {
   wire: string;
   doc: Y.Doc;
@@ -72,7 +62,7 @@ export type Admission =
   /** `fresh`: it writes something the doc does not have yet. */
   { ok: true; env: Envelope; fresh: boolean } | { ok: false; pending: boolean; reason: string };
 
-/** Opens an envelope for doc `wire`: undefined with a reason when it is not one. */
+/** Opens an envelope for doc `wire`; when it is not one, the reason (a string). */
 export function openFor(bytes: Uint8Array, wire: string): Envelope | string {
   let env: Envelope;
   try {
@@ -113,6 +103,33 @@ export function admit(env: Envelope, ctx: AdmitContext): Admission {
   return { ok: true, env, fresh: true };
 }
 
+/** A stored envelope read back: its bytes, what it says, and the clocks it writes. */
+interface Stored {
+  bytes: Uint8Array;
+  at: number;
+  env: Envelope;
+  range: UpdateRange | undefined;
+}
+
+/**
+ * The envelopes of a doc's log that open. They were admitted when they came, so reading them
+ * again is safe; one that does not open (damaged storage) is left out.
+ */
+function* readLog(stored: readonly Uint8Array[], wire: string): Generator<Stored> {
+  for (let at = 0; at < stored.length; at++) {
+    const bytes = stored[at]!;
+    const env = openFor(bytes, wire);
+    if (typeof env === 'string') continue;
+    let range: UpdateRange | undefined;
+    try {
+      range = updateRange(env.update);
+    } catch {
+      continue;
+    }
+    yield { bytes, at, env, range };
+  }
+}
+
 export interface AnswerContext {
   self: string;
   wire: string;
@@ -124,8 +141,7 @@ export interface AnswerContext {
 /**
  * The stored envelopes a peer with state vector `sv` lacks: those writing past what it has of
  * their client id, and every deletions-only one. This device's own are merged per client id
- * into one envelope, signed again. Stored envelopes were admitted when they came, so reading
- * them again is safe; one that does not open (damaged storage) is left out.
+ * into one envelope, signed again.
  */
 export function lacking(
   stored: readonly Uint8Array[],
@@ -134,15 +150,7 @@ export function lacking(
 ): Uint8Array[] {
   const out: Uint8Array[] = [];
   const own = new Map<number, Uint8Array[]>();
-  for (const bytes of stored) {
-    const env = openFor(bytes, ctx.wire);
-    if (typeof env === 'string') continue;
-    let range: UpdateRange | undefined;
-    try {
-      range = updateRange(env.update);
-    } catch {
-      continue;
-    }
+  for (const { bytes, env, range } of readLog(stored, ctx.wire)) {
     if (range !== undefined && range.to <= (sv.get(range.client) ?? 0)) continue;
     if (range !== undefined && env.author === ctx.self) {
       let list = own.get(range.client);
@@ -156,7 +164,7 @@ export function lacking(
     // Our own changes: merged, cut to what the peer lacks, signed again (ours to sign).
     const svBytes = Y.encodeStateVector(sv as Map<number, number>);
     for (const updates of own.values()) {
-      for (const run of runsUpTo(updates, ctx.maxMergedBytes)) {
+      for (const run of batchesUpTo(updates, (u) => u.byteLength, ctx.maxMergedBytes)) {
         const merged = run.length === 1 ? run[0]! : Y.mergeUpdates(run);
         const update = Y.diffUpdate(merged, svBytes);
         out.push(sealEnvelope({ author: ctx.self, wire: ctx.wire, update }, ctx.sign));
@@ -166,22 +174,23 @@ export function lacking(
   return out;
 }
 
-/** Consecutive runs of updates of at most `max` bytes together (a longer one alone). */
-function runsUpTo(updates: Uint8Array[], max: number): Uint8Array[][] {
-  const runs: Uint8Array[][] = [];
-  let run: Uint8Array[] = [];
+/** Consecutive batches of `items` of at most `max` together by `size` (a bigger one alone). */
+function batchesUpTo<T>(items: readonly T[], size: (item: T) => number, max: number): T[][] {
+  const batches: T[][] = [];
+  let batch: T[] = [];
   let bytes = 0;
-  for (const u of updates) {
-    if (run.length > 0 && bytes + u.byteLength > max) {
-      runs.push(run);
-      run = [];
+  for (const item of items) {
+    const cost = size(item);
+    if (batch.length > 0 && bytes + cost > max) {
+      batches.push(batch);
+      batch = [];
       bytes = 0;
     }
-    run.push(u);
-    bytes += u.byteLength;
+    batch.push(item);
+    bytes += cost;
   }
-  if (run.length > 0) runs.push(run);
-  return runs;
+  if (batch.length > 0) batches.push(batch);
+  return batches;
 }
 
 /**
@@ -189,21 +198,9 @@ function runsUpTo(updates: Uint8Array[], max: number): Uint8Array[][] {
  * any size reaches a newcomer, in as many step2s as it takes. Always at least one payload.
  */
 export function step2Payloads(envelopes: readonly Uint8Array[], max: number): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  let batch: Uint8Array[] = [];
-  let bytes = 0;
-  for (const e of envelopes) {
-    const cost = e.byteLength + 5; // its length prefix
-    if (batch.length > 0 && bytes + cost > max) {
-      out.push(encodeEnvelopeList(batch));
-      batch = [];
-      bytes = 0;
-    }
-    batch.push(e);
-    bytes += cost;
-  }
-  if (batch.length > 0 || out.length === 0) out.push(encodeEnvelopeList(batch));
-  return out;
+  // Each envelope costs its length prefix too (at most 5 bytes).
+  const batches = batchesUpTo(envelopes, (e) => e.byteLength + 5, max);
+  return batches.length === 0 ? [encodeEnvelopeList([])] : batches.map(encodeEnvelopeList);
 }
 
 /** Own envelopes of one client id a device keeps merged as one (about a segment's worth). */
@@ -266,21 +263,13 @@ export class OwnRuns {
     const { self, sign, maxMergedBytes } = this.host;
     const stored = await doc.conv.set.envelopes(doc.part);
     const byClient = new Map<number, { at: number[]; updates: Uint8Array[] }>();
-    stored.forEach((bytes, i) => {
-      const env = openFor(bytes, doc.wire);
-      if (typeof env === 'string' || env.author !== self) return;
-      let range: UpdateRange | undefined;
-      try {
-        range = updateRange(env.update);
-      } catch {
-        return;
-      }
-      if (range === undefined) return;
+    for (const { at, env, range } of readLog(stored, doc.wire)) {
+      if (env.author !== self || range === undefined) continue;
       let group = byClient.get(range.client);
       if (group === undefined) byClient.set(range.client, (group = { at: [], updates: [] }));
-      group.at.push(i);
+      group.at.push(at);
       group.updates.push(env.update);
-    });
+    }
     let best: { at: number[]; updates: Uint8Array[] } | undefined;
     for (const g of byClient.values()) if (g.at.length > (best?.at.length ?? 1)) best = g;
     if (best === undefined) return;

@@ -1,8 +1,9 @@
 /**
  * The names of a conversation's docs and of what changes in them: the part number of the head
  * doc, the wire id of each part (`<conv>` or `<conv>#<n>`) and its parsing, and the ids of the
- * messages a segment transaction touched. Free functions that need no DocSet, kept apart from
- * the class in doc-set.ts (which re-exports them).
+ * messages a segment transaction touched (and whether a transaction added structs). Free
+ * functions that need no DocSet, kept apart from the class in doc-set.ts (which re-exports
+ * them).
  */
 import type * as Y from 'yjs';
 import { MAX_SEGMENT } from './constants.js';
@@ -49,4 +50,13 @@ export function changedMessageIds(tr: Y.Transaction, messages: Y.Map<unknown>): 
     }
   }
   return [...ids];
+}
+
+/** Whether a transaction added structs (of any kind) to the doc. */
+export function stateMoved(tr: Y.Transaction): boolean {
+  if (tr.afterState.size !== tr.beforeState.size) return true;
+  for (const [client, clock] of tr.afterState) {
+    if (tr.beforeState.get(client) !== clock) return true;
+  }
+  return false;
 }

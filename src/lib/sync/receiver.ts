@@ -1,18 +1,19 @@
 /**
- * The sync service's inbound side, per doc (unit): answering step1s (from the doc, or from
- * storage for a segment not in memory), applying step2s and updates (loading the segment
- * first; frames keep their order meanwhile), reassembled Parts, acks, refusals, and reloading a
- * doc an update broke.
+ * The sync service's inbound side, per doc (unit): answering step1s (sender.step2: the stored
+ * envelopes the peer lacks), admitting and applying the envelopes of step2s and updates
+ * (signatures checked, the segment loaded first; frames keep their order meanwhile:
+ * frame-order.ts), reassembled Parts, acks, refusals, and reloading a doc an update broke.
  */
 import * as Y from 'yjs';
 import type { Verifier } from '../crypto/signing.js';
 import { admit, openFor } from './authored.js';
 import type { SyncEvent } from './sync-types.js';
-import { changedMessageIds, HEAD } from './doc-set.js';
+import { changedMessageIds, HEAD, stateMoved } from './doc-ids.js';
 import { decodeEnvelopeList, type Envelope, type EnvelopeVerifier } from './envelope.js';
 import type { UpdateLimits } from './constants.js';
 import { UpdateRejectedError } from './errors.js';
 import { type Inflated, inflatePayload } from './deflate.js';
+import { afterTurn, whenLoaded } from './frame-order.js';
 import { decodePart, FrameType } from './protocol.js';
 import type { Reassembler } from './reassembly.js';
 import type { FrameSender } from './sender.js';
@@ -55,6 +56,12 @@ export interface ReceiverHost {
   persistError(conversationId: string, error: unknown): void;
 }
 
+/** An envelope of a frame: as it came (stored and forwarded so) and opened. */
+interface Opened {
+  bytes: Uint8Array;
+  env: Envelope;
+}
+
 /** Passes over a step2's envelopes that wait on each other (see applyStep2). */
 const MAX_STEP2_PASSES = 8;
 
@@ -75,7 +82,8 @@ export class FrameReceiver {
         unit.remote.set(peer, sv);
         unit.live.add(peer);
         if (!unit.asked.has(peer)) this.host.sender.step1(unit, peer);
-        this.answerStep1(unit, peer, payload);
+        // Answered with the envelopes it lacks.
+        this.host.sender.step2(unit, peer, payload);
         this.host.emit({ type: 'status', conversationId: conv.id });
         return;
       }
@@ -94,14 +102,14 @@ export class FrameReceiver {
           this.host.sender.ack(peer, unit);
           return;
         }
-        this.verified(unit, peer, list, (checked) =>
-          this.withDoc(unit, () => this.applyStep2(unit, peer, list, checked))
+        this.verified(unit, peer, list, (opened, checked) =>
+          this.withDoc(unit, () => this.applyStep2(unit, peer, opened, checked))
         );
         return;
       }
       case FrameType.Update:
-        this.verified(unit, peer, [payload], (checked) =>
-          this.withDoc(unit, () => this.applyUpdate(unit, peer, payload, checked))
+        this.verified(unit, peer, [payload], ([one], checked) =>
+          this.withDoc(unit, () => this.applyUpdate(unit, peer, one!, checked))
         );
         return;
       case FrameType.Ephemeral: {
@@ -172,99 +180,74 @@ export class FrameReceiver {
     }
   }
 
-  /** Sends the step2 for a peer's step1: the envelopes it lacks (sender.step2). */
-  private answerStep1(unit: Unit, peer: string, sv: Uint8Array): void {
-    this.host.sender.step2(unit, peer, sv);
-  }
-
   /**
-   * Runs `fn` once the envelopes' signatures are checked, when that happens asynchronously
-   * (host.verifier): `fn(true)` after the checks of every frame of the doc before it; a bad
-   * one drops the peer. Without an asynchronous verifier, `fn(false)` at once (admit()
-   * checks each signature itself).
+   * Opens a frame's envelopes (one that is not an envelope of this doc drops the peer) and
+   * runs `fn` with them once their signatures are checked, when that happens asynchronously
+   * (host.verifier): `fn(opened, true)` after the checks of every frame of the doc before it;
+   * a bad one drops the peer. Without an asynchronous verifier, `fn(opened, false)` at once
+   * (admit() checks each signature itself).
    */
   private verified(
     unit: Unit,
     peer: string,
     list: Uint8Array[],
-    fn: (checked: boolean) => void
+    fn: (opened: Opened[], checked: boolean) => void
   ): void {
-    const verifier = this.host.verifier;
-    if (verifier === undefined) {
-      fn(false);
-      return;
-    }
-    const envs: Envelope[] = [];
+    const opened: Opened[] = [];
     for (const bytes of list) {
       const env = openFor(bytes, unit.wire);
       if (typeof env === 'string') {
         this.host.misbehave(peer, env);
         return;
       }
-      envs.push(env);
+      opened.push({ bytes, env });
+    }
+    const verifier = this.host.verifier;
+    if (verifier === undefined) {
+      fn(opened, false);
+      return;
     }
     const t0 = this.host.tracer.now();
-    const checks = verifier.verifyAll(envs);
-    const before = unit.verifying ?? Promise.resolve();
-    const turn: Promise<void> = before
-      .then(() => checks)
-      .then((ok) => {
-        this.host.tracer.report('verify', t0, envs.length);
+    afterTurn(
+      unit,
+      verifier.verifyAll(opened.map((o) => o.env)),
+      (ok) => {
+        this.host.tracer.report('verify', t0, opened.length);
         // Dropped for misbehaving meanwhile: what it sent before is not applied either.
         if (!this.host.isOpen(unit.conv) || this.host.banned(peer)) return;
         if (ok.includes(false)) this.host.misbehave(peer, 'bad signature');
-        else fn(true);
-      })
-      .catch((error: unknown) => this.host.persistError(unit.conv.id, error))
-      .finally(() => {
-        if (unit.verifying === turn) unit.verifying = undefined;
-      });
-    unit.verifying = turn;
+        else fn(opened, true);
+      },
+      (error) => this.host.persistError(unit.conv.id, error)
+    );
   }
 
   /** Runs `fn` once the unit's doc is in memory (frames keep their order while it loads). */
   private withDoc(unit: Unit, fn: () => void): void {
-    if (unit.waiting === undefined && unit.doc() !== undefined) {
-      fn();
-      return;
-    }
-    if (unit.waiting !== undefined) {
-      unit.waiting.push(fn);
-      return;
-    }
-    unit.waiting = [fn];
-    unit.conv.set.warm(unit.part).then(
-      () => {
-        const queued = unit.waiting ?? [];
-        unit.waiting = undefined;
-        if (!this.host.isOpen(unit.conv)) return;
-        for (const run of queued) run();
-      },
-      (error: unknown) => {
-        unit.waiting = undefined;
-        this.host.persistError(unit.conv.id, error);
-      }
-    );
+    whenLoaded(unit, fn, {
+      isOpen: (conv) => this.host.isOpen(conv),
+      failed: (error) => this.host.persistError(unit.conv.id, error)
+    });
   }
 
   /**
-   * A step2: the envelopes the peer found we lack, applied one by one in client and clock
-   * order. One that needs changes another brings (a reaction on a message further on) is
-   * tried again after the others, a few passes at most; what still waits comes again with
-   * the next step1 (the repair round asks).
+   * A step2: the envelopes the peer found we lack, applied one by one in the order they came.
+   * One that needs changes another brings (a reaction on a message further on) is tried
+   * again after the others, a few passes at most; what still waits comes again with the next
+   * step1 (the repair round asks).
    */
-  private applyStep2(unit: Unit, peer: string, list: Uint8Array[], checked: boolean): void {
+  private applyStep2(unit: Unit, peer: string, list: Opened[], checked: boolean): void {
     const conv = unit.conv;
     const doc = unit.doc();
     if (doc === undefined || unit.reloading) return;
     let todo = list;
     for (let pass = 0; todo.length > 0 && pass < MAX_STEP2_PASSES; pass++) {
-      const next: Uint8Array[] = [];
+      const next: Opened[] = [];
       let progress = false;
-      for (const bytes of todo) {
-        const outcome = this.applyEnvelope(unit, peer, bytes, checked);
+      for (const one of todo) {
+        const outcome = this.applyEnvelope(unit, peer, one, checked);
         if (outcome === 'stop') return;
-        if (outcome === 'pending') next.push(bytes);
+        if (outcome === 'pending') next.push(one);
         else if (outcome === 'applied') progress = true;
       }
       todo = next;
@@ -283,8 +266,8 @@ export class FrameReceiver {
     this.host.emit({ type: 'status', conversationId: conv.id });
   }
 
-  private applyUpdate(unit: Unit, peer: string, bytes: Uint8Array, checked: boolean): void {
-    const outcome = this.applyEnvelope(unit, peer, bytes, checked);
+  private applyUpdate(unit: Unit, peer: string, one: Opened, checked: boolean): void {
+    const outcome = this.applyEnvelope(unit, peer, one, checked);
     if (outcome === 'stop') return;
     if (outcome === 'pending') {
       // It needs changes we lack (a frame lost on a replaced stream, or it overtook the one
@@ -304,16 +287,11 @@ export class FrameReceiver {
   private applyEnvelope(
     unit: Unit,
     peer: string,
-    bytes: Uint8Array,
+    { bytes, env }: Opened,
     checked: boolean
   ): 'applied' | 'have' | 'pending' | 'stop' {
     const doc = unit.doc();
     if (unit.reloading || doc === undefined) return 'stop';
-    const env = openFor(bytes, unit.wire);
-    if (typeof env === 'string') {
-      this.host.misbehave(peer, env);
-      return 'stop';
-    }
     const inspected = this.inspect(doc, peer, env.update);
     if (inspected !== 'ok') return inspected;
     const t0 = this.host.tracer.begin();
@@ -419,13 +397,4 @@ export class FrameReceiver {
       if (this.host.canSync(peer, unit.conv.id)) this.host.sender.step1(unit, peer);
     }
   }
-}
-
-/** Whether a transaction added structs (of any kind) to the doc. */
-function stateMoved(tr: Y.Transaction): boolean {
-  if (tr.afterState.size !== tr.beforeState.size) return true;
-  for (const [client, clock] of tr.afterState) {
-    if (tr.beforeState.get(client) !== clock) return true;
-  }
-  return false;
 }

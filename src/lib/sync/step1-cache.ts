@@ -50,8 +50,7 @@ export class Step1Cache {
     if (pending !== undefined && pending.generation === generation) return pending.diff;
     const result = compute();
     if (!(result instanceof Promise)) {
-      const bytes = result.reduce((n, d) => n + d.byteLength, 0);
-      this.keep(key, { unit, generation, diff: result, bytes });
+      this.keep(key, unit, generation, result);
       return result;
     }
     // Read from storage (the envelope log): shared while in flight, and kept once read if the
@@ -60,10 +59,7 @@ export class Step1Cache {
     const diff = result.then(
       (answer) => {
         this.inflight.delete(key);
-        if (unit.generation === generation) {
-          const bytes = answer.reduce((n, d) => n + d.byteLength, 0);
-          this.keep(key, { unit, generation, diff: answer, bytes });
-        }
+        if (unit.generation === generation) this.keep(key, unit, generation, answer);
         return answer;
       },
       (err: unknown) => {
@@ -80,7 +76,13 @@ export class Step1Cache {
     return this.bytes;
   }
 
-  private keep(key: string, entry: Entry): void {
+  private keep(key: string, unit: Unit, generation: number, diff: Step2Answer): void {
+    const entry: Entry = {
+      unit,
+      generation,
+      diff,
+      bytes: diff.reduce((n, d) => n + d.byteLength, 0)
+    };
     if (entry.bytes > this.maxBytes) return;
     this.remove(key);
     this.entries.set(key, entry);

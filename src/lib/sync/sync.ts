@@ -8,8 +8,8 @@
  */
 import * as Y from 'yjs';
 import { verifyByPeer, type Signer, type Verifier } from '../crypto/signing.js';
-import { OwnRuns, sealLocal } from './authored.js';
-import { createEnvelopeVerifier } from './envelope.js';
+import { OwnRuns } from './authored.js';
+import { createEnvelopeVerifier, sealEnvelope } from './envelope.js';
 import type { DocStore } from '../storage/doc-store.js';
 import { deferWrites, type DeferredHistoryStore } from '../storage/deferred-writes.js';
 import {
@@ -324,7 +324,7 @@ class SyncService implements Sync {
         : changedMessageIds(tr, doc.getMap<unknown>('messages'));
     // Remote updates are stored and passed on by applyRemote (as they came), not from here.
     const t0 = this.tracer.begin();
-    const envelope = sealLocal(unit.wire, update, this.self, this.sign);
+    const envelope = sealEnvelope({ author: this.self, wire: unit.wire, update }, this.sign);
     this.tracer.end('sign', t0, update.byteLength);
     this.sender.publish(unit, update, envelope, ids, undefined, true, tr);
     this.ownRuns.noted(unit);
