@@ -10,10 +10,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { createMemoryHistoryStore } from '../../src/lib/storage/history-store.js';
-import { sealEnvelope } from '../../src/lib/sync/envelope.js';
 import { encodeFrame, FrameType } from '../../src/lib/sync/protocol.js';
 import { createSync, type Sync, type SyncAccess, type SyncEvent } from '../../src/lib/sync/sync.js';
-import { headOf, segmentOf } from '../../src/lib/sync/testing.js';
+import { headOf, sealAnything, segmentOf } from '../../src/lib/sync/testing.js';
 import { createLibp2pSyncTransport } from '../../src/lib/sync/transport-libp2p.js';
 import type { SyncTransport } from '../../src/lib/sync/transport.js';
 import {
@@ -117,7 +116,7 @@ describe('a member sending hostile Yjs updates over libp2p', () => {
     const deletion = Y.encodeStateAsUpdate(copy, sv);
     const signM = signerOf(mNode);
     const sealed = (wire: string, update: Uint8Array, author = mId): Uint8Array =>
-      sealEnvelope({ author, wire, update }, signM);
+      sealAnything({ author, wire, update }, signM);
     const attacks: [string, string, Uint8Array, string][] = [
       ['poison', 'g#0', sealed('g#0', gcUpdate(777, 0, 0)), 'update refused'],
       [

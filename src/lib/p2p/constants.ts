@@ -88,10 +88,12 @@ export const CONNECT_LINK_QUERY_PARAM = 'peer';
  * Conversation sync: Yjs state-vector handshake, then live updates and ephemeral messages.
  * Version 3 added Deflated frames (sync/deflate.ts); version 4 carries every update in its
  * author's signed envelope and answers a step1 with the envelopes the peer lacks
- * (sync/authored.ts). Versions before 4 can't be spoken safely any more: a device running
+ * (sync/authored.ts); version 5 declares each envelope's client id and clock range in its
+ * signed header (sync/envelope.ts: a step1 is answered from the headers). Versions before 5
+ * can't be spoken any more (4.0.0 refuses a version 2 envelope as malformed): a device running
  * one is told apart as incompatible ("update the app").
  */
-export const SYNC_PROTOCOL = '/p2p4e/sync/4.0.0';
+export const SYNC_PROTOCOL = '/p2p4e/sync/5.0.0';
 
 /** The version before: no longer spoken (the transport's `legacy` option, for tests). */
 export const SYNC_PROTOCOL_V3 = '/p2p4e/sync/3.0.0';

@@ -16,7 +16,8 @@
  *
  * ```ts
  * const env = sealEnvelope({ author: self, wire: unit.wire, update }, sign); // envelope.ts
- * const verdict = admit(bytes, { wire, doc, kind, isMember, verify }); // after inspectUpdate
+ * const { ranges } = inspectUpdate(env.update, doc); // update-check.ts
+ * const verdict = admit(env, { wire, doc, kind, isMember, verify, written: ranges });
  * const list = lacking(await set.envelopes(part), sv, { self, wire, sign });
  * ```
  */
@@ -28,25 +29,28 @@ import {
   MalformedEnvelopeError,
   openEnvelope,
   sealEnvelope,
-  type Envelope
+  updateRange,
+  type Envelope,
+  type UpdateRange
 } from './envelope.js';
 import { checkWrites, type DocKind } from './write-rules.js';
 
-/** The clocks an update writes: one client id, [from, to). Undefined: deletions only. */
-export interface UpdateRange {
-  client: number;
-  from: number;
-  to: number;
+/** Clocks written per client id: [from, to) (UpdateSummary.ranges, Y.parseUpdateMeta). */
+export type WrittenRanges = ReadonlyMap<number, { from: number; to: number }>;
+
+/** The one range of `written` (null: none); throws when it writes for several ids. */
+export function singleRange(written: WrittenRanges): UpdateRange | null {
+  if (written.size === 0) return null;
+  if (written.size > 1) throw new MalformedEnvelopeError('an envelope writes for one client id');
+  const [client, { from, to }] = written.entries().next().value as [
+    number,
+    { from: number; to: number }
+  ];
+  return { client, from, to };
 }
 
-/** The range of an update that passed inspectUpdate; throws when it writes for several ids. */
-export function updateRange(update: Uint8Array): UpdateRange | undefined {
-  const { from, to } = Y.parseUpdateMeta(update);
-  if (from.size === 0) return undefined;
-  if (from.size > 1) throw new MalformedEnvelopeError('an envelope writes for one client id');
-  const [client, start] = from.entries().next().value as [number, number];
-  return { client, from: start, to: to.get(client) ?? start };
-}
+const sameRange = (a: UpdateRange | null, b: UpdateRange | null): boolean =>
+  a === null || b === null ? a === b : a.client === b.client && a.from === b.from && a.to === b.to;
 
 export interface AdmitContext {
   wire: string;
@@ -54,6 +58,8 @@ export interface AdmitContext {
   kind: DocKind;
   isMember(peer: string): boolean;
   verify: Verifier;
+  /** What the update writes (inspectUpdate's summary). */
+  written: WrittenRanges;
   /** The signature was verified already (asynchronously, by WebCrypto: FrameReceiver). */
   signatureChecked?: boolean;
 }
@@ -78,15 +84,19 @@ export function openFor(bytes: Uint8Array, wire: string): Envelope | string {
  * `pending`: it needs changes this doc does not have yet (retry once the doc moved on).
  */
 export function admit(env: Envelope, ctx: AdmitContext): Admission {
-  let range: UpdateRange | undefined;
+  let range: UpdateRange | null;
   try {
-    range = updateRange(env.update);
+    range = singleRange(ctx.written);
   } catch (err) {
     return { ok: false, pending: false, reason: (err as Error).message };
   }
+  // The header says what the update writes (a step1 is answered from headers): it must.
+  if (env.range !== undefined && !sameRange(env.range, range)) {
+    return { ok: false, pending: false, reason: 'envelope range does not match its update' };
+  }
   // Everything in it is here already (it came again, or inside a merged run): nothing to do,
   // and nothing to verify. Deletions only are always checked.
-  if (range !== undefined && range.to <= Y.getState(ctx.doc.store, range.client)) {
+  if (range !== null && range.to <= Y.getState(ctx.doc.store, range.client)) {
     return { ok: true, env, fresh: false };
   }
   if (ctx.signatureChecked !== true && !envelopeSigned(env, ctx.verify)) {
@@ -108,7 +118,8 @@ interface Stored {
   bytes: Uint8Array;
   at: number;
   env: Envelope;
-  range: UpdateRange | undefined;
+  /** What it writes (null: deletions only). */
+  range: UpdateRange | null;
 }
 
 /**
@@ -120,11 +131,14 @@ function* readLog(stored: readonly Uint8Array[], wire: string): Generator<Stored
     const bytes = stored[at]!;
     const env = openFor(bytes, wire);
     if (typeof env === 'string') continue;
-    let range: UpdateRange | undefined;
-    try {
-      range = updateRange(env.update);
-    } catch {
-      continue;
+    let range = env.range;
+    if (range === undefined) {
+      // Version 1 (sync 4.0.0) declared no range: read it from the update.
+      try {
+        range = updateRange(env.update);
+      } catch {
+        continue;
+      }
     }
     yield { bytes, at, env, range };
   }
@@ -139,9 +153,17 @@ export interface AnswerContext {
 }
 
 /**
+ * Own envelopes at least this big (a run OwnRuns merged) go to a peer that lacks all of them
+ * as they are stored: merging and signing again would cost the answer a decode and encode of
+ * the whole run, and the receiver applies it in one piece either way.
+ */
+export const FORWARD_AS_IS_BYTES = 16 * 1024;
+
+/**
  * The stored envelopes a peer with state vector `sv` lacks: those writing past what it has of
- * their client id, and every deletions-only one. This device's own are merged per client id
- * into one envelope, signed again.
+ * their client id, and every deletions-only one (picked by their headers; the updates are not
+ * decoded). This device's own are merged per client id into one envelope, cut to what the
+ * peer lacks and signed again, except merged runs the peer lacks wholly (sent as stored).
  */
 export function lacking(
   stored: readonly Uint8Array[],
@@ -150,9 +172,28 @@ export function lacking(
 ): Uint8Array[] {
   const out: Uint8Array[] = [];
   const own = new Map<number, Uint8Array[]>();
+  let svBytes: Uint8Array | undefined;
+  // Our own changes of one client: merged, cut to what the peer lacks, signed again.
+  const flush = (client: number): void => {
+    const updates = own.get(client);
+    if (updates === undefined) return;
+    own.delete(client);
+    svBytes ??= Y.encodeStateVector(sv as Map<number, number>);
+    for (const run of batchesUpTo(updates, (u) => u.byteLength, ctx.maxMergedBytes)) {
+      const merged = run.length === 1 ? run[0]! : Y.mergeUpdates(run);
+      const update = Y.diffUpdate(merged, svBytes);
+      out.push(sealEnvelope({ author: ctx.self, wire: ctx.wire, update }, ctx.sign));
+    }
+  };
   for (const { bytes, env, range } of readLog(stored, ctx.wire)) {
-    if (range !== undefined && range.to <= (sv.get(range.client) ?? 0)) continue;
-    if (range !== undefined && env.author === ctx.self) {
+    const has = range === null ? 0 : (sv.get(range.client) ?? 0);
+    if (range !== null && range.to <= has) continue;
+    if (range !== null && env.author === ctx.self) {
+      if (range.from >= has && bytes.byteLength >= FORWARD_AS_IS_BYTES) {
+        flush(range.client); // what comes before it, first
+        out.push(bytes);
+        continue;
+      }
       let list = own.get(range.client);
       if (list === undefined) own.set(range.client, (list = []));
       list.push(env.update);
@@ -160,17 +201,7 @@ export function lacking(
     }
     out.push(bytes);
   }
-  if (own.size > 0) {
-    // Our own changes: merged, cut to what the peer lacks, signed again (ours to sign).
-    const svBytes = Y.encodeStateVector(sv as Map<number, number>);
-    for (const updates of own.values()) {
-      for (const run of batchesUpTo(updates, (u) => u.byteLength, ctx.maxMergedBytes)) {
-        const merged = run.length === 1 ? run[0]! : Y.mergeUpdates(run);
-        const update = Y.diffUpdate(merged, svBytes);
-        out.push(sealEnvelope({ author: ctx.self, wire: ctx.wire, update }, ctx.sign));
-      }
-    }
-  }
+  for (const client of [...own.keys()]) flush(client);
   return out;
 }
 
@@ -264,7 +295,7 @@ export class OwnRuns {
     const stored = await doc.conv.set.envelopes(doc.part);
     const byClient = new Map<number, { at: number[]; updates: Uint8Array[] }>();
     for (const { at, env, range } of readLog(stored, doc.wire)) {
-      if (env.author !== self || range === undefined) continue;
+      if (env.author !== self || range === null) continue;
       let group = byClient.get(range.client);
       if (group === undefined) byClient.set(range.client, (group = { at: [], updates: [] }));
       group.at.push(at);

@@ -6,12 +6,16 @@
  *
  * Wire form (all lengths checked before anything is allocated):
  *
- *   u8 version (1) | varint n, n bytes author | varint m, m bytes wire id | 64 bytes signature |
- *   the update (the rest)
+ *   u8 version (2) | varint n, n bytes author | varint m, m bytes wire id |
+ *   varint client + 1 (0: deletions only) | varint from | varint to - from |
+ *   64 bytes signature | the update (the rest)
  *
- * The signature covers "p2p4e/envelope/v1", author, wire id and SHA-256 of the update: the
- * update's client ids and clock ranges are inside it, so they are covered too, and one
- * envelope cannot be replayed into another doc.
+ * The signature covers "p2p4e/envelope/v2", author, wire id, the client id and clock range and
+ * SHA-256 of the update, so one envelope cannot be replayed into another doc. The range is
+ * what the update writes (receivers check that it says so, authored.ts admit): a member
+ * answering a step1 picks the envelopes a peer lacks from their headers, without decoding
+ * the updates. Version 1 (sync 4.0.0: no range, "p2p4e/envelope/v1") is still read, from
+ * logs stored then.
  *
  * ```ts
  * const bytes = sealEnvelope({ author: self, wire: 'conv#2', update }, sign);
@@ -22,11 +26,16 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { peerIdFromString } from '@libp2p/peer-id';
+import * as Y from 'yjs';
 import { SIGNATURE_BYTES, type Signer, type Verifier } from '../crypto/signing.js';
 import { MAX_ID_LENGTH } from './constants.js';
 
-export const ENVELOPE_VERSION = 1;
-const LABEL = new TextEncoder().encode('p2p4e/envelope/v1\0');
+export const ENVELOPE_VERSION = 2;
+const V1 = 1;
+const LABELS: Record<number, Uint8Array> = {
+  [V1]: new TextEncoder().encode('p2p4e/envelope/v1\0'),
+  [ENVELOPE_VERSION]: new TextEncoder().encode('p2p4e/envelope/v2\0')
+};
 const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -38,6 +47,22 @@ export class MalformedEnvelopeError extends Error {
   override name = 'MalformedEnvelopeError';
 }
 
+/** The clocks an update writes: one client id, [from, to). */
+export interface UpdateRange {
+  client: number;
+  from: number;
+  to: number;
+}
+
+/** The range of an update (Y.parseUpdateMeta); throws when it writes for several ids. */
+export function updateRange(update: Uint8Array): UpdateRange | null {
+  const { from, to } = Y.parseUpdateMeta(update);
+  if (from.size === 0) return null;
+  if (from.size > 1) throw new MalformedEnvelopeError('an envelope writes for one client id');
+  const [client, start] = from.entries().next().value as [number, number];
+  return { client, from: start, to: to.get(client) ?? start };
+}
+
 export interface EnvelopeContent {
   author: string;
   /** The doc: `<conv>` (head) or `<conv>#<n>` (segment n). */
@@ -47,23 +72,11 @@ export interface EnvelopeContent {
 
 export interface Envelope extends EnvelopeContent {
   sig: Uint8Array;
-}
-
-/** The bytes an author signs for an update of a doc. */
-export function envelopeSignedBytes(c: EnvelopeContent): Uint8Array {
-  const a = utf8.encode(c.author);
-  const w = utf8.encode(c.wire);
-  const h = sha256(c.update);
-  const out = new Uint8Array(LABEL.length + a.length + 1 + w.length + 1 + h.length);
-  let at = 0;
-  out.set(LABEL, at);
-  at += LABEL.length;
-  out.set(a, at);
-  at += a.length + 1;
-  out.set(w, at);
-  at += w.length + 1;
-  out.set(h, at);
-  return out;
+  /**
+   * What the update writes, as its author declared and signed it: null for deletions only;
+   * undefined in a version 1 envelope (not declared).
+   */
+  range: UpdateRange | null | undefined;
 }
 
 function writeVarint(out: number[], n: number): void {
@@ -74,9 +87,49 @@ function writeVarint(out: number[], n: number): void {
   out.push(n);
 }
 
-/** Signs and encodes an update of `wire` by `author`. */
-export function sealEnvelope(c: EnvelopeContent, sign: Signer): Uint8Array {
-  const sig = sign(envelopeSignedBytes(c));
+/** The range as the header carries it. */
+function rangeBytes(range: UpdateRange | null): number[] {
+  const out: number[] = [];
+  writeVarint(out, range === null ? 0 : range.client + 1);
+  writeVarint(out, range?.from ?? 0);
+  writeVarint(out, range === null ? 0 : range.to - range.from);
+  return out;
+}
+
+/** The bytes an author signs for an update of a doc. */
+export function envelopeSignedBytes(
+  c: Envelope | (EnvelopeContent & { range: UpdateRange | null })
+): Uint8Array {
+  const label = LABELS[c.range === undefined ? V1 : ENVELOPE_VERSION]!;
+  const a = utf8.encode(c.author);
+  const w = utf8.encode(c.wire);
+  const r = c.range === undefined ? [] : rangeBytes(c.range);
+  const h = sha256(c.update);
+  const out = new Uint8Array(label.length + a.length + 1 + w.length + 1 + r.length + h.length);
+  let at = 0;
+  out.set(label, at);
+  at += label.length;
+  out.set(a, at);
+  at += a.length + 1;
+  out.set(w, at);
+  at += w.length + 1;
+  out.set(r, at);
+  at += r.length;
+  out.set(h, at);
+  return out;
+}
+
+/**
+ * Signs and encodes an update of `wire` by `author`. `range`: what the update writes, when
+ * the caller knows it (otherwise it is read from the update); throws MalformedEnvelopeError
+ * when the update writes for several client ids.
+ */
+export function sealEnvelope(
+  c: EnvelopeContent,
+  sign: Signer,
+  range: UpdateRange | null = updateRange(c.update)
+): Uint8Array {
+  const sig = sign(envelopeSignedBytes({ ...c, range }));
   if (sig.byteLength !== SIGNATURE_BYTES) throw new TypeError('not an Ed25519 signature');
   const a = utf8.encode(c.author);
   const w = utf8.encode(c.wire);
@@ -84,21 +137,21 @@ export function sealEnvelope(c: EnvelopeContent, sign: Signer): Uint8Array {
   writeVarint(head, a.length);
   const afterAuthor: number[] = [];
   writeVarint(afterAuthor, w.length);
+  const afterWire = rangeBytes(range);
   const out = new Uint8Array(
-    head.length + a.length + afterAuthor.length + w.length + SIGNATURE_BYTES + c.update.length
+    head.length +
+      a.length +
+      afterAuthor.length +
+      w.length +
+      afterWire.length +
+      SIGNATURE_BYTES +
+      c.update.length
   );
   let at = 0;
-  out.set(head, at);
-  at += head.length;
-  out.set(a, at);
-  at += a.length;
-  out.set(afterAuthor, at);
-  at += afterAuthor.length;
-  out.set(w, at);
-  at += w.length;
-  out.set(sig, at);
-  at += SIGNATURE_BYTES;
-  out.set(c.update, at);
+  for (const part of [head, a, afterAuthor, w, afterWire, sig, c.update]) {
+    out.set(part, at);
+    at += part.length;
+  }
   return out;
 }
 
@@ -119,7 +172,10 @@ function check(n: number, next: number, max: number): [number, number] {
 
 /** Decodes an envelope (the update is a view into `bytes`). The signature is not checked. */
 export function openEnvelope(bytes: Uint8Array): Envelope {
-  if (bytes[0] !== ENVELOPE_VERSION) throw new MalformedEnvelopeError('unknown envelope version');
+  const version = bytes[0];
+  if (version !== ENVELOPE_VERSION && version !== V1) {
+    throw new MalformedEnvelopeError('unknown envelope version');
+  }
   let [n, at] = readLength(bytes, 1, MAX_ID_LENGTH * 4);
   if (at + n > bytes.length) throw new MalformedEnvelopeError('envelope cut short');
   let author: string;
@@ -138,9 +194,29 @@ export function openEnvelope(bytes: Uint8Array): Envelope {
   if (author.length > MAX_ID_LENGTH || wire.length > MAX_WIRE_LENGTH) {
     throw new MalformedEnvelopeError('name too long');
   }
+  let range: UpdateRange | null | undefined;
+  if (version === ENVELOPE_VERSION) {
+    let client: number, from: number, length: number;
+    [client, at] = readVarint(bytes, at, 8);
+    [from, at] = readVarint(bytes, at, 8);
+    [length, at] = readVarint(bytes, at, 8);
+    if (client === 0) {
+      if (from !== 0 || length !== 0) throw new MalformedEnvelopeError('bad range');
+      range = null;
+    } else {
+      if (
+        length === 0 ||
+        from + length > Number.MAX_SAFE_INTEGER ||
+        client - 1 > Number.MAX_SAFE_INTEGER
+      ) {
+        throw new MalformedEnvelopeError('bad range');
+      }
+      range = { client: client - 1, from, to: from + length };
+    }
+  }
   if (at + SIGNATURE_BYTES >= bytes.length) throw new MalformedEnvelopeError('no update');
   const sig = bytes.subarray(at, at + SIGNATURE_BYTES);
-  return { author, wire, sig, update: bytes.subarray(at + SIGNATURE_BYTES) };
+  return { author, wire, sig, range, update: bytes.subarray(at + SIGNATURE_BYTES) };
 }
 
 /** Checks envelopes' signatures; `verifyAll` answers per envelope, in order. */
@@ -248,13 +324,13 @@ export function encodeEnvelopeList(envelopes: readonly Uint8Array[]): Uint8Array
   return out;
 }
 
-/** Reads an unsigned varint of at most 5 bytes (< 2^35) at `at`: [value, next]. */
-function readVarint(bytes: Uint8Array, at: number): [number, number] {
+/** Reads an unsigned varint of at most `max` bytes (5: < 2^35) at `at`: [value, next]. */
+function readVarint(bytes: Uint8Array, at: number, max = 5): [number, number] {
   let n = 0;
   let scale = 1;
-  for (let i = 0; i < 5; i++) {
+  for (let i = 0; i < max; i++) {
     const b = bytes[at + i];
-    if (b === undefined) throw new MalformedEnvelopeError('envelope list cut short');
+    if (b === undefined) throw new MalformedEnvelopeError('envelope cut short');
     n += (b & 0x7f) * scale;
     if (b < 0x80) return [n, at + i + 1];
     scale *= 128;

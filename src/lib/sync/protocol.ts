@@ -1,6 +1,6 @@
 /**
- * Wire format of SYNC_PROTOCOL (`/p2p4e/sync/4.0.0`; 3.0.0 carried bare Yjs updates and is no
- * longer spoken). Each frame travels length-prefixed
+ * Wire format of SYNC_PROTOCOL (`/p2p4e/sync/5.0.0`; 3.0.0 carried bare Yjs updates, 4.0.0
+ * envelopes without a declared range (envelope.ts); neither is spoken any more). Each frame travels length-prefixed
  * (unsigned varint length, then the bytes) on a libp2p stream and is:
  *
  * ```

@@ -19,7 +19,7 @@ import type { Reassembler } from './reassembly.js';
 import type { FrameSender } from './sender.js';
 import type { Tracer } from './tracer.js';
 import type { ConversationState, Unit } from './unit.js';
-import { inspectUpdate } from './update-check.js';
+import { inspectUpdate, type UpdateSummary } from './update-check.js';
 
 /** Origin of changes applied from a peer. */
 export class RemoteOrigin {
@@ -293,7 +293,7 @@ export class FrameReceiver {
     const doc = unit.doc();
     if (unit.reloading || doc === undefined) return 'stop';
     const inspected = this.inspect(doc, peer, env.update);
-    if (inspected !== 'ok') return inspected;
+    if (typeof inspected === 'string') return inspected;
     const t0 = this.host.tracer.begin();
     const verdict = admit(env, {
       wire: unit.wire,
@@ -301,6 +301,7 @@ export class FrameReceiver {
       kind: unit.part === HEAD ? 'head' : 'segment',
       isMember: (p) => unit.conv.conversation.isMember(p),
       verify: this.host.verify,
+      written: inspected.ranges,
       signatureChecked: checked
     });
     this.host.tracer.end('check', t0, bytes.byteLength);
@@ -309,7 +310,7 @@ export class FrameReceiver {
       this.host.misbehave(peer, verdict.reason);
       return 'stop';
     }
-    unit.noteRemoteHas(peer, env.update);
+    unit.noteRemoteHas(peer, inspected.ranges);
     if (!verdict.fresh) return 'have';
     return this.applyRemote(unit, peer, env, bytes) ? 'applied' : 'stop';
   }
@@ -363,11 +364,14 @@ export class FrameReceiver {
    * applied, stored or passed on, and its sender is dropped like any sender of a bad frame.
    * A gap (changes it needs are missing here) is no misbehaviour: it is `pending`.
    */
-  private inspect(doc: Y.Doc, peer: string, update: Uint8Array): 'ok' | 'pending' | 'stop' {
+  private inspect(
+    doc: Y.Doc,
+    peer: string,
+    update: Uint8Array
+  ): UpdateSummary | 'pending' | 'stop' {
     const t0 = this.host.tracer.begin();
     try {
-      inspectUpdate(update, doc, this.host.updateLimits);
-      return 'ok';
+      return inspectUpdate(update, doc, this.host.updateLimits);
     } catch (err) {
       if (!(err instanceof UpdateRejectedError)) throw err;
       if (err.gap) return 'pending';

@@ -7,7 +7,14 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import * as Y from 'yjs';
 import { concatBytes } from '../crypto/encoding.js';
 import type { Signer, Verifier } from '../crypto/signing.js';
-import { envelopeSignedBytes, type EnvelopeVerifier } from './envelope.js';
+import {
+  envelopeSignedBytes,
+  sealEnvelope,
+  updateRange,
+  type EnvelopeContent,
+  type EnvelopeVerifier,
+  type UpdateRange
+} from './envelope.js';
 import { createMemoryHistoryStore, type HistoryStore } from '../storage/history-store.js';
 import { createConversation, type Conversation, type ConversationOptions } from './conversation.js';
 import { DocSet } from './doc-set.js';
@@ -153,4 +160,18 @@ export function createTestSigning(): TestSigning {
     verify,
     deps: (peer) => ({ sign: signer(peer), verify, envelopeVerifier })
   };
+}
+
+/**
+ * Seals any bytes as an envelope of `c.author`, declaring the range they seem to write (or
+ * none when they don't parse or write for several ids): what an attacker's device sends.
+ */
+export function sealAnything(c: EnvelopeContent, sign: Signer): Uint8Array {
+  let range: UpdateRange | null = null;
+  try {
+    range = updateRange(c.update);
+  } catch {
+    // declared as deletions only: the receiver finds out what the bytes are
+  }
+  return sealEnvelope(c, sign, range);
 }

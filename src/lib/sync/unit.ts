@@ -6,6 +6,7 @@ import * as Y from 'yjs';
 import { RESYNC_GIVE_UP_ROUNDS } from './constants.js';
 import type { Conversation } from './conversation.js';
 import { HEAD, unitId, type DocSet } from './doc-set.js';
+import type { WrittenRanges } from './authored.js';
 
 export interface ConversationState {
   id: string;
@@ -70,7 +71,7 @@ export interface Unit {
    * A peer that sent a live update has what it carries: its known state vector moves forward
    * (otherwise the repair round would send a one-way talker its own messages back).
    */
-  noteRemoteHas(peer: string, update: Uint8Array): void;
+  noteRemoteHas(peer: string, written: WrittenRanges): void;
 }
 
 /**
@@ -176,17 +177,11 @@ export function createUnit(conv: ConversationState, part: number, onUpdate: Upda
       unit.resyncSince = round;
       return true;
     },
-    noteRemoteHas(peer, update) {
+    noteRemoteHas(peer, written) {
       const known = unit.remote.get(peer);
       if (known === undefined) return;
-      let carried: Map<number, number>;
-      try {
-        carried = Y.parseUpdateMeta(update).to;
-      } catch {
-        return; // it applied, so this does not happen; the repair round copes either way
-      }
-      for (const [client, clock] of carried) {
-        if ((known.get(client) ?? 0) < clock) known.set(client, clock);
+      for (const [client, { to }] of written) {
+        if ((known.get(client) ?? 0) < to) known.set(client, to);
       }
     }
   };

@@ -41,6 +41,12 @@ export interface UpdateSummary {
   clients: number;
   structs: number;
   deleteRanges: number;
+  /**
+   * The clocks it writes per client id, [from, to) (Skip structs left out; a client whose
+   * structs are all Skips is not here): what Y.parseUpdateMeta would say, without decoding
+   * contents again.
+   */
+  ranges: Map<number, { from: number; to: number }>;
 }
 
 const NONE = -1;
@@ -87,7 +93,22 @@ export function inspectUpdate(
   checkDepth(s, doc, reach, limits.maxTypeDepth, options.allowGaps === true);
   if (options.allowGaps !== true) checkDeleteGaps(deletes, doc, reach);
   checkCollected(s, doc, deletes);
-  return { clients: s.runs.size, structs: s.kind.length, deleteRanges };
+  return { clients: s.runs.size, structs: s.kind.length, deleteRanges, ranges: writtenRanges(s) };
+}
+
+function writtenRanges(s: Structs): Map<number, { from: number; to: number }> {
+  const ranges = new Map<number, { from: number; to: number }>();
+  for (const [client, run] of s.runs) {
+    let from = NONE;
+    let to = NONE;
+    for (let i = run.first; i < run.first + run.count; i++) {
+      if (s.kind[i] === 1) continue;
+      if (from === NONE) from = s.clock[i]!;
+      to = s.clock[i]! + s.length[i]!;
+    }
+    if (from !== NONE) ranges.set(client, { from, to });
+  }
+  return ranges;
 }
 
 function readStructs(d: decoding.Decoder, s: Structs, limits: UpdateLimits): void {

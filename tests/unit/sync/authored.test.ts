@@ -8,11 +8,23 @@
 import { describe, expect, it, vi } from 'vitest';
 import * as Y from 'yjs';
 import { authorOfClient } from '../../../src/lib/sync/authorship.js';
-import { decodeEnvelopeList, openEnvelope, sealEnvelope } from '../../../src/lib/sync/envelope.js';
+import { FORWARD_AS_IS_BYTES, lacking } from '../../../src/lib/sync/authored.js';
+import {
+  decodeEnvelopeList,
+  openEnvelope,
+  sealEnvelope,
+  updateRange
+} from '../../../src/lib/sync/envelope.js';
 import { decodeFrame, encodeFrame, FrameType } from '../../../src/lib/sync/protocol.js';
 import type { SyncAccess } from '../../../src/lib/sync/sync.js';
 import { createMemoryHistoryStore } from '../../../src/lib/storage/history-store.js';
-import { exchange, headOf, memoryConversation, segmentOf } from '../../../src/lib/sync/testing.js';
+import {
+  exchange,
+  headOf,
+  memoryConversation,
+  sealAnything,
+  segmentOf
+} from '../../../src/lib/sync/testing.js';
 import { groupWithBadMember, SyncNetwork } from '../../fixtures/sync-network.js';
 
 const access: SyncAccess = { canSync: (peer) => ['a', 'm', 'b', 'c'].includes(peer) };
@@ -136,7 +148,7 @@ describe('every change authored', () => {
     mConv.send('sealed by m');
     const update = Y.encodeStateAsUpdate(doc, sv);
     // Sealed as 'b' with m's key.
-    const forged = sealEnvelope({ author: 'b', wire: 'c#0', update }, net.signing.signer('m'));
+    const forged = sealAnything({ author: 'b', wire: 'c#0', update }, net.signing.signer('m'));
     a.transport.handler!.frame(
       'm',
       encodeFrame({ type: FrameType.Update, conversationId: 'c#0', payload: forged })
@@ -145,10 +157,34 @@ describe('every change authored', () => {
     expect(a.sync.misbehaving()).toContain('m');
   });
 
+  it('an envelope whose header declares another range than its update writes: dropped', async () => {
+    const { net, a, mConv, snapshot } = await group();
+    const doc = segmentOf(mConv, 0);
+    const sv = Y.encodeStateVector(doc);
+    mConv.send('range lied about');
+    const update = Y.encodeStateAsUpdate(doc, sv);
+    const range = updateRange(update)!;
+    const before = snapshot();
+    for (const lie of [{ ...range, to: range.to + 5 }, { ...range, from: range.from + 1 }, null]) {
+      const forged = sealEnvelope(
+        { author: 'm', wire: 'c#0', update },
+        net.signing.signer('m'),
+        lie
+      );
+      a.transport.handler!.frame(
+        'm',
+        encodeFrame({ type: FrameType.Update, conversationId: 'c#0', payload: forged })
+      );
+      await net.settle();
+      expect(a.sync.misbehaving()).toContain('m');
+      expect(snapshot()).toBe(before);
+    }
+  });
+
   it('an envelope of another doc, or a raw update where an envelope belongs: dropped', async () => {
     for (const payload of [
       (m: Y.Doc) =>
-        sealEnvelope(
+        sealAnything(
           { author: 'm', wire: 'c', update: Y.encodeStateAsUpdate(m) },
           new SyncNetwork().signing.signer('m')
         ),
@@ -267,6 +303,43 @@ describe('own runs', () => {
   });
 });
 
+describe('answering a step1 (lacking)', () => {
+  it('picks envelopes by their headers; a merged run the peer lacks wholly goes as stored, the rest is merged and signed once', () => {
+    const signing = new SyncNetwork().signing;
+    let signs = 0;
+    const sign = (b: Uint8Array): Uint8Array => {
+      signs++;
+      return signing.signer('a')(b);
+    };
+    const doc = new Y.Doc();
+    const updates: Uint8Array[] = [];
+    doc.on('update', (u: Uint8Array) => updates.push(u));
+    for (let i = 0; i < 200; i++) doc.getMap('messages').set(`m${i}`, 'x'.repeat(100));
+    const big = sealEnvelope(
+      { author: 'a', wire: 'c#0', update: Y.mergeUpdates(updates.slice(0, 190)) },
+      sign
+    );
+    const small = updates
+      .slice(190)
+      .map((update) => sealEnvelope({ author: 'a', wire: 'c#0', update }, sign));
+    expect(big.byteLength).toBeGreaterThanOrEqual(FORWARD_AS_IS_BYTES);
+    const ctx = { self: 'a', wire: 'c#0', sign, maxMergedBytes: 1 << 20 };
+    signs = 0;
+    const all = lacking([big, ...small], new Map(), ctx);
+    expect(all[0]).toBe(big); // the very bytes stored
+    expect(all).toHaveLength(2); // and the ten small ones merged into one
+    expect(signs).toBe(1);
+    const merged = openEnvelope(all[1]!);
+    expect(merged.range).toEqual({ client: doc.clientID, from: 190, to: 200 });
+    // A peer that has part of the big run: cut to what it lacks, signed again.
+    const some = lacking([big, ...small], new Map([[doc.clientID, 100]]), ctx);
+    expect(some).toHaveLength(1);
+    expect(openEnvelope(some[0]!).range).toEqual({ client: doc.clientID, from: 100, to: 200 });
+    // A peer that has it all: nothing.
+    expect(lacking([big, ...small], new Map([[doc.clientID, 200]]), ctx)).toEqual([]);
+  });
+});
+
 /** Polls `check` (a storage read) until it holds, 200 turns of the event loop at most. */
 async function waitUntil(check: () => Promise<boolean>): Promise<void> {
   for (let turn = 0; turn < 200; turn++) {
@@ -357,7 +430,7 @@ describe('signatures checked asynchronously (WebCrypto in the app)', () => {
       m.set('h', { a: 'a', c: 1, w: 1, n: 0 });
       m.set('text', 'not really from a');
     });
-    const forged = sealEnvelope(
+    const forged = sealAnything(
       { author: 'a', wire: 'g#0', update: Y.encodeStateAsUpdate(copy, sv) },
       net.signing.signer('c')
     );

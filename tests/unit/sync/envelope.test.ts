@@ -5,6 +5,7 @@ import * as Y from 'yjs';
 import { ed25519Signer } from '../../../src/lib/crypto/signing.js';
 import {
   createEnvelopeVerifier,
+  envelopeSignedBytes,
   MalformedEnvelopeError,
   openEnvelope,
   sealEnvelope
@@ -29,6 +30,10 @@ describe('envelopes', () => {
     const env = openEnvelope(bytes);
     expect(env).toMatchObject({ author: a.id, wire: 'conv#3' });
     expect(env.update).toEqual(u);
+    // The header declares what the update writes.
+    const { from, to } = Y.parseUpdateMeta(u);
+    const [client] = [...from.keys()];
+    expect(env.range).toEqual({ client, from: from.get(client!), to: to.get(client!) });
     for (const verifier of [createEnvelopeVerifier(), createEnvelopeVerifier(undefined)]) {
       expect(await verifier.verifyAll([env])).toEqual([true]);
     }
@@ -50,11 +55,44 @@ describe('envelopes', () => {
       { ...env, author: b.id },
       { ...env, sig },
       { ...env, author: 'not a peer id' },
-      { ...env, sig: env.sig.subarray(0, 63) }
+      { ...env, sig: env.sig.subarray(0, 63) },
+      { ...env, range: { ...env.range!, to: env.range!.to + 1 } }, // a changed range
+      { ...env, range: null },
+      { ...env, range: undefined } // read as version 1
     ];
     for (const verifier of [createEnvelopeVerifier(), createEnvelopeVerifier(undefined)]) {
       expect(await verifier.verifyAll(cases)).toEqual(cases.map(() => false));
     }
+  });
+
+  it('version 1 envelopes (sync 4.0.0, no declared range) still open and verify', async () => {
+    const a = await device();
+    const u = update('from before');
+    const v1 = { author: a.id, wire: 'c#0', update: u, range: undefined };
+    const sig = a.sign(envelopeSignedBytes(v1));
+    const name = (s: string): number[] => [s.length, ...new TextEncoder().encode(s)];
+    const bytes = Uint8Array.of(1, ...name(a.id), ...name('c#0'), ...sig, ...u);
+    const env = openEnvelope(bytes);
+    expect(env).toMatchObject({ author: a.id, wire: 'c#0', range: undefined });
+    expect(env.update).toEqual(u);
+    expect(await createEnvelopeVerifier().verifyAll([env])).toEqual([true]);
+  });
+
+  it('deletions only declare no range; several client ids cannot be sealed', async () => {
+    const a = await device();
+    const doc = new Y.Doc();
+    doc.getMap('m').set('k', 1);
+    const sv = Y.encodeStateVector(doc);
+    doc.getMap('m').delete('k');
+    const deletions = Y.diffUpdate(Y.encodeStateAsUpdate(doc), sv);
+    const env = openEnvelope(sealEnvelope({ author: a.id, wire: 'c', update: deletions }, a.sign));
+    expect(env.range).toBeNull();
+    const other = new Y.Doc();
+    other.getMap('m').set('j', 2);
+    const two = Y.mergeUpdates([Y.encodeStateAsUpdate(doc), Y.encodeStateAsUpdate(other)]);
+    expect(() => sealEnvelope({ author: a.id, wire: 'c', update: two }, a.sign)).toThrow(
+      MalformedEnvelopeError
+    );
   });
 
   it('malformed bytes get MalformedEnvelopeError and nothing else', async () => {
@@ -65,7 +103,7 @@ describe('envelopes', () => {
     const good = sealEnvelope({ author: a.id, wire: 'c', update: u }, a.sign);
     const bad = [
       new Uint8Array(),
-      Uint8Array.of(2, ...good.subarray(1)),
+      Uint8Array.of(3, ...good.subarray(1)), // an unknown version
       good.subarray(0, 10),
       good.subarray(0, good.length - u.length), // no update
       Uint8Array.of(1, 0x80, 0x80, 0x80, 0x01), // overlong length

@@ -2,13 +2,14 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import * as Y from 'yjs';
 import { createMemoryHistoryStore } from '../../../src/lib/storage/history-store.js';
 import { claimClientId } from '../../../src/lib/sync/authorship.js';
-import { encodeEnvelopeList, sealEnvelope } from '../../../src/lib/sync/envelope.js';
+import { encodeEnvelopeList } from '../../../src/lib/sync/envelope.js';
 import { decodeFrame, encodeFrame, FrameType } from '../../../src/lib/sync/protocol.js';
 import type { SyncAccess } from '../../../src/lib/sync/sync.js';
 import { groupWithBadMember, rng, SyncNetwork, type NetPeer } from '../../fixtures/sync-network.js';
 import {
   encodeAll,
   hasPendingStructs,
+  sealAnything,
   segmentOf,
   stateVectors
 } from '../../../src/lib/sync/testing.js';
@@ -283,7 +284,7 @@ describe('untrusted input', () => {
     const signM = net.signing.signer('m');
     const inject = (payload: Uint8Array, type: FrameType = FrameType.Update): void => {
       const sealed = (): Uint8Array =>
-        sealEnvelope({ author: 'm', wire: 'c#0', update: payload }, signM);
+        sealAnything({ author: 'm', wire: 'c#0', update: payload }, signM);
       const bytes =
         type === FrameType.Update
           ? sealed()
@@ -651,7 +652,7 @@ describe('repair rounds stay quiet when there is nothing to repair', () => {
         encodeFrame({
           type: FrameType.Update,
           conversationId: 'c',
-          payload: sealEnvelope(
+          payload: sealAnything(
             { author: 'b', wire: 'c', update: updates[1]! },
             net.signing.signer('b')
           )

@@ -10,10 +10,9 @@ import {
   createMemoryHistoryBacking,
   createMemoryHistoryStore
 } from '../../../src/lib/storage/history-store.js';
-import { sealEnvelope } from '../../../src/lib/sync/envelope.js';
 import { encodeFrame, FrameType } from '../../../src/lib/sync/protocol.js';
 import type { SyncAccess } from '../../../src/lib/sync/sync.js';
-import { headOf, segmentOf } from '../../../src/lib/sync/testing.js';
+import { headOf, sealAnything, segmentOf } from '../../../src/lib/sync/testing.js';
 import { gcUpdate, nestingBomb } from '../../fixtures/crafted-updates.js';
 import { groupWithBadMember, SyncNetwork } from '../../fixtures/sync-network.js';
 
@@ -29,7 +28,7 @@ async function setup() {
       encodeFrame({
         type: FrameType.Update,
         conversationId: wire,
-        payload: sealEnvelope({ author: 'm', wire, update: payload }, signM)
+        payload: sealAnything({ author: 'm', wire, update: payload }, signM)
       })
     );
   return { net, a, m, b, inject };
@@ -118,7 +117,7 @@ describe('updates refused by inspection', () => {
       encodeFrame({
         type: FrameType.Update,
         conversationId: 'c#0',
-        payload: sealEnvelope(
+        payload: sealAnything(
           { author: 'm', wire: 'c#0', update: updates.at(-1)! },
           net.signing.signer('m')
         )
