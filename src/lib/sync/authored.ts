@@ -16,8 +16,8 @@
  *
  * ```ts
  * const env = sealEnvelope({ author: self, wire: unit.wire, update }, sign); // envelope.ts
- * const { ranges } = inspectUpdate(env.update, doc); // update-check.ts
- * const verdict = admit(env, { wire, doc, kind, isMember, verify, written: ranges });
+ * const inspected = inspectUpdate(env.update, doc); // update-check.ts
+ * const verdict = admit(env, { wire, doc, kind, isMember, verify, inspected });
  * const list = lacking(await set.envelopes(part), sv, { self, wire, sign });
  * ```
  */
@@ -33,6 +33,7 @@ import {
   type Envelope,
   type UpdateRange
 } from './envelope.js';
+import type { UpdateSummary } from './update-check.js';
 import { checkWrites, type DocKind } from './write-rules.js';
 
 /** Clocks written per client id: [from, to) (UpdateSummary.ranges, Y.parseUpdateMeta). */
@@ -58,8 +59,8 @@ export interface AdmitContext {
   kind: DocKind;
   isMember(peer: string): boolean;
   verify: Verifier;
-  /** What the update writes (inspectUpdate's summary). */
-  written: WrittenRanges;
+  /** What inspectUpdate read of the update (against `doc`). */
+  inspected: UpdateSummary;
   /** The signature was verified already (asynchronously, by WebCrypto: FrameReceiver). */
   signatureChecked?: boolean;
 }
@@ -86,7 +87,7 @@ export function openFor(bytes: Uint8Array, wire: string): Envelope | string {
 export function admit(env: Envelope, ctx: AdmitContext): Admission {
   let range: UpdateRange | null;
   try {
-    range = singleRange(ctx.written);
+    range = singleRange(ctx.inspected.ranges);
   } catch (err) {
     return { ok: false, pending: false, reason: (err as Error).message };
   }
@@ -102,7 +103,7 @@ export function admit(env: Envelope, ctx: AdmitContext): Admission {
   if (ctx.signatureChecked !== true && !envelopeSigned(env, ctx.verify)) {
     return { ok: false, pending: false, reason: 'bad signature' };
   }
-  const verdict = checkWrites(env.update, {
+  const verdict = checkWrites(ctx.inspected, {
     doc: ctx.doc,
     kind: ctx.kind,
     wire: ctx.wire,

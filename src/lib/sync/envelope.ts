@@ -96,10 +96,8 @@ function rangeBytes(range: UpdateRange | null): number[] {
   return out;
 }
 
-/** The bytes an author signs for an update of a doc. */
-export function envelopeSignedBytes(
-  c: Envelope | (EnvelopeContent & { range: UpdateRange | null })
-): Uint8Array {
+/** The bytes an author signs for an update of a doc (version 1 when `range` is undefined). */
+export function envelopeSignedBytes(c: EnvelopeContent & Pick<Envelope, 'range'>): Uint8Array {
   const label = LABELS[c.range === undefined ? V1 : ENVELOPE_VERSION]!;
   const a = utf8.encode(c.author);
   const w = utf8.encode(c.wire);

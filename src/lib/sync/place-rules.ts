@@ -17,7 +17,17 @@ export interface Place {
   root: string;
   key: string | null;
   /** Set when the struct is inside a nested map: that map's own key, id and author. */
-  container?: { key: string | null; id: string; owner: string | undefined };
+  container?: Container;
+}
+
+/** A nested map (a message, a member's receipts): its key, id and author. */
+export interface Container {
+  /** The root map it is in. */
+  root: string;
+  key: string | null;
+  client: number;
+  clock: number;
+  owner: string | undefined;
 }
 
 /** A write refused (`pending`: it may be allowed once the doc has what it lacks). */
@@ -40,8 +50,9 @@ export function wait(reason: string): never {
 export interface WriteFacts {
   /** The author who signed the update. */
   author: string;
-  /** The item's plain value (undefined for other content, such as a nested map). */
-  value: unknown;
+  /** The item's plain value (undefined for other content, such as a nested map; read it
+   * only where a rule needs it: it may be decoded on each read). */
+  readonly value: unknown;
   /** The write is a nested map. */
   isType: boolean;
   deleting: boolean;
@@ -67,7 +78,7 @@ function isOwnHeader(value: unknown, author: string): boolean {
 
 /** A write to `root[key]` of a root map (`place` is not inside a nested map). */
 export function checkEntry(place: Place, key: string, facts: WriteFacts): void {
-  const { author, value, isType, deleting } = facts;
+  const { author, isType, deleting } = facts;
   switch (place.root) {
     case CLIENTS_KEY:
       if (deleting) refuse('claims stay');
@@ -85,13 +96,14 @@ export function checkEntry(place: Place, key: string, facts: WriteFacts): void {
         // again with the same value, the creation time only along with it.
         if (deleting) refuse(`meta.${key} is set once`);
         if (!facts.hasKey('meta', key)) return;
-        const same = key === 'kind' ? facts.metaKind() === value : facts.writesKey('meta', 'kind');
+        const same =
+          key === 'kind' ? facts.metaKind() === facts.value : facts.writesKey('meta', 'kind');
         if (!same) refuse(`meta.${key} is set once`);
         return;
       }
       if (key !== 'name') refuse(`no meta.${key}`);
       if (!facts.creating() && !facts.isMember(author)) refuse('not a member');
-      if (!deleting && typeof value !== 'string') refuse('a name is text');
+      if (!deleting && typeof facts.value !== 'string') refuse('a name is text');
       return;
     case 'members':
       if (!isId(key)) refuse('bad member id');
@@ -99,8 +111,9 @@ export function checkEntry(place: Place, key: string, facts: WriteFacts): void {
         if (key !== author) refuse('only a member removes itself');
         return;
       }
+      const value = facts.value;
       if (typeof value !== 'number' || !Number.isFinite(value)) refuse('bad member entry');
-      if ((value as number) <= 0) {
+      if (value <= 0) {
         if (key !== author) refuse('only a member removes itself');
       } else if (!facts.creating() && !facts.isMember(author)) {
         refuse('not a member');
@@ -117,7 +130,7 @@ export function checkEntry(place: Place, key: string, facts: WriteFacts): void {
       return;
     case SEGMENTS_KEY:
       if (deleting) refuse('segments stay');
-      if (!/^(0|[1-9]\d{0,5})$/.test(key) || value !== 1) refuse('bad segment entry');
+      if (!/^(0|[1-9]\d{0,5})$/.test(key) || facts.value !== 1) refuse('bad segment entry');
       if (!facts.creating() && !facts.isMember(author)) refuse('not a member');
       return;
     default:
@@ -127,14 +140,14 @@ export function checkEntry(place: Place, key: string, facts: WriteFacts): void {
 
 /** A write to `key` inside a nested map (a message or a member's receipts). */
 export function checkNested(place: Place, key: string, facts: WriteFacts): void {
-  const { author, value, deleting } = facts;
+  const { author, deleting } = facts;
   const owner = place.container!.owner;
   if (owner === undefined) wait('container author unknown');
   if (place.root === 'messages') {
     if (MESSAGE_KEYS.has(key)) {
       if (owner !== author) refuse('changes someone else’s message');
       // The header names the author: the one who wrote it.
-      if (key === 'h' && !deleting && !isOwnHeader(value, author)) {
+      if (key === 'h' && !deleting && !isOwnHeader(facts.value, author)) {
         refuse('a header in someone else’s name');
       }
       return;

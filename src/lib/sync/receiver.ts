@@ -301,7 +301,7 @@ export class FrameReceiver {
       kind: unit.part === HEAD ? 'head' : 'segment',
       isMember: (p) => unit.conv.conversation.isMember(p),
       verify: this.host.verify,
-      written: inspected.ranges,
+      inspected,
       signatureChecked: checked
     });
     this.host.tracer.end('check', t0, bytes.byteLength);

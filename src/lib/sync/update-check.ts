@@ -29,7 +29,7 @@ import * as decoding from 'lib0/decoding';
 import * as Y from 'yjs';
 import { DEFAULT_UPDATE_LIMITS, type UpdateLimits } from './constants.js';
 import { UpdateRejectedError } from './errors.js';
-import { MAX_CLOCK, readContent, readUint, refuse, skipString } from './update-content.js';
+import { content, MAX_CLOCK, readContent, readString, readUint, refuse } from './update-content.js';
 
 export interface InspectOptions {
   /** Accept clock and dependency gaps (loading stored state, which may hold pending structs). */
@@ -38,6 +38,8 @@ export interface InspectOptions {
 
 /** What an accepted update holds. */
 export interface UpdateSummary {
+  /** Its structs and deletions as read: what the write rules go on (write-rules.ts). */
+  parsed: ParsedUpdate;
   clients: number;
   structs: number;
   deleteRanges: number;
@@ -49,10 +51,18 @@ export interface UpdateSummary {
   ranges: Map<number, { from: number; to: number }>;
 }
 
-const NONE = -1;
+export const NONE = -1;
+
+/** An update as inspectUpdate read it. */
+export interface ParsedUpdate {
+  update: Uint8Array;
+  structs: UpdateStructs;
+  /** Deletion ranges per client, [clock, end) pairs flat. */
+  deletes: Map<number, number[]>;
+}
 
 /** The structs of one update, in parallel arrays (an index is a struct). */
-class Structs {
+export class UpdateStructs {
   client: number[] = [];
   clock: number[] = [];
   length: number[] = [];
@@ -64,6 +74,15 @@ class Structs {
   root: boolean[] = [];
   /** Index of each client's first struct and its count (structs of a client are contiguous). */
   runs = new Map<number, { first: number; count: number }>();
+  /** The root type's name when the parent is one, else null. */
+  rootName: (string | null)[] = [];
+  /** The map key (parentSub) when the item names its parent, else null. */
+  key: (string | null)[] = [];
+  /** The content's ref (Yjs: 1 deleted, 2 JSON, 3 binary, 4 string, 7 type, 8 values) and,
+   * for a type, its type ref (1: a map); for values, where they start in the update. */
+  ref: number[] = [];
+  typeRef: number[] = [];
+  contentAt: number[] = [];
 }
 
 /**
@@ -76,7 +95,7 @@ export function inspectUpdate(
   limits: UpdateLimits = DEFAULT_UPDATE_LIMITS,
   options: InspectOptions = {}
 ): UpdateSummary {
-  const s = new Structs();
+  const s = new UpdateStructs();
   /** Deletion ranges per client, [clock, end) pairs flat. */
   const deletes = new Map<number, number[]>();
   let deleteRanges = 0;
@@ -93,10 +112,16 @@ export function inspectUpdate(
   checkDepth(s, doc, reach, limits.maxTypeDepth, options.allowGaps === true);
   if (options.allowGaps !== true) checkDeleteGaps(deletes, doc, reach);
   checkCollected(s, doc, deletes);
-  return { clients: s.runs.size, structs: s.kind.length, deleteRanges, ranges: writtenRanges(s) };
+  return {
+    clients: s.runs.size,
+    structs: s.kind.length,
+    deleteRanges,
+    ranges: writtenRanges(s),
+    parsed: { update, structs: s, deletes }
+  };
 }
 
-function writtenRanges(s: Structs): Map<number, { from: number; to: number }> {
+function writtenRanges(s: UpdateStructs): Map<number, { from: number; to: number }> {
   const ranges = new Map<number, { from: number; to: number }>();
   for (const [client, run] of s.runs) {
     let from = NONE;
@@ -111,7 +136,7 @@ function writtenRanges(s: Structs): Map<number, { from: number; to: number }> {
   return ranges;
 }
 
-function readStructs(d: decoding.Decoder, s: Structs, limits: UpdateLimits): void {
+function readStructs(d: decoding.Decoder, s: UpdateStructs, limits: UpdateLimits): void {
   const clients = readUint(d);
   if (clients > limits.maxClients) refuse('too many clients');
   for (let c = 0; c < clients; c++) {
@@ -134,21 +159,43 @@ function readStructs(d: decoding.Decoder, s: Structs, limits: UpdateLimits): voi
         p1 = NONE,
         p2 = NONE;
       let root = false;
+      let rootName: string | null = null;
+      let key: string | null = null;
+      let typeRef = NONE;
+      let contentAt = NONE;
       if (ref === 0 || ref === 10) {
         kind = ref === 0 ? 0 : 1;
         length = readUint(d);
         if (length === 0) refuse(ref === 0 ? 'zero-length GC struct' : 'zero-length skip');
       } else {
-        if ((info & 128) !== 0) [o1, o2] = [readUint(d), readUint(d)];
-        if ((info & 64) !== 0) [r1, r2] = [readUint(d), readUint(d)];
+        if ((info & 128) !== 0) {
+          o1 = readUint(d);
+          o2 = readUint(d);
+        }
+        if ((info & 64) !== 0) {
+          r1 = readUint(d);
+          r2 = readUint(d);
+        }
         if ((info & 192) === 0) {
           if (readUint(d) === 1) {
-            skipString(d, limits);
+            rootName = readString(d, limits);
             root = true;
-          } else [p1, p2] = [readUint(d), readUint(d)];
-          if ((info & 32) !== 0) skipString(d, limits); // parentSub: a map key
+          } else {
+            p1 = readUint(d);
+            p2 = readUint(d);
+          }
+          if ((info & 32) !== 0) key = readString(d, limits); // parentSub: a map key
         }
-        [kind, length] = readContent(d, ref, limits);
+        contentAt = d.pos;
+        readContent(d, ref, limits);
+        kind = content.kind;
+        length = content.length;
+        if (ref === 7) {
+          const end = d.pos;
+          d.pos = contentAt;
+          typeRef = decoding.readVarUint(d);
+          d.pos = end;
+        }
       }
       if (length > limits.maxStructLength) refuse('struct too long');
       if (clock + length > MAX_CLOCK) refuse('clock out of range');
@@ -158,6 +205,11 @@ function readStructs(d: decoding.Decoder, s: Structs, limits: UpdateLimits): voi
       s.kind.push(kind);
       s.deps.push(o1, o2, r1, r2, p1, p2);
       s.root.push(root);
+      s.rootName.push(rootName);
+      s.key.push(key);
+      s.ref.push(ref);
+      s.typeRef.push(typeRef);
+      s.contentAt.push(contentAt);
       clock += length;
     }
   }
@@ -194,7 +246,7 @@ function readDeleteSet(
  * Each client's structs must continue what the doc (or the update, before them) has. Returns
  * the clock up to which doc and update together hold each client of the update.
  */
-function checkGaps(s: Structs, doc: Y.Doc, allowGaps: boolean): Map<number, number> {
+function checkGaps(s: UpdateStructs, doc: Y.Doc, allowGaps: boolean): Map<number, number> {
   const reach = new Map<number, number>();
   for (const [client, run] of s.runs) {
     let expected = Y.getState(doc.store, client);
@@ -236,7 +288,7 @@ function checkDeleteGaps(
  * but storage merges the stored updates with Y.mergeUpdates, which keeps the GC struct in
  * their place, so the next load would lose live messages of any device.
  */
-function checkCollected(s: Structs, doc: Y.Doc, deletes: Map<number, number[]>): void {
+function checkCollected(s: UpdateStructs, doc: Y.Doc, deletes: Map<number, number[]>): void {
   for (let i = 0; i < s.kind.length; i++) {
     if (s.kind[i] !== 0) continue;
     const client = s.client[i]!;
@@ -262,7 +314,7 @@ function checkCollected(s: Structs, doc: Y.Doc, deletes: Map<number, number[]>):
 }
 
 /** The struct of the update holding (client, clock), or NONE. */
-function findStruct(s: Structs, client: number, clock: number): number {
+export function findStruct(s: UpdateStructs, client: number, clock: number): number {
   const run = s.runs.get(client);
   if (run === undefined) return NONE;
   let lo = run.first;
@@ -293,7 +345,7 @@ function docDepth(item: Y.Item | Y.GC, cap: number): number | undefined {
  * memoized; a type's depth is its container's plus one. Dependencies must be present.
  */
 function checkDepth(
-  s: Structs,
+  s: UpdateStructs,
   doc: Y.Doc,
   reach: Map<number, number>,
   maxDepth: number,

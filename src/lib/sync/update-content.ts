@@ -37,56 +37,111 @@ export function skipString(d: decoding.Decoder, limits: UpdateLimits): void {
   d.pos += len;
 }
 
-/** Reads an item's content; returns [kind, length]. */
-export function readContent(
-  d: decoding.Decoder,
-  ref: number,
-  limits: UpdateLimits
-): [number, number] {
+/** Reads a string within the limit (a root type's name or a map key). */
+export function readString(d: decoding.Decoder, limits: UpdateLimits): string {
+  const start = d.pos;
+  const len = readUint(d);
+  if (len > limits.maxStringBytes) refuse('string too long');
+  if (d.pos + len > d.arr.length) refuse('malformed update');
+  d.pos = start;
+  return decoding.readVarString(d); // as Yjs reads it (invalid UTF-8 throws)
+}
+
+/** What readContent read: 2 plain content, 3 a type; its length in clocks. */
+export const content = { kind: 2, length: 1 };
+
+/** Reads an item's content into `content` (no allocation per struct: it runs for every one). */
+export function readContent(d: decoding.Decoder, ref: number, limits: UpdateLimits): void {
+  content.kind = 2;
   switch (ref) {
     case 1: {
       const len = readUint(d); // deleted content
       if (len === 0) refuse('zero-length deleted content');
-      return [2, len];
+      content.length = len;
+      return;
     }
     case 2: {
       const len = readUint(d); // JSON: strings
       if (len === 0) refuse('empty JSON content');
       for (let i = 0; i < len; i++) skipString(d, limits);
-      return [2, len];
+      content.length = len;
+      return;
     }
     case 3: {
       if (decoding.peekVarUint(d) > limits.maxBinaryBytes) refuse('binary too long');
       decoding.readVarUint8Array(d);
-      return [2, 1];
+      content.length = 1;
+      return;
     }
     case 4: {
       // Its length in clocks is in UTF-16 units: this one is decoded.
       if (decoding.peekVarUint(d) > limits.maxStringBytes) refuse('string too long');
       const str = decoding.readVarString(d);
       if (str.length === 0) refuse('empty string content');
-      return [2, str.length];
+      content.length = str.length;
+      return;
     }
     case 7: {
       const typeRef = readUint(d);
       if (typeRef > MAX_TYPE_REF) refuse('unknown type');
       if (TYPE_REFS_WITH_KEY.has(typeRef)) skipString(d, limits);
-      return [3, 1];
+      content.kind = 3;
+      content.length = 1;
+      return;
     }
     case 8: {
       const len = readUint(d);
       if (len === 0) refuse('empty value content');
       if (len > limits.maxAnyEntries) refuse('too many values');
       for (let i = 0; i < len; i++) skipAny(d, limits);
-      return [2, len];
+      content.length = len;
+      return;
     }
     default:
-      return refuse(`content kind ${ref} not accepted`);
+      refuse(`content kind ${ref} not accepted`);
+  }
+}
+
+/** Skips one value that is not an object or array; false when it is one (nothing read). */
+function skipLeaf(d: decoding.Decoder, limits: UpdateLimits): boolean {
+  const type = d.arr[d.pos];
+  switch (type) {
+    case 127: // undefined
+    case 126: // null
+    case 121: // false
+    case 120: // true
+      d.pos++;
+      return true;
+    case 125:
+      d.pos++;
+      decoding.readVarInt(d);
+      return true;
+    case 124: // float32
+      d.pos++;
+      skipBytes(d, 4);
+      return true;
+    case 123: // float64
+    case 122: // bigint64
+      d.pos++;
+      skipBytes(d, 8);
+      return true;
+    case 119:
+      d.pos++;
+      skipString(d, limits);
+      return true;
+    case 116:
+      d.pos++;
+      if (decoding.peekVarUint(d) > limits.maxBinaryBytes) refuse('binary too long');
+      decoding.readVarUint8Array(d);
+      return true;
+    default:
+      return false;
   }
 }
 
 /** Skips one lib0 `Any` value, iteratively, within depth and size limits. */
 function skipAny(d: decoding.Decoder, limits: UpdateLimits): void {
+  if (skipLeaf(d, limits)) return; // most values: a string, a number (no stack needed)
   // Per open level: values still to read, and whether it is an object (a key before each).
   const remaining: number[] = [1];
   const isObject: boolean[] = [false];
@@ -99,30 +154,9 @@ function skipAny(d: decoding.Decoder, limits: UpdateLimits): void {
     }
     remaining[top]!--;
     if (isObject[top] === true) skipString(d, limits);
+    if (skipLeaf(d, limits)) continue;
     const type = decoding.readUint8(d);
     switch (type) {
-      case 127: // undefined
-      case 126: // null
-      case 121: // false
-      case 120: // true
-        break;
-      case 125:
-        decoding.readVarInt(d);
-        break;
-      case 124: // float32
-        skipBytes(d, 4);
-        break;
-      case 123: // float64
-      case 122: // bigint64
-        skipBytes(d, 8);
-        break;
-      case 119:
-        skipString(d, limits);
-        break;
-      case 116:
-        if (decoding.peekVarUint(d) > limits.maxBinaryBytes) refuse('binary too long');
-        decoding.readVarUint8Array(d);
-        break;
       case 118: // object
       case 117: {
         // array

@@ -37,13 +37,20 @@
  * not arrived) is `pending`: the caller keeps the update and checks it again once the doc
  * changed, as Yjs would keep it pending.
  *
+ * The update is read once, by inspectUpdate (update-check.ts): the rules go on what it read
+ * (each struct's client, clocks, origins, parent, key and content kind), and decode a plain
+ * value only where a rule looks at it. Y.decodeUpdate would build every struct again.
+ *
  * ```ts
- * const verdict = checkWrites(update, { doc, kind: 'segment', wire: 'c#0', author, isMember });
+ * const summary = inspectUpdate(update, doc); // throws UpdateRejectedError
+ * const verdict = checkWrites(summary, { doc, kind: 'segment', wire: 'c#0', author, isMember });
  * if (verdict.ok) Y.applyUpdate(doc, update);
  * ```
  */
+import * as decoding from 'lib0/decoding';
 import * as Y from 'yjs';
 import { authorOfClient, checkClaim, CLIENTS_KEY } from './authorship.js';
+import { UpdateRejectedError } from './errors.js';
 import { isId, SEGMENTS_KEY } from './message-format.js';
 import {
   checkEntry,
@@ -51,9 +58,18 @@ import {
   Refused,
   refuse,
   wait,
+  type Container,
   type Place,
   type WriteFacts
 } from './place-rules.js';
+import {
+  findStruct,
+  inspectUpdate,
+  NONE,
+  type ParsedUpdate,
+  type UpdateStructs,
+  type UpdateSummary
+} from './update-check.js';
 
 export type DocKind = 'head' | 'segment';
 
@@ -74,16 +90,33 @@ export type Verdict = { ok: true } | { ok: false; pending: boolean; reason: stri
 const HEAD_ROOTS = new Set(['meta', 'members', 'receipts', 'groups', SEGMENTS_KEY, CLIENTS_KEY]);
 const SEGMENT_ROOTS = new Set(['messages', CLIENTS_KEY]);
 
-const idText = (id: { client: number; clock: number }): string => `${id.client}:${id.clock}`;
 /** A place as one string: two structs at the same place share it. */
-const placeText = (p: Place): string => `${p.root}\n${p.container?.id ?? ''}\n${p.key ?? ''}`;
+const placeText = (p: Place): string => {
+  const c = p.container;
+  return `${p.root}\n${c === undefined ? '' : `${c.client}:${c.clock}`}\n${p.key ?? ''}`;
+};
 
-type Struct = ReturnType<typeof Y.decodeUpdate>['structs'][number];
-type AnyItem = Y.Item | Y.GC | Struct;
+/** A struct of the update (its index in UpdateStructs) or of the doc. */
+type Ref = number | Y.Item | Y.GC;
 
-export function checkWrites(update: Uint8Array, ctx: RuleContext): Verdict {
+/**
+ * Whether `author` may write everything `update` writes into `ctx.doc`. `update` is the
+ * summary inspectUpdate returned for it against the same doc (the receiver's path), or the
+ * bytes: inspected here for their limits, clock gaps let through (the receiver refuses those
+ * before it asks the rules; a struct whose origin or parent is missing is pending here too).
+ */
+export function checkWrites(update: Uint8Array | UpdateSummary, ctx: RuleContext): Verdict {
+  let summary: UpdateSummary;
+  if (update instanceof Uint8Array) {
+    try {
+      summary = inspectUpdate(update, ctx.doc, undefined, { allowGaps: true });
+    } catch (err) {
+      if (!(err instanceof UpdateRejectedError)) throw err;
+      return { ok: false, pending: err.gap, reason: err.reason };
+    }
+  } else summary = update;
   try {
-    new WriteCheck(update, ctx).run();
+    new WriteCheck(summary.parsed, ctx).run();
     return { ok: true };
   } catch (err) {
     if (err instanceof Refused) return { ok: false, pending: err.pending, reason: err.message };
@@ -91,58 +124,71 @@ export function checkWrites(update: Uint8Array, ctx: RuleContext): Verdict {
   }
 }
 
-class WriteCheck {
-  private readonly structs: Struct[];
-  private readonly ds: ReturnType<typeof Y.decodeUpdate>['ds'];
-  /** The update's structs per client, in clock order. */
-  private readonly byClient = new Map<number, Struct[]>();
+/** The checks of one update; it is also the facts the place rules ask (WriteFacts). */
+class WriteCheck implements WriteFacts {
+  private readonly s: UpdateStructs;
   /** Claims made in this update: client -> author. */
   private readonly claims = new Map<number, string>();
-  private readonly places = new Map<Y.Item, Place | null>();
-  /** Places this update writes (checked): an item it replaces there may be someone else's. */
-  private readonly written = new Set<string>();
-  private firstByKey: Map<string, Struct> | undefined;
+  /** The author of each client id seen (the doc does not change during a check). */
+  private readonly authors = new Map<number, string | undefined>();
+  private readonly updatePlaces: (Place | null | undefined)[] = [];
+  private readonly docPlaces = new Map<Y.Item, Place | null>();
+  /** The nested maps items of the update are in (by the map's struct index, or its item). */
+  private readonly containers = new Map<number | Y.Item, Container>();
+  /**
+   * Places this update writes (checked): an item it replaces there may be someone else's.
+   * Kept only when the update deletes something (nothing asks otherwise).
+   */
+  private readonly written: Set<string> | undefined;
+  private firstByKey: Map<string, Map<string, number>> | undefined;
+  /** The write being checked (WriteFacts). */
+  private current: Ref = NONE;
+  isType = false;
+  deleting = false;
+  readonly author: string;
 
   constructor(
-    update: Uint8Array,
+    private readonly parsed: ParsedUpdate,
     private readonly ctx: RuleContext
   ) {
-    const decoded = Y.decodeUpdate(update);
-    this.structs = decoded.structs;
-    this.ds = decoded.ds;
-    for (const s of this.structs) {
-      let list = this.byClient.get(s.id.client);
-      if (list === undefined) this.byClient.set(s.id.client, (list = []));
-      list.push(s);
-    }
+    this.s = parsed.structs;
+    this.author = ctx.author;
+    if (parsed.deletes.size > 0) this.written = new Set();
   }
 
   run(): void {
     this.collectClaims();
+    const s = this.s;
     const store = this.ctx.doc.store;
-    for (const s of this.structs) {
-      // Already here (an envelope that came again, or overlapping a merged run): Yjs skips it.
-      if (s.id.clock + s.length <= Y.getState(store, s.id.client)) continue;
-      this.checkStruct(s);
+    for (const [client, run] of s.runs) {
+      const state = Y.getState(store, client);
+      for (let i = run.first; i < run.first + run.count; i++) {
+        // Already here (an envelope that came again, or overlapping a merged run): Yjs skips it.
+        if (s.clock[i]! + s.length[i]! <= state) continue;
+        this.checkStruct(i);
+      }
     }
-    for (const [client, ranges] of this.ds.clients) {
-      for (const r of ranges) this.checkDeletion(client, r.clock, r.len);
+    for (const [client, ranges] of this.parsed.deletes) {
+      for (let r = 0; r < ranges.length; r += 2) {
+        this.checkDeletion(client, ranges[r]!, ranges[r + 1]! - ranges[r]!);
+      }
     }
   }
 
   /** Claims of client ids in this update, each checked against its derivation. */
   private collectClaims(): void {
-    for (const s of this.structs) {
-      const parent: unknown = s instanceof Y.Item ? s.parent : undefined;
-      if (!(s instanceof Y.Item) || parent !== CLIENTS_KEY || s.parentSub === null) continue;
-      const client = Number(s.parentSub);
-      if (!Number.isSafeInteger(client) || String(client) !== s.parentSub) {
+    const s = this.s;
+    for (let i = 0; i < s.kind.length; i++) {
+      if (s.kind[i]! < 2 || s.rootName[i] !== CLIENTS_KEY || s.key[i] === null) continue;
+      const key = s.key[i]!;
+      const client = Number(key);
+      if (!Number.isSafeInteger(client) || String(client) !== key) {
         refuse('malformed client claim');
       }
-      const value = s.content instanceof Y.ContentAny ? s.content.arr[0] : undefined;
-      const claim = checkClaim(this.ctx.wire, client, value);
-      if (claim === undefined || claim.a !== this.ctx.author)
+      const claim = checkClaim(this.ctx.wire, client, this.valueAt(i));
+      if (claim === undefined || claim.a !== this.ctx.author) {
         refuse('client claim not the author’s');
+      }
       const existing = this.docClaim(client);
       if (existing !== undefined && existing !== this.ctx.author) refuse('client id taken');
       this.claims.set(client, this.ctx.author);
@@ -155,19 +201,32 @@ class WriteCheck {
 
   /** The author of a client id: claimed in the doc or in this update. */
   private authorOf(client: number): string | undefined {
-    return this.docClaim(client) ?? this.claims.get(client);
+    if (this.authors.has(client)) return this.authors.get(client);
+    const author = this.docClaim(client) ?? this.claims.get(client);
+    this.authors.set(client, author);
+    return author;
   }
 
-  private checkStruct(s: Struct): void {
-    if (s instanceof Y.Skip) return;
-    const owner = this.authorOf(s.id.client);
+  /** The first plain value of struct `i` (undefined for other content), decoded now. */
+  private valueAt(i: number): unknown {
+    if (this.s.ref[i] !== 8) return undefined;
+    const d = decoding.createDecoder(this.parsed.update);
+    d.pos = this.s.contentAt[i]!;
+    decoding.readVarUint(d); // how many values: inspectUpdate checked them
+    return decoding.readAny(d);
+  }
+
+  private checkStruct(i: number): void {
+    const kind = this.s.kind[i]!;
+    if (kind === 1) return; // a Skip
+    const owner = this.authorOf(this.s.client[i]!);
     if (owner === undefined) wait('unclaimed client id');
     if (owner !== this.ctx.author) refuse('written under another author’s client id');
-    if (!(s instanceof Y.Item)) return; // GC: deleted content of the author's own items
-    const place = this.placeOf(s);
+    if (kind === 0) return; // GC: deleted content of the author's own items
+    const place = this.placeOf(i);
     if (place === null) return; // integrates as deleted content (its origin was collected)
-    this.checkPlace(place, s, false);
-    this.written.add(placeText(place));
+    this.checkPlace(place, i, false);
+    this.written?.add(placeText(place));
   }
 
   /**
@@ -186,64 +245,65 @@ class WriteCheck {
     const store = this.ctx.doc.store;
     let at = clock;
     while (at < clock + len) {
-      const item = this.find({ client, clock: at });
-      if (item === undefined) {
+      const ref = this.find(client, at);
+      if (ref === undefined) {
         // Not here yet (or in this update and beyond it): Yjs keeps such deletions too.
         if (at >= Y.getState(store, client)) return;
         wait('deletion of unknown items');
       }
-      if (!(item instanceof Y.Item)) {
+      if (this.isCollected(ref)) {
         if (!own) refuse('deletes another author’s items');
       } else {
-        const place = this.placeOf(item);
+        const place = this.placeOf(ref);
         if (own) {
           // Replacing one's own value: the write at that place was checked.
-          if (place !== null && !this.written.has(placeText(place))) {
-            this.checkPlace(place, item, true);
+          if (place !== null && !this.written!.has(placeText(place))) {
+            this.checkPlace(place, ref, true);
           }
-        } else if (place === null || !this.written.has(placeText(place))) {
+        } else if (place === null || !this.written!.has(placeText(place))) {
           refuse('deletes another author’s items');
         }
       }
-      at = item.id.clock + item.length;
+      at =
+        typeof ref === 'number'
+          ? this.s.clock[ref]! + this.s.length[ref]!
+          : ref.id.clock + ref.length;
     }
   }
 
-  /** A struct of the update or the doc holding `id`. */
-  private find(id: { client: number; clock: number }): AnyItem | undefined {
-    const list = this.byClient.get(id.client);
-    if (list !== undefined) {
-      let lo = 0;
-      let hi = list.length - 1;
-      while (lo <= hi) {
-        const mid = (lo + hi) >>> 1;
-        const s = list[mid]!;
-        if (id.clock < s.id.clock) hi = mid - 1;
-        else if (id.clock >= s.id.clock + s.length) lo = mid + 1;
-        else if (s instanceof Y.Skip)
-          break; // a gap in the update: the doc may have it
-        else return s;
-      }
-    }
+  private isCollected(ref: Ref): boolean {
+    return typeof ref === 'number' ? this.s.kind[ref] === 0 : !(ref instanceof Y.Item);
+  }
+
+  /** A struct of the update or the doc holding (client, clock). */
+  private find(client: number, clock: number): Ref | undefined {
+    const i = findStruct(this.s, client, clock);
+    if (i !== NONE) return i;
+    // Not in the update (or in a Skip of it): the doc may have it.
     const store = this.ctx.doc.store;
-    if (id.clock >= Y.getState(store, id.client)) return undefined;
-    return Y.getItem(store, Y.createID(id.client, id.clock)) as Y.Item | Y.GC;
+    if (clock >= Y.getState(store, client)) return undefined;
+    return Y.getItem(store, Y.createID(client, clock)) as Y.Item | Y.GC;
   }
 
   /**
-   * Where an item is. Items that continue a key (their origin is set) take their place from
+   * Where a struct is. Items that continue a key (their origin is set) take their place from
    * the origin, which may itself continue one: followed without recursion.
    */
-  private placeOf(item: Y.Item): Place | null {
-    const chain: Y.Item[] = [];
-    let current: AnyItem | undefined = item;
+  private placeOf(start: Ref): Place | null {
+    const s = this.s;
+    const chain: number[] = [];
+    let current: Ref | undefined = start;
     let found: Place | null | undefined;
     while (found === undefined) {
-      if (!(current instanceof Y.Item)) {
+      if (typeof current !== 'number') {
+        found = this.docItemPlace(current);
+        break;
+      }
+      if (s.kind[current] === 0) {
         found = null; // GC'd origin: Yjs turns the item into deleted content
         break;
       }
-      const memo = this.places.get(current);
+      const memo = this.updatePlaces[current];
       if (memo !== undefined) {
         found = memo;
         break;
@@ -254,47 +314,58 @@ class WriteCheck {
         break;
       }
       chain.push(current);
-      if (chain.length > this.structs.length + 1 && !this.isDocItem(current)) {
-        refuse('origin cycle');
-      }
-      const origin: Y.ID | null = current.origin ?? current.rightOrigin;
-      if (origin === null) refuse('item without parent or origin');
-      current = this.find(origin as Y.ID);
+      if (chain.length > s.kind.length + 1) refuse('origin cycle');
+      // The origin, else the right origin: both are at the same place.
+      const b = 6 * current;
+      const o = s.deps[b]! !== NONE ? b : b + 2;
+      if (s.deps[o] === NONE) refuse('item without parent or origin');
+      current = this.find(s.deps[o]!, s.deps[o + 1]!);
       if (current === undefined) wait('origin not here yet');
     }
-    for (const c of chain) this.places.set(c, found);
+    for (const c of chain) this.updatePlaces[c] = found;
     return found;
   }
 
-  private isDocItem(item: Y.Item): boolean {
-    return item.parent instanceof Y.AbstractType;
+  /** The place of an item of the doc (which always names its parent). */
+  private docItemPlace(item: Y.Item | Y.GC): Place | null {
+    if (!(item instanceof Y.Item)) return null; // collected
+    let place = this.docPlaces.get(item);
+    if (place === undefined) {
+      const parent: unknown = item.parent;
+      if (!(parent instanceof Y.AbstractType)) refuse('item without parent');
+      place = this.docPlace(item, parent as Y.AbstractType<unknown>);
+      this.docPlaces.set(item, place);
+    }
+    return place;
   }
 
-  /** The place of an item that names its parent (in the doc: always), or undefined. */
-  private directPlace(item: Y.Item): Place | undefined {
-    const parent: unknown = item.parent;
-    if (parent instanceof Y.AbstractType) return this.docPlace(item as Y.Item, parent);
-    if (typeof parent === 'string') return { root: parent, key: item.parentSub };
-    if (parent instanceof Y.ID) {
-      const container = this.find(parent);
-      if (container === undefined) wait('parent not here yet');
-      if (!(container instanceof Y.Item) || !(container.content instanceof Y.ContentType)) {
-        refuse('parent is not a map');
-      }
-      const cp = this.placeOf(container as Y.Item);
+  /** The place of an update struct that names its parent, or undefined. */
+  private directPlace(i: number): Place | undefined {
+    const s = this.s;
+    if (s.root[i] === true) return { root: s.rootName[i]!, key: s.key[i]! };
+    const b = 6 * i + 4;
+    if (s.deps[b] === NONE) return undefined; // continues its origin
+    const container = this.find(s.deps[b]!, s.deps[b + 1]!);
+    if (container === undefined) wait('parent not here yet');
+    if (!this.isTypeRef(container)) refuse('parent is not a map');
+    let c = this.containers.get(container as number | Y.Item);
+    if (c === undefined) {
+      const cp = this.placeOf(container);
       if (cp === null) refuse('parent was deleted');
-      if (cp!.container !== undefined) refuse('nested too deep');
-      return {
-        root: cp!.root,
-        key: item.parentSub,
-        container: {
-          key: cp!.key,
-          id: idText((container as Y.Item).id),
-          owner: this.ownerOf(container as Y.Item, cp!.root)
-        }
-      };
+      if (cp.container !== undefined) refuse('nested too deep');
+      const [client, clock] =
+        typeof container === 'number'
+          ? [s.client[container]!, s.clock[container]!]
+          : [container.id.client, container.id.clock];
+      c = { root: cp.root, key: cp.key, client, clock, owner: this.ownerOf(container, cp.root) };
+      this.containers.set(container as number | Y.Item, c);
     }
-    return undefined; // continues its origin
+    return { root: c.root, key: s.key[i]!, container: c };
+  }
+
+  private isTypeRef(ref: Ref): boolean {
+    if (typeof ref === 'number') return this.s.kind[ref] === 3;
+    return ref instanceof Y.Item && ref.content instanceof Y.ContentType;
   }
 
   private docPlace(item: Y.Item, parent: Y.AbstractType<unknown>): Place {
@@ -302,16 +373,19 @@ class WriteCheck {
     if (containerItem === null) return { root: Y.findRootTypeKey(parent), key: item.parentSub };
     const outer = containerItem.parent;
     if (!(outer instanceof Y.AbstractType) || outer._item !== null) refuse('nested too deep');
-    const root = Y.findRootTypeKey(outer as Y.AbstractType<unknown>);
-    return {
-      root,
-      key: item.parentSub,
-      container: {
+    let c = this.containers.get(containerItem);
+    if (c === undefined) {
+      const root = Y.findRootTypeKey(outer as Y.AbstractType<unknown>);
+      c = {
+        root,
         key: containerItem.parentSub,
-        id: idText(containerItem.id),
+        client: containerItem.id.client,
+        clock: containerItem.id.clock,
         owner: this.ownerOf(containerItem, root)
-      }
-    };
+      };
+      this.containers.set(containerItem, c);
+    }
+    return { root: c.root, key: item.parentSub, container: c };
   }
 
   /**
@@ -320,79 +394,100 @@ class WriteCheck {
    * author its header names, or the member its receipts slot is named after. Nothing new can
    * be written under an unclaimed client id, so only such old maps have no claimed author.
    */
-  private ownerOf(container: Y.Item, root: string): string | undefined {
-    const claimed = this.authorOf(container.id.client);
-    if (claimed !== undefined || !(container.parent instanceof Y.AbstractType)) return claimed;
-    if (root === 'receipts') return container.parentSub ?? undefined;
-    if (root !== 'messages' || !(container.content instanceof Y.ContentType)) return undefined;
-    const header = (container.content.type as Y.Map<unknown>).get('h');
+  private ownerOf(container: Ref, root: string): string | undefined {
+    if (typeof container === 'number') return this.authorOf(this.s.client[container]!);
+    const item = container as Y.Item;
+    const claimed = this.authorOf(item.id.client);
+    if (claimed !== undefined) return claimed;
+    if (root === 'receipts') return item.parentSub ?? undefined;
+    if (root !== 'messages' || !(item.content instanceof Y.ContentType)) return undefined;
+    const header = (item.content.type as Y.Map<unknown>).get('h');
     const a = typeof header === 'object' && header !== null ? (header as { a?: unknown }).a : null;
     return isId(a) ? a : undefined;
   }
 
-  private checkPlace(place: Place, item: Y.Item, deleting: boolean): void {
+  private checkPlace(place: Place, ref: Ref, deleting: boolean): void {
     const roots = this.ctx.kind === 'head' ? HEAD_ROOTS : SEGMENT_ROOTS;
     if (!roots.has(place.root)) refuse(`no writes to "${place.root}"`);
     if (place.key === null) refuse('not a map entry');
-    const content = (item as Y.Item).content;
-    const isType = content instanceof Y.ContentType;
-    if (isType && !(content.type instanceof Y.Map)) refuse('only maps nest');
-    const value = content instanceof Y.ContentAny ? content.arr[0] : undefined;
-    const facts: WriteFacts = {
-      author: this.ctx.author,
-      value,
-      isType,
-      deleting,
-      isMember: (peer) => this.ctx.isMember(peer),
-      creating: () => this.creating(),
-      claimOf: (client) => this.claims.get(client),
-      hasKey: (root, key) => this.hasKey(root, key, item),
-      writesKey: (root, key) => this.writesKey(root, key),
-      metaKind: () => this.ctx.doc.getMap('meta').get('kind')
-    };
+    let isMap: boolean;
+    if (typeof ref === 'number') {
+      this.isType = this.s.kind[ref] === 3;
+      isMap = this.s.typeRef[ref] === 1;
+    } else {
+      const content = (ref as Y.Item).content;
+      this.isType = content instanceof Y.ContentType;
+      isMap = this.isType && (content as Y.ContentType).type instanceof Y.Map;
+    }
+    if (this.isType && !isMap) refuse('only maps nest');
+    this.current = ref;
+    this.deleting = deleting;
     if (place.container !== undefined) {
-      if (isType) refuse('nested too deep');
-      checkNested(place, place.key!, facts);
+      if (this.isType) refuse('nested too deep');
+      checkNested(place, place.key, this);
       return;
     }
-    checkEntry(place, place.key!, facts);
+    checkEntry(place, place.key, this);
+  }
+
+  // WriteFacts, of the write being checked:
+
+  /** Its plain value (decoded when a rule asks). */
+  get value(): unknown {
+    const ref = this.current;
+    if (typeof ref === 'number') return this.valueAt(ref);
+    const content = (ref as Y.Item).content;
+    return content instanceof Y.ContentAny ? content.arr[0] : undefined;
+  }
+
+  isMember(peer: string): boolean {
+    return this.ctx.isMember(peer);
+  }
+
+  claimOf(client: number): string | undefined {
+    return this.claims.get(client);
+  }
+
+  metaKind(): unknown {
+    return this.ctx.doc.getMap('meta').get('kind');
   }
 
   /** The doc (or an earlier struct of this update) already has an item under root[key]. */
-  private hasKey(root: string, key: string, except: Y.Item): boolean {
+  hasKey(root: string, key: string): boolean {
     const map = this.ctx.doc.getMap(root);
     if (map._map.has(key)) return true;
-    const first = this.firstWrites().get(`${root}\n${key}`);
-    return first !== undefined && first !== except;
+    const first = this.firstWrites().get(root)?.get(key);
+    return first !== undefined && first !== this.current;
   }
 
-  /** Per `root\nkey`, the first struct of the update naming that root map entry (built once). */
-  private firstWrites(): Map<string, Struct> {
+  /** Per root and key, the first struct of the update naming that root map entry (built once). */
+  private firstWrites(): Map<string, Map<string, number>> {
     if (this.firstByKey === undefined) {
+      const s = this.s;
       this.firstByKey = new Map();
-      for (const s of this.structs) {
-        if (!(s instanceof Y.Item) || typeof s.parent !== 'string' || s.parentSub === null)
-          continue;
-        const k = `${s.parent}\n${s.parentSub}`;
-        if (!this.firstByKey.has(k)) this.firstByKey.set(k, s);
+      for (let i = 0; i < s.kind.length; i++) {
+        const root = s.rootName[i];
+        const key = s.key[i];
+        if (s.kind[i]! < 2 || root === null || key === null) continue;
+        let keys = this.firstByKey.get(root!);
+        if (keys === undefined) this.firstByKey.set(root!, (keys = new Map()));
+        if (!keys.has(key!)) keys.set(key!, i);
       }
     }
     return this.firstByKey;
   }
 
-  /** Some struct of this update writes root[key]. */
-  private writesKey(root: string, key: string): boolean {
-    for (const s of this.structs) {
-      if (!(s instanceof Y.Item) || s.parentSub !== key) continue;
-      const parent: unknown = s.parent;
-      if (parent === root) return true;
-      if (parent instanceof Y.AbstractType && parent === this.ctx.doc.getMap(root)) return true;
+  /** Some struct of this update writes root[key] (naming its root). */
+  writesKey(root: string, key: string): boolean {
+    const s = this.s;
+    for (let i = 0; i < s.kind.length; i++) {
+      if (s.kind[i]! >= 2 && s.key[i] === key && s.rootName[i] === root) return true;
     }
     return false;
   }
 
   /** The head is being created: nobody wrote meta.kind yet. */
-  private creating(): boolean {
+  creating(): boolean {
     return this.ctx.kind === 'head' && !this.ctx.doc.getMap('meta')._map.has('kind');
   }
 }
