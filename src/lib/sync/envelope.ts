@@ -226,12 +226,13 @@ type Subtle = Pick<SubtleCrypto, 'importKey' | 'verify'>;
 
 /**
  * Ed25519 through WebCrypto where the runtime has it (current Chromium, Node 20), keys
- * imported once per author; @noble/curves otherwise. A malformed author or signature is
- * `false`, never an exception.
+ * imported once per author; @noble/curves otherwise (or with `platform` null). A malformed
+ * author or signature is `false`, never an exception.
  */
 export function createEnvelopeVerifier(
-  subtle: Subtle | undefined = globalThis.crypto?.subtle
+  platform: Subtle | null = globalThis.crypto?.subtle ?? null
 ): EnvelopeVerifier {
+  const subtle = platform ?? undefined; // null: @noble only
   const keys = new Map<string, Promise<CryptoKey | Uint8Array | null>>();
   let webCrypto: boolean | undefined = subtle === undefined ? false : undefined;
 

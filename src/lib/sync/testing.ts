@@ -164,12 +164,14 @@ export function createTestSigning(): TestSigning {
 
 /**
  * Seals any bytes as an envelope of `c.author`, declaring the range they seem to write (or
- * none when they don't parse or write for several ids): what an attacker's device sends.
+ * none when they don't parse, write for several ids or nothing): what an attacker's device
+ * sends, past the envelope's own checks to the receiver's inspection of the update.
  */
 export function sealAnything(c: EnvelopeContent, sign: Signer): Uint8Array {
   let range: UpdateRange | null = null;
   try {
     range = updateRange(c.update);
+    if (range !== null && range.to <= range.from) range = null; // a header can't say that
   } catch {
     // declared as deletions only: the receiver finds out what the bytes are
   }

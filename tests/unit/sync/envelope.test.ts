@@ -34,7 +34,7 @@ describe('envelopes', () => {
     const { from, to } = Y.parseUpdateMeta(u);
     const [client] = [...from.keys()];
     expect(env.range).toEqual({ client, from: from.get(client!), to: to.get(client!) });
-    for (const verifier of [createEnvelopeVerifier(), createEnvelopeVerifier(undefined)]) {
+    for (const verifier of [createEnvelopeVerifier(), createEnvelopeVerifier(null)]) {
       expect(await verifier.verifyAll([env])).toEqual([true]);
     }
   });
@@ -60,7 +60,7 @@ describe('envelopes', () => {
       { ...env, range: null },
       { ...env, range: undefined } // read as version 1
     ];
-    for (const verifier of [createEnvelopeVerifier(), createEnvelopeVerifier(undefined)]) {
+    for (const verifier of [createEnvelopeVerifier(), createEnvelopeVerifier(null)]) {
       expect(await verifier.verifyAll(cases)).toEqual(cases.map(() => false));
     }
   });
