@@ -105,7 +105,7 @@ export function checkEntry(place: Place, key: string, facts: WriteFacts): void {
       if (!facts.creating() && !facts.isMember(author)) refuse('not a member');
       if (!deleting && typeof facts.value !== 'string') refuse('a name is text');
       return;
-    case 'members':
+    case 'members': {
       if (!isId(key)) refuse('bad member id');
       if (deleting) {
         if (key !== author) refuse('only a member removes itself');
@@ -119,6 +119,7 @@ export function checkEntry(place: Place, key: string, facts: WriteFacts): void {
         refuse('not a member');
       }
       return;
+    }
     case 'receipts':
       if (key !== author) refuse('receipts of someone else');
       if (!deleting && !isType) refuse('receipts are a map');
