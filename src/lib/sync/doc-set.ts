@@ -144,8 +144,11 @@ export class DocSet {
   }
 
   /**
-   * Writers use segment `n` (the model calls this before its first write into it): it is
-   * announced in the head so every member learns about it.
+   * Writers use segment `n` (the model calls this before every write into it): it is
+   * announced in the head, if it is not yet, so every member learns about it. (Also when it is
+   * known here from storage only: a segment stored without its announcement, after a crash
+   * between the two writes, is announced by the next write; members accept a segment only
+   * after the one before it, write-rules.ts.)
    */
   announce(n: number): void {
     const map = this.head.getMap(SEGMENTS_KEY);

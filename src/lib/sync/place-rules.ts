@@ -6,6 +6,7 @@
  * gathers those facts.
  */
 import { CLIENTS_KEY } from './authorship.js';
+import { MAX_SEGMENT } from './constants.js';
 import { isId, REACTION_PREFIX, SEGMENTS_KEY } from './message-format.js';
 
 /** Keys inside a message map that only its author writes. */
@@ -131,8 +132,16 @@ export function checkEntry(place: Place, key: string, facts: WriteFacts): void {
       return;
     case SEGMENTS_KEY:
       if (deleting) refuse('segments stay');
-      if (!/^(0|[1-9]\d{0,5})$/.test(key) || facts.value !== 1) refuse('bad segment entry');
+      if (!/^(0|[1-9]\d{0,5})$/.test(key) || facts.value !== 1 || Number(key) > MAX_SEGMENT) {
+        refuse('bad segment entry');
+      }
       if (!facts.creating() && !facts.isMember(author)) refuse('not a member');
+      // In order: every member's new messages go to the newest segment announced, so one
+      // announcement far ahead would move them all there (and to the last there can be).
+      // The one before may come in another member's change still on its way: it waits.
+      if (key !== '0' && !facts.hasKey(SEGMENTS_KEY, String(Number(key) - 1))) {
+        wait('a segment announced before the one before it');
+      }
       return;
     default:
       refuse(`no writes to "${place.root}"`);

@@ -346,7 +346,7 @@ export class SegmentWindow {
         if (this.observed.get(n)?.doc !== doc) this.observers.observe(n, doc, 'none');
       }
     }
-    if (!this.set.has(n)) this.set.announce(n);
+    this.set.announce(n);
     if (!this.pinned.has(n)) {
       this.pinned.add(n);
       this.set.pin(n);

@@ -13,7 +13,8 @@
  * | meta.name                | a member (anyone while the conversation is being created)    |
  * | members[P] = time > 0    | a member (adds P); members[P] = 0: only P (leaves)           |
  * | receipts[P] (a map)      | only P, and only its own keys `delivered` / `read`           |
- * | groups[g], segments[n]   | a member (an announcement is updated, never deleted)         |
+ * | groups[g], segments[n]   | a member (an announcement is updated, never deleted; segment |
+ * |                          | n > 0 only once n - 1 is announced: until then it waits)     |
  * | clients[c]               | only the author whose key c is derived from (self-certified) |
  *
  * | where (segment doc)      | who may write                                                |

@@ -141,6 +141,19 @@ describe('every change authored', () => {
     }
   });
 
+  it('a segment announced far ahead does not move anyone’s new messages there', async () => {
+    const { net, a, aConv, mWrites } = await group();
+    // Every member writes into the newest segment announced: 99,999 would take them all there.
+    await mWrites('head', (doc) => doc.getMap('segments').set('99999', 1));
+    expect(headOf(aConv).getMap('segments').has('99999')).toBe(false);
+    const before = segmentOf(aConv, 0).getMap('messages').size;
+    aConv.send('still in segment 0');
+    await net.settle();
+    expect(segmentOf(aConv).getMap('messages').size).toBe(before + 1);
+    expect(segmentOf(aConv, 0).getMap('messages').size).toBe(before + 1);
+    expect(a.sync.misbehaving()).toEqual([]); // it waits for segments that never come
+  });
+
   it('an envelope whose signature does not verify: the sender is dropped', async () => {
     const { net, a, mConv } = await group();
     const doc = segmentOf(mConv, 0);

@@ -87,6 +87,7 @@ function group(): { a: Replica; b: Replica; head: Receiver } {
     d.getMap('meta').set('name', 'Friends');
     d.getMap('meta').set('createdAt', 1);
     for (const m of [A, B, C]) d.getMap('members').set(m, 1);
+    d.getMap('segments').set('0', 1);
   });
   expect(head.offer(A, a.everything())).toEqual({ ok: true });
   b.receive(a.everything());
@@ -361,6 +362,25 @@ describe('write rules: the fuzzer’s attacks are refused', () => {
           const r = new Y.Map<unknown>();
           d.getMap('receipts').set(A, r);
         })
+      )
+    );
+  });
+
+  it('a segment announced far ahead waits for the ones before it; in order it passes', () => {
+    const { b, head } = group();
+    const ahead = b.change((d) => d.getMap('segments').set('99999', 1));
+    expect(head.offer(B, ahead)).toMatchObject({ ok: false, pending: true });
+    expect(head.doc.getMap('segments').has('99999')).toBe(false);
+    const { b: b2, head: head2 } = group();
+    // Several in one change, in order: fine.
+    const inOrder = b2.change((d) => {
+      for (const n of ['1', '2', '3']) d.getMap('segments').set(n, 1);
+    });
+    expect(head2.offer(B, inOrder)).toEqual({ ok: true });
+    refused(
+      head2.offer(
+        B,
+        b2.change((d) => d.getMap('segments').set('100001', 1))
       )
     );
   });
