@@ -11,6 +11,7 @@ import { authorOfClient } from '../../../src/lib/sync/authorship.js';
 import { FORWARD_AS_IS_BYTES, lacking } from '../../../src/lib/sync/authored.js';
 import {
   decodeEnvelopeList,
+  envelopeSignedBytes,
   openEnvelope,
   sealEnvelope,
   updateRange
@@ -350,6 +351,30 @@ describe('answering a step1 (lacking)', () => {
     expect(openEnvelope(some[0]!).range).toEqual({ client: doc.clientID, from: 100, to: 200 });
     // A peer that has it all: nothing.
     expect(lacking([big, ...small], new Map([[doc.clientID, 200]]), ctx)).toEqual([]);
+  });
+
+  it('envelopes stored by sync 4.0.0 (version 1, no range) are still picked, forwarded and merged', () => {
+    const signing = new SyncNetwork().signing;
+    const v1 = (author: string, update: Uint8Array): Uint8Array => {
+      const sig = signing.signer(author)(
+        envelopeSignedBytes({ author, wire: 'c#0', update, range: undefined })
+      );
+      const name = (x: string): number[] => [x.length, ...new TextEncoder().encode(x)];
+      return Uint8Array.of(1, ...name(author), ...name('c#0'), ...sig, ...update);
+    };
+    const write = (text: string): Uint8Array => {
+      const doc = new Y.Doc();
+      doc.getMap('messages').set(text, text);
+      return Y.encodeStateAsUpdate(doc);
+    };
+    const theirs = v1('b', write('from b'));
+    const mine = [v1('a', write('one')), v1('a', write('two'))];
+    const ctx = { self: 'a', wire: 'c#0', sign: signing.signer('a'), maxMergedBytes: 1 << 20 };
+    const out = lacking([theirs, ...mine], new Map(), ctx);
+    expect(out[0]).toBe(theirs); // forwarded as stored
+    // Ours: each is a client of its own (two docs), merged per client and sealed as version 2.
+    expect(out.slice(1).map((e) => openEnvelope(e).range?.from)).toEqual([0, 0]);
+    expect(out.slice(1).every((e) => e[0] === 2)).toBe(true);
   });
 });
 
