@@ -163,8 +163,9 @@ export const FORWARD_AS_IS_BYTES = 16 * 1024;
 /**
  * The stored envelopes a peer with state vector `sv` lacks: those writing past what it has of
  * their client id, and every deletions-only one (picked by their headers; the updates are not
- * decoded). This device's own are merged per client id into one envelope, cut to what the
- * peer lacks and signed again, except merged runs the peer lacks wholly (sent as stored).
+ * decoded). This device's own, per client id in clock order, are merged into one envelope,
+ * cut to what the peer lacks and signed again, except merged runs the peer lacks wholly (sent
+ * as stored).
  */
 export function lacking(
   stored: readonly Uint8Array[],
@@ -172,37 +173,42 @@ export function lacking(
   ctx: AnswerContext
 ): Uint8Array[] {
   const out: Uint8Array[] = [];
-  const own = new Map<number, Uint8Array[]>();
-  let svBytes: Uint8Array | undefined;
-  // Our own changes of one client: merged, cut to what the peer lacks, signed again.
-  const flush = (client: number): void => {
-    const updates = own.get(client);
-    if (updates === undefined) return;
-    own.delete(client);
-    svBytes ??= Y.encodeStateVector(sv as Map<number, number>);
-    for (const run of batchesUpTo(updates, (u) => u.byteLength, ctx.maxMergedBytes)) {
-      const merged = run.length === 1 ? run[0]! : Y.mergeUpdates(run);
-      const update = Y.diffUpdate(merged, svBytes);
-      out.push(sealEnvelope({ author: ctx.self, wire: ctx.wire, update }, ctx.sign));
-    }
-  };
-  for (const { bytes, env, range } of readLog(stored, ctx.wire)) {
-    const has = range === null ? 0 : (sv.get(range.client) ?? 0);
-    if (range !== null && range.to <= has) continue;
-    if (range !== null && env.author === ctx.self) {
-      if (range.from >= has && bytes.byteLength >= FORWARD_AS_IS_BYTES) {
-        flush(range.client); // what comes before it, first
-        out.push(bytes);
-        continue;
-      }
-      let list = own.get(range.client);
-      if (list === undefined) own.set(range.client, (list = []));
-      list.push(env.update);
+  const own = new Map<number, Stored[]>();
+  for (const entry of readLog(stored, ctx.wire)) {
+    const { env, range } = entry;
+    if (range !== null && range.to <= (sv.get(range.client) ?? 0)) continue;
+    if (range === null || env.author !== ctx.self) {
+      out.push(entry.bytes);
       continue;
     }
-    out.push(bytes);
+    let list = own.get(range.client);
+    if (list === undefined) own.set(range.client, (list = []));
+    list.push(entry);
   }
-  for (const client of [...own.keys()]) flush(client);
+  let svBytes: Uint8Array | undefined;
+  for (const [client, entries] of own) {
+    // In clock order (a merged run is stored after what was written while it was merged).
+    entries.sort((x, y) => x.range!.from - y.range!.from);
+    const has = sv.get(client) ?? 0;
+    let updates: Uint8Array[] = [];
+    // Our own changes: merged, cut to what the peer lacks, signed again.
+    const flush = (): void => {
+      svBytes ??= Y.encodeStateVector(sv as Map<number, number>);
+      for (const run of batchesUpTo(updates, (u) => u.byteLength, ctx.maxMergedBytes)) {
+        const merged = run.length === 1 ? run[0]! : Y.mergeUpdates(run);
+        const update = Y.diffUpdate(merged, svBytes);
+        out.push(sealEnvelope({ author: ctx.self, wire: ctx.wire, update }, ctx.sign));
+      }
+      updates = [];
+    };
+    for (const { bytes, env, range } of entries) {
+      if (range!.from >= has && bytes.byteLength >= FORWARD_AS_IS_BYTES) {
+        flush(); // what comes before it, first
+        out.push(bytes);
+      } else updates.push(env.update);
+    }
+    flush();
+  }
   return out;
 }
 

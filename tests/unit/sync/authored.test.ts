@@ -345,6 +345,9 @@ describe('answering a step1 (lacking)', () => {
     expect(signs).toBe(1);
     const merged = openEnvelope(all[1]!);
     expect(merged.range).toEqual({ client: doc.clientID, from: 190, to: 200 });
+    // Stored out of clock order (a merged run is stored after what was written meanwhile):
+    // answered in clock order all the same.
+    expect(lacking([...small, big], new Map(), ctx)[0]).toBe(big);
     // A peer that has part of the big run: cut to what it lacks, signed again.
     const some = lacking([big, ...small], new Map([[doc.clientID, 100]]), ctx);
     expect(some).toHaveLength(1);
