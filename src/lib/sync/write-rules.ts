@@ -31,8 +31,8 @@
  * id nobody claimed, is nobody's own: only replaced, never deleted). Nested types
  * exist only at messages[id] and receipts[P], one level deep: anything else is refused.
  *
- * The rules per place are place-rules.ts; this module finds where each struct and deletion of
- * an update lands, and what those rules need to know about it.
+ * The rules per place are place-rules.ts, where each struct lands is update-places.ts; this
+ * module walks an update's structs and deletions and gathers what those rules need to know.
  *
  * A struct whose parent or origin this doc does not have yet (or whose client's claim has
  * not arrived) is `pending`: the caller keeps the update and checks it again once the doc
@@ -52,25 +52,24 @@ import * as decoding from 'lib0/decoding';
 import * as Y from 'yjs';
 import { authorOfClient, checkClaim, CLIENTS_KEY } from './authorship.js';
 import { UpdateRejectedError } from './errors.js';
-import { isId, SEGMENTS_KEY } from './message-format.js';
+import { SEGMENTS_KEY } from './message-format.js';
 import {
   checkEntry,
   checkNested,
   Refused,
   refuse,
   wait,
-  type Container,
   type Place,
   type WriteFacts
 } from './place-rules.js';
 import {
-  findStruct,
   inspectUpdate,
   NONE,
   type ParsedUpdate,
   type UpdateStructs,
   type UpdateSummary
 } from './update-check.js';
+import { UpdatePlaces, type Ref } from './update-places.js';
 
 export type DocKind = 'head' | 'segment';
 
@@ -96,9 +95,6 @@ const placeText = (p: Place): string => {
   const c = p.container;
   return `${p.root}\n${c === undefined ? '' : `${c.client}:${c.clock}`}\n${p.key ?? ''}`;
 };
-
-/** A struct of the update (its index in UpdateStructs) or of the doc. */
-type Ref = number | Y.Item | Y.GC;
 
 /**
  * Whether `author` may write everything `update` writes into `ctx.doc`. `update` is the
@@ -132,10 +128,7 @@ class WriteCheck implements WriteFacts {
   private readonly claims = new Map<number, string>();
   /** The author of each client id seen (the doc does not change during a check). */
   private readonly authors = new Map<number, string | undefined>();
-  private readonly updatePlaces: (Place | null | undefined)[] = [];
-  private readonly docPlaces = new Map<Y.Item, Place | null>();
-  /** The nested maps items of the update are in (by the map's struct index, or its item). */
-  private readonly containers = new Map<number | Y.Item, Container>();
+  private readonly places: UpdatePlaces;
   /**
    * Places this update writes (checked): an item it replaces there may be someone else's.
    * Kept only when the update deletes something (nothing asks otherwise).
@@ -154,6 +147,7 @@ class WriteCheck implements WriteFacts {
   ) {
     this.s = parsed.structs;
     this.author = ctx.author;
+    this.places = new UpdatePlaces(this.s, ctx.doc, (client) => this.authorOf(client));
     if (parsed.deletes.size > 0) this.written = new Set();
   }
 
@@ -224,7 +218,7 @@ class WriteCheck implements WriteFacts {
     if (owner === undefined) wait('unclaimed client id');
     if (owner !== this.ctx.author) refuse('written under another author’s client id');
     if (kind === 0) return; // GC: deleted content of the author's own items
-    const place = this.placeOf(i);
+    const place = this.places.placeOf(i);
     if (place === null) return; // integrates as deleted content (its origin was collected)
     this.checkPlace(place, i, false);
     this.written?.add(placeText(place));
@@ -246,16 +240,16 @@ class WriteCheck implements WriteFacts {
     const store = this.ctx.doc.store;
     let at = clock;
     while (at < clock + len) {
-      const ref = this.find(client, at);
+      const ref = this.places.find(client, at);
       if (ref === undefined) {
         // Not here yet (or in this update and beyond it): Yjs keeps such deletions too.
         if (at >= Y.getState(store, client)) return;
         wait('deletion of unknown items');
       }
-      if (this.isCollected(ref)) {
+      if (this.places.isCollected(ref)) {
         if (!own) refuse('deletes another author’s items');
       } else {
-        const place = this.placeOf(ref);
+        const place = this.places.placeOf(ref);
         if (own) {
           // Replacing one's own value: the write at that place was checked.
           if (place !== null && !this.written!.has(placeText(place))) {
@@ -270,141 +264,6 @@ class WriteCheck implements WriteFacts {
           ? this.s.clock[ref]! + this.s.length[ref]!
           : ref.id.clock + ref.length;
     }
-  }
-
-  private isCollected(ref: Ref): boolean {
-    return typeof ref === 'number' ? this.s.kind[ref] === 0 : !(ref instanceof Y.Item);
-  }
-
-  /** A struct of the update or the doc holding (client, clock). */
-  private find(client: number, clock: number): Ref | undefined {
-    const i = findStruct(this.s, client, clock);
-    if (i !== NONE) return i;
-    // Not in the update (or in a Skip of it): the doc may have it.
-    const store = this.ctx.doc.store;
-    if (clock >= Y.getState(store, client)) return undefined;
-    return Y.getItem(store, Y.createID(client, clock)) as Y.Item | Y.GC;
-  }
-
-  /**
-   * Where a struct is. Items that continue a key (their origin is set) take their place from
-   * the origin, which may itself continue one: followed without recursion.
-   */
-  private placeOf(start: Ref): Place | null {
-    const s = this.s;
-    const chain: number[] = [];
-    let current: Ref | undefined = start;
-    let found: Place | null | undefined;
-    while (found === undefined) {
-      if (typeof current !== 'number') {
-        found = this.docItemPlace(current);
-        break;
-      }
-      if (s.kind[current] === 0) {
-        found = null; // GC'd origin: Yjs turns the item into deleted content
-        break;
-      }
-      const memo = this.updatePlaces[current];
-      if (memo !== undefined) {
-        found = memo;
-        break;
-      }
-      const direct = this.directPlace(current);
-      if (direct !== undefined) {
-        found = direct;
-        break;
-      }
-      chain.push(current);
-      if (chain.length > s.kind.length + 1) refuse('origin cycle');
-      // The origin, else the right origin: both are at the same place.
-      const b = 6 * current;
-      const o = s.deps[b]! !== NONE ? b : b + 2;
-      if (s.deps[o] === NONE) refuse('item without parent or origin');
-      current = this.find(s.deps[o]!, s.deps[o + 1]!);
-      if (current === undefined) wait('origin not here yet');
-    }
-    for (const c of chain) this.updatePlaces[c] = found;
-    return found;
-  }
-
-  /** The place of an item of the doc (which always names its parent). */
-  private docItemPlace(item: Y.Item | Y.GC): Place | null {
-    if (!(item instanceof Y.Item)) return null; // collected
-    let place = this.docPlaces.get(item);
-    if (place === undefined) {
-      const parent: unknown = item.parent;
-      if (!(parent instanceof Y.AbstractType)) refuse('item without parent');
-      place = this.docPlace(item, parent as Y.AbstractType<unknown>);
-      this.docPlaces.set(item, place);
-    }
-    return place;
-  }
-
-  /** The place of an update struct that names its parent, or undefined. */
-  private directPlace(i: number): Place | undefined {
-    const s = this.s;
-    if (s.root[i] === true) return { root: s.rootName[i]!, key: s.key[i]! };
-    const b = 6 * i + 4;
-    if (s.deps[b] === NONE) return undefined; // continues its origin
-    const container = this.find(s.deps[b]!, s.deps[b + 1]!);
-    if (container === undefined) wait('parent not here yet');
-    if (!this.isTypeRef(container)) refuse('parent is not a map');
-    let c = this.containers.get(container as number | Y.Item);
-    if (c === undefined) {
-      const cp = this.placeOf(container);
-      if (cp === null) refuse('parent was deleted');
-      if (cp.container !== undefined) refuse('nested too deep');
-      const [client, clock] =
-        typeof container === 'number'
-          ? [s.client[container]!, s.clock[container]!]
-          : [container.id.client, container.id.clock];
-      c = { root: cp.root, key: cp.key, client, clock, owner: this.ownerOf(container, cp.root) };
-      this.containers.set(container as number | Y.Item, c);
-    }
-    return { root: c.root, key: s.key[i]!, container: c };
-  }
-
-  private isTypeRef(ref: Ref): boolean {
-    if (typeof ref === 'number') return this.s.kind[ref] === 3;
-    return ref instanceof Y.Item && ref.content instanceof Y.ContentType;
-  }
-
-  private docPlace(item: Y.Item, parent: Y.AbstractType<unknown>): Place {
-    const containerItem = parent._item;
-    if (containerItem === null) return { root: Y.findRootTypeKey(parent), key: item.parentSub };
-    const outer = containerItem.parent;
-    if (!(outer instanceof Y.AbstractType) || outer._item !== null) refuse('nested too deep');
-    let c = this.containers.get(containerItem);
-    if (c === undefined) {
-      const root = Y.findRootTypeKey(outer as Y.AbstractType<unknown>);
-      c = {
-        root,
-        key: containerItem.parentSub,
-        client: containerItem.id.client,
-        clock: containerItem.id.clock,
-        owner: this.ownerOf(containerItem, root)
-      };
-      this.containers.set(containerItem, c);
-    }
-    return { root: c.root, key: item.parentSub, container: c };
-  }
-
-  /**
-   * Who owns a message or receipts map: the author of its client id; for one written before
-   * client ids were claimed (a conversation from before sync 4, in the doc already), the
-   * author its header names, or the member its receipts slot is named after. Nothing new can
-   * be written under an unclaimed client id, so only such old maps have no claimed author.
-   */
-  private ownerOf(container: Ref, root: string): string | undefined {
-    if (typeof container === 'number') return this.authorOf(this.s.client[container]!);
-    const item = container as Y.Item;
-    const claimed = this.authorOf(item.id.client);
-    if (claimed !== undefined) return claimed;
-    if (root === 'receipts') return item.parentSub ?? undefined;
-    if (root !== 'messages' || !(item.content instanceof Y.ContentType)) return undefined;
-    const header = (item.content.type as Y.Map<unknown>).get('h');
-    const a = typeof header === 'object' && header !== null ? (header as { a?: unknown }).a : null;
-    return isId(a) ? a : undefined;
   }
 
   private checkPlace(place: Place, ref: Ref, deleting: boolean): void {
