@@ -21,6 +21,9 @@ import type { Tracer } from './tracer.js';
 import type { ConversationState, Unit } from './unit.js';
 import { inspectUpdate, type UpdateSummary } from './update-check.js';
 
+type Inspected = UpdateSummary | 'pending' | 'stop';
+type Applied = 'applied' | 'have' | 'pending' | 'stop';
+
 /** Origin of changes applied from a peer. */
 export class RemoteOrigin {
   constructor(readonly peer: string) {}
@@ -284,12 +287,8 @@ export class FrameReceiver {
    * its signature and the author's write rights. `pending`: it needs changes the doc lacks;
    * `stop`: the peer was dropped (or the doc is being reloaded), stop handling its frame.
    */
-  private applyEnvelope(
-    unit: Unit,
-    peer: string,
-    { bytes, env }: Opened,
-    checked: boolean
-  ): 'applied' | 'have' | 'pending' | 'stop' {
+  private applyEnvelope(unit: Unit, peer: string, opened: Opened, checked: boolean): Applied {
+    const { bytes, env } = opened;
     const doc = unit.doc();
     if (unit.reloading || doc === undefined) return 'stop';
     const inspected = this.inspect(doc, peer, env.update);
@@ -360,25 +359,21 @@ export class FrameReceiver {
   }
 
   /**
-   * Checks an update's structure before Yjs sees it (update-check.ts). A refused update is not
-   * applied, stored or passed on, and its sender is dropped like any sender of a bad frame.
-   * A gap (changes it needs are missing here) is no misbehaviour: it is `pending`.
+   * Checks an update's structure before Yjs sees it (update-check.ts); returns what it read.
+   * A refused update is not applied, stored or passed on, and its sender is dropped like any
+   * sender of a bad frame. A gap (changes it needs are missing here) is `pending`.
    */
-  private inspect(
-    doc: Y.Doc,
-    peer: string,
-    update: Uint8Array
-  ): UpdateSummary | 'pending' | 'stop' {
+  private inspect(doc: Y.Doc, peer: string, bytes: Uint8Array): Inspected {
     const t0 = this.host.tracer.begin();
     try {
-      return inspectUpdate(update, doc, this.host.updateLimits);
+      return inspectUpdate(bytes, doc, this.host.updateLimits);
     } catch (err) {
       if (!(err instanceof UpdateRejectedError)) throw err;
       if (err.gap) return 'pending';
       this.host.misbehave(peer, err.message);
       return 'stop';
     } finally {
-      this.host.tracer.end('inspect', t0, update.byteLength);
+      this.host.tracer.end('inspect', t0, bytes.byteLength);
     }
   }
 

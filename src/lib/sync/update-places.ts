@@ -9,7 +9,7 @@
 import * as Y from 'yjs';
 import { isId } from './message-format.js';
 import { refuse, wait, type Container, type Place } from './place-rules.js';
-import { findStruct, NONE, type UpdateStructs } from './update-check.js';
+import { findStruct, NONE, type UpdateStructs } from './update-structs.js';
 
 /** A struct of the update (its index in UpdateStructs) or of the doc. */
 export type Ref = number | Y.Item | Y.GC;

@@ -62,13 +62,8 @@ import {
   type Place,
   type WriteFacts
 } from './place-rules.js';
-import {
-  inspectUpdate,
-  NONE,
-  type ParsedUpdate,
-  type UpdateStructs,
-  type UpdateSummary
-} from './update-check.js';
+import { inspectUpdate, type UpdateSummary } from './update-check.js';
+import { NONE, type ParsedUpdate, type UpdateStructs } from './update-structs.js';
 import { UpdatePlaces, type Ref } from './update-places.js';
 
 export type DocKind = 'head' | 'segment';
