@@ -26,29 +26,15 @@ import type { Signer, Verifier } from '../crypto/signing.js';
 import {
   encodeEnvelopeList,
   envelopeSigned,
-  MalformedEnvelopeError,
   openEnvelope,
   sealEnvelope,
+  singleRange,
   updateRange,
   type Envelope,
   type UpdateRange
 } from './envelope.js';
 import type { UpdateSummary } from './update-check.js';
 import { checkWrites, type DocKind } from './write-rules.js';
-
-/** Clocks written per client id: [from, to) (UpdateSummary.ranges, Y.parseUpdateMeta). */
-export type WrittenRanges = ReadonlyMap<number, { from: number; to: number }>;
-
-/** The one range of `written` (null: none); throws when it writes for several ids. */
-export function singleRange(written: WrittenRanges): UpdateRange | null {
-  if (written.size === 0) return null;
-  if (written.size > 1) throw new MalformedEnvelopeError('an envelope writes for one client id');
-  const [client, { from, to }] = written.entries().next().value as [
-    number,
-    { from: number; to: number }
-  ];
-  return { client, from, to };
-}
 
 const sameRange = (a: UpdateRange | null, b: UpdateRange | null): boolean =>
   a === null || b === null ? a === b : a.client === b.client && a.from === b.from && a.to === b.to;
@@ -173,7 +159,7 @@ export function lacking(
   ctx: AnswerContext
 ): Uint8Array[] {
   const out: Uint8Array[] = [];
-  const own = new Map<number, Stored[]>();
+  const own = new Map<number, (Stored & { range: UpdateRange })[]>();
   for (const entry of readLog(stored, ctx.wire)) {
     const { env, range } = entry;
     if (range !== null && range.to <= (sv.get(range.client) ?? 0)) continue;
@@ -183,12 +169,12 @@ export function lacking(
     }
     let list = own.get(range.client);
     if (list === undefined) own.set(range.client, (list = []));
-    list.push(entry);
+    list.push({ ...entry, range });
   }
   let svBytes: Uint8Array | undefined;
   for (const [client, entries] of own) {
     // In clock order (a merged run is stored after what was written while it was merged).
-    entries.sort((x, y) => x.range!.from - y.range!.from);
+    entries.sort((x, y) => x.range.from - y.range.from);
     const has = sv.get(client) ?? 0;
     let updates: Uint8Array[] = [];
     // Our own changes: merged, cut to what the peer lacks, signed again.
@@ -202,7 +188,7 @@ export function lacking(
       updates = [];
     };
     for (const { bytes, env, range } of entries) {
-      if (range!.from >= has && bytes.byteLength >= FORWARD_AS_IS_BYTES) {
+      if (range.from >= has && bytes.byteLength >= FORWARD_AS_IS_BYTES) {
         flush(); // what comes before it, first
         out.push(bytes);
       } else updates.push(env.update);

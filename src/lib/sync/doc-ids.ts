@@ -7,6 +7,7 @@
  */
 import type * as Y from 'yjs';
 import { MAX_SEGMENT } from './constants.js';
+import type { UpdateRange } from './envelope.js';
 
 /** Part number of the head doc (segments are 0, 1, 2, …). */
 export const HEAD = -1;
@@ -50,6 +51,22 @@ export function changedMessageIds(tr: Y.Transaction, messages: Y.Map<unknown>): 
     }
   }
   return [...ids];
+}
+
+/**
+ * The clocks a local transaction wrote, as its update carries them (Yjs encodes each client's
+ * structs from its clock before the transaction): null when it only deleted, undefined when it
+ * wrote under several client ids (then read them from the update).
+ */
+export function transactionRange(tr: Y.Transaction): UpdateRange | null | undefined {
+  let range: UpdateRange | null = null;
+  for (const [client, to] of tr.afterState) {
+    const from = tr.beforeState.get(client) ?? 0;
+    if (to === from) continue;
+    if (range !== null) return undefined;
+    range = { client, from, to };
+  }
+  return range;
 }
 
 /** Whether a transaction added structs (of any kind) to the doc. */

@@ -29,6 +29,7 @@ import { peerIdFromString } from '@libp2p/peer-id';
 import * as Y from 'yjs';
 import { SIGNATURE_BYTES, type Signer, type Verifier } from '../crypto/signing.js';
 import { MAX_ID_LENGTH } from './constants.js';
+import type { WrittenRanges } from './update-structs.js';
 
 export const ENVELOPE_VERSION = 2;
 const V1 = 1;
@@ -54,13 +55,23 @@ export interface UpdateRange {
   to: number;
 }
 
+/** The one range of `written` (null: none); throws when it writes for several client ids. */
+export function singleRange(written: WrittenRanges): UpdateRange | null {
+  if (written.size === 0) return null;
+  if (written.size > 1) throw new MalformedEnvelopeError('an envelope writes for one client id');
+  const [client, { from, to }] = written.entries().next().value as [
+    number,
+    { from: number; to: number }
+  ];
+  return { client, from, to };
+}
+
 /** The range of an update (Y.parseUpdateMeta); throws when it writes for several ids. */
 export function updateRange(update: Uint8Array): UpdateRange | null {
   const { from, to } = Y.parseUpdateMeta(update);
-  if (from.size === 0) return null;
-  if (from.size > 1) throw new MalformedEnvelopeError('an envelope writes for one client id');
-  const [client, start] = from.entries().next().value as [number, number];
-  return { client, from: start, to: to.get(client) ?? start };
+  const written = new Map<number, { from: number; to: number }>();
+  for (const [client, start] of from) written.set(client, { from: start, to: to.get(client)! });
+  return singleRange(written);
 }
 
 export interface EnvelopeContent {

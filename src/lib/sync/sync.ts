@@ -9,7 +9,7 @@
 import * as Y from 'yjs';
 import { verifyByPeer, type Signer, type Verifier } from '../crypto/signing.js';
 import { OwnRuns } from './authored.js';
-import { createEnvelopeVerifier, sealEnvelope } from './envelope.js';
+import { createEnvelopeVerifier, sealEnvelope, updateRange } from './envelope.js';
 import type { DocStore } from '../storage/doc-store.js';
 import { deferWrites, type DeferredHistoryStore } from '../storage/deferred-writes.js';
 import {
@@ -23,6 +23,7 @@ import {
 } from './constants.js';
 import { openConversation, type Conversation } from './conversation.js';
 import { changedMessageIds, DocSet, HEAD, LOAD_ORIGIN, parseUnitId, unitId } from './doc-set.js';
+import { transactionRange } from './doc-ids.js';
 import {
   InvalidInputError,
   MalformedFrameError,
@@ -324,7 +325,13 @@ class SyncService implements Sync {
         : changedMessageIds(tr, doc.getMap<unknown>('messages'));
     // Remote updates are stored and passed on by applyRemote (as they came), not from here.
     const t0 = this.tracer.begin();
-    const envelope = sealEnvelope({ author: this.self, wire: unit.wire, update }, this.sign);
+    // The clocks it wrote are the transaction's: no need to read them from the update.
+    const range = transactionRange(tr);
+    const envelope = sealEnvelope(
+      { author: this.self, wire: unit.wire, update },
+      this.sign,
+      range === undefined ? updateRange(update) : range
+    );
     this.tracer.end('sign', t0, update.byteLength);
     this.sender.publish(unit, update, envelope, ids, undefined, true, tr);
     this.ownRuns.noted(unit);

@@ -6,7 +6,7 @@ import * as Y from 'yjs';
 import { RESYNC_GIVE_UP_ROUNDS } from './constants.js';
 import type { Conversation } from './conversation.js';
 import { HEAD, unitId, type DocSet } from './doc-set.js';
-import type { WrittenRanges } from './authored.js';
+import type { WrittenRanges } from './update-structs.js';
 
 export interface ConversationState {
   id: string;

@@ -38,7 +38,8 @@ import {
   readStructs,
   writtenRanges,
   UpdateStructs,
-  type ParsedUpdate
+  type ParsedUpdate,
+  type WrittenRanges
 } from './update-structs.js';
 
 export interface InspectOptions {
@@ -58,7 +59,7 @@ export interface UpdateSummary {
    * structs are all Skips is not here): what Y.parseUpdateMeta would say, without decoding
    * contents again.
    */
-  ranges: Map<number, { from: number; to: number }>;
+  ranges: WrittenRanges;
 }
 
 /**

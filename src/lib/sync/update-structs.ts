@@ -42,7 +42,10 @@ export class UpdateStructs {
   contentAt: number[] = [];
 }
 
-export function writtenRanges(s: UpdateStructs): Map<number, { from: number; to: number }> {
+/** Clocks an update writes per client id: [from, to) (as Y.parseUpdateMeta says, Skips left out). */
+export type WrittenRanges = ReadonlyMap<number, { from: number; to: number }>;
+
+export function writtenRanges(s: UpdateStructs): WrittenRanges {
   const ranges = new Map<number, { from: number; to: number }>();
   for (const [client, run] of s.runs) {
     let from = NONE;
