@@ -18,13 +18,16 @@
  * await history.count('conv-1'); // sees it
  * ```
  */
+import { handOver } from './history-checks.js';
 import type { HistoryEntry, HistoryStore } from './history-store.js';
 
 // Not validated here (the store does that when the write is issued): anything else is copied
 // as it is, so a bad value still gets the store's own error.
 const copyEntries = (entries: readonly HistoryEntry[]): HistoryEntry[] =>
   entries.map((e) => (typeof e === 'object' && e !== null ? { ...e } : e));
-const copyBytes = <T>(bytes: T): T => (bytes instanceof Uint8Array ? (bytes.slice() as T) : bytes);
+// Copies are handed over: the store keeps them without copying again.
+const copyBytes = <T>(bytes: T): T =>
+  bytes instanceof Uint8Array ? (handOver(bytes.slice()) as T) : bytes;
 
 /** Runs `issue` in a later task. */
 export type WriteScheduler = (issue: () => void) => void;
@@ -84,13 +87,13 @@ export function deferWrites(store: HistoryStore, schedule = nextTask): DeferredH
     loadHead: (conv) => read(() => store.loadHead(conv)),
     // The caller may reuse its buffer once the call returns: the queue keeps its own copy.
     appendHead: async (conv, update, envelope) => {
-      const copy = update.slice();
+      const copy = copyBytes(update);
       const sealed = copyBytes(envelope);
       return write(() => store.appendHead(conv, copy, sealed));
     },
     loadSegment: (conv, n) => read(() => store.loadSegment(conv, n)),
     appendSegment: async (conv, n, update, w) => {
-      const copy = update.slice();
+      const copy = copyBytes(update);
       const entries =
         w === undefined
           ? undefined
@@ -105,7 +108,7 @@ export function deferWrites(store: HistoryStore, schedule = nextTask): DeferredH
     envelopes: (conv, n) => read(() => store.envelopes(conv, n)),
     dropEnvelopes: async (conv, n, which, replacement) => {
       const copy = Array.isArray(which) ? [...which] : which;
-      const add = replacement instanceof Uint8Array ? replacement.slice() : replacement;
+      const add = copyBytes(replacement);
       return write(() => store.dropEnvelopes(conv, n, copy, add));
     },
     putIndex: async (conv, entries) => {

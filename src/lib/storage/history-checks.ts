@@ -29,12 +29,30 @@ export function checkUpdate(update: unknown): asserts update is Uint8Array {
   if (!(update instanceof Uint8Array)) throw new StorageInputError('update must be a Uint8Array');
 }
 
+/** Copies made by a layer in front of a store (deferWrites) that nothing else holds. */
+const handedOver = new WeakSet<Uint8Array>();
+
+/**
+ * Marks `bytes`, a private copy its maker will never touch again, as the store's to keep: the
+ * store takes it as it is instead of copying it once more (a catch-up's megabytes were copied
+ * twice on their way to IndexedDB).
+ */
+export function handOver(bytes: Uint8Array): Uint8Array {
+  handedOver.add(bytes);
+  return bytes;
+}
+
+/** Bytes the store may keep: `bytes` itself when handed over, otherwise a compact copy. */
+export function keepable(bytes: Uint8Array): Uint8Array {
+  return handedOver.delete(bytes) ? bytes : bytes.slice();
+}
+
 /** A copy of an optional envelope (undefined stays undefined); throws on anything else. */
 export function copyEnvelope(envelope: unknown): Uint8Array | undefined {
   if (envelope === undefined) return undefined;
   if (!(envelope instanceof Uint8Array))
     throw new StorageInputError('envelope must be a Uint8Array');
-  return envelope.slice();
+  return keepable(envelope);
 }
 
 /** The part an envelope call names: the head (undefined) or a segment number. */

@@ -12,6 +12,7 @@ import {
   checkUpdate,
   closedError,
   copyEnvelope,
+  keepable,
   createSerializer
 } from './history-checks.js';
 import { HISTORY_COMPACT_AFTER, type HistoryEntry, type HistoryStore } from './history-store.js';
@@ -263,7 +264,7 @@ export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistorySt
     },
     async appendHead(conv, update, envelope) {
       checkUpdate(update);
-      return append(conv, HEAD, update.slice(), [], [], copyEnvelope(envelope));
+      return append(conv, HEAD, keepable(update), [], [], copyEnvelope(envelope));
     },
     async loadSegment(conv, n) {
       checkSegment(n);
@@ -275,7 +276,7 @@ export function createIdbHistoryStore(init: IdbHistoryStoreInit = {}): HistorySt
       const index = (write.index ?? []).map(checkEntry);
       const remove = [...(write.remove ?? [])];
       checkIds(remove);
-      return append(conv, n, update.slice(), index, remove, copyEnvelope(write.envelope));
+      return append(conv, n, keepable(update), index, remove, copyEnvelope(write.envelope));
     },
     async segments(conv) {
       return op(conv, 'list segments', async (d) =>

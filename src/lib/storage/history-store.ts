@@ -48,6 +48,7 @@ import {
   checkUpdate,
   closedError,
   copyEnvelope,
+  keepable,
   createSerializer
 } from './history-checks.js';
 import { MessageIndex } from './history-index.js';
@@ -191,8 +192,9 @@ function mergeUpdates(updates: Uint8Array[]): Uint8Array {
   return merged.slice();
 }
 
+/** Appends `update`, the store's own copy. */
 function appendUpdate(updates: Uint8Array[], update: Uint8Array): void {
-  updates.push(update.slice());
+  updates.push(update);
   if (updates.length > HISTORY_COMPACT_AFTER)
     updates.splice(0, updates.length, Y.mergeUpdates(updates));
 }
@@ -250,7 +252,7 @@ export function createMemoryHistoryStore(
     },
     async appendHead(conv, update, envelope) {
       checkUpdate(update);
-      const copy = update.slice();
+      const copy = keepable(update);
       const sealed = copyEnvelope(envelope);
       return run(conv, () => {
         const c = make(conv);
@@ -268,7 +270,7 @@ export function createMemoryHistoryStore(
     async appendSegment(conv, n, update, write = {}) {
       checkSegment(n);
       checkUpdate(update);
-      const copy = update.slice();
+      const copy = keepable(update);
       const entries = (write.index ?? []).map(checkEntry);
       const remove = [...(write.remove ?? [])];
       checkIds(remove);
