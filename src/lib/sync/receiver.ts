@@ -12,7 +12,7 @@ import { changedMessageIds, HEAD, stateMoved } from './doc-ids.js';
 import { decodeEnvelopeList, type Envelope, type EnvelopeVerifier } from './envelope.js';
 import type { UpdateLimits } from './constants.js';
 import { UpdateRejectedError } from './errors.js';
-import { type Inflated, inflatePayload } from './deflate.js';
+import { type Inflated, type InflatePayload, inflatePayload } from './deflate.js';
 import { afterTurn, whenLoaded } from './frame-order.js';
 import { decodePart, FrameType } from './protocol.js';
 import type { Reassembler } from './reassembly.js';
@@ -41,6 +41,11 @@ export interface ReceiverHost {
    * synchronous JavaScript one); frames of a doc keep their order meanwhile.
    */
   readonly verifier: EnvelopeVerifier | undefined;
+  /**
+   * Inflates Deflated frames asynchronously (the platform's INFLATE); undefined: fflate within
+   * the frame's handling.
+   */
+  readonly inflate: InflatePayload | undefined;
   readonly maxMessageBytes: number;
   readonly maxEphemeralBytes: number;
   /** Bounds of one Yjs update (inspectUpdate). */
@@ -63,6 +68,16 @@ export interface ReceiverHost {
 interface Opened {
   bytes: Uint8Array;
   env: Envelope;
+}
+
+/** Frames that carry envelopes. */
+type DataType = typeof FrameType.Step2 | typeof FrameType.Update;
+
+/** A data frame's envelopes with their signatures checked, or why its sender is dropped. */
+type Checked = { type: DataType; opened: Opened[] } | string;
+
+function errorText(err: unknown, otherwise: string): string {
+  return err instanceof Error ? err.message : otherwise;
 }
 
 /** Passes over a step2's envelopes that wait on each other (see applyStep2). */
@@ -90,30 +105,9 @@ export class FrameReceiver {
         this.host.emit({ type: 'status', conversationId: conv.id });
         return;
       }
-      case FrameType.Step2: {
-        let list: Uint8Array[];
-        try {
-          list = decodeEnvelopeList(payload);
-        } catch (err) {
-          this.host.misbehave(peer, err instanceof Error ? err.message : 'malformed step2');
-          return;
-        }
-        if (list.length === 0 && unit.doc() === undefined && unit.waiting === undefined) {
-          // Nothing in it (the peer has nothing we lack): no need to load the segment.
-          unit.awaiting.delete(peer);
-          this.host.parts.resolved(`${peer}\n${unit.wire}`);
-          this.host.sender.ack(peer, unit);
-          return;
-        }
-        this.verified(unit, peer, list, (opened, checked) =>
-          this.withDoc(unit, () => this.applyStep2(unit, peer, opened, checked))
-        );
-        return;
-      }
+      case FrameType.Step2:
       case FrameType.Update:
-        this.verified(unit, peer, [payload], ([one], checked) =>
-          this.withDoc(unit, () => this.applyUpdate(unit, peer, one!, checked))
-        );
+        this.data(unit, peer, type, payload);
         return;
       case FrameType.Ephemeral: {
         if (payload.byteLength > this.host.maxEphemeralBytes) {
@@ -153,23 +147,9 @@ export class FrameReceiver {
         }
         return;
       }
-      case FrameType.Deflated: {
-        const t0 = this.host.tracer.begin();
-        let inflated: Inflated;
-        try {
-          inflated = inflatePayload(payload, this.host.maxMessageBytes);
-        } catch (err) {
-          this.host.tracer.end('inflate', t0);
-          this.host.misbehave(
-            peer,
-            err instanceof Error ? err.message : 'malformed deflated frame'
-          );
-          return;
-        }
-        this.host.tracer.end('inflate', t0, payload.byteLength);
-        this.handle(unit, peer, inflated.inner, inflated.payload);
+      case FrameType.Deflated:
+        this.deflated(unit, peer, payload);
         return;
-      }
       case FrameType.Ack: {
         try {
           unit.remote.set(peer, Y.decodeStateVector(payload));
@@ -184,45 +164,133 @@ export class FrameReceiver {
   }
 
   /**
-   * Opens a frame's envelopes (one that is not an envelope of this doc drops the peer) and
-   * runs `fn` with them once their signatures are checked, when that happens asynchronously
-   * (host.verifier): `fn(opened, true)` after the checks of every frame of the doc before it;
-   * a bad one drops the peer. Without an asynchronous verifier, `fn(opened, false)` at once
-   * (admit() checks each signature itself).
+   * A step2 or an update: its envelopes opened (one that is not an envelope of this doc drops
+   * the peer), their signatures checked, then applied once the doc is in memory. With an
+   * asynchronous verifier (host.verifier) the checks run at once and the applying waits for
+   * the frames of the doc before it; a bad signature drops the peer. Without one, applied at
+   * once (admit() checks each signature itself).
    */
-  private verified(
-    unit: Unit,
-    peer: string,
-    list: Uint8Array[],
-    fn: (opened: Opened[], checked: boolean) => void
-  ): void {
-    const opened: Opened[] = [];
-    for (const bytes of list) {
-      const env = openFor(bytes, unit.wire);
-      if (typeof env === 'string') {
-        this.host.misbehave(peer, env);
-        return;
-      }
-      opened.push({ bytes, env });
+  private data(unit: Unit, peer: string, type: DataType, payload: Uint8Array): void {
+    const opened = this.envelopes(unit, type, payload);
+    if (typeof opened === 'string') {
+      this.host.misbehave(peer, opened);
+      return;
+    }
+    if (
+      type === FrameType.Step2 &&
+      opened.length === 0 &&
+      unit.doc() === undefined &&
+      unit.waiting === undefined
+    ) {
+      // Nothing in it (the peer has nothing we lack): no need to load the segment.
+      unit.awaiting.delete(peer);
+      this.host.parts.resolved(`${peer}\n${unit.wire}`);
+      this.host.sender.ack(peer, unit);
+      return;
     }
     const verifier = this.host.verifier;
     if (verifier === undefined) {
-      fn(opened, false);
+      this.apply(unit, peer, type, opened, false);
       return;
     }
     const t0 = this.host.tracer.now();
+    this.inTurn(
+      unit,
+      peer,
+      verifier.verifyAll(opened.map((o) => o.env)).then((ok) => {
+        this.host.tracer.report('verify', t0, opened.length);
+        return ok.includes(false) ? 'bad signature' : { type, opened };
+      })
+    );
+  }
+
+  /**
+   * A Deflated frame: inflated with the platform's INFLATE when there is one (host.inflate,
+   * asynchronous: the inflating and the signature checks run at once, the applying waits for
+   * the frames of the doc before it), with fflate within the frame's handling otherwise.
+   */
+  private deflated(unit: Unit, peer: string, payload: Uint8Array): void {
+    const { inflate, verifier } = this.host;
+    if (inflate === undefined || verifier === undefined) {
+      const t0 = this.host.tracer.begin();
+      let inflated: Inflated;
+      try {
+        inflated = inflatePayload(payload, this.host.maxMessageBytes);
+      } catch (err) {
+        this.host.tracer.end('inflate', t0);
+        this.host.misbehave(peer, errorText(err, 'malformed deflated frame'));
+        return;
+      }
+      this.host.tracer.end('inflate', t0, payload.byteLength);
+      this.data(unit, peer, inflated.inner, inflated.payload);
+      return;
+    }
+    const t0 = this.host.tracer.now();
+    const work = inflate(payload, this.host.maxMessageBytes).then(
+      async ({ inner, payload: raw }): Promise<Checked> => {
+        this.host.tracer.report('inflate-native', t0, payload.byteLength);
+        const opened = this.envelopes(unit, inner, raw);
+        if (typeof opened === 'string') return opened;
+        const ok = await verifier.verifyAll(opened.map((o) => o.env));
+        this.host.tracer.report('verify', t0, opened.length);
+        return ok.includes(false) ? 'bad signature' : { type: inner, opened };
+      },
+      (err: unknown) => errorText(err, 'malformed deflated frame')
+    );
+    this.inTurn(unit, peer, work);
+  }
+
+  /** The envelopes of a step2 (a list) or an update (one), opened; a string: why not. */
+  private envelopes(unit: Unit, type: DataType, payload: Uint8Array): Opened[] | string {
+    let list: Uint8Array[];
+    if (type === FrameType.Update) {
+      list = [payload];
+    } else {
+      try {
+        list = decodeEnvelopeList(payload);
+      } catch (err) {
+        return errorText(err, 'malformed step2');
+      }
+    }
+    const opened: Opened[] = [];
+    for (const bytes of list) {
+      const env = openFor(bytes, unit.wire);
+      if (typeof env === 'string') return env;
+      opened.push({ bytes, env });
+    }
+    return opened;
+  }
+
+  /**
+   * Applies what `work` checked once every earlier turn of the doc has run (frame-order.ts); a
+   * string drops the peer. Nothing of a peer dropped meanwhile is applied.
+   */
+  private inTurn(unit: Unit, peer: string, work: Promise<Checked>): void {
     afterTurn(
       unit,
-      verifier.verifyAll(opened.map((o) => o.env)),
-      (ok) => {
-        this.host.tracer.report('verify', t0, opened.length);
-        // Dropped for misbehaving meanwhile: what it sent before is not applied either.
+      work,
+      (checked) => {
         if (!this.host.isOpen(unit.conv) || this.host.banned(peer)) return;
-        if (ok.includes(false)) this.host.misbehave(peer, 'bad signature');
-        else fn(opened, true);
+        if (typeof checked === 'string') this.host.misbehave(peer, checked);
+        else this.apply(unit, peer, checked.type, checked.opened, true);
       },
       (error) => this.host.persistError(unit.conv.id, error)
     );
+  }
+
+  /** Applies a data frame's envelopes once the doc is in memory. */
+  private apply(
+    unit: Unit,
+    peer: string,
+    type: DataType,
+    opened: Opened[],
+    checked: boolean
+  ): void {
+    if (type === FrameType.Step2) {
+      this.withDoc(unit, () => this.applyStep2(unit, peer, opened, checked));
+    } else {
+      this.withDoc(unit, () => this.applyUpdate(unit, peer, opened[0]!, checked));
+    }
   }
 
   /** Runs `fn` once the unit's doc is in memory (frames keep their order while it loads). */

@@ -6,7 +6,7 @@ import type { Signer, Verifier } from '../crypto/signing.js';
 import type { DocStore } from '../storage/doc-store.js';
 import type { HistoryStore } from '../storage/history-store.js';
 import type { UpdateLimits } from './constants.js';
-import type { DeflateRaw } from './deflate.js';
+import type { DeflateRaw, InflatePayload } from './deflate.js';
 import type { EnvelopeVerifier } from './envelope.js';
 import type { Conversation } from './conversation.js';
 import type { SyncTransport } from './transport.js';
@@ -44,6 +44,11 @@ export interface SyncInit {
    * which tests that step a network frame by frame rely on).
    */
   deflate?: DeflateRaw | 'inline';
+  /**
+   * How Deflated frames are inflated: the platform's INFLATE by default (asynchronous; only
+   * with asynchronous envelope checks), or 'inline' (fflate, within the frame's handling).
+   */
+  inflate?: InflatePayload | 'inline';
   /** Picks client id slots (authorship.ts; default Math.random): seeded in the fuzz tests. */
   random?: () => number;
   /**
@@ -157,6 +162,7 @@ export type SyncSpan =
   | 'decode'
   | 'reassemble'
   | 'inflate'
+  | 'inflate-native'
   | 'inspect'
   | 'check'
   | 'verify'

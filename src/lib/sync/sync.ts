@@ -38,7 +38,7 @@ import {
   SyncErrorCode,
   type Frame
 } from './protocol.js';
-import { nativeDeflateRaw } from './deflate.js';
+import { nativeDeflateRaw, nativeInflatePayload } from './deflate.js';
 import { PeerBans } from './peer-bans.js';
 import { Reassembler } from './reassembly.js';
 import { Step1Cache } from './step1-cache.js';
@@ -132,6 +132,7 @@ class SyncService implements Sync {
       parts: this.parts,
       sender: this.sender,
       verify: this.verify,
+      inflate: init.inflate === 'inline' ? undefined : (init.inflate ?? nativeInflatePayload),
       verifier:
         init.envelopeChecks === 'inline'
           ? undefined

@@ -11,7 +11,8 @@ import {
   deflateFrame,
   inflatePayload,
   MAX_INFLATE_RATIO,
-  nativeDeflateRaw
+  nativeDeflateRaw,
+  nativeInflatePayload
 } from '../../../src/lib/sync/deflate.js';
 import { MalformedFrameError } from '../../../src/lib/sync/errors.js';
 import { decodeFrame, encodeFrame, FrameType } from '../../../src/lib/sync/protocol.js';
@@ -110,6 +111,53 @@ describe('deflateFrame / inflatePayload', () => {
   });
 });
 
+describe("nativeInflatePayload (the platform's INFLATE)", () => {
+  const inflate = nativeInflatePayload!;
+
+  it('exists here and gives back what fflate does, byte for byte', async () => {
+    expect(nativeInflatePayload).toBeDefined();
+    const payload = chatty(300_000);
+    const frame = deflateFrame({ type: FrameType.Update, conversationId: 'c', payload });
+    const back = await inflate(frame.payload, MAX);
+    expect(back.inner).toBe(FrameType.Update);
+    expect(back.payload).toEqual(payload);
+    expect(back.payload).toEqual(inflatePayload(frame.payload, MAX).payload);
+  });
+
+  it('refuses the same lies as inflatePayload, with MalformedFrameError', async () => {
+    const raw = chatty(10_000);
+    const good = deflateSync(raw, { level: 1 });
+    const refuse = async (payload: Uint8Array, max = MAX): Promise<void> => {
+      await expect(inflate(payload, max)).rejects.toThrow(MalformedFrameError);
+    };
+    await refuse(crafted(FrameType.Step1, raw.byteLength, good));
+    await refuse(crafted(FrameType.Step2, raw.byteLength - 1, good)); // inflates to more
+    await refuse(crafted(FrameType.Step2, raw.byteLength + 1, good)); // inflates to less
+    await refuse(crafted(FrameType.Step2, raw.byteLength, good), raw.byteLength - 1);
+    await refuse(crafted(FrameType.Step2, good.byteLength * MAX_INFLATE_RATIO + 1, good));
+    await refuse(crafted(FrameType.Step2, raw.byteLength, good.subarray(0, good.byteLength >> 1)));
+    await refuse(crafted(FrameType.Step2, 100, Uint8Array.of(0xff, 0xff, 0xff, 0xff)));
+  });
+
+  it('a bomb is refused after one step of input, not inflated to its end', async () => {
+    // 64 MiB of zeros deflate to ~64 KiB; declared as 16x that, it is refused once the output
+    // passes the declared length: the platform's stream never gets the rest of the input.
+    const bomb = deflateSync(new Uint8Array(64 << 20), { level: 9 });
+    const heap0 = process.memoryUsage().arrayBuffers;
+    let peak = heap0;
+    const sampler = setInterval(
+      () => (peak = Math.max(peak, process.memoryUsage().arrayBuffers)),
+      1
+    );
+    await expect(
+      inflate(crafted(FrameType.Step2, bomb.byteLength * MAX_INFLATE_RATIO, bomb), MAX)
+    ).rejects.toThrow(/another length/);
+    clearInterval(sampler);
+    peak = Math.max(peak, process.memoryUsage().arrayBuffers);
+    expect(peak - heap0).toBeLessThan(16 << 20);
+  });
+});
+
 const access: SyncAccess = { canSync: (peer) => ['a', 'b', 'm'].includes(peer) };
 
 function spans(): { trace: (span: SyncSpan) => void; count: (span: SyncSpan) => number } {
@@ -167,6 +215,42 @@ describe('deflated frames between devices', () => {
     expect(net.texts('b', 'c')).toEqual([long, 'sent right after']);
   });
 
+  it("inflating asynchronously (the platform's INFLATE) keeps a doc's frames in order", async () => {
+    const tb = spans();
+    const { net, conv, b } = await directPair(
+      access,
+      { repairIntervalMs: 0, deflate: nativeDeflateRaw },
+      {
+        repairIntervalMs: 0,
+        trace: tb.trace,
+        inflate: nativeInflatePayload,
+        envelopeChecks: 'async'
+      }
+    );
+    net.connect('a', 'b');
+    await net.settle();
+    // What B sends from now on: an update applied before the one it builds on would be
+    // pending, and B would ask A for what it lacks (a step1).
+    const sentByB: FrameType[] = [];
+    const send = b.transport.send.bind(b.transport);
+    b.transport.send = (peer, frame, options) => {
+      sentByB.push(decodeFrame(frame, MAX).type);
+      send(peer, frame, options);
+    };
+    const long = new TextDecoder().decode(chatty(9_000));
+    conv.send(long); // deflated, inflated asynchronously by B
+    conv.send('sent right after'); // as it is: applied only after the long one
+    // A compresses asynchronously too: its frames are in flight a little later.
+    await vi.waitFor(async () => {
+      await net.settle();
+      expect(net.texts('b', 'c')).toHaveLength(2);
+    });
+    expect(net.texts('b', 'c')).toEqual([long, 'sent right after']);
+    expect(sentByB).not.toContain(FrameType.Step1);
+    expect(tb.count('inflate-native')).toBeGreaterThan(0);
+    expect(tb.count('inflate')).toBe(0);
+  });
+
   it('a device that speaks only sync 2 gets the same catch-up uncompressed', async () => {
     const { net, tb } = await catchUp(true);
     expect(net.texts('b', 'c')).toHaveLength(300);
@@ -193,6 +277,32 @@ describe('deflated frames between devices', () => {
       encodeFrame({ type: FrameType.Deflated, conversationId: 'c', payload })
     );
     expect(events).toContainEqual(expect.objectContaining({ type: 'peer-dropped', peer: 'm' }));
+    expect(net.texts('a', 'c')).toEqual(['before']);
+  });
+
+  it('the same, inflated asynchronously: dropped once the inflating fails, nothing applied', async () => {
+    const net = new SyncNetwork();
+    const opts = { repairIntervalMs: 0, envelopeChecks: 'async', inflate: nativeInflatePayload };
+    const a = await net.peer('a', access, opts as never);
+    const m = await net.peer('m', access, { repairIntervalMs: 0 });
+    await a.sync.open('c');
+    await m.sync.open('c');
+    const conv = a.sync.conversation('c')!;
+    conv.init({ kind: 'group', name: 'g', members: ['m'] });
+    conv.send('before');
+    net.connect('a', 'm');
+    await net.settle();
+    const events: SyncEvent[] = [];
+    a.sync.onEvent((e) => events.push(e));
+    const raw = chatty(10_000);
+    const payload = crafted(FrameType.Update, raw.byteLength - 10, deflateSync(raw));
+    a.transport.handler!.frame(
+      'm',
+      encodeFrame({ type: FrameType.Deflated, conversationId: 'c', payload })
+    );
+    await vi.waitFor(() =>
+      expect(events).toContainEqual(expect.objectContaining({ type: 'peer-dropped', peer: 'm' }))
+    );
     expect(net.texts('a', 'c')).toEqual(['before']);
   });
 });
