@@ -34,7 +34,7 @@ import type {
   ReservationTiming
 } from './page/api.js';
 import { measureAppStart, summarizeAppStart, type AppStartSample } from './lib/app-start.js';
-import { startProfile } from './lib/profile.js';
+import { startProfile, startTrace } from './lib/profile.js';
 import { fmt, formatTable, ratio, type Row } from './lib/report.js';
 import { startStaticServer, type StaticServer } from './lib/static-server.js';
 import { mbPerSecond, summarize, type Summary } from './lib/stats.js';
@@ -480,6 +480,7 @@ async function measureCatchUp(env: Env, a: Side, b: Side, bId: string): Promise<
   await a.page.evaluate(() => window.bench.chat.traceReset());
   const profiler =
     process.env.BENCH_PROFILE === '1' ? await startProfile(b.context, b.page) : undefined;
+  const tracer = process.env.BENCH_TRACE === '1' ? await startTrace(env.browser) : undefined;
   const cpuA = await cpuMeter(a);
   const cpuB = await cpuMeter(b);
   const catchUp = await b.page.evaluate(([s, n, t]) => window.bench.chat.catchUp(s, n, t), [
@@ -489,6 +490,7 @@ async function measureCatchUp(env: Env, a: Side, b: Side, bId: string): Promise<
   ] as const);
   const cpu = { a: await cpuA.take(), b: await cpuB.take() };
   if (profiler !== undefined) await profiler.stop('catch-up-b');
+  if (tracer !== undefined) await tracer.stop('catch-up');
   const sender = await a.page.evaluate(() => window.bench.chat.traceTake());
   const aWireBytes = (await a.page.evaluate(() => window.bench.chat.bytesSent())) - aBytes0;
   if (aWireBytes < catchUp.stateBytes) {

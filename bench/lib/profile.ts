@@ -1,7 +1,8 @@
 /**
- * CPU profiles of bench pages (`BENCH_PROFILE=1`), through the Chrome DevTools Protocol.
+ * CPU profiles of bench pages (`BENCH_PROFILE=1`), through the Chrome DevTools Protocol, and
+ * traces of the whole browser (`BENCH_TRACE=1`).
  */
-import type { BrowserContext, Page } from '@playwright/test';
+import type { Browser, BrowserContext, Page } from '@playwright/test';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { fmt } from './report.js';
@@ -63,3 +64,56 @@ export async function startProfile(
     }
   };
 }
+
+interface TraceEvent {
+  ph?: string;
+  name: string;
+  pid: number;
+  tid: number;
+  dur?: number;
+  tdur?: number;
+  args?: { name?: string };
+}
+
+/**
+ * `BENCH_TRACE=1`: a Chrome trace of the whole browser (every process and thread: open it in
+ * DevTools' Performance panel or ui.perfetto.dev) written to bench/results/<name>.trace.json,
+ * and the CPU time of each renderer thread logged: what competes with the pages' main threads
+ * for the cores (V8's concurrent compilers, GC helpers, WebRTC).
+ */
+export async function startTrace(browser: Browser): Promise<{ stop(name: string): Promise<void> }> {
+  await browser.startTracing(undefined, {
+    categories: ['toplevel', 'v8', 'disabled-by-default-v8.gc', 'webrtc']
+  });
+  return {
+    async stop(name) {
+      const bytes = await browser.stopTracing();
+      await mkdir(resultsDir, { recursive: true });
+      const file = `${resultsDir}/${name}.trace.json`;
+      await writeFile(file, bytes);
+      const parsed = JSON.parse(bytes.toString('utf8')) as
+        { traceEvents: TraceEvent[] } | TraceEvent[];
+      const events = Array.isArray(parsed) ? parsed : parsed.traceEvents;
+      const threads = new Map<string, string>();
+      const processes = new Map<number, string>();
+      for (const e of events) {
+        if (e.ph !== 'M') continue;
+        if (e.name === 'thread_name') threads.set(`${e.pid}/${e.tid}`, e.args?.name ?? '?');
+        if (e.name === 'process_name') processes.set(e.pid, e.args?.name ?? '?');
+      }
+      // Top-level tasks only (nested events would count twice): thread time where it is known.
+      const cpu = new Map<string, number>();
+      for (const e of events) {
+        if (e.ph !== 'X' || !TOP_LEVEL.has(e.name)) continue;
+        const key = `${processes.get(e.pid) ?? e.pid} ${e.pid} ${threads.get(`${e.pid}/${e.tid}`) ?? e.tid}`;
+        cpu.set(key, (cpu.get(key) ?? 0) + (e.tdur ?? e.dur ?? 0) / 1000);
+      }
+      log(`trace ${file}, CPU per thread (top-level tasks):`);
+      for (const [k, ms] of [...cpu].sort((x, y) => y[1] - x[1]).slice(0, 16)) {
+        log(`  ${fmt(ms, ' ms').padStart(10)}  ${k}`);
+      }
+    }
+  };
+}
+
+const TOP_LEVEL = new Set(['ThreadControllerImpl::RunTask', 'ThreadPool_RunTask', 'EpollEvent']);
