@@ -718,7 +718,7 @@ function catchUpBreakdownRows(
     row(
       'decode / reassembly',
       bd.decodeMs,
-      `${sp('decode')}, ${sp('reassemble')}, ${sp('inflate')}`
+      `${sp('decode')}, ${sp('reassemble')}, ${sp('inflate')}; native, beside: ${sp('inflate-native')}`
     ),
     row(
       'check',
