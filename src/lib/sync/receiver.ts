@@ -5,20 +5,17 @@
  * frame-order.ts), reassembled Parts, acks, refusals, and reloading a doc an update broke.
  */
 import * as Y from 'yjs';
-import type { Verifier } from '../crypto/signing.js';
-import { admit, openFor } from './authored.js';
-import type { SyncEvent } from './sync-types.js';
+import { admit } from './authored.js';
 import { changedMessageIds, HEAD, stateMoved } from './doc-ids.js';
-import { decodeEnvelopeList, type Envelope, type EnvelopeVerifier } from './envelope.js';
-import type { UpdateLimits } from './constants.js';
+import type { Envelope } from './envelope.js';
+import type { Checked, DataType, Opened } from './data-frames.js';
+import * as frames from './data-frames.js';
 import { UpdateRejectedError } from './errors.js';
-import { type Inflated, type InflatePayload, inflatePayload } from './deflate.js';
 import { afterTurn, whenLoaded } from './frame-order.js';
 import { decodePart, FrameType } from './protocol.js';
-import type { Reassembler } from './reassembly.js';
-import type { FrameSender } from './sender.js';
-import type { Tracer } from './tracer.js';
-import type { ConversationState, Unit } from './unit.js';
+import type { ReceiverHost } from './receiver-host.js';
+import type { Unit } from './unit.js';
+export type { ReceiverHost } from './receiver-host.js';
 import { inspectUpdate, type UpdateSummary } from './update-check.js';
 
 type Inspected = UpdateSummary | 'pending' | 'stop';
@@ -27,57 +24,6 @@ type Applied = 'applied' | 'have' | 'pending' | 'stop';
 /** Origin of changes applied from a peer. */
 export class RemoteOrigin {
   constructor(readonly peer: string) {}
-}
-
-/** What the receiver needs from the sync service. */
-export interface ReceiverHost {
-  readonly tracer: Tracer;
-  readonly parts: Reassembler;
-  readonly sender: FrameSender;
-  /** Checks envelope signatures synchronously (the author's key from its peer ID). */
-  readonly verify: Verifier;
-  /**
-   * Checks them asynchronously instead (WebCrypto Ed25519: native, ~25x faster than the
-   * synchronous JavaScript one); frames of a doc keep their order meanwhile.
-   */
-  readonly verifier: EnvelopeVerifier | undefined;
-  /**
-   * Inflates Deflated frames asynchronously (the platform's INFLATE); undefined: fflate within
-   * the frame's handling.
-   */
-  readonly inflate: InflatePayload | undefined;
-  readonly maxMessageBytes: number;
-  readonly maxEphemeralBytes: number;
-  /** Bounds of one Yjs update (inspectUpdate). */
-  readonly updateLimits: UpdateLimits;
-  /** The current repair round. */
-  round(): number;
-  isOpen(conv: ConversationState): boolean;
-  /** Whether a channel to `peer` is up. */
-  connected(peer: string): boolean;
-  canSync(peer: string, conversationId: string): boolean;
-  /** Drops and ignores the peer for a while. */
-  misbehave(peer: string, reason: string): void;
-  /** Whether the peer is ignored now (see misbehave). */
-  banned(peer: string): boolean;
-  emit(event: SyncEvent): void;
-  persistError(conversationId: string, error: unknown): void;
-}
-
-/** An envelope of a frame: as it came (stored and forwarded so) and opened. */
-interface Opened {
-  bytes: Uint8Array;
-  env: Envelope;
-}
-
-/** Frames that carry envelopes. */
-type DataType = typeof FrameType.Step2 | typeof FrameType.Update;
-
-/** A data frame's envelopes with their signatures checked, or why its sender is dropped. */
-type Checked = { type: DataType; opened: Opened[] } | string;
-
-function errorText(err: unknown, otherwise: string): string {
-  return err instanceof Error ? err.message : otherwise;
 }
 
 /** Passes over a step2's envelopes that wait on each other (see applyStep2). */
@@ -171,7 +117,7 @@ export class FrameReceiver {
    * once (admit() checks each signature itself).
    */
   private data(unit: Unit, peer: string, type: DataType, payload: Uint8Array): void {
-    const opened = this.envelopes(unit, type, payload);
+    const opened = frames.openEnvelopes(unit.wire, type, payload);
     if (typeof opened === 'string') {
       this.host.misbehave(peer, opened);
       return;
@@ -194,14 +140,7 @@ export class FrameReceiver {
       return;
     }
     const t0 = this.host.tracer.now();
-    this.inTurn(
-      unit,
-      peer,
-      verifier.verifyAll(opened.map((o) => o.env)).then((ok) => {
-        this.host.tracer.report('verify', t0, opened.length);
-        return ok.includes(false) ? 'bad signature' : { type, opened };
-      })
-    );
+    this.inTurn(unit, peer, frames.checkSignatures(verifier, type, opened, this.host.tracer, t0));
   }
 
   /**
@@ -212,53 +151,19 @@ export class FrameReceiver {
   private deflated(unit: Unit, peer: string, payload: Uint8Array): void {
     const { inflate, verifier } = this.host;
     if (inflate === undefined || verifier === undefined) {
-      const t0 = this.host.tracer.begin();
-      let inflated: Inflated;
-      try {
-        inflated = inflatePayload(payload, this.host.maxMessageBytes);
-      } catch (err) {
-        this.host.tracer.end('inflate', t0);
-        this.host.misbehave(peer, errorText(err, 'malformed deflated frame'));
-        return;
-      }
-      this.host.tracer.end('inflate', t0, payload.byteLength);
-      this.data(unit, peer, inflated.inner, inflated.payload);
+      const inflated = frames.inflateNow(payload, this.host.maxMessageBytes, this.host.tracer);
+      if (typeof inflated === 'string') this.host.misbehave(peer, inflated);
+      else this.data(unit, peer, inflated.inner, inflated.payload);
       return;
     }
-    const t0 = this.host.tracer.now();
-    const work = inflate(payload, this.host.maxMessageBytes).then(
-      async ({ inner, payload: raw }): Promise<Checked> => {
-        this.host.tracer.report('inflate-native', t0, payload.byteLength);
-        const opened = this.envelopes(unit, inner, raw);
-        if (typeof opened === 'string') return opened;
-        const ok = await verifier.verifyAll(opened.map((o) => o.env));
-        this.host.tracer.report('verify', t0, opened.length);
-        return ok.includes(false) ? 'bad signature' : { type: inner, opened };
-      },
-      (err: unknown) => errorText(err, 'malformed deflated frame')
-    );
+    const work = frames.inflateAndCheck(payload, {
+      inflate,
+      verifier,
+      wire: unit.wire,
+      maxMessageBytes: this.host.maxMessageBytes,
+      tracer: this.host.tracer
+    });
     this.inTurn(unit, peer, work);
-  }
-
-  /** The envelopes of a step2 (a list) or an update (one), opened; a string: why not. */
-  private envelopes(unit: Unit, type: DataType, payload: Uint8Array): Opened[] | string {
-    let list: Uint8Array[];
-    if (type === FrameType.Update) {
-      list = [payload];
-    } else {
-      try {
-        list = decodeEnvelopeList(payload);
-      } catch (err) {
-        return errorText(err, 'malformed step2');
-      }
-    }
-    const opened: Opened[] = [];
-    for (const bytes of list) {
-      const env = openFor(bytes, unit.wire);
-      if (typeof env === 'string') return env;
-      opened.push({ bytes, env });
-    }
-    return opened;
   }
 
   /**
@@ -286,11 +191,11 @@ export class FrameReceiver {
     opened: Opened[],
     checked: boolean
   ): void {
-    if (type === FrameType.Step2) {
-      this.withDoc(unit, () => this.applyStep2(unit, peer, opened, checked));
-    } else {
-      this.withDoc(unit, () => this.applyUpdate(unit, peer, opened[0]!, checked));
-    }
+    this.withDoc(unit, () =>
+      type === FrameType.Step2
+        ? this.applyStep2(unit, peer, opened, checked)
+        : this.applyUpdate(unit, peer, opened[0]!, checked)
+    );
   }
 
   /** Runs `fn` once the unit's doc is in memory (frames keep their order while it loads). */

@@ -16,7 +16,7 @@ import {
 } from '../../../src/lib/sync/deflate.js';
 import { MalformedFrameError } from '../../../src/lib/sync/errors.js';
 import { decodeFrame, encodeFrame, FrameType } from '../../../src/lib/sync/protocol.js';
-import type { SyncAccess, SyncEvent, SyncSpan } from '../../../src/lib/sync/sync.js';
+import type { SyncAccess, SyncEvent, SyncInit, SyncSpan } from '../../../src/lib/sync/sync.js';
 import { directPair, SyncNetwork } from '../../fixtures/sync-network.js';
 
 const MAX = 64 * 1024 * 1024;
@@ -257,9 +257,15 @@ describe('deflated frames between devices', () => {
     expect(tb.count('inflate')).toBe(0);
   });
 
-  it('a member whose deflated frame lies about its length is dropped; the doc keeps what it had', async () => {
+  /**
+   * `a` (with `init`) and member `m` in group `c` holding 'before'; then a Deflated update in
+   * m's name that inflates to 10 bytes more than it declares reaches `a`. Returns a's events.
+   */
+  async function lyingDeflatedFrame(
+    init: SyncInit
+  ): Promise<{ net: SyncNetwork; events: SyncEvent[] }> {
     const net = new SyncNetwork();
-    const a = await net.peer('a', access, { repairIntervalMs: 0 });
+    const a = await net.peer('a', access, init);
     const m = await net.peer('m', access, { repairIntervalMs: 0 });
     await a.sync.open('c');
     await m.sync.open('c');
@@ -276,30 +282,21 @@ describe('deflated frames between devices', () => {
       'm',
       encodeFrame({ type: FrameType.Deflated, conversationId: 'c', payload })
     );
+    return { net, events };
+  }
+
+  it('a member whose deflated frame lies about its length is dropped; the doc keeps what it had', async () => {
+    const { net, events } = await lyingDeflatedFrame({ repairIntervalMs: 0 });
     expect(events).toContainEqual(expect.objectContaining({ type: 'peer-dropped', peer: 'm' }));
     expect(net.texts('a', 'c')).toEqual(['before']);
   });
 
   it('the same, inflated asynchronously: dropped once the inflating fails, nothing applied', async () => {
-    const net = new SyncNetwork();
-    const opts = { repairIntervalMs: 0, envelopeChecks: 'async', inflate: nativeInflatePayload };
-    const a = await net.peer('a', access, opts as never);
-    const m = await net.peer('m', access, { repairIntervalMs: 0 });
-    await a.sync.open('c');
-    await m.sync.open('c');
-    const conv = a.sync.conversation('c')!;
-    conv.init({ kind: 'group', name: 'g', members: ['m'] });
-    conv.send('before');
-    net.connect('a', 'm');
-    await net.settle();
-    const events: SyncEvent[] = [];
-    a.sync.onEvent((e) => events.push(e));
-    const raw = chatty(10_000);
-    const payload = crafted(FrameType.Update, raw.byteLength - 10, deflateSync(raw));
-    a.transport.handler!.frame(
-      'm',
-      encodeFrame({ type: FrameType.Deflated, conversationId: 'c', payload })
-    );
+    const { net, events } = await lyingDeflatedFrame({
+      repairIntervalMs: 0,
+      envelopeChecks: 'async',
+      inflate: nativeInflatePayload
+    });
     await vi.waitFor(() =>
       expect(events).toContainEqual(expect.objectContaining({ type: 'peer-dropped', peer: 'm' }))
     );
