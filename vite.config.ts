@@ -1,11 +1,20 @@
+import { readFileSync } from 'node:fs';
 import { sveltekit } from '@sveltejs/kit/vite';
 import { defineConfig } from 'vitest/config';
+
+// Shown in Settings → About.
+const { version } = JSON.parse(
+  readFileSync(new URL('./package.json', import.meta.url), 'utf8')
+) as {
+  version: string;
+};
 
 // In `npm run dev`, the app asks the local relay (npm run relay, HTTP on 8080) for its addresses.
 const relayHttp = process.env.P2P4E_DEV_RELAY ?? 'http://127.0.0.1:8080';
 
 export default defineConfig({
   plugins: [sveltekit()],
+  define: { __APP_VERSION__: JSON.stringify(version) },
   server: { proxy: { '/api': relayHttp } },
   build: { target: 'es2022' },
   test: {

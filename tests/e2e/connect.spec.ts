@@ -3,6 +3,7 @@ import {
   expect,
   expectRelayReady,
   openApp,
+  openSettings,
   peerItem,
   readPeerId,
   test
@@ -17,7 +18,9 @@ test.describe('two browsers reach each other', () => {
     const bob = await openApp(browser, relay);
     expect(alice.peerId).not.toBe(bob.peerId);
 
-    // Once reserved, the device is reachable at a circuit address on the relay, and WebRTC.
+    // Once reserved, the device is reachable at a circuit address on the relay, and WebRTC
+    // (Settings → This device).
+    await openSettings(alice.page);
     await alice.page.getByText(/^Addresses \(\d+\)$/).click();
     const addresses = alice.page.getByRole('list', { name: "This device's addresses" });
     await expect(addresses).toContainText(`/p2p/${relay.peerId}/p2p-circuit/p2p/${alice.peerId}`);
@@ -51,8 +54,9 @@ test.describe('two browsers reach each other', () => {
     const bobId = bob.peerId;
     await bob.context.close(); // Bob is gone: nobody answers to his ID any more.
 
+    await openSettings(alice.page);
     const field = alice.page.getByRole('textbox', { name: 'Peer ID or link' });
-    const connect = alice.page.getByRole('button', { name: 'Connect' });
+    const connect = alice.page.getByRole('button', { name: /^Connect(ing…)?$/ });
     const alert = alice.page.getByRole('alert');
     await field.fill(bobId);
     await connect.click();

@@ -3,7 +3,7 @@
  * separate Chromium contexts (own IndexedDB, own libp2p node) and a real relay process.
  */
 import type { Page } from '@playwright/test';
-import { expect, openApp, test } from './fixtures.js';
+import { expect, goHome, openApp, openSettings, test } from './fixtures.js';
 import { article, befriend, conversations, send } from './chat-helpers.js';
 
 const SAFETY_NUMBER = /^\d{5}( \d{5}){11}$/;
@@ -30,8 +30,9 @@ test.describe('contacts', () => {
     const alice = await openApp(browser, relay, { name: 'Alice' });
     const bob = await openApp(browser, relay, { name: 'Bob' });
 
-    await alice.page.getByRole('button', { name: 'Settings', exact: true }).click();
+    await openSettings(alice.page);
     await expect(alice.page.getByText(/^Fingerprint: \d{5}( \d{5}){7}$/)).toBeVisible();
+    await goHome(alice.page);
 
     await befriend(alice, bob, ['Alice', 'Bob']);
     await openConversation(alice.page, 'Bob');

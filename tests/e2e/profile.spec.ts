@@ -3,7 +3,16 @@
  * profile, sent in the invite handshake, and shown to the contact.
  */
 import type { Page } from '@playwright/test';
-import { expect, expectRelayReady, openApp, readPeerId, test, type AppPage } from './fixtures.js';
+import {
+  expect,
+  expectRelayReady,
+  goHome,
+  openApp,
+  openSettings,
+  readPeerId,
+  test,
+  type AppPage
+} from './fixtures.js';
 import { befriend } from './chat-helpers.js';
 
 /** A real 300×200 PNG, drawn on a canvas in the page (so resizing has work to do). */
@@ -90,6 +99,10 @@ test.describe('profile', () => {
     await page.getByRole('button', { name: 'Continue' }).click();
     await expectRelayReady(page);
     const alice: AppPage = { context, page, peerId: await readPeerId(page) };
+    // Settings → Profile starts from the saved avatar.
+    await openSettings(page);
+    await expect(page.getByRole('img', { name: 'Your avatar' })).toBeVisible();
+    await goHome(page);
     const bob = await openApp(browser, relay, { name: 'Bob' });
     await befriend(alice, bob, ['Alice', 'Bob']);
 

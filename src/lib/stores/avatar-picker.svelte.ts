@@ -65,6 +65,15 @@ export class AvatarPicker {
     this.busy = false;
   }
 
+  /** Shows a saved avatar (or none) as the current pick, e.g. the profile's when it is edited. */
+  show(avatar: Avatar | undefined): void {
+    this.#generation++;
+    this.avatar = avatar;
+    this.url = avatar === undefined ? '' : avatarUrl(avatar);
+    this.error = undefined;
+    this.busy = false;
+  }
+
   remove(): void {
     this.#generation++;
     this.avatar = undefined;

@@ -78,4 +78,22 @@ describe('avatar picker', () => {
     expect(picker.url).toBe('');
     expect(picker.error).toBeUndefined();
   });
+
+  it('show() puts a saved avatar up for editing; a resize still running is dropped', async () => {
+    const { resize, calls } = manualResize();
+    const picker = new AvatarPicker({ resize });
+    const late = picker.pick(photo());
+    const saved = avatar(64);
+    picker.show(saved);
+    expect(picker.busy).toBe(false);
+    expect(picker.avatar).toBe(saved);
+    expect(picker.url).toMatch(/^data:image\/webp;base64,/);
+    calls[0]!.resolve(avatar(128));
+    await late;
+    expect(await picker.value()).toBe(saved);
+
+    picker.show(undefined);
+    expect(picker.url).toBe('');
+    expect(await picker.value()).toBeUndefined();
+  });
 });
