@@ -141,7 +141,7 @@ test.describe('chat', () => {
     await act(alice.page, 'typo here', 'Edit');
     await alice.page.getByRole('textbox', { name: 'Message', exact: true }).fill('fixed text');
     await alice.page.getByRole('button', { name: 'Save', exact: true }).click();
-    await expect(article(bob.page, 'fixed text')).toContainText('(edited)');
+    await expect(article(bob.page, 'fixed text')).toContainText('edited');
 
     await act(alice.page, 'to be deleted', 'Delete');
     await expect(article(bob.page, 'Message deleted')).toBeVisible();

@@ -7,6 +7,7 @@ import {
   expect,
   type Browser,
   type BrowserContext,
+  type BrowserContextOptions,
   type Page
 } from '@playwright/test';
 import { startRelay, type RelayHandle } from '../fixtures/relay.js';
@@ -25,9 +26,9 @@ export interface AppPage {
 export async function openApp(
   browser: Browser,
   relay: RelayHandle,
-  options: { name?: string; path?: string } = {}
+  options: { name?: string; path?: string; context?: BrowserContextOptions } = {}
 ): Promise<AppPage> {
-  const context = await browser.newContext();
+  const context = await browser.newContext(options.context);
   const page = await context.newPage();
   // E2E_CONSOLE=1: the page's warnings and errors in the test output (debugging a flake).
   if (process.env.E2E_CONSOLE === '1') {
@@ -56,12 +57,46 @@ export async function expectRelayReady(page: Page): Promise<void> {
   );
 }
 
-export async function readPeerId(page: Page): Promise<string> {
-  const el = page.getByTestId('peer-id');
-  await expect(el).toHaveText(/^12D3Koo\w{40,}$/);
-  return (await el.textContent())?.trim() ?? '';
+/** The Settings screen (header → "Settings"), where the device ID and Network diagnostics live. */
+export async function openSettings(page: Page): Promise<void> {
+  const heading = page.getByRole('heading', { name: 'Settings', level: 1 });
+  if (!(await heading.isVisible())) {
+    await page.getByRole('button', { name: 'Settings', exact: true }).click();
+  }
+  await expect(heading).toBeVisible();
 }
 
+/** Back to the conversation list (the home screen). */
+export async function goHome(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    location.hash = '#/';
+  });
+  await expect(page.getByRole('heading', { name: 'Settings', level: 1 })).toHaveCount(0);
+}
+
+/**
+ * The device's full peer ID, read in Settings → This device. Comes back to the screen it was
+ * on (a conversation stays open; any other screen returns to the list).
+ */
+export async function readPeerId(page: Page): Promise<string> {
+  const before = await page.evaluate(() => location.hash);
+  const wasInSettings = before === '#/settings' || before.startsWith('#/settings/');
+  await openSettings(page);
+  const el = page.getByTestId('peer-id');
+  await expect(el).toHaveText(/^12D3Koo\w{40,}$/);
+  const peerId = (await el.textContent())?.trim() ?? '';
+  if (!wasInSettings) {
+    // A one-shot link (#/connect/…, #/invite/…) is not opened a second time.
+    const back = /^#\/c\/./.test(before) ? before : '#/';
+    await page.evaluate((hash) => {
+      location.hash = hash;
+    }, back);
+    await expect(page.getByRole('heading', { name: 'Settings', level: 1 })).toHaveCount(0);
+  }
+  return peerId;
+}
+
+/** Settings → Network → "Connected peers" (open Settings first: openSettings). */
 export function peerList(page: Page) {
   return page.getByRole('list', { name: 'Connected peers' });
 }
@@ -73,10 +108,15 @@ export function peerItem(page: Page, peerId: string) {
     .filter({ has: page.locator(`[title="${peerId}"]`) });
 }
 
-/** `from` connects to `to` through the UI; both sides end up showing the other as direct. */
+/**
+ * `from` connects to `to` through Settings → Network; both sides end up showing the other as
+ * direct. Both pages are left on Settings (goHome to carry on in the conversations).
+ */
 export async function connectDirect(from: AppPage, to: AppPage): Promise<void> {
+  await openSettings(from.page);
+  await openSettings(to.page);
   await from.page.getByRole('textbox', { name: 'Peer ID or link' }).fill(to.peerId);
-  await from.page.getByRole('button', { name: 'Connect' }).click();
+  await from.page.getByRole('button', { name: 'Connect', exact: true }).click();
   await expect(peerItem(from.page, to.peerId)).toContainText('direct', { timeout: 30_000 });
   await expect(peerItem(to.page, from.peerId)).toContainText('direct', { timeout: 30_000 });
 }

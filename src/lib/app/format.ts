@@ -74,3 +74,36 @@ export function formatTime(ms: number, now: number = Date.now()): string {
   if (new Date(now).toDateString() === date.toDateString()) return time;
   return `${formatters.day.format(date)} ${time}`;
 }
+
+/** One or two letters for an avatar without a picture: "Ada Lovelace" → "AL", "bob" → "B". */
+export function initialsOf(name: string): string {
+  const words = name.trim().split(/\s+/u).filter(Boolean);
+  const letters = words.length > 1 ? [words[0], words.at(-1)] : words.slice(0, 1);
+  return letters
+    .map((w) => [...(w ?? '')][0] ?? '')
+    .join('')
+    .toLocaleUpperCase();
+}
+
+let dayFormat: Intl.DateTimeFormat | undefined;
+
+/** A day separator: "Today", "Yesterday", else the date ("Monday, 3 November 2025"). */
+export function dayLabel(ms: number, now: number = Date.now()): string {
+  const day = new Date(ms);
+  const today = new Date(now);
+  if (day.toDateString() === today.toDateString()) return 'Today';
+  const yesterday = new Date(today.getFullYear(), today.getMonth(), today.getDate() - 1);
+  if (day.toDateString() === yesterday.toDateString()) return 'Yesterday';
+  dayFormat ??= new Intl.DateTimeFormat(undefined, {
+    weekday: 'long',
+    day: 'numeric',
+    month: 'long',
+    year: 'numeric'
+  });
+  return dayFormat.format(day);
+}
+
+/** The same calendar day (local time). */
+export function sameDay(a: number, b: number): boolean {
+  return new Date(a).toDateString() === new Date(b).toDateString();
+}

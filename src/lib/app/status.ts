@@ -1,6 +1,6 @@
 /** The "Relay status" line, from the node's state plus relay-info. Pure. */
 import { RELAY_STATUS_TEXT, relayStatusText, secondsUntil } from '../p2p/messages.js';
-import type { NodeState } from '../p2p/types.js';
+import type { NodeState, NodeStatus } from '../p2p/types.js';
 import type { RelayInfoState } from './node-app.js';
 
 export interface StatusInput {
@@ -43,4 +43,13 @@ export function outdatedNotice(names: readonly string[]): string {
     `Can't sync with ${who}: a different version of p2p4everything. ` +
     'Messages go through once you both run the latest version.'
   );
+}
+
+/** The header's one word for the connection: what a person needs to know at a glance. */
+export type ConnectionWord = 'Offline' | 'Connecting' | 'Via relay' | 'Direct';
+
+export function connectionWord(status: NodeStatus, directPeers: number): ConnectionWord {
+  if (status === 'offline') return 'Offline';
+  if (directPeers > 0) return 'Direct';
+  return status === 'online' ? 'Via relay' : 'Connecting';
 }

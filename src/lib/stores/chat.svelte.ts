@@ -15,8 +15,10 @@ import type { App } from '$lib/app';
 import { createBrowserApp } from '$lib/app/app.browser';
 import type { Chat, ChatChange, ConversationSummary } from '$lib/app/chat-types';
 import { describeError } from '$lib/app/error-text';
+import { createDraftStore, pageStorage, type DraftStore } from '$lib/app/drafts';
 import { parseConversationHash } from '$lib/app/links';
-import type { Contact } from '$lib/contacts';
+import { avatarUrl } from '$lib/app/avatar';
+import type { Contact, Profile } from '$lib/contacts';
 import { AvatarPicker } from './avatar-picker.svelte';
 import { ConversationStore } from './conversation.svelte';
 import { NodeStore } from './node.svelte';
@@ -44,8 +46,14 @@ export class ChatStore {
   displayName = $state('');
   nameDraft = $state('');
   onboardingError = $state<string | undefined>(undefined);
-  /** Optional avatar picked during onboarding. */
+  /** Optional avatar picked during onboarding (and in Settings → Profile). */
   readonly avatar = new AvatarPicker();
+  /** This device's saved avatar as a data: URL ('' when none). */
+  avatarUrl = $state('');
+  /** Settings → Profile: the outcome of "Save profile". */
+  profileNotice = $state<string | undefined>(undefined);
+  profileError = $state<string | undefined>(undefined);
+  #profile: Profile | undefined;
 
   ready = $state(false);
   contacts = $state.raw<Contact[]>([]);
@@ -76,6 +84,8 @@ export class ChatStore {
   /** Contacts' online presence (ephemeral). */
   readonly presence: PresenceStore;
 
+  /** Unsent drafts per conversation (this page's storage). */
+  readonly #drafts: DraftStore;
   #started: Promise<void> | undefined;
   #off: (() => void) | undefined;
   /** Message to bring into view once its conversation is shown (`#/c/<id>/m/<message>`). */
@@ -89,6 +99,7 @@ export class ChatStore {
     this.#node = node;
     this.pairing = new PairingStore(chat, () => this.start());
     this.presence = new PresenceStore(chat);
+    this.#drafts = createDraftStore(pageStorage());
   }
 
   get node(): NodeStore {
@@ -129,7 +140,7 @@ export class ChatStore {
   async #loadProfile(): Promise<void> {
     try {
       const profile = await this.#chat.profile.load();
-      this.displayName = profile?.name ?? '';
+      this.#setProfile(profile);
       this.onboarding = profile === undefined ? 'needed' : 'done';
     } catch {
       this.onboarding = 'needed';
@@ -144,13 +155,47 @@ export class ChatStore {
         name: this.nameDraft.trim(),
         ...(avatar === undefined ? {} : { avatar })
       });
-      this.displayName = saved.name;
+      this.#setProfile(saved);
       this.onboarding = 'done';
       return true;
     } catch (err) {
       this.onboardingError = describeError(err, 'profile');
       return false;
     }
+  }
+
+  /** Fills the profile form (name, avatar) from the saved profile: call when Settings opens. */
+  editProfile(): void {
+    this.profileNotice = undefined;
+    this.profileError = undefined;
+    this.nameDraft = this.displayName;
+    this.avatar.show(this.#profile?.avatar);
+  }
+
+  /** "Save profile": the name and avatar contacts get from now on (invites, pairing). */
+  async saveProfile(): Promise<boolean> {
+    this.profileNotice = undefined;
+    this.profileError = undefined;
+    try {
+      const avatar = await this.avatar.value();
+      const saved = await this.#chat.profile.save({
+        name: this.nameDraft.trim(),
+        ...(avatar === undefined ? {} : { avatar })
+      });
+      this.#setProfile(saved);
+      this.nameDraft = saved.name;
+      this.profileNotice = 'Profile saved.';
+      return true;
+    } catch (err) {
+      this.profileError = describeError(err, 'profile');
+      return false;
+    }
+  }
+
+  #setProfile(profile: Profile | undefined): void {
+    this.#profile = profile;
+    this.displayName = profile?.name ?? '';
+    this.avatarUrl = profile?.avatar === undefined ? '' : avatarUrl(profile.avatar);
   }
 
   /** Follows the page's hash: `#/invite/…` waits for "Accept invite", `#/c/<id>` opens it. */
@@ -287,13 +332,20 @@ export class ChatStore {
     return contact.nickname ?? contact.name;
   }
 
+  /** Written on this device (the list shows "You:" before it). */
+  isOwn(message: { author: string }): boolean {
+    return message.author === this.#chat.self;
+  }
+
   linkTo(id: string): string {
     return `${CONVERSATION_HASH}${encodeURIComponent(id)}`;
   }
 
   #openConversation(id: string | undefined): void {
     this.open?.close();
-    this.open = id === undefined ? undefined : new ConversationStore(this.#chat, id);
+    const unread = this.conversations.find((c) => c.id === id)?.unread ?? 0;
+    this.open =
+      id === undefined ? undefined : new ConversationStore(this.#chat, id, this.#drafts, unread);
     if (this.open !== undefined && this.#focus !== undefined) this.open.focus = this.#focus;
   }
 

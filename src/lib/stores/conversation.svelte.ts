@@ -7,10 +7,13 @@
  */
 import { createSubscriber } from 'svelte/reactivity';
 import type { Chat, MessageRow } from '$lib/app/chat-types';
-import { cleanNickname, safetyNumberOf } from '$lib/app/contact-view';
+import { safetyNumberOf } from '$lib/app/contact-view';
+import { createMemoryDraftStore, type DraftStore } from '$lib/app/drafts';
 import { describeError } from '$lib/app/error-text';
 import type { Contact } from '$lib/contacts';
 import type { MessageStatus } from '$lib/sync';
+import { ComposerStore } from './composer.svelte';
+import { ContactDetailsStore } from './contact-details.svelte';
 import { GroupDetailsStore } from './group-details.svelte';
 
 export const STATUS_TEXT: Record<MessageStatus, string> = {
@@ -22,8 +25,6 @@ export const STATUS_TEXT: Record<MessageStatus, string> = {
 
 /** How long "typing…" stays after the last notice. */
 const TYPING_SHOW_MS = 4_000;
-/** At most one typing notice per this long. */
-const TYPING_SEND_MS = 2_000;
 
 /** A row as the view shows it: the façade's row plus words for its status. */
 export interface MessageView extends Omit<MessageRow, 'status'> {
@@ -98,22 +99,23 @@ export class ConversationStore {
   #rendered = new Map<string, RenderedRow>();
   typing = $state.raw<string[]>([]);
 
-  draft = $state('');
-  /** Message being edited / replied to. */
-  editing = $state<string | undefined>(undefined);
-  replying = $state<string | undefined>(undefined);
+  /** An error in words (loading, reactions, deleting, leaving). */
   error = $state<string | undefined>(undefined);
+  /** The composer: draft, edit, reply, send. */
+  readonly composer: ComposerStore;
+  /** 1:1 only: the "Contact details" side panel. */
+  readonly details: ContactDetailsStore;
+  /**
+   * The first message that was unread when the conversation opened (the "Unread messages"
+   * divider sits above it; undefined: nothing was unread or it is not in the loaded window).
+   */
+  readonly firstUnread: string | undefined;
 
   /** 1:1 only: the other device, its contact entry and the safety number of the pair. */
   peer = $state<string | undefined>(undefined);
   contact = $state.raw<Contact | undefined>(undefined);
-  safetyNumber = $state('');
-  /** The contact details panel (1:1) and its form. */
-  detailsOpen = $state(false);
-  nicknameDraft = $state('');
-  confirmingRemove = $state(false);
-  detailsError = $state<string | undefined>(undefined);
-  detailsNotice = $state<string | undefined>(undefined);
+  /** Computed when first read (Contact details): hashing it costs tens of ms. */
+  #safety: { peer: string; number: string } | undefined;
   /** Group only: true once this device left it. */
   left = $state(false);
   /** Members whose app can't sync with this one (ConversationInfo.outdated). */
@@ -126,20 +128,44 @@ export class ConversationStore {
   // eslint-disable-next-line svelte/prefer-svelte-reactivity
   #typingUntil = new Map<string, number>();
   #typingTimer: ReturnType<typeof setTimeout> | undefined;
-  #lastTypingSent = 0;
   #closed = false;
   #refreshQueued = false;
   #loading: Promise<void> | undefined;
   /** `#reveal` calls in flight. */
   #revealing = 0;
 
-  constructor(chat: Chat, id: string) {
+  /**
+   * `unread`: how many messages were unread when it opened (the divider goes above the first).
+   * `drafts`: where unsent drafts are kept (default: in memory).
+   */
+  constructor(chat: Chat, id: string, drafts: DraftStore = createMemoryDraftStore(), unread = 0) {
     this.#chat = chat;
     this.id = id;
     this.group = new GroupDetailsStore(chat, id);
+    this.composer = new ComposerStore(chat, id, drafts, () => this.exists);
+    this.details = new ContactDetailsStore(
+      chat,
+      {
+        peer: () => this.peer,
+        blocked: () => this.contact?.blocked === true,
+        nickname: () => this.contact?.nickname
+      },
+      () => this.#refreshNow()
+    );
     this.#refreshNow();
+    this.firstUnread = unread > 0 ? this.ids.at(-Math.min(unread, this.ids.length)) : undefined;
     // On screen: what arrives here is read while the page is visible.
     chat.show(id);
+  }
+
+  /** 1:1 only: the safety number of this device and the contact ('' for groups). */
+  get safetyNumber(): string {
+    const peer = this.peer;
+    if (peer === undefined) return '';
+    if (this.#safety?.peer !== peer) {
+      this.#safety = { peer, number: safetyNumberOf(this.#chat.self, peer) };
+    }
+    return this.#safety.number;
   }
 
   close(): void {
@@ -168,10 +194,7 @@ export class ConversationStore {
     this.exists = true;
     this.kind = info.kind;
     this.name = info.name;
-    if (info.peer !== this.peer) {
-      this.peer = info.peer;
-      this.safetyNumber = info.peer === undefined ? '' : safetyNumberOf(this.#chat.self, info.peer);
-    }
+    if (info.peer !== this.peer) this.peer = info.peer;
     this.contact = info.peer === undefined ? undefined : this.#chat.contacts.get(info.peer);
     this.left = info.left;
     if (info.outdated.join('\n') !== this.outdated.join('\n')) this.outdated = info.outdated;
@@ -314,46 +337,6 @@ export class ConversationStore {
     return this.#chat.contacts.displayName(peer) ?? `${peer.slice(0, 8)}…${peer.slice(-6)}`;
   }
 
-  /** Send the draft (or save the edit). */
-  send(): boolean {
-    const text = this.draft.trim();
-    if (text === '' || !this.exists) return false;
-    this.error = undefined;
-    try {
-      if (this.editing !== undefined) this.#chat.edit(this.id, this.editing, text);
-      else {
-        const replyTo = this.replying;
-        this.#chat.send(this.id, text, replyTo === undefined ? {} : { replyTo });
-      }
-      this.draft = '';
-      this.editing = undefined;
-      this.replying = undefined;
-      return true;
-    } catch (err) {
-      this.error = describeError(err, 'message');
-      return false;
-    }
-  }
-
-  startEdit(id: string): void {
-    const m = this.#chat.message(this.id, id);
-    if (m === undefined || m.author !== this.#chat.self || m.deleted) return;
-    this.editing = id;
-    this.replying = undefined;
-    this.draft = m.text;
-  }
-
-  startReply(id: string): void {
-    this.replying = id;
-    this.editing = undefined;
-  }
-
-  cancelCompose(): void {
-    if (this.editing !== undefined) this.draft = '';
-    this.editing = undefined;
-    this.replying = undefined;
-  }
-
   remove(id: string): void {
     try {
       this.#chat.remove(this.id, id);
@@ -370,69 +353,6 @@ export class ConversationStore {
     }
   }
 
-  toggleDetails(): void {
-    this.detailsOpen = !this.detailsOpen;
-    this.confirmingRemove = false;
-    this.detailsError = undefined;
-    this.detailsNotice = undefined;
-    if (this.detailsOpen) this.nicknameDraft = this.contact?.nickname ?? '';
-  }
-
-  markVerified(): Promise<void> {
-    return this.#contactAction((peer) => this.#chat.contacts.setVerified(peer, true));
-  }
-
-  rename(): Promise<void> {
-    const nickname = cleanNickname(this.nicknameDraft);
-    if (nickname === undefined) {
-      this.detailsError = 'Type a nickname first.';
-      return Promise.resolve();
-    }
-    return this.#contactAction(async (peer) => {
-      await this.#chat.contacts.rename(peer, nickname);
-      this.detailsNotice = `Renamed to ${nickname}.`;
-    });
-  }
-
-  toggleBlocked(): Promise<void> {
-    const blocked = this.contact?.blocked === true;
-    return this.#contactAction(async (peer) => {
-      if (blocked) await this.#chat.unblock(peer);
-      else await this.#chat.contacts.block(peer);
-      this.detailsNotice = blocked ? 'Unblocked.' : 'Blocked: nothing from this contact arrives.';
-    });
-  }
-
-  /** First call asks for confirmation ("Confirm remove"); the second removes. */
-  removeContact(): Promise<void> {
-    if (!this.confirmingRemove) {
-      this.confirmingRemove = true;
-      return Promise.resolve();
-    }
-    return this.#contactAction(async (peer) => {
-      await this.#chat.contacts.remove(peer);
-      this.confirmingRemove = false;
-      this.detailsNotice = 'Contact removed.';
-    });
-  }
-
-  cancelRemove(): void {
-    this.confirmingRemove = false;
-  }
-
-  async #contactAction(run: (peer: string) => Promise<unknown>): Promise<void> {
-    const peer = this.peer;
-    if (peer === undefined) return;
-    this.detailsError = undefined;
-    this.detailsNotice = undefined;
-    try {
-      await run(peer);
-    } catch (err) {
-      this.detailsError = describeError(err, 'contact');
-    }
-    this.#refreshNow();
-  }
-
   /** Group only: this device stops being a member (the others keep the group). */
   leaveGroup(): void {
     this.error = undefined;
@@ -442,14 +362,6 @@ export class ConversationStore {
       this.error = describeError(err, 'group');
     }
     this.refresh();
-  }
-
-  /** Called on each keystroke in the composer. */
-  input(): void {
-    const now = Date.now();
-    if (now - this.#lastTypingSent < TYPING_SEND_MS || this.draft === '') return;
-    this.#lastTypingSent = now;
-    this.#chat.typing(this.id);
   }
 
   onTyping(peer: string): void {

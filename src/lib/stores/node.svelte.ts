@@ -87,7 +87,6 @@ export class NodeStore {
   /** Settings form drafts. */
   relaysDraft = $state('');
   iceDraft = $state('');
-  settingsOpen = $state(false);
   settingsNotice = $state<string | undefined>(undefined);
   settingsError = $state<string | undefined>(undefined);
 
@@ -227,14 +226,12 @@ export class NodeStore {
     }
   }
 
-  toggleSettings(open = !this.settingsOpen): void {
-    this.settingsOpen = open;
-    if (open) {
-      this.relaysDraft = this.settings.relays.join('\n');
-      this.iceDraft = this.settings.iceServers.join(', ');
-      this.settingsNotice = undefined;
-      this.settingsError = undefined;
-    }
+  /** Fills the Settings form from the saved settings (call when the Settings screen opens). */
+  editSettings(): void {
+    this.relaysDraft = this.settings.relays.join('\n');
+    this.iceDraft = this.settings.iceServers.join(', ');
+    this.settingsNotice = undefined;
+    this.settingsError = undefined;
   }
 
   /** Saves the user's extra relays (keeps the ICE servers). */
@@ -302,7 +299,8 @@ export class NodeStore {
   /**
    * Read-only diagnostics on `window.p2p4eDebug`, for `?debug` only: state, peer ID, the
    * connect attempts (with stall retries), the messenger's work counters and a ping to a
-   * connected peer (benchmarks). Nothing secret and no handle on libp2p.
+   * connected peer (benchmarks). Nothing secret and no handle on libp2p. One writer, for
+   * benchmarks: `sendMany` (seeds a conversation through the chat service).
    */
   installDebugHook(target: object): void {
     const dials = this.#dials;
@@ -335,6 +333,18 @@ export class NodeStore {
           return app.node.libp2p.services.ping.ping(connection.remotePeer, {
             signal: AbortSignal.timeout(2_000)
           });
+        },
+        /**
+         * Benchmarks only: sends `count` messages (`<prefix> 0001`...) to a conversation through
+         * the chat service, as the composer does, in batches between macrotasks, then stores them.
+         */
+        sendMany: async (conversationId: string, count: number, prefix: string): Promise<void> => {
+          const digits = String(count).length;
+          for (let i = 1; i <= count; i++) {
+            app.chat.send(conversationId, `${prefix} ${String(i).padStart(digits, '0')}`);
+            if (i % 100 === 0) await new Promise((resolve) => setTimeout(resolve, 0));
+          }
+          await app.chat.flush();
         }
       })
     });
@@ -347,7 +357,16 @@ export class NodeStore {
 
   #applySnapshot(snapshot: AppSnapshot): void {
     this.relayInfo = snapshot.relayInfo;
+    // Settings read after the form was filled (Settings opened on page load) replace drafts the
+    // user has not touched yet.
+    const untouched =
+      this.relaysDraft === this.settings.relays.join('\n') &&
+      this.iceDraft === this.settings.iceServers.join(', ');
     this.settings = snapshot.settings;
+    if (untouched) {
+      this.relaysDraft = this.settings.relays.join('\n');
+      this.iceDraft = this.settings.iceServers.join(', ');
+    }
   }
 
   #maybeAutoConnect(): void {

@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { RECEIPT_INTERVAL_MS } from '../../../src/lib/app/receipts.js';
 import { outdatedNotice } from '../../../src/lib/app/status.js';
+import { createMemoryDraftStore } from '../../../src/lib/app/drafts.js';
 import { MAX_MESSAGE_UNITS } from '../../../src/lib/core/limits.js';
 import { ConversationStore, sameValue } from '../../../src/lib/stores/conversation.svelte.js';
 import {
@@ -88,9 +89,9 @@ describe('ConversationStore', () => {
     expect(sa.name).toBe('Ben');
     expect(sb.name).toBe('Ana');
 
-    sa.draft = '  hello Ben  ';
-    expect(sa.send()).toBe(true);
-    expect(sa.draft).toBe('');
+    sa.composer.draft = '  hello Ben  ';
+    expect(sa.composer.send()).toBe(true);
+    expect(sa.composer.draft).toBe('');
     await tick();
     const mine = sa.view(sa.ids[0]!)!;
     expect(mine).toMatchObject({ text: 'hello Ben', authorName: 'You', mine: true });
@@ -110,26 +111,26 @@ describe('ConversationStore', () => {
     const { a, b, id } = await pair();
     const sa = open(a, id);
     const sb = open(b, id);
-    sa.draft = 'first';
-    sa.send();
+    sa.composer.draft = 'first';
+    sa.composer.send();
     await net.sync.settle();
     await tick();
     const first = sb.ids[0]!;
 
-    sb.startReply(first);
+    sb.composer.startReply(first);
     expect(sb.authorOf(first)).toBe('Ana');
-    sb.draft = 'an answer';
-    sb.send();
+    sb.composer.draft = 'an answer';
+    sb.composer.send();
     await net.sync.settle();
     await tick();
     const answer = sa.ids[1]!;
     expect(sa.view(answer)?.replyTo).toEqual({ id: first, author: 'You', text: 'first' });
     expect(sb.view(answer)?.replyTo).toEqual({ id: first, author: 'Ana', text: 'first' });
 
-    sa.startEdit(first);
-    expect(sa.draft).toBe('first');
-    sa.draft = 'first, edited';
-    sa.send();
+    sa.composer.startEdit(first);
+    expect(sa.composer.draft).toBe('first');
+    sa.composer.draft = 'first, edited';
+    sa.composer.send();
     sa.react(answer, '👍');
     await net.sync.settle();
     await tick();
@@ -138,8 +139,8 @@ describe('ConversationStore', () => {
     expect(sb.view(answer)?.replyTo?.text).toBe('first, edited');
 
     // Only the author edits: B's store does not even start editing A's message.
-    sb.startEdit(first);
-    expect(sb.editing).toBeUndefined();
+    sb.composer.startEdit(first);
+    expect(sb.composer.editing).toBeUndefined();
 
     sa.remove(first);
     await net.sync.settle();
@@ -147,12 +148,62 @@ describe('ConversationStore', () => {
     expect(sb.view(first)).toMatchObject({ deleted: true, text: '' });
   });
 
+  it('keeps a draft per conversation, puts it aside during an edit, and Up edits the last own message', async () => {
+    const { a, id } = await pair();
+    const drafts = createMemoryDraftStore();
+    const first = new ConversationStore(a.chat, id, drafts);
+    stores.push(first);
+    expect(first.composer.editLast()).toBe(false); // nothing of mine yet
+    first.composer.draft = 'sent one';
+    first.composer.send();
+    first.composer.draft = 'half-written';
+    first.composer.input();
+    first.close();
+
+    // Opened again (switching back, or a reload with the page's storage): the draft is there.
+    const again = new ConversationStore(a.chat, id, drafts);
+    stores.push(again);
+    expect(again.composer.draft).toBe('half-written');
+    // Up only acts on an empty field.
+    expect(again.composer.editLast()).toBe(false);
+    again.composer.draft = '';
+    again.composer.input();
+    expect(again.composer.editLast()).toBe(true);
+    expect(again.composer.draft).toBe('sent one');
+    again.composer.cancel();
+    expect(again.composer.editing).toBeUndefined();
+    expect(again.composer.draft).toBe('');
+
+    // An edit borrows the field; the draft comes back after saving.
+    again.composer.draft = 'next thought';
+    again.composer.input();
+    again.composer.startEdit(again.ids[0]!);
+    again.composer.draft = 'sent one, fixed';
+    expect(again.composer.send()).toBe(true);
+    expect(again.composer.draft).toBe('next thought');
+    expect(drafts.get(id)).toBe('next thought');
+    await tick();
+    expect(texts(again)).toEqual(['sent one, fixed']);
+  });
+
+  it('marks the first unread message for the divider', async () => {
+    const { a, b, id } = await pair();
+    for (const text of ['one', 'two', 'three']) b.chat.send(id, text);
+    await net.sync.settle();
+    const store = new ConversationStore(a.chat, id, createMemoryDraftStore(), 2);
+    stores.push(store);
+    expect(store.view(store.firstUnread!)?.text).toBe('two');
+    const none = new ConversationStore(a.chat, id, createMemoryDraftStore(), 0);
+    stores.push(none);
+    expect(none.firstUnread).toBeUndefined();
+  });
+
   it('puts errors in words, never the internal message', async () => {
     const { a, id } = await pair();
     const sa = open(a, id);
-    sa.draft = 'x'.repeat(MAX_MESSAGE_UNITS + 1);
-    expect(sa.send()).toBe(false);
-    expect(sa.error).toBe(
+    sa.composer.draft = 'x'.repeat(MAX_MESSAGE_UNITS + 1);
+    expect(sa.composer.send()).toBe(false);
+    expect(sa.composer.error).toBe(
       `A message needs some text, and at most ${MAX_MESSAGE_UNITS.toLocaleString('en')} characters.`
     );
     sa.react('no-such-message', '👍');
@@ -162,8 +213,8 @@ describe('ConversationStore', () => {
   it('keeps the same ids array while nothing is added (rows re-render by version)', async () => {
     const { a, b, id } = await pair();
     const sa = open(a, id);
-    sa.draft = 'one';
-    sa.send();
+    sa.composer.draft = 'one';
+    sa.composer.send();
     await net.sync.settle();
     await tick();
     const ids = sa.ids;
