@@ -2,13 +2,20 @@
 
 export type Row = [metric: string, ours: string, raw: string, ratio: string];
 
+/** Any number of columns: the header's (rows are `Row`s unless a header says otherwise). */
 export function formatTable(
-  rows: Row[],
-  header: Row = ['metric', 'ours (app libp2p node)', 'raw RTCDataChannel', 'ours / raw']
+  rows: readonly (readonly string[])[],
+  header: readonly string[] = [
+    'metric',
+    'ours (app libp2p node)',
+    'raw RTCDataChannel',
+    'ours / raw'
+  ]
 ): string {
   const all = [header, ...rows];
-  const widths = header.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
-  const line = (r: Row): string => r.map((cell, i) => cell.padEnd(widths[i]!)).join(' | ');
+  const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
+  const line = (r: readonly string[]): string =>
+    header.map((_, i) => (r[i] ?? '').padEnd(widths[i]!)).join(' | ');
   const rule = widths.map((w) => '-'.repeat(w)).join('-+-');
   return [line(header), rule, ...rows.map(line)].join('\n');
 }

@@ -1,0 +1,593 @@
+/**
+ * The app shell's numbers (issue 9), through the built app in Chromium, served by a local relay:
+ *
+ * - switching: page A (onboarded, a contact "Ben" on page B) holds two groups of 1,000 messages
+ *   each ("Alpha", "Bravo"). A click on the other one's link in the navigation "Conversations"
+ *   until that conversation is painted: its newest message is in the log "Messages" and inside
+ *   the log's box (DOM), then the next animation frame and the frame's rendering (a message
+ *   posted from that frame's callback runs after its style, layout and paint). Baselines in the
+ *   same page, interleaved: the same click on a conversation of one message ("Ben" <-> "Small"),
+ *   and the floor: a click on a button that does nothing, until the next frame is rendered.
+ * - first contentful paint (`performance.getEntriesByName('first-contentful-paint')`): a fresh
+ *   context's first load (cold), the second and third load of the same page in it (warm: scripts
+ *   in the HTTP cache; hot: also V8's code cache), and A reloaded (a returning user with data).
+ * - the app's JS and CSS gzipped (gzipSync level 9) in build/_app/immutable/, and how much of
+ *   the JS a first load fetched.
+ *
+ * Seeding: A and B onboard and become contacts by invite; A makes three groups with Ben through
+ * "New group"; the messages go through the app's chat service (`sendMany` on the `?debug` hook,
+ * as the composer sends), and reach B like any message.
+ *
+ * Run: `npm run build && node --experimental-websocket --import tsx bench/shell.ts`
+ * (part of `npm run bench`). Prints a table; writes bench/results/shell-<time>.json.
+ */
+import { chromium, type Browser, type Locator, type Page } from '@playwright/test';
+import { readdir, readFile, mkdir, writeFile } from 'node:fs/promises';
+import { cpus, loadavg } from 'node:os';
+import { join, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { chromiumArgs, findChromium } from '../tests/fixtures/browser.js';
+import { REPO_ROOT, startRelay, type RelayHandle } from '../tests/fixtures/relay.js';
+import { startProfile } from './lib/profile.js';
+import { fmt, formatTable, ratio } from './lib/report.js';
+import { summarize, type Summary } from './lib/stats.js';
+
+const MESSAGES = Number(process.env.BENCH_SHELL_MESSAGES ?? 1000);
+const SWITCHES = Number(process.env.BENCH_SHELL_SWITCHES ?? 30);
+const WARMUP = Number(process.env.BENCH_SHELL_WARMUP ?? 10);
+const LOADS = Number(process.env.BENCH_SHELL_LOADS ?? 7);
+const TIMEOUT_MS = 30_000;
+const VIEWPORT = { width: 1280, height: 800 };
+
+/** The issue's targets. */
+const TARGET = { switchMs: 50, warmFcpMs: 300, jsKb: 450 };
+
+const BIG = [
+  { title: 'Alpha', prefix: 'one: seeded note' },
+  { title: 'Bravo', prefix: 'two: seeded note' }
+] as const;
+const SMALL = [
+  { title: 'Ben', prefix: 'a quick word' },
+  { title: 'Small', prefix: 'a short hello' }
+] as const;
+
+interface DebugHook {
+  p2p4eDebug?: {
+    sendMany?(conversationId: string, count: number, prefix: string): Promise<void>;
+  };
+}
+
+interface Conv {
+  title: string;
+  id: string;
+  /** Text of its newest message. */
+  newest: string;
+}
+
+const log = (msg: string): void => console.error(`[bench:shell] ${msg}`);
+const kB = (bytes: number): number => bytes / 1000;
+
+// --- sizes ---------------------------------------------------------------------------------
+
+interface Sizes {
+  js: { files: number; bytes: number; gzip: number };
+  css: { files: number; bytes: number; gzip: number };
+  /** Gzipped size of every immutable file, by path under build/. */
+  gzipByFile: Record<string, number>;
+  largestJs: { file: string; gzip: number }[];
+}
+
+async function measureSizes(): Promise<Sizes> {
+  const build = join(REPO_ROOT, 'build');
+  const root = join(build, '_app', 'immutable');
+  const names = await readdir(root, { recursive: true }).catch(() => {
+    throw new Error(`${root} is missing: run \`npm run build\` first`);
+  });
+  const sizes: Sizes = {
+    js: { files: 0, bytes: 0, gzip: 0 },
+    css: { files: 0, bytes: 0, gzip: 0 },
+    gzipByFile: {},
+    largestJs: []
+  };
+  for (const name of names.sort()) {
+    const kind = name.endsWith('.js') ? 'js' : name.endsWith('.css') ? 'css' : undefined;
+    if (kind === undefined) continue;
+    const bytes = await readFile(join(root, name));
+    const gzip = gzipSync(bytes, { level: 9 }).length;
+    sizes[kind].files++;
+    sizes[kind].bytes += bytes.length;
+    sizes[kind].gzip += gzip;
+    sizes.gzipByFile[relative(build, join(root, name)).split(sep).join('/')] = gzip;
+  }
+  sizes.largestJs = Object.entries(sizes.gzipByFile)
+    .filter(([file]) => file.endsWith('.js'))
+    .sort((x, y) => y[1] - x[1])
+    .slice(0, 10)
+    .map(([file, gzip]) => ({ file, gzip }));
+  return sizes;
+}
+
+// --- the app through its UI ------------------------------------------------------------------
+
+async function openApp(browser: Browser, relay: RelayHandle, name: string): Promise<Page> {
+  const context = await browser.newContext({ viewport: VIEWPORT });
+  const page = await context.newPage();
+  await page.goto(`${relay.url}/?debug`);
+  await page.getByRole('textbox', { name: 'Display name' }).fill(name);
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page
+    .getByRole('status', { name: 'Relay status' })
+    .filter({ hasText: 'Connected via relay' })
+    .waitFor({ timeout: TIMEOUT_MS });
+  return page;
+}
+
+const link = (page: Page, title: string): Locator =>
+  page.getByRole('navigation', { name: 'Conversations' }).getByRole('link', { name: title });
+
+async function idOf(page: Page, title: string): Promise<string> {
+  const item = link(page, title);
+  await item.waitFor({ timeout: TIMEOUT_MS });
+  const href = (await item.getAttribute('href')) ?? '';
+  const at = href.indexOf('#/c/');
+  if (at < 0) throw new Error(`the link to ${title} goes to ${href}, not #/c/<id>`);
+  return decodeURIComponent(href.slice(at + '#/c/'.length));
+}
+
+async function befriend(a: Page, b: Page, relay: RelayHandle): Promise<void> {
+  await a.getByRole('button', { name: 'New invite' }).click();
+  const field = a.getByRole('textbox', { name: 'Invite link', exact: true });
+  let invite = '';
+  for (const until = Date.now() + TIMEOUT_MS; !invite.includes('#/invite/');) {
+    if (Date.now() > until) throw new Error('no invite link appeared');
+    invite = await field.inputValue().catch(() => '');
+    if (!invite.includes('#/invite/')) await a.waitForTimeout(50);
+  }
+  await b.goto(`${relay.url}/?debug${invite.slice(invite.indexOf('#'))}`);
+  await b.getByRole('button', { name: 'Accept invite' }).click();
+  await link(b, 'Ana').waitFor({ timeout: TIMEOUT_MS });
+  await link(a, 'Ben').waitFor({ timeout: TIMEOUT_MS });
+}
+
+async function createGroup(a: Page, title: string): Promise<void> {
+  await a.getByRole('button', { name: 'New group' }).click();
+  await a.getByRole('textbox', { name: 'Group name' }).fill(title);
+  await a.getByRole('checkbox', { name: 'Ben' }).check();
+  await a.getByRole('button', { name: 'Create group' }).click();
+  await link(a, title).waitFor({ timeout: TIMEOUT_MS });
+}
+
+async function seed(a: Page, title: string, count: number, prefix: string): Promise<Conv> {
+  const id = await idOf(a, title);
+  const started = Date.now();
+  await a.evaluate(
+    async ({ id, count, prefix }) => {
+      const hook = (window as unknown as DebugHook).p2p4eDebug;
+      if (hook?.sendMany === undefined) {
+        throw new Error('window.p2p4eDebug.sendMany is missing: rebuild the app (npm run build)');
+      }
+      await hook.sendMany(id, count, prefix);
+    },
+    { id, count, prefix }
+  );
+  log(`${title}: ${count} messages sent in ${Date.now() - started} ms`);
+  return { title, id, newest: `${prefix} ${String(count).padStart(String(count).length, '0')}` };
+}
+
+/** Resolves when the page's main thread has been idle once (after a short pause). */
+async function idle(page: Page): Promise<void> {
+  await page.waitForTimeout(50);
+  await page.evaluate(
+    'new Promise((resolve) => requestIdleCallback(() => resolve(), { timeout: 2000 }))'
+  );
+}
+
+interface Timing {
+  /** ms from the click event to: the newest message shown, the next frame, that frame rendered. */
+  dom: number;
+  frame: number;
+  painted: number;
+}
+
+/**
+ * Arms the page: from the next click event (a capture listener), until `text` is in an article
+ * of the log "Messages" and inside the log's box (checked after every DOM change and every
+ * frame), then the next animation frame, then a message posted from it (after the frame's
+ * rendering). `text` null: nothing to wait for (the floor). A string, not a function: tsx would
+ * wrap named inner functions in a helper the page lacks.
+ */
+const armScript = (text: string | null): string => `(() => {
+  const text = ${JSON.stringify(text)};
+  const now = () => performance.now();
+  const labelOf = (el) => {
+    const label = el.getAttribute('aria-label');
+    if (label !== null) return label.trim();
+    return (el.getAttribute('aria-labelledby') ?? '')
+      .split(/\\s+/)
+      .map((id) => document.getElementById(id)?.textContent ?? '')
+      .join(' ')
+      .trim();
+  };
+  const shown = () => {
+    if (text === null) return true;
+    const log = [...document.querySelectorAll('[role="log"]')].find((el) => labelOf(el) === 'Messages');
+    if (log === undefined) return false;
+    const box = log.getBoundingClientRect();
+    for (const row of log.querySelectorAll('article')) {
+      if (!row.textContent.includes(text)) continue;
+      const r = row.getBoundingClientRect();
+      return r.height > 0 && r.bottom > box.top && r.top < box.bottom;
+    }
+    return false;
+  };
+  window.__switch = new Promise((resolve, reject) => {
+    let clickAt;
+    let done = false;
+    let observer;
+    let raf = 0;
+    const cleanup = () => {
+      clearTimeout(timer);
+      observer?.disconnect();
+      cancelAnimationFrame(raf);
+    };
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error('not shown within ${TIMEOUT_MS} ms: ' + text));
+    }, ${TIMEOUT_MS});
+    const rendered = (dom, frame) => {
+      const channel = new MessageChannel();
+      channel.port1.onmessage = () => resolve({ clickAt, dom, frame, painted: now() });
+      channel.port2.postMessage(0);
+    };
+    const check = (inFrame) => {
+      if (done || clickAt === undefined || !shown()) return;
+      done = true;
+      const dom = now();
+      cleanup();
+      if (inFrame) rendered(dom, dom);
+      else requestAnimationFrame(() => rendered(dom, now()));
+    };
+    const loop = () => {
+      check(true);
+      if (!done) raf = requestAnimationFrame(loop);
+    };
+    window.addEventListener(
+      'click',
+      () => {
+        clickAt = now();
+        observer = new MutationObserver(() => check(false));
+        observer.observe(document.body, { childList: true, subtree: true, characterData: true });
+        raf = requestAnimationFrame(loop);
+        if (text === null) check(false);
+      },
+      { capture: true, once: true }
+    );
+  });
+})()`;
+
+async function timedClick(page: Page, target: Locator, text: string | null): Promise<Timing> {
+  await idle(page);
+  await page.evaluate(armScript(text));
+  await target.click();
+  const t = (await page.evaluate('window.__switch')) as Timing & { clickAt: number };
+  return { dom: t.dom - t.clickAt, frame: t.frame - t.clickAt, painted: t.painted - t.clickAt };
+}
+
+/** Opens a conversation (not timed) and waits until it shows its newest message. */
+async function open(page: Page, conv: Conv): Promise<void> {
+  await timedClick(page, link(page, conv.title), conv.newest);
+}
+
+/** Own messages' status reached B: waits (up to 60 s) so that the receipts are written. */
+async function settle(page: Page, conv: Conv): Promise<void> {
+  await open(page, conv);
+  const row = page
+    .getByRole('log', { name: 'Messages' })
+    .getByRole('article')
+    .filter({ hasText: conv.newest });
+  await row
+    .getByRole('status', { name: /^(Delivered|Read)$/ })
+    .waitFor({ timeout: 60_000 })
+    .catch(() => log(`${conv.title}: its newest message was not marked delivered within 60 s`));
+}
+
+interface Switching {
+  big: Timing[];
+  small: Timing[];
+  floor: Timing[];
+  /** The warm-up's switches between the big conversations, first one first (not in `big`). */
+  warmup: Timing[];
+}
+
+async function measureSwitching(page: Page, big: Conv[], small: Conv[]): Promise<Switching> {
+  const [b1, b2] = big as [Conv, Conv];
+  const [s1, s2] = small as [Conv, Conv];
+  await page.evaluate(() => {
+    const noop = document.createElement('button');
+    noop.id = 'bench-noop';
+    noop.type = 'button';
+    noop.textContent = '·';
+    noop.style.cssText =
+      'position:fixed;left:0;top:0;width:12px;height:12px;padding:0;border:0;z-index:2147483647';
+    document.body.append(noop);
+  });
+  const noop = page.locator('#bench-noop');
+  const out: Switching = { big: [], small: [], floor: [], warmup: [] };
+  await open(page, b1);
+  // BENCH_PROFILE=1: a CPU profile of A over the measured rounds (lib/profile.ts).
+  let profile: { stop(name: string): Promise<void> } | undefined;
+  const rounds = Math.ceil((WARMUP + SWITCHES) / 2);
+  for (let round = 0; round < rounds; round++) {
+    const keep = round >= WARMUP / 2;
+    if (round === Math.ceil(WARMUP / 2) && process.env.BENCH_PROFILE === '1') {
+      profile = await startProfile(page.context(), page);
+    }
+    const floor1 = await timedClick(page, noop, null);
+    const there = await timedClick(page, link(page, b2.title), b2.newest);
+    const back = await timedClick(page, link(page, b1.title), b1.newest);
+    await open(page, s1);
+    const floor2 = await timedClick(page, noop, null);
+    const toSmall = await timedClick(page, link(page, s2.title), s2.newest);
+    const backSmall = await timedClick(page, link(page, s1.title), s1.newest);
+    await open(page, b1);
+    if (!keep) {
+      out.warmup.push(there, back);
+      continue;
+    }
+    out.big.push(there, back);
+    out.small.push(toSmall, backSmall);
+    out.floor.push(floor1, floor2);
+  }
+  await profile?.stop('shell-switch');
+  return out;
+}
+
+// --- first contentful paint --------------------------------------------------------------------
+
+interface Load {
+  fcp: number;
+  /** Navigation timing: the HTML received. */
+  htmlEnd: number;
+  /** Immutable scripts this load fetched (paths under build/). */
+  scripts: string[];
+}
+
+async function load(page: Page, url: string): Promise<Load> {
+  await page.goto(url);
+  await page
+    .waitForFunction(
+      () => performance.getEntriesByName('first-contentful-paint').length > 0,
+      undefined,
+      { timeout: TIMEOUT_MS, polling: 20 }
+    )
+    .catch(() => {
+      throw new Error(`no first-contentful-paint entry for ${url}`);
+    });
+  return page.evaluate(() => {
+    const nav = performance.getEntriesByType('navigation')[0] as
+      PerformanceNavigationTiming | undefined;
+    return {
+      fcp: performance.getEntriesByName('first-contentful-paint')[0]!.startTime,
+      htmlEnd: nav?.responseEnd ?? Number.NaN,
+      scripts: performance
+        .getEntriesByType('resource')
+        .map((e) => new URL(e.name).pathname)
+        .filter((p) => p.startsWith('/_app/immutable/') && p.endsWith('.js'))
+        .map((p) => p.slice(1))
+    };
+  });
+}
+
+interface Loads {
+  cold: Load[];
+  warm: Load[];
+  hot: Load[];
+  returning: Load[];
+}
+
+/** LOADS fresh contexts, each loaded three times (cold, warm, hot). */
+async function measureLoads(
+  browser: Browser,
+  relay: RelayHandle
+): Promise<Omit<Loads, 'returning'>> {
+  const out: Omit<Loads, 'returning'> = { cold: [], warm: [], hot: [] };
+  for (let i = 0; i < LOADS; i++) {
+    const context = await browser.newContext({ viewport: VIEWPORT });
+    try {
+      const page = await context.newPage();
+      for (const kind of ['cold', 'warm', 'hot'] as const) {
+        out[kind].push(await load(page, `${relay.url}/`));
+        // Let the HTTP and code caches be written before the next load.
+        await page.waitForTimeout(1_000);
+      }
+    } finally {
+      await context.close();
+    }
+  }
+  return out;
+}
+
+// --- the run -----------------------------------------------------------------------------------
+
+interface ShellResult {
+  sizes: Sizes & { jsAtStartGzip: number; jsAtStartFiles: number };
+  seeding: { messages: number; ms: number };
+  switching: {
+    big: { dom: Summary; frame: Summary; painted: Summary };
+    small: { dom: Summary; frame: Summary; painted: Summary };
+    floor: { frame: Summary; painted: Summary };
+    samples: Switching;
+  };
+  fcp: Record<keyof Loads, Summary> & { htmlEnd: Record<keyof Loads, Summary> };
+  loads: Loads;
+}
+
+const summarizeTimings = (t: Timing[]): { dom: Summary; frame: Summary; painted: Summary } => ({
+  dom: summarize(t.map((x) => x.dom)),
+  frame: summarize(t.map((x) => x.frame)),
+  painted: summarize(t.map((x) => x.painted))
+});
+
+async function run(): Promise<ShellResult> {
+  const sizes = await measureSizes();
+  const relay = await startRelay({ staticDir: 'build' });
+  const browser = await chromium.launch({
+    executablePath: findChromium(),
+    args: chromiumArgs(),
+    headless: true
+  });
+  try {
+    log(`Chromium ${browser.version()}`);
+    const a = await openApp(browser, relay, 'Ana');
+    const b = await openApp(browser, relay, 'Ben');
+    await befriend(a, b, relay);
+    for (const { title } of [...BIG, SMALL[1]]) await createGroup(a, title);
+    const started = Date.now();
+    const big: Conv[] = [];
+    for (const { title, prefix } of BIG) big.push(await seed(a, title, MESSAGES, prefix));
+    const seedMs = Date.now() - started;
+    const small: Conv[] = [];
+    for (const { title, prefix } of SMALL) small.push(await seed(a, title, 1, prefix));
+    for (const conv of [...big, ...small]) await settle(a, conv);
+    // The search index is built in the background: let it finish.
+    await a.waitForTimeout(3_000);
+    log('measuring switches');
+    const samples = await measureSwitching(a, big, small);
+
+    log('measuring loads');
+    const returning: Load[] = [];
+    for (let i = 0; i < LOADS; i++) {
+      returning.push(await load(a, `${relay.url}/?debug`));
+      await a.waitForTimeout(1_000);
+    }
+    await a.context().close();
+    await b.context().close();
+    const loads: Loads = { ...(await measureLoads(browser, relay)), returning };
+
+    const atStart = new Set(loads.cold.flatMap((l) => l.scripts));
+    const fcpOf = (kind: keyof Loads): Summary => summarize(loads[kind].map((l) => l.fcp));
+    const htmlOf = (kind: keyof Loads): Summary => summarize(loads[kind].map((l) => l.htmlEnd));
+    const kinds = ['cold', 'warm', 'hot', 'returning'] as const;
+    return {
+      sizes: {
+        ...sizes,
+        jsAtStartFiles: atStart.size,
+        jsAtStartGzip: [...atStart].reduce((sum, f) => sum + (sizes.gzipByFile[f] ?? 0), 0)
+      },
+      seeding: { messages: 2 * MESSAGES, ms: seedMs },
+      switching: {
+        big: summarizeTimings(samples.big),
+        small: summarizeTimings(samples.small),
+        floor: {
+          frame: summarize(samples.floor.map((x) => x.frame)),
+          painted: summarize(samples.floor.map((x) => x.painted))
+        },
+        samples
+      },
+      fcp: {
+        ...(Object.fromEntries(kinds.map((k) => [k, fcpOf(k)])) as Record<keyof Loads, Summary>),
+        htmlEnd: Object.fromEntries(kinds.map((k) => [k, htmlOf(k)])) as Record<
+          keyof Loads,
+          Summary
+        >
+      },
+      loads
+    };
+  } finally {
+    await browser.close();
+    await relay.stop();
+  }
+}
+
+const result = await run();
+const ms = (s: Summary): string => `median ${fmt(s.median, ' ms')}, p95 ${fmt(s.p95, ' ms')}`;
+const meets = (value: number, target: number): string =>
+  !Number.isFinite(value) ? 'n/a' : value <= target ? 'yes' : 'NO';
+const { big, small, floor } = result.switching;
+const floorCell = `floor ${fmt(floor.painted.median, ' ms')}`;
+const n = (s: Summary): string => `n=${s.n}`;
+const fcpRow = (label: string, kind: keyof Loads, target?: number): string[] => [
+  `first contentful paint, ${label} (${n(result.fcp[kind])})`,
+  ms(result.fcp[kind]),
+  `HTML received ${fmt(result.fcp.htmlEnd[kind].median, ' ms')}`,
+  ratio(result.fcp[kind].median, result.fcp.htmlEnd[kind].median),
+  target === undefined ? '' : `<= ${target} ms`,
+  target === undefined ? '' : meets(result.fcp[kind].median, target)
+];
+const rows: string[][] = [
+  [
+    `switch 2 x ${MESSAGES.toLocaleString('en')} messages: click -> painted (${n(big.painted)})`,
+    ms(big.painted),
+    floorCell,
+    ratio(big.painted.median, floor.painted.median),
+    `<= ${TARGET.switchMs} ms`,
+    meets(big.painted.median, TARGET.switchMs)
+  ],
+  [
+    `  click -> newest message in the DOM`,
+    ms(big.dom),
+    floorCell,
+    ratio(big.dom.median, floor.painted.median),
+    '',
+    ''
+  ],
+  [
+    `switch 2 x 1 message: click -> painted (${n(small.painted)})`,
+    ms(small.painted),
+    floorCell,
+    ratio(small.painted.median, floor.painted.median),
+    '',
+    ''
+  ],
+  [
+    `floor: click on a no-op button -> painted (${n(floor.painted)})`,
+    ms(floor.painted),
+    '',
+    '',
+    '',
+    ''
+  ],
+  fcpRow('cold (new context)', 'cold'),
+  fcpRow('warm (2nd load, same context)', 'warm', TARGET.warmFcpMs),
+  fcpRow('hot (3rd load, code cache)', 'hot'),
+  fcpRow(`returning (onboarded, 2 x ${MESSAGES.toLocaleString('en')})`, 'returning'),
+  [
+    `app JS gzipped (${result.sizes.js.files} files)`,
+    `${fmt(kB(result.sizes.js.gzip), ' kB')} (${fmt(kB(result.sizes.js.bytes), ' kB')} raw)`,
+    `first load: ${fmt(kB(result.sizes.jsAtStartGzip), ' kB')} (${result.sizes.jsAtStartFiles} files)`,
+    '',
+    `<= ${TARGET.jsKb} kB`,
+    meets(kB(result.sizes.js.gzip), TARGET.jsKb)
+  ],
+  [
+    `app CSS gzipped (${result.sizes.css.files} files)`,
+    `${fmt(kB(result.sizes.css.gzip), ' kB')} (${fmt(kB(result.sizes.css.bytes), ' kB')} raw)`,
+    '',
+    '',
+    '',
+    ''
+  ]
+];
+console.log('\nThe app shell (built app in Chromium, 1280 x 800)\n');
+console.log(
+  formatTable(rows, ['metric', 'the app', 'baseline', 'app / baseline', 'target', 'meets it'])
+);
+const dir = fileURLToPath(new URL('./results/', import.meta.url));
+await mkdir(dir, { recursive: true });
+const file = `${dir}shell-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
+await writeFile(
+  file,
+  JSON.stringify(
+    {
+      at: new Date().toISOString(),
+      loadavg: loadavg(),
+      cpus: cpus().length,
+      targets: TARGET,
+      ...result
+    },
+    null,
+    2
+  )
+);
+console.log(`\nwrote ${file}`);
