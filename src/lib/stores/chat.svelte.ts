@@ -87,6 +87,8 @@ export class ChatStore {
   /** Unsent drafts per conversation (this page's storage). */
   readonly #drafts: DraftStore;
   #started: Promise<void> | undefined;
+  /** The contacts were listed once (later refreshes can tell who is new). */
+  #listed = false;
   #off: (() => void) | undefined;
   /** Message to bring into view once its conversation is shown (`#/c/<id>/m/<message>`). */
   #focus: string | undefined;
@@ -375,8 +377,20 @@ export class ChatStore {
   }
 
   #refresh(): void {
+    const before = this.#listed ? this.contacts : undefined;
     this.contacts = this.#chat.contacts.list();
     this.conversations = this.#chat.summaries();
+    this.#listed = true;
+    // The invite shown was accepted (someone new is a contact): the dialog has done its job,
+    // and must not cover the new conversation (on a phone it would).
+    if (this.panel === 'invite' && before !== undefined) {
+      const known = new Set(before.map((c) => c.peerId));
+      const added = this.contacts.find((c) => !known.has(c.peerId));
+      if (added !== undefined) {
+        this.panel = 'none';
+        this.notice = `${this.contactName(added)} accepted your invite.`;
+      }
+    }
   }
 }
 
