@@ -13,12 +13,13 @@
  * Run: `npm run build && node --experimental-websocket --import tsx bench/app.ts`
  * (part of `npm run bench`). Prints a table; writes bench/results/app-<time>.json.
  */
-import { chromium, type Browser, type Page } from '@playwright/test';
+import { chromium, type Page } from '@playwright/test';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { chromiumArgs, findChromium } from '../tests/fixtures/browser.js';
 import { startRelay, type RelayHandle } from '../tests/fixtures/relay.js';
+import { befriendPages, conversationLink, openAppPage, TIMEOUT_MS } from './lib/app-pages.js';
 import { startProfile } from './lib/profile.js';
 import { fmt, formatTable, ratio, type Row } from './lib/report.js';
 import { summarize, type Summary } from './lib/stats.js';
@@ -26,7 +27,6 @@ import { summarize, type Summary } from './lib/stats.js';
 const SENDS = Number(process.env.BENCH_APP_SENDS ?? 200);
 const WARMUP = Number(process.env.BENCH_APP_WARMUP ?? 20);
 const BURST = Number(process.env.BENCH_APP_BURST ?? 100);
-const TIMEOUT_MS = 30_000;
 
 interface DebugHook {
   p2p4eDebug: {
@@ -36,41 +36,15 @@ interface DebugHook {
   };
 }
 
-async function openApp(browser: Browser, relay: RelayHandle, name: string): Promise<Page> {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await page.goto(`${relay.url}/?debug`);
-  await page.getByRole('textbox', { name: 'Display name' }).fill(name);
-  await page.getByRole('button', { name: 'Continue' }).click();
-  await page
-    .getByRole('status', { name: 'Relay status' })
-    .filter({ hasText: 'Connected via relay' })
-    .waitFor({ timeout: TIMEOUT_MS });
-  return page;
-}
-
 const log = (page: Page) => page.getByRole('log', { name: 'Messages' });
 
 async function befriend(a: Page, b: Page, relay: RelayHandle): Promise<void> {
-  await a.getByRole('button', { name: 'New invite' }).click();
-  const field = a.getByRole('textbox', { name: 'Invite link', exact: true });
-  let link = '';
-  for (const until = Date.now() + TIMEOUT_MS; !link.includes('#/invite/');) {
-    if (Date.now() > until) throw new Error('no invite link appeared');
-    link = await field.inputValue().catch(() => '');
-    if (!link.includes('#/invite/')) await a.waitForTimeout(50);
-  }
-  await b.goto(`${relay.url}/?debug${link.slice(link.indexOf('#'))}`);
-  await b.getByRole('button', { name: 'Accept invite' }).click();
+  await befriendPages(a, b, relay, { a: 'Ana', b: 'Ben' });
   for (const [page, name] of [
     [b, 'Ana'],
     [a, 'Ben']
   ] as const) {
-    const item = page
-      .getByRole('navigation', { name: 'Conversations' })
-      .getByRole('link', { name });
-    await item.waitFor({ timeout: TIMEOUT_MS });
-    await item.click();
+    await conversationLink(page, name).click();
     await log(page).waitFor({ timeout: TIMEOUT_MS });
   }
 }
@@ -166,8 +140,8 @@ async function run(): Promise<AppBenchResult> {
     headless: true
   });
   try {
-    const a = await openApp(browser, relay, 'Ana');
-    const b = await openApp(browser, relay, 'Ben');
+    const a = await openAppPage(browser, relay, 'Ana');
+    const b = await openAppPage(browser, relay, 'Ben');
     await befriend(a, b, relay);
     const peerB = await b.evaluate(() => (window as unknown as DebugHook).p2p4eDebug.peerId);
     // The direct connection: the ping baseline and the sync frames use it.

@@ -29,6 +29,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { chromiumArgs, findChromium } from '../tests/fixtures/browser.js';
 import { REPO_ROOT, startRelay, type RelayHandle } from '../tests/fixtures/relay.js';
+import { befriendPages, conversationLink, openAppPage, TIMEOUT_MS } from './lib/app-pages.js';
 import { startProfile } from './lib/profile.js';
 import { fmt, formatTable, ratio } from './lib/report.js';
 import { summarize, type Summary } from './lib/stats.js';
@@ -37,7 +38,6 @@ const MESSAGES = Number(process.env.BENCH_SHELL_MESSAGES ?? 1000);
 const SWITCHES = Number(process.env.BENCH_SHELL_SWITCHES ?? 30);
 const WARMUP = Number(process.env.BENCH_SHELL_WARMUP ?? 10);
 const LOADS = Number(process.env.BENCH_SHELL_LOADS ?? 7);
-const TIMEOUT_MS = 30_000;
 const VIEWPORT = { width: 1280, height: 800 };
 
 /** The issue's targets. */
@@ -110,21 +110,7 @@ async function measureSizes(): Promise<Sizes> {
 
 // --- the app through its UI ------------------------------------------------------------------
 
-async function openApp(browser: Browser, relay: RelayHandle, name: string): Promise<Page> {
-  const context = await browser.newContext({ viewport: VIEWPORT });
-  const page = await context.newPage();
-  await page.goto(`${relay.url}/?debug`);
-  await page.getByRole('textbox', { name: 'Display name' }).fill(name);
-  await page.getByRole('button', { name: 'Continue' }).click();
-  await page
-    .getByRole('status', { name: 'Relay status' })
-    .filter({ hasText: 'Connected via relay' })
-    .waitFor({ timeout: TIMEOUT_MS });
-  return page;
-}
-
-const link = (page: Page, title: string): Locator =>
-  page.getByRole('navigation', { name: 'Conversations' }).getByRole('link', { name: title });
+const link = conversationLink;
 
 async function idOf(page: Page, title: string): Promise<string> {
   const item = link(page, title);
@@ -133,21 +119,6 @@ async function idOf(page: Page, title: string): Promise<string> {
   const at = href.indexOf('#/c/');
   if (at < 0) throw new Error(`the link to ${title} goes to ${href}, not #/c/<id>`);
   return decodeURIComponent(href.slice(at + '#/c/'.length));
-}
-
-async function befriend(a: Page, b: Page, relay: RelayHandle): Promise<void> {
-  await a.getByRole('button', { name: 'New invite' }).click();
-  const field = a.getByRole('textbox', { name: 'Invite link', exact: true });
-  let invite = '';
-  for (const until = Date.now() + TIMEOUT_MS; !invite.includes('#/invite/');) {
-    if (Date.now() > until) throw new Error('no invite link appeared');
-    invite = await field.inputValue().catch(() => '');
-    if (!invite.includes('#/invite/')) await a.waitForTimeout(50);
-  }
-  await b.goto(`${relay.url}/?debug${invite.slice(invite.indexOf('#'))}`);
-  await b.getByRole('button', { name: 'Accept invite' }).click();
-  await link(b, 'Ana').waitFor({ timeout: TIMEOUT_MS });
-  await link(a, 'Ben').waitFor({ timeout: TIMEOUT_MS });
 }
 
 async function createGroup(a: Page, title: string): Promise<void> {
@@ -192,9 +163,9 @@ interface Timing {
 
 /**
  * Arms the page: from the next click event (a capture listener), until `text` is in an article
- * of the log "Messages" and inside the log's box (checked after every DOM change and every
- * frame), then the next animation frame, then a message posted from it (after the frame's
- * rendering). `text` null: nothing to wait for (the floor). A string, not a function: tsx would
+ * of the log "Messages" (`dom`: a MutationObserver that reads no geometry, so the measure forces
+ * no layout between the app's updates) and inside the log's box (checked in each animation
+ * frame: `frame`), then a message posted from that frame (`painted`: after its rendering). `text` null: nothing to wait for (the floor). A string, not a function: tsx would
  * wrap named inner functions in a helper the page lacks.
  */
 const armScript = (text: string | null): string => `(() => {
@@ -209,9 +180,21 @@ const armScript = (text: string | null): string => `(() => {
       .join(' ')
       .trim();
   };
+  const logOf = () =>
+    [...document.querySelectorAll('[role="log"]')].find((el) => labelOf(el) === 'Messages');
+  // In the DOM: no layout read (a MutationObserver callback runs between the app's own DOM
+  // updates; reading geometry there would force layouts the app never asked for).
+  const inDom = () => {
+    if (text === null) return true;
+    const log = logOf();
+    if (log === undefined) return false;
+    for (const row of log.querySelectorAll('article')) if (row.textContent.includes(text)) return true;
+    return false;
+  };
+  // In view: read in an animation frame, where the layout is due anyway.
   const shown = () => {
     if (text === null) return true;
-    const log = [...document.querySelectorAll('[role="log"]')].find((el) => labelOf(el) === 'Messages');
+    const log = logOf();
     if (log === undefined) return false;
     const box = log.getBoundingClientRect();
     for (const row of log.querySelectorAll('article')) {
@@ -240,26 +223,31 @@ const armScript = (text: string | null): string => `(() => {
       channel.port1.onmessage = () => resolve({ clickAt, dom, frame, painted: now() });
       channel.port2.postMessage(0);
     };
-    const check = (inFrame) => {
-      if (done || clickAt === undefined || !shown()) return;
-      done = true;
-      const dom = now();
-      cleanup();
-      if (inFrame) rendered(dom, dom);
-      else requestAnimationFrame(() => rendered(dom, now()));
+    let domAt;
+    const seen = () => {
+      if (domAt === undefined && clickAt !== undefined && inDom()) domAt = now();
     };
+    // Each frame: in view yet? Then that frame's rendering ends the measure.
     const loop = () => {
-      check(true);
-      if (!done) raf = requestAnimationFrame(loop);
+      if (done || clickAt === undefined) return;
+      seen();
+      if (domAt !== undefined && shown()) {
+        done = true;
+        const frame = now();
+        cleanup();
+        rendered(domAt, frame);
+        return;
+      }
+      raf = requestAnimationFrame(loop);
     };
     window.addEventListener(
       'click',
       () => {
         clickAt = now();
-        observer = new MutationObserver(() => check(false));
+        observer = new MutationObserver(seen);
         observer.observe(document.body, { childList: true, subtree: true, characterData: true });
+        seen();
         raf = requestAnimationFrame(loop);
-        if (text === null) check(false);
       },
       { capture: true, once: true }
     );
@@ -439,9 +427,9 @@ async function run(): Promise<ShellResult> {
   });
   try {
     log(`Chromium ${browser.version()}`);
-    const a = await openApp(browser, relay, 'Ana');
-    const b = await openApp(browser, relay, 'Ben');
-    await befriend(a, b, relay);
+    const a = await openAppPage(browser, relay, 'Ana', { viewport: VIEWPORT });
+    const b = await openAppPage(browser, relay, 'Ben', { viewport: VIEWPORT });
+    await befriendPages(a, b, relay, { a: 'Ana', b: 'Ben' });
     for (const { title } of [...BIG, SMALL[1]]) await createGroup(a, title);
     const started = Date.now();
     const big: Conv[] = [];

@@ -161,6 +161,11 @@ test.describe('chat', () => {
     await expect(article(alice.page, 'this is the answer').locator('blockquote')).toContainText(
       'fixed text'
     );
+    // The quote jumps to the quoted message (and moves focus there).
+    await article(alice.page, 'this is the answer')
+      .getByRole('button', { name: /^In reply to You: fixed text/ })
+      .click();
+    await expect(article(alice.page, 'fixed text').first()).toBeFocused();
     // Edits and deletions by their author keep valid signatures on the other side.
     await expect(bob.page.getByRole('log', { name: 'Messages' })).not.toContainText('Not verified');
     await expect(alice.page.getByRole('log', { name: 'Messages' })).not.toContainText(

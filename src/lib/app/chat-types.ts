@@ -59,6 +59,8 @@ export interface ConversationSummary {
   members: string[];
   unread: number;
   last?: Message;
+  /** The last message is this device's own: its status ("pending" shows a marker). */
+  lastStatus?: MessageStatus;
 }
 
 /** The header of an open conversation. */

@@ -224,7 +224,14 @@ class ChatService implements Chat {
     for (const id of sync.conversations()) {
       const conv = sync.conversation(id);
       const summary = conv === undefined ? undefined : summaryOf(id, conv, this.#names);
-      if (summary !== undefined) out.push(summary);
+      if (summary === undefined) continue;
+      // The list marks an own last message still waiting to go out.
+      const last = summary.last;
+      if (last !== undefined && last.author === this.#self && !last.deleted) {
+        const status = sync.messageStatus(id, last.id);
+        if (status !== undefined) summary.lastStatus = status;
+      }
+      out.push(summary);
     }
     // Newest activity first; conversations without messages keep their creation order.
     return out.sort((a, b) => (b.last?.key ?? '').localeCompare(a.last?.key ?? ''));

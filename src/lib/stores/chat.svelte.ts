@@ -8,7 +8,7 @@
  *   const { node, chat } = createBrowserStores();
  *   onMount(() => { void chat.start(); return () => void chat.stop(); });
  * </script>
- * {#if chat.onboarding === 'needed'}<Onboarding {chat} />{/if}
+ * {#if chat.me.onboarding === 'needed'}<Onboarding … />{/if}
  * ```
  */
 import type { App } from '$lib/app';
@@ -17,11 +17,10 @@ import type { Chat, ChatChange, ConversationSummary } from '$lib/app/chat-types'
 import { describeError } from '$lib/app/error-text';
 import { createDraftStore, pageStorage, type DraftStore } from '$lib/app/drafts';
 import { parseConversationHash } from '$lib/app/links';
-import { avatarUrl } from '$lib/app/avatar';
-import type { Contact, Profile } from '$lib/contacts';
-import { AvatarPicker } from './avatar-picker.svelte';
+import type { Contact } from '$lib/contacts';
 import { ConversationStore } from './conversation.svelte';
 import { NodeStore } from './node.svelte';
+import { OwnProfileStore } from './own-profile.svelte';
 import { PairingStore } from './pairing.svelte';
 import { PresenceStore } from './presence.svelte';
 import { SearchStore } from './search.svelte';
@@ -41,19 +40,8 @@ export class ChatStore {
   /** "Pair with code" (short-code pairing and the safety-number check). */
   readonly pairing: PairingStore;
 
-  /** 'loading' until the profile was read; 'needed' shows onboarding. */
-  onboarding = $state<'loading' | 'needed' | 'done'>('loading');
-  displayName = $state('');
-  nameDraft = $state('');
-  onboardingError = $state<string | undefined>(undefined);
-  /** Optional avatar picked during onboarding (and in Settings → Profile). */
-  readonly avatar = new AvatarPicker();
-  /** This device's saved avatar as a data: URL ('' when none). */
-  avatarUrl = $state('');
-  /** Settings → Profile: the outcome of "Save profile". */
-  profileNotice = $state<string | undefined>(undefined);
-  profileError = $state<string | undefined>(undefined);
-  #profile: Profile | undefined;
+  /** This device's own profile: onboarding, and Settings → Profile. */
+  readonly me: OwnProfileStore;
 
   ready = $state(false);
   contacts = $state.raw<Contact[]>([]);
@@ -99,6 +87,7 @@ export class ChatStore {
     const chat = app.chat;
     this.#chat = chat;
     this.#node = node;
+    this.me = new OwnProfileStore(chat.profile);
     this.pairing = new PairingStore(chat, () => this.start());
     this.presence = new PresenceStore(chat);
     this.#drafts = createDraftStore(pageStorage());
@@ -115,7 +104,7 @@ export class ChatStore {
   }
 
   async #start(): Promise<void> {
-    void this.#loadProfile();
+    void this.me.load();
     await this.#node.start();
     if (this.#node.startError !== undefined) return;
     try {
@@ -137,67 +126,6 @@ export class ChatStore {
     this.open?.close();
     await this.#node.stop();
     this.#started = undefined;
-  }
-
-  async #loadProfile(): Promise<void> {
-    try {
-      const profile = await this.#chat.profile.load();
-      this.#setProfile(profile);
-      this.onboarding = profile === undefined ? 'needed' : 'done';
-    } catch {
-      this.onboarding = 'needed';
-    }
-  }
-
-  async finishOnboarding(): Promise<boolean> {
-    this.onboardingError = undefined;
-    try {
-      const avatar = await this.avatar.value();
-      const saved = await this.#chat.profile.save({
-        name: this.nameDraft.trim(),
-        ...(avatar === undefined ? {} : { avatar })
-      });
-      this.#setProfile(saved);
-      this.onboarding = 'done';
-      return true;
-    } catch (err) {
-      this.onboardingError = describeError(err, 'profile');
-      return false;
-    }
-  }
-
-  /** Fills the profile form (name, avatar) from the saved profile: call when Settings opens. */
-  editProfile(): void {
-    this.profileNotice = undefined;
-    this.profileError = undefined;
-    this.nameDraft = this.displayName;
-    this.avatar.show(this.#profile?.avatar);
-  }
-
-  /** "Save profile": the name and avatar contacts get from now on (invites, pairing). */
-  async saveProfile(): Promise<boolean> {
-    this.profileNotice = undefined;
-    this.profileError = undefined;
-    try {
-      const avatar = await this.avatar.value();
-      const saved = await this.#chat.profile.save({
-        name: this.nameDraft.trim(),
-        ...(avatar === undefined ? {} : { avatar })
-      });
-      this.#setProfile(saved);
-      this.nameDraft = saved.name;
-      this.profileNotice = 'Profile saved.';
-      return true;
-    } catch (err) {
-      this.profileError = describeError(err, 'profile');
-      return false;
-    }
-  }
-
-  #setProfile(profile: Profile | undefined): void {
-    this.#profile = profile;
-    this.displayName = profile?.name ?? '';
-    this.avatarUrl = profile?.avatar === undefined ? '' : avatarUrl(profile.avatar);
   }
 
   /** Follows the page's hash: `#/invite/…` waits for "Accept invite", `#/c/<id>` opens it. */
@@ -384,8 +312,7 @@ export class ChatStore {
     // The invite shown was accepted (someone new is a contact): the dialog has done its job,
     // and must not cover the new conversation (on a phone it would).
     if (this.panel === 'invite' && before !== undefined) {
-      const known = new Set(before.map((c) => c.peerId));
-      const added = this.contacts.find((c) => !known.has(c.peerId));
+      const added = this.contacts.find((c) => !before.some((b) => b.peerId === c.peerId));
       if (added !== undefined) {
         this.panel = 'none';
         this.notice = `${this.contactName(added)} accepted your invite.`;

@@ -153,7 +153,8 @@ export class ConversationStore {
       () => this.#refreshNow()
     );
     this.#refreshNow();
-    this.firstUnread = unread > 0 ? this.ids.at(-Math.min(unread, this.ids.length)) : undefined;
+    // More unread than loaded: the first of them is far back; the view opens at the newest.
+    this.firstUnread = unread > 0 && unread <= this.ids.length ? this.ids.at(-unread) : undefined;
     // On screen: what arrives here is read while the page is visible.
     chat.show(id);
   }

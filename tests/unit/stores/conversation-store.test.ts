@@ -196,6 +196,10 @@ describe('ConversationStore', () => {
     const none = new ConversationStore(a.chat, id, createMemoryDraftStore(), 0);
     stores.push(none);
     expect(none.firstUnread).toBeUndefined();
+    // More unread than the loaded window holds: no divider, the view opens at the newest.
+    const far = new ConversationStore(a.chat, id, createMemoryDraftStore(), 4);
+    stores.push(far);
+    expect(far.firstUnread).toBeUndefined();
   });
 
   it('puts errors in words, never the internal message', async () => {
