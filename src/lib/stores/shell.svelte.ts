@@ -42,10 +42,13 @@ export class ShellStore {
   theme = $state<Theme>('system');
   /** The list was on screen right before this conversation/settings: Back can go back to it. */
   #cameFromList = false;
+  /** The hash last followed. */
+  #hash: string;
 
   constructor(host: ShellHost) {
     this.#host = host;
-    this.screen = screenOf(host.location.hash);
+    this.#hash = host.location.hash;
+    this.screen = screenOf(this.#hash);
     let stored: string | null = null;
     try {
       stored = host.storage?.getItem(THEME_KEY) ?? null;
@@ -56,8 +59,10 @@ export class ShellStore {
     this.#applyTheme();
   }
 
-  /** Call on every hashchange. */
+  /** Call on every hashchange (and earlier, on a click that is about to change the hash). */
   follow(hash: string): void {
+    if (hash === this.#hash) return; // the click already did, the hashchange follows
+    this.#hash = hash;
     const next = screenOf(hash);
     this.#cameFromList = this.screen === 'list' && next !== 'list';
     this.screen = next;

@@ -121,6 +121,16 @@ describe('ShellStore', () => {
     expect(page.location.hash).toBe('#/');
   });
 
+  it('a click that opens a conversation before its hashchange is followed once', () => {
+    const page = fakePage('#/');
+    const shell = new ShellStore(page);
+    shell.follow('#/c/a'); // the list's click handler
+    shell.follow('#/c/a'); // the browser's hashchange, a task later
+    expect(shell.screen).toBe('conversation');
+    shell.back();
+    expect(page.backs).toBe(1);
+  });
+
   it('openSettings goes to #/settings unless already there', () => {
     const page = fakePage('');
     const shell = new ShellStore(page);
