@@ -21,15 +21,16 @@
  * Run: `npm run build && node --experimental-websocket --import tsx bench/shell.ts`
  * (part of `npm run bench`). Prints a table; writes bench/results/shell-<time>.json.
  */
-import { chromium, type Browser, type Locator, type Page } from '@playwright/test';
-import { readdir, readFile, mkdir, writeFile } from 'node:fs/promises';
+import { chromium, type Page } from '@playwright/test';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
-import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gzipSync } from 'node:zlib';
 import { chromiumArgs, findChromium } from '../tests/fixtures/browser.js';
-import { REPO_ROOT, startRelay, type RelayHandle } from '../tests/fixtures/relay.js';
+import { startRelay } from '../tests/fixtures/relay.js';
 import { befriendPages, conversationLink, openAppPage, TIMEOUT_MS } from './lib/app-pages.js';
+import { measureSizes, type Sizes } from './lib/build-sizes.js';
+import { timedClick, type Timing } from './lib/click-timing.js';
+import { load, measureLoads, type Load, type Loads } from './lib/paint-timing.js';
 import { startProfile } from './lib/profile.js';
 import { fmt, formatTable, ratio } from './lib/report.js';
 import { summarize, type Summary } from './lib/stats.js';
@@ -68,46 +69,6 @@ interface Conv {
 const log = (msg: string): void => console.error(`[bench:shell] ${msg}`);
 const kB = (bytes: number): number => bytes / 1000;
 
-// --- sizes ---------------------------------------------------------------------------------
-
-interface Sizes {
-  js: { files: number; bytes: number; gzip: number };
-  css: { files: number; bytes: number; gzip: number };
-  /** Gzipped size of every immutable file, by path under build/. */
-  gzipByFile: Record<string, number>;
-  largestJs: { file: string; gzip: number }[];
-}
-
-async function measureSizes(): Promise<Sizes> {
-  const build = join(REPO_ROOT, 'build');
-  const root = join(build, '_app', 'immutable');
-  const names = await readdir(root, { recursive: true }).catch(() => {
-    throw new Error(`${root} is missing: run \`npm run build\` first`);
-  });
-  const sizes: Sizes = {
-    js: { files: 0, bytes: 0, gzip: 0 },
-    css: { files: 0, bytes: 0, gzip: 0 },
-    gzipByFile: {},
-    largestJs: []
-  };
-  for (const name of names.sort()) {
-    const kind = name.endsWith('.js') ? 'js' : name.endsWith('.css') ? 'css' : undefined;
-    if (kind === undefined) continue;
-    const bytes = await readFile(join(root, name));
-    const gzip = gzipSync(bytes, { level: 9 }).length;
-    sizes[kind].files++;
-    sizes[kind].bytes += bytes.length;
-    sizes[kind].gzip += gzip;
-    sizes.gzipByFile[relative(build, join(root, name)).split(sep).join('/')] = gzip;
-  }
-  sizes.largestJs = Object.entries(sizes.gzipByFile)
-    .filter(([file]) => file.endsWith('.js'))
-    .sort((x, y) => y[1] - x[1])
-    .slice(0, 10)
-    .map(([file, gzip]) => ({ file, gzip }));
-  return sizes;
-}
-
 // --- the app through its UI ------------------------------------------------------------------
 
 const link = conversationLink;
@@ -144,122 +105,6 @@ async function seed(a: Page, title: string, count: number, prefix: string): Prom
   );
   log(`${title}: ${count} messages sent in ${Date.now() - started} ms`);
   return { title, id, newest: `${prefix} ${String(count).padStart(String(count).length, '0')}` };
-}
-
-/** Resolves when the page's main thread has been idle once (after a short pause). */
-async function idle(page: Page): Promise<void> {
-  await page.waitForTimeout(50);
-  await page.evaluate(
-    'new Promise((resolve) => requestIdleCallback(() => resolve(), { timeout: 2000 }))'
-  );
-}
-
-interface Timing {
-  /** ms from the click event to: the newest message shown, the next frame, that frame rendered. */
-  dom: number;
-  frame: number;
-  painted: number;
-}
-
-/**
- * Arms the page: from the next click event (a capture listener), until `text` is in an article
- * of the log "Messages" (`dom`: a MutationObserver that reads no geometry, so the measure forces
- * no layout between the app's updates) and inside the log's box (checked in each animation
- * frame: `frame`), then a message posted from that frame (`painted`: after its rendering). `text` null: nothing to wait for (the floor). A string, not a function: tsx would
- * wrap named inner functions in a helper the page lacks.
- */
-const armScript = (text: string | null): string => `(() => {
-  const text = ${JSON.stringify(text)};
-  const now = () => performance.now();
-  const labelOf = (el) => {
-    const label = el.getAttribute('aria-label');
-    if (label !== null) return label.trim();
-    return (el.getAttribute('aria-labelledby') ?? '')
-      .split(/\\s+/)
-      .map((id) => document.getElementById(id)?.textContent ?? '')
-      .join(' ')
-      .trim();
-  };
-  const logOf = () =>
-    [...document.querySelectorAll('[role="log"]')].find((el) => labelOf(el) === 'Messages');
-  // In the DOM: no layout read (a MutationObserver callback runs between the app's own DOM
-  // updates; reading geometry there would force layouts the app never asked for).
-  const inDom = () => {
-    if (text === null) return true;
-    const log = logOf();
-    if (log === undefined) return false;
-    for (const row of log.querySelectorAll('article')) if (row.textContent.includes(text)) return true;
-    return false;
-  };
-  // In view: read in an animation frame, where the layout is due anyway.
-  const shown = () => {
-    if (text === null) return true;
-    const log = logOf();
-    if (log === undefined) return false;
-    const box = log.getBoundingClientRect();
-    for (const row of log.querySelectorAll('article')) {
-      if (!row.textContent.includes(text)) continue;
-      const r = row.getBoundingClientRect();
-      return r.height > 0 && r.bottom > box.top && r.top < box.bottom;
-    }
-    return false;
-  };
-  window.__switch = new Promise((resolve, reject) => {
-    let clickAt;
-    let done = false;
-    let observer;
-    let raf = 0;
-    const cleanup = () => {
-      clearTimeout(timer);
-      observer?.disconnect();
-      cancelAnimationFrame(raf);
-    };
-    const timer = setTimeout(() => {
-      cleanup();
-      reject(new Error('not shown within ${TIMEOUT_MS} ms: ' + text));
-    }, ${TIMEOUT_MS});
-    const rendered = (dom, frame) => {
-      const channel = new MessageChannel();
-      channel.port1.onmessage = () => resolve({ clickAt, dom, frame, painted: now() });
-      channel.port2.postMessage(0);
-    };
-    let domAt;
-    const seen = () => {
-      if (domAt === undefined && clickAt !== undefined && inDom()) domAt = now();
-    };
-    // Each frame: in view yet? Then that frame's rendering ends the measure.
-    const loop = () => {
-      if (done || clickAt === undefined) return;
-      seen();
-      if (domAt !== undefined && shown()) {
-        done = true;
-        const frame = now();
-        cleanup();
-        rendered(domAt, frame);
-        return;
-      }
-      raf = requestAnimationFrame(loop);
-    };
-    window.addEventListener(
-      'click',
-      () => {
-        clickAt = now();
-        observer = new MutationObserver(seen);
-        observer.observe(document.body, { childList: true, subtree: true, characterData: true });
-        seen();
-        raf = requestAnimationFrame(loop);
-      },
-      { capture: true, once: true }
-    );
-  });
-})()`;
-
-async function timedClick(page: Page, target: Locator, text: string | null): Promise<Timing> {
-  await idle(page);
-  await page.evaluate(armScript(text));
-  await target.click();
-  const t = (await page.evaluate('window.__switch')) as Timing & { clickAt: number };
-  return { dom: t.dom - t.clickAt, frame: t.frame - t.clickAt, painted: t.painted - t.clickAt };
 }
 
 /** Opens a conversation (not timed) and waits until it shows its newest message. */
@@ -331,71 +176,6 @@ async function measureSwitching(page: Page, big: Conv[], small: Conv[]): Promise
   return out;
 }
 
-// --- first contentful paint --------------------------------------------------------------------
-
-interface Load {
-  fcp: number;
-  /** Navigation timing: the HTML received. */
-  htmlEnd: number;
-  /** Immutable scripts this load fetched (paths under build/). */
-  scripts: string[];
-}
-
-async function load(page: Page, url: string): Promise<Load> {
-  await page.goto(url);
-  await page
-    .waitForFunction(
-      () => performance.getEntriesByName('first-contentful-paint').length > 0,
-      undefined,
-      { timeout: TIMEOUT_MS, polling: 20 }
-    )
-    .catch(() => {
-      throw new Error(`no first-contentful-paint entry for ${url}`);
-    });
-  return page.evaluate(() => {
-    const nav = performance.getEntriesByType('navigation')[0] as
-      PerformanceNavigationTiming | undefined;
-    return {
-      fcp: performance.getEntriesByName('first-contentful-paint')[0]!.startTime,
-      htmlEnd: nav?.responseEnd ?? Number.NaN,
-      scripts: performance
-        .getEntriesByType('resource')
-        .map((e) => new URL(e.name).pathname)
-        .filter((p) => p.startsWith('/_app/immutable/') && p.endsWith('.js'))
-        .map((p) => p.slice(1))
-    };
-  });
-}
-
-interface Loads {
-  cold: Load[];
-  warm: Load[];
-  hot: Load[];
-  returning: Load[];
-}
-
-/** LOADS fresh contexts, each loaded three times (cold, warm, hot). */
-async function measureLoads(
-  browser: Browser,
-  relay: RelayHandle
-): Promise<Omit<Loads, 'returning'>> {
-  const out: Omit<Loads, 'returning'> = { cold: [], warm: [], hot: [] };
-  for (let i = 0; i < LOADS; i++) {
-    const context = await browser.newContext({ viewport: VIEWPORT });
-    try {
-      const page = await context.newPage();
-      for (const kind of ['cold', 'warm', 'hot'] as const) {
-        out[kind].push(await load(page, `${relay.url}/`));
-        // Let the HTTP and code caches be written before the next load.
-        await page.waitForTimeout(1_000);
-      }
-    } finally {
-      await context.close();
-    }
-  }
-  return out;
-}
-
 // --- the run -----------------------------------------------------------------------------------
 
 interface ShellResult {
@@ -451,7 +231,10 @@ async function run(): Promise<ShellResult> {
     }
     await a.context().close();
     await b.context().close();
-    const loads: Loads = { ...(await measureLoads(browser, relay)), returning };
+    const loads: Loads = {
+      ...(await measureLoads(browser, relay, LOADS, { viewport: VIEWPORT })),
+      returning
+    };
 
     const atStart = new Set(loads.cold.flatMap((l) => l.scripts));
     const fcpOf = (kind: keyof Loads): Summary => summarize(loads[kind].map((l) => l.fcp));

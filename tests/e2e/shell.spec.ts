@@ -152,6 +152,11 @@ test('on a phone the list is home, a conversation is full screen, and Back retur
   await expect(messages(page)).toBeVisible();
   await expect(conversations(page)).toBeHidden();
   await send(page, 'from a phone', 'from a phone');
+  // The connection state stays in sight (the list's header is off screen).
+  await expect(page.getByRole('status', { name: 'Relay status' })).toHaveText(
+    'Connected via relay'
+  );
+  await expect(page.getByRole('button', { name: /^(Direct|Via relay)$/ })).toBeVisible();
   await expectNoHorizontalScroll(page);
   await expectNoSeriousA11yProblems(page, 'phone conversation');
   await page.screenshot({ path: `${SCREENS}/narrow-light-conversation.png` });
