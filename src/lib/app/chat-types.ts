@@ -86,12 +86,23 @@ export interface ConversationInfo {
   outdated: string[];
 }
 
+/** What `Chat.send` takes besides the text. */
+export interface SendMessageOptions {
+  /** Id of the quoted message. */
+  replyTo?: string;
+  /** A file attachment record (opaque: made by the files layer); the text is its caption. */
+  file?: string;
+}
+
 /** A quoted message as its reply shows it. */
 export interface ReplyPreview {
   id: string;
   /** "You", the contact's name, or a short peer ID. */
   author: string;
+  /** Empty when the quoted message was deleted, or is a file without a caption. */
   text: string;
+  /** The quoted message's file record (undefined when none or deleted). */
+  file?: string;
 }
 
 export interface ReactionView {
@@ -110,8 +121,13 @@ export interface MessageRow {
   /** "You", the contact's name, or a short peer ID. */
   authorName: string;
   mine: boolean;
-  /** Empty once deleted. */
+  /** Empty once deleted; may be empty when the message carries a file (its caption). */
   text: string;
+  /**
+   * The file attachment record (opaque: the files layer reads it), undefined when none or
+   * once deleted.
+   */
+  file?: string;
   /** When it was written (ms since epoch, clamped to when this device first saw it). */
   at: number;
   edited: boolean;
@@ -205,9 +221,13 @@ export interface Chat {
   stats(): ChatStats;
 
   // --- commands ---
-  /** Sends a message (a reply when `replyTo` is set); returns its id. */
-  send(conversationId: string, text: string, options?: { replyTo?: string }): string;
-  /** Only the author. */
+  /**
+   * Sends a message (a reply when `replyTo` is set); returns its id. With `file` (a file
+   * record of the files layer, at most MAX_FILE_RECORD_LENGTH UTF-16 units) the message
+   * carries that attachment and `text` is its optional caption (may be empty).
+   */
+  send(conversationId: string, text: string, options?: SendMessageOptions): string;
+  /** Only the author. The caption of a message with a file may be emptied. */
   edit(conversationId: string, messageId: string, text: string): void;
   /** Deletes for everyone: only the author. */
   remove(conversationId: string, messageId: string): void;

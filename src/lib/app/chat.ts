@@ -40,7 +40,8 @@ import type {
   ChatStats,
   ConversationInfo,
   ConversationSummary,
-  MessageRow
+  MessageRow,
+  SendMessageOptions
 } from './chat-types.js';
 import { createContactDialer, type ContactDialer } from './contact-dialer.js';
 import { ChatNotStartedError } from './errors.js';
@@ -317,10 +318,13 @@ class ChatService implements Chat {
 
   // --- commands ---------------------------------------------------------------------------
 
-  send(conversationId: string, text: string, options: { replyTo?: string } = {}): string {
+  send(conversationId: string, text: string, options: SendMessageOptions = {}): string {
     const conv = this.#requireConv(conversationId);
+    const file = options.file === undefined ? {} : { file: options.file };
     const sent =
-      options.replyTo === undefined ? conv.send(text) : conv.reply(options.replyTo, text);
+      options.replyTo === undefined
+        ? conv.send(text, file)
+        : conv.reply(options.replyTo, text, file);
     return sent.id;
   }
 

@@ -98,13 +98,21 @@ function rowOf(
     authorName: names.of(m.author),
     mine,
     text: m.text,
+    ...(m.file === undefined ? {} : { file: m.file }),
     at: m.displayAt,
     edited: m.edited,
     deleted: m.deleted,
     authenticity: authenticity(m.id),
     ...(quoted === undefined
       ? {}
-      : { replyTo: { id: quoted.id, author: names.of(quoted.author), text: quoted.text } }),
+      : {
+          replyTo: {
+            id: quoted.id,
+            author: names.of(quoted.author),
+            text: quoted.text,
+            ...(quoted.file === undefined ? {} : { file: quoted.file })
+          }
+        }),
     reactions: Object.entries(m.reactions).map(([emoji, who]) => ({
       emoji,
       count: who.length,

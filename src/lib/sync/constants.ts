@@ -7,6 +7,14 @@ import { inputUnits, MAX_GROUP_NAME_LENGTH, MAX_MESSAGE_UNITS } from '../core/li
 /** Longest message text, in UTF-16 code units. Longer texts are refused (and skipped when read). */
 export const MAX_TEXT_LENGTH = MAX_MESSAGE_UNITS;
 
+/**
+ * Longest file attachment record of a message (header field `f`), in UTF-16 code units. The
+ * record is an opaque string made by the files layer (JSON); the sync layer only bounds it,
+ * signs it with the message and keeps it immutable. A header with a longer (or non-string)
+ * record is invalid: the message is skipped when read.
+ */
+export const MAX_FILE_RECORD_LENGTH = 16 * 1024;
+
 /** Longest message, conversation or peer id. */
 export const MAX_ID_LENGTH = 128;
 
@@ -133,8 +141,11 @@ export const DEFAULT_UPDATE_LIMITS = {
   maxStructLength: 2 ** 24,
   /** Nested types: messages[id] and receipts[P] are depth 1. */
   maxTypeDepth: 3,
-  /** Bytes of one string (a value, a key, a JSON entry): a longest message in UTF-8, plus room. */
-  maxStringBytes: 3 * MAX_TEXT_LENGTH + 4096,
+  /**
+   * Bytes of one string (a value, a key, a JSON entry): a longest message text or file record
+   * in UTF-8, plus room.
+   */
+  maxStringBytes: 3 * Math.max(MAX_TEXT_LENGTH, MAX_FILE_RECORD_LENGTH) + 4096,
   /** Bytes of one binary value. */
   maxBinaryBytes: 64 * 1024,
   /** Nesting of a plain (Any) value: a header or a claim is depth 1. */

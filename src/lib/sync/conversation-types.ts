@@ -21,8 +21,13 @@ export interface Hlc {
 export interface Message {
   id: string;
   author: string;
-  /** Empty once deleted. */
+  /** Empty once deleted. May be empty when the message carries a file (an optional caption). */
   text: string;
+  /**
+   * The file attachment record (opaque: made and read by the files layer), signed with the
+   * message and never changed. Undefined when there is none or once the message is deleted.
+   */
+  file?: string;
   /** The author's clock when sent (ms since epoch). */
   createdAt: number;
   /** createdAt clamped to not be later than when this device first saw the message. */
@@ -56,6 +61,11 @@ export interface SendOptions {
   id?: string;
   /** Id of the quoted message. */
   replyTo?: string;
+  /**
+   * A file attachment record (opaque, 1..MAX_FILE_RECORD_LENGTH UTF-16 units): the text is
+   * then an optional caption and may be empty.
+   */
+  file?: string;
 }
 
 export interface ConversationOptions {
@@ -101,7 +111,7 @@ export interface Conversation {
   send(text: string, options?: SendOptions): Message;
   /** Quote `quotedId` in a new message. */
   reply(quotedId: string, text: string, options?: Omit<SendOptions, 'replyTo'>): Message;
-  /** Only the author; sets `edited`. */
+  /** Only the author; sets `edited`. A message with a file may have its caption emptied. */
   edit(id: string, text: string): void;
   /** Delete for everyone (tombstone): only the author. */
   remove(id: string): void;

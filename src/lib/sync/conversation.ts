@@ -6,12 +6,14 @@
  * - `meta`: Y.Map { kind: '1:1' | 'group', name: string, createdAt: number }
  * - `members`: Y.Map peerId -> joinedAt (number)
  * - `messages`: Y.Map messageId -> Y.Map { h: { a: author, c: createdAt, w: HLC wall,
- *   n: HLC counter, r?: replyTo } (immutable header, one plain value), text, edited?,
- *   deleted?, s? (Ed25519 signature, see Trust), and one key `r:${emoji}\n${reactor}` ->
- *   true per reaction }. Absent flags are false. Reactions are keys of the message map
- *   itself rather than a nested map: a nested map created lazily by two devices at once
- *   would lose one side's reactions, and one created with every message costs space. Each key of a Y.Map costs an item
- *   (~30 bytes plus the key), so a new message is only two (10,000 messages: ~1 MiB).
+ *   n: HLC counter, r?: replyTo, f?: file record } (immutable header, one plain value;
+ *   the file record is an opaque string of the files layer, the text then an optional
+ *   caption), text, edited?, deleted?, s? (Ed25519 signature, see Trust), and one key
+ *   `r:${emoji}\n${reactor}` -> true per reaction }. Absent flags are false. Reactions are
+ *   keys of the message map itself rather than a nested map: a nested map created lazily by
+ *   two devices at once would lose one side's reactions, and one created with every message
+ *   costs space. Each key of a Y.Map costs an item (~30 bytes plus the key), so a new message
+ *   is only two (10,000 messages: ~1 MiB).
  * - `receipts`: Y.Map peerId -> Y.Map { delivered?: orderKey, read?: orderKey }
  *
  * Why a Y.Map of messages rather than a Y.Array of ids: appending to a Y.Array from several
@@ -30,9 +32,10 @@
  * leaving only for oneself) are enforced by this API on the writing side; Yjs can't say who
  * wrote a change, so a modified client of a member could break them. Messages therefore carry
  * a signature (key `s`) by the author's device key over the conversation id, message id,
- * header and current text/edited/deleted, made again on every edit and deletion: a message
- * written in someone else's name, or changed by anyone but its author, fails `authenticity()`
- * and the UI says so. Reactions, receipts, members and names are not signed.
+ * header (file record included) and current text/edited/deleted, made again on every edit
+ * and deletion: a message written in someone else's name, or changed by anyone but its
+ * author, fails `authenticity()` and the UI says so. Reactions, receipts, members and names
+ * are not signed.
  */
 import * as Y from 'yjs';
 import type { Signer } from '../crypto/signing.js';
@@ -40,6 +43,8 @@ import { INITIAL_WINDOW, MAX_CLOCK_SKEW_MS, MAX_EMOJI_LENGTH, OLDER_PAGE } from 
 import type { DocSet } from './doc-set.js';
 import { InvalidInputError, NotAuthorError, UnknownMessageError } from './errors.js';
 import {
+  checkCaption,
+  checkFileRecord,
   checkId,
   checkText,
   isId,
@@ -212,7 +217,12 @@ class SegmentedConversation implements Conversation {
   // --- messages ---------------------------------------------------------------------------
 
   send(text: string, options: SendOptions = {}): Message {
-    checkText(text);
+    if (options.file !== undefined) {
+      checkFileRecord(options.file);
+      checkCaption(text);
+    } else {
+      checkText(text);
+    }
     const id = options.id ?? this.newId();
     checkId(id, 'message id');
     if (this.docs.locate(id) !== undefined || this.docs.inWindow(id)) {
@@ -235,6 +245,7 @@ class SegmentedConversation implements Conversation {
     const m = new Y.Map<unknown>();
     const header: Header = { a: this.self, c: now, w: hlc.wall, n: hlc.counter };
     if (options.replyTo !== undefined) header.r = options.replyTo;
+    if (options.file !== undefined) header.f = options.file;
     m.set('h', header);
     m.set('text', text);
     if (this.sign !== undefined) {
@@ -252,7 +263,9 @@ class SegmentedConversation implements Conversation {
   }
 
   edit(id: string, text: string): void {
-    checkText(text);
+    // The caption of a message with a file may be removed; other messages keep some text.
+    if (this.message(id)?.file !== undefined) checkCaption(text);
+    else checkText(text);
     const { map, msg } = this.ownMessage(id);
     if (msg.deleted) throw new UnknownMessageError('the message was deleted');
     map.doc?.transact(() => {

@@ -5,7 +5,12 @@
  */
 import * as Y from 'yjs';
 import type { HistoryEntry } from '../storage/history-store.js';
-import { MAX_ID_LENGTH, MAX_NAME_LENGTH, MAX_TEXT_LENGTH } from './constants.js';
+import {
+  MAX_FILE_RECORD_LENGTH,
+  MAX_ID_LENGTH,
+  MAX_NAME_LENGTH,
+  MAX_TEXT_LENGTH
+} from './constants.js';
 import type { Hlc } from './conversation-types.js';
 import { InvalidInputError } from './errors.js';
 
@@ -45,31 +50,60 @@ export const isCounter = (v: unknown): v is number =>
   typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= MAX_COUNTER;
 export const isKey = (v: unknown): v is string =>
   typeof v === 'string' && v.length <= 24 + 2 * MAX_ID_LENGTH && KEY_RE.test(v);
+/** A file attachment record: an opaque string of 1..MAX_FILE_RECORD_LENGTH UTF-16 units. */
+export const isFileRecord = (v: unknown): v is string =>
+  typeof v === 'string' && v.length > 0 && v.length <= MAX_FILE_RECORD_LENGTH;
 
-/** Immutable part of a message, stored as one plain value under `h`. */
+/**
+ * Immutable part of a message, stored as one plain value under `h`: author, creation time,
+ * HLC wall and counter, quoted message, file attachment record (opaque, see
+ * MAX_FILE_RECORD_LENGTH).
+ */
 export interface Header {
   a: string;
   c: number;
   w: number;
   n: number;
   r?: string;
+  f?: string;
 }
 
 /** The validated header of a stored message, or undefined. */
 export function readHeader(map: Y.Map<unknown>): Header | undefined {
   const h = map.get('h');
   if (typeof h !== 'object' || h === null || Array.isArray(h)) return undefined;
-  const { a, c, w, n, r } = h as Record<string, unknown>;
+  const { a, c, w, n, r, f } = h as Record<string, unknown>;
   if (!isId(a) || !isWall(c) || !isWall(w) || !isCounter(n)) return undefined;
   if (r !== undefined && !isId(r)) return undefined;
-  return r === undefined ? { a, c, w, n } : { a, c, w, n, r };
+  if (f !== undefined && !isFileRecord(f)) return undefined;
+  const header: Header = { a, c, w, n };
+  if (r !== undefined) header.r = r;
+  if (f !== undefined) header.f = f;
+  return header;
 }
 
+/** The text of a message without a file: some text that is not only whitespace. */
 export function checkText(text: string): void {
   if (typeof text !== 'string' || text.trim().length === 0) {
     throw new InvalidInputError('a message needs some text');
   }
   if (text.length > MAX_TEXT_LENGTH) throw new InvalidInputError('the message is too long');
+}
+
+/** The caption of a message with a file: optional (may be empty), as long as a text. */
+export function checkCaption(text: string): void {
+  if (typeof text !== 'string') throw new InvalidInputError('a caption is text');
+  if (text.length > MAX_TEXT_LENGTH) throw new InvalidInputError('the message is too long');
+}
+
+/** A file record to attach. */
+export function checkFileRecord(file: string): void {
+  if (typeof file !== 'string' || file.length === 0) {
+    throw new InvalidInputError('invalid file record');
+  }
+  if (file.length > MAX_FILE_RECORD_LENGTH) {
+    throw new InvalidInputError('the file record is too long');
+  }
 }
 
 export function checkName(name: string): void {

@@ -8,6 +8,7 @@ import { MAX_EMOJI_LENGTH, MAX_TEXT_LENGTH } from './constants.js';
 import type { Authenticity, Message } from './conversation-types.js';
 import {
   isCounter,
+  isFileRecord,
   isId,
   isWall,
   orderKey,
@@ -24,7 +25,7 @@ export function readMessage(id: string, map: unknown, seen: number): Message | u
   if (!isId(id) || !(map instanceof Y.Map)) return undefined;
   const header = readHeader(map);
   if (header === undefined) return undefined;
-  const { a: author, c: createdAt, w: wall, n: ctr, r: replyTo } = header;
+  const { a: author, c: createdAt, w: wall, n: ctr, r: replyTo, f: file } = header;
   const text = map.get('text');
   const edited = map.get('edited');
   const deleted = map.get('deleted');
@@ -33,6 +34,7 @@ export function readMessage(id: string, map: unknown, seen: number): Message | u
   }
   if (!isWall(createdAt) || !isWall(wall) || !isCounter(ctr)) return undefined;
   if (replyTo !== undefined && !isId(replyTo)) return undefined;
+  if (file !== undefined && !isFileRecord(file)) return undefined;
   const isDeleted = deleted === true;
   const reactions: Record<string, string[]> = {};
   if (!isDeleted) {
@@ -56,6 +58,8 @@ export function readMessage(id: string, map: unknown, seen: number): Message | u
     hlc,
     key: orderKey(hlc, author, id),
     ...(replyTo !== undefined ? { replyTo } : {}),
+    // A deletion takes the file away with the text (the header keeps it: it is immutable).
+    ...(file !== undefined && !isDeleted ? { file } : {}),
     edited: edited === true,
     deleted: isDeleted,
     reactions
@@ -64,9 +68,12 @@ export function readMessage(id: string, map: unknown, seen: number): Message | u
 
 /**
  * What a message signature covers: version, conversation, message id, the immutable header
- * (author, times, quoted message) and the current text and deletion. Reactions and receipts
- * are not covered (each member writes its own). The segment is not covered either: a message
- * means the same wherever it is stored.
+ * (author, times, quoted message, file record) and the current text and deletion. Reactions
+ * and receipts are not covered (each member writes its own). The segment is not covered
+ * either: a message means the same wherever it is stored. The file record is appended to the
+ * header's fields only when there is one: the bytes of a message without a file are the same
+ * as before files existed (their signatures still verify), and one with a file can't read as
+ * one without (the arrays differ in length).
  */
 export function signedBytes(
   conversationId: string,
@@ -76,7 +83,8 @@ export function signedBytes(
   edited: boolean,
   deleted: boolean
 ): Uint8Array {
-  const fields = ['p2p4e/msg/1', conversationId, id, h.a, h.c, h.w, h.n, h.r ?? null];
+  const fields: unknown[] = ['p2p4e/msg/1', conversationId, id, h.a, h.c, h.w, h.n, h.r ?? null];
+  if (h.f !== undefined) fields.push(h.f);
   return new TextEncoder().encode(JSON.stringify([...fields, text, edited, deleted]));
 }
 
@@ -84,7 +92,15 @@ export function signedBytes(
 export class SignatureChecks {
   private readonly checked = new Map<
     string,
-    { sig: unknown; text: string; edited: boolean; deleted: boolean; result: Authenticity }
+    {
+      sig: unknown;
+      /** The stored header value (compared by identity: a new one is a new check). */
+      h: unknown;
+      text: string;
+      edited: boolean;
+      deleted: boolean;
+      result: Authenticity;
+    }
   >();
 
   constructor(
@@ -100,6 +116,7 @@ export class SignatureChecks {
     if (
       cached === undefined ||
       cached.sig !== map.get('s') ||
+      cached.h !== map.get('h') ||
       cached.text !== msg.text ||
       cached.edited !== msg.edited ||
       cached.deleted !== msg.deleted
@@ -115,10 +132,12 @@ export class SignatureChecks {
     const header = map !== undefined ? readHeader(map) : undefined;
     if (map === undefined || header === undefined || msg === undefined) return 'unverified';
     const sig = map.get('s');
+    const h = map.get('h');
     const cached = this.checked.get(msg.id);
     if (
       cached !== undefined &&
       cached.sig === sig &&
+      cached.h === h &&
       cached.text === msg.text &&
       cached.edited === msg.edited &&
       cached.deleted === msg.deleted
@@ -138,6 +157,7 @@ export class SignatureChecks {
     if (this.checked.size > 10_000) this.checked.clear();
     this.checked.set(msg.id, {
       sig,
+      h,
       text: msg.text,
       edited: msg.edited,
       deleted: msg.deleted,

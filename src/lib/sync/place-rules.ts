@@ -11,6 +11,11 @@ import { isId, REACTION_PREFIX, SEGMENTS_KEY } from './message-format.js';
 
 /** Keys inside a message map that only its author writes. */
 const MESSAGE_KEYS = new Set(['h', 'text', 's', 'deleted', 'edited']);
+/**
+ * Keys inside a nested map written once and never deleted: a message's header (author, times,
+ * quoted message, file record). The write check keeps track of this update's writes to them.
+ */
+export const WRITTEN_ONCE = new Set(['h']);
 const RECEIPT_KEYS = new Set(['delivered', 'read']);
 
 /** Where a struct is: a root map's key, or a key inside a nested map (one level). */
@@ -69,6 +74,11 @@ export interface WriteFacts {
   writesKey(root: string, key: string): boolean;
   /** meta.kind as the doc has it. */
   metaKind(): unknown;
+  /**
+   * The nested map the write is in already has an item under `key` (a WRITTEN_ONCE key): in
+   * the doc, or written by an earlier struct of this update.
+   */
+  containerHas(key: string): boolean;
 }
 
 function isOwnHeader(value: unknown, author: string): boolean {
@@ -156,9 +166,12 @@ export function checkNested(place: Place, key: string, facts: WriteFacts): void 
   if (place.root === 'messages') {
     if (MESSAGE_KEYS.has(key)) {
       if (owner !== author) refuse('changes someone else’s message');
-      // The header names the author: the one who wrote it.
-      if (key === 'h' && !deleting && !isOwnHeader(facts.value, author)) {
-        refuse('a header in someone else’s name');
+      if (key === 'h') {
+        // Immutable: written once with the message (its file record too), never deleted or
+        // replaced, and naming the author: the one who wrote it.
+        if (deleting) refuse('a header stays');
+        if (!isOwnHeader(facts.value, author)) refuse('a header in someone else’s name');
+        if (facts.containerHas(key)) refuse('a header is written once');
       }
       return;
     }

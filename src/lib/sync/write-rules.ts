@@ -20,7 +20,8 @@
  * | where (segment doc)      | who may write                                                |
  * |--------------------------|--------------------------------------------------------------|
  * | messages[id] (a map)     | its author, once; never deleted, never overwritten           |
- * | inside messages[id]      | h (naming its writer), text, s, deleted, edited: its author  |
+ * | inside messages[id]      | h (naming its writer; written once, never replaced or        |
+ * |                          | deleted), text, s, deleted, edited: its author               |
  * |                          | `r:<emoji>\n<P>` (a reaction): only P                        |
  * | clients[c]               | as in the head                                               |
  *
@@ -59,6 +60,7 @@ import {
   Refused,
   refuse,
   wait,
+  WRITTEN_ONCE,
   type Place,
   type WriteFacts
 } from './place-rules.js';
@@ -130,8 +132,11 @@ class WriteCheck implements WriteFacts {
    */
   private readonly written: Set<string> | undefined;
   private firstByKey: Map<string, Map<string, number>> | undefined;
-  /** The write being checked (WriteFacts). */
+  /** Nested places of WRITTEN_ONCE keys this update writes (checked), as placeText. */
+  private readonly writtenOnce = new Set<string>();
+  /** The write being checked (WriteFacts), and where it is. */
   private current: Ref = NONE;
+  private currentPlace: Place | undefined;
   isType = false;
   deleting = false;
   readonly author: string;
@@ -217,6 +222,9 @@ class WriteCheck implements WriteFacts {
     if (place === null) return; // integrates as deleted content (its origin was collected)
     this.checkPlace(place, i, false);
     this.written?.add(placeText(place));
+    if (place.container !== undefined && WRITTEN_ONCE.has(place.key!)) {
+      this.writtenOnce.add(placeText(place));
+    }
   }
 
   /**
@@ -276,6 +284,7 @@ class WriteCheck implements WriteFacts {
     }
     if (this.isType && !isMap) refuse('only maps nest');
     this.current = ref;
+    this.currentPlace = place;
     this.deleting = deleting;
     if (place.container !== undefined) {
       if (this.isType) refuse('nested too deep');
@@ -339,6 +348,20 @@ class WriteCheck implements WriteFacts {
       if (s.kind[i]! >= 2 && s.key[i] === key && s.rootName[i] === root) return true;
     }
     return false;
+  }
+
+  /** The nested map of the write already has an item under `key`: in the doc or this update. */
+  containerHas(key: string): boolean {
+    const place = this.currentPlace;
+    if (place?.container === undefined) return false;
+    const c = place.container;
+    if (this.writtenOnce.has(placeText({ ...place, key }))) return true;
+    const store = this.ctx.doc.store;
+    if (c.clock >= Y.getState(store, c.client)) return false; // the map is new in this update
+    const item = Y.getItem(store, Y.createID(c.client, c.clock));
+    if (!(item instanceof Y.Item) || !(item.content instanceof Y.ContentType)) return false;
+    // Deleted items count too: a key once written stays written.
+    return (item.content.type as Y.Map<unknown>)._map.has(key);
   }
 
   /** The head is being created: nobody wrote meta.kind yet. */

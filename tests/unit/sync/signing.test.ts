@@ -118,3 +118,57 @@ describe('message signatures', () => {
     expect(plain.authenticity(m.id)).toBe('unknown');
   });
 });
+
+describe('message signatures: file records', () => {
+  const RECORD = '{"v":1,"name":"a.pdf"}';
+  const headerOf = (d: Device, id: string): Record<string, unknown> =>
+    (segmentOf(d.conv).getMap('messages').get(id) as Y.Map<unknown>).get('h') as Record<
+      string,
+      unknown
+    >;
+
+  it('a file message with no caption, its edit and its deletion verify on other devices', async () => {
+    const { alice, bob } = await group();
+    const m = alice.conv.send('', { file: RECORD });
+    sync(alice, bob);
+    expect(bob.conv.message(m.id)).toMatchObject({ text: '', file: RECORD });
+    expect(bob.conv.authenticity(m.id)).toBe('verified');
+    alice.conv.edit(m.id, 'a caption after all');
+    sync(alice, bob);
+    expect(bob.conv.authenticity(m.id)).toBe('verified');
+    alice.conv.remove(m.id);
+    sync(alice, bob);
+    expect(bob.conv.message(m.id)?.file).toBeUndefined();
+    expect(bob.conv.authenticity(m.id)).toBe('verified');
+  });
+
+  it('a file record changed, added or taken away by another writer does not verify', async () => {
+    const { alice, bob, mallory } = await group();
+    const changed = alice.conv.send('', { file: RECORD });
+    const stripped = alice.conv.send('caption', { file: RECORD });
+    const added = alice.conv.send('no file');
+    sync(alice, mallory);
+    sync(alice, bob);
+    for (const id of [changed.id, stripped.id, added.id]) {
+      expect(bob.conv.authenticity(id)).toBe('verified'); // cached now
+    }
+    // Mallory writes new headers (bypassing the write rules: a doc copied as it is), keeping
+    // Alice's signatures.
+    const messages = segmentOf(mallory.conv).getMap('messages');
+    const rewrite = (id: string, h: Record<string, unknown>): void => {
+      (messages.get(id) as Y.Map<unknown>).set('h', h);
+    };
+    rewrite(changed.id, { ...headerOf(mallory, changed.id), f: '{"v":1,"name":"evil.exe"}' });
+    const { f: _dropped, ...withoutFile } = headerOf(mallory, stripped.id);
+    rewrite(stripped.id, withoutFile);
+    rewrite(added.id, { ...headerOf(mallory, added.id), f: RECORD });
+    sync(mallory, bob);
+    expect(bob.conv.message(changed.id)?.file).toBe('{"v":1,"name":"evil.exe"}');
+    expect(bob.conv.message(stripped.id)?.file).toBeUndefined();
+    expect(bob.conv.message(added.id)?.file).toBe(RECORD);
+    for (const id of [changed.id, stripped.id, added.id]) {
+      expect(bob.conv.checkedAuthenticity(id)).toBeUndefined(); // the cache saw the change
+      expect(bob.conv.authenticity(id)).toBe('unverified');
+    }
+  });
+});

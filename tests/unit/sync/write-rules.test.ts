@@ -94,7 +94,12 @@ function group(): { a: Replica; b: Replica; head: Receiver } {
   return { a, b, head };
 }
 
-function segment(): { a: Replica; b: Replica; seg: Receiver; id: string } {
+function segment(header: Record<string, unknown> = {}): {
+  a: Replica;
+  b: Replica;
+  seg: Receiver;
+  id: string;
+} {
   const { head } = group();
   const a = new Replica(A, SEG, 3);
   const b = new Replica(B, SEG, 4);
@@ -104,7 +109,7 @@ function segment(): { a: Replica; b: Replica; seg: Receiver; id: string } {
   a.change((d) => {
     const m = new Y.Map<unknown>();
     d.getMap('messages').set(id, m);
-    m.set('h', { a: A, c: 1, w: 1, n: 0 });
+    m.set('h', { a: A, c: 1, w: 1, n: 0, ...header });
     m.set('text', 'hello');
     m.set('s', 'sig');
   });
@@ -413,5 +418,96 @@ describe('write rules: what depends on what has not arrived waits', () => {
     expect(late.offer(A, a.everything())).toEqual({ ok: true });
     expect(late.offer(B, b.everything())).toEqual({ ok: true });
     expect(msg(late.doc, id).get(`r:❤️\n${B}`)).toBe(true);
+  });
+});
+
+describe('write rules: headers and their file records', () => {
+  const RECORD = '{"v":1}';
+  const refusedFor = (v: Verdict, reason: string): void => {
+    expect(v).toEqual({ ok: false, pending: false, reason });
+  };
+
+  it('a message with a file record passes; a caption may be edited away', () => {
+    const { a, seg, id } = segment({ f: RECORD });
+    expect((msg(seg.doc, id).get('h') as { f: string }).f).toBe(RECORD);
+    expect(
+      seg.offer(
+        A,
+        a.change((d) => msg(d, id).set('text', ''))
+      )
+    ).toEqual({ ok: true });
+    const tombstone = a.change((d) => {
+      msg(d, id).set('text', '');
+      msg(d, id).set('deleted', true);
+    });
+    expect(seg.offer(A, tombstone)).toEqual({ ok: true });
+  });
+
+  it('a header with a file record in someone else’s name', () => {
+    const { b, seg } = segment();
+    const forged = b.change((d) => {
+      const m = new Y.Map<unknown>();
+      d.getMap('messages').set('forged', m);
+      m.set('h', { a: A, c: 2, w: 2, n: 0, f: RECORD });
+      m.set('text', '');
+    });
+    refusedFor(seg.offer(B, forged), 'a header in someone else’s name');
+    expect(seg.doc.getMap('messages').has('forged')).toBe(false);
+  });
+
+  it('another member replacing or adding the file record of a message', () => {
+    const { b, seg, id } = segment({ f: RECORD });
+    const h = msg(b.doc, id).get('h') as Record<string, unknown>;
+    refusedFor(
+      seg.offer(
+        B,
+        b.change((d) => msg(d, id).set('h', { ...h, f: '{"v":2}' }))
+      ),
+      'changes someone else’s message'
+    );
+    const plain = segment();
+    const p = msg(plain.b.doc, plain.id).get('h') as Record<string, unknown>;
+    refusedFor(
+      plain.seg.offer(
+        B,
+        plain.b.change((d) => msg(d, plain.id).set('h', { ...p, f: RECORD }))
+      ),
+      'changes someone else’s message'
+    );
+    expect((msg(seg.doc, id).get('h') as { f: string }).f).toBe(RECORD);
+    expect('f' in (msg(plain.seg.doc, plain.id).get('h') as object)).toBe(false);
+  });
+
+  it('the author replacing or deleting a header: it is written once', () => {
+    const { a, seg, id } = segment({ f: RECORD });
+    const h = msg(a.doc, id).get('h') as Record<string, unknown>;
+    refusedFor(
+      seg.offer(
+        A,
+        a.change((d) => msg(d, id).set('h', { ...h, f: '{"v":2}' }))
+      ),
+      'a header is written once'
+    );
+    const s2 = segment({ f: RECORD });
+    refusedFor(
+      s2.seg.offer(
+        A,
+        s2.a.change((d) => msg(d, s2.id).delete('h'))
+      ),
+      'a header stays'
+    );
+    // Twice in the update that creates the message.
+    const s3 = segment();
+    const twice = s3.a.change((d) => {
+      const m = new Y.Map<unknown>();
+      d.getMap('messages').set('m2', m);
+      m.set('h', { a: A, c: 2, w: 2, n: 0, f: RECORD });
+      m.set('h', { a: A, c: 2, w: 2, n: 0, f: '{"v":2}' });
+      m.set('text', '');
+    });
+    refusedFor(s3.seg.offer(A, twice), 'a header is written once');
+    expect(s3.seg.doc.getMap('messages').has('m2')).toBe(false);
+    expect((msg(seg.doc, id).get('h') as { f: string }).f).toBe(RECORD);
+    expect(msg(s2.seg.doc, s2.id).get('h')).toBeDefined();
   });
 });
