@@ -225,3 +225,43 @@ export async function decryptRange(
   }
   return out;
 }
+
+/**
+ * Opens a stream of encrypted bytes (any chunking) that starts at segment `first`, yielding the
+ * plaintext of each segment in order. The key is imported once.
+ */
+export async function* decryptSegments(
+  key: Uint8Array,
+  size: number,
+  source: AsyncIterable<Uint8Array>,
+  options: { first?: number; segmentSize?: number } = {}
+): AsyncGenerator<Uint8Array> {
+  const segmentSize = options.segmentSize ?? SEGMENT_SIZE;
+  const count = segmentCount(size, segmentSize);
+  const aes = await importKey(key);
+  const sealedSize = segmentSize + TAG_BYTES;
+  let index = options.first ?? 0;
+  let buffer = new Uint8Array(sealedSize);
+  let filled = 0;
+  const expected = (i: number) =>
+    i === count - 1 ? size - i * segmentSize + TAG_BYTES : sealedSize;
+  for await (const chunk of source) {
+    let at = 0;
+    while (at < chunk.length) {
+      if (index >= count) throw new FileDecryptError('This file has more data than it should.');
+      const want = expected(index);
+      const take = Math.min(want - filled, chunk.length - at);
+      buffer.set(chunk.subarray(at, at + take), filled);
+      filled += take;
+      at += take;
+      if (filled === want) {
+        yield await open(aes, index, index === count - 1, buffer.subarray(0, want));
+        index++;
+        buffer = new Uint8Array(sealedSize);
+        filled = 0;
+      }
+    }
+  }
+  if (filled !== 0)
+    throw new FileDecryptError('This file could not be decrypted: a part is missing.');
+}

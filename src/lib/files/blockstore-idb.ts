@@ -1,0 +1,299 @@
+/**
+ * A Blockstore in IndexedDB that batches writes: IndexedDB's cost is per readwrite transaction
+ * (each waits for a commit), and `blockstore-idb` opens one per block, ~10x slower. Puts and
+ * deletes join a batch written in ONE transaction at `maxBatchBlocks` / `maxBatchBytes` or on the
+ * next macrotask; a put resolves once its batch committed (durable) or rejects with it
+ * (BlockstoreQuotaError / BlockstoreWriteError: nothing of it stored). Reads see pending writes.
+ * Records are keyed by base32 multihash: CIDv0/v1 and raw/dag-pb CIDs of the same bytes share one.
+ */
+import type { Blockstore, InputPair, Pair } from 'interface-blockstore';
+import { NotFoundError, OpenFailedError } from 'interface-store';
+import { base32 } from 'multiformats/bases/base32';
+import { CID } from 'multiformats/cid';
+import * as raw from 'multiformats/codecs/raw';
+import * as Digest from 'multiformats/hashes/digest';
+import { BlockstoreQuotaError, BlockstoreWriteError } from './errors.js';
+
+export interface IdbBlockstoreInit {
+  /** Database name (default 'p2p4e-blocks'); `indexedDB` defaults to globalThis.indexedDB. */
+  name?: string;
+  indexedDB?: IDBFactory;
+  /** A batch is written once it holds this many blocks (default 64) or bytes (default 8 MiB). */
+  maxBatchBlocks?: number;
+  maxBatchBytes?: number;
+  /** Called for every transaction this store opens (makes the batching observable). */
+  onTransaction?: (mode: IDBTransactionMode) => void;
+}
+
+export interface IdbBlockstore extends Blockstore {
+  /** Opens the database (the other methods open it on first use); reopens after `close()`. */
+  open(): Promise<void>;
+  /** Writes what is pending, then closes; the other methods throw until `open()`. */
+  close(): Promise<void>;
+  /** Writes everything pending; rejects with the error of a batch that failed. */
+  flush(): Promise<void>;
+  /** Blocks stored and their bytes (one cursor over the store, a value at a time). */
+  usage(): Promise<{ blocks: number; bytes: number }>;
+}
+
+const STORE = 'blocks';
+const PAGE = 64; // keys per read transaction of getAll
+type Input = Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
+type Source<T> = Iterable<T> | AsyncIterable<T>;
+type Options = { signal?: AbortSignal };
+type Staged = [CID, Batch | Promise<Batch>];
+
+/** Writes waiting for one transaction: key -> bytes, or null for a delete. */
+class Batch {
+  readonly writes = new Map<string, Uint8Array | null>();
+  bytes = 0;
+  settled = false;
+  settle: (err?: Error) => void = () => undefined;
+  readonly done = new Promise<void>((resolve, reject) => {
+    this.settle = (err) => {
+      this.settled = true;
+      if (err === undefined) return resolve();
+      this.done.catch(() => undefined); // each put reports the failure: not unhandled
+      reject(err);
+    };
+  });
+}
+
+export function createIdbBlockstore(init: IdbBlockstoreInit = {}): IdbBlockstore {
+  return new BatchingIdbBlockstore(init);
+}
+
+class BatchingIdbBlockstore implements IdbBlockstore {
+  #opening: Promise<IDBDatabase> | null = null;
+  #closed = false;
+  #filling: Batch | null = null;
+  #timer: ReturnType<typeof setTimeout> | null = null;
+  /** Batches handed to IndexedDB whose transaction has not completed yet (oldest first). */
+  readonly #inflight: Batch[] = [];
+
+  constructor(private readonly init: IdbBlockstoreInit) {}
+
+  async open(): Promise<void> {
+    this.#closed = false;
+    await this.#db();
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#drain();
+    (await this.#opening?.catch(() => null))?.close();
+    this.#opening = null;
+  }
+
+  async flush(): Promise<void> {
+    for (const result of await this.#drain()) if (result.status === 'rejected') throw result.reason;
+  }
+
+  async put(key: CID, val: Input, options?: Options): Promise<CID> {
+    options?.signal?.throwIfAborted();
+    return (await this.#stage(key, val)).done.then(() => key);
+  }
+
+  async *putMany(source: Source<InputPair>, options?: Options): AsyncGenerator<CID> {
+    yield* this.#durable(source, ({ cid, bytes }) => [cid, this.#stage(cid, bytes)], options);
+  }
+
+  async delete(key: CID, options?: Options): Promise<void> {
+    options?.signal?.throwIfAborted();
+    return (await this.#stage(key, null)).done;
+  }
+
+  async *deleteMany(source: Source<CID>, options?: Options): AsyncGenerator<CID> {
+    yield* this.#durable(source, (cid) => [cid, this.#stage(cid, null)], options);
+  }
+
+  async *get(key: CID, options?: Options): AsyncGenerator<Uint8Array> {
+    options?.signal?.throwIfAborted();
+    const bytes = await this.#read(key, (store, k) => store.get(k));
+    if (!(bytes instanceof Uint8Array)) throw new NotFoundError(`Block ${key} not found`);
+    yield bytes;
+  }
+
+  async has(key: CID, options?: Options): Promise<boolean> {
+    options?.signal?.throwIfAborted();
+    const found = await this.#read(key, (store, k) => store.count(k));
+    return found instanceof Uint8Array || (typeof found === 'number' && found > 0);
+  }
+
+  async *getMany(source: Source<CID>, options?: Options): AsyncGenerator<Pair> {
+    for await (const cid of source) yield { cid, bytes: this.get(cid, options) };
+  }
+
+  /**
+   * Every block as a CIDv1 with the raw codec (only multihashes are stored), after pending writes:
+   * PAGE keys per transaction; bytes are read when consumed (NotFoundError if deleted meanwhile).
+   */
+  async *getAll(options?: Options): AsyncGenerator<Pair> {
+    await this.#drain();
+    for (let after: string | null = null; ;) {
+      options?.signal?.throwIfAborted();
+      const store = this.#tx(await this.#db(), 'readonly').objectStore(STORE);
+      const range: IDBKeyRange | null = after === null ? null : IDBKeyRange.lowerBound(after, true);
+      const keys: IDBValidKey[] = await request(store.getAllKeys(range, PAGE));
+      for (const key of keys.map(String)) {
+        const cid = CID.createV1(raw.code, Digest.decode(base32.decode(key)));
+        yield { cid, bytes: this.get(cid, options) };
+        after = key;
+      }
+      if (keys.length < PAGE) return;
+    }
+  }
+
+  async usage(): Promise<{ blocks: number; bytes: number }> {
+    await this.#drain();
+    const db = await this.#db();
+    const cursor = this.#tx(db, 'readonly').objectStore(STORE).openCursor();
+    const total = { blocks: 0, bytes: 0 };
+    return new Promise((resolve, reject) => {
+      cursor.onerror = () => reject(cursor.error);
+      cursor.onsuccess = () => {
+        if (cursor.result === null) return resolve(total);
+        const value: unknown = cursor.result.value;
+        total.blocks += 1;
+        total.bytes += value instanceof Uint8Array ? value.byteLength : 0;
+        cursor.result.continue();
+      };
+    });
+  }
+
+  /** The database, opened on first use (`check`: refuse once closed). */
+  #db(check = true): Promise<IDBDatabase> {
+    if (check && this.#closed) return Promise.reject(new Error('The blockstore is closed'));
+    return (this.#opening ??= openDatabase(this.init).catch((err: unknown) => {
+      this.#opening = null;
+      throw new OpenFailedError(`Cannot open the blockstore: ${String(err)}`);
+    }));
+  }
+
+  #tx(db: IDBDatabase, mode: IDBTransactionMode): IDBTransaction {
+    this.init.onTransaction?.(mode);
+    return db.transaction(STORE, mode);
+  }
+
+  /** The pending write of `key` (newest first; null: deleted) or else what `read` gives. */
+  async #read<T>(cid: CID, read: (store: IDBObjectStore, key: string) => IDBRequest<T>) {
+    const key = base32.encode(cid.multihash.bytes);
+    const db = await this.#db();
+    for (const batch of [this.#filling, ...[...this.#inflight].reverse()]) {
+      const bytes = batch?.writes.get(key);
+      if (bytes !== undefined) return bytes;
+    }
+    return request(read(this.#tx(db, 'readonly').objectStore(STORE), key));
+  }
+
+  /** Queues a put, or a delete (null); synchronously for a Uint8Array, so calls keep order. */
+  #stage(cid: CID, val: Input | null): Batch | Promise<Batch> {
+    if (this.#closed) throw new Error('The blockstore is closed');
+    if (val !== null && !(val instanceof Uint8Array)) {
+      return concat(val).then((bytes) => this.#stage(cid, bytes));
+    }
+    const key = base32.encode(cid.multihash.bytes);
+    const batch = (this.#filling ??= new Batch());
+    batch.bytes += (val?.byteLength ?? 0) - (batch.writes.get(key)?.byteLength ?? 0);
+    batch.writes.set(key, val === null ? null : own(val));
+    const { maxBatchBlocks = 64, maxBatchBytes = 8 * 1024 * 1024 } = this.init;
+    if (batch.writes.size >= maxBatchBlocks || batch.bytes >= maxBatchBytes) this.#dispatch();
+    else this.#timer ??= setTimeout(() => this.#dispatch(), 0);
+    return batch;
+  }
+
+  /** Hands the batch being filled to IndexedDB: one readwrite transaction. */
+  #dispatch(): void {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    const batch = this.#filling;
+    if (batch === null) return;
+    this.#filling = null;
+    this.#inflight.push(batch);
+    this.#db(false)
+      .then((db) => this.#commit(this.#tx(db, 'readwrite'), batch))
+      .catch((err: unknown) => this.#finish(batch, err));
+  }
+
+  #commit(tx: IDBTransaction, batch: Batch): void {
+    let thrown: unknown;
+    tx.oncomplete = () => this.#finish(batch);
+    tx.onabort = () => this.#finish(batch, tx.error ?? thrown ?? new Error('Transaction aborted'));
+    try {
+      const store = tx.objectStore(STORE);
+      for (const [key, bytes] of batch.writes) {
+        if (bytes === null) store.delete(key);
+        else store.put(bytes, key);
+      }
+    } catch (err) {
+      thrown = err;
+      tx.abort(); // rolls back this batch's puts; onabort settles it
+    }
+  }
+
+  #finish(batch: Batch, err?: unknown): void {
+    if (this.#inflight.includes(batch)) this.#inflight.splice(this.#inflight.indexOf(batch), 1);
+    if (err === undefined) return batch.settle();
+    const name = typeof err === 'object' && err !== null && 'name' in err ? err.name : undefined;
+    const Type = name === 'QuotaExceededError' ? BlockstoreQuotaError : BlockstoreWriteError;
+    batch.settle(new Type(`Writing ${batch.writes.size} block(s) failed: ${err}`, { cause: err }));
+  }
+
+  /** Writes what is pending; settles when every batch handed to IndexedDB has. */
+  #drain(): Promise<PromiseSettledResult<void>[]> {
+    this.#dispatch();
+    return Promise.allSettled(this.#inflight.map((batch) => batch.done));
+  }
+
+  /** Yields each key once its batch is durable; waits while two batches are being written. */
+  async *#durable<T>(source: Source<T>, stage: (item: T) => Staged, options?: Options) {
+    const queue: Array<{ cid: CID; batch: Batch }> = [];
+    for await (const item of source) {
+      options?.signal?.throwIfAborted();
+      const [cid, batch] = stage(item);
+      queue.push({ cid, batch: await batch });
+      for (let head = queue[0]; head !== undefined; head = queue[0]) {
+        if (!head.batch.settled && this.#inflight.length < 2) break;
+        await head.batch.done;
+        queue.shift();
+        yield head.cid;
+      }
+    }
+    for (const { cid, batch } of queue) {
+      await batch.done;
+      yield cid;
+    }
+  }
+}
+
+/** The bytes on a buffer of their own: IndexedDB would store the whole buffer of a view. */
+function own(bytes: Uint8Array): Uint8Array {
+  const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+  return whole && bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes);
+}
+
+async function concat(chunks: Source<Uint8Array>): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  for await (const chunk of chunks) parts.push(chunk);
+  const out = new Uint8Array(parts.reduce((n, part) => n + part.byteLength, 0));
+  parts.reduce((at, part) => (out.set(part, at), at + part.byteLength), 0);
+  return out;
+}
+
+function openDatabase(init: IdbBlockstoreInit): Promise<IDBDatabase> {
+  const req = (init.indexedDB ?? globalThis.indexedDB).open(init.name ?? 'p2p4e-blocks', 1);
+  req.onupgradeneeded = () => {
+    if (!req.result.objectStoreNames.contains(STORE)) req.result.createObjectStore(STORE);
+  };
+  return request(req).then((db) => {
+    db.onversionchange = () => db.close(); // let another tab upgrade or delete it
+    return db;
+  });
+}
+
+function request<T>(req: IDBRequest<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+}

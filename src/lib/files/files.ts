@@ -1,0 +1,254 @@
+/**
+ * The files service: add a file (encrypted in segments, then imported with UnixFS), fetch one
+ * from the members who have it, read it back (whole or a byte range, decrypted as it streams),
+ * delete a local copy. Everything streams: no file is ever held whole in memory.
+ *
+ * ```ts
+ * const files = await createFiles({ libp2p: node.libp2p, blockstore });
+ * const record = await files.add(file); // File/Blob or any { name, type, size, stream() }
+ * // … the record goes into a message; on another member's device:
+ * await files.fetch(record, { providers: [sender], onProgress: (p) => show(p.bytes / p.total) });
+ * for await (const chunk of files.read(record)) save(chunk);
+ * ```
+ */
+import type { Libp2p } from '@libp2p/interface';
+import { unixfs, type UnixFS } from '@helia/unixfs';
+import { fixedSize } from 'ipfs-unixfs-importer/chunker';
+import type { Blockstore } from 'interface-blockstore';
+import { CID } from 'multiformats/cid';
+import { startBlockService, type BlockService } from './blocks.js';
+import { FileUnavailableError, StorageFullError } from './errors.js';
+import { fetchFile, storedBlocks, type FetchOptions, type FetchReport } from './fetch.js';
+import { safeFileName } from './names.js';
+import { encodeKey, fileKeyOf, isPublic, safeMediaType, type FileRecord } from './record.js';
+import {
+  decryptSegments,
+  encryptedSize,
+  encryptSegments,
+  newFileKey,
+  SEGMENT_SIZE,
+  spanOf,
+  TAG_BYTES
+} from './segments.js';
+
+export interface FilesInit {
+  libp2p: Libp2p;
+  /** Where blocks are kept (the app: a batched IndexedDB blockstore). */
+  blockstore: Blockstore;
+  /** Defaults of every fetch. */
+  stallMs?: number;
+  concurrency?: number;
+}
+
+/** What `add` reads: a File or Blob, or anything shaped like one. */
+export interface FileSource {
+  name: string;
+  type: string;
+  size: number;
+  stream(): ReadableStream<Uint8Array>;
+}
+
+export interface AddOptions {
+  /** Add the plain file (no key): its CID is the ordinary UnixFS one anyone can fetch. */
+  public?: boolean;
+  signal?: AbortSignal;
+  /** Plaintext bytes read so far. */
+  onProgress?: (bytes: number, total: number) => void;
+  /** A preview made by the caller (images, video). */
+  preview?: { thumb: string; w: number; h: number };
+}
+
+export interface Files {
+  add(source: FileSource, options?: AddOptions): Promise<FileRecord>;
+  /** Stores every missing block of the file (see fetch.ts). */
+  fetch(record: FileRecord, options: FetchOptions): Promise<FetchReport>;
+  /** Whether every block of the file is stored here. */
+  isComplete(record: FileRecord, options?: { signal?: AbortSignal }): Promise<boolean>;
+  /** Plaintext bytes [start, end) (default: all) from the stored blocks, in order. */
+  read(record: FileRecord, range?: { start: number; end: number }): AsyncGenerator<Uint8Array>;
+  /** Deletes the local copy's blocks (other members keep theirs). */
+  remove(record: FileRecord): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Encrypted files: one block per sealed segment, so a segment is fetched as one block. */
+const SEALED_CHUNKER = fixedSize({ chunkSize: SEGMENT_SIZE + TAG_BYTES });
+
+export async function createFiles(init: FilesInit): Promise<Files> {
+  return new FilesService(init, await startBlockService(init.libp2p, init.blockstore));
+}
+
+/** Data bytes of the stored file: the ciphertext for an encrypted one. */
+export function storedSize(record: FileRecord): number {
+  return isPublic(record) ? record.size : encryptedSize(record.size, record.seg);
+}
+
+function isQuotaError(err: unknown): boolean {
+  const name = (err as { name?: unknown } | null)?.name;
+  return name === 'BlockstoreQuotaError' || name === 'QuotaExceededError';
+}
+
+async function* counted(
+  stream: ReadableStream<Uint8Array>,
+  total: number,
+  signal: AbortSignal | undefined,
+  onProgress: AddOptions['onProgress']
+): AsyncGenerator<Uint8Array> {
+  let bytes = 0;
+  const reader = stream.getReader();
+  try {
+    for (;;) {
+      signal?.throwIfAborted();
+      const { done, value } = await reader.read();
+      if (done) return;
+      bytes += value.length;
+      onProgress?.(bytes, total);
+      yield value;
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}
+
+class FilesService implements Files {
+  private readonly fs: UnixFS;
+
+  constructor(
+    private readonly init: FilesInit,
+    private readonly blocks: BlockService
+  ) {
+    this.fs = unixfs(blocks.helia);
+  }
+
+  async add(source: FileSource, options: AddOptions = {}): Promise<FileRecord> {
+    const name = safeFileName(source.name);
+    const plain = counted(source.stream(), source.size, options.signal, options.onProgress);
+    const written: CID[] = [];
+    const store = this.blocks.helia.blockstore;
+    // Records what this import writes, so a failed one leaves nothing behind.
+    const recording = {
+      get: store.get.bind(store),
+      has: store.has.bind(store),
+      put: async (cid: CID, block: Uint8Array) => {
+        const had = await store.has(cid);
+        const out = await store.put(cid, block, { signal: options.signal });
+        if (!had) written.push(cid);
+        return out;
+      }
+    };
+    const fs = unixfs({ blockstore: recording });
+    const key = options.public === true ? undefined : newFileKey();
+    try {
+      const cid =
+        key === undefined
+          ? await fs.addByteStream(plain, { signal: options.signal })
+          : await fs.addByteStream(encryptSegments(key, plain), {
+              signal: options.signal,
+              chunker: SEALED_CHUNKER
+            });
+      const record: FileRecord = {
+        v: 1,
+        cid: cid.toString(),
+        name,
+        size: source.size,
+        type: safeMediaType(source.type)
+      };
+      if (key !== undefined) {
+        record.key = encodeKey(key);
+        record.seg = SEGMENT_SIZE;
+      }
+      if (options.preview !== undefined) Object.assign(record, options.preview);
+      return record;
+    } catch (err) {
+      for (const cid of written) await Promise.resolve(store.delete(cid)).catch(() => {});
+      if (isQuotaError(err)) {
+        throw new StorageFullError(
+          `There is not enough storage space on this device for “${name}”. Free some space and try again.`,
+          { cause: err }
+        );
+      }
+      throw err;
+    }
+  }
+
+  async fetch(record: FileRecord, options: FetchOptions): Promise<FetchReport> {
+    try {
+      return await fetchFile(this.blocks.helia, CID.parse(record.cid), storedSize(record), {
+        stallMs: this.init.stallMs,
+        concurrency: this.init.concurrency,
+        reachable: (id) => this.isDirect(id),
+        ...options
+      });
+    } catch (err) {
+      if (!isQuotaError(err)) throw err;
+      await this.remove(record);
+      throw new StorageFullError(
+        `There is not enough storage space on this device for “${record.name}”. Free some space and try again.`,
+        { cause: err }
+      );
+    }
+  }
+
+  /** Bitswap runs over direct connections only (relayed ones have a data budget). */
+  private isDirect(peerId: string): boolean {
+    return this.init.libp2p
+      .getConnections()
+      .some(
+        (c) => c.remotePeer.toString() === peerId && c.limits === undefined && c.status === 'open'
+      );
+  }
+
+  async isComplete(record: FileRecord, options: { signal?: AbortSignal } = {}): Promise<boolean> {
+    try {
+      await fetchFile(this.blocks.helia, CID.parse(record.cid), storedSize(record), {
+        providers: [],
+        signal: options.signal
+      });
+      return true;
+    } catch (err) {
+      if (err instanceof FileUnavailableError) return false;
+      throw err;
+    }
+  }
+
+  async *read(
+    record: FileRecord,
+    range?: { start: number; end: number }
+  ): AsyncGenerator<Uint8Array> {
+    const cid = CID.parse(record.cid);
+    const start = range?.start ?? 0;
+    const end = range?.end ?? record.size;
+    if (end <= start) return;
+    if (isPublic(record)) {
+      yield* this.fs.cat(cid, { offset: start, length: end - start, offline: true });
+      return;
+    }
+    const segmentSize = record.seg ?? SEGMENT_SIZE;
+    const span = spanOf(record.size, { start, end }, segmentSize);
+    const cipher = this.fs.cat(cid, {
+      offset: span.cipherStart,
+      length: span.cipherEnd - span.cipherStart,
+      offline: true
+    });
+    let at = span.first * segmentSize;
+    for await (const plain of decryptSegments(fileKeyOf(record), record.size, cipher, {
+      first: span.first,
+      segmentSize
+    })) {
+      const lo = Math.max(start - at, 0);
+      const hi = Math.min(end - at, plain.length);
+      at += plain.length;
+      if (hi > lo) yield lo === 0 && hi === plain.length ? plain : plain.subarray(lo, hi);
+    }
+  }
+
+  async remove(record: FileRecord): Promise<void> {
+    const cids: CID[] = [];
+    for await (const cid of storedBlocks(this.blocks.helia, CID.parse(record.cid))) cids.push(cid);
+    for (const cid of cids) await this.blocks.helia.blockstore.delete(cid);
+  }
+
+  async stop(): Promise<void> {
+    await this.blocks.stop();
+  }
+}

@@ -1,0 +1,290 @@
+/**
+ * The batching IndexedDB blockstore (src/lib/files/blockstore-idb.ts) on fake-indexeddb, a fresh
+ * IDBFactory per test: round trips, reads of pending writes, far fewer write transactions than
+ * blocks, a failed batch (quota) rejecting all its puts and leaving nothing, getAll paging, and
+ * data surviving close and a new instance.
+ */
+import 'fake-indexeddb/auto';
+import { IDBFactory } from 'fake-indexeddb';
+import { NotFoundError } from 'interface-store';
+import { base32 } from 'multiformats/bases/base32';
+import { CID } from 'multiformats/cid';
+import * as raw from 'multiformats/codecs/raw';
+import { sha256 } from 'multiformats/hashes/sha2';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  createIdbBlockstore,
+  type IdbBlockstore,
+  type IdbBlockstoreInit
+} from '../../../src/lib/files/blockstore-idb.js';
+import { BlockstoreQuotaError, BlockstoreWriteError } from '../../../src/lib/files/errors.js';
+
+interface Block {
+  cid: CID;
+  bytes: Uint8Array;
+  /** Its sha2-256 multihash (the one of `cid`). */
+  digest: Awaited<ReturnType<typeof sha256.digest>>;
+}
+
+/** A block with distinct bytes for each `i`. */
+async function block(i: number, size = 64): Promise<Block> {
+  const bytes = new Uint8Array(size).fill(i % 251);
+  new DataView(bytes.buffer).setUint32(0, i);
+  const digest = await sha256.digest(bytes);
+  return { cid: CID.createV1(raw.code, digest), bytes, digest };
+}
+
+/** The record key: one per multihash. */
+const mh = (cid: CID): string => base32.encode(cid.multihash.bytes);
+
+function blocks(n: number, size = 64): Promise<Block[]> {
+  return Promise.all(Array.from({ length: n }, (_, i) => block(i, size)));
+}
+
+async function read(store: IdbBlockstore, cid: CID): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  for await (const part of store.get(cid)) parts.push(part);
+  return Uint8Array.from(parts.flatMap((part) => [...part]));
+}
+
+async function drain<T>(source: AsyncIterable<T> | Iterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of source) out.push(item);
+  return out;
+}
+
+/** Stores on one fresh IndexedDB, counting the transactions they open. */
+function setup(init: IdbBlockstoreInit = {}) {
+  const factory = new IDBFactory();
+  const tx: Record<IDBTransactionMode, number> = { readonly: 0, readwrite: 0, versionchange: 0 };
+  const make = (): IdbBlockstore =>
+    createIdbBlockstore({ indexedDB: factory, onTransaction: (mode) => tx[mode]++, ...init });
+  return { tx, make, store: make() };
+}
+
+/** Makes IDBObjectStore.put fail for values of `size` bytes, as `fail` says. */
+function failPutsOfSize(size: number, fail: (store: IDBObjectStore) => void): void {
+  const put = IDBObjectStore.prototype.put;
+  vi.spyOn(IDBObjectStore.prototype, 'put').mockImplementation(function (
+    this: IDBObjectStore,
+    value: unknown,
+    key?: IDBValidKey
+  ) {
+    if (value instanceof Uint8Array && value.byteLength === size) {
+      const request = put.call(this, value, key);
+      fail(this);
+      return request;
+    }
+    return put.call(this, value, key);
+  });
+}
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe('IndexedDB blockstore (batched writes)', () => {
+  it('round trips put, get, has, delete, getMany and deleteMany', async () => {
+    const { store } = setup();
+    const [a, b, c] = await blocks(3);
+    if (a === undefined || b === undefined || c === undefined) throw new Error('no blocks');
+
+    expect(await store.put(a.cid, a.bytes)).toBe(a.cid);
+    expect(await read(store, a.cid)).toEqual(a.bytes);
+    expect(await store.has(a.cid)).toBe(true);
+    expect(await store.has(b.cid)).toBe(false);
+    await expect(read(store, b.cid)).rejects.toBeInstanceOf(NotFoundError);
+
+    // Chunks (sync and async) are concatenated.
+    await store.put(b.cid, [b.bytes.subarray(0, 10), b.bytes.subarray(10)]);
+    await store.put(
+      c.cid,
+      (async function* () {
+        yield c.bytes.subarray(0, 1);
+        yield c.bytes.subarray(1, 40);
+        yield c.bytes.subarray(40);
+      })()
+    );
+    expect(await read(store, b.cid)).toEqual(b.bytes);
+    expect(await read(store, c.cid)).toEqual(c.bytes);
+
+    // One record per multihash: CIDv0 (dag-pb) and CIDv1 (raw) of the same bytes share it.
+    const v0 = CID.createV0(a.digest);
+    expect(await store.has(v0)).toBe(true);
+    expect(await read(store, v0)).toEqual(a.bytes);
+
+    const many = await drain(store.getMany([a.cid, c.cid]));
+    expect(many.map((pair) => pair.cid)).toEqual([a.cid, c.cid]);
+    expect(await drain(many[1]?.bytes ?? [])).toEqual([c.bytes]);
+
+    await store.delete(v0);
+    expect(await store.has(a.cid)).toBe(false);
+    await expect(read(store, a.cid)).rejects.toMatchObject({ name: 'NotFoundError' });
+    await store.delete(a.cid); // deleting what is not there is fine
+
+    expect(await drain(store.deleteMany([b.cid, c.cid]))).toEqual([b.cid, c.cid]);
+    expect(await store.has(b.cid)).toBe(false);
+    expect(await store.usage()).toEqual({ blocks: 0, bytes: 0 });
+  });
+
+  it('reads see pending writes and deletes; a resolved put is committed', async () => {
+    const { store, make, tx } = setup();
+    await store.open();
+    const [a] = await blocks(1);
+    if (a === undefined) throw new Error('no block');
+
+    const put = store.put(a.cid, a.bytes);
+    expect(await store.has(a.cid)).toBe(true);
+    expect(await read(store, a.cid)).toEqual(a.bytes);
+    expect(tx.readwrite).toBe(0); // still pending
+    await put;
+    expect(tx.readwrite).toBe(1);
+    expect(await make().has(a.cid)).toBe(true); // another connection sees it: committed
+
+    const del = store.delete(a.cid);
+    expect(await store.has(a.cid)).toBe(false);
+    await expect(read(store, a.cid)).rejects.toBeInstanceOf(NotFoundError);
+    await del;
+    expect(await make().has(a.cid)).toBe(false);
+  });
+
+  it('flush writes everything pending in one transaction', async () => {
+    const { store, tx } = setup({ maxBatchBlocks: 1000 });
+    await store.open();
+    const all = await blocks(10);
+    const puts = all.map(({ cid, bytes }) => store.put(cid, bytes));
+    expect(tx.readwrite).toBe(0);
+    await store.flush();
+    expect(tx.readwrite).toBe(1);
+    expect(await Promise.all(puts)).toEqual(all.map((b) => b.cid));
+  });
+
+  it('writes 200 blocks in a few transactions (putMany and concurrent puts)', async () => {
+    const { store, tx } = setup();
+    const all = await blocks(200);
+    expect(await drain(store.putMany(all))).toEqual(all.map((b) => b.cid));
+    expect(tx.readwrite).toBeGreaterThan(0);
+    expect(tx.readwrite).toBeLessThanOrEqual(4); // 64 blocks per transaction, not 1
+    expect(await store.usage()).toEqual({ blocks: 200, bytes: 200 * 64 });
+    for (const b of [all[0], all[99], all[199]]) {
+      if (b !== undefined) expect(await read(store, b.cid)).toEqual(b.bytes);
+    }
+
+    const again = setup();
+    await Promise.all(all.map(({ cid, bytes }) => again.store.put(cid, bytes)));
+    expect(again.tx.readwrite).toBe(4); // 64 + 64 + 64 + 8
+
+    const bySize = setup({ maxBatchBytes: 1000 });
+    const big = await blocks(10, 600);
+    await Promise.all(big.map(({ cid, bytes }) => bySize.store.put(cid, bytes)));
+    expect(bySize.tx.readwrite).toBe(5); // a batch is written once it holds 1000 bytes
+  });
+
+  it('a batch refused for quota rejects all its puts (BlockstoreQuotaError), stores none', async () => {
+    const { store, make } = setup();
+    const [kept, a, b] = await blocks(3);
+    const full = await block(99, 999);
+    if (kept === undefined || a === undefined || b === undefined) throw new Error('no blocks');
+    await store.put(kept.cid, kept.bytes);
+
+    // The puts throw (as a browser may, synchronously).
+    failPutsOfSize(999, () => {
+      throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+    });
+    const results = await Promise.allSettled([
+      store.put(a.cid, a.bytes),
+      store.put(b.cid, b.bytes),
+      store.put(full.cid, full.bytes)
+    ]);
+    for (const result of results) {
+      expect(result.status).toBe('rejected');
+      if (result.status !== 'rejected') continue;
+      expect(result.reason).toBeInstanceOf(BlockstoreQuotaError);
+      expect(result.reason).toBeInstanceOf(BlockstoreWriteError);
+      expect(result.reason).toMatchObject({
+        name: 'BlockstoreQuotaError',
+        cause: { name: 'QuotaExceededError' }
+      });
+    }
+    for (const cid of [a.cid, b.cid, full.cid]) {
+      expect(await store.has(cid)).toBe(false);
+      expect(await make().has(cid)).toBe(false);
+    }
+    expect(await store.has(kept.cid)).toBe(true);
+
+    // The transaction aborts with QuotaExceededError (how browsers report it at commit).
+    vi.restoreAllMocks();
+    failPutsOfSize(999, (objectStore) => {
+      const error = new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+      Object.defineProperty(objectStore.transaction, 'error', { value: error });
+      objectStore.transaction.abort();
+    });
+    const many = drain(store.putMany([a, b, full]));
+    await expect(many).rejects.toBeInstanceOf(BlockstoreQuotaError);
+    expect(await store.has(a.cid)).toBe(false);
+    expect(await make().has(a.cid)).toBe(false);
+    await expect(store.flush()).resolves.toBeUndefined(); // the failure went to its puts
+
+    // Another error is a BlockstoreWriteError, not a quota error.
+    vi.restoreAllMocks();
+    failPutsOfSize(999, () => {
+      throw new DOMException('bad key', 'DataError');
+    });
+    const other = store.put(full.cid, full.bytes);
+    await expect(other).rejects.toBeInstanceOf(BlockstoreWriteError);
+    await expect(other).rejects.not.toBeInstanceOf(BlockstoreQuotaError);
+
+    // With space again, the same blocks go in.
+    vi.restoreAllMocks();
+    await Promise.all([a, b, full].map(({ cid, bytes }) => store.put(cid, bytes)));
+    expect(await read(store, full.cid)).toEqual(full.bytes);
+  });
+
+  it('getAll pages through 150 blocks as CIDv1 raw, pending writes included', async () => {
+    const { store, tx } = setup();
+    const all = await blocks(151);
+    const last = all.pop();
+    if (last === undefined) throw new Error('no block');
+    await drain(store.putMany(all));
+    const pending = store.put(CID.createV0(last.digest), last.bytes);
+
+    const before = tx.readonly;
+    const pairs = await drain(store.getAll());
+    expect(tx.readonly - before).toBe(3); // 64 + 64 + 23 keys, bytes not read yet
+    await pending;
+
+    expect(pairs).toHaveLength(151);
+    const expected = new Map([...all, last].map((b) => [mh(b.cid), b]));
+    for (const { cid, bytes } of pairs) {
+      expect(cid.version).toBe(1);
+      expect(cid.code).toBe(raw.code);
+      const b = expected.get(mh(cid));
+      expect(b?.cid.equals(cid)).toBe(true);
+      expect(await drain(bytes)).toEqual([b?.bytes]);
+      expected.delete(mh(cid));
+    }
+    expect(expected.size).toBe(0);
+  });
+
+  it('keeps blocks across close and a new instance; a closed store refuses work', async () => {
+    const { store, make } = setup({ name: 'reopen-test' });
+    const all = await blocks(5);
+    await drain(store.putMany(all.slice(0, 4)));
+    const [, , , , fifth] = all;
+    if (fifth === undefined) throw new Error('no block');
+    const pending = store.put(fifth.cid, fifth.bytes);
+    await store.close(); // writes the pending put first
+    await expect(pending).resolves.toBe(fifth.cid);
+    await expect(store.has(fifth.cid)).rejects.toThrow(/closed/);
+    await expect(store.put(fifth.cid, fifth.bytes)).rejects.toThrow(/closed/);
+
+    const reopened = make();
+    for (const b of all) expect(await read(reopened, b.cid)).toEqual(b.bytes);
+    expect(await reopened.usage()).toEqual({ blocks: 5, bytes: 5 * 64 });
+    await reopened.close();
+
+    await store.open();
+    expect(await read(store, fifth.cid)).toEqual(fifth.bytes);
+    await store.close();
+  });
+});
