@@ -4,9 +4,12 @@
  * place that picks the browser's I/O for the messenger.
  */
 import { createIdbContactsStorage } from '../contacts/index.js';
+import { createIdbBlockstore } from '../files/blockstore-idb.js';
 import { createIdbDocStore, createIdbHistoryStore } from '../storage/index.js';
 import { composeApp, type App } from './app.js';
 import { browserNodeApp } from './boot.browser.js';
+import { imagePreview } from './thumbnail.browser.js';
+import { createTransferLog } from './transfer-log.js';
 
 export function createBrowserApp(): App {
   const app = composeApp(browserNodeApp(), {
@@ -15,7 +18,9 @@ export function createBrowserApp(): App {
     history: createIdbHistoryStore(),
     // Conversations stored before segments: moved into the history store when opened.
     docs: createIdbDocStore(),
-    contacts: createIdbContactsStorage()
+    contacts: createIdbContactsStorage(),
+    blockstore: createIdbBlockstore(),
+    files: { log: createTransferLog(localStorage), preview: imagePreview }
   });
   // Storage writes leave the task that made them (deferWrites): a page being hidden or closed
   // issues the queued ones at once, while it still can.

@@ -2,6 +2,9 @@ import { createMemoryContactsStorage, type ContactsStorage } from '../contacts/s
 import { createLiveSearch, type LiveSearch, type SearchDeps } from '../search/index.js';
 import type { DocStore } from '../storage/doc-store.js';
 import { createMemoryHistoryStore, type HistoryStore } from '../storage/history-store.js';
+import { MemoryBlockstore } from 'blockstore-core';
+import type { Blockstore } from 'interface-blockstore';
+import { createAttachments, type Attachments, type AttachmentsConfig } from './attachments.js';
 import { createChat } from './chat.js';
 import type { Chat, ChatConfig } from './chat-types.js';
 import { createNodeApp, type NodeApp, type NodeAppConfig } from './node-app.js';
@@ -31,6 +34,10 @@ export interface MessengerConfig {
   chat?: Omit<ChatConfig, 'node' | 'docs' | 'history' | 'storage' | 'origin'>;
   /** Search index options (chunking scheduler). */
   search?: SearchDeps;
+  /** Where file blocks are kept (default: in memory). */
+  blockstore?: Blockstore;
+  /** Files options: where unfinished transfers are remembered, image previews, timeouts. */
+  files?: Pick<AttachmentsConfig, 'log' | 'preview' | 'stallMs' | 'autoDownloadMax'>;
 }
 
 export type AppConfig = NodeAppConfig & MessengerConfig;
@@ -40,6 +47,8 @@ export interface App extends NodeApp {
   readonly chat: Chat;
   /** The local message search index over the chat (started by startMessenger()). */
   readonly search: LiveSearch;
+  /** Files in conversations (started by startMessenger(), after the chat). */
+  readonly files: Attachments;
   /**
    * After start(): the messenger (contacts, invites, pairing, sync: stored conversations open)
    * and then the search index, built in the background.
@@ -83,12 +92,19 @@ export function composeApp(base: NodeApp, config: MessengerConfig): App {
     pageOrigin: config.origin
   });
   const search = createLiveSearch({ source: chat }, config.search);
+  const files = createAttachments({
+    ...config.files,
+    chat,
+    libp2p: () => base.node.libp2p,
+    blockstore: config.blockstore ?? new MemoryBlockstore()
+  });
   let messenger: Promise<void> | undefined;
 
   return {
     node: base.node,
     chat,
     search,
+    files,
     get snapshot() {
       return base.snapshot;
     },
@@ -96,11 +112,15 @@ export function composeApp(base: NodeApp, config: MessengerConfig): App {
     removeEventListener: (type, listener) => base.removeEventListener(type, listener),
     start: () => base.start(),
     startMessenger() {
-      messenger ??= chat.start().then(() => search.start());
+      messenger ??= chat
+        .start()
+        .then(() => files.start())
+        .then(() => search.start());
       return messenger;
     },
     async stop() {
       search.stop();
+      await files.stop();
       await chat.stop();
       messenger = undefined;
       await base.stop();

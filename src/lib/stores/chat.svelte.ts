@@ -13,12 +13,14 @@
  */
 import type { App } from '$lib/app';
 import { createBrowserApp } from '$lib/app/app.browser';
+import { browserSaveTarget } from '$lib/app/save.browser';
 import type { Chat, ChatChange, ConversationSummary } from '$lib/app/chat-types';
 import { describeError } from '$lib/app/error-text';
 import { createDraftStore, pageStorage, type DraftStore } from '$lib/app/drafts';
 import { parseConversationHash } from '$lib/app/links';
 import type { Contact } from '$lib/contacts';
 import { ConversationStore } from './conversation.svelte';
+import { FilesStore, type SaveTarget } from './files.svelte';
 import { NodeStore } from './node.svelte';
 import { OwnProfileStore } from './own-profile.svelte';
 import { PairingStore } from './pairing.svelte';
@@ -33,6 +35,10 @@ function isPairingCode(text: string): boolean {
 }
 const CONVERSATION_HASH = '#/c/';
 
+const noSaving: SaveTarget = {
+  save: () => Promise.reject(new Error('saving files is not available here'))
+};
+
 export class ChatStore {
   readonly #app: App;
   readonly #chat: Chat;
@@ -42,6 +48,9 @@ export class ChatStore {
 
   /** This device's own profile: onboarding, and Settings → Profile. */
   readonly me: OwnProfileStore;
+
+  /** Files in conversations: transfers, attaching, saving, previews. */
+  readonly files: FilesStore;
 
   ready = $state(false);
   contacts = $state.raw<Contact[]>([]);
@@ -82,8 +91,10 @@ export class ChatStore {
   #focus: string | undefined;
   #refreshQueued = false;
 
-  constructor(app: App, node: NodeStore) {
+  constructor(app: App, node: NodeStore, saveTarget: SaveTarget = noSaving) {
     this.#app = app;
+    this.files = new FilesStore(app.files, saveTarget);
+    this.files.start();
     const chat = app.chat;
     this.#chat = chat;
     this.#node = node;
@@ -333,7 +344,7 @@ export function createBrowserStores(): BrowserStores {
   const node = new NodeStore(app);
   return {
     node,
-    chat: new ChatStore(app, node),
+    chat: new ChatStore(app, node, browserSaveTarget()),
     search: new SearchStore(app.chat, {}, { live: app.search })
   };
 }

@@ -1,0 +1,434 @@
+/**
+ * Files in conversations: attach (encrypt, store, then send the message that carries the
+ * record), fetch what others attached from the members who have it, with progress, pause,
+ * resume, cancel, and resume after a reload (unfinished fetches are remembered; the blocks
+ * already stored are not fetched again). No Svelte: the FilesStore adapts this to runes.
+ *
+ * ```ts
+ * const attachments = createAttachments({ chat, libp2p: () => node.libp2p, blockstore });
+ * await attachments.start();
+ * await attachments.attach(conversationId, [file], { caption: 'the slides' });
+ * attachments.onChange((id) => render(attachments.get(id)));
+ * ```
+ */
+import type { Libp2p } from '@libp2p/interface';
+import type { Blockstore } from 'interface-blockstore';
+import { createFiles, storedSize, type Files, type FileSource } from '../files/files.js';
+import { FileUnavailableError } from '../files/errors.js';
+import { encodeFileRecord, parseFileRecord, type FileRecord } from '../files/record.js';
+import type { Chat } from './chat-types.js';
+import { etaOf, Meter, plainBytes, type TransferView } from './transfer-state.js';
+import { createTransferLog, type TransferLog } from './transfer-log.js';
+
+export type { TransferView, TransferState } from './transfer-state.js';
+
+/** Files up to this size are fetched as soon as they are seen; bigger ones when asked. */
+export const AUTO_DOWNLOAD_MAX = 512 * 1024 * 1024;
+/** Fetches running at once (the rest wait in line). */
+const MAX_ACTIVE = 2;
+
+export interface AttachmentsConfig {
+  chat: Chat;
+  /** The app's started libp2p node (read at start()). */
+  libp2p: () => Libp2p;
+  blockstore: Blockstore;
+  /** Where unfinished fetches are remembered across reloads (default: not remembered). */
+  log?: TransferLog;
+  /** A thumbnail of an image (browser: canvas), or undefined. */
+  preview?: (file: FileSource) => Promise<{ thumb: string; w: number; h: number } | undefined>;
+  stallMs?: number;
+  autoDownloadMax?: number;
+  now?: () => number;
+}
+
+export interface AttachOptions {
+  /** Text of the first file's message. */
+  caption?: string;
+  /** Unencrypted, with its ordinary public CID. */
+  public?: boolean;
+  replyTo?: string;
+}
+
+/** A message's attachment as read: its record, or why it cannot be used. */
+export type AttachmentOf =
+  { record: FileRecord; error?: undefined } | { record?: undefined; error: string };
+
+export interface Attachments {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Called with a transfer id whenever that transfer's view changes. */
+  onChange(listener: (id: string) => void): () => void;
+  get(id: string): TransferView | undefined;
+  /** Files of a conversation being prepared (encrypted and stored) before their message exists. */
+  preparing(conversationId: string): TransferView[];
+  /** Adds each file and sends a message carrying it; resolves with the message ids. */
+  attach(conversationId: string, files: FileSource[], options?: AttachOptions): Promise<string[]>;
+  attachmentOf(conversationId: string, messageId: string): AttachmentOf | undefined;
+  /** Makes sure the message's file is here or on its way (fetches small files unasked). */
+  ensure(conversationId: string, messageId: string): void;
+  /** Starts (or restarts) fetching a file that is not here. */
+  download(conversationId: string, messageId: string): void;
+  pause(id: string): void;
+  resume(id: string): void;
+  cancel(id: string): void;
+  /** The decrypted bytes of a stored file, in order. */
+  read(record: FileRecord, range?: { start: number; end: number }): AsyncGenerator<Uint8Array>;
+  /** Deletes this device's copy (the message stays; it can be fetched again). */
+  removeLocal(conversationId: string, messageId: string): Promise<void>;
+  /** Files this device keeps, newest first. */
+  stored(): { conversationId: string; messageId: string; name: string; size: number }[];
+}
+
+interface Job {
+  view: TransferView;
+  record?: FileRecord;
+  abort?: AbortController;
+  meter: Meter;
+  dropped: Set<string>;
+}
+
+export function createAttachments(config: AttachmentsConfig): Attachments {
+  return new AttachmentService(config);
+}
+
+class AttachmentService implements Attachments {
+  private files: Files | undefined;
+  private readonly jobs = new Map<string, Job>();
+  private readonly listeners = new Set<(id: string) => void>();
+  private readonly records = new Map<string, AttachmentOf>();
+  private readonly log: TransferLog;
+  private readonly now: () => number;
+  private offConnect: (() => void) | undefined;
+  private active = 0;
+
+  constructor(private readonly config: AttachmentsConfig) {
+    this.log = config.log ?? createTransferLog();
+    this.now = config.now ?? Date.now;
+  }
+
+  async start(): Promise<void> {
+    const libp2p = this.config.libp2p();
+    this.files = await createFiles({
+      libp2p,
+      blockstore: this.config.blockstore,
+      ...(this.config.stallMs !== undefined ? { stallMs: this.config.stallMs } : {})
+    });
+    const onOpen = (e: CustomEvent<{ limits?: unknown; remotePeer: { toString(): string } }>) => {
+      if (e.detail.limits === undefined) this.retryWaiting(e.detail.remotePeer.toString());
+    };
+    libp2p.addEventListener('connection:open', onOpen as never);
+    this.offConnect = () => libp2p.removeEventListener('connection:open', onOpen as never);
+    for (const entry of this.log.unfinished()) {
+      if (entry.paused) this.restorePaused(entry.conversationId, entry.messageId);
+      else this.download(entry.conversationId, entry.messageId);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.offConnect?.();
+    for (const job of this.jobs.values())
+      job.abort?.abort(new DOMException('stopped', 'AbortError'));
+    await this.files?.stop();
+    this.files = undefined;
+  }
+
+  onChange(listener: (id: string) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  get(id: string): TransferView | undefined {
+    return this.jobs.get(id)?.view;
+  }
+
+  preparing(conversationId: string): TransferView[] {
+    return [...this.jobs.values()]
+      .map((j) => j.view)
+      .filter((v) => v.conversationId === conversationId && v.state === 'preparing');
+  }
+
+  private emit(job: Job, patch: Partial<TransferView>): void {
+    job.view = { ...job.view, ...patch };
+    for (const l of this.listeners) l(job.view.id);
+  }
+
+  private requireFiles(): Files {
+    if (this.files === undefined) throw new Error('files are not started');
+    return this.files;
+  }
+
+  // --- sending ---------------------------------------------------------------------------
+
+  async attach(
+    conversationId: string,
+    sources: FileSource[],
+    options: AttachOptions = {}
+  ): Promise<string[]> {
+    const files = this.requireFiles();
+    const ids: string[] = [];
+    for (const [i, source] of sources.entries()) {
+      const local = `prep-${crypto.randomUUID()}`;
+      const job = this.newJob(local, conversationId, source, 'send', 'preparing');
+      try {
+        const preview = await this.config.preview?.(source).catch(() => undefined);
+        const record = await files.add(source, {
+          public: options.public === true,
+          signal: job.abort!.signal,
+          onProgress: (bytes) => this.progress(job, bytes),
+          ...(preview !== undefined ? { preview } : {})
+        });
+        const id = this.config.chat.send(conversationId, i === 0 ? (options.caption ?? '') : '', {
+          file: encodeFileRecord(record),
+          ...(i === 0 && options.replyTo !== undefined ? { replyTo: options.replyTo } : {})
+        });
+        this.jobs.delete(local);
+        this.emit(job, { state: 'done', bytes: source.size, speed: 0, eta: undefined });
+        this.log.stored({ conversationId, messageId: id, name: record.name, size: record.size });
+        const done = this.newJob(id, conversationId, record, 'send', 'done');
+        done.record = record;
+        this.emit(done, { bytes: record.size });
+        ids.push(id);
+      } catch (err) {
+        this.jobs.delete(local);
+        const cancelled = job.abort!.signal.aborted;
+        this.emit(job, { state: cancelled ? 'cancelled' : 'failed', error: describe(err) });
+        if (!cancelled) throw err;
+      }
+    }
+    return ids;
+  }
+
+  private newJob(
+    id: string,
+    conversationId: string,
+    file: { name: string; size: number; type: string },
+    direction: 'send' | 'receive',
+    state: TransferView['state']
+  ): Job {
+    const job: Job = {
+      view: {
+        id,
+        conversationId,
+        name: file.name,
+        size: file.size,
+        type: file.type,
+        direction,
+        state,
+        bytes: 0,
+        speed: 0
+      },
+      abort: new AbortController(),
+      meter: new Meter(this.now),
+      dropped: new Set()
+    };
+    this.jobs.set(id, job);
+    this.emit(job, {});
+    return job;
+  }
+
+  private progress(job: Job, bytes: number): void {
+    const speed = job.meter.sample(bytes);
+    this.emit(job, { bytes, speed, eta: etaOf(bytes, job.view.size, speed) });
+  }
+
+  // --- receiving -------------------------------------------------------------------------
+
+  attachmentOf(conversationId: string, messageId: string): AttachmentOf | undefined {
+    const raw = this.config.chat.message(conversationId, messageId)?.file;
+    if (raw === undefined) return undefined;
+    const key = `${messageId}\n${raw.length}`;
+    let parsed = this.records.get(key);
+    if (parsed === undefined) {
+      try {
+        parsed = { record: parseFileRecord(raw) };
+      } catch (err) {
+        parsed = { error: describe(err) };
+      }
+      this.records.set(key, parsed);
+    }
+    return parsed;
+  }
+
+  ensure(conversationId: string, messageId: string): void {
+    if (this.jobs.has(messageId) || this.files === undefined) return;
+    const record = this.attachmentOf(conversationId, messageId)?.record;
+    if (record === undefined) return;
+    const job = this.newJob(messageId, conversationId, record, 'receive', 'queued');
+    job.record = record;
+    const auto = record.size <= (this.config.autoDownloadMax ?? AUTO_DOWNLOAD_MAX);
+    void this.requireFiles()
+      .isComplete(record)
+      .then(
+        (complete) => {
+          if (complete) this.emit(job, { state: 'done', bytes: record.size });
+          else if (auto && job.view.state === 'queued') this.enqueue(job);
+          else if (job.view.state === 'queued') this.emit(job, { state: 'available' });
+        },
+        (err: unknown) => this.emit(job, { state: 'failed', error: describe(err) })
+      );
+  }
+
+  download(conversationId: string, messageId: string): void {
+    const job = this.jobs.get(messageId);
+    if (job === undefined) {
+      const record = this.attachmentOf(conversationId, messageId)?.record;
+      if (record === undefined || this.files === undefined) return;
+      const fresh = this.newJob(messageId, conversationId, record, 'receive', 'queued');
+      fresh.record = record;
+      this.enqueue(fresh);
+      return;
+    }
+    if (job.view.state !== 'downloading' && job.view.state !== 'done') this.enqueue(job);
+  }
+
+  private restorePaused(conversationId: string, messageId: string): void {
+    const record = this.attachmentOf(conversationId, messageId)?.record;
+    if (record === undefined) return this.log.forget(messageId);
+    const job = this.newJob(messageId, conversationId, record, 'receive', 'paused');
+    job.record = record;
+  }
+
+  private enqueue(job: Job): void {
+    job.abort = new AbortController();
+    this.emit(job, { state: 'queued', error: undefined });
+    this.log.unfinishedAdd({
+      conversationId: job.view.conversationId,
+      messageId: job.view.id,
+      paused: false
+    });
+    this.pump();
+  }
+
+  private pump(): void {
+    for (const job of this.jobs.values()) {
+      if (this.active >= MAX_ACTIVE) return;
+      if (
+        job.view.state === 'queued' &&
+        job.view.direction === 'receive' &&
+        job.record !== undefined
+      ) {
+        void this.run(job, job.record);
+      }
+    }
+  }
+
+  private providersOf(job: Job): string[] {
+    const { conversationId, id } = job.view;
+    const author = this.config.chat.message(conversationId, id)?.author;
+    const members = this.config.chat.info(conversationId)?.members ?? [];
+    const self = this.config.chat.self;
+    return [...new Set([...(author !== undefined ? [author] : []), ...members])].filter(
+      (p) => p !== self
+    );
+  }
+
+  private async run(job: Job, record: FileRecord): Promise<void> {
+    this.active++;
+    const signal = job.abort!.signal;
+    job.meter.reset();
+    this.emit(job, { state: 'downloading', speed: 0, eta: undefined });
+    const total = storedSize(record);
+    try {
+      await this.requireFiles().fetch(record, {
+        providers: this.providersOf(job),
+        signal,
+        dropped: job.dropped,
+        onProgress: (p) => this.progress(job, plainBytes(p.bytes, total, record.size))
+      });
+      this.log.forget(job.view.id);
+      this.log.stored({
+        conversationId: job.view.conversationId,
+        messageId: job.view.id,
+        name: record.name,
+        size: record.size
+      });
+      this.emit(job, { state: 'done', bytes: record.size, speed: 0, eta: undefined });
+    } catch (err) {
+      if (signal.aborted) {
+        // pause() or cancel() set the state already.
+      } else if (err instanceof FileUnavailableError) {
+        this.emit(job, { state: 'waiting', speed: 0, eta: undefined, error: err.message });
+      } else {
+        this.log.forget(job.view.id);
+        this.emit(job, { state: 'failed', speed: 0, eta: undefined, error: describe(err) });
+      }
+    } finally {
+      this.active--;
+      this.pump();
+    }
+  }
+
+  private retryWaiting(peer: string): void {
+    for (const job of this.jobs.values()) {
+      if (job.view.state === 'waiting' && this.providersOf(job).includes(peer)) this.enqueue(job);
+    }
+  }
+
+  pause(id: string): void {
+    const job = this.jobs.get(id);
+    if (job === undefined || job.view.direction !== 'receive') return;
+    if (!['queued', 'downloading', 'waiting'].includes(job.view.state)) return;
+    this.emit(job, { state: 'paused', speed: 0, eta: undefined });
+    job.abort?.abort(new DOMException('paused', 'AbortError'));
+    this.log.unfinishedAdd({
+      conversationId: job.view.conversationId,
+      messageId: id,
+      paused: true
+    });
+  }
+
+  resume(id: string): void {
+    const job = this.jobs.get(id);
+    if (job === undefined) return;
+    if (['paused', 'waiting', 'failed', 'cancelled', 'available'].includes(job.view.state))
+      this.enqueue(job);
+  }
+
+  cancel(id: string): void {
+    const job = this.jobs.get(id);
+    if (job === undefined) return;
+    const { state, direction } = job.view;
+    if (state === 'done' || state === 'cancelled') return;
+    this.emit(job, { state: 'cancelled', speed: 0, eta: undefined, bytes: 0 });
+    job.abort?.abort(new DOMException('cancelled', 'AbortError'));
+    if (direction === 'receive') {
+      this.log.forget(id);
+      if (job.record !== undefined) void this.files?.remove(job.record).catch(() => undefined);
+    }
+  }
+
+  read(record: FileRecord, range?: { start: number; end: number }): AsyncGenerator<Uint8Array> {
+    return this.requireFiles().read(record, range);
+  }
+
+  async removeLocal(conversationId: string, messageId: string): Promise<void> {
+    const record = this.attachmentOf(conversationId, messageId)?.record;
+    this.log.forget(messageId);
+    this.log.unstored(messageId);
+    const job = this.jobs.get(messageId);
+    job?.abort?.abort(new DOMException('removed', 'AbortError'));
+    if (record !== undefined) await this.requireFiles().remove(record);
+    if (job !== undefined)
+      this.emit(job, { state: 'available', bytes: 0, speed: 0, eta: undefined });
+  }
+
+  stored() {
+    return this.log.storedFiles();
+  }
+}
+
+/** An error in words for people (typed errors of the files layer carry their own). */
+function describe(err: unknown): string {
+  const e = err as { name?: unknown; message?: unknown } | null;
+  const known = [
+    'FileDecryptError',
+    'InvalidFileRecordError',
+    'FileDamagedError',
+    'FileUnavailableError',
+    'StorageFullError'
+  ];
+  if (typeof e?.name === 'string' && known.includes(e.name) && typeof e.message === 'string')
+    return e.message;
+  if (e?.name === 'AbortError') return 'Stopped.';
+  return 'Something went wrong with this file. Try again.';
+}
