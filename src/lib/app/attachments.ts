@@ -11,73 +11,26 @@
  * attachments.onChange((id) => render(attachments.get(id)));
  * ```
  */
-import type { Libp2p } from '@libp2p/interface';
-import type { Blockstore } from 'interface-blockstore';
 import { createFiles, storedSize, type Files, type FileSource } from '../files/files.js';
 import { FileUnavailableError } from '../files/errors.js';
 import { encodeFileRecord, parseFileRecord, type FileRecord } from '../files/record.js';
-import type { Chat } from './chat-types.js';
-import { etaOf, Meter, plainBytes, type TransferView } from './transfer-state.js';
+import {
+  describeFileError,
+  etaOf,
+  Meter,
+  plainBytes,
+  type TransferView
+} from './transfer-state.js';
+import type * as T from './attachments-types.js';
 import { createTransferLog, type TransferLog } from './transfer-log.js';
 
 export type { TransferView, TransferState } from './transfer-state.js';
+export type * from './attachments-types.js';
 
 /** Files up to this size are fetched as soon as they are seen; bigger ones when asked. */
 export const AUTO_DOWNLOAD_MAX = 512 * 1024 * 1024;
 /** Fetches running at once (the rest wait in line). */
 const MAX_ACTIVE = 2;
-
-export interface AttachmentsConfig {
-  chat: Chat;
-  /** The app's started libp2p node (read at start()). */
-  libp2p: () => Libp2p;
-  blockstore: Blockstore;
-  /** Where unfinished fetches are remembered across reloads (default: not remembered). */
-  log?: TransferLog;
-  /** A thumbnail of an image (browser: canvas), or undefined. */
-  preview?: (file: FileSource) => Promise<{ thumb: string; w: number; h: number } | undefined>;
-  stallMs?: number;
-  autoDownloadMax?: number;
-  now?: () => number;
-}
-
-export interface AttachOptions {
-  /** Text of the first file's message. */
-  caption?: string;
-  /** Unencrypted, with its ordinary public CID. */
-  public?: boolean;
-  replyTo?: string;
-}
-
-/** A message's attachment as read: its record, or why it cannot be used. */
-export type AttachmentOf =
-  { record: FileRecord; error?: undefined } | { record?: undefined; error: string };
-
-export interface Attachments {
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  /** Called with a transfer id whenever that transfer's view changes. */
-  onChange(listener: (id: string) => void): () => void;
-  get(id: string): TransferView | undefined;
-  /** Files of a conversation being prepared (encrypted and stored) before their message exists. */
-  preparing(conversationId: string): TransferView[];
-  /** Adds each file and sends a message carrying it; resolves with the message ids. */
-  attach(conversationId: string, files: FileSource[], options?: AttachOptions): Promise<string[]>;
-  attachmentOf(conversationId: string, messageId: string): AttachmentOf | undefined;
-  /** Makes sure the message's file is here or on its way (fetches small files unasked). */
-  ensure(conversationId: string, messageId: string): void;
-  /** Starts (or restarts) fetching a file that is not here. */
-  download(conversationId: string, messageId: string): void;
-  pause(id: string): void;
-  resume(id: string): void;
-  cancel(id: string): void;
-  /** The decrypted bytes of a stored file, in order. */
-  read(record: FileRecord, range?: { start: number; end: number }): AsyncGenerator<Uint8Array>;
-  /** Deletes this device's copy (the message stays; it can be fetched again). */
-  removeLocal(conversationId: string, messageId: string): Promise<void>;
-  /** Files this device keeps, newest first. */
-  stored(): { conversationId: string; messageId: string; name: string; size: number }[];
-}
 
 interface Job {
   view: TransferView;
@@ -87,21 +40,21 @@ interface Job {
   dropped: Set<string>;
 }
 
-export function createAttachments(config: AttachmentsConfig): Attachments {
+export function createAttachments(config: T.AttachmentsConfig): T.Attachments {
   return new AttachmentService(config);
 }
 
-class AttachmentService implements Attachments {
+class AttachmentService implements T.Attachments {
   private files: Files | undefined;
   private readonly jobs = new Map<string, Job>();
   private readonly listeners = new Set<(id: string) => void>();
-  private readonly records = new Map<string, AttachmentOf>();
+  private readonly records = new Map<string, T.AttachmentOf>();
   private readonly log: TransferLog;
   private readonly now: () => number;
   private offConnect: (() => void) | undefined;
   private active = 0;
 
-  constructor(private readonly config: AttachmentsConfig) {
+  constructor(private readonly config: T.AttachmentsConfig) {
     this.log = config.log ?? createTransferLog();
     this.now = config.now ?? Date.now;
   }
@@ -162,7 +115,7 @@ class AttachmentService implements Attachments {
   async attach(
     conversationId: string,
     sources: FileSource[],
-    options: AttachOptions = {}
+    options: T.AttachOptions = {}
   ): Promise<string[]> {
     const files = this.requireFiles();
     const ids: string[] = [];
@@ -191,7 +144,10 @@ class AttachmentService implements Attachments {
       } catch (err) {
         this.jobs.delete(local);
         const cancelled = job.abort!.signal.aborted;
-        this.emit(job, { state: cancelled ? 'cancelled' : 'failed', error: describe(err) });
+        this.emit(job, {
+          state: cancelled ? 'cancelled' : 'failed',
+          error: describeFileError(err)
+        });
         if (!cancelled) throw err;
       }
     }
@@ -233,7 +189,7 @@ class AttachmentService implements Attachments {
 
   // --- receiving -------------------------------------------------------------------------
 
-  attachmentOf(conversationId: string, messageId: string): AttachmentOf | undefined {
+  attachmentOf(conversationId: string, messageId: string): T.AttachmentOf | undefined {
     const raw = this.config.chat.message(conversationId, messageId)?.file;
     if (raw === undefined) return undefined;
     const key = `${messageId}\n${raw.length}`;
@@ -242,7 +198,7 @@ class AttachmentService implements Attachments {
       try {
         parsed = { record: parseFileRecord(raw) };
       } catch (err) {
-        parsed = { error: describe(err) };
+        parsed = { error: describeFileError(err) };
       }
       this.records.set(key, parsed);
     }
@@ -256,15 +212,18 @@ class AttachmentService implements Attachments {
     const job = this.newJob(messageId, conversationId, record, 'receive', 'queued');
     job.record = record;
     const auto = record.size <= (this.config.autoDownloadMax ?? AUTO_DOWNLOAD_MAX);
+    const total = storedSize(record);
     void this.requireFiles()
-      .isComplete(record)
+      .stored(record)
       .then(
-        (complete) => {
-          if (complete) this.emit(job, { state: 'done', bytes: record.size });
-          else if (auto && job.view.state === 'queued') this.enqueue(job);
-          else if (job.view.state === 'queued') this.emit(job, { state: 'available' });
+        (stored) => {
+          if (stored === total) this.emit(job, { state: 'done', bytes: record.size });
+          else if (job.view.state !== 'queued') return;
+          else if (auto) this.enqueue(job);
+          else
+            this.emit(job, { state: 'available', bytes: plainBytes(stored, total, record.size) });
         },
-        (err: unknown) => this.emit(job, { state: 'failed', error: describe(err) })
+        (err: unknown) => this.emit(job, { state: 'failed', error: describeFileError(err) })
       );
   }
 
@@ -286,6 +245,15 @@ class AttachmentService implements Attachments {
     if (record === undefined) return this.log.forget(messageId);
     const job = this.newJob(messageId, conversationId, record, 'receive', 'paused');
     job.record = record;
+    const total = storedSize(record);
+    void this.requireFiles()
+      .stored(record)
+      .then((stored) => {
+        if (job.view.state === 'paused') {
+          this.emit(job, { bytes: plainBytes(stored, total, record.size) });
+        }
+      })
+      .catch(() => undefined);
   }
 
   private enqueue(job: Job): void {
@@ -350,7 +318,12 @@ class AttachmentService implements Attachments {
         this.emit(job, { state: 'waiting', speed: 0, eta: undefined, error: err.message });
       } else {
         this.log.forget(job.view.id);
-        this.emit(job, { state: 'failed', speed: 0, eta: undefined, error: describe(err) });
+        this.emit(job, {
+          state: 'failed',
+          speed: 0,
+          eta: undefined,
+          error: describeFileError(err)
+        });
       }
     } finally {
       this.active--;
@@ -415,20 +388,4 @@ class AttachmentService implements Attachments {
   stored() {
     return this.log.storedFiles();
   }
-}
-
-/** An error in words for people (typed errors of the files layer carry their own). */
-function describe(err: unknown): string {
-  const e = err as { name?: unknown; message?: unknown } | null;
-  const known = [
-    'FileDecryptError',
-    'InvalidFileRecordError',
-    'FileDamagedError',
-    'FileUnavailableError',
-    'StorageFullError'
-  ];
-  if (typeof e?.name === 'string' && known.includes(e.name) && typeof e.message === 'string')
-    return e.message;
-  if (e?.name === 'AbortError') return 'Stopped.';
-  return 'Something went wrong with this file. Try again.';
 }

@@ -72,3 +72,19 @@ export function plainBytes(stored: number, storedTotal: number, size: number): n
   if (storedTotal <= 0) return 0;
   return Math.min(size, Math.round((stored / storedTotal) * size));
 }
+
+/** An error in words for people (typed errors of the files layer carry their own). */
+export function describeFileError(err: unknown): string {
+  const e = err as { name?: unknown; message?: unknown } | null;
+  const known = [
+    'FileDecryptError',
+    'InvalidFileRecordError',
+    'FileDamagedError',
+    'FileUnavailableError',
+    'StorageFullError'
+  ];
+  if (typeof e?.name === 'string' && known.includes(e.name) && typeof e.message === 'string')
+    return e.message;
+  if (e?.name === 'AbortError') return 'Stopped.';
+  return 'Something went wrong with this file. Try again.';
+}

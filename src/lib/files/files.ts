@@ -64,6 +64,11 @@ export interface Files {
   fetch(record: FileRecord, options: FetchOptions): Promise<FetchReport>;
   /** Whether every block of the file is stored here. */
   isComplete(record: FileRecord, options?: { signal?: AbortSignal }): Promise<boolean>;
+  /**
+   * Data bytes stored here, counted in order up to the first missing block (storedSize(record)
+   * when complete).
+   */
+  stored(record: FileRecord, options?: { signal?: AbortSignal }): Promise<number>;
   /** Plaintext bytes [start, end) (default: all) from the stored blocks, in order. */
   read(record: FileRecord, range?: { start: number; end: number }): AsyncGenerator<Uint8Array>;
   /** Deletes the local copy's blocks (other members keep theirs). */
@@ -199,16 +204,25 @@ class FilesService implements Files {
   }
 
   async isComplete(record: FileRecord, options: { signal?: AbortSignal } = {}): Promise<boolean> {
+    return (await this.stored(record, options)) === storedSize(record);
+  }
+
+  async stored(record: FileRecord, options: { signal?: AbortSignal } = {}): Promise<number> {
+    let bytes = 0;
     try {
       await fetchFile(this.blocks.helia, CID.parse(record.cid), storedSize(record), {
         providers: [],
-        signal: options.signal
+        signal: options.signal,
+        // One block at a time: the count stops at the first missing one, not at random.
+        concurrency: 1,
+        onProgress: (p) => {
+          bytes = p.bytes;
+        }
       });
-      return true;
     } catch (err) {
-      if (err instanceof FileUnavailableError) return false;
-      throw err;
+      if (!(err instanceof FileUnavailableError)) throw err;
     }
+    return bytes;
   }
 
   async *read(

@@ -6,16 +6,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryBlockstore } from 'blockstore-core';
-import * as dagPb from '@ipld/dag-pb';
-import { UnixFS } from 'ipfs-unixfs';
-import { CID } from 'multiformats/cid';
-import * as raw from 'multiformats/codecs/raw';
-import { sha256 } from 'multiformats/hashes/sha2';
 import { createFiles, type Files } from '../../../src/lib/files/files.js';
 import type { TestPeer } from '../../fixtures/node-peer.js';
 import { memoryPeer } from '../../fixtures/files-peers.js';
+import { MiB, reference } from '../../fixtures/unixfs-reference.js';
 
-const MiB = 1024 * 1024;
 let node: TestPeer;
 let files: Files;
 
@@ -27,52 +22,6 @@ afterAll(async () => {
   await files.stop();
   await node.stop();
 });
-
-interface Ref {
-  cid: CID;
-  /** Bytes of file data below it. */
-  size: number;
-  /** dag-pb Tsize: encoded sizes of the whole subtree. */
-  tsize: number;
-}
-
-async function leaf(bytes: Uint8Array): Promise<Ref> {
-  const cid = CID.createV1(raw.code, await sha256.digest(bytes));
-  return { cid, size: bytes.length, tsize: bytes.length };
-}
-
-async function node_(children: Ref[]): Promise<Ref> {
-  const data = new UnixFS({ type: 'file', blockSizes: children.map((c) => BigInt(c.size)) });
-  const block = dagPb.encode(
-    dagPb.prepare({
-      Data: data.marshal(),
-      Links: children.map((c) => ({ Hash: c.cid, Name: '', Tsize: c.tsize }))
-    })
-  );
-  const cid = CID.createV1(dagPb.code, await sha256.digest(block));
-  const size = children.reduce((n, c) => n + c.size, 0);
-  return { cid, size, tsize: block.length + children.reduce((n, c) => n + c.tsize, 0) };
-}
-
-/** Reference CID of `size` bytes made by `byte(i)`, chunked at 1 MiB, balanced, 1,024 wide. */
-async function reference(size: number, fill: (chunk: Uint8Array, offset: number) => void) {
-  let level: Ref[] = [];
-  for (let at = 0; at < size || level.length === 0; at += MiB) {
-    const chunk = new Uint8Array(Math.min(MiB, size - at));
-    fill(chunk, at);
-    level.push(await leaf(chunk));
-  }
-  while (level.length > 1) {
-    const next: Ref[] = [];
-    for (let i = 0; i < level.length; i += 1024) {
-      const group = level.slice(i, i + 1024);
-      // A group of one is a node too: only a whole file of one chunk is its leaf alone.
-      next.push(await node_(group));
-    }
-    level = next;
-  }
-  return level[0]!.cid.toString();
-}
 
 function streamOf(size: number, fill: (chunk: Uint8Array, offset: number) => void) {
   return {

@@ -1,0 +1,193 @@
+/**
+ * Files between two browsers (separate contexts: separate IndexedDB blockstores and libp2p
+ * nodes), driven only through accessible names: "Attach file", a progressbar named after the
+ * file, "Pause" / "Resume" / "Cancel", "Save <file name>", "Share publicly".
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import type { Page } from '@playwright/test';
+import { expect, openApp, test, type AppPage } from './fixtures.js';
+import { article, befriend, conversations, messages } from './chat-helpers.js';
+import { reference } from '../fixtures/unixfs-reference.js';
+
+const MB = 1024 * 1024;
+
+function pattern(chunk: Uint8Array, offset: number): void {
+  for (let i = 0; i < chunk.length; i++)
+    chunk[i] = ((offset + i) * 131 + ((offset + i) >> 11)) & 0xff;
+}
+
+function fileOf(size: number): Buffer {
+  const data = Buffer.alloc(size);
+  pattern(data, 0);
+  return data;
+}
+
+const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
+
+async function pair(browser: Parameters<typeof openApp>[0], relay: Parameters<typeof openApp>[1]) {
+  const alice = await openApp(browser, relay, { name: 'Alice' });
+  const bob = await openApp(browser, relay, { name: 'Bob' });
+  await befriend(alice, bob, ['Alice', 'Bob']);
+  for (const [me, other] of [
+    [alice, 'Bob'],
+    [bob, 'Alice']
+  ] as const) {
+    await conversations(me.page).getByRole('link', { name: other }).click();
+  }
+  return { alice, bob };
+}
+
+/** Attaches files in the open conversation and sends them (with a caption). */
+async function attach(
+  page: Page,
+  files: { name: string; mimeType: string; buffer: Buffer }[],
+  options: { caption?: string; public?: boolean } = {}
+) {
+  await page.getByRole('button', { name: 'Attach file' }).setInputFiles(files);
+  if (options.public === true) await page.getByRole('checkbox', { name: 'Share publicly' }).check();
+  if (options.caption !== undefined) {
+    await page.getByRole('textbox', { name: 'Message', exact: true }).fill(options.caption);
+  }
+  await page.getByRole('button', { name: 'Send', exact: true }).click();
+}
+
+/** The file card of a message in the log, by file name. */
+const card = (page: Page, name: string) => messages(page).getByRole('group', { name, exact: true });
+
+/** Records every value a progressbar named `name` shows (from now on, across re-renders). */
+async function watchProgress(page: Page, name: string): Promise<void> {
+  await page.evaluate((label) => {
+    const w = window as unknown as { __progress: number[] };
+    w.__progress = [];
+    const look = () => {
+      for (const el of document.querySelectorAll(
+        `progress[aria-label="${CSS.escape(label)}"], [role=progressbar][aria-label="${CSS.escape(label)}"]`
+      )) {
+        const v = Number(el.getAttribute('value') ?? el.getAttribute('aria-valuenow') ?? NaN);
+        if (!Number.isNaN(v)) w.__progress.push(v);
+      }
+    };
+    new MutationObserver(look).observe(document.body, {
+      subtree: true,
+      childList: true,
+      attributes: true
+    });
+  }, name);
+}
+
+async function saveAndHash(page: Page, name: string): Promise<string> {
+  const save = card(page, name).getByRole('button', { name: `Save ${name}` });
+  await expect(save).toBeVisible({ timeout: 90_000 });
+  const [download] = await Promise.all([page.waitForEvent('download'), save.click()]);
+  expect(download.suggestedFilename()).toBe(name);
+  const path = await download.path();
+  return sha256(await readFile(path));
+}
+
+test.describe('files', () => {
+  test('a 25 MB file goes to the other device with progress; the saved copy is identical', async ({
+    browser,
+    relay
+  }) => {
+    const { alice, bob } = await pair(browser, relay);
+    const data = fileOf(25 * MB);
+    await watchProgress(bob.page, 'report.bin');
+    await attach(
+      alice.page,
+      [{ name: 'report.bin', mimeType: 'application/octet-stream', buffer: data }],
+      {
+        caption: 'the report'
+      }
+    );
+    await expect(article(alice.page, 'the report')).toBeVisible({ timeout: 60_000 });
+    await expect(card(bob.page, 'report.bin')).toBeVisible({ timeout: 30_000 });
+    expect(await saveAndHash(bob.page, 'report.bin')).toBe(sha256(data));
+    const seen = await bob.page.evaluate(
+      () => (window as unknown as { __progress: number[] }).__progress
+    );
+    // Progress was shown while it came, and it only went forward.
+    expect(seen.some((v) => v > 0 && v < data.length)).toBe(true);
+    expect(seen).toEqual([...seen].sort((x, y) => x - y));
+    // The sender can save its own copy too.
+    expect(await saveAndHash(alice.page, 'report.bin')).toBe(sha256(data));
+  });
+
+  test('a receiver reloaded mid-transfer resumes and completes; pause and resume', async ({
+    browser,
+    relay
+  }) => {
+    const { alice, bob } = await pair(browser, relay);
+    const data = fileOf(45 * MB);
+    await attach(alice.page, [
+      { name: 'big.bin', mimeType: 'application/octet-stream', buffer: data }
+    ]);
+    const bar = card(bob.page, 'big.bin').getByRole('progressbar', { name: 'big.bin' });
+    await expect(bar).toBeVisible({ timeout: 60_000 });
+    // Pause once some of it is here: it stays paused, with what it has.
+    await expect
+      .poll(async () => Number(await bar.getAttribute('value')), { timeout: 60_000 })
+      .toBeGreaterThan(0);
+    await card(bob.page, 'big.bin').getByRole('button', { name: 'Pause' }).click();
+    await expect(card(bob.page, 'big.bin').getByRole('button', { name: 'Resume' })).toBeVisible();
+    const paused = Number(await bar.getAttribute('value'));
+    expect(paused).toBeLessThan(data.length);
+    await card(bob.page, 'big.bin').getByRole('button', { name: 'Resume' }).click();
+    await expect
+      .poll(async () => Number((await bar.getAttribute('value')) ?? 0))
+      .toBeGreaterThan(paused);
+    // Reload in the middle: the transfer picks up where it was.
+    await bob.page.reload();
+    await conversations(bob.page).getByRole('link', { name: 'Alice' }).click();
+    expect(await saveAndHash(bob.page, 'big.bin')).toBe(sha256(data));
+  });
+
+  test('images show a preview and open in a viewer', async ({ browser, relay }) => {
+    const { alice, bob } = await pair(browser, relay);
+    const png = await alice.page.evaluate(async () => {
+      const canvas = new OffscreenCanvas(64, 48);
+      const ctx = canvas.getContext('2d')!;
+      ctx.fillStyle = '#c33';
+      ctx.fillRect(0, 0, 64, 48);
+      const blob = await canvas.convertToBlob({ type: 'image/png' });
+      return [...new Uint8Array(await blob.arrayBuffer())];
+    });
+    await attach(alice.page, [
+      { name: 'red.png', mimeType: 'image/png', buffer: Buffer.from(png) }
+    ]);
+    const img = card(bob.page, 'red.png').getByRole('img', { name: 'red.png' }).first();
+    await expect(img).toBeVisible({ timeout: 60_000 });
+    await expect
+      .poll(() => img.evaluate((el) => (el as HTMLImageElement).naturalWidth))
+      .toBeGreaterThan(0);
+    await expect(
+      card(bob.page, 'red.png').getByRole('button', { name: 'Save red.png' })
+    ).toBeVisible();
+    await img.click();
+    const viewer = bob.page.getByRole('dialog', { name: 'red.png' });
+    await expect(viewer).toBeVisible();
+    await bob.page.keyboard.press('Escape');
+    await expect(viewer).toBeHidden();
+  });
+
+  test('a public share shows the ordinary IPFS CID of its bytes', async ({ browser, relay }) => {
+    const { alice, bob } = await pair(browser, relay);
+    const size = 2 * MB + 12_345;
+    const data = Buffer.alloc(size);
+    pattern(data, 0);
+    const expected = await reference(size, pattern);
+    await attach(
+      alice.page,
+      [{ name: 'open.bin', mimeType: 'application/octet-stream', buffer: data }],
+      {
+        public: true
+      }
+    );
+    for (const who of [alice, bob] as AppPage[]) {
+      await expect(card(who.page, 'open.bin')).toContainText(`ipfs://${expected}`, {
+        timeout: 60_000
+      });
+    }
+    expect(await saveAndHash(bob.page, 'open.bin')).toBe(sha256(data));
+  });
+});
