@@ -303,6 +303,9 @@ class AttachmentService implements T.Attachments {
         dropped: job.dropped,
         onProgress: (p) => this.progress(job, plainBytes(p.bytes, total, record.size))
       });
+      // Every segment is authenticated: a wrong key shows on the first one, now rather than
+      // when the file is opened.
+      if (record.size > 0) await this.requireFiles().read(record, { start: 0, end: 1 }).next();
       this.log.forget(job.view.id);
       this.log.stored({
         conversationId: job.view.conversationId,
