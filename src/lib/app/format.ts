@@ -5,6 +5,8 @@
  * Supported: `code`, **bold**, _italic_, and http(s) links. No nesting (a chat line, not
  * Markdown); an unmatched marker stays as typed.
  */
+import { parseFileRecord } from '../files/record.js';
+
 export type Segment =
   | { type: 'text'; text: string }
   | { type: 'code'; text: string }
@@ -106,4 +108,17 @@ export function dayLabel(ms: number, now: number = Date.now()): string {
 /** The same calendar day (local time). */
 export function sameDay(a: number, b: number): boolean {
   return new Date(a).toDateString() === new Date(b).toDateString();
+}
+
+/**
+ * A message as a one-line preview (the conversation list): its text, or for a file sent without
+ * a caption "📎 <file name>" (the name from its record, shown safe; "📎 File" when unreadable).
+ */
+export function previewText(message: { text: string; file?: string }): string {
+  if (message.text.trim() !== '' || message.file === undefined) return plainText(message.text);
+  try {
+    return `📎 ${parseFileRecord(message.file).name}`;
+  } catch {
+    return '📎 File';
+  }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { directConversationId } from '../../../src/lib/app/chat.js';
-import { formatMessage, formatTime, plainText } from '../../../src/lib/app/format.js';
+import { formatMessage, formatTime, plainText, previewText } from '../../../src/lib/app/format.js';
 
 describe('formatMessage', () => {
   it('keeps plain text (HTML included) as text', () => {
@@ -62,5 +62,21 @@ describe('formatTime', () => {
     expect(formatTime(earlier, now)).toMatch(/Nov/);
     expect(formatTime(earlier, now)).toContain(formatTime(earlier, earlier));
     expect(formatTime(today, now)).toBe(time); // the cached formatters give the same text
+  });
+});
+
+describe('previewText', () => {
+  const record = JSON.stringify({
+    v: 1,
+    cid: 'bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku',
+    name: 'a/b\u202Ec.txt',
+    size: 0,
+    type: 'text/plain'
+  });
+  it('shows the caption, or the file name without a caption', () => {
+    expect(previewText({ text: '**hi**', file: record })).toBe('hi');
+    expect(previewText({ text: '', file: record })).toBe('📎 a_bc.txt');
+    expect(previewText({ text: '', file: '{broken' })).toBe('📎 File');
+    expect(previewText({ text: 'plain' })).toBe('plain');
   });
 });
