@@ -20,7 +20,11 @@ export function createBrowserApp(): App {
     docs: createIdbDocStore(),
     contacts: createIdbContactsStorage(),
     blockstore: createIdbBlockstore(),
-    files: { log: createTransferLog(localStorage), preview: imagePreview }
+    files: {
+      log: createTransferLog(localStorage),
+      preview: imagePreview,
+      estimate: () => navigator.storage.estimate()
+    }
   });
   // Storage writes leave the task that made them (deferWrites): a page being hidden or closed
   // issues the queued ones at once, while it still can.

@@ -16,6 +16,11 @@ export interface AttachmentsConfig {
   log?: TransferLog;
   /** A thumbnail of an image (browser: canvas), or undefined. */
   preview?: (file: FileSource) => Promise<{ thumb: string; w: number; h: number } | undefined>;
+  /**
+   * Space used and granted (browser: navigator.storage.estimate): a file that would not fit
+   * is refused before any of it is written. Default: no check (the blockstore's own errors).
+   */
+  estimate?: () => Promise<{ usage?: number; quota?: number }>;
   stallMs?: number;
   autoDownloadMax?: number;
   now?: () => number;

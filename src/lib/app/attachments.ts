@@ -12,7 +12,8 @@
  * ```
  */
 import { createFiles, storedSize, type Files, type FileSource } from '../files/files.js';
-import { FileUnavailableError } from '../files/errors.js';
+import { FileUnavailableError, StorageFullError } from '../files/errors.js';
+import { formatBytes } from './bytes.js';
 import { encodeFileRecord, parseFileRecord, type FileRecord } from '../files/record.js';
 import {
   describeFileError,
@@ -123,6 +124,7 @@ class AttachmentService implements T.Attachments {
       const local = `prep-${crypto.randomUUID()}`;
       const job = this.newJob(local, conversationId, source, 'send', 'preparing');
       try {
+        await this.checkRoom(source.name, source.size);
         const preview = await this.config.preview?.(source).catch(() => undefined);
         const record = await files.add(source, {
           public: options.public === true,
@@ -297,6 +299,7 @@ class AttachmentService implements T.Attachments {
     this.emit(job, { state: 'downloading', speed: 0, eta: undefined });
     const total = storedSize(record);
     try {
+      await this.checkRoom(record.name, total - (await this.requireFiles().stored(record)));
       await this.requireFiles().fetch(record, {
         providers: this.providersOf(job),
         signal,
@@ -331,6 +334,20 @@ class AttachmentService implements T.Attachments {
     } finally {
       this.active--;
       this.pump();
+    }
+  }
+
+  /** Refuses a file that would not fit in the space the browser grants this app. */
+  private async checkRoom(name: string, bytes: number): Promise<void> {
+    const estimate = await this.config.estimate?.().catch(() => undefined);
+    if (estimate?.quota === undefined || estimate.usage === undefined) return;
+    // Blocks carry a little framing; IndexedDB a little more.
+    if (estimate.usage + bytes * 1.05 > estimate.quota) {
+      throw new StorageFullError(
+        `There is not enough storage space on this device for “${name}” ` +
+          `(${formatBytes(bytes)} needed, ${formatBytes(Math.max(0, estimate.quota - estimate.usage))} free). ` +
+          'Delete files in Settings → Storage and try again.'
+      );
     }
   }
 

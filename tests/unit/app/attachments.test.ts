@@ -53,12 +53,14 @@ function bytes(size: number, seed = 1): FileSource & { data: Uint8Array } {
   };
 }
 
-async function device(members: () => string[]) {
+async function device(members: () => string[], quota?: number) {
   const node = await memoryPeer();
+  const blockstore = new MemoryBlockstore();
   const att = createAttachments({
     chat: fakeChat(node.peerId.toString(), members),
     libp2p: () => node,
-    blockstore: new MemoryBlockstore(),
+    blockstore,
+    ...(quota !== undefined ? { estimate: async () => ({ usage: 1_000, quota }) } : {}),
     log: createTransferLog(),
     stallMs: 1_000
   });
@@ -67,7 +69,7 @@ async function device(members: () => string[]) {
     await att.stop();
     await node.stop();
   });
-  return { node, att, id: node.peerId.toString() };
+  return { node, att, blockstore, id: node.peerId.toString() };
 }
 
 /** Whether the stored file reads back as `data` (compared as bytes: toEqual on MBs is slow). */
@@ -129,6 +131,19 @@ describe('attachments', () => {
     await waitFor(() => b.att.get(messageId!)?.state === 'done', { message: 'fetched' });
     expect(await readsBack(b.att, messageId!, file.data)).toBe(true);
   }, 30_000);
+
+  it('refuses a file that would not fit, with a clear error, writing and sending nothing', async () => {
+    messages.clear();
+    const a = await device(() => [], 1_000_000);
+    await expect(a.att.attach(CONV, [bytes(2 * 1024 * 1024)])).rejects.toThrow(
+      /not enough storage space on this device for “notes\.txt” \(2\.1 MB needed, [\d.]+ KB free\)/
+    );
+    expect(a.att.preparing(CONV)).toEqual([]);
+    expect(messages.size).toBe(0);
+    let blocks = 0;
+    for await (const _ of a.blockstore.getAll()) blocks++;
+    expect(blocks).toBe(0);
+  });
 
   it('shows a malformed record as an error on that file only', async () => {
     messages.clear();
