@@ -37,7 +37,7 @@ export interface MessengerConfig {
   /** Where file blocks are kept (default: in memory). */
   blockstore?: Blockstore;
   /** Files options: where unfinished transfers are remembered, image previews, timeouts. */
-  files?: Pick<AttachmentsConfig, 'log' | 'preview' | 'stallMs' | 'autoDownloadMax'>;
+  files?: Pick<AttachmentsConfig, 'log' | 'preview' | 'estimate' | 'stallMs' | 'autoDownloadMax'>;
 }
 
 export type AppConfig = NodeAppConfig & MessengerConfig;

@@ -32,6 +32,8 @@ export type * from './attachments-types.js';
 export const AUTO_DOWNLOAD_MAX = 512 * 1024 * 1024;
 /** Fetches running at once (the rest wait in line). */
 const MAX_ACTIVE = 2;
+/** How often transfers waiting for a member look for a direct connection to one. */
+const RECHECK_MS = 5_000;
 
 interface Job {
   view: TransferView;
@@ -71,7 +73,16 @@ class AttachmentService implements T.Attachments {
       if (e.detail.limits === undefined) this.retryWaiting(e.detail.remotePeer.toString());
     };
     libp2p.addEventListener('connection:open', onOpen as never);
-    this.offConnect = () => libp2p.removeEventListener('connection:open', onOpen as never);
+    // A direct connection that opened while a fetch was giving up is not missed for long.
+    const recheck = setInterval(() => {
+      for (const c of libp2p.getConnections()) {
+        if (c.limits === undefined) this.retryWaiting(c.remotePeer.toString());
+      }
+    }, RECHECK_MS);
+    this.offConnect = () => {
+      clearInterval(recheck);
+      libp2p.removeEventListener('connection:open', onOpen as never);
+    };
     for (const entry of this.log.unfinished()) {
       if (entry.paused) this.restorePaused(entry.conversationId, entry.messageId);
       else this.download(entry.conversationId, entry.messageId);
@@ -351,9 +362,13 @@ class AttachmentService implements T.Attachments {
     }
   }
 
+  /** `peer` is directly reachable (again): transfers waiting for it go on, it is asked again. */
   private retryWaiting(peer: string): void {
     for (const job of this.jobs.values()) {
-      if (job.view.state === 'waiting' && this.providersOf(job).includes(peer)) this.enqueue(job);
+      if (job.view.state === 'waiting' && this.providersOf(job).includes(peer)) {
+        job.dropped.delete(peer);
+        this.enqueue(job);
+      }
     }
   }
 
@@ -373,8 +388,11 @@ class AttachmentService implements T.Attachments {
   resume(id: string): void {
     const job = this.jobs.get(id);
     if (job === undefined) return;
-    if (['paused', 'waiting', 'failed', 'cancelled', 'available'].includes(job.view.state))
+    if (['paused', 'waiting', 'failed', 'cancelled', 'available'].includes(job.view.state)) {
+      // Asked by the person: every member is worth asking again.
+      job.dropped.clear();
       this.enqueue(job);
+    }
   }
 
   cancel(id: string): void {

@@ -172,7 +172,9 @@ class BatchingIdbBlockstore implements IdbBlockstore {
 
   #tx(db: IDBDatabase, mode: IDBTransactionMode): IDBTransaction {
     this.init.onTransaction?.(mode);
-    return db.transaction(STORE, mode);
+    // Relaxed durability: committed without waiting for the disk flush (blocks are checked
+    // against their CIDs; one lost in a power cut is fetched again), several times faster.
+    return db.transaction(STORE, mode, { durability: 'relaxed' });
   }
 
   /** The pending write of `key` (newest first; null: deleted) or else what `read` gives. */

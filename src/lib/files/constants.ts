@@ -7,11 +7,16 @@
 export const BITSWAP_LIMITS = {
   maxInboundStreams: 32,
   maxOutboundStreams: 32,
-  // Outgoing messages are packed up to this many block bytes (plus framing): kept well under
-  // what the other side accepts.
-  maxOutgoingMessageSize: 1024 * 1024,
+  // Outgoing messages are packed up to this size: one 1 MiB block of a public file must fit
+  // (bitswap sends nothing, forever, when one block is bigger than the limit), well under what
+  // the other side accepts.
+  maxOutgoingMessageSize: 1024 * 1024 + 64 * 1024,
   maxIncomingMessageSize: 2 * 1024 * 1024 + 64 * 1024,
-  maxWantlistSize: 1024
+  maxWantlistSize: 1024,
+  // Bitswap does not send a block again within this window by default (5 s): a transfer that
+  // was paused (its wants cancelled, blocks in flight dropped) and resumed at once would wait
+  // for blocks that never come. Every want here is deliberate: answer each one.
+  doNotResendBlockWindow: 0
 } as const;
 
 /**

@@ -130,19 +130,21 @@ class FilesService implements Files {
     const plain = counted(source.stream(), source.size, options.signal, options.onProgress);
     const written: CID[] = [];
     const store = this.blocks.helia.blockstore;
-    // Records what this import writes, so a failed one leaves nothing behind.
+    const key = options.public === true ? undefined : newFileKey();
+    // Records what this import writes, so a failed one leaves nothing behind. An encrypted
+    // file's blocks are all new (a fresh key): only a public one can share blocks with a file
+    // stored before, which must then stay.
     const recording = {
       get: store.get.bind(store),
       has: store.has.bind(store),
       put: async (cid: CID, block: Uint8Array) => {
-        const had = await store.has(cid);
+        const had = key === undefined && (await store.has(cid));
         const out = await store.put(cid, block, { signal: options.signal });
         if (!had) written.push(cid);
         return out;
       }
     };
     const fs = unixfs({ blockstore: recording });
-    const key = options.public === true ? undefined : newFileKey();
     try {
       const cid =
         key === undefined
@@ -259,7 +261,8 @@ class FilesService implements Files {
   async remove(record: FileRecord): Promise<void> {
     const cids: CID[] = [];
     for await (const cid of storedBlocks(this.blocks.helia, CID.parse(record.cid))) cids.push(cid);
-    for (const cid of cids) await this.blocks.helia.blockstore.delete(cid);
+    // Deleted together (the blockstore batches them), not one transaction each.
+    await Promise.all(cids.map((cid) => this.blocks.helia.blockstore.delete(cid)));
   }
 
   async stop(): Promise<void> {
