@@ -34,6 +34,8 @@ import type {
   ReservationTiming
 } from './page/api.js';
 import { measureAppStart, summarizeAppStart, type AppStartSample } from './lib/app-start.js';
+import { measureFiles, type FilesConfig, type FilesResult } from './lib/files-phase.js';
+import { filesReport } from './lib/files-report.js';
 import { startProfile, startTrace } from './lib/profile.js';
 import { fmt, formatTable, ratio, type Row } from './lib/report.js';
 import { startStaticServer, type StaticServer } from './lib/static-server.js';
@@ -68,6 +70,7 @@ interface Config {
   chatWindow: number;
   indexEntries: number;
   indexSends: number;
+  files: FilesConfig;
   budgetMs: number;
   verbose: boolean;
   phases: Set<Phase>;
@@ -83,7 +86,8 @@ const PHASES = [
   'catchup',
   'latency',
   'open',
-  'index'
+  'index',
+  'files'
 ] as const;
 type Phase = (typeof PHASES)[number];
 
@@ -101,6 +105,14 @@ function readPhases(): Set<Phase> {
   return out;
 }
 
+/**
+ * Default sizes of the files phase (MiB). Lowered from 256 and 1024: transfers between the two
+ * pages run at 3-6 MB/s on the 2-core machine (64 + 192: about 3 minutes), and the phase should
+ * stay under 4 minutes.
+ */
+const FILE_MIB = 64;
+const TTFB_MIB = 192;
+
 function intEnv(name: string, fallback: number, min: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -109,7 +121,17 @@ function intEnv(name: string, fallback: number, min: number): number {
   return n;
 }
 
+/** The files phase's own time: 0.5 s per MiB it moves (at least 300 s). */
+function filesBudgetS(phases: Set<Phase>): number {
+  if (!phases.has('files')) return 0;
+  const file = intEnv('BENCH_FILE_MIB', FILE_MIB, 1);
+  const moved =
+    3 * file * intEnv('BENCH_FILE_ROUNDS', 2, 1) + intEnv('BENCH_TTFB_MIB', TTFB_MIB, 1);
+  return Math.max(300, Math.ceil(moved / 2));
+}
+
 function readConfig(): Config {
+  const phases = readPhases();
   return {
     // Each fresh page takes a reservation the relay keeps for its TTL (default limit: 15).
     reservationPages: intEnv('BENCH_RESERVATION_PAGES', 8, 1),
@@ -134,9 +156,18 @@ function readConfig(): Config {
     indexEntries: intEnv('BENCH_INDEX_ENTRIES', 10_000, 1),
     indexSends: intEnv('BENCH_INDEX_SENDS', 200, 1),
     chatWindow: intEnv('BENCH_CHAT_WINDOW', 40, 1),
-    budgetMs: intEnv('BENCH_BUDGET_S', 600, 30) * 1000,
+    files: {
+      fileBytes: intEnv('BENCH_FILE_MIB', FILE_MIB, 1) * MiB,
+      rounds: intEnv('BENCH_FILE_ROUNDS', 2, 1),
+      ttfbBytes: intEnv('BENCH_TTFB_MIB', TTFB_MIB, 1) * MiB,
+      profile: process.env.BENCH_FILES_PROFILE === '1',
+      storage: process.env.BENCH_FILES_STORAGE === 'memory' ? 'memory' : 'disk',
+      bulkChunk: intEnv('BENCH_BULK_CHUNK_KIB', 64, 1) * 1024,
+      timeoutMs: intEnv('BENCH_FILE_TIMEOUT_S', 120, 10) * 1000
+    },
+    budgetMs: intEnv('BENCH_BUDGET_S', 600 + filesBudgetS(phases), 30) * 1000,
     verbose: process.env.BENCH_VERBOSE === '1',
-    phases: readPhases()
+    phases
   };
 }
 
@@ -899,6 +930,37 @@ async function run(cfg: Config, cleanups: (() => Promise<unknown>)[]): Promise<v
     log(`index: ${cfg.indexEntries} entries in IndexedDB, ours vs one record per message`);
     index = await measureIndex(env);
   }
+  let files: FilesResult | undefined;
+  if (phases.has('files')) {
+    const f = cfg.files;
+    log(
+      `files: ${f.fileBytes / MiB} MiB x ${f.rounds} (add, fetch, read) vs one libp2p stream and ` +
+        `the raw channel, then ${f.ttfbBytes / MiB} MiB for the time to first byte and the heap`
+    );
+    const own: (() => Promise<unknown>)[] = [];
+    try {
+      files = await measureFiles(
+        f,
+        {
+          executablePath,
+          args: chromiumArgs(),
+          url: `${env.pageUrl}?relay=${encodeURIComponent(relayAddr)}`,
+          log,
+          verbose: cfg.verbose,
+          openInMemory: async (name) => {
+            const side = await openPage(env, name, true);
+            await side.page.evaluate((t) => window.bench.ours.whenReserved(t), 20_000);
+            return side;
+          },
+          rawConnect: (a, b) => rawConnect(a, b, 5_000),
+          ensureDirect: (a, b, bId) => ensureDirect(env, a, b, bId)
+        },
+        own
+      );
+    } finally {
+      for (const fn of own.reverse()) await fn().catch(() => {});
+    }
+  }
   if (isolated === false) {
     log('warning: page is not cross-origin isolated; clock resolution is 100 µs');
   }
@@ -1205,6 +1267,11 @@ async function run(cfg: Config, cleanups: (() => Promise<unknown>)[]): Promise<v
       ratioBulk: index.bulkMs / index.baseBulkMs,
       ratioSend: index.sendMs / index.baseSendMs
     };
+  }
+  if (files !== undefined) {
+    const report = filesReport(cfg.files, files);
+    rows.push(...report.rows);
+    sections.files = report.section;
   }
   if (Object.keys(chat).length > 0) {
     sections.chat = {

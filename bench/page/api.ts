@@ -3,6 +3,8 @@
  * `page.evaluate`). All times are measured inside the page with `performance.now()`; the page
  * is served cross-origin isolated, so its clock resolution is 5 µs instead of 100 µs.
  */
+import type { FetchReport } from '$lib/files/fetch';
+import type { FileRecord } from '$lib/files/record';
 
 /** One side of a raw RTCPeerConnection, signaled by the runner (no trickle: full SDP). */
 export interface RawApi {
@@ -248,10 +250,88 @@ export interface ChatApi {
   applyStates(states: string[]): number;
 }
 
+/** How the files phase opens the service (bench/page/files.ts). */
+export interface FilesOpenOptions {
+  /** 'idb': the app's batched IndexedDB blockstore (database `name`); 'memory': MemoryBlockstore. */
+  store: 'idb' | 'memory';
+  name: string;
+  /** Blocks asked for at once while fetching (default: the app's FETCH_CONCURRENCY). */
+  concurrency?: number;
+}
+
+/** Blockstore calls since the last takeStats() (ms: summed latencies, calls overlap). */
+export interface StoreStats {
+  puts: number;
+  /** put() until durable (the IndexedDB batch committed). */
+  putMs: number;
+  putMaxMs: number;
+  gets: number;
+  /** get() until the bytes. */
+  getMs: number;
+  getMaxMs: number;
+  has: number;
+  hasMs: number;
+}
+
+export interface FilesAddResult {
+  record: FileRecord;
+  /** From the call until add() resolved (every block durable). */
+  ms: number;
+  /** Of which generating the file's chunks (the source, not the service). */
+  genMs: number;
+}
+
+export interface FilesFetchResult {
+  /** From calling fetch() until it resolved: every block stored. */
+  ms: number;
+  /** fetch() start -> the first progress with bytes > 0 (a data block stored). */
+  firstProgressMs: number;
+  /** fetch() start -> read(record, {start: 0, end: 1}) gave the first plaintext byte. */
+  firstByteMs: number;
+  firstByte?: number;
+  /** When 10%, 20%, ... 100% of the bytes were stored (ms after the start). */
+  marks: number[];
+  report: FetchReport;
+}
+
+export interface FilesReadResult {
+  /** read() of the whole file (decrypting) with the hash of each chunk. */
+  ms: number;
+  /** Of which the SHA-256 updates (noble, on this thread). */
+  hashMs: number;
+  bytes: number;
+  hash: string;
+}
+
+export interface FilesApi {
+  /** Closes what was open, then opens the files service on this page's node. */
+  open(options: FilesOpenOptions): Promise<void>;
+  /** SHA-256 (hex) of the generated file of `size` bytes (made again, nothing stored). */
+  expectedHash(size: number): Promise<{ hash: string; ms: number }>;
+  /** add() of a generated file of `size` bytes (a stream of 1 MiB chunks). */
+  add(size: number): Promise<FilesAddResult>;
+  /** fetch() from `provider` (peer ID); `firstByte`: also time the first byte read() gives. */
+  fetch(
+    record: FileRecord,
+    provider: string,
+    options: { timeoutMs: number; firstByte: boolean }
+  ): Promise<FilesFetchResult>;
+  /** Byte 0 of the generated file of `size` bytes. */
+  firstByte(size: number): Promise<number>;
+  readAll(record: FileRecord): Promise<FilesReadResult>;
+  /** remove(), then the blocks left in the IndexedDB store (undefined for memory). */
+  remove(
+    record: FileRecord
+  ): Promise<{ ms: number; left: { blocks: number; bytes: number } | undefined }>;
+  takeStats(): StoreStats;
+  close(): Promise<void>;
+}
+
 export interface BenchApi {
   raw: RawApi;
   ours: OursApi;
   chat: ChatApi;
+  files: FilesApi;
   /** Whether the page got the high-resolution clock (cross-origin isolated). */
   isolated: boolean;
   /** Error from starting at page load (`?relay=`), if any. */

@@ -7,6 +7,7 @@
 import './count-pc.ts';
 import type { BenchApi } from './api.ts';
 import { chat } from './chat.ts';
+import { filesApi } from './files.ts';
 import { ours } from './ours.ts';
 import { raw } from './raw.ts';
 import { errorMessage } from './util.ts';
@@ -18,6 +19,7 @@ const bench: BenchApi = {
   raw,
   ours,
   chat,
+  files: filesApi,
   isolated: globalThis.crossOriginIsolated,
   startError: () => startError
 };

@@ -1,0 +1,395 @@
+/**
+ * The `files` phase of bench/run.ts (issue 10): the files service between two bench pages over
+ * their direct WebRTC connection, each page with an on-disk profile (Playwright's fresh contexts
+ * keep IndexedDB in memory; the app's blocks go to disk), side by side with the same bytes over
+ * one libp2p stream (the bulk sink) and over the raw data channel, on the same two pages.
+ *
+ * 1. throughput, `rounds` x a file of `fileBytes` (orders alternate): add on A, fetch on B, read
+ *    back on B against the SHA-256 A computed; then both remove it.
+ * 2. a file of `ttfbBytes`: B's time to first byte, and the JS heap of both pages (CDP
+ *    `Runtime.getHeapUsage` every 100 ms, as the open phase reads the heap through CDP).
+ * 3. with `profile`: the same transfer with memory blockstores on one or both sides, with more
+ *    blocks in flight, and one-block fetches against the echo stream's round trip.
+ */
+import type { BrowserContext, Page } from '@playwright/test';
+import { chromium } from '@playwright/test';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type * as Api from '../page/api.js';
+import { fmt } from './report.js';
+import { heapSampler, machineCpu, retainedHeapMB, type HeapPeak } from './samplers.js';
+import { mbPerSecond } from './stats.js';
+
+const MiB = 1024 * 1024;
+const WARMUP_BYTES = 8 * MiB;
+/** At least 1 MiB/s, or the configured timeout. */
+const timeoutFor = (cfg: FilesConfig, bytes: number): number =>
+  Math.max(cfg.timeoutMs, (bytes / MiB) * 1000);
+
+export interface FilesConfig {
+  fileBytes: number;
+  rounds: number;
+  ttfbBytes: number;
+  profile: boolean;
+  /** 'disk': two browsers with on-disk profiles; 'memory': fresh contexts of the run's browser. */
+  storage: 'disk' | 'memory';
+  bulkChunk: number;
+  /** Least time allowed to one transfer or add (else 1 s per MiB). */
+  timeoutMs: number;
+}
+
+export interface FilesSide {
+  name: string;
+  context: BrowserContext;
+  page: Page;
+}
+
+export interface FilesDeps {
+  executablePath: string;
+  args: string[];
+  /** The bench page with `?relay=`: its node starts at load. */
+  url: string;
+  log: (msg: string) => void;
+  verbose: boolean;
+  /** A page in a fresh context of the run's browser (IndexedDB in memory), node reserved. */
+  openInMemory(name: string): Promise<FilesSide>;
+  rawConnect(a: FilesSide, b: FilesSide): Promise<unknown>;
+  ensureDirect(a: FilesSide, b: FilesSide, bId: string): Promise<{ remoteAddr?: string }>;
+}
+
+export interface FilesRound {
+  add: Api.FilesAddResult;
+  fetch: Api.FilesFetchResult;
+  read: Api.FilesReadResult;
+  /** A's WebRTC bytes sent during the fetch (proof it went over WebRTC). */
+  aWireBytes: number;
+  /** A while adding; A while serving, B while fetching. */
+  stats: { add: Api.StoreStats; serve: Api.StoreStats; fetch: Api.StoreStats };
+  removeMs: { a: number; b: number };
+  /** JS heap of each page after a GC at the end of the round (MB). */
+  retainedMB: { a: number; b: number };
+  /** Busy share of the machine's cores during each step. */
+  cpu: { add: number; fetch: number; read: number; libp2p: number; raw: number };
+  bulk: { libp2p: Api.BulkResult; raw: Api.BulkResult };
+}
+
+export interface FilesResult {
+  storage: string;
+  expectedHashMs: number;
+  rounds: FilesRound[];
+  ttfb: {
+    bytes: number;
+    add: Api.FilesAddResult;
+    fetch: Api.FilesFetchResult;
+    heap: Record<'aAdd' | 'aServe' | 'bFetch', HeapPeak> & { idle: { a: HeapPeak; b: HeapPeak } };
+    removeMs: { a: number; b: number };
+  };
+  profile?: Record<string, unknown>;
+}
+
+class FilesPhaseError extends Error {
+  override name = 'FilesPhaseError';
+}
+
+/** A bench page in a browser of its own with a fresh on-disk profile (removed at cleanup). */
+async function openDiskSide(
+  deps: FilesDeps,
+  name: string,
+  cleanups: (() => Promise<unknown>)[]
+): Promise<FilesSide> {
+  const dir = await mkdtemp(join(tmpdir(), `p2p4e-bench-files-${name}-`));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  const context = await chromium.launchPersistentContext(dir, {
+    executablePath: deps.executablePath,
+    args: deps.args,
+    headless: true
+  });
+  cleanups.push(() => context.close());
+  const page = context.pages()[0] ?? (await context.newPage());
+  page.on('pageerror', (err) => deps.log(`${name}: page error: ${err.message}`));
+  page.on('console', (msg) => {
+    if (deps.verbose || msg.type() === 'error')
+      deps.log(`${name}: console.${msg.type()}: ${msg.text()}`);
+  });
+  await page.goto(deps.url, { timeout: 30_000 });
+  await page.waitForFunction(() => window.bench !== undefined, undefined, { timeout: 30_000 });
+  const err = await page.evaluate(() => window.bench.startError());
+  if (err !== undefined) throw new FilesPhaseError(`${name}: node did not start: ${err}`);
+  await page.evaluate((ms) => window.bench.ours.whenReserved(ms), 20_000);
+  return { name, context, page };
+}
+
+async function bulk(
+  kind: 'libp2p' | 'raw',
+  a: FilesSide,
+  bId: string,
+  bytes: number,
+  cfg: FilesConfig
+): Promise<Api.BulkResult & { cpu: number }> {
+  const cpu = machineCpu();
+  const r =
+    kind === 'raw'
+      ? await a.page.evaluate(([n, c, t]) => window.bench.raw.bulk(n, c, t), [
+          bytes,
+          cfg.bulkChunk,
+          timeoutFor(cfg, bytes)
+        ] as const)
+      : await a.page.evaluate(([p, n, c, t]) => window.bench.ours.bulk(p, n, c, t), [
+          bId,
+          bytes,
+          cfg.bulkChunk,
+          timeoutFor(cfg, bytes)
+        ] as const);
+  const busy = cpu();
+  if (r.received !== r.bytes)
+    throw new FilesPhaseError(`${kind} bulk: got ${r.received} of ${r.bytes}`);
+  if (r.wireBytes < r.bytes) throw new FilesPhaseError(`${kind} bulk: not over WebRTC`);
+  return { ...r, cpu: busy };
+}
+
+/** add on A, fetch on B, read back on B (checked), remove on both. */
+async function filesRound(
+  a: FilesSide,
+  b: FilesSide,
+  aId: string,
+  bytes: number,
+  expected: string,
+  cfg: FilesConfig
+): Promise<
+  Omit<FilesRound, 'bulk' | 'cpu' | 'retainedMB'> & {
+    cpu: Omit<FilesRound['cpu'], 'libp2p' | 'raw'>;
+  }
+> {
+  await a.page.evaluate(() => window.bench.files.takeStats());
+  let cpu = machineCpu();
+  const add = await a.page.evaluate((n) => window.bench.files.add(n), bytes);
+  const addCpu = cpu();
+  const addStats = await a.page.evaluate(() => window.bench.files.takeStats());
+  await b.page.evaluate(() => window.bench.files.takeStats());
+  const wire0 = await a.page.evaluate(() => window.bench.chat.bytesSent());
+  cpu = machineCpu();
+  const fetch = await b.page.evaluate(
+    ([r, p, t]) => window.bench.files.fetch(r, p, { timeoutMs: t, firstByte: false }),
+    [add.record, aId, timeoutFor(cfg, bytes)] as const
+  );
+  const fetchCpu = cpu();
+  const aWireBytes = (await a.page.evaluate(() => window.bench.chat.bytesSent())) - wire0;
+  const serve = await a.page.evaluate(() => window.bench.files.takeStats());
+  const fetchStats = await b.page.evaluate(() => window.bench.files.takeStats());
+  if (aWireBytes < bytes)
+    throw new FilesPhaseError(`files: only ${aWireBytes} of ${bytes} B over WebRTC`);
+  cpu = machineCpu();
+  const read = await b.page.evaluate((r) => window.bench.files.readAll(r), add.record);
+  const readCpu = cpu();
+  if (read.bytes !== bytes || read.hash !== expected) {
+    throw new FilesPhaseError(
+      `files: B read ${read.bytes} B, sha256 ${read.hash}, expected ${expected}`
+    );
+  }
+  const rb = await b.page.evaluate((r) => window.bench.files.remove(r), add.record);
+  const ra = await a.page.evaluate((r) => window.bench.files.remove(r), add.record);
+  for (const left of [ra.left, rb.left]) {
+    if (left !== undefined && left.blocks > 0)
+      throw new FilesPhaseError(`files: ${left.blocks} blocks left after remove`);
+  }
+  return {
+    add,
+    fetch,
+    read,
+    aWireBytes,
+    stats: { add: addStats, serve, fetch: fetchStats },
+    removeMs: { a: ra.ms, b: rb.ms },
+    cpu: { add: addCpu, fetch: fetchCpu, read: readCpu }
+  };
+}
+
+async function openFiles(
+  side: FilesSide,
+  store: 'idb' | 'memory',
+  concurrency?: number
+): Promise<void> {
+  await side.page.evaluate(
+    ([s, n, c]) =>
+      window.bench.files.open({
+        store: s,
+        name: n,
+        ...(c === undefined ? {} : { concurrency: c })
+      }),
+    [store, `bench-files-${side.name}`, concurrency] as const
+  );
+}
+
+export async function measureFiles(
+  cfg: FilesConfig,
+  deps: FilesDeps,
+  cleanups: (() => Promise<unknown>)[]
+): Promise<FilesResult> {
+  const { log } = deps;
+  const open = async (name: string): Promise<FilesSide> => {
+    if (cfg.storage === 'disk') return openDiskSide(deps, name, cleanups);
+    const side = await deps.openInMemory(name);
+    cleanups.push(() => side.context.close());
+    return side;
+  };
+  const a = await open('FA');
+  const b = await open('FB');
+  const aId = await a.page.evaluate(() => window.bench.ours.peerId());
+  const bId = await b.page.evaluate(() => window.bench.ours.peerId());
+  await deps.rawConnect(a, b);
+  const direct = await deps.ensureDirect(a, b, bId);
+  log(`files: pages with ${cfg.storage} profiles, direct connection ${direct.remoteAddr ?? '?'}`);
+  await openFiles(a, 'idb');
+  await openFiles(b, 'idb');
+  const { fileBytes, rounds: roundCount } = cfg;
+
+  // Warm-up (discarded): a small file, both baselines.
+  const warm = await a.page.evaluate((n) => window.bench.files.expectedHash(n), WARMUP_BYTES);
+  await filesRound(a, b, aId, WARMUP_BYTES, warm.hash, cfg);
+  await bulk('libp2p', a, bId, WARMUP_BYTES, cfg);
+  await bulk('raw', a, bId, WARMUP_BYTES, cfg);
+
+  const expected = await a.page.evaluate((n) => window.bench.files.expectedHash(n), fileBytes);
+  log(`files: sha256 of the ${fileBytes / MiB} MiB file made in ${fmt(expected.ms, ' ms')}`);
+  const rounds: FilesRound[] = [];
+  for (let r = 0; r < roundCount; r++) {
+    let files: Awaited<ReturnType<typeof filesRound>> | undefined;
+    let libp2p: (Api.BulkResult & { cpu: number }) | undefined;
+    let raw: (Api.BulkResult & { cpu: number }) | undefined;
+    const steps = [
+      async () => (files = await filesRound(a, b, aId, fileBytes, expected.hash, cfg)),
+      async () => (libp2p = await bulk('libp2p', a, bId, fileBytes, cfg)),
+      async () => (raw = await bulk('raw', a, bId, fileBytes, cfg))
+    ];
+    for (const step of r % 2 === 0 ? steps : steps.reverse()) await step();
+    if (files === undefined || libp2p === undefined || raw === undefined)
+      throw new FilesPhaseError('round incomplete');
+    const retainedMB = { a: await retainedHeapMB(a), b: await retainedHeapMB(b) };
+    rounds.push({
+      ...files,
+      retainedMB,
+      cpu: { ...files.cpu, libp2p: libp2p.cpu, raw: raw.cpu },
+      bulk: { libp2p, raw }
+    });
+    log(
+      `files round ${r + 1}/${roundCount}: add ${fmt(mbPerSecond(fileBytes, files.add.ms))} MB/s, ` +
+        `fetch ${fmt(mbPerSecond(fileBytes, files.fetch.ms))} MB/s, read ${fmt(mbPerSecond(fileBytes, files.read.ms))} MB/s; ` +
+        `libp2p stream ${fmt(mbPerSecond(fileBytes, libp2p.ms))} MB/s, raw ${fmt(mbPerSecond(fileBytes, raw.ms))} MB/s`
+    );
+  }
+
+  // The big file: time to first byte, heap of both pages.
+  const big = cfg.ttfbBytes;
+  log(`files: ${big / MiB} MiB file, time to first byte and JS heap`);
+  const heapA = await heapSampler(a);
+  const heapB = await heapSampler(b);
+  await Promise.all([heapA.gc(), heapB.gc()]);
+  heapA.take(); // drops the samples from before the GC
+  heapB.take();
+  await new Promise((res) => setTimeout(res, 300));
+  const idle = { a: heapA.take(), b: heapB.take() };
+  const add = await a.page.evaluate((n) => window.bench.files.add(n), big);
+  const aAdd = heapA.take();
+  heapB.take();
+  const fetch = await b.page.evaluate(
+    ([r, p, t]) => window.bench.files.fetch(r, p, { timeoutMs: t, firstByte: true }),
+    [add.record, aId, timeoutFor(cfg, big)] as const
+  );
+  const heap = { idle, aAdd, aServe: heapA.take(), bFetch: heapB.take() };
+  await Promise.all([heapA.stop(), heapB.stop()]);
+  const byte0 = await a.page.evaluate((n) => window.bench.files.firstByte(n), big);
+  if (fetch.firstByte !== byte0)
+    throw new FilesPhaseError(`files: B's first byte ${fetch.firstByte}, A's ${byte0}`);
+  const rb = await b.page.evaluate((r) => window.bench.files.remove(r), add.record);
+  const ra = await a.page.evaluate((r) => window.bench.files.remove(r), add.record);
+  log(
+    `files: ${big / MiB} MiB: add ${fmt(mbPerSecond(big, add.ms))} MB/s, first block ${fmt(fetch.firstProgressMs, ' ms')}, ` +
+      `first byte ${fmt(fetch.firstByteMs, ' ms')}, fetch ${fmt(mbPerSecond(big, fetch.ms))} MB/s; ` +
+      `heap peak A add ${fmt(aAdd.usedMB, ' MB')}, A serve ${fmt(heap.aServe.usedMB, ' MB')}, B fetch ${fmt(heap.bFetch.usedMB, ' MB')}`
+  );
+  const result: FilesResult = {
+    storage:
+      cfg.storage === 'disk'
+        ? 'IndexedDB (createIdbBlockstore) in on-disk Chromium profiles, one browser per page'
+        : "IndexedDB (createIdbBlockstore) in fresh contexts of the run's browser (kept in memory)",
+    expectedHashMs: expected.ms,
+    rounds,
+    ttfb: { bytes: big, add, fetch, heap, removeMs: { a: ra.ms, b: rb.ms } }
+  };
+  if (cfg.profile) result.profile = await profileVariants(cfg, a, b, { aId, bId }, log);
+  return result;
+}
+
+/** Where the time goes: no IndexedDB at all, and more blocks in flight. */
+async function profileVariants(
+  cfg: FilesConfig,
+  a: FilesSide,
+  b: FilesSide,
+  ids: { aId: string; bId: string },
+  log: (msg: string) => void
+): Promise<Record<string, unknown>> {
+  const { aId, bId } = ids;
+  const bytes = cfg.fileBytes;
+  const expected = (await a.page.evaluate((n) => window.bench.files.expectedHash(n), bytes)).hash;
+  const out: Record<string, unknown> = {};
+  type Store = 'idb' | 'memory';
+  // [name, A's store, B's store, blocks in flight on B]
+  const variants: [string, Store, Store, number | undefined][] = [
+    ['memory blockstores on both', 'memory', 'memory', undefined],
+    ["IndexedDB on A only (B's in memory)", 'idb', 'memory', undefined],
+    ["IndexedDB on B only (A's in memory)", 'memory', 'idb', undefined],
+    ['IndexedDB, 16 in flight', 'idb', 'idb', 16],
+    ['IndexedDB, 32 in flight', 'idb', 'idb', 32],
+    ['memory blockstores, 32 in flight', 'memory', 'memory', 32]
+  ];
+  for (const [name, storeA, storeB, concurrency] of variants) {
+    await openFiles(a, storeA);
+    await openFiles(b, storeB, concurrency);
+    try {
+      const r = await filesRound(a, b, aId, bytes, expected, cfg);
+      out[name] = {
+        addMBps: mbPerSecond(bytes, r.add.ms),
+        fetchMBps: mbPerSecond(bytes, r.fetch.ms),
+        readMBps: mbPerSecond(bytes, r.read.ms),
+        firstBlockMs: r.fetch.firstProgressMs,
+        cpu: r.cpu,
+        stats: r.stats
+      };
+      log(
+        `files profile, ${name}: add ${fmt(mbPerSecond(bytes, r.add.ms))} MB/s, fetch ${fmt(mbPerSecond(bytes, r.fetch.ms))} MB/s`
+      );
+    } catch (err) {
+      out[name] = { error: String(err) };
+      log(`files profile, ${name}: FAILED ${String(err)}`);
+    }
+  }
+  // One bitswap round trip: a 1 KiB file is one block (its root), vs the echo stream's RTT.
+  const tiny: Record<string, number[]> = {};
+  for (const store of ['memory', 'idb'] as const) {
+    await openFiles(a, store);
+    await openFiles(b, store);
+    tiny[store] = [];
+    for (let i = 0; i < 5; i++) {
+      const add = await a.page.evaluate(() => window.bench.files.add(1024));
+      const f = await b.page.evaluate(
+        ([r, p]) => window.bench.files.fetch(r, p, { timeoutMs: 10_000, firstByte: false }),
+        [add.record, aId] as const
+      );
+      tiny[store].push(f.ms);
+      await b.page.evaluate((r) => window.bench.files.remove(r), add.record);
+      await a.page.evaluate((r) => window.bench.files.remove(r), add.record);
+    }
+  }
+  const echo = await a.page.evaluate((p) => window.bench.ours.rtt(p, 20, 32, 5_000), bId);
+  const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] ?? NaN;
+  out['one-block fetch (1 KiB file)'] = {
+    memoryMs: tiny.memory,
+    idbMs: tiny.idb,
+    echoRttMs: med(echo)
+  };
+  log(
+    `files profile, one-block fetch: memory ${fmt(med(tiny.memory ?? []), ' ms')}, ` +
+      `IndexedDB ${fmt(med(tiny.idb ?? []), ' ms')}; echo RTT ${fmt(med(echo), ' ms')}`
+  );
+  return out;
+}
