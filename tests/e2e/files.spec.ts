@@ -170,6 +170,40 @@ test.describe('files', () => {
     await expect(viewer).toBeHidden();
   });
 
+  test('a video the browser can play plays inline once here', async ({ browser, relay }) => {
+    const { alice, bob } = await pair(browser, relay);
+    // A short WebM made in the page (canvas + MediaRecorder).
+    const webm = await alice.page.evaluate(async () => {
+      const canvas = document.createElement('canvas');
+      canvas.width = 64;
+      canvas.height = 48;
+      const ctx = canvas.getContext('2d')!;
+      const stream = canvas.captureStream(10);
+      const recorder = new MediaRecorder(stream, { mimeType: 'video/webm' });
+      const parts: Blob[] = [];
+      recorder.ondataavailable = (e) => parts.push(e.data);
+      const stopped = new Promise((resolve) => (recorder.onstop = resolve));
+      recorder.start();
+      for (let i = 0; i < 10; i++) {
+        ctx.fillStyle = `hsl(${i * 36} 80% 50%)`;
+        ctx.fillRect(0, 0, 64, 48);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      recorder.stop();
+      await stopped;
+      return [...new Uint8Array(await new Blob(parts).arrayBuffer())];
+    });
+    await attach(alice.page, [
+      { name: 'clip.webm', mimeType: 'video/webm', buffer: Buffer.from(webm) }
+    ]);
+    const video = card(bob.page, 'clip.webm').locator('video');
+    await expect(video).toBeVisible({ timeout: 60_000 });
+    await expect(video).toHaveAccessibleName('clip.webm');
+    await expect
+      .poll(() => video.evaluate((el) => (el as HTMLVideoElement).readyState))
+      .toBeGreaterThanOrEqual(1);
+  });
+
   test('a public share shows the ordinary IPFS CID of its bytes', async ({ browser, relay }) => {
     const { alice, bob } = await pair(browser, relay);
     const size = 2 * MB + 12_345;

@@ -18,6 +18,9 @@ import type { FileRecord } from '$lib/files/record';
 /** Images up to this size are shown inline once stored (bigger ones: the thumbnail only). */
 const MAX_INLINE_IMAGE = 40 * 1024 * 1024;
 const INLINE_TYPES = /^image\/(jpeg|png|gif|webp|avif|bmp)$/u;
+/** Videos the browser may play, up to this size, play inline once stored. */
+const MAX_INLINE_VIDEO = 200 * 1024 * 1024;
+const VIDEO_TYPES = /^video\/(mp4|webm|ogg)$/u;
 
 export interface SaveTarget {
   /** Streams `chunks` out as a download named `name`. */
@@ -128,12 +131,17 @@ export class FilesStore {
     return INLINE_TYPES.test(record.type) && record.size <= MAX_INLINE_IMAGE;
   }
 
-  /** An object URL of a stored image (made once, kept while the page lives). */
+  /** Whether the UI plays the stored file itself as a video (where the browser can). */
+  inlineVideo(record: FileRecord): boolean {
+    return VIDEO_TYPES.test(record.type) && record.size <= MAX_INLINE_VIDEO;
+  }
+
+  /** An object URL of a stored image or video (made once, kept while the page lives). */
   imageUrl(messageId: string, record: FileRecord): Promise<string | undefined> {
     let url = this.#urls.get(messageId);
     if (url === undefined) {
       url = (async () => {
-        if (!this.inlineImage(record)) return undefined;
+        if (!this.inlineImage(record) && !this.inlineVideo(record)) return undefined;
         const parts: Uint8Array<ArrayBuffer>[] = [];
         for await (const part of this.#att.read(record))
           parts.push(part as Uint8Array<ArrayBuffer>);
