@@ -12,8 +12,8 @@
  * ```
  */
 import { createFiles, storedSize, type Files, type FileSource } from '../files/files.js';
-import { FileUnavailableError, StorageFullError } from '../files/errors.js';
-import { formatBytes } from './bytes.js';
+import { FileUnavailableError } from '../files/errors.js';
+import { checkRoom, watchDirect } from './attachment-io.js';
 import { encodeFileRecord, parseFileRecord, type FileRecord } from '../files/record.js';
 import {
   describeFileError,
@@ -69,20 +69,7 @@ class AttachmentService implements T.Attachments {
       blockstore: this.config.blockstore,
       ...(this.config.stallMs !== undefined ? { stallMs: this.config.stallMs } : {})
     });
-    const onOpen = (e: CustomEvent<{ limits?: unknown; remotePeer: { toString(): string } }>) => {
-      if (e.detail.limits === undefined) this.retryWaiting(e.detail.remotePeer.toString());
-    };
-    libp2p.addEventListener('connection:open', onOpen as never);
-    // A direct connection that opened while a fetch was giving up is not missed for long.
-    const recheck = setInterval(() => {
-      for (const c of libp2p.getConnections()) {
-        if (c.limits === undefined) this.retryWaiting(c.remotePeer.toString());
-      }
-    }, RECHECK_MS);
-    this.offConnect = () => {
-      clearInterval(recheck);
-      libp2p.removeEventListener('connection:open', onOpen as never);
-    };
+    this.offConnect = watchDirect(libp2p, RECHECK_MS, (peer) => this.retryWaiting(peer));
     for (const entry of this.log.unfinished()) {
       if (entry.paused) this.restorePaused(entry.conversationId, entry.messageId);
       else this.download(entry.conversationId, entry.messageId);
@@ -135,7 +122,7 @@ class AttachmentService implements T.Attachments {
       const local = `prep-${crypto.randomUUID()}`;
       const job = this.newJob(local, conversationId, source, 'send', 'preparing');
       try {
-        await this.checkRoom(source.name, source.size);
+        await checkRoom(this.config.estimate, source.name, source.size);
         const preview = await this.config.preview?.(source).catch(() => undefined);
         const record = await files.add(source, {
           public: options.public === true,
@@ -174,18 +161,10 @@ class AttachmentService implements T.Attachments {
     direction: 'send' | 'receive',
     state: TransferView['state']
   ): Job {
+    const { name, size, type } = file;
+    const view = { id, conversationId, name, size, type, direction, state, bytes: 0, speed: 0 };
     const job: Job = {
-      view: {
-        id,
-        conversationId,
-        name: file.name,
-        size: file.size,
-        type: file.type,
-        direction,
-        state,
-        bytes: 0,
-        speed: 0
-      },
+      view,
       abort: new AbortController(),
       meter: new Meter(this.now),
       dropped: new Set()
@@ -310,7 +289,11 @@ class AttachmentService implements T.Attachments {
     this.emit(job, { state: 'downloading', speed: 0, eta: undefined });
     const total = storedSize(record);
     try {
-      await this.checkRoom(record.name, total - (await this.requireFiles().stored(record)));
+      await checkRoom(
+        this.config.estimate,
+        record.name,
+        total - (await this.requireFiles().stored(record))
+      );
       await this.requireFiles().fetch(record, {
         providers: this.providersOf(job),
         signal,
@@ -345,20 +328,6 @@ class AttachmentService implements T.Attachments {
     } finally {
       this.active--;
       this.pump();
-    }
-  }
-
-  /** Refuses a file that would not fit in the space the browser grants this app. */
-  private async checkRoom(name: string, bytes: number): Promise<void> {
-    const estimate = await this.config.estimate?.().catch(() => undefined);
-    if (estimate?.quota === undefined || estimate.usage === undefined) return;
-    // Blocks carry a little framing; IndexedDB a little more.
-    if (estimate.usage + bytes * 1.05 > estimate.quota) {
-      throw new StorageFullError(
-        `There is not enough storage space on this device for “${name}” ` +
-          `(${formatBytes(bytes)} needed, ${formatBytes(Math.max(0, estimate.quota - estimate.usage))} free). ` +
-          'Delete files in Settings → Storage and try again.'
-      );
     }
   }
 
