@@ -11,6 +11,7 @@ import {
   parseIceServers,
   parseInteger,
   parseLogLevel,
+  parseSize,
   port,
   type IceServer,
   type LogLevel
@@ -53,6 +54,13 @@ export interface RelayConfig {
   relayDurationLimit: number;
   /** Gossipsub topics the relay joins on behalf of its peers; 0 = join none. */
   maxTopics: number;
+  /**
+   * Bytes of public shares kept in `dataDir/public-shares` and served at `/ipfs/<cid>`;
+   * 0 = the feature is off (the protocol answers "disabled", `/ipfs/` is 404).
+   */
+  publicSharesQuota: number;
+  /** Largest single public share accepted, in bytes (its file size). */
+  publicShareMax: number;
   logLevel: LogLevel;
 }
 
@@ -119,7 +127,9 @@ export const SETTINGS = [
     flag: '--data-dir',
     env: 'P2P4E_DATA_DIR',
     defaultText: './data',
-    help: 'Directory for persistent state (the relay identity key, data-dir/relay-key).',
+    help:
+      'Directory for persistent state (the relay identity key, data-dir/relay-key; public\n' +
+      'shares in data-dir/public-shares when --public-shares-quota is set).',
     parse: parseDir
   }),
   setting({
@@ -235,6 +245,25 @@ export const SETTINGS = [
       'gossipsub settings track at most ~1000 topics of one peer (and decode at most 5000\n' +
       'subscriptions per message), hence the low default and the cap of 4000.',
     parse: (raw, name) => parseInteger(raw, name, 0, MAX_TOPICS)
+  }),
+  setting({
+    key: 'publicSharesQuota',
+    flag: '--public-shares-quota',
+    env: 'P2P4E_PUBLIC_SHARES_QUOTA',
+    defaultText: '0',
+    help:
+      'Disk space for public shares (files people share publicly, unencrypted) that peers ask\n' +
+      'the relay to keep, served to anyone at /ipfs/<cid> (an IPFS trustless gateway). A size\n' +
+      'such as 5GB or 512MiB; 0 = off. Stored in data-dir/public-shares.',
+    parse: (raw, name) => parseSize(raw, name, 0, Number.MAX_SAFE_INTEGER)
+  }),
+  setting({
+    key: 'publicShareMax',
+    flag: '--public-share-max',
+    env: 'P2P4E_PUBLIC_SHARE_MAX',
+    defaultText: '100MB',
+    help: 'Largest single public share accepted (its file size), e.g. 100MB.',
+    parse: (raw, name) => parseSize(raw, name, 1, Number.MAX_SAFE_INTEGER)
   }),
   setting({
     key: 'logLevel',

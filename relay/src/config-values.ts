@@ -43,6 +43,61 @@ export function parseInteger(raw: string, name: string, min: number, max: number
 
 export const port = (raw: string, name: string): number => parseInteger(raw, name, 0, 65_535);
 
+/** Byte units of `parseSize`: SI (kB, MB, GB, TB: powers of 1000) and IEC (KiB, ...: of 1024). */
+const SIZE_UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1e3,
+  kb: 1e3,
+  m: 1e6,
+  mb: 1e6,
+  g: 1e9,
+  gb: 1e9,
+  t: 1e12,
+  tb: 1e12,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+  tib: 1024 ** 4
+};
+
+/** Formats a byte count the way `parseSize` reads it back (`100MB`, `1.5GiB` stays bytes). */
+export function formatSize(bytes: number): string {
+  for (const [unit, factor] of [
+    ['TB', 1e12],
+    ['GB', 1e9],
+    ['MB', 1e6],
+    ['kB', 1e3]
+  ] as const) {
+    if (bytes >= factor && bytes % factor === 0) return `${bytes / factor}${unit}`;
+  }
+  return String(bytes);
+}
+
+/**
+ * A size in bytes: a plain integer (`1048576`) or a number with a unit, SI or IEC, any case,
+ * optionally with a space (`100MB`, `1.5 GB`, `512KiB`). Fractions are rounded down to a byte.
+ */
+export function parseSize(raw: string, name: string, min: number, max: number): number {
+  const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(raw.trim());
+  const factor = match === null ? undefined : SIZE_UNITS[(match[2] ?? '').toLowerCase()];
+  if (match === null || factor === undefined) {
+    fail(
+      name,
+      `must be a size in bytes such as 1073741824, 500MB, 1GB or 2GiB (got ${quote(raw)})`
+    );
+  }
+  const value = Math.floor(Number(match[1]) * factor);
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    fail(
+      name,
+      `is out of range: expected between ${formatSize(min)} and ${formatSize(max)} bytes ` +
+        `(got ${quote(raw)})`
+    );
+  }
+  return value;
+}
+
 export function parseHost(raw: string, name: string): string {
   const host = raw.trim();
   if (isIP(host) === 0) {

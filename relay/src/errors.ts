@@ -41,3 +41,17 @@ export class ListenError extends Error {
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_CONFIG = 2;
+
+/** Why the relay refuses to keep a public share (the `reason` of a refusal on the wire). */
+export type ShareRefusalReason = 'disabled' | 'too-big' | 'quota' | 'bad-request' | 'unavailable';
+
+/** A public share the relay will not keep; `message` is for people. */
+export class ShareRefusedError extends Error {
+  override name = 'ShareRefusedError';
+  readonly reason: ShareRefusalReason;
+
+  constructor(reason: ShareRefusalReason, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.reason = reason;
+  }
+}

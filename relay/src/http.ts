@@ -5,6 +5,8 @@
  *   `Access-Control-Allow-Origin: *` and `Cache-Control: no-store`;
  * - `GET /healthz`: 200 `{ status: 'ok', ... }` while the libp2p node runs, 503 otherwise;
  * - `GET /metrics`: Prometheus text;
+ * - `GET /ipfs/<cid>`: the public shares the relay keeps, as an IPFS trustless gateway
+ *   (gateway.ts); 404 when the relay keeps none (--public-shares-quota 0);
  * - everything else: the built app from the static directory, with `index.html` as the
  *   fallback for client-side routes, immutable caching for `/_app/immutable/`, revalidation
  *   (ETag) for the rest, precompressed `.br`/`.gz` siblings when present, and no path
@@ -24,6 +26,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import type { IceServer } from './config.js';
 import { ListenError } from './errors.js';
+import type { Gateway } from './gateway.js';
 import type { Logger } from './log.js';
 import { contentTypeFor, sendText, StaticFiles } from './static-files.js';
 
@@ -48,6 +51,8 @@ export interface HttpServerInit {
   logger: Logger;
   metrics: RelayMetrics;
   status: () => RelayStatus;
+  /** Serves /ipfs/ (public shares); absent when the relay keeps none. */
+  gateway?: Gateway;
 }
 
 export interface RelayHttpServer {
@@ -88,9 +93,14 @@ export function injectRelayInfo(html: string, info: RelayInfoBody): string {
   return at === -1 ? `${html}\n${tag}` : `${html.slice(0, at)}${tag}\n${html.slice(at)}`;
 }
 
-type Route = 'relay-info' | 'healthz' | 'metrics' | 'api' | 'static';
+type Route = 'relay-info' | 'healthz' | 'metrics' | 'api' | 'ipfs' | 'static';
+
+/** What /ipfs/ answers (404) when the relay keeps no public shares. */
+export const GATEWAY_DISABLED_TEXT =
+  'Not found: this relay does not keep public shares (it runs without --public-shares-quota).\n';
 
 function routeOf(pathname: string): Route {
+  if (pathname === '/ipfs' || pathname.startsWith('/ipfs/')) return 'ipfs';
   if (pathname === '/api/relay-info') return 'relay-info';
   if (pathname === '/healthz') return 'healthz';
   if (pathname === '/metrics') return 'metrics';
@@ -165,6 +175,18 @@ export async function startHttpServer(init: HttpServerInit): Promise<RelayHttpSe
       return 200;
     }
 
+    if (route === 'ipfs' && req.method === 'OPTIONS') {
+      // CORS preflight: public shares are for any origin (trustless clients verify them).
+      res.writeHead(204, {
+        'Access-Control-Allow-Origin': '*',
+        'Access-Control-Allow-Methods': 'GET, HEAD, OPTIONS',
+        'Access-Control-Allow-Headers': '*',
+        'Access-Control-Max-Age': '86400'
+      });
+      res.end();
+      return 204;
+    }
+
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('Allow', 'GET, HEAD');
       sendText(req, res, 405, 'Method not allowed');
@@ -194,6 +216,14 @@ export async function startHttpServer(init: HttpServerInit): Promise<RelayHttpSe
       });
       res.end(req.method === 'HEAD' ? undefined : text);
       return 200;
+    }
+
+    if (route === 'ipfs') {
+      if (init.gateway === undefined) {
+        sendText(req, res, 404, GATEWAY_DISABLED_TEXT);
+        return 404;
+      }
+      return init.gateway.serve(req, res, new URL(url, 'http://relay.invalid'));
     }
 
     return files.serve(req, res, pathname);

@@ -16,9 +16,11 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { helpText, parseConfig, type RelayConfig } from './config.js';
 import { EXIT_CONFIG, EXIT_FAILURE, EXIT_OK } from './errors.js';
+import type { Gateway } from './gateway.js';
 import type { RelayHttpServer } from './http.js';
 import type { Logger } from './log.js';
 import type { RelayNode } from './node.js';
+import type { PublicShares } from './public-shares.js';
 
 /** How long a clean stop may take before the process exits anyway (code 1). */
 const STOP_TIMEOUT_MS = 5_000;
@@ -73,6 +75,22 @@ async function start(config: RelayConfig, log: Logger, version: string): Promise
     metrics,
     version
   });
+  // Public shares: the protocol always answers (with 'disabled' when off); Helia, the store and
+  // the gateway are loaded only when --public-shares-quota is set.
+  let shares: PublicShares;
+  let gateway: Gateway | undefined;
+  try {
+    const { startPublicShares } = await import('./public-shares.js');
+    shares = await startPublicShares({ libp2p: node.libp2p, config, logger: log, metrics });
+    if (shares.store !== undefined) {
+      const { createGateway } = await import('./gateway.js');
+      gateway = createGateway(shares.store);
+    }
+  } catch (err) {
+    await node.stop().catch(() => {});
+    throw err;
+  }
+
   let stopping = false;
   const running = (): boolean => !stopping && node.isRunning();
   metrics.bind(
@@ -80,7 +98,8 @@ async function start(config: RelayConfig, log: Logger, version: string): Promise
       running,
       connections: () => node.connections(),
       reservations: () => node.reservations(),
-      topics: () => node.topics()
+      topics: () => node.topics(),
+      publicShares: () => shares.stats()
     },
     { version, peerId: node.peerId }
   );
@@ -95,6 +114,7 @@ async function start(config: RelayConfig, log: Logger, version: string): Promise
       iceServers: config.iceServers,
       logger: log,
       metrics,
+      gateway,
       status: () => ({
         running: running(),
         peerId: node.peerId,
@@ -104,6 +124,7 @@ async function start(config: RelayConfig, log: Logger, version: string): Promise
       })
     });
   } catch (err) {
+    await shares.stop().catch(() => {});
     await node.stop().catch(() => {});
     throw err;
   }
@@ -136,7 +157,11 @@ async function start(config: RelayConfig, log: Logger, version: string): Promise
       process.exit(EXIT_FAILURE);
     }, STOP_TIMEOUT_MS);
     timer.unref();
-    const results = await Promise.allSettled([node.stop(), http.close()]);
+    const results = await Promise.allSettled([
+      // Fetches in progress are undone (their blocks deleted) before the node goes.
+      shares.stop().then(() => node.stop()),
+      http.close()
+    ]);
     for (const result of results) {
       if (result.status === 'rejected') log.warn({ err: result.reason }, 'error while stopping');
     }

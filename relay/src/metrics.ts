@@ -4,7 +4,9 @@
  * - libp2p's own metrics (connection manager, dial errors, WebSocket listener events, bytes per
  *   protocol, ...) through `@libp2p/prometheus-metrics`, plus prom-client's default process
  *   metrics (memory, CPU, event loop lag, file descriptors);
- * - relay metrics named `p2p4e_relay_*`, listed in `RELAY_METRIC_NAMES`.
+ * - relay metrics named `p2p4e_relay_*`, listed in `RELAY_METRIC_NAMES`, among them the public
+ *   shares kept for peers (public-shares.ts): how many, their bytes, the quota, and requests
+ *   kept or refused by reason.
  *
  * Circuits and relayed bytes are observed through the libp2p Metrics hook
  * `trackProtocolStream`, which libp2p calls for every negotiated stream, inbound and outbound:
@@ -43,7 +45,12 @@ export const RELAY_METRIC_NAMES = [
   'p2p4e_relay_circuits_active',
   'p2p4e_relay_relayed_bytes_total',
   'p2p4e_relay_gossipsub_topics',
-  'p2p4e_relay_http_requests_total'
+  'p2p4e_relay_http_requests_total',
+  'p2p4e_relay_public_shares',
+  'p2p4e_relay_public_share_bytes',
+  'p2p4e_relay_public_share_quota_bytes',
+  'p2p4e_relay_public_shares_kept_total',
+  'p2p4e_relay_public_share_refusals_total'
 ] as const;
 
 export interface ConnectionInfo {
@@ -57,6 +64,8 @@ export interface MetricsSource {
   connections(): ConnectionInfo[];
   reservations(): number;
   topics(): number;
+  /** Stored public shares and their bytes (absent: the feature is off). */
+  publicShares?(): { shares: number; bytes: number; quota: number };
 }
 
 type Libp2pMetricsFactory = ReturnType<typeof prometheusMetrics>;
@@ -75,6 +84,10 @@ export interface RelayMetrics {
   httpRequests: Counter<'route' | 'status'>;
   /** Peers dropped and kept out for sending junk on a libp2p stream. */
   peersDenied: Counter;
+  /** Public shares fetched and stored for a peer. */
+  publicSharesKept: Counter;
+  /** Public share requests refused, by reason (disabled, too-big, quota, ...). */
+  publicShareRefusals: Counter<'reason'>;
   /** Attach the running node; gauges read it at scrape time. */
   bind(source: MetricsSource, info: { version: string; peerId: string }): void;
 }
@@ -169,6 +182,41 @@ export function createRelayMetrics(): RelayMetrics {
       this.set(source?.topics() ?? 0);
     }
   });
+  new Gauge({
+    name: 'p2p4e_relay_public_shares',
+    help: 'Public shares stored (served at /ipfs/<cid>)',
+    registers,
+    collect() {
+      this.set(source?.publicShares?.().shares ?? 0);
+    }
+  });
+  new Gauge({
+    name: 'p2p4e_relay_public_share_bytes',
+    help: 'Bytes of the stored public shares (each block counted once)',
+    registers,
+    collect() {
+      this.set(source?.publicShares?.().bytes ?? 0);
+    }
+  });
+  new Gauge({
+    name: 'p2p4e_relay_public_share_quota_bytes',
+    help: 'Quota for public shares in bytes (0 = the feature is off)',
+    registers,
+    collect() {
+      this.set(source?.publicShares?.().quota ?? 0);
+    }
+  });
+  const publicSharesKept = new Counter({
+    name: 'p2p4e_relay_public_shares_kept_total',
+    help: 'Public shares fetched from a peer and stored',
+    registers
+  });
+  const publicShareRefusals = new Counter({
+    name: 'p2p4e_relay_public_share_refusals_total',
+    help: 'Public share requests refused, by reason (disabled, too-big, quota, bad-request, unavailable)',
+    labelNames: ['reason'] as const,
+    registers
+  });
   const httpRequests = new Counter({
     name: 'p2p4e_relay_http_requests_total',
     help: 'HTTP requests by route and status code',
@@ -224,6 +272,8 @@ export function createRelayMetrics(): RelayMetrics {
     relayedBytes,
     httpRequests,
     peersDenied,
+    publicSharesKept,
+    publicShareRefusals,
     bind(nextSource, labels) {
       source = nextSource;
       info.reset();

@@ -43,6 +43,8 @@ describe('relay config', () => {
       relayDataLimit: 1_048_576,
       relayDurationLimit: 300,
       maxTopics: 900,
+      publicSharesQuota: 0,
+      publicShareMax: 100_000_000,
       logLevel: 'info'
     } satisfies RelayConfig);
   });
@@ -114,6 +116,8 @@ describe('relay config', () => {
       P2P4E_RELAY_DATA_LIMIT: '17',
       P2P4E_RELAY_DURATION_LIMIT: '18',
       P2P4E_MAX_TOPICS: '19',
+      P2P4E_PUBLIC_SHARES_QUOTA: '5GB',
+      P2P4E_PUBLIC_SHARE_MAX: '20MiB',
       P2P4E_LOG_LEVEL: 'warn'
     };
     // Every setting has its variable in this test.
@@ -137,6 +141,8 @@ describe('relay config', () => {
       relayDataLimit: 17,
       relayDurationLimit: 18,
       maxTopics: 19,
+      publicSharesQuota: 5_000_000_000,
+      publicShareMax: 20 * 1024 * 1024,
       logLevel: 'warn'
     } satisfies RelayConfig);
   });
@@ -159,6 +165,30 @@ describe('relay config', () => {
       announce: [],
       httpPort: 8080
     });
+  });
+
+  it('reads public share sizes as bytes or with SI and IEC units', () => {
+    const sizes: [string, number][] = [
+      ['0', 0],
+      ['1048576', 1_048_576],
+      ['1GB', 1_000_000_000],
+      ['1 gb', 1_000_000_000],
+      ['1.5GB', 1_500_000_000],
+      ['500MB', 500_000_000],
+      ['500M', 500_000_000],
+      ['64kB', 64_000],
+      ['2GiB', 2 * 1024 ** 3],
+      ['512KiB', 512 * 1024],
+      ['1TB', 1e12],
+      ['100B', 100]
+    ];
+    for (const [raw, bytes] of sizes) {
+      expect(config(['--public-shares-quota', raw]).publicSharesQuota).toBe(bytes);
+    }
+    expect(config(['--public-share-max=1MiB']).publicShareMax).toBe(1_048_576);
+    // Off by default; the quota alone turns the feature on.
+    expect(config().publicSharesQuota).toBe(0);
+    expect(config(['--public-shares-quota', '50MB']).publicShareMax).toBe(100_000_000);
   });
 
   it('accepts ICE servers with credentials as JSON', () => {
@@ -209,6 +239,15 @@ describe('relay config', () => {
     [['--relay-duration-limit', '-1'], {}, '--relay-duration-limit'],
     [['--relay-duration-limit', '9999999'], {}, '--relay-duration-limit'],
     [['--max-topics', '5000'], {}, '--max-topics'],
+    [['--public-shares-quota', '-1'], {}, '--public-shares-quota'],
+    [['--public-shares-quota', 'lots'], {}, '--public-shares-quota'],
+    [['--public-shares-quota', '10XB'], {}, '--public-shares-quota'],
+    [['--public-shares-quota', '1e9'], {}, '--public-shares-quota'],
+    [['--public-shares-quota', '99999999PB'], {}, '--public-shares-quota'],
+    [['--public-shares-quota', '9999999TB'], {}, '--public-shares-quota'],
+    [['--public-share-max', '0'], {}, '--public-share-max'],
+    [['--public-share-max', ''], {}, '--public-share-max'],
+    [[], { P2P4E_PUBLIC_SHARES_QUOTA: 'ten gigs' }, '--public-shares-quota'],
     [['--log-level', 'verbose'], {}, '--log-level'],
     [['--unknown'], {}, '--unknown'],
     [['--unknown=1'], {}, '--unknown'],

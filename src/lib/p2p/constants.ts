@@ -110,6 +110,13 @@ export const INVITE_PROTOCOL = '/p2p4e/invite/1.0.0';
  */
 export const PAIR_PROTOCOL = '/p2p4e/pair/2.0.0';
 
+/**
+ * Asking a relay to keep a public share (an unencrypted file) and serve it at /ipfs/<cid>: one
+ * length-prefixed JSON request `{ cid, size }`, one answer `{ ok }` (files/pin.ts; the relay's
+ * side is relay/src/public-shares.ts, which repeats this ID).
+ */
+export const PUBLIC_SHARE_PROTOCOL = '/p2p4e/public-share/1.0.0';
+
 /** Short handshakes a relayed connection is kept open for, once the peer is reached directly. */
 export const HANDSHAKE_PROTOCOLS: ReadonlySet<string> = new Set([INVITE_PROTOCOL, PAIR_PROTOCOL]);
 
