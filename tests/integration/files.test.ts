@@ -9,8 +9,9 @@ import type { Blockstore } from 'interface-blockstore';
 import { multiaddr } from '@multiformats/multiaddr';
 import { CID } from 'multiformats/cid';
 import { createHash } from 'node:crypto';
-import { createFiles, type Files, type FileSource } from '../../src/lib/files/files.js';
+import { createFiles, type Files } from '../../src/lib/files/files.js';
 import { FileUnavailableError } from '../../src/lib/files/errors.js';
+import { source } from '../fixtures/files-peers.js';
 import { createTestPeer, dialWithRetry, type TestPeer } from '../fixtures/node-peer.js';
 import { startRelay, type RelayHandle } from '../fixtures/relay.js';
 
@@ -53,40 +54,6 @@ async function connectDirect(a: Device, b: Device): Promise<void> {
     attemptTimeoutMs: 15_000
   });
   expect(conn.limits).toBeUndefined();
-}
-
-/** `size` deterministic pseudo-random bytes as a stream, in 64 KiB chunks, with its SHA-256. */
-function source(size: number, seed = 1): FileSource & { sha256: string } {
-  const chunk = (i: number, n: number) => {
-    const out = new Uint8Array(n);
-    let x = (seed * 2654435761 + i * 40503) >>> 0;
-    for (let j = 0; j < n; j++) {
-      x = (x * 1103515245 + 12345) >>> 0;
-      out[j] = x >>> 24;
-    }
-    return out;
-  };
-  const hash = createHash('sha256');
-  const CH = 64 * 1024;
-  for (let at = 0, i = 0; at < size; at += CH, i++) hash.update(chunk(i, Math.min(CH, size - at)));
-  return {
-    name: 'data.bin',
-    type: 'application/octet-stream',
-    size,
-    sha256: hash.digest('hex'),
-    stream: () => {
-      let at = 0;
-      let i = 0;
-      return new ReadableStream<Uint8Array>({
-        pull(controller) {
-          if (at >= size) return controller.close();
-          const n = Math.min(CH, size - at);
-          controller.enqueue(chunk(i++, n));
-          at += n;
-        }
-      });
-    }
-  };
 }
 
 async function sha256Of(files: Files, record: Parameters<Files['read']>[0]): Promise<string> {

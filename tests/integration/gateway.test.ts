@@ -16,10 +16,11 @@ import { lpStream } from '@libp2p/utils';
 import { multiaddr } from '@multiformats/multiaddr';
 import { MemoryBlockstore } from 'blockstore-core';
 import { CID } from 'multiformats/cid';
-import { createFiles, type Files, type FileSource } from '../../src/lib/files/files.js';
+import { createFiles, type Files } from '../../src/lib/files/files.js';
 import { askRelayToKeep } from '../../src/lib/files/pin.js';
 import type { FileRecord } from '../../src/lib/files/record.js';
 import { PUBLIC_SHARE_PROTOCOL } from '../../src/lib/p2p/constants.js';
+import { source } from '../fixtures/files-peers.js';
 import { createTestPeer, waitFor, type TestPeer } from '../fixtures/node-peer.js';
 import { readMetric, startRelay, type RelayHandle } from '../fixtures/relay.js';
 
@@ -32,40 +33,6 @@ let peer: TestPeer;
 let files: Files;
 /** The 3 MiB share every test after the first relies on. */
 let shared: FileRecord & { sha256: string };
-
-/** `size` deterministic pseudo-random bytes as a stream, in 64 KiB chunks, with its SHA-256. */
-function source(size: number, seed = 1): FileSource & { sha256: string } {
-  const chunk = (i: number, n: number) => {
-    const out = new Uint8Array(n);
-    let x = (seed * 2654435761 + i * 40503) >>> 0;
-    for (let j = 0; j < n; j++) {
-      x = (x * 1103515245 + 12345) >>> 0;
-      out[j] = x >>> 24;
-    }
-    return out;
-  };
-  const hash = createHash('sha256');
-  const CH = 64 * 1024;
-  for (let at = 0, i = 0; at < size; at += CH, i++) hash.update(chunk(i, Math.min(CH, size - at)));
-  return {
-    name: 'data.bin',
-    type: 'application/octet-stream',
-    size,
-    sha256: hash.digest('hex'),
-    stream: () => {
-      let at = 0;
-      let i = 0;
-      return new ReadableStream<Uint8Array>({
-        pull(controller) {
-          if (at >= size) return controller.close();
-          const n = Math.min(CH, size - at);
-          controller.enqueue(chunk(i++, n));
-          at += n;
-        }
-      });
-    }
-  };
-}
 
 const sha256 = (bytes: Uint8Array): Buffer => createHash('sha256').update(bytes).digest();
 
