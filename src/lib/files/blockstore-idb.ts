@@ -4,6 +4,8 @@
  * deletes join a batch written in ONE transaction at `maxBatchBlocks` / `maxBatchBytes` or on the
  * next macrotask; a put resolves once its batch committed (durable) or rejects with it
  * (BlockstoreQuotaError / BlockstoreWriteError: nothing of it stored). Reads see pending writes.
+ * With `writeBehindBytes`, a put resolves once staged while at most that many bytes wait to be
+ * written: writers watch `onWriteFailure` and call `flush()` before they report blocks stored.
  * Records are keyed by base32 multihash: CIDv0/v1 and raw/dag-pb CIDs of the same bytes share one.
  */
 import type { Blockstore, InputPair, Pair } from 'interface-blockstore';
@@ -21,6 +23,12 @@ export interface IdbBlockstoreInit {
   /** A batch is written once it holds this many blocks (default 64) or bytes (default 8 MiB). */
   maxBatchBlocks?: number;
   maxBatchBytes?: number;
+  /**
+   * Puts resolve before their batch commits while at most this many bytes are unwritten (a put
+   * over it waits for the oldest batch); a batch that fails is reported to `onWriteFailure`
+   * listeners. Default 0: every put waits for its own commit.
+   */
+  writeBehindBytes?: number;
   /** Called for every transaction this store opens (makes the batching observable). */
   onTransaction?: (mode: IDBTransactionMode) => void;
 }
@@ -30,8 +38,10 @@ export interface IdbBlockstore extends Blockstore {
   open(): Promise<void>;
   /** Writes what is pending, then closes; the other methods throw until `open()`. */
   close(): Promise<void>;
-  /** Writes everything pending; rejects with the error of a batch that failed. */
+  /** Writes everything pending; rejects with the error of a batch that failed meanwhile. */
   flush(): Promise<void>;
+  /** Calls `listener` with the error of every batch that fails from now on; returns `off`. */
+  onWriteFailure(listener: (err: BlockstoreWriteError) => void): () => void;
   /** Blocks stored and their bytes (one cursor over the store, a value at a time). */
   usage(): Promise<{ blocks: number; bytes: number }>;
 }
@@ -70,6 +80,7 @@ class BatchingIdbBlockstore implements IdbBlockstore {
   #timer: ReturnType<typeof setTimeout> | null = null;
   /** Batches handed to IndexedDB whose transaction has not completed yet (oldest first). */
   readonly #inflight: Batch[] = [];
+  readonly #failureListeners = new Set<(err: BlockstoreWriteError) => void>();
 
   constructor(private readonly init: IdbBlockstoreInit) {}
 
@@ -89,9 +100,22 @@ class BatchingIdbBlockstore implements IdbBlockstore {
     for (const result of await this.#drain()) if (result.status === 'rejected') throw result.reason;
   }
 
+  onWriteFailure(listener: (err: BlockstoreWriteError) => void): () => void {
+    this.#failureListeners.add(listener);
+    return () => this.#failureListeners.delete(listener);
+  }
+
   async put(key: CID, val: Input, options?: Options): Promise<CID> {
     options?.signal?.throwIfAborted();
-    return (await this.#stage(key, val)).done.then(() => key);
+    const limit = this.init.writeBehindBytes ?? 0;
+    if (limit <= 0) return (await this.#stage(key, val)).done.then(() => key);
+    await this.#stage(key, val);
+    // Backpressure: wait for the oldest batch while too much is unwritten.
+    while (this.#unwritten() > limit) {
+      if (this.#inflight.length === 0) this.#dispatch();
+      await this.#inflight[0]?.done.catch(() => undefined);
+    }
+    return key;
   }
 
   async *putMany(source: Source<InputPair>, options?: Options): AsyncGenerator<CID> {
@@ -159,6 +183,11 @@ class BatchingIdbBlockstore implements IdbBlockstore {
         cursor.result.continue();
       };
     });
+  }
+
+  /** Bytes staged or being written, not committed yet. */
+  #unwritten(): number {
+    return this.#inflight.reduce((n, batch) => n + batch.bytes, this.#filling?.bytes ?? 0);
   }
 
   /** The database, opened on first use (`check`: refuse once closed). */
@@ -238,7 +267,9 @@ class BatchingIdbBlockstore implements IdbBlockstore {
     if (err === undefined) return batch.settle();
     const name = typeof err === 'object' && err !== null && 'name' in err ? err.name : undefined;
     const Type = name === 'QuotaExceededError' ? BlockstoreQuotaError : BlockstoreWriteError;
-    batch.settle(new Type(`Writing ${batch.writes.size} block(s) failed: ${err}`, { cause: err }));
+    const error = new Type(`Writing ${batch.writes.size} block(s) failed: ${err}`, { cause: err });
+    batch.settle(error);
+    for (const listener of this.#failureListeners) listener(error);
   }
 
   /** Writes what is pending; settles when every batch handed to IndexedDB has. */

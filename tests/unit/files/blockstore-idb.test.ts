@@ -240,6 +240,54 @@ describe('IndexedDB blockstore (batched writes)', () => {
     expect(await read(store, full.cid)).toEqual(full.bytes);
   });
 
+  it('writes behind: puts resolve before their commit, within the byte bound; a failure is reported', async () => {
+    const { store, make } = setup({
+      writeBehindBytes: 4 * 1024,
+      maxBatchBytes: 2 * 1024,
+      maxBatchBlocks: 1000
+    });
+    const list = await blocks(40, 512); // 20 KiB: five times the bound
+    let unwrittenMax = 0;
+    const committed = new Set<string>();
+    for (const { cid, bytes } of list) {
+      await store.put(cid, bytes);
+      // Resolved but not necessarily committed: another store sees only what was written.
+      const reader = make();
+      committed.clear();
+      for (const other of list) if (await reader.has(other.cid)) committed.add(mh(other.cid));
+      await reader.close();
+      const staged = list.findIndex((b) => b.cid.equals(cid)) + 1;
+      unwrittenMax = Math.max(unwrittenMax, (staged - committed.size) * 512);
+      expect(await store.has(cid)).toBe(true); // this store reads its pending writes
+    }
+    expect(unwrittenMax).toBeGreaterThan(0); // some puts resolved before their commit
+    expect(unwrittenMax).toBeLessThanOrEqual(4 * 1024 + 512); // the bound, plus the put itself
+    await store.flush();
+    for (const { cid, bytes } of list) expect(await read(make(), cid)).toEqual(bytes);
+
+    // A batch that fails after its puts resolved: listeners and the next flush hear of it.
+    const failures: Error[] = [];
+    const off = store.onWriteFailure((err) => failures.push(err));
+    const big = await block(1000, 999);
+    failPutsOfSize(999, (objectStore) => {
+      const error = new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+      Object.defineProperty(objectStore.transaction, 'error', { value: error });
+      objectStore.transaction.abort();
+    });
+    await expect(store.put(big.cid, big.bytes)).resolves.toEqual(big.cid);
+    await expect(store.flush()).rejects.toBeInstanceOf(BlockstoreQuotaError);
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toBeInstanceOf(BlockstoreQuotaError);
+    expect(await store.has(big.cid)).toBe(false);
+    expect(await make().has(big.cid)).toBe(false);
+    off();
+    vi.restoreAllMocks();
+    await store.put(big.cid, big.bytes);
+    await store.flush();
+    expect(failures).toHaveLength(1); // off() stopped the reports
+    expect(await read(make(), big.cid)).toEqual(big.bytes);
+  });
+
   it('getAll pages through 150 blocks as CIDv1 raw, pending writes included', async () => {
     const { store, tx } = setup();
     const all = await blocks(151);
