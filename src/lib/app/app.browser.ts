@@ -5,6 +5,7 @@
  */
 import { createIdbContactsStorage } from '../contacts/index.js';
 import { createIdbBlockstore } from '../files/blockstore-idb.js';
+import { WRITE_BEHIND_BYTES } from '../files/constants.js';
 import { createIdbDocStore, createIdbHistoryStore } from '../storage/index.js';
 import { composeApp, type App } from './app.js';
 import { browserNodeApp } from './boot.browser.js';
@@ -19,7 +20,7 @@ export function createBrowserApp(): App {
     // Conversations stored before segments: moved into the history store when opened.
     docs: createIdbDocStore(),
     contacts: createIdbContactsStorage(),
-    blockstore: createIdbBlockstore(),
+    blockstore: createIdbBlockstore({ writeBehindBytes: WRITE_BEHIND_BYTES }),
     files: {
       log: createTransferLog(localStorage),
       preview: imagePreview,

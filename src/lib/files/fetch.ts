@@ -13,7 +13,14 @@ import { UnixFS } from 'ipfs-unixfs';
 import type { Helia } from 'helia';
 import { CID } from 'multiformats/cid';
 import { FileDamagedError, FileUnavailableError } from './errors.js';
-import { FETCH_CONCURRENCY, MAX_BLOCK_BYTES, MAX_DEPTH, MAX_LINKS, STALL_MS } from './constants.js';
+import {
+  FETCH_CONCURRENCY,
+  FETCH_WINDOW_BYTES,
+  MAX_BLOCK_BYTES,
+  MAX_DEPTH,
+  MAX_LINKS,
+  STALL_MS
+} from './constants.js';
 
 const RAW = 0x55;
 const DAG_PB = 0x70;
@@ -31,7 +38,9 @@ export interface FetchOptions {
   signal?: AbortSignal;
   onProgress?: (progress: FetchProgress) => void;
   stallMs?: number;
+  /** Blocks in flight at most, and their bytes at most (as their parents say). */
   concurrency?: number;
+  windowBytes?: number;
   /**
    * Providers dropped earlier in this transfer (not asked again); the ones dropped now are
    * added. Kept by the caller across retries of one transfer.
@@ -60,6 +69,12 @@ interface Item {
   size: number | undefined;
 }
 
+/** BlockstoreWriteError and its BlockstoreQuotaError (by name: bundles may duplicate classes). */
+function isWriteError(err: unknown): boolean {
+  const name = (err as { name?: unknown } | null)?.name;
+  return name === 'BlockstoreWriteError' || name === 'BlockstoreQuotaError';
+}
+
 /** Reads a stored or fetched block whole. */
 async function readBlock(
   helia: Helia,
@@ -81,6 +96,11 @@ async function readBlock(
     at += p.length;
   }
   return out;
+}
+
+/** Bytes a block may take in flight: a leaf's size from its parent, else the most a block can. */
+function costOf(item: Item): number {
+  return Math.min(item.size ?? MAX_BLOCK_BYTES, MAX_BLOCK_BYTES);
 }
 
 /** Links of a dag-pb file node with the data size under each, checked against `expected`. */
@@ -131,6 +151,7 @@ export async function fetchFile(
 ): Promise<FetchReport> {
   const stallMs = options.stallMs ?? STALL_MS;
   const concurrency = options.concurrency ?? FETCH_CONCURRENCY;
+  const windowBytes = options.windowBytes ?? FETCH_WINDOW_BYTES;
   const dropped = options.dropped ?? new Set<string>();
   const reachable = options.reachable ?? (() => true);
   const live: { id: string; peer: PeerId }[] = [];
@@ -147,6 +168,7 @@ export async function fetchFile(
   let bytes = 0;
   let turn = 0;
   let active = 0;
+  let activeBytes = 0;
   let failure: unknown;
   // A failure stops the other blocks in flight too.
   const inner = new AbortController();
@@ -191,7 +213,8 @@ export async function fetchFile(
         return block;
       } catch (err) {
         signal.throwIfAborted();
-        if (err instanceof FileDamagedError) throw err;
+        // The file's fault, or this device's storage (full, failing): not the provider's.
+        if (err instanceof FileDamagedError || isWriteError(err)) throw err;
         drop(provider.id);
       }
     }
@@ -217,16 +240,24 @@ export async function fetchFile(
         if (active === 0) reject(failure);
         return;
       }
-      while (active < concurrency && queue.length > 0) {
+      while (
+        active < concurrency &&
+        queue.length > 0 &&
+        (active === 0 || activeBytes + costOf(queue[0]!) <= windowBytes)
+      ) {
         const item = queue.shift()!;
+        const cost = costOf(item);
         active++;
+        activeBytes += cost;
         visit(item).then(
           () => {
             active--;
+            activeBytes -= cost;
             pump();
           },
           (err: unknown) => {
             active--;
+            activeBytes -= cost;
             failure ??= options.signal?.aborted === true ? options.signal.reason : err;
             inner.abort(failure);
             pump();

@@ -20,6 +20,7 @@ import { startBlockService, type BlockService } from './blocks.js';
 import { FileUnavailableError, StorageFullError } from './errors.js';
 import { fetchFile, storedBlocks, type FetchOptions, type FetchReport } from './fetch.js';
 import { safeFileName } from './names.js';
+import { countServed, createServingIndex, type Served, type ServingIndex } from './serving.js';
 import { encodeKey, fileKeyOf, isPublic, safeMediaType, type FileRecord } from './record.js';
 import {
   decryptSegments,
@@ -31,13 +32,24 @@ import {
   TAG_BYTES
 } from './segments.js';
 
+/** A blockstore that may write behind its puts (IdbBlockstore with `writeBehindBytes`). */
+interface WriteBehind {
+  flush?(): Promise<void>;
+  onWriteFailure?(listener: (err: Error) => void): () => void;
+}
+
 export interface FilesInit {
   libp2p: Libp2p;
-  /** Where blocks are kept (the app: a batched IndexedDB blockstore). */
-  blockstore: Blockstore;
+  /**
+   * Where blocks are kept (the app: a batched IndexedDB blockstore). A store with `flush` and
+   * `onWriteFailure` may resolve puts before they are durable: add and fetch stop at a failed
+   * write and flush before they report success.
+   */
+  blockstore: Blockstore & WriteBehind;
   /** Defaults of every fetch. */
   stallMs?: number;
   concurrency?: number;
+  windowBytes?: number;
 }
 
 /** What `add` reads: a File or Blob, or anything shaped like one. */
@@ -73,6 +85,12 @@ export interface Files {
   read(record: FileRecord, range?: { start: number; end: number }): AsyncGenerator<Uint8Array>;
   /** Deletes the local copy's blocks (other members keep theirs). */
   remove(record: FileRecord): Promise<void>;
+  /**
+   * Calls `listener` for each block of the file this device sends to a peer (serving.ts): its
+   * data bytes (stored bytes: ciphertext for an encrypted file), `pass` when a peer started
+   * fetching it. Returns `off`.
+   */
+  watchServing(record: FileRecord, listener: (served: Served) => void): () => void;
   stop(): Promise<void>;
 }
 
@@ -80,7 +98,12 @@ export interface Files {
 const SEALED_CHUNKER = fixedSize({ chunkSize: SEGMENT_SIZE + TAG_BYTES });
 
 export async function createFiles(init: FilesInit): Promise<Files> {
-  return new FilesService(init, await startBlockService(init.libp2p, init.blockstore));
+  const started: { blocks?: BlockService } = {};
+  // Walks a served file's DAG once its root is asked for (blocks started by then).
+  const serving = createServingIndex((root) => storedBlocks(started.blocks!.helia, root));
+  const blocks = await startBlockService(init.libp2p, countServed(init.blockstore, serving));
+  started.blocks = blocks;
+  return new FilesService(init, blocks, serving);
 }
 
 /** Data bytes of the stored file: the ciphertext for an encrypted one. */
@@ -120,7 +143,8 @@ class FilesService implements Files {
 
   constructor(
     private readonly init: FilesInit,
-    private readonly blocks: BlockService
+    private readonly blocks: BlockService,
+    private readonly serving: ServingIndex
   ) {
     this.fs = unixfs(blocks.helia);
   }
@@ -146,13 +170,11 @@ class FilesService implements Files {
     };
     const fs = unixfs({ blockstore: recording });
     try {
-      const cid =
+      const cid = await this.durably(options.signal, (signal) =>
         key === undefined
-          ? await fs.addByteStream(plain, { signal: options.signal })
-          : await fs.addByteStream(encryptSegments(key, plain), {
-              signal: options.signal,
-              chunker: SEALED_CHUNKER
-            });
+          ? fs.addByteStream(plain, { signal })
+          : fs.addByteStream(encryptSegments(key, plain), { signal, chunker: SEALED_CHUNKER })
+      );
       const record: FileRecord = {
         v: 1,
         cid: cid.toString(),
@@ -180,12 +202,16 @@ class FilesService implements Files {
 
   async fetch(record: FileRecord, options: FetchOptions): Promise<FetchReport> {
     try {
-      return await fetchFile(this.blocks.helia, CID.parse(record.cid), storedSize(record), {
-        stallMs: this.init.stallMs,
-        concurrency: this.init.concurrency,
-        reachable: (id) => this.isDirect(id),
-        ...options
-      });
+      return await this.durably(options.signal, (signal) =>
+        fetchFile(this.blocks.helia, CID.parse(record.cid), storedSize(record), {
+          stallMs: this.init.stallMs,
+          concurrency: this.init.concurrency,
+          windowBytes: this.init.windowBytes,
+          reachable: (id) => this.isDirect(id),
+          ...options,
+          signal
+        })
+      );
     } catch (err) {
       if (!isQuotaError(err)) throw err;
       await this.remove(record);
@@ -193,6 +219,32 @@ class FilesService implements Files {
         `There is not enough storage space on this device for “${record.name}”. Free some space and try again.`,
         { cause: err }
       );
+    }
+  }
+
+  /**
+   * Runs `run` with a signal that also aborts when the store fails a write it holds back, then
+   * has the store write everything: resolves only once all `run` put is stored. A failed write
+   * of another transfer stops this one too (it may have held this one's blocks).
+   */
+  private async durably<T>(
+    signal: AbortSignal | undefined,
+    run: (signal: AbortSignal) => Promise<T>
+  ): Promise<T> {
+    const store = this.init.blockstore;
+    const failed = new AbortController();
+    const off = store.onWriteFailure?.((err) => failed.abort(err));
+    try {
+      const result = await run(
+        signal === undefined ? failed.signal : AbortSignal.any([signal, failed.signal])
+      );
+      await store.flush?.();
+      failed.signal.throwIfAborted();
+      return result;
+    } catch (err) {
+      throw failed.signal.aborted ? failed.signal.reason : err;
+    } finally {
+      off?.();
     }
   }
 
@@ -263,6 +315,10 @@ class FilesService implements Files {
     for await (const cid of storedBlocks(this.blocks.helia, CID.parse(record.cid))) cids.push(cid);
     // Deleted together (the blockstore batches them), not one transaction each.
     await Promise.all(cids.map((cid) => this.blocks.helia.blockstore.delete(cid)));
+  }
+
+  watchServing(record: FileRecord, listener: (served: Served) => void): () => void {
+    return this.serving.watch(CID.parse(record.cid), listener);
   }
 
   async stop(): Promise<void> {

@@ -16,7 +16,7 @@ import { identify } from '@libp2p/identify';
 import type { PrivateKey } from '@libp2p/interface';
 import { noise } from '@libp2p/noise';
 import { ping } from '@libp2p/ping';
-import { webRTC } from '@libp2p/webrtc';
+import { webRTC, type DataChannelOptions } from '@libp2p/webrtc';
 import { webSockets } from '@libp2p/websockets';
 import { yamux } from '@libp2p/yamux';
 import type { Libp2pOptions } from 'libp2p';
@@ -58,6 +58,17 @@ export interface Libp2pOptionsInit {
  * (once per realm; a no-op without RTCPeerConnection) when WebRTC is on. Not started:
  * `start: false`.
  */
+/**
+ * Options of each stream (data channel) of a direct connection. A bitswap stream's first bytes
+ * arrive before bitswap reads it (it waits for its close to be acknowledged first), and a
+ * stream drops past its read buffer: 4 MiB by default, less than a file fetch's window of
+ * blocks (FETCH_WINDOW_BYTES) from two transfers. What it buffers is the peer's own bytes.
+ */
+export const WEBRTC_STREAM_OPTIONS: DataChannelOptions & { maxReadBufferLength: number } = {
+  // Not in DataChannelOptions' type: @libp2p/webrtc passes these options on to each stream.
+  maxReadBufferLength: 16 * 1024 * 1024
+};
+
 export function libp2pOptions(init: Libp2pOptionsInit): Libp2pOptions<NodeServices> {
   const useWebRTC = init.webrtc ?? true;
   if (useWebRTC) installInitChannelFix();
@@ -71,6 +82,7 @@ export function libp2pOptions(init: Libp2pOptionsInit): Libp2pOptions<NodeServic
       ...(useWebRTC
         ? [
             webRTC({
+              dataChannel: WEBRTC_STREAM_OPTIONS,
               // A function, so ICE servers changed in Settings apply to the next connection.
               // Always an array: leaving it undefined would make @libp2p/webrtc fall back to
               // public STUN.
