@@ -101,14 +101,20 @@ test.describe('files', () => {
       }
     );
     await expect(article(alice.page, 'the report')).toBeVisible({ timeout: 60_000 });
+    // Prepared: from now on Alice's progressbar for it is the sending.
+    await watchProgress(alice.page, 'report.bin');
     await expect(card(bob.page, 'report.bin')).toBeVisible({ timeout: 30_000 });
     expect(await saveAndHash(bob.page, 'report.bin')).toBe(sha256(data));
-    const seen = await bob.page.evaluate(
-      () => (window as unknown as { __progress: number[] }).__progress
-    );
+    const progressOf = (page: Page) =>
+      page.evaluate(() => (window as unknown as { __progress: number[] }).__progress);
+    const seen = await progressOf(bob.page);
     // Progress was shown while it came, and it only went forward.
     expect(seen.some((v) => v > 0 && v < data.length)).toBe(true);
     expect(seen).toEqual([...seen].sort((x, y) => x - y));
+    // And on the sender's side while it went out.
+    const sent = await progressOf(alice.page);
+    expect(sent.some((v) => v > 0 && v < data.length)).toBe(true);
+    expect(sent).toEqual([...sent].sort((x, y) => x - y));
     // The sender can save its own copy too.
     expect(await saveAndHash(alice.page, 'report.bin')).toBe(sha256(data));
   });

@@ -1,8 +1,13 @@
 /**
  * What the attachments service asks of the world around it: direct connections coming up (to
- * resume transfers waiting for a member) and the storage the browser grants.
+ * resume transfers waiting for a member), the storage the browser grants, and the messages:
+ * their file records and who may have their files.
  */
 import type { Libp2p } from '@libp2p/interface';
+import { parseFileRecord } from '../files/record.js';
+import type { AttachmentOf } from './attachments-types.js';
+import type { Chat } from './chat-types.js';
+import { describeFileError } from './transfer-state.js';
 import { StorageFullError } from '../files/errors.js';
 import { formatBytes } from './bytes.js';
 
@@ -48,4 +53,33 @@ export async function checkRoom(
         'Delete files in Settings → Storage and try again.'
     );
   }
+}
+
+/** Who may have the file of a message: its author first, then the other members. */
+export function providersOf(chat: Chat, conversationId: string, messageId: string): string[] {
+  const author = chat.message(conversationId, messageId)?.author;
+  const members = chat.info(conversationId)?.members ?? [];
+  return [...new Set([...(author !== undefined ? [author] : []), ...members])].filter(
+    (p) => p !== chat.self
+  );
+}
+
+/** Reads a message's file record, parsed once per text (a bad one: why, in words). */
+export function recordReader(chat: Chat) {
+  const records = new Map<string, AttachmentOf>();
+  return (conversationId: string, messageId: string): AttachmentOf | undefined => {
+    const raw = chat.message(conversationId, messageId)?.file;
+    if (raw === undefined) return undefined;
+    const key = `${messageId}\n${raw.length}`;
+    let parsed = records.get(key);
+    if (parsed === undefined) {
+      try {
+        parsed = { record: parseFileRecord(raw) };
+      } catch (err) {
+        parsed = { error: describeFileError(err) };
+      }
+      records.set(key, parsed);
+    }
+    return parsed;
+  };
 }

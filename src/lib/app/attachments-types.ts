@@ -23,6 +23,8 @@ export interface AttachmentsConfig {
   estimate?: () => Promise<{ usage?: number; quota?: number }>;
   stallMs?: number;
   autoDownloadMax?: number;
+  /** A file's sending ends on the card after this long with nothing sent (default 5 s). */
+  servingIdleMs?: number;
   now?: () => number;
 }
 

@@ -13,8 +13,8 @@
  */
 import { createFiles, storedSize, type Files, type FileSource } from '../files/files.js';
 import { FileUnavailableError } from '../files/errors.js';
-import { checkRoom, watchDirect } from './attachment-io.js';
-import { encodeFileRecord, parseFileRecord, type FileRecord } from '../files/record.js';
+import { checkRoom, providersOf, recordReader, watchDirect } from './attachment-io.js';
+import { encodeFileRecord, type FileRecord } from '../files/record.js';
 import {
   describeFileError,
   etaOf,
@@ -23,6 +23,7 @@ import {
   type TransferView
 } from './transfer-state.js';
 import type * as T from './attachments-types.js';
+import { syncServing } from './serving-view.js';
 import { createTransferLog, type TransferLog } from './transfer-log.js';
 
 export type { TransferView, TransferState } from './transfer-state.js';
@@ -41,6 +42,8 @@ interface Job {
   abort?: AbortController;
   meter: Meter;
   dropped: Set<string>;
+  /** Stops following what this device sends of the stored file. */
+  unserve?: () => void;
 }
 
 export function createAttachments(config: T.AttachmentsConfig): T.Attachments {
@@ -51,7 +54,7 @@ class AttachmentService implements T.Attachments {
   private files: Files | undefined;
   private readonly jobs = new Map<string, Job>();
   private readonly listeners = new Set<(id: string) => void>();
-  private readonly records = new Map<string, T.AttachmentOf>();
+  private readonly readRecord: ReturnType<typeof recordReader>;
   private readonly log: TransferLog;
   private readonly now: () => number;
   private offConnect: (() => void) | undefined;
@@ -60,6 +63,7 @@ class AttachmentService implements T.Attachments {
   constructor(private readonly config: T.AttachmentsConfig) {
     this.log = config.log ?? createTransferLog();
     this.now = config.now ?? Date.now;
+    this.readRecord = recordReader(config.chat);
   }
 
   async start(): Promise<void> {
@@ -78,8 +82,11 @@ class AttachmentService implements T.Attachments {
 
   async stop(): Promise<void> {
     this.offConnect?.();
-    for (const job of this.jobs.values())
+    for (const job of this.jobs.values()) {
       job.abort?.abort(new DOMException('stopped', 'AbortError'));
+      job.unserve?.();
+      job.unserve = undefined;
+    }
     await this.files?.stop();
     this.files = undefined;
   }
@@ -101,6 +108,12 @@ class AttachmentService implements T.Attachments {
 
   private emit(job: Job, patch: Partial<TransferView>): void {
     job.view = { ...job.view, ...patch };
+    // A file stored here whole is sent to whoever fetches it: its card shows that.
+    syncServing(job, this.files, {
+      now: this.now,
+      idleMs: this.config.servingIdleMs,
+      onChange: (serving) => this.emit(job, { serving })
+    });
     for (const l of this.listeners) l(job.view.id);
   }
 
@@ -182,19 +195,7 @@ class AttachmentService implements T.Attachments {
   // --- receiving -------------------------------------------------------------------------
 
   attachmentOf(conversationId: string, messageId: string): T.AttachmentOf | undefined {
-    const raw = this.config.chat.message(conversationId, messageId)?.file;
-    if (raw === undefined) return undefined;
-    const key = `${messageId}\n${raw.length}`;
-    let parsed = this.records.get(key);
-    if (parsed === undefined) {
-      try {
-        parsed = { record: parseFileRecord(raw) };
-      } catch (err) {
-        parsed = { error: describeFileError(err) };
-      }
-      this.records.set(key, parsed);
-    }
-    return parsed;
+    return this.readRecord(conversationId, messageId);
   }
 
   ensure(conversationId: string, messageId: string): void {
@@ -273,13 +274,7 @@ class AttachmentService implements T.Attachments {
   }
 
   private providersOf(job: Job): string[] {
-    const { conversationId, id } = job.view;
-    const author = this.config.chat.message(conversationId, id)?.author;
-    const members = this.config.chat.info(conversationId)?.members ?? [];
-    const self = this.config.chat.self;
-    return [...new Set([...(author !== undefined ? [author] : []), ...members])].filter(
-      (p) => p !== self
-    );
+    return providersOf(this.config.chat, job.view.conversationId, job.view.id);
   }
 
   private async run(job: Job, record: FileRecord): Promise<void> {

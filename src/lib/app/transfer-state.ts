@@ -37,6 +37,8 @@ export interface TransferView {
   eta?: number;
   /** What went wrong, in words for people (state 'failed' or 'waiting'). */
   error?: string;
+  /** This device sending the stored file to others right now (serving-view.ts). */
+  serving?: { bytes: number; total: number; speed: number; eta?: number };
 }
 
 const WINDOW_MS = 3_000;

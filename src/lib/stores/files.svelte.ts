@@ -196,6 +196,14 @@ export function durationText(seconds: number): string {
  * "3.2 MB of 25 MB · 4.1 MB/s · 6 s left" for a moving transfer (speed and time left only
  * while known), "Queued", "Paused" or "Waiting for someone who has it to come online".
  */
+/** What this device is sending of a stored file, in words. */
+export function servingText(serving: NonNullable<TransferView['serving']>): string {
+  const parts = [`Sending · ${formatBytes(serving.bytes)} of ${formatBytes(serving.total)}`];
+  if (serving.speed > 0) parts.push(`${formatBytes(serving.speed)}/s`);
+  if (serving.eta !== undefined) parts.push(`${durationText(serving.eta)} left`);
+  return parts.join(' · ');
+}
+
 export function transferText(view: TransferView): string {
   const format = formatBytes;
   switch (view.state) {

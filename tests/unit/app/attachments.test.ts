@@ -53,7 +53,7 @@ function bytes(size: number, seed = 1): FileSource & { data: Uint8Array } {
   };
 }
 
-async function device(members: () => string[], quota?: number) {
+async function device(members: () => string[], quota?: number, servingIdleMs?: number) {
   const node = await memoryPeer();
   const blockstore = new MemoryBlockstore();
   const att = createAttachments({
@@ -62,7 +62,8 @@ async function device(members: () => string[], quota?: number) {
     blockstore,
     ...(quota !== undefined ? { estimate: async () => ({ usage: 1_000, quota }) } : {}),
     log: createTransferLog(),
-    stallMs: 1_000
+    stallMs: 1_000,
+    ...(servingIdleMs !== undefined ? { servingIdleMs } : {})
   });
   await att.start();
   cleanups.push(async () => {
@@ -84,11 +85,13 @@ describe('attachments', () => {
   it('attaches on one device and the other fetches it with progress', async () => {
     messages.clear();
     const ids: string[] = [];
-    const a = await device(() => ids);
+    const a = await device(() => ids, undefined, 300);
     const b = await device(() => ids);
     ids.push(a.id, b.id);
     await connect(b.node, a.node);
     const file = bytes(3 * 1024 * 1024 + 17);
+    // What A shows of sending it (A's own reads, like preparing it, are not sending).
+    const sending: { bytes: number; total: number }[] = [];
     const seen: string[] = [];
     a.att.onChange((id) =>
       seen.push(`${id.startsWith('prep-') ? 'prep' : id}:${a.att.get(id)?.state ?? '-'}`)
@@ -97,6 +100,11 @@ describe('attachments', () => {
     expect(messages.get(messageId!)?.text).toBe('the notes');
     expect(seen).toContain('prep:preparing');
     expect(a.att.get(messageId!)?.state).toBe('done');
+    expect(a.att.get(messageId!)?.serving).toBeUndefined();
+    a.att.onChange((id) => {
+      const serving = a.att.get(id)?.serving;
+      if (id === messageId && serving !== undefined) sending.push(serving);
+    });
 
     const states = new Set<string>();
     b.att.onChange((id) => states.add(b.att.get(id)!.state));
@@ -106,6 +114,11 @@ describe('attachments', () => {
     expect(b.att.get(messageId!)?.bytes).toBe(file.size);
     expect(await readsBack(b.att, messageId!, file.data)).toBe(true);
     expect(b.att.stored().map((s) => s.messageId)).toEqual([messageId]);
+    // A counted what it sent, up to the whole file once, then the run ended (idle).
+    expect(sending.length).toBeGreaterThan(1);
+    expect(sending.at(-1)).toMatchObject({ bytes: file.size, total: file.size });
+    expect(sending.every((s, i) => i === 0 || s.bytes >= sending[i - 1]!.bytes)).toBe(true);
+    await waitFor(() => a.att.get(messageId!)?.serving === undefined, { message: 'run ended' });
   }, 30_000);
 
   it('pauses, resumes, cancels; waits for a provider and goes on when one connects', async () => {
