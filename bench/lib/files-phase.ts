@@ -17,6 +17,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as Api from '../page/api.js';
+import { startProfile } from './profile.js';
 import { fmt } from './report.js';
 import { heapSampler, machineCpu, retainedHeapMB, type HeapPeak } from './samplers.js';
 import { mbPerSecond } from './stats.js';
@@ -155,7 +156,9 @@ async function filesRound(
   aId: string,
   bytes: number,
   expected: string,
-  cfg: FilesConfig
+  cfg: FilesConfig,
+  /** Where to put the file to remove later (else it is removed now). */
+  kept?: Api.FilesAddResult['record'][]
 ): Promise<
   Omit<FilesRound, 'bulk' | 'cpu' | 'retainedMB'> & {
     cpu: Omit<FilesRound['cpu'], 'libp2p' | 'raw'>;
@@ -169,11 +172,17 @@ async function filesRound(
   await b.page.evaluate(() => window.bench.files.takeStats());
   const wire0 = await a.page.evaluate(() => window.bench.chat.bytesSent());
   cpu = machineCpu();
+  // BENCH_PROFILE=1: both pages' CPU while B fetches (bench/results/files-fetch-<page>).
+  const profiles =
+    process.env.BENCH_PROFILE === '1'
+      ? await Promise.all([a, b].map((s) => startProfile(s.context, s.page)))
+      : [];
   const fetch = await b.page.evaluate(
     ([r, p, t]) => window.bench.files.fetch(r, p, { timeoutMs: t, firstByte: false }),
     [add.record, aId, timeoutFor(cfg, bytes)] as const
   );
   const fetchCpu = cpu();
+  for (const [i, p] of profiles.entries()) await p.stop(`files-fetch-${[a, b][i]!.name}`);
   const aWireBytes = (await a.page.evaluate(() => window.bench.chat.bytesSent())) - wire0;
   const serve = await a.page.evaluate(() => window.bench.files.takeStats());
   const fetchStats = await b.page.evaluate(() => window.bench.files.takeStats());
@@ -187,21 +196,35 @@ async function filesRound(
       `files: B read ${read.bytes} B, sha256 ${read.hash}, expected ${expected}`
     );
   }
-  const rb = await b.page.evaluate((r) => window.bench.files.remove(r), add.record);
-  const ra = await a.page.evaluate((r) => window.bench.files.remove(r), add.record);
-  for (const left of [ra.left, rb.left]) {
-    if (left !== undefined && left.blocks > 0)
-      throw new FilesPhaseError(`files: ${left.blocks} blocks left after remove`);
-  }
+  // Kept files are removed after all rounds: deleting 64 MiB right before the next round's
+  // transfer made it pay for the browser's cleanup (add and fetch slowed round after round).
+  const removeMs = kept === undefined ? await removeBoth(a, b, add.record, true) : { a: 0, b: 0 };
+  kept?.push(add.record);
   return {
     add,
     fetch,
     read,
     aWireBytes,
     stats: { add: addStats, serve, fetch: fetchStats },
-    removeMs: { a: ra.ms, b: rb.ms },
+    removeMs,
     cpu: { add: addCpu, fetch: fetchCpu, read: readCpu }
   };
+}
+
+/** Removes `record` on B then A (ms each); `last`: both stores must be empty now. */
+async function removeBoth(
+  a: FilesSide,
+  b: FilesSide,
+  record: Api.FilesAddResult['record'],
+  last: boolean
+): Promise<{ a: number; b: number }> {
+  const rb = await b.page.evaluate((r) => window.bench.files.remove(r), record);
+  const ra = await a.page.evaluate((r) => window.bench.files.remove(r), record);
+  for (const left of last ? [ra.left, rb.left] : []) {
+    if (left !== undefined && left.blocks > 0)
+      throw new FilesPhaseError(`files: ${left.blocks} blocks left after remove`);
+  }
+  return { a: ra.ms, b: rb.ms };
 }
 
 async function openFiles(
@@ -252,12 +275,13 @@ export async function measureFiles(
   const expected = await a.page.evaluate((n) => window.bench.files.expectedHash(n), fileBytes);
   log(`files: sha256 of the ${fileBytes / MiB} MiB file made in ${fmt(expected.ms, ' ms')}`);
   const rounds: FilesRound[] = [];
+  const kept: Api.FilesAddResult['record'][] = [];
   for (let r = 0; r < roundCount; r++) {
     let files: Awaited<ReturnType<typeof filesRound>> | undefined;
     let libp2p: (Api.BulkResult & { cpu: number }) | undefined;
     let raw: (Api.BulkResult & { cpu: number }) | undefined;
     const steps = [
-      async () => (files = await filesRound(a, b, aId, fileBytes, expected.hash, cfg)),
+      async () => (files = await filesRound(a, b, aId, fileBytes, expected.hash, cfg, kept)),
       async () => (libp2p = await bulk('libp2p', a, bId, fileBytes, cfg)),
       async () => (raw = await bulk('raw', a, bId, fileBytes, cfg))
     ];
@@ -276,6 +300,9 @@ export async function measureFiles(
         `fetch ${fmt(mbPerSecond(fileBytes, files.fetch.ms))} MB/s, read ${fmt(mbPerSecond(fileBytes, files.read.ms))} MB/s; ` +
         `libp2p stream ${fmt(mbPerSecond(fileBytes, libp2p.ms))} MB/s, raw ${fmt(mbPerSecond(fileBytes, raw.ms))} MB/s`
     );
+  }
+  for (const [i, record] of kept.entries()) {
+    rounds[i]!.removeMs = await removeBoth(a, b, record, i === kept.length - 1);
   }
 
   // The big file: time to first byte, heap of both pages.
@@ -335,12 +362,15 @@ async function profileVariants(
   type Store = 'idb' | 'memory';
   // [name, A's store, B's store, blocks in flight on B]
   const variants: [string, Store, Store, number | undefined][] = [
+    ['IndexedDB, 8 in flight', 'idb', 'idb', 8],
+    ['IndexedDB, 16 in flight', 'idb', 'idb', 16],
+    ['IndexedDB, 24 in flight', 'idb', 'idb', 24],
+    ['IndexedDB, 8 in flight (again)', 'idb', 'idb', 8],
+    ['IndexedDB, 16 in flight (again)', 'idb', 'idb', 16],
+    ['IndexedDB, 24 in flight (again)', 'idb', 'idb', 24],
     ['memory blockstores on both', 'memory', 'memory', undefined],
     ["IndexedDB on A only (B's in memory)", 'idb', 'memory', undefined],
-    ["IndexedDB on B only (A's in memory)", 'memory', 'idb', undefined],
-    ['IndexedDB, 16 in flight', 'idb', 'idb', 16],
-    ['IndexedDB, 32 in flight', 'idb', 'idb', 32],
-    ['memory blockstores, 32 in flight', 'memory', 'memory', 32]
+    ["IndexedDB on B only (A's in memory)", 'memory', 'idb', undefined]
   ];
   for (const [name, storeA, storeB, concurrency] of variants) {
     await openFiles(a, storeA);

@@ -14,8 +14,10 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import { MemoryBlockstore } from 'blockstore-core';
 import type { Blockstore } from 'interface-blockstore';
 import { createIdbBlockstore, type IdbBlockstore } from '$lib/files/blockstore-idb';
+import { WRITE_BEHIND_BYTES } from '$lib/files/constants';
 import { createFiles, type Files } from '$lib/files/files';
 import type { FileRecord } from '$lib/files/record';
+import { SEGMENT_SIZE, TAG_BYTES } from '$lib/files/segments';
 import type {
   FilesAddResult,
   FilesApi,
@@ -28,6 +30,7 @@ import { startedLibp2p } from './ours.ts';
 import { randomBytes } from './util.ts';
 
 const CHUNK = 1024 * 1024;
+const SEALED_BLOCK = SEGMENT_SIZE + TAG_BYTES;
 const STAMP_EVERY = 4096;
 
 let pool: Uint8Array | undefined;
@@ -132,7 +135,7 @@ export const filesApi: FilesApi = {
     await filesApi.close();
     let store: Blockstore;
     if (options.store === 'idb') {
-      idb = createIdbBlockstore({ name: options.name });
+      idb = createIdbBlockstore({ name: options.name, writeBehindBytes: WRITE_BEHIND_BYTES });
       await idb.open();
       store = idb;
     } else {
@@ -142,7 +145,10 @@ export const filesApi: FilesApi = {
     files = await createFiles({
       libp2p: startedLibp2p(),
       blockstore: timed(store),
-      ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {})
+      // N in flight: N sealed blocks, whatever the app's byte window.
+      ...(options.concurrency !== undefined
+        ? { concurrency: options.concurrency, windowBytes: options.concurrency * SEALED_BLOCK }
+        : {})
     });
   },
 
