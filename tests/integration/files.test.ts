@@ -11,6 +11,7 @@ import { CID } from 'multiformats/cid';
 import { createHash } from 'node:crypto';
 import { createFiles, type Files } from '../../src/lib/files/files.js';
 import { FileUnavailableError } from '../../src/lib/files/errors.js';
+import { WEBRTC_STREAM_OPTIONS } from '../../src/lib/p2p/libp2p-options.js';
 import { source } from '../fixtures/files-peers.js';
 import { createTestPeer, dialWithRetry, type TestPeer } from '../fixtures/node-peer.js';
 import { startRelay, type RelayHandle } from '../fixtures/relay.js';
@@ -82,6 +83,25 @@ describe('files between peers', () => {
     expect(await b.files.isComplete(record)).toBe(true);
     expect(await sha256Of(b.files, record)).toBe(file.sha256);
   }, 240_000);
+
+  it('a public file (1 MiB blocks) comes over streams that buffer 16 MiB', async () => {
+    const [a, b] = [await device(), await device()];
+    await connectDirect(b, a);
+    // What bitswap's answers are buffered in before it reads them (the option goes through
+    // @libp2p/webrtc's data channel options to each stream).
+    const conn = b.node.getConnections(a.node.peerId).find((c) => c.limits === undefined);
+    const stream = await conn!.newStream('/ipfs/bitswap/1.2.0');
+    expect((stream as unknown as { maxReadBufferLength: number }).maxReadBufferLength).toBe(
+      WEBRTC_STREAM_OPTIONS.maxReadBufferLength
+    );
+    stream.abort(new Error('looked'));
+    const file = source(9 * 1024 * 1024 + 5, 3);
+    const record = await a.files.add(file, { public: true });
+    expect(record.key).toBeUndefined();
+    const report = await b.files.fetch(record, { providers: [a.id] });
+    expect(report.fetchedBlocks).toBe(11); // 10 leaves and the root
+    expect(await sha256Of(b.files, record)).toBe(file.sha256);
+  }, 120_000);
 
   it('resumes an interrupted fetch asking only for the missing blocks', async () => {
     const [a, b] = [await device(), await device()];
