@@ -199,6 +199,16 @@ test.describe('files', () => {
       await stopped;
       return [...new Uint8Array(await new Blob(parts).arrayBuffer())];
     });
+    // Bob's card shows the sender's thumbnail (a frame of the video) until the video is here.
+    await bob.page.evaluate(() => {
+      const w = window as unknown as { __thumbs: string[] };
+      w.__thumbs = [];
+      new MutationObserver(() => {
+        for (const img of document.querySelectorAll('img[alt="clip.webm"]')) {
+          w.__thumbs.push(img.getAttribute('src') ?? '');
+        }
+      }).observe(document.body, { subtree: true, childList: true, attributes: true });
+    });
     await attach(alice.page, [
       { name: 'clip.webm', mimeType: 'video/webm', buffer: Buffer.from(webm) }
     ]);
@@ -208,6 +218,10 @@ test.describe('files', () => {
     await expect
       .poll(() => video.evaluate((el) => (el as HTMLVideoElement).readyState))
       .toBeGreaterThanOrEqual(1);
+    const thumbs = await bob.page.evaluate(
+      () => (window as unknown as { __thumbs: string[] }).__thumbs
+    );
+    expect(thumbs.some((src) => src.startsWith('data:image/jpeg;base64,'))).toBe(true);
   });
 
   test('a public share shows the ordinary IPFS CID of its bytes', async ({ browser, relay }) => {

@@ -9,7 +9,7 @@ import { WRITE_BEHIND_BYTES } from '../files/constants.js';
 import { createIdbDocStore, createIdbHistoryStore } from '../storage/index.js';
 import { composeApp, type App } from './app.js';
 import { browserNodeApp } from './boot.browser.js';
-import { imagePreview } from './thumbnail.browser.js';
+import { filePreview } from './thumbnail.browser.js';
 import { createTransferLog } from './transfer-log.js';
 
 export function createBrowserApp(): App {
@@ -23,7 +23,7 @@ export function createBrowserApp(): App {
     blockstore: createIdbBlockstore({ writeBehindBytes: WRITE_BEHIND_BYTES }),
     files: {
       log: createTransferLog(localStorage),
-      preview: imagePreview,
+      preview: filePreview,
       estimate: () => navigator.storage.estimate()
     }
   });
