@@ -32,7 +32,10 @@ export const BITSWAP_LIMITS = {
 export const FETCH_CONCURRENCY = 8;
 export const FETCH_WINDOW_BYTES = 2 * 1024 * 1024 + 256 * 1024;
 
-/** A provider that delivers nothing for this long while asked for a block is dropped. */
+/**
+ * A provider that delivers nothing for this long while asked for a block is dropped. A block is
+ * asked for once more first, after a third of it (a want can be lost).
+ */
 export const STALL_MS = 15_000;
 
 /** Links in one dag-pb node the walker follows (the importer writes at most 1,024). */

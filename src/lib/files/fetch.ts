@@ -194,6 +194,10 @@ export async function fetchFile(
         ? undefined
         : readBlock(helia, item.cid, { signal, offline: true });
     }
+    // A block not here after a third of the stall time is asked for once more before its
+    // provider is dropped: a want can be lost (bitswap forgets a want for a block it sent
+    // just before a paused fetch cancelled it, and the same want asked again then).
+    let asked = false;
     for (;;) {
       signal.throwIfAborted();
       const now = live.filter((p) => reachable(p.id));
@@ -203,7 +207,7 @@ export async function fetchFile(
         );
       }
       const provider = now[turn++ % now.length]!;
-      const stall = AbortSignal.timeout(stallMs);
+      const stall = AbortSignal.timeout(asked ? stallMs : Math.ceil(stallMs / 3));
       try {
         const block = await readBlock(helia, item.cid, {
           signal: AbortSignal.any([signal, stall]),
@@ -215,7 +219,8 @@ export async function fetchFile(
         signal.throwIfAborted();
         // The file's fault, or this device's storage (full, failing): not the provider's.
         if (err instanceof FileDamagedError || isWriteError(err)) throw err;
-        drop(provider.id);
+        if (!asked && stall.aborted) asked = true;
+        else drop(provider.id);
       }
     }
   };

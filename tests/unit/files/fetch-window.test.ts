@@ -33,18 +33,30 @@ async function imported(
   return { root, source };
 }
 
-/** A Helia whose local store starts empty and whose "network" answers from `source`. */
-function standIn(source: MemoryBlockstore) {
+/**
+ * A Helia whose local store starts empty and whose "network" answers from `source`; the first
+ * request for a block in `lose` is never answered (a lost want: it waits for its abort).
+ */
+function standIn(source: MemoryBlockstore, lose = new Set<string>()) {
   const local = new MemoryBlockstore();
-  const seen = { count: 0, bytes: 0, maxCount: 0, maxBytes: 0, asked: 0 };
+  const seen = { count: 0, bytes: 0, maxCount: 0, maxBytes: 0, asked: 0, lost: 0 };
   const blockstore = {
     has: (cid: CID) => local.has(cid),
-    async *get(cid: CID, options: { offline?: boolean; providers?: unknown[] }) {
+    async *get(
+      cid: CID,
+      options: { offline?: boolean; providers?: unknown[]; signal?: AbortSignal }
+    ) {
       if (await local.has(cid)) {
         yield* local.get(cid);
         return;
       }
       if (options.offline === true || options.providers === undefined) throw new Error('offline');
+      if (lose.delete(cid.toString())) {
+        seen.lost++;
+        await new Promise((_, reject) =>
+          options.signal?.addEventListener('abort', () => reject(options.signal!.reason))
+        );
+      }
       const parts: Uint8Array[] = [];
       for await (const part of source.get(cid)) parts.push(part);
       const block = parts.length === 1 ? parts[0]! : Uint8Array.from(parts.flatMap((p) => [...p]));
@@ -88,5 +100,19 @@ describe('fetchFile window', () => {
     await fetchFile(helia, root, 3 * MiB, { providers: [PROVIDER], windowBytes: 64 * KiB });
     expect(seen.maxCount).toBe(1);
     expect(seen.asked).toBe(4); // the root and three leaves, one at a time
+  });
+
+  it('asks again for a block whose want was lost, without dropping its provider', async () => {
+    const { root, source } = await imported(2 * MiB, 256 * KiB + 16);
+    const leaves: string[] = [];
+    for await (const { cid } of source.getAll()) if (cid.code === 0x55) leaves.push(cid.toString());
+    const { helia, seen } = standIn(source, new Set(leaves.slice(0, 2)));
+    const report = await fetchFile(helia, root, 2 * MiB, {
+      providers: [PROVIDER],
+      stallMs: 900
+    });
+    expect(seen.lost).toBe(2);
+    // The only provider was kept (dropping it would have failed the fetch: nobody else has it).
+    expect(report.dropped).toEqual([]);
   });
 });
