@@ -17,6 +17,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as Api from '../page/api.js';
+import { profileVariants } from './files-profile.js';
 import { startProfile } from './profile.js';
 import { fmt } from './report.js';
 import { heapSampler, machineCpu, retainedHeapMB, type HeapPeak } from './samplers.js';
@@ -150,7 +151,7 @@ async function bulk(
 }
 
 /** add on A, fetch on B, read back on B (checked), remove on both. */
-async function filesRound(
+export async function filesRound(
   a: FilesSide,
   b: FilesSide,
   aId: string,
@@ -227,7 +228,7 @@ async function removeBoth(
   return { a: ra.ms, b: rb.ms };
 }
 
-async function openFiles(
+export async function openFiles(
   side: FilesSide,
   store: 'idb' | 'memory',
   concurrency?: number
@@ -345,81 +346,4 @@ export async function measureFiles(
   };
   if (cfg.profile) result.profile = await profileVariants(cfg, a, b, { aId, bId }, log);
   return result;
-}
-
-/** Where the time goes: no IndexedDB at all, and more blocks in flight. */
-async function profileVariants(
-  cfg: FilesConfig,
-  a: FilesSide,
-  b: FilesSide,
-  ids: { aId: string; bId: string },
-  log: (msg: string) => void
-): Promise<Record<string, unknown>> {
-  const { aId, bId } = ids;
-  const bytes = cfg.fileBytes;
-  const expected = (await a.page.evaluate((n) => window.bench.files.expectedHash(n), bytes)).hash;
-  const out: Record<string, unknown> = {};
-  type Store = 'idb' | 'memory';
-  // [name, A's store, B's store, blocks in flight on B]
-  const variants: [string, Store, Store, number | undefined][] = [
-    ['IndexedDB, 8 in flight', 'idb', 'idb', 8],
-    ['IndexedDB, 16 in flight', 'idb', 'idb', 16],
-    ['IndexedDB, 24 in flight', 'idb', 'idb', 24],
-    ['IndexedDB, 8 in flight (again)', 'idb', 'idb', 8],
-    ['IndexedDB, 16 in flight (again)', 'idb', 'idb', 16],
-    ['IndexedDB, 24 in flight (again)', 'idb', 'idb', 24],
-    ['memory blockstores on both', 'memory', 'memory', undefined],
-    ["IndexedDB on A only (B's in memory)", 'idb', 'memory', undefined],
-    ["IndexedDB on B only (A's in memory)", 'memory', 'idb', undefined]
-  ];
-  for (const [name, storeA, storeB, concurrency] of variants) {
-    await openFiles(a, storeA);
-    await openFiles(b, storeB, concurrency);
-    try {
-      const r = await filesRound(a, b, aId, bytes, expected, cfg);
-      out[name] = {
-        addMBps: mbPerSecond(bytes, r.add.ms),
-        fetchMBps: mbPerSecond(bytes, r.fetch.ms),
-        readMBps: mbPerSecond(bytes, r.read.ms),
-        firstBlockMs: r.fetch.firstProgressMs,
-        cpu: r.cpu,
-        stats: r.stats
-      };
-      log(
-        `files profile, ${name}: add ${fmt(mbPerSecond(bytes, r.add.ms))} MB/s, fetch ${fmt(mbPerSecond(bytes, r.fetch.ms))} MB/s`
-      );
-    } catch (err) {
-      out[name] = { error: String(err) };
-      log(`files profile, ${name}: FAILED ${String(err)}`);
-    }
-  }
-  // One bitswap round trip: a 1 KiB file is one block (its root), vs the echo stream's RTT.
-  const tiny: Record<string, number[]> = {};
-  for (const store of ['memory', 'idb'] as const) {
-    await openFiles(a, store);
-    await openFiles(b, store);
-    tiny[store] = [];
-    for (let i = 0; i < 5; i++) {
-      const add = await a.page.evaluate(() => window.bench.files.add(1024));
-      const f = await b.page.evaluate(
-        ([r, p]) => window.bench.files.fetch(r, p, { timeoutMs: 10_000, firstByte: false }),
-        [add.record, aId] as const
-      );
-      tiny[store].push(f.ms);
-      await b.page.evaluate((r) => window.bench.files.remove(r), add.record);
-      await a.page.evaluate((r) => window.bench.files.remove(r), add.record);
-    }
-  }
-  const echo = await a.page.evaluate((p) => window.bench.ours.rtt(p, 20, 32, 5_000), bId);
-  const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] ?? NaN;
-  out['one-block fetch (1 KiB file)'] = {
-    memoryMs: tiny.memory,
-    idbMs: tiny.idb,
-    echoRttMs: med(echo)
-  };
-  log(
-    `files profile, one-block fetch: memory ${fmt(med(tiny.memory ?? []), ' ms')}, ` +
-      `IndexedDB ${fmt(med(tiny.idb ?? []), ' ms')}; echo RTT ${fmt(med(echo), ' ms')}`
-  );
-  return out;
 }
