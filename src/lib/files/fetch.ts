@@ -195,8 +195,9 @@ export async function fetchFile(
         : readBlock(helia, item.cid, { signal, offline: true });
     }
     // A block not here after a third of the stall time is asked for once more before its
-    // provider is dropped: a want can be lost (bitswap forgets a want for a block it sent
-    // just before a paused fetch cancelled it, and the same want asked again then).
+    // provider is dropped: a want or a block can be lost on the way (a stream reset). Bitswap
+    // lost such a second want itself until patches/@helia+bitswap (the asking side merged it
+    // into the given-up want and dropped both; the serving side into the "sent" entry).
     let asked = false;
     for (;;) {
       signal.throwIfAborted();
