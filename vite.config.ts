@@ -15,7 +15,8 @@ const relayHttp = process.env.P2P4E_DEV_RELAY ?? 'http://127.0.0.1:8080';
 export default defineConfig({
   plugins: [sveltekit()],
   define: { __APP_VERSION__: JSON.stringify(version) },
-  server: { proxy: { '/api': relayHttp } },
+  // /ipfs: the relay's gateway of public shares ("Put on the web" links use the page's origin).
+  server: { proxy: { '/api': relayHttp, '/ipfs': relayHttp } },
   build: { target: 'es2022' },
   test: {
     projects: [

@@ -1,8 +1,8 @@
 /**
  * The relay's HTTP server (node:http, no framework):
  *
- * - `GET /api/relay-info`: `{ peerId, multiaddrs, version, iceServers }` for the app, with
- *   `Access-Control-Allow-Origin: *` and `Cache-Control: no-store`;
+ * - `GET /api/relay-info`: `{ peerId, multiaddrs, version, iceServers, publicShares? }` for the
+ *   app, with `Access-Control-Allow-Origin: *` and `Cache-Control: no-store`;
  * - `GET /healthz`: 200 `{ status: 'ok', ... }` while the libp2p node runs, 503 otherwise;
  * - `GET /metrics`: Prometheus text;
  * - `GET /ipfs/<cid>`: the public shares the relay keeps, as an IPFS trustless gateway
@@ -53,6 +53,8 @@ export interface HttpServerInit {
   status: () => RelayStatus;
   /** Serves /ipfs/ (public shares); absent when the relay keeps none. */
   gateway?: Gateway;
+  /** Largest public share the relay keeps (told to the app in relay-info with the gateway). */
+  publicShareMax?: number;
 }
 
 export interface RelayHttpServer {
@@ -69,6 +71,11 @@ export interface RelayInfoBody {
   multiaddrs: string[];
   version: string;
   iceServers: IceServer[];
+  /**
+   * Present when the relay keeps public shares it is asked to (/p2p4e/public-share/1.0.0) and
+   * serves them at `/ipfs/<cid>` on this HTTP origin: the largest share it keeps, in bytes.
+   */
+  publicShares?: { maxBytes: number };
 }
 
 /**
@@ -133,7 +140,10 @@ export async function startHttpServer(init: HttpServerInit): Promise<RelayHttpSe
       peerId: status.peerId,
       multiaddrs: status.multiaddrs,
       version: init.version,
-      iceServers: init.iceServers
+      iceServers: init.iceServers,
+      ...(init.gateway !== undefined && init.publicShareMax !== undefined
+        ? { publicShares: { maxBytes: init.publicShareMax } }
+        : {})
     };
   };
   const files = new StaticFiles(path.resolve(init.staticDir), (html) =>

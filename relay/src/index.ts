@@ -115,6 +115,7 @@ async function start(config: RelayConfig, log: Logger, version: string): Promise
       logger: log,
       metrics,
       gateway,
+      publicShareMax: config.publicShareMax,
       status: () => ({
         running: running(),
         peerId: node.peerId,

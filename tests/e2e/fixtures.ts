@@ -121,11 +121,12 @@ export async function connectDirect(from: AppPage, to: AppPage): Promise<void> {
   await expect(peerItem(to.page, from.peerId)).toContainText('direct', { timeout: 30_000 });
 }
 
-export const test = base.extend<object, { relay: RelayHandle }>({
+export const test = base.extend<object, { relay: RelayHandle; relayArgs: string[] }>({
+  // Extra relay flags for a test file: `test.use({ relayArgs: ['--public-shares-quota', '50MB'] })`.
+  relayArgs: [[], { scope: 'worker', option: true }],
   relay: [
-    // eslint-disable-next-line no-empty-pattern
-    async ({}, use) => {
-      const relay = await startRelay({ staticDir: 'build' });
+    async ({ relayArgs }, use) => {
+      const relay = await startRelay({ staticDir: 'build', args: relayArgs });
       await use(relay);
       await relay.stop();
     },

@@ -180,6 +180,13 @@ describe('public shares on the relay', () => {
     expect(await storedBlockFiles()).toBe(4);
   });
 
+  it('says in its relay-info that it keeps public shares (the page has the same inline)', async () => {
+    const info = (await (await fetch(`${relay.url}/api/relay-info`)).json()) as {
+      publicShares?: { maxBytes?: number };
+    };
+    expect(info.publicShares?.maxBytes).toBeGreaterThan(0);
+  });
+
   it('answers the trustless gateway probe (the empty identity CID)', async () => {
     const raw = await get('bafkqaaa', RAW);
     expect(raw.status).toBe(200);
@@ -291,6 +298,8 @@ describe('public shares on the relay', () => {
         ok: false,
         reason: 'disabled'
       });
+      const info = (await (await fetch(`${plain.url}/api/relay-info`)).json()) as object;
+      expect(info).not.toHaveProperty('publicShares');
       const res = await get(shared.cid, RAW, { url: plain.url });
       expect(res.status).toBe(404);
       expect(await res.text()).toMatch(/does not keep public shares/);

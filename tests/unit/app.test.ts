@@ -317,6 +317,13 @@ describe('merging and parsing', () => {
     for (const bad of [null, 'x', {}, { peerId: '', multiaddrs: [] }, { peerId: RELAY }]) {
       expect(parseRelayInfo(bad)).toBeUndefined();
     }
+    // A relay that keeps public shares says how big; anything else is "it does not".
+    expect(parseRelayInfo({ ...info, publicShares: { maxBytes: 1000 } })?.publicShares).toEqual({
+      maxBytes: 1000
+    });
+    for (const junk of [true, null, {}, { maxBytes: -1 }, { maxBytes: 1.5 }, { maxBytes: '9' }]) {
+      expect(parseRelayInfo({ ...info, publicShares: junk })?.publicShares).toBeUndefined();
+    }
   });
 
   it('settings survive garbage in localStorage', async () => {

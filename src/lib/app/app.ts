@@ -8,6 +8,7 @@ import { createAttachments, type Attachments, type AttachmentsConfig } from './a
 import { createChat } from './chat.js';
 import type { Chat, ChatConfig } from './chat-types.js';
 import { createNodeApp, type NodeApp, type NodeAppConfig } from './node-app.js';
+import { createWebShares, webGatewayOf, type WebShares } from './web-shares.js';
 
 export {
   DEFAULT_RELAY_INFO_TIMEOUT_MS,
@@ -49,6 +50,8 @@ export interface App extends NodeApp {
   readonly search: LiveSearch;
   /** Files in conversations (started by startMessenger(), after the chat). */
   readonly files: Attachments;
+  /** "Put on the web": public files kept by the relay that served the app, when it does. */
+  readonly webShares: WebShares;
   /**
    * After start(): the messenger (contacts, invites, pairing, sync: stored conversations open)
    * and then the search index, built in the background.
@@ -98,6 +101,10 @@ export function composeApp(base: NodeApp, config: MessengerConfig): App {
     libp2p: () => base.node.libp2p,
     blockstore: config.blockstore ?? new MemoryBlockstore()
   });
+  const webShares = createWebShares({
+    libp2p: () => base.node.libp2p,
+    gateway: () => webGatewayOf(base.snapshot.relayInfo.info, config.origin)
+  });
   let messenger: Promise<void> | undefined;
 
   return {
@@ -105,6 +112,7 @@ export function composeApp(base: NodeApp, config: MessengerConfig): App {
     chat,
     search,
     files,
+    webShares,
     get snapshot() {
       return base.snapshot;
     },

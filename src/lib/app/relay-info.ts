@@ -12,6 +12,8 @@ export interface RelayInfo {
   multiaddrs: string[];
   version: string;
   iceServers: RTCIceServer[];
+  /** The relay keeps public shares it is asked to, up to this size, and serves `/ipfs/<cid>`. */
+  publicShares?: { maxBytes: number };
 }
 
 export const RELAY_INFO_PATH = '/api/relay-info';
@@ -96,11 +98,16 @@ export function parseRelayInfo(body: unknown): RelayInfo | undefined {
   const iceServers = Array.isArray(b.iceServers)
     ? b.iceServers.filter(isIceServer).map((s) => ({ ...s }))
     : [];
+  const shares = b.publicShares as { maxBytes?: unknown } | null | undefined;
+  const maxBytes = typeof shares === 'object' && shares !== null ? shares.maxBytes : undefined;
   return {
     peerId: b.peerId,
     multiaddrs,
     version: typeof b.version === 'string' ? b.version : '',
-    iceServers
+    iceServers,
+    ...(typeof maxBytes === 'number' && Number.isSafeInteger(maxBytes) && maxBytes > 0
+      ? { publicShares: { maxBytes } }
+      : {})
   };
 }
 

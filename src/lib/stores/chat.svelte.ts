@@ -93,7 +93,7 @@ export class ChatStore {
 
   constructor(app: App, node: NodeStore, saveTarget: SaveTarget = noSaving) {
     this.#app = app;
-    this.files = new FilesStore(app.files, saveTarget);
+    this.files = new FilesStore(app.files, saveTarget, app.webShares);
     this.files.start();
     const chat = app.chat;
     this.#chat = chat;

@@ -13,7 +13,8 @@ import { SvelteMap } from 'svelte/reactivity';
 import type { AttachmentOf, Attachments, TransferView } from '$lib/app/attachments';
 import { formatBytes } from '$lib/app/bytes';
 import type { FileSource } from '$lib/files/files';
-import type { FileRecord } from '$lib/files/record';
+import { isPublic, type FileRecord } from '$lib/files/record';
+import type { WebShares, WebShareView } from '$lib/app/web-shares';
 
 /** Images up to this size are shown inline once stored (bigger ones: the thumbnail only). */
 const MAX_INLINE_IMAGE = 40 * 1024 * 1024;
@@ -35,16 +36,24 @@ export class FilesStore {
   // eslint-disable-next-line svelte/prefer-svelte-reactivity
   readonly #urls = new Map<string, Promise<string | undefined>>();
   #off: (() => void) | undefined;
+  readonly #web: WebShares | undefined;
+  readonly #webViews = new SvelteMap<string, WebShareView>();
+  #offWeb: (() => void) | undefined;
 
   /** Last attach or save error per conversation, in words for people. */
   readonly errors = new SvelteMap<string, string>();
 
-  constructor(attachments: Attachments, target: SaveTarget) {
+  constructor(attachments: Attachments, target: SaveTarget, web?: WebShares) {
     this.#att = attachments;
     this.#target = target;
+    this.#web = web;
   }
 
   start(): void {
+    this.#offWeb ??= this.#web?.onChange((id) => {
+      const view = this.#web?.view(id);
+      if (view !== undefined) this.#webViews.set(id, view);
+    });
     this.#off ??= this.#att.onChange((id) => {
       const view = this.#att.get(id);
       if (
@@ -61,6 +70,8 @@ export class FilesStore {
   stop(): void {
     this.#off?.();
     this.#off = undefined;
+    this.#offWeb?.();
+    this.#offWeb = undefined;
     for (const url of this.#urls.values())
       void url.then((u) => u !== undefined && URL.revokeObjectURL(u));
     this.#urls.clear();
@@ -171,13 +182,36 @@ export class FilesStore {
   /** Copies a public file's link; false when there is none or the clipboard refused. */
   async copyLink(record: FileRecord): Promise<boolean> {
     const link = this.publicLink(record);
-    if (link === undefined) return false;
-    try {
-      await globalThis.navigator.clipboard.writeText(link);
-      return true;
-    } catch {
-      return false;
-    }
+    return link !== undefined && (await copyText(link));
+  }
+
+  /** A public file can be put on the web: the relay that served the app keeps such files. */
+  canPutOnWeb(record: FileRecord): boolean {
+    return isPublic(record) && this.#web?.gateway() !== undefined;
+  }
+
+  /** Where the public file of message `id` stands with the web gateway, reactive. */
+  webView(id: string): WebShareView | undefined {
+    return this.#webViews.get(id);
+  }
+
+  /** Asks the relay to keep the stored public file of message `id` and serve it on the web. */
+  putOnWeb(id: string, record: FileRecord): void {
+    this.#web?.put(id, record);
+  }
+
+  /** Copies a file's web link; false when the clipboard refused. */
+  async copyWebLink(url: string): Promise<boolean> {
+    return copyText(url);
+  }
+}
+
+async function copyText(text: string): Promise<boolean> {
+  try {
+    await globalThis.navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    return false;
   }
 }
 
