@@ -13,8 +13,8 @@
  */
 import type { BrowserContext, Page } from '@playwright/test';
 import { chromium } from '@playwright/test';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as Api from '../page/api.js';
 import { profileVariants } from './files-profile.js';
@@ -86,12 +86,28 @@ export interface FilesResult {
     fetch: Api.FilesFetchResult;
     heap: Record<'aAdd' | 'aServe' | 'bFetch', HeapPeak> & { idle: { a: HeapPeak; b: HeapPeak } };
     removeMs: { a: number; b: number };
+    /** The same bytes over one libp2p stream and the raw data channel, right after. */
+    bulk: { libp2p: Api.BulkResult & { cpu: number }; raw: Api.BulkResult & { cpu: number } };
   };
   profile?: Record<string, unknown>;
 }
 
 class FilesPhaseError extends Error {
   override name = 'FilesPhaseError';
+}
+
+/**
+ * `BENCH_FILES_PIN=1` (2+ cores): FA's browser runs on core 0 and FB's on core 1, like two
+ * devices (each side's storage and crypto then cost its own CPU, not the other's). The stream
+ * and raw-channel baselines run on the same pinned browsers.
+ */
+async function pinnedBrowser(executablePath: string, name: string, dir: string): Promise<string> {
+  if (process.env.BENCH_FILES_PIN !== '1' || cpus().length < 2) return executablePath;
+  const script = join(dir, 'chromium-pinned.sh');
+  const core = name === 'FA' ? 0 : 1;
+  await writeFile(script, `#!/bin/sh\nexec taskset -c ${core} '${executablePath}' "$@"\n`);
+  await chmod(script, 0o755);
+  return script;
 }
 
 /** A bench page in a browser of its own with a fresh on-disk profile (removed at cleanup). */
@@ -103,7 +119,7 @@ async function openDiskSide(
   const dir = await mkdtemp(join(tmpdir(), `p2p4e-bench-files-${name}-`));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
   const context = await chromium.launchPersistentContext(dir, {
-    executablePath: deps.executablePath,
+    executablePath: await pinnedBrowser(deps.executablePath, name, dir),
     args: deps.args,
     headless: true
   });
@@ -330,10 +346,16 @@ export async function measureFiles(
     throw new FilesPhaseError(`files: B's first byte ${fetch.firstByte}, A's ${byte0}`);
   const rb = await b.page.evaluate((r) => window.bench.files.remove(r), add.record);
   const ra = await a.page.evaluate((r) => window.bench.files.remove(r), add.record);
+  // The issue's size (>= 200 MB: 192 MiB is 201 MB): both baselines with the same bytes.
+  const bigBulk = {
+    libp2p: await bulk('libp2p', a, bId, big, cfg),
+    raw: await bulk('raw', a, bId, big, cfg)
+  };
   log(
     `files: ${big / MiB} MiB: add ${fmt(mbPerSecond(big, add.ms))} MB/s, first block ${fmt(fetch.firstProgressMs, ' ms')}, ` +
       `first byte ${fmt(fetch.firstByteMs, ' ms')}, fetch ${fmt(mbPerSecond(big, fetch.ms))} MB/s; ` +
-      `heap peak A add ${fmt(aAdd.usedMB, ' MB')}, A serve ${fmt(heap.aServe.usedMB, ' MB')}, B fetch ${fmt(heap.bFetch.usedMB, ' MB')}`
+      `heap peak A add ${fmt(aAdd.usedMB, ' MB')}, A serve ${fmt(heap.aServe.usedMB, ' MB')}, B fetch ${fmt(heap.bFetch.usedMB, ' MB')}; ` +
+      `libp2p stream ${fmt(mbPerSecond(big, bigBulk.libp2p.ms))} MB/s, raw ${fmt(mbPerSecond(big, bigBulk.raw.ms))} MB/s`
   );
   const result: FilesResult = {
     storage:
@@ -342,7 +364,7 @@ export async function measureFiles(
         : "IndexedDB (createIdbBlockstore) in fresh contexts of the run's browser (kept in memory)",
     expectedHashMs: expected.ms,
     rounds,
-    ttfb: { bytes: big, add, fetch, heap, removeMs: { a: ra.ms, b: rb.ms } }
+    ttfb: { bytes: big, add, fetch, heap, removeMs: { a: ra.ms, b: rb.ms }, bulk: bigBulk }
   };
   if (cfg.profile) result.profile = await profileVariants(cfg, a, b, { aId, bId }, log);
   return result;

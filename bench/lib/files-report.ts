@@ -56,6 +56,14 @@ export function filesReport(
       '-'
     ],
     [
+      `${big} (${fmt(t.bytes / 1e6, ' MB')}): fetch A -> B into IndexedDB (n=1)`,
+      `${fmt(mbPerSecond(t.bytes, t.fetch.ms), ' MB/s')}`,
+      `one libp2p stream ${fmt(mbPerSecond(t.bytes, t.bulk.libp2p.ms), ' MB/s')}, ` +
+        `raw channel ${fmt(mbPerSecond(t.bytes, t.bulk.raw.ms), ' MB/s')}`,
+      `${ratio(mbPerSecond(t.bytes, t.fetch.ms), mbPerSecond(t.bytes, t.bulk.libp2p.ms))} vs stream, ` +
+        `${ratio(mbPerSecond(t.bytes, t.fetch.ms), mbPerSecond(t.bytes, t.bulk.raw.ms))} vs raw`
+    ],
+    [
       `${big}: time to first byte on B`,
       `first block stored ${fmt(t.fetch.firstProgressMs, ' ms')}, first plaintext byte ` +
         `${fmt(t.fetch.firstByteMs, ' ms')} (whole fetch ${fmt(mbPerSecond(t.bytes, t.fetch.ms), ' MB/s')}, ` +
