@@ -284,16 +284,16 @@ class AttachmentService implements T.Attachments {
     this.emit(job, { state: 'downloading', speed: 0, eta: undefined });
     const total = storedSize(record);
     try {
-      await checkRoom(
-        this.config.estimate,
-        record.name,
-        total - (await this.requireFiles().stored(record))
-      );
+      const had = await this.requireFiles().stored(record);
+      await checkRoom(this.config.estimate, record.name, total - had);
+      // The fetch counts the blocks it finds here again first: the bar stays where it was.
+      const floor = plainBytes(had, total, record.size);
       await this.requireFiles().fetch(record, {
         providers: this.providersOf(job),
         signal,
         dropped: job.dropped,
-        onProgress: (p) => this.progress(job, plainBytes(p.bytes, total, record.size))
+        onProgress: (p) =>
+          this.progress(job, Math.max(floor, plainBytes(p.bytes, total, record.size)))
       });
       // Every segment is authenticated: a wrong key shows on the first one, now rather than
       // when the file is opened.

@@ -144,6 +144,21 @@ class BatchingIdbBlockstore implements IdbBlockstore {
     return found instanceof Uint8Array || (typeof found === 'number' && found > 0);
   }
 
+  /** Which of `keys` are stored (pending writes included), in one transaction. */
+  async hasMany(keys: CID[], options?: Options): Promise<boolean[]> {
+    options?.signal?.throwIfAborted();
+    const store = this.#tx(await this.#db(), 'readonly').objectStore(STORE);
+    // Every request is made before the first await: the transaction stays active.
+    return Promise.all(
+      keys.map(async (cid) => {
+        const key = base32.encode(cid.multihash.bytes);
+        const staged = this.#staged(key);
+        if (staged !== undefined) return staged !== null;
+        return (await request(store.count(key))) > 0;
+      })
+    );
+  }
+
   async *getMany(source: Source<CID>, options?: Options): AsyncGenerator<Pair> {
     for await (const cid of source) yield { cid, bytes: this.get(cid, options) };
   }
@@ -210,11 +225,18 @@ class BatchingIdbBlockstore implements IdbBlockstore {
   async #read<T>(cid: CID, read: (store: IDBObjectStore, key: string) => IDBRequest<T>) {
     const key = base32.encode(cid.multihash.bytes);
     const db = await this.#db();
+    const staged = this.#staged(key);
+    if (staged !== undefined) return staged;
+    return request(read(this.#tx(db, 'readonly').objectStore(STORE), key));
+  }
+
+  /** A write of `key` not yet stored: its bytes, null for a delete, undefined for none. */
+  #staged(key: string): Uint8Array | null | undefined {
     for (const batch of [this.#filling, ...[...this.#inflight].reverse()]) {
       const bytes = batch?.writes.get(key);
       if (bytes !== undefined) return bytes;
     }
-    return request(read(this.#tx(db, 'readonly').objectStore(STORE), key));
+    return undefined;
   }
 
   /** Queues a put, or a delete (null); synchronously for a Uint8Array, so calls keep order. */

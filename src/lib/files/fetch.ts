@@ -51,6 +51,8 @@ export interface FetchOptions {
    * others are skipped (not dropped) until one opens. Default: every provider.
    */
   reachable?: (peerId: string) => boolean;
+  /** Which of many blocks the local store has, at once (else one `has` per block). */
+  hasMany?: (cids: CID[]) => Promise<boolean[]>;
 }
 
 export interface FetchReport {
@@ -67,6 +69,8 @@ interface Item {
   depth: number;
   /** Data bytes below this block, as its parent says (undefined for the root). */
   size: number | undefined;
+  /** Whether it was stored when its parent was read (undefined: not known). */
+  stored?: boolean;
 }
 
 /** BlockstoreWriteError and its BlockstoreQuotaError (by name: bundles may duplicate classes). */
@@ -186,7 +190,7 @@ export async function fetchFile(
   };
 
   const load = async (item: Item): Promise<Uint8Array | undefined> => {
-    const local = await store.has(item.cid);
+    const local = item.stored ?? (await store.has(item.cid));
     // A stored raw leaf is not read: its size is known from its parent.
     if (local) {
       report.localBlocks++;
@@ -237,7 +241,12 @@ export async function fetchFile(
       options.onProgress?.({ bytes, total });
       return;
     }
-    queue.push(...childrenOf(block!, item.depth, item.size));
+    const children = childrenOf(block!, item.depth, item.size);
+    // One question for all of a node's children (a resumed fetch of a big file would otherwise
+    // ask the store once per block it already has before the first missing one).
+    const stored = await options.hasMany?.(children.map((c) => c.cid));
+    children.forEach((c, i) => (c.stored = stored?.[i]));
+    queue.push(...children);
   };
 
   await new Promise<void>((resolve, reject) => {

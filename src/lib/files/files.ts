@@ -32,10 +32,14 @@ import {
   TAG_BYTES
 } from './segments.js';
 
-/** A blockstore that may write behind its puts (IdbBlockstore with `writeBehindBytes`). */
+/**
+ * A blockstore that may write behind its puts (IdbBlockstore with `writeBehindBytes`), and may
+ * tell which of many blocks it has at once (a resumed fetch checks a node's children together).
+ */
 interface WriteBehind {
   flush?(): Promise<void>;
   onWriteFailure?(listener: (err: Error) => void): () => void;
+  hasMany?(keys: CID[]): Promise<boolean[]>;
 }
 
 export interface FilesInit {
@@ -204,6 +208,7 @@ class FilesService implements Files {
     try {
       return await this.durably(options.signal, (signal) =>
         fetchFile(this.blocks.helia, CID.parse(record.cid), storedSize(record), {
+          hasMany: this.hasMany,
           stallMs: this.init.stallMs,
           concurrency: this.init.concurrency,
           windowBytes: this.init.windowBytes,
@@ -249,6 +254,10 @@ class FilesService implements Files {
   }
 
   /** Bitswap runs over direct connections only (relayed ones have a data budget). */
+  private get hasMany() {
+    return this.init.blockstore.hasMany?.bind(this.init.blockstore);
+  }
+
   private isDirect(peerId: string): boolean {
     return this.init.libp2p
       .getConnections()
@@ -265,6 +274,7 @@ class FilesService implements Files {
     let bytes = 0;
     try {
       await fetchFile(this.blocks.helia, CID.parse(record.cid), storedSize(record), {
+        hasMany: this.hasMany,
         providers: [],
         signal: options.signal,
         // One block at a time: the count stops at the first missing one, not at random.

@@ -148,6 +148,23 @@ describe('IndexedDB blockstore (batched writes)', () => {
     expect(await make().has(a.cid)).toBe(false);
   });
 
+  it('hasMany answers for many blocks in one transaction, pending writes and deletes included', async () => {
+    const { store, tx } = setup();
+    await store.open();
+    const [a, b, c, d] = await blocks(4);
+    if (a === undefined || b === undefined || c === undefined || d === undefined) throw new Error();
+    await store.put(a.cid, a.bytes);
+    await store.put(b.cid, b.bytes);
+    const pendingPut = store.put(c.cid, c.bytes);
+    const pendingDelete = store.delete(b.cid);
+    const reads = tx.readonly;
+    expect(await store.hasMany([a.cid, b.cid, c.cid, d.cid])).toEqual([true, false, true, false]);
+    expect(tx.readonly - reads).toBe(1);
+    await Promise.all([pendingPut, pendingDelete]);
+    expect(await store.hasMany([d.cid, c.cid, b.cid, a.cid])).toEqual([false, true, false, true]);
+    expect(await store.hasMany([])).toEqual([]);
+  });
+
   it('flush writes everything pending in one transaction', async () => {
     const { store, tx } = setup({ maxBatchBlocks: 1000 });
     await store.open();

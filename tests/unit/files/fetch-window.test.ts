@@ -39,9 +39,12 @@ async function imported(
  */
 function standIn(source: MemoryBlockstore, lose = new Set<string>()) {
   const local = new MemoryBlockstore();
-  const seen = { count: 0, bytes: 0, maxCount: 0, maxBytes: 0, asked: 0, lost: 0 };
+  const seen = { count: 0, bytes: 0, maxCount: 0, maxBytes: 0, asked: 0, lost: 0, has: 0 };
   const blockstore = {
-    has: (cid: CID) => local.has(cid),
+    has: (cid: CID) => {
+      seen.has++;
+      return local.has(cid);
+    },
     async *get(
       cid: CID,
       options: { offline?: boolean; providers?: unknown[]; signal?: AbortSignal }
@@ -72,7 +75,7 @@ function standIn(source: MemoryBlockstore, lose = new Set<string>()) {
       yield block;
     }
   };
-  return { helia: { blockstore } as unknown as Helia, seen };
+  return { helia: { blockstore } as unknown as Helia, seen, local };
 }
 
 describe('fetchFile window', () => {
@@ -100,6 +103,32 @@ describe('fetchFile window', () => {
     await fetchFile(helia, root, 3 * MiB, { providers: [PROVIDER], windowBytes: 64 * KiB });
     expect(seen.maxCount).toBe(1);
     expect(seen.asked).toBe(4); // the root and three leaves, one at a time
+  });
+
+  it("resuming, asks the store about a node's children at once (hasMany), not block by block", async () => {
+    const { root, source } = await imported(8 * MiB, 256 * KiB + 16);
+    const { helia, seen, local } = standIn(source);
+    await fetchFile(helia, root, 8 * MiB, { providers: [PROVIDER] });
+    // Half of the leaves gone: a resumed fetch.
+    const leaves: CID[] = [];
+    // (getAll gives every block as a raw CID: the root is told apart by its multihash)
+    for await (const { cid } of local.getAll()) {
+      if (!cid.multihash.bytes.every((b, i) => b === root.multihash.bytes[i])) leaves.push(cid);
+    }
+    for (const cid of leaves.slice(0, leaves.length / 2)) await local.delete(cid);
+    const [hasBefore, askedBefore] = [seen.has, seen.asked];
+    const calls: number[] = [];
+    const report = await fetchFile(helia, root, 8 * MiB, {
+      providers: [PROVIDER],
+      hasMany: async (cids) => {
+        calls.push(cids.length);
+        return Promise.all(cids.map((c) => local.has(c)));
+      }
+    });
+    expect(calls).toEqual([leaves.length]); // the root's children, in one question
+    expect(seen.has - hasBefore).toBe(1); // the root only
+    expect(seen.asked - askedBefore).toBe(leaves.length / 2);
+    expect(report.localBlocks).toBe(1 + leaves.length / 2);
   });
 
   it('asks again for a block whose want was lost, without dropping its provider', async () => {
