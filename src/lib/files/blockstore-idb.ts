@@ -44,6 +44,8 @@ export interface IdbBlockstore extends Blockstore {
   onWriteFailure(listener: (err: BlockstoreWriteError) => void): () => void;
   /** Blocks stored and their bytes (one cursor over the store, a value at a time). */
   usage(): Promise<{ blocks: number; bytes: number }>;
+  /** Which of `keys` are stored (pending writes included), in one transaction. */
+  hasMany(keys: CID[], options?: { signal?: AbortSignal }): Promise<boolean[]>;
 }
 
 const STORE = 'blocks';
