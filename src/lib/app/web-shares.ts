@@ -6,7 +6,8 @@
  * CID and stores it within its quota. Only public files (no key) can be asked for.
  *
  * ```ts
- * const web = createWebShares({ libp2p: () => node.libp2p, gateway: () => webGatewayOf(info, origin) });
+ * const gateway = () => webGatewayOf(info, origin);
+ * const web = createWebShares({ libp2p: () => node.libp2p, gateway });
  * web.onChange((id) => render(web.view(id))); // 'asking', then 'kept' (url) or 'failed' (error)
  * if (web.gateway() !== undefined) web.put(messageId, record);
  * ```

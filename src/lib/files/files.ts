@@ -253,11 +253,12 @@ class FilesService implements Files {
     }
   }
 
-  /** Bitswap runs over direct connections only (relayed ones have a data budget). */
+  /** The store's "which of these blocks are here" in one go, when it has one. */
   private get hasMany() {
     return this.init.blockstore.hasMany?.bind(this.init.blockstore);
   }
 
+  /** Bitswap runs over direct connections only (relayed ones have a data budget). */
   private isDirect(peerId: string): boolean {
     return this.init.libp2p
       .getConnections()
