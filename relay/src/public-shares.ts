@@ -34,12 +34,11 @@ import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface';
 import { lpStream } from '@libp2p/utils';
 import type { Helia } from 'helia';
 import { CID } from 'multiformats/cid';
-import { sha256 } from 'multiformats/hashes/sha2';
 import type { RelayConfig } from './config.js';
 import { ShareRefusedError, type ShareRefusalReason } from './errors.js';
 import type { Logger } from './log.js';
 import type { RelayMetrics } from './metrics.js';
-import { isFileCid, RAW_CODEC, walkShare } from './public-share-fetch.js';
+import { isFileCid, walkShare } from './public-share-fetch.js';
 import {
   BlockRefusedError,
   openShareStore,
@@ -61,12 +60,6 @@ export const SHARE_FETCH_TIMEOUT_MS = 10 * 60_000;
 export const SHARE_FETCH_CONCURRENCY = 4;
 /** Fetches in progress at once, over all peers. */
 export const MAX_CONCURRENT_SHARE_FETCHES = 4;
-/**
- * A bitswap peer does not send a block again to the same peer within this window
- * (@helia/bitswap DEFAULT_DO_NOT_RESEND_BLOCK_WINDOW), and its ledger drops the old want only
- * when the next message after the window arrives: see `purgeLedger`.
- */
-export const BITSWAP_RESEND_WINDOW_MS = 5_000;
 /** Directory under --data-dir. */
 export const PUBLIC_SHARES_DIR = 'public-shares';
 
@@ -196,13 +189,9 @@ class PublicSharesService implements PublicShares {
   private readonly log: Logger;
   /** Peers with a request in progress, each with the controller that cancels it. */
   private readonly inFlight = new Map<string, AbortController>();
-  /** Peers that sent blocks for a fetch that was undone, with the time of the last one. */
-  private readonly sentUndone = new Map<string, number>();
   private readonly stopping = new AbortController();
   private readonly onDisconnect = (evt: CustomEvent<PeerId>): void => {
     const peer = evt.detail.toString();
-    // Its bitswap forgets this relay's wants when the connection goes.
-    this.sentUndone.delete(peer);
     this.inFlight.get(peer)?.abort(new ShareRefusedError('unavailable', 'You disconnected.'));
   };
 
@@ -359,9 +348,7 @@ class PublicSharesService implements PublicShares {
       AbortSignal.timeout(this.init.fetchTimeoutMs ?? SHARE_FETCH_TIMEOUT_MS)
     ]);
     const started = Date.now();
-    let lastBlockAt: number | undefined;
     try {
-      await this.purgeLedger(peer, connection, signal);
       await walkShare(fetch, {
         concurrency: this.init.concurrency ?? SHARE_FETCH_CONCURRENCY,
         signal,
@@ -371,7 +358,6 @@ class PublicSharesService implements PublicShares {
             const block = await readWhole(session, cid, {
               signal: AbortSignal.any([walkSignal, stall])
             });
-            lastBlockAt = Date.now();
             return block;
           } catch (err) {
             if (stall.aborted && !walkSignal.aborted) {
@@ -394,9 +380,6 @@ class PublicSharesService implements PublicShares {
       );
     } catch (err) {
       await fetch.abort();
-      if (lastBlockAt !== undefined && !cancel.signal.aborted) {
-        this.sentUndone.set(peer, lastBlockAt);
-      }
       if (signal.aborted && !(err instanceof ShareRefusedError)) {
         const reason: unknown = signal.reason;
         if (reason instanceof ShareRefusedError) throw reason;
@@ -412,56 +395,6 @@ class PublicSharesService implements PublicShares {
     } finally {
       session.close();
       this.inFlight.delete(peer);
-    }
-  }
-
-  /**
-   * A peer that sent blocks for a fetch that was undone ignores the next want of each of them:
-   * a bitswap session never cancels its wants, so the sender's ledger keeps them as "sent"
-   * until a message arrives after BITSWAP_RESEND_WINDOW_MS, and that message's own want of the
-   * block is dropped with them. Before asking such a peer again, wait out the window and send
-   * one want nobody has (a random CID), which makes its ledger drop the expired entries.
-   */
-  private async purgeLedger(
-    peer: string,
-    connection: Connection,
-    signal: AbortSignal
-  ): Promise<void> {
-    const since = this.sentUndone.get(peer);
-    if (since === undefined || this.helia === undefined) return;
-    this.sentUndone.delete(peer);
-    const wait = since + BITSWAP_RESEND_WINDOW_MS + 250 - Date.now();
-    if (wait > 0) {
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(resolve, wait);
-        signal.addEventListener(
-          'abort',
-          () => {
-            clearTimeout(timer);
-            reject(signal.reason);
-          },
-          { once: true }
-        );
-      });
-    }
-    const nobodyHas = CID.createV1(
-      RAW_CODEC,
-      await sha256.digest(crypto.getRandomValues(new Uint8Array(32)))
-    );
-    const session = this.helia.blockstore.createSession(nobodyHas, {
-      providers: [connection.remotePeer.toCID()],
-      minProviders: 1,
-      maxProviders: 1
-    });
-    try {
-      // Answered at once with DONT_HAVE; the answer itself does not matter.
-      await readWhole(session, nobodyHas, {
-        signal: AbortSignal.any([signal, AbortSignal.timeout(BITSWAP_RESEND_WINDOW_MS)])
-      });
-    } catch {
-      signal.throwIfAborted();
-    } finally {
-      session.close();
     }
   }
 
