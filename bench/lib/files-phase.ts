@@ -246,7 +246,7 @@ async function removeBoth(
 
 export async function openFiles(
   side: FilesSide,
-  store: 'idb' | 'memory',
+  store: Api.FilesStoreKind,
   concurrency?: number
 ): Promise<void> {
   await side.page.evaluate(

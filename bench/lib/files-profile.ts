@@ -1,9 +1,10 @@
 /**
  * `BENCH_FILES_PROFILE=1` in the `files` phase (files-phase.ts): where the time goes. The same
- * transfer with 8, 16 and 24 blocks in flight (twice each, interleaved: the machine drifts),
- * with memory blockstores on one or both sides, and one-block fetches against the echo stream's
- * round trip.
+ * transfer into IndexedDB with packs, with a value per block (no packs) and into memory (twice
+ * each, interleaved: the machine drifts), 24 blocks in flight, IndexedDB on one side only, and
+ * one-block fetches against the echo stream's round trip.
  */
+import type { FilesStoreKind } from '../page/api.js';
 import { filesRound, openFiles, type FilesConfig, type FilesSide } from './files-phase.js';
 import { fmt } from './report.js';
 import { mbPerSecond } from './stats.js';
@@ -20,16 +21,16 @@ export async function profileVariants(
   const bytes = cfg.fileBytes;
   const expected = (await a.page.evaluate((n) => window.bench.files.expectedHash(n), bytes)).hash;
   const out: Record<string, unknown> = {};
-  type Store = 'idb' | 'memory';
+  type Store = FilesStoreKind;
   // [name, A's store, B's store, blocks in flight on B]
   const variants: [string, Store, Store, number | undefined][] = [
-    ['IndexedDB, 8 in flight', 'idb', 'idb', 8],
-    ['IndexedDB, 16 in flight', 'idb', 'idb', 16],
-    ['IndexedDB, 24 in flight', 'idb', 'idb', 24],
-    ['IndexedDB, 8 in flight (again)', 'idb', 'idb', 8],
-    ['IndexedDB, 16 in flight (again)', 'idb', 'idb', 16],
-    ['IndexedDB, 24 in flight (again)', 'idb', 'idb', 24],
+    ['IndexedDB, packs', 'idb', 'idb', undefined],
+    ['IndexedDB, a value per block (no packs)', 'idb-inline', 'idb-inline', undefined],
     ['memory blockstores on both', 'memory', 'memory', undefined],
+    ['IndexedDB, packs (again)', 'idb', 'idb', undefined],
+    ['IndexedDB, a value per block (again)', 'idb-inline', 'idb-inline', undefined],
+    ['memory blockstores on both (again)', 'memory', 'memory', undefined],
+    ['IndexedDB, 24 in flight', 'idb', 'idb', 24],
     ["IndexedDB on A only (B's in memory)", 'idb', 'memory', undefined],
     ["IndexedDB on B only (A's in memory)", 'memory', 'idb', undefined]
   ];

@@ -250,10 +250,15 @@ export interface ChatApi {
   applyStates(states: string[]): number;
 }
 
+export type FilesStoreKind = 'idb' | 'idb-inline' | 'memory';
+
 /** How the files phase opens the service (bench/page/files.ts). */
 export interface FilesOpenOptions {
-  /** 'idb': the app's batched IndexedDB blockstore (database `name`); 'memory': MemoryBlockstore. */
-  store: 'idb' | 'memory';
+  /**
+   * 'idb': the app's batched IndexedDB blockstore (database `name`); 'idb-inline': the same with
+   * every block a value of its own (no packs, as before schema 2); 'memory': MemoryBlockstore.
+   */
+  store: FilesStoreKind;
   name: string;
   /** Blocks asked for at once while fetching (default: the app's FETCH_CONCURRENCY). */
   concurrency?: number;

@@ -134,8 +134,12 @@ export const filesApi: FilesApi = {
   async open(options: FilesOpenOptions) {
     await filesApi.close();
     let store: Blockstore;
-    if (options.store === 'idb') {
-      idb = createIdbBlockstore({ name: options.name, writeBehindBytes: WRITE_BEHIND_BYTES });
+    if (options.store !== 'memory') {
+      idb = createIdbBlockstore({
+        name: options.name,
+        writeBehindBytes: WRITE_BEHIND_BYTES,
+        ...(options.store === 'idb-inline' ? { packMinBytes: Infinity } : {})
+      });
       await idb.open();
       store = idb;
     } else {

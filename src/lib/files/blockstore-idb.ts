@@ -7,6 +7,7 @@
  * With `writeBehindBytes`, a put resolves once staged while at most that many bytes wait to be
  * written: writers watch `onWriteFailure` and call `flush()` before they report blocks stored.
  * Records are keyed by base32 multihash: CIDv0/v1 and raw/dag-pb CIDs of the same bytes share one.
+ * The big blocks of a batch are stored together as one Blob, small ones inline (./idb-packs.ts).
  */
 import type { Blockstore, InputPair, Pair } from 'interface-blockstore';
 import { NotFoundError, OpenFailedError } from 'interface-store';
@@ -15,6 +16,16 @@ import { CID } from 'multiformats/cid';
 import * as raw from 'multiformats/codecs/raw';
 import * as Digest from 'multiformats/hashes/digest';
 import { BlockstoreQuotaError, BlockstoreWriteError } from './errors.js';
+import {
+  BLOCKS,
+  PACKS,
+  PackReader,
+  isPackRef,
+  openDatabase,
+  recordBytes,
+  request,
+  writeBatch
+} from './idb-packs.js';
 
 export interface IdbBlockstoreInit {
   /** Database name (default 'p2p4e-blocks'); `indexedDB` defaults to globalThis.indexedDB. */
@@ -29,6 +40,8 @@ export interface IdbBlockstoreInit {
    * listeners. Default 0: every put waits for its own commit.
    */
   writeBehindBytes?: number;
+  /** Blocks from this size on are stored in packs (default PACK_MIN_BYTES; Infinity: never). */
+  packMinBytes?: number;
   /** Called for every transaction this store opens (makes the batching observable). */
   onTransaction?: (mode: IDBTransactionMode) => void;
 }
@@ -48,7 +61,6 @@ export interface IdbBlockstore extends Blockstore {
   hasMany(keys: CID[], options?: { signal?: AbortSignal }): Promise<boolean[]>;
 }
 
-const STORE = 'blocks';
 const PAGE = 64; // keys per read transaction of getAll
 type Input = Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
 type Source<T> = Iterable<T> | AsyncIterable<T>;
@@ -83,6 +95,7 @@ class BatchingIdbBlockstore implements IdbBlockstore {
   /** Batches handed to IndexedDB whose transaction has not completed yet (oldest first). */
   readonly #inflight: Batch[] = [];
   readonly #failureListeners = new Set<(err: BlockstoreWriteError) => void>();
+  readonly #packs = new PackReader();
 
   constructor(private readonly init: IdbBlockstoreInit) {}
 
@@ -93,6 +106,7 @@ class BatchingIdbBlockstore implements IdbBlockstore {
 
   async close(): Promise<void> {
     this.#closed = true;
+    this.#packs.clear();
     await this.#drain();
     (await this.#opening?.catch(() => null))?.close();
     this.#opening = null;
@@ -135,21 +149,21 @@ class BatchingIdbBlockstore implements IdbBlockstore {
 
   async *get(key: CID, options?: Options): AsyncGenerator<Uint8Array> {
     options?.signal?.throwIfAborted();
-    const bytes = await this.#read(key, (store, k) => store.get(k));
-    if (!(bytes instanceof Uint8Array)) throw new NotFoundError(`Block ${key} not found`);
+    const bytes = await this.#load(key);
+    if (bytes === null) throw new NotFoundError(`Block ${key} not found`);
     yield bytes;
   }
 
   async has(key: CID, options?: Options): Promise<boolean> {
     options?.signal?.throwIfAborted();
-    const found = await this.#read(key, (store, k) => store.count(k));
-    return found instanceof Uint8Array || (typeof found === 'number' && found > 0);
+    const [found] = await this.hasMany([key], options);
+    return found === true;
   }
 
   /** Which of `keys` are stored (pending writes included), in one transaction. */
   async hasMany(keys: CID[], options?: Options): Promise<boolean[]> {
     options?.signal?.throwIfAborted();
-    const store = this.#tx(await this.#db(), 'readonly').objectStore(STORE);
+    const store = this.#tx(await this.#db(), 'readonly').objectStore(BLOCKS);
     // Every request is made before the first await: the transaction stays active.
     return Promise.all(
       keys.map(async (cid) => {
@@ -173,7 +187,7 @@ class BatchingIdbBlockstore implements IdbBlockstore {
     await this.#drain();
     for (let after: string | null = null; ;) {
       options?.signal?.throwIfAborted();
-      const store = this.#tx(await this.#db(), 'readonly').objectStore(STORE);
+      const store = this.#tx(await this.#db(), 'readonly').objectStore(BLOCKS);
       const range: IDBKeyRange | null = after === null ? null : IDBKeyRange.lowerBound(after, true);
       const keys: IDBValidKey[] = await request(store.getAllKeys(range, PAGE));
       for (const key of keys.map(String)) {
@@ -188,15 +202,14 @@ class BatchingIdbBlockstore implements IdbBlockstore {
   async usage(): Promise<{ blocks: number; bytes: number }> {
     await this.#drain();
     const db = await this.#db();
-    const cursor = this.#tx(db, 'readonly').objectStore(STORE).openCursor();
+    const cursor = this.#tx(db, 'readonly').objectStore(BLOCKS).openCursor();
     const total = { blocks: 0, bytes: 0 };
     return new Promise((resolve, reject) => {
       cursor.onerror = () => reject(cursor.error);
       cursor.onsuccess = () => {
         if (cursor.result === null) return resolve(total);
-        const value: unknown = cursor.result.value;
         total.blocks += 1;
-        total.bytes += value instanceof Uint8Array ? value.byteLength : 0;
+        total.bytes += recordBytes(cursor.result.value);
         cursor.result.continue();
       };
     });
@@ -210,7 +223,8 @@ class BatchingIdbBlockstore implements IdbBlockstore {
   /** The database, opened on first use (`check`: refuse once closed). */
   #db(check = true): Promise<IDBDatabase> {
     if (check && this.#closed) return Promise.reject(new Error('The blockstore is closed'));
-    return (this.#opening ??= openDatabase(this.init).catch((err: unknown) => {
+    const { name = 'p2p4e-blocks', indexedDB = globalThis.indexedDB } = this.init;
+    return (this.#opening ??= openDatabase(name, indexedDB).catch((err: unknown) => {
       this.#opening = null;
       throw new OpenFailedError(`Cannot open the blockstore: ${String(err)}`);
     }));
@@ -220,16 +234,22 @@ class BatchingIdbBlockstore implements IdbBlockstore {
     this.init.onTransaction?.(mode);
     // Relaxed durability: committed without waiting for the disk flush (blocks are checked
     // against their CIDs; one lost in a power cut is fetched again), several times faster.
-    return db.transaction(STORE, mode, { durability: 'relaxed' });
+    return db.transaction([BLOCKS, PACKS], mode, { durability: 'relaxed' });
   }
 
-  /** The pending write of `key` (newest first; null: deleted) or else what `read` gives. */
-  async #read<T>(cid: CID, read: (store: IDBObjectStore, key: string) => IDBRequest<T>) {
+  /** The block's bytes (a pending write first; null: not stored), a packed one via #packs. */
+  async #load(cid: CID): Promise<Uint8Array | null> {
     const key = base32.encode(cid.multihash.bytes);
     const db = await this.#db();
     const staged = this.#staged(key);
     if (staged !== undefined) return staged;
-    return request(read(this.#tx(db, 'readonly').objectStore(STORE), key));
+    const tx = this.#tx(db, 'readonly');
+    const record: unknown = await request(tx.objectStore(BLOCKS).get(key));
+    if (record instanceof Uint8Array) return record;
+    if (!isPackRef(record)) return null;
+    if (this.#packs.has(record.p)) return this.#packs.read(record);
+    const pack: unknown = await request(tx.objectStore(PACKS).get(record.p));
+    return pack instanceof Blob ? this.#packs.read(record, pack) : null;
   }
 
   /** A write of `key` not yet stored: its bytes, null for a delete, undefined for none. */
@@ -274,16 +294,8 @@ class BatchingIdbBlockstore implements IdbBlockstore {
     let thrown: unknown;
     tx.oncomplete = () => this.#finish(batch);
     tx.onabort = () => this.#finish(batch, tx.error ?? thrown ?? new Error('Transaction aborted'));
-    try {
-      const store = tx.objectStore(STORE);
-      for (const [key, bytes] of batch.writes) {
-        if (bytes === null) store.delete(key);
-        else store.put(bytes, key);
-      }
-    } catch (err) {
-      thrown = err;
-      tx.abort(); // rolls back this batch's puts; onabort settles it
-    }
+    // An error aborts tx: none of this batch is stored; onabort settles it.
+    writeBatch(tx, batch.writes, this.init.packMinBytes, (err) => (thrown = err));
   }
 
   #finish(batch: Batch, err?: unknown): void {
@@ -335,22 +347,4 @@ async function concat(chunks: Source<Uint8Array>): Promise<Uint8Array> {
   const out = new Uint8Array(parts.reduce((n, part) => n + part.byteLength, 0));
   parts.reduce((at, part) => (out.set(part, at), at + part.byteLength), 0);
   return out;
-}
-
-function openDatabase(init: IdbBlockstoreInit): Promise<IDBDatabase> {
-  const req = (init.indexedDB ?? globalThis.indexedDB).open(init.name ?? 'p2p4e-blocks', 1);
-  req.onupgradeneeded = () => {
-    if (!req.result.objectStoreNames.contains(STORE)) req.result.createObjectStore(STORE);
-  };
-  return request(req).then((db) => {
-    db.onversionchange = () => db.close(); // let another tab upgrade or delete it
-    return db;
-  });
-}
-
-function request<T>(req: IDBRequest<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-  });
 }
