@@ -154,8 +154,17 @@ class BatchingIdbBlockstore implements IdbBlockstore {
     yield bytes;
   }
 
-  async has(key: CID, options?: Options): Promise<boolean> {
+  /**
+   * `knownAbsent`: the caller learned just before (`hasMany`) that the block is not stored, and
+   * asks only to know about pending writes: a read transaction waits for every write queued
+   * before it (up to a batch of 8 MiB), which a fetch would pay before each block it asks for.
+   */
+  async has(key: CID, options?: Options & { knownAbsent?: boolean }): Promise<boolean> {
     options?.signal?.throwIfAborted();
+    if (options?.knownAbsent === true) {
+      if (this.#closed) throw new Error('The blockstore is closed');
+      return (this.#staged(base32.encode(key.multihash.bytes)) ?? null) !== null;
+    }
     const [found] = await this.hasMany([key], options);
     return found === true;
   }

@@ -216,7 +216,9 @@ export async function fetchFile(
       try {
         const block = await readBlock(helia, item.cid, {
           signal: AbortSignal.any([signal, stall]),
-          providers: [provider.peer.toCID()]
+          providers: [provider.peer.toCID()],
+          // Helia asks the store first: spare it the wait behind writes (IdbBlockstore.has).
+          ...(item.stored === false ? { knownAbsent: true } : {})
         });
         report.fetchedBlocks++;
         return block;

@@ -203,3 +203,20 @@ describe('PackReader', () => {
     expect(reader.has('c')).toBe(false);
   });
 });
+
+describe('has with knownAbsent', () => {
+  it('answers from pending writes only, without a transaction', async () => {
+    const { store, tx } = setup();
+    const [a, b] = await blocks(2, BIG);
+    if (a === undefined || b === undefined) throw new Error('no blocks');
+    await store.put(a.cid, a.bytes);
+    const reads = tx.readonly;
+    // Stored, but the caller says it just learned otherwise: only pending writes count.
+    expect(await store.has(a.cid, { knownAbsent: true })).toBe(false);
+    const pending = store.put(b.cid, b.bytes);
+    expect(await store.has(b.cid, { knownAbsent: true })).toBe(true);
+    expect(tx.readonly).toBe(reads);
+    await pending;
+    expect(await store.has(a.cid)).toBe(true);
+  });
+});

@@ -39,7 +39,16 @@ async function imported(
  */
 function standIn(source: MemoryBlockstore, lose = new Set<string>()) {
   const local = new MemoryBlockstore();
-  const seen = { count: 0, bytes: 0, maxCount: 0, maxBytes: 0, asked: 0, lost: 0, has: 0 };
+  const seen = {
+    count: 0,
+    bytes: 0,
+    maxCount: 0,
+    maxBytes: 0,
+    asked: 0,
+    lost: 0,
+    has: 0,
+    absent: 0
+  };
   const blockstore = {
     has: (cid: CID) => {
       seen.has++;
@@ -47,8 +56,14 @@ function standIn(source: MemoryBlockstore, lose = new Set<string>()) {
     },
     async *get(
       cid: CID,
-      options: { offline?: boolean; providers?: unknown[]; signal?: AbortSignal }
+      options: {
+        offline?: boolean;
+        providers?: unknown[];
+        signal?: AbortSignal;
+        knownAbsent?: boolean;
+      }
     ) {
+      if (options.knownAbsent === true) seen.absent++;
       if (await local.has(cid)) {
         yield* local.get(cid);
         return;
@@ -128,6 +143,8 @@ describe('fetchFile window', () => {
     expect(calls).toEqual([leaves.length]); // the root's children, in one question
     expect(seen.has - hasBefore).toBe(1); // the root only
     expect(seen.asked - askedBefore).toBe(leaves.length / 2);
+    // Known missing from that answer: the store need not be asked again (IdbBlockstore.has).
+    expect(seen.absent).toBe(leaves.length / 2);
     expect(report.localBlocks).toBe(1 + leaves.length / 2);
   });
 
