@@ -59,6 +59,8 @@ export interface IdbBlockstore extends Blockstore {
   usage(): Promise<{ blocks: number; bytes: number }>;
   /** Which of `keys` are stored (pending writes included), in one transaction. */
   hasMany(keys: CID[], options?: { signal?: AbortSignal }): Promise<boolean[]>;
+  /** As Blockstore's; `knownAbsent`: only pending writes are looked at (see the class). */
+  has(key: CID, options?: { signal?: AbortSignal; knownAbsent?: boolean }): Promise<boolean>;
 }
 
 const PAGE = 64; // keys per read transaction of getAll
