@@ -130,25 +130,34 @@ export class PackReader {
 
   /** The block `ref` points to; `pack` is its pack (needed unless `has(ref.p)`). Null: gone. */
   async read(ref: PackRef, pack?: Blob): Promise<Uint8Array | null> {
-    let kept = this.#packs.get(ref.p);
+    const kept = this.#packs.get(ref.p);
     if (kept === undefined) {
       if (pack === undefined) return null;
-      if (pack.size > this.maxPackBytes) return slicePack(pack, ref);
-      kept = { bytes: readAll(pack), timer: undefined };
-      this.#packs.set(ref.p, kept);
-      for (const oldest of this.#packs.keys()) {
-        if (this.#packs.size <= this.max) break;
-        this.forget(oldest);
-      }
+      if (pack.size <= this.maxPackBytes) this.#keep(ref.p, readAll(pack));
+      // This block at once; the whole pack, read meanwhile, serves the next ones.
+      return slicePack(pack, ref);
     }
-    this.#packs.delete(ref.p); // most recently used last
-    this.#packs.set(ref.p, kept);
-    clearTimeout(kept.timer);
-    kept.timer = setTimeout(() => this.forget(ref.p), this.idleMs);
+    this.#touch(ref.p, kept);
     const bytes = await kept.bytes;
     if (bytes === null) this.forget(ref.p);
     if (bytes === null || ref.o + ref.l > bytes.byteLength) return null;
     return bytes.slice(ref.o, ref.o + ref.l);
+  }
+
+  #keep(id: string, bytes: Promise<Uint8Array | null>): void {
+    this.#touch(id, { bytes, timer: undefined });
+    for (const oldest of this.#packs.keys()) {
+      if (this.#packs.size <= this.max) break;
+      this.forget(oldest);
+    }
+  }
+
+  /** Marks `kept` most recently used and (re)starts its idle timer. */
+  #touch(id: string, kept: { bytes: Promise<Uint8Array | null>; timer: Timer }): void {
+    this.#packs.delete(id);
+    this.#packs.set(id, kept);
+    clearTimeout(kept.timer);
+    kept.timer = setTimeout(() => this.forget(id), this.idleMs);
   }
 
   forget(id: string): void {
