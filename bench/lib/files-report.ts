@@ -1,4 +1,5 @@
 /** The files phase's table rows and JSON section (see files-phase.ts). */
+import { cpus } from 'node:os';
 import type { StoreStats } from '../page/api.js';
 import type { FilesConfig, FilesResult, FilesRound } from './files-phase.js';
 import { fmt, ratio, type Row } from './report.js';
@@ -27,6 +28,15 @@ export function filesReport(
     `${(summarize(f.rounds.map((r) => r.cpu[k])).median * 100).toFixed(0)}%`;
   const range = (s: { median: number; min: number; max: number }) =>
     `${fmt(s.median, ' MB/s')} (${fmt(s.min)}-${fmt(s.max)})`;
+  // CPU the machine spent per MB moved (core-seconds): on 2 busy cores a transfer's speed
+  // follows it, so the ratio of two transfers is about the inverse ratio of their CPU per MB.
+  const cores = cpus().length;
+  const perMB = (share: number, ms: number) => (share * cores * ms) / 1000 / (bytes / 1e6);
+  const cpuPerMB = {
+    fetch: summarize(f.rounds.map((r) => perMB(r.cpu.fetch, r.fetch.ms))).median,
+    libp2p: summarize(f.rounds.map((r) => perMB(r.cpu.libp2p, r.bulk.libp2p.ms))).median,
+    raw: summarize(f.rounds.map((r) => perMB(r.cpu.raw, r.bulk.raw.ms))).median
+  };
   const t = f.ttfb;
   const big = `files ${t.bytes / MiB} MiB`;
   const perBlock = (s: StoreStats | undefined, k: 'put' | 'get'): string =>
@@ -42,6 +52,12 @@ export function filesReport(
         `raw channel ${range(raw)}, CPU ${cpu('raw')}`,
       `${ratio(fetch.median, libp2p.median)} vs stream (per round ${fmt(paired.median)}x), ` +
         `${ratio(fetch.median, raw.median)} vs raw`
+    ],
+    [
+      `${size}: CPU per MB moved (core-seconds, ${cores} cores)`,
+      `fetch ${fmt(cpuPerMB.fetch, ' s')}`,
+      `one libp2p stream ${fmt(cpuPerMB.libp2p, ' s')}, raw channel ${fmt(cpuPerMB.raw, ' s')}`,
+      `stream / fetch ${fmt(cpuPerMB.libp2p / cpuPerMB.fetch)}x`
     ],
     [
       `${size}: add on A (encrypt + import into IndexedDB)`,
@@ -80,7 +96,13 @@ export function filesReport(
     ]
   ];
   for (const [name, v] of Object.entries(f.profile ?? {})) {
-    const p = v as { fetchMBps?: number; addMBps?: number; firstBlockMs?: number; error?: string };
+    const p = v as {
+      fetchMBps?: number;
+      addMBps?: number;
+      firstBlockMs?: number;
+      error?: string;
+      cpu?: { fetch: number };
+    };
     const one = v as { memoryMs?: number[]; idbMs?: number[]; echoRttMs?: number };
     if (one.memoryMs !== undefined) {
       const m = (xs: number[] | undefined) => fmt(summarize(xs ?? []).median, ' ms');
@@ -96,7 +118,10 @@ export function filesReport(
       `${size} profile: ${name}`,
       p.error ??
         `fetch ${fmt(p.fetchMBps ?? Number.NaN, ' MB/s')}, add ${fmt(p.addMBps ?? Number.NaN, ' MB/s')}, ` +
-          `first block ${fmt(p.firstBlockMs ?? Number.NaN, ' ms')}`,
+          `first block ${fmt(p.firstBlockMs ?? Number.NaN, ' ms')}` +
+          (p.cpu === undefined || p.fetchMBps === undefined
+            ? ''
+            : `; CPU ${fmt((p.cpu.fetch * cores) / p.fetchMBps, ' s')} per MB`),
       '-',
       p.fetchMBps === undefined ? '-' : `${ratio(p.fetchMBps, libp2p.median)} vs stream`
     ]);
@@ -120,6 +145,7 @@ export function filesReport(
     ratioToLibp2pStream: fetch.median / libp2p.median,
     ratioToLibp2pStreamPerRound: paired,
     ratioToRawChannel: fetch.median / raw.median,
+    cpuCoreSecondsPerMB: { cores, ...cpuPerMB },
     expectedHashMs: f.expectedHashMs,
     rounds: f.rounds,
     ttfb: t,
