@@ -23,14 +23,15 @@ export const BITSWAP_LIMITS = {
 
 /**
  * Blocks asked for at once while fetching a file, and their bytes (the smaller bound wins: 16
- * sealed 256 KiB blocks, or 4 public 1 MiB ones). Bitswap sends every block a want list asks
- * for on one stream, whose start is buffered before bitswap reads it (it waits for its close
- * to be acknowledged first); a stream drops past its read buffer (16 MiB on direct
- * connections, p2p/libp2p-options.ts). Measured in the bench's profile (4 runs each, 64 MiB,
- * IndexedDB on both sides): 8 in flight 3.75-4.34 MB/s (mean 3.93), 16: 3.74-4.40 (4.15), 24:
- * 3.97-4.41 (4.17). A bitswap round trip costs ~40 ms against a 1.4 ms stream echo (a new data
- * channel per message), so a bigger window keeps the connection busier; 24 gains no more.
- * (Earlier runs lost a provider at 24: the lost-want races patched in patches/@helia+bitswap.)
+ * sealed 256 KiB blocks, or 4 public 1 MiB ones). Bitswap sends the blocks to one peer on one
+ * stream (kept open between messages: patches/@helia+bitswap), whose start is buffered before
+ * the other side reads it (it waits for its own close to be acknowledged first); a stream drops
+ * past its read buffer (16 MiB on direct connections, p2p/libp2p-options.ts). Measured in the
+ * bench's profile (4 runs each, 64 MiB, IndexedDB on both sides): 8 in flight 3.75-4.34 MB/s
+ * (mean 3.93), 16: 3.74-4.40 (4.15), 24: 3.97-4.41 (4.17). A bitswap round trip costs ~20 ms
+ * (memory stores; ~40 ms with a new stream per message) against a 1.4 ms stream echo, so a
+ * bigger window keeps the connection busier; 24 gains no more. (Earlier runs lost a provider at
+ * 24: the lost-want races patched in patches/@helia+bitswap.)
  */
 export const FETCH_CONCURRENCY = 16;
 export const FETCH_WINDOW_BYTES = 4 * 1024 * 1024 + 256 * 1024;
