@@ -4,30 +4,25 @@
  * block. Real libp2p nodes joined in memory, bitswap as the app configures it.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { MemoryBlockstore } from 'blockstore-core';
 import { CID } from 'multiformats/cid';
 import * as raw from 'multiformats/codecs/raw';
 import { sha256 } from 'multiformats/hashes/sha2';
-import { startBlockService, type BlockService } from '../../../src/lib/files/blocks.js';
+import type { BlockService } from '../../../src/lib/files/blocks.js';
 import type { TestPeer } from '../../fixtures/node-peer.js';
-import { connect, memoryPeer } from '../../fixtures/files-peers.js';
+import { blockServicePair } from '../../fixtures/files-peers.js';
 
 const BITSWAP = '/ipfs/bitswap/1.2.0';
-let a: TestPeer & { address: string };
-let b: TestPeer & { address: string };
+let pair: Awaited<ReturnType<typeof blockServicePair>>;
+let a: TestPeer;
+let b: TestPeer;
 let sa: BlockService;
 let sb: BlockService;
 
 beforeAll(async () => {
-  [a, b] = [await memoryPeer(), await memoryPeer()];
-  sa = await startBlockService(a, new MemoryBlockstore());
-  sb = await startBlockService(b, new MemoryBlockstore());
-  await connect(b, a);
+  pair = await blockServicePair();
+  ({ a, b, sa, sb } = pair);
 });
-afterAll(async () => {
-  await Promise.all([sa.stop(), sb.stop()]);
-  await Promise.all([a.stop(), b.stop()]);
-});
+afterAll(() => pair.stop());
 
 async function blocksOnA(n: number, seed: number): Promise<CID[]> {
   return Promise.all(

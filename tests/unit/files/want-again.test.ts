@@ -9,29 +9,23 @@
  * "sent" entry and expired it, never sending the block again.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryBlockstore } from 'blockstore-core';
 import { CID } from 'multiformats/cid';
 import * as raw from 'multiformats/codecs/raw';
 import { sha256 } from 'multiformats/hashes/sha2';
-import { startBlockService, type BlockService } from '../../../src/lib/files/blocks.js';
+import type { BlockService } from '../../../src/lib/files/blocks.js';
 import type { TestPeer } from '../../fixtures/node-peer.js';
-import { connect, memoryPeer } from '../../fixtures/files-peers.js';
+import { blockServicePair } from '../../fixtures/files-peers.js';
 
-let a: TestPeer & { address: string };
-let b: TestPeer & { address: string };
+let pair: Awaited<ReturnType<typeof blockServicePair>>;
+let a: TestPeer;
 let sa: BlockService;
 let sb: BlockService;
 
 beforeAll(async () => {
-  [a, b] = [await memoryPeer(), await memoryPeer()];
-  sa = await startBlockService(a, new MemoryBlockstore());
-  sb = await startBlockService(b, new MemoryBlockstore());
-  await connect(b, a);
+  pair = await blockServicePair();
+  ({ a, sa, sb } = pair);
 });
-afterAll(async () => {
-  await Promise.all([sa.stop(), sb.stop()]);
-  await Promise.all([a.stop(), b.stop()]);
-});
+afterAll(() => pair.stop());
 
 async function blockOnA(seed: number): Promise<CID> {
   const data = new Uint8Array(100_000).fill(seed);
