@@ -19,6 +19,7 @@ import { BlockstoreQuotaError, BlockstoreWriteError } from './errors.js';
 import {
   BLOCKS,
   PACKS,
+  PACK_MIN_BYTES,
   PackReader,
   isPackRef,
   openDatabase,
@@ -281,7 +282,10 @@ class BatchingIdbBlockstore implements IdbBlockstore {
     const key = base32.encode(cid.multihash.bytes);
     const batch = (this.#filling ??= new Batch());
     batch.bytes += (val?.byteLength ?? 0) - (batch.writes.get(key)?.byteLength ?? 0);
-    batch.writes.set(key, val === null ? null : own(val));
+    // A block bound for a pack is copied once, by the pack's Blob; one stored inline is
+    // structured-cloned with its whole ArrayBuffer, so it is copied out of a bigger one first.
+    const packed = val !== null && val.byteLength >= (this.init.packMinBytes ?? PACK_MIN_BYTES);
+    batch.writes.set(key, val === null ? null : packed ? val : own(val));
     const { maxBatchBlocks = 64, maxBatchBytes = 8 * 1024 * 1024 } = this.init;
     if (batch.writes.size >= maxBatchBlocks || batch.bytes >= maxBatchBytes) this.#dispatch();
     else this.#timer ??= setTimeout(() => this.#dispatch(), 0);
