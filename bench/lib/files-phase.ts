@@ -20,7 +20,7 @@ import type * as Api from '../page/api.js';
 import { profileVariants } from './files-profile.js';
 import { startProfile } from './profile.js';
 import { fmt } from './report.js';
-import { heapSampler, machineCpu, retainedHeapMB, type HeapPeak } from './samplers.js';
+import { heapSampler, machineCpu, processCpu, retainedHeapMB, type HeapPeak } from './samplers.js';
 import { mbPerSecond } from './stats.js';
 
 const MiB = 1024 * 1024;
@@ -73,7 +73,20 @@ export interface FilesRound {
   retainedMB: { a: number; b: number };
   /** Busy share of the machine's cores during each step. */
   cpu: { add: number; fetch: number; read: number; libp2p: number; raw: number };
+  /** Core-seconds per MB moved, by kind of process (processCpu). */
+  cpuByProcess: Record<'fetch' | 'libp2p' | 'raw', Record<string, number>>;
   bulk: { libp2p: Api.BulkResult; raw: Api.BulkResult };
+}
+
+type Procs = { procs: Record<string, number> };
+
+/** Core-seconds per MB (10^6 B) of `bytes`, by process group, rounded. */
+function perMB(procs: Record<string, number>, bytes: number): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(procs)
+      .sort(([, x], [, y]) => y - x)
+      .map(([k, v]) => [k, Math.round((v / (bytes / 1e6)) * 1000) / 1000])
+  );
 }
 
 export interface FilesResult {
@@ -144,8 +157,9 @@ async function bulk(
   bId: string,
   bytes: number,
   cfg: FilesConfig
-): Promise<Api.BulkResult & { cpu: number }> {
+): Promise<Api.BulkResult & { cpu: number } & Procs> {
   const cpu = machineCpu();
+  const procs = processCpu(process.env.BENCH_THREADS === '1');
   const r =
     kind === 'raw'
       ? await a.page.evaluate(([n, c, t]) => window.bench.raw.bulk(n, c, t), [
@@ -160,10 +174,11 @@ async function bulk(
           timeoutFor(cfg, bytes)
         ] as const);
   const busy = cpu();
+  const spent = procs();
   if (r.received !== r.bytes)
     throw new FilesPhaseError(`${kind} bulk: got ${r.received} of ${r.bytes}`);
   if (r.wireBytes < r.bytes) throw new FilesPhaseError(`${kind} bulk: not over WebRTC`);
-  return { ...r, cpu: busy };
+  return { ...r, cpu: busy, procs: spent };
 }
 
 /** add on A, fetch on B, read back on B (checked), remove on both. */
@@ -177,9 +192,9 @@ export async function filesRound(
   /** Where to put the file to remove later (else it is removed now). */
   kept?: Api.FilesAddResult['record'][]
 ): Promise<
-  Omit<FilesRound, 'bulk' | 'cpu' | 'retainedMB'> & {
+  Omit<FilesRound, 'bulk' | 'cpu' | 'retainedMB' | 'cpuByProcess'> & {
     cpu: Omit<FilesRound['cpu'], 'libp2p' | 'raw'>;
-  }
+  } & Procs
 > {
   await a.page.evaluate(() => window.bench.files.takeStats());
   let cpu = machineCpu();
@@ -189,6 +204,7 @@ export async function filesRound(
   await b.page.evaluate(() => window.bench.files.takeStats());
   const wire0 = await a.page.evaluate(() => window.bench.chat.bytesSent());
   cpu = machineCpu();
+  const procs = processCpu(process.env.BENCH_THREADS === '1');
   // BENCH_PROFILE=1: both pages' CPU while B fetches (bench/results/files-fetch-<page>).
   const profiles =
     process.env.BENCH_PROFILE === '1'
@@ -199,6 +215,7 @@ export async function filesRound(
     [add.record, aId, timeoutFor(cfg, bytes)] as const
   );
   const fetchCpu = cpu();
+  const fetchProcs = procs();
   for (const [i, p] of profiles.entries()) await p.stop(`files-fetch-${[a, b][i]!.name}`);
   const aWireBytes = (await a.page.evaluate(() => window.bench.chat.bytesSent())) - wire0;
   const serve = await a.page.evaluate(() => window.bench.files.takeStats());
@@ -224,7 +241,8 @@ export async function filesRound(
     aWireBytes,
     stats: { add: addStats, serve, fetch: fetchStats },
     removeMs,
-    cpu: { add: addCpu, fetch: fetchCpu, read: readCpu }
+    cpu: { add: addCpu, fetch: fetchCpu, read: readCpu },
+    procs: fetchProcs
   };
 }
 
@@ -247,16 +265,18 @@ async function removeBoth(
 export async function openFiles(
   side: FilesSide,
   store: Api.FilesStoreKind,
-  concurrency?: number
+  concurrency?: number,
+  segmentSize?: Api.FilesOpenOptions['segmentSize']
 ): Promise<void> {
   await side.page.evaluate(
-    ([s, n, c]) =>
+    ([s, n, c, seg]) =>
       window.bench.files.open({
         store: s,
         name: n,
-        ...(c === undefined ? {} : { concurrency: c })
+        ...(c === undefined ? {} : { concurrency: c }),
+        ...(seg === undefined ? {} : { segmentSize: seg })
       }),
-    [store, `bench-files-${side.name}`, concurrency] as const
+    [store, `bench-files-${side.name}`, concurrency, segmentSize] as const
   );
 }
 
@@ -295,8 +315,8 @@ export async function measureFiles(
   const kept: Api.FilesAddResult['record'][] = [];
   for (let r = 0; r < roundCount; r++) {
     let files: Awaited<ReturnType<typeof filesRound>> | undefined;
-    let libp2p: (Api.BulkResult & { cpu: number }) | undefined;
-    let raw: (Api.BulkResult & { cpu: number }) | undefined;
+    let libp2p: Awaited<ReturnType<typeof bulk>> | undefined;
+    let raw: Awaited<ReturnType<typeof bulk>> | undefined;
     const steps = [
       async () => (files = await filesRound(a, b, aId, fileBytes, expected.hash, cfg, kept)),
       async () => (libp2p = await bulk('libp2p', a, bId, fileBytes, cfg)),
@@ -306,12 +326,21 @@ export async function measureFiles(
     if (files === undefined || libp2p === undefined || raw === undefined)
       throw new FilesPhaseError('round incomplete');
     const retainedMB = { a: await retainedHeapMB(a), b: await retainedHeapMB(b) };
+    const { procs, ...round } = files;
+    const cpuByProcess = {
+      fetch: perMB(procs, fileBytes),
+      libp2p: perMB(libp2p.procs, fileBytes),
+      raw: perMB(raw.procs, fileBytes)
+    };
     rounds.push({
-      ...files,
+      ...round,
       retainedMB,
       cpu: { ...files.cpu, libp2p: libp2p.cpu, raw: raw.cpu },
+      cpuByProcess,
       bulk: { libp2p, raw }
     });
+    for (const [k, v] of Object.entries(cpuByProcess))
+      log(`files round ${r + 1}: ${k} core-s per MB by process ${JSON.stringify(v)}`);
     log(
       `files round ${r + 1}/${roundCount}: add ${fmt(mbPerSecond(fileBytes, files.add.ms))} MB/s, ` +
         `fetch ${fmt(mbPerSecond(fileBytes, files.fetch.ms))} MB/s, read ${fmt(mbPerSecond(fileBytes, files.read.ms))} MB/s; ` +

@@ -3,7 +3,7 @@
  * through CDP (`Runtime.getHeapUsage`, as the open phase reads the heap through CDP).
  */
 import type { BrowserContext, CDPSession, Page } from '@playwright/test';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 export interface HeapPeak {
   /** Highest `usedSize` (JS heap) sampled, MB (10^6 B), and ArrayBuffer backing stores. */
@@ -84,4 +84,73 @@ export async function retainedHeapMB(side: { context: BrowserContext; page: Page
   } finally {
     await cdp.detach().catch(() => {});
   }
+}
+
+/**
+ * Core-seconds each kind of process spent from now until the call (Linux /proc; else empty):
+ * Chromium's by `--type` (renderer, network utility, gpu; 'browser' without one), node (the
+ * relay and this runner), everything else as 'other'; `byThread`: by process kind and thread name.
+ */
+export function processCpu(byThread = false): () => Record<string, number> {
+  const hz = 100; // USER_HZ on Linux
+  const read = (): Map<number, { group: string; ticks: number }> => {
+    const out = new Map<number, { group: string; ticks: number }>();
+    let pids: string[] = [];
+    try {
+      pids = readdirSync('/proc').filter((p) => /^\d+$/.test(p));
+    } catch {
+      return out;
+    }
+    const ticksOf = (stat: string): number => {
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return Number(f[11]) + Number(f[12]);
+    };
+    for (const pid of pids) {
+      try {
+        const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split(/[\0 ]/u);
+        const group = groupOf(cmd);
+        if (!byThread) {
+          out.set(Number(pid), {
+            group,
+            ticks: ticksOf(readFileSync(`/proc/${pid}/stat`, 'utf8'))
+          });
+          continue;
+        }
+        for (const tid of readdirSync(`/proc/${pid}/task`)) {
+          const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+          const name = stat
+            .slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
+            .replace(/\d+$/u, '');
+          out.set(Number(tid), { group: `${group} / ${name}`, ticks: ticksOf(stat) });
+        }
+      } catch {
+        // gone meanwhile
+      }
+    }
+    return out;
+  };
+  const before = read();
+  return () => {
+    const sums: Record<string, number> = {};
+    for (const [pid, now] of read()) {
+      const spent = (now.ticks - (before.get(pid)?.ticks ?? 0)) / hz;
+      if (spent > 0) sums[now.group] = (sums[now.group] ?? 0) + spent;
+    }
+    return sums;
+  };
+}
+
+function groupOf(cmd: string[]): string {
+  const exe = cmd[0] ?? '';
+  if (/chrom/i.test(exe) || exe === '/proc/self/exe') {
+    const type = cmd.find((a) => a.startsWith('--type='))?.slice(7);
+    if (type === undefined) return 'chromium browser';
+    if (type === 'utility') {
+      const sub = cmd.find((a) => a.startsWith('--utility-sub-type='))?.slice(19) ?? 'utility';
+      return `chromium ${sub.split('.')[0] ?? sub}`;
+    }
+    return `chromium ${type}`;
+  }
+  if (/node/.test(exe)) return 'node';
+  return 'other';
 }
