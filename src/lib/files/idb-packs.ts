@@ -142,7 +142,9 @@ export class PackReader {
     const bytes = await kept.bytes;
     if (bytes === null) this.forget(ref.p);
     if (bytes === null || ref.o + ref.l > bytes.byteLength) return null;
-    return bytes.slice(ref.o, ref.o + ref.l);
+    // A view, not a copy: a block is read to be sent or decrypted at once (every reader here
+    // copies it on), so a view keeps its pack alive only that long.
+    return bytes.subarray(ref.o, ref.o + ref.l);
   }
 
   #keep(id: string, bytes: Promise<Uint8Array | null>): void {
