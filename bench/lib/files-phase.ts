@@ -99,9 +99,9 @@ export interface FilesResult {
     fetch: Api.FilesFetchResult;
     heap: Record<'aAdd' | 'aServe' | 'bFetch', HeapPeak> & { idle: { a: HeapPeak; b: HeapPeak } };
     removeMs: { a: number; b: number };
-    /** The same bytes over one libp2p stream and the raw data channel, right after. */
-    bulk: { libp2p: Api.BulkResult & { cpu: number }; raw: Api.BulkResult & { cpu: number } };
   };
+  /** A round of `ttfbBytes` (the issue's >= 200 MB), between its two baselines. */
+  big: FilesRound;
   profile?: Record<string, unknown>;
 }
 
@@ -179,6 +179,28 @@ async function bulk(
     throw new FilesPhaseError(`${kind} bulk: got ${r.received} of ${r.bytes}`);
   if (r.wireBytes < r.bytes) throw new FilesPhaseError(`${kind} bulk: not over WebRTC`);
   return { ...r, cpu: busy, procs: spent };
+}
+
+/** A round's record from its steps: the files round and both baselines over `bytes`. */
+function roundOf(
+  files: Awaited<ReturnType<typeof filesRound>>,
+  libp2p: Awaited<ReturnType<typeof bulk>>,
+  raw: Awaited<ReturnType<typeof bulk>>,
+  bytes: number,
+  retainedMB: FilesRound['retainedMB']
+): FilesRound {
+  const { procs, ...round } = files;
+  return {
+    ...round,
+    retainedMB,
+    cpu: { ...files.cpu, libp2p: libp2p.cpu, raw: raw.cpu },
+    cpuByProcess: {
+      fetch: perMB(procs, bytes),
+      libp2p: perMB(libp2p.procs, bytes),
+      raw: perMB(raw.procs, bytes)
+    },
+    bulk: { libp2p, raw }
+  };
 }
 
 /** add on A, fetch on B, read back on B (checked), remove on both. */
@@ -265,18 +287,16 @@ async function removeBoth(
 export async function openFiles(
   side: FilesSide,
   store: Api.FilesStoreKind,
-  concurrency?: number,
-  segmentSize?: Api.FilesOpenOptions['segmentSize']
+  concurrency?: number
 ): Promise<void> {
   await side.page.evaluate(
-    ([s, n, c, seg]) =>
+    ([s, n, c]) =>
       window.bench.files.open({
         store: s,
         name: n,
-        ...(c === undefined ? {} : { concurrency: c }),
-        ...(seg === undefined ? {} : { segmentSize: seg })
+        ...(c === undefined ? {} : { concurrency: c })
       }),
-    [store, `bench-files-${side.name}`, concurrency, segmentSize] as const
+    [store, `bench-files-${side.name}`, concurrency] as const
   );
 }
 
@@ -326,19 +346,9 @@ export async function measureFiles(
     if (files === undefined || libp2p === undefined || raw === undefined)
       throw new FilesPhaseError('round incomplete');
     const retainedMB = { a: await retainedHeapMB(a), b: await retainedHeapMB(b) };
-    const { procs, ...round } = files;
-    const cpuByProcess = {
-      fetch: perMB(procs, fileBytes),
-      libp2p: perMB(libp2p.procs, fileBytes),
-      raw: perMB(raw.procs, fileBytes)
-    };
-    rounds.push({
-      ...round,
-      retainedMB,
-      cpu: { ...files.cpu, libp2p: libp2p.cpu, raw: raw.cpu },
-      cpuByProcess,
-      bulk: { libp2p, raw }
-    });
+    const round = roundOf(files, libp2p, raw, fileBytes, retainedMB);
+    rounds.push(round);
+    const { cpuByProcess } = round;
     for (const [k, v] of Object.entries(cpuByProcess))
       log(`files round ${r + 1}: ${k} core-s per MB by process ${JSON.stringify(v)}`);
     log(
@@ -375,16 +385,21 @@ export async function measureFiles(
     throw new FilesPhaseError(`files: B's first byte ${fetch.firstByte}, A's ${byte0}`);
   const rb = await b.page.evaluate((r) => window.bench.files.remove(r), add.record);
   const ra = await a.page.evaluate((r) => window.bench.files.remove(r), add.record);
-  // The issue's size (>= 200 MB: 192 MiB is 201 MB): both baselines with the same bytes.
-  const bigBulk = {
-    libp2p: await bulk('libp2p', a, bId, big, cfg),
-    raw: await bulk('raw', a, bId, big, cfg)
-  };
   log(
     `files: ${big / MiB} MiB: add ${fmt(mbPerSecond(big, add.ms))} MB/s, first block ${fmt(fetch.firstProgressMs, ' ms')}, ` +
-      `first byte ${fmt(fetch.firstByteMs, ' ms')}, fetch ${fmt(mbPerSecond(big, fetch.ms))} MB/s; ` +
-      `heap peak A add ${fmt(aAdd.usedMB, ' MB')}, A serve ${fmt(heap.aServe.usedMB, ' MB')}, B fetch ${fmt(heap.bFetch.usedMB, ' MB')}; ` +
-      `libp2p stream ${fmt(mbPerSecond(big, bigBulk.libp2p.ms))} MB/s, raw ${fmt(mbPerSecond(big, bigBulk.raw.ms))} MB/s`
+      `first byte ${fmt(fetch.firstByteMs, ' ms')}, fetch ${fmt(mbPerSecond(big, fetch.ms))} MB/s (heap sampled); ` +
+      `heap peak A add ${fmt(aAdd.usedMB, ' MB')}, A serve ${fmt(heap.aServe.usedMB, ' MB')}, B fetch ${fmt(heap.bFetch.usedMB, ' MB')}`
+  );
+  // The issue's size (>= 200 MB: 192 MiB is 201 MB) as a round of its own, like the others: no
+  // heap sampling, no first byte, the fetch between its two baselines.
+  const bigExpected = await a.page.evaluate((n) => window.bench.files.expectedHash(n), big);
+  const bigLibp2p = await bulk('libp2p', a, bId, big, cfg);
+  const bigFiles = await filesRound(a, b, aId, big, bigExpected.hash, cfg);
+  const bigRaw = await bulk('raw', a, bId, big, cfg);
+  const bigRound = roundOf(bigFiles, bigLibp2p, bigRaw, big, { a: NaN, b: NaN });
+  log(
+    `files: ${big / MiB} MiB round: fetch ${fmt(mbPerSecond(big, bigFiles.fetch.ms))} MB/s; ` +
+      `libp2p stream ${fmt(mbPerSecond(big, bigLibp2p.ms))} MB/s, raw ${fmt(mbPerSecond(big, bigRaw.ms))} MB/s`
   );
   const result: FilesResult = {
     storage:
@@ -393,7 +408,8 @@ export async function measureFiles(
         : "IndexedDB (createIdbBlockstore) in fresh contexts of the run's browser (kept in memory)",
     expectedHashMs: expected.ms,
     rounds,
-    ttfb: { bytes: big, add, fetch, heap, removeMs: { a: ra.ms, b: rb.ms }, bulk: bigBulk }
+    ttfb: { bytes: big, add, fetch, heap, removeMs: { a: ra.ms, b: rb.ms } },
+    big: bigRound
   };
   if (cfg.profile) result.profile = await profileVariants(cfg, a, b, { aId, bId }, log);
   return result;

@@ -31,13 +31,16 @@ export function filesReport(
   // CPU the machine spent per MB moved (core-seconds): on 2 busy cores a transfer's speed
   // follows it, so the ratio of two transfers is about the inverse ratio of their CPU per MB.
   const cores = cpus().length;
-  const perMB = (share: number, ms: number) => (share * cores * ms) / 1000 / (bytes / 1e6);
+  const perMB = (share: number, ms: number, of = bytes) => (share * cores * ms) / 1000 / (of / 1e6);
   const cpuPerMB = {
     fetch: summarize(f.rounds.map((r) => perMB(r.cpu.fetch, r.fetch.ms))).median,
     libp2p: summarize(f.rounds.map((r) => perMB(r.cpu.libp2p, r.bulk.libp2p.ms))).median,
     raw: summarize(f.rounds.map((r) => perMB(r.cpu.raw, r.bulk.raw.ms))).median
   };
   const t = f.ttfb;
+  const bigFetch = mbPerSecond(t.bytes, f.big.fetch.ms);
+  const bigStream = mbPerSecond(t.bytes, f.big.bulk.libp2p.ms);
+  const bigRaw = mbPerSecond(t.bytes, f.big.bulk.raw.ms);
   const big = `files ${t.bytes / MiB} MiB`;
   const perBlock = (s: StoreStats | undefined, k: 'put' | 'get'): string =>
     s === undefined || s[`${k}s`] === 0 ? 'n/a' : fmt(s[`${k}Ms`] / s[`${k}s`], ' ms');
@@ -73,11 +76,10 @@ export function filesReport(
     ],
     [
       `${big} (${fmt(t.bytes / 1e6, ' MB')}): fetch A -> B into IndexedDB (n=1)`,
-      `${fmt(mbPerSecond(t.bytes, t.fetch.ms), ' MB/s')}`,
-      `one libp2p stream ${fmt(mbPerSecond(t.bytes, t.bulk.libp2p.ms), ' MB/s')}, ` +
-        `raw channel ${fmt(mbPerSecond(t.bytes, t.bulk.raw.ms), ' MB/s')}`,
-      `${ratio(mbPerSecond(t.bytes, t.fetch.ms), mbPerSecond(t.bytes, t.bulk.libp2p.ms))} vs stream, ` +
-        `${ratio(mbPerSecond(t.bytes, t.fetch.ms), mbPerSecond(t.bytes, t.bulk.raw.ms))} vs raw`
+      `${fmt(bigFetch, ' MB/s')}; CPU busy ${fmt(f.big.cpu.fetch * 100, '%')}, ` +
+        `${fmt(perMB(f.big.cpu.fetch, f.big.fetch.ms, t.bytes), ' s')} per MB`,
+      `one libp2p stream ${fmt(bigStream, ' MB/s')}, raw channel ${fmt(bigRaw, ' MB/s')}`,
+      `${ratio(bigFetch, bigStream)} vs stream, ${ratio(bigFetch, bigRaw)} vs raw`
     ],
     [
       `${big}: time to first byte on B`,
@@ -149,6 +151,8 @@ export function filesReport(
     expectedHashMs: f.expectedHashMs,
     rounds: f.rounds,
     ttfb: t,
+    big: f.big,
+    bigRatioToLibp2pStream: bigFetch / bigStream,
     ...(f.profile === undefined ? {} : { profile: f.profile })
   };
   return { rows, section };
