@@ -40,6 +40,27 @@ afterEach(() => {
 });
 
 describe('IndexedDB blockstore: packs', () => {
+  it('stores views of bigger buffers as their own bytes: a pack holds only them, uncopied until then', async () => {
+    const { store, factory } = setup();
+    const [big, small] = await Promise.all([block(1, BIG), block(2, 300)]);
+    // Each block inside a buffer with other bytes around it, as a bitswap message holds them.
+    const within = (bytes: Uint8Array) => {
+      const buffer = new Uint8Array(bytes.byteLength + 2000).fill(0xee);
+      buffer.set(bytes, 1000);
+      return buffer.subarray(1000, 1000 + bytes.byteLength);
+    };
+    const [bigView, smallView] = [within(big.bytes), within(small.bytes)];
+    await Promise.all([store.put(big.cid, bigView), store.put(small.cid, smallView)]);
+
+    const [pack] = [...(await records(factory, 'packs')).values()];
+    expect((pack as Blob).size).toBe(BIG);
+    const inline = (await records(factory, 'blocks')).get(mh(small.cid)) as Uint8Array;
+    expect(inline.buffer.byteLength).toBe(300); // copied out, not the whole buffer cloned
+    const fresh = setup({}, factory).make();
+    expect(await read(fresh, big.cid)).toEqual(big.bytes);
+    expect(await read(fresh, small.cid)).toEqual(small.bytes);
+  });
+
   it('stores the big blocks of a batch in one pack and small ones inline; reads each back', async () => {
     const { store, factory, tx } = setup();
     const big = await blocks(12, BIG);
